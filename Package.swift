@@ -1,0 +1,44 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "modelgate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "modelgate", targets: ["modelgate"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    ],
+    targets: [
+        // C libraries, found with pkg-config; `make deps` installs the apt packages named here.
+        .systemLibrary(
+            name: "CLibGit2", pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]),
+        .systemLibrary(
+            name: "CCmark", pkgConfig: "libcmark",
+            providers: [.apt(["libcmark-dev"]), .brew(["cmark"])]),
+
+        // Errors users see and the exit-code contract; every module below the CLI shares it.
+        .target(name: "Diagnostics"),
+        // The only importer of CLibGit2.
+        .target(name: "GitKit", dependencies: ["CLibGit2", "Diagnostics"]),
+        // The only importer of CCmark.
+        .target(name: "Markdown", dependencies: ["CCmark"]),
+        // Temporary repositories and fixtures, for tests only.
+        .target(name: "TestSupport", dependencies: ["GitKit"]),
+
+        .executableTarget(
+            name: "modelgate",
+            dependencies: [
+                "Diagnostics", "GitKit", "Markdown",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
+        .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GitKit"]),
+    ]
+)
