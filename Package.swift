@@ -27,18 +27,23 @@ let package = Package(
         .target(name: "GitKit", dependencies: ["CLibGit2", "Diagnostics"]),
         // The only importer of CCmark.
         .target(name: "Markdown", dependencies: ["CCmark"]),
+        // Config, fingerprints, run cache, stage runner, gates, baselines, records.
+        .target(
+            name: "Pipeline",
+            dependencies: ["Diagnostics", "GitKit", .product(name: "Yams", package: "Yams")]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
 
         .executableTarget(
             name: "modelgate",
             dependencies: [
-                "Diagnostics", "GitKit", "Markdown",
+                "Diagnostics", "GitKit", "Markdown", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GitKit"]),
     ]
 )
