@@ -2,7 +2,7 @@
 PREFIX ?= /usr/local
 SWIFT ?= swift
 # Debian packages: libraries we link, and the tools the tests drive (shellcheck lints hooks/).
-APT_PACKAGES = libgit2-dev libcmark-dev pkg-config git shellcheck
+APT_PACKAGES = libgit2-dev libcmark-dev libssl-dev pkg-config git shellcheck
 
 .PHONY: deps build release test demo bench lint format install clean
 

@@ -21,6 +21,12 @@ let package = Package(
             name: "CCmark", pkgConfig: "libcmark",
             providers: [.apt(["libcmark-dev"]), .brew(["cmark"])]),
 
+        .systemLibrary(
+            name: "CLibCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
+
+        // SHA-256 over libcrypto, for fingerprints and artifact digests.
+        .target(name: "Checksum", dependencies: ["CLibCrypto"]),
         // Errors users see and the exit-code contract; every module below the CLI shares it.
         .target(name: "Diagnostics"),
         // The only importer of CLibGit2.
@@ -30,7 +36,7 @@ let package = Package(
         // Config, fingerprints, run cache, stage runner, gates, baselines, records.
         .target(
             name: "Pipeline",
-            dependencies: ["Diagnostics", "GitKit", .product(name: "Yams", package: "Yams")]),
+            dependencies: ["Checksum", "Diagnostics", "GitKit", .product(name: "Yams", package: "Yams")]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
 
@@ -42,6 +48,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
+        .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GitKit"]),
