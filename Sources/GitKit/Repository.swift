@@ -9,6 +9,23 @@ import Foundation
 public final class Repository {
     let handle: OpaquePointer
 
+    /// The index file to read instead of the repository's own, or nil for `.git/index`.
+    ///
+    /// git runs `pre-commit` for `git commit -a` or `git commit PATH` with `GIT_INDEX_FILE`
+    /// naming a temporary index; a hook sets this to `Repository.indexFileFromEnvironment()` to
+    /// evaluate what is really being committed. libgit2 itself ignores `GIT_INDEX_FILE`.
+    public var indexFile: URL?
+
+    /// `GIT_INDEX_FILE` from `environment`, made absolute against `directory` as git does.
+    public static func indexFileFromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment,
+        relativeTo directory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    ) -> URL? {
+        guard let value = environment["GIT_INDEX_FILE"], !value.isEmpty else { return nil }
+        return value.hasPrefix("/")
+            ? URL(fileURLWithPath: value) : directory.appendingPathComponent(value).standardizedFileURL
+    }
+
     /// Opens the repository that contains `url`, searching upwards like `git` does.
     ///
     /// Works from any subdirectory, from a linked worktree and from a submodule (where `.git` is

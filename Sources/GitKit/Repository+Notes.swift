@@ -1,0 +1,127 @@
+import CLibGit2
+import Foundation
+
+/// One note in a notes ref: which object it annotates and the blob holding its text.
+public struct NoteEntry: Sendable, Equatable, Codable {
+    /// The annotated object (for modelgate, a commit).
+    public let target: ObjectID
+    /// The blob with the note's text.
+    public let blob: ObjectID
+}
+
+extension Repository {
+    /// How many times a note write re-reads the notes ref and retries after losing a race.
+    static let noteWriteAttempts = 50
+
+    /// The full notes reference for `ref`: "modelgate" means "refs/notes/modelgate", as `git notes --ref` does.
+    public static func notesReferenceName(_ ref: String) -> String {
+        ref.hasPrefix("refs/") ? ref : "refs/notes/\(ref)"
+    }
+
+    /// The text of the note on `target` in `ref`, exactly as stored; nil when there is none.
+    public func note(on target: ObjectID, ref: String) throws -> String? {
+        let name = try validatedNotesReference(ref)
+        var oid = target.raw
+        var note: OpaquePointer?
+        let code = git_note_read(&note, handle, name, &oid)
+        if code == GIT_ENOTFOUND.rawValue { return nil }
+        try check(code, "read the note on \(target.short) in \(name)", location: name)
+        defer { git_note_free(note) }
+        // The note's message is owned by the note object, freed above when we return.
+        return git_note_message(note).map { String(cString: $0) } ?? ""
+    }
+
+    /// Sets (or replaces) the note on `target` in `ref` to `text`, stored verbatim (no newline added).
+    ///
+    /// The notes commit is made first and the ref then moved by compare-and-swap; if another
+    /// writer moved the ref meanwhile, this re-reads the tip and tries again (a bounded number of
+    /// times), so concurrent writers all land. `author` defaults to git's configured identity,
+    /// or `modelgate <modelgate@localhost>` when none is configured.
+    public func setNote(_ text: String, on target: ObjectID, ref: String, author: Signature? = nil) throws {
+        let name = try validatedNotesReference(ref)
+        let signature = try SignatureHandle(author, repository: handle)
+        var oid = target.raw
+        _ = try updateNotes(name, operation: "add a note on \(target.short)") { parent in
+            var commitOID = git_oid()
+            try check(
+                git_note_commit_create(
+                    &commitOID, nil, handle, parent, signature.raw, signature.raw, &oid, text, 1),
+                "add a note on \(target.short) in \(name)", location: name)
+            return ObjectID(commitOID)
+        }
+    }
+
+    /// Removes the note on `target` from `ref`; false when there was none. Race-safe like `setNote`.
+    @discardableResult
+    public func removeNote(on target: ObjectID, ref: String, author: Signature? = nil) throws -> Bool {
+        let name = try validatedNotesReference(ref)
+        let signature = try SignatureHandle(author, repository: handle)
+        var oid = target.raw
+        return try updateNotes(name, operation: "remove the note on \(target.short)") { parent in
+            guard let parent else { return nil }
+            var commitOID = git_oid()
+            let code = git_note_commit_remove(&commitOID, handle, parent, signature.raw, signature.raw, &oid)
+            if code == GIT_ENOTFOUND.rawValue { return nil }
+            try check(code, "remove the note on \(target.short) from \(name)", location: name)
+            return ObjectID(commitOID)
+        }
+    }
+
+    /// Every note in `ref`, sorted by target; empty when the ref does not exist.
+    public func notes(ref: String) throws -> [NoteEntry] {
+        let name = try validatedNotesReference(ref)
+        var iterator: OpaquePointer?
+        let code = git_note_iterator_new(&iterator, handle, name)
+        if code == GIT_ENOTFOUND.rawValue { return [] }
+        try check(code, "list notes in \(name)", location: name)
+        defer { git_note_iterator_free(iterator) }
+        var result: [NoteEntry] = []
+        var blobOID = git_oid()
+        var targetOID = git_oid()
+        while true {
+            let next = git_note_next(&blobOID, &targetOID, iterator)
+            if next == GIT_ITEROVER.rawValue { break }
+            try check(next, "list notes in \(name)", location: name)
+            result.append(NoteEntry(target: ObjectID(targetOID), blob: ObjectID(blobOID)))
+        }
+        return result.sorted { $0.target < $1.target }
+    }
+
+    private func validatedNotesReference(_ ref: String) throws -> String {
+        let name = Repository.notesReferenceName(ref)
+        try Repository.validateReferenceName(name)
+        return name
+    }
+
+    /// Makes a new notes commit on top of the current tip with `makeCommit` and moves `name` to it
+    /// by compare-and-swap, retrying from the new tip when another writer got there first.
+    ///
+    /// `makeCommit` gets the tip commit (borrowed, nil when the ref does not exist yet) and
+    /// returns the new commit, or nil when there is nothing to change. Returns whether it changed.
+    private func updateNotes(
+        _ name: String, operation: String, makeCommit: (OpaquePointer?) throws -> ObjectID?
+    ) throws -> Bool {
+        for attempt in 1...Repository.noteWriteAttempts {
+            let tip = try reference(name)
+            var parent: OpaquePointer?
+            if let tip {
+                var tipOID = tip.raw
+                try check(git_commit_lookup(&parent, handle, &tipOID), "read \(name)", location: name)
+            }
+            defer { git_commit_free(parent) }
+            guard let newCommit = try makeCommit(parent) else { return false }
+            let code = tryUpdateReference(name, to: newCommit, expecting: tip, message: "notes: \(operation)")
+            if code == 0 { return true }
+            let lostRace = code == GIT_EMODIFIED.rawValue || code == GIT_EEXISTS.rawValue
+                || code == GIT_ELOCKED.rawValue
+            guard lostRace, attempt < Repository.noteWriteAttempts else {
+                throw GitError.last(
+                    code: code, operation: operation, location: name,
+                    hint: lostRace ? "other processes keep writing \(name); try again" : nil)
+            }
+            // Back off a little, with jitter, so two writers do not collide in lockstep.
+            usleep(UInt32.random(in: 200...2_000) * UInt32(min(attempt, 10)))
+        }
+        return false
+    }
+}
