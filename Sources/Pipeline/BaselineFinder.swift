@@ -25,8 +25,8 @@ struct BaselineFinder {
             var best: (ObjectID, RunRecord, Date)?
             for tag in try repository.tags() {
                 let target = tag.targetID
-                guard target == start || (try repository.isAncestor(target, of: start)),
-                    let record = try notes.record(on: target), record.verdict == .pass
+                let reachable = try target == start || repository.isAncestor(target, of: start)
+                guard reachable, let record = try notes.record(on: target), record.verdict == .pass
                 else { continue }
                 let date = try repository.commit(target).committer.date
                 if best == nil || date > best!.2 { best = (target, record, date) }
