@@ -12,6 +12,13 @@ public final class PipelineRunner {
         public let reused: Bool
         /// What was evaluated, for messages ("HEAD (3f2a9c1)").
         public let subject: String
+
+        /// Makes an outcome (also used to print a stored record).
+        public init(record: RunRecord, reused: Bool, subject: String) {
+            self.record = record
+            self.reused = reused
+            self.subject = subject
+        }
     }
 
     let repository: Repository
