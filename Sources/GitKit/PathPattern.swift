@@ -4,7 +4,8 @@
 ///   character (never `/`); `\` makes the next character literal.
 /// - `**` matches across directories when it is a whole path component: `**/x` (x in any
 ///   directory), `a/**` (everything inside a), `a/**/b` (zero or more directories between).
-///   Elsewhere `**` is the same as `*`.
+///   Elsewhere `**` is the same as `*`, except right after the pattern's literal prefix, which
+///   git compares as plain text first: `d**/*.csv` matches `dataset.csv` in git, and here too.
 /// - Like every git pathspec, a pattern also matches everything inside the directory it names
 ///   literally: `data` and `data/` match `data/train.csv`.
 ///
@@ -36,8 +37,15 @@ public struct PathPattern: Sendable, Equatable, Hashable, CustomStringConvertibl
                 return true
             }
         }
-        return PathPattern.wildmatch(bytes[...], text[...])
+        // Like git, compare the literal prefix (up to the first special character) as text and
+        // wildmatch only the rest; so "d**/*.csv" behaves as "d" then "**/*.csv", and matches
+        // "dataset.csv" exactly as `git ls-files ':(glob)d**/*.csv'` does.
+        let literal = bytes.firstIndex { PathPattern.specials.contains($0) } ?? bytes.count
+        guard text.count >= literal, text[..<literal].elementsEqual(bytes[..<literal]) else { return false }
+        return PathPattern.wildmatch(bytes[literal...], text[literal...])
     }
+
+    private static let specials: Set<UInt8> = [star, question, openBracket, backslash]
 
     /// True when `globs` is empty (meaning "everything") or any of them matches `path`.
     public static func matchesAny(_ globs: [PathPattern], _ path: String) -> Bool {

@@ -64,6 +64,8 @@ final class IndexHandle {
         if let file = repository.indexFile {
             try check(git_index_open(&out, file.path), "open the index", location: file.path)
         } else {
+            // A bare repository has no index of its own (libgit2 would hand out an empty one).
+            _ = try repository.requireWorkingDirectory(for: "read the index")
             try check(git_repository_index(&out, repository.handle), "open the index")
         }
         guard let out else {
