@@ -37,13 +37,21 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: ["Checksum", "Diagnostics", "GitKit", .product(name: "Yams", package: "Yams")]),
+        // Run records + tags -> static HTML/SVG site, history.json, metrics.prom, Grafana JSON.
+        // The default templates are compiled in (DefaultTemplates.swift, generated from site-templates/).
+        .target(
+            name: "Site",
+            dependencies: [
+                "Checksum", "Diagnostics", "GitKit", "Markdown", "Pipeline",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
 
         .executableTarget(
             name: "modelgate",
             dependencies: [
-                "Diagnostics", "GitKit", "Markdown", "Pipeline",
+                "Diagnostics", "GitKit", "Markdown", "Pipeline", "Site",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -51,6 +59,7 @@ let package = Package(
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
+        .testTarget(name: "SiteTests", dependencies: ["Site", "Pipeline", "GitKit", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GitKit", "Pipeline"]),
     ]
 )

@@ -1,0 +1,174 @@
+import Diagnostics
+import Foundation
+import GitKit
+import Pipeline
+
+/// `metrics.prom`: the branch's latest verdict and metrics, and its releases, in Prometheus' text
+/// exposition format (e.g. for node_exporter's textfile collector).
+///
+/// One gauge family per metric (`modelgate_metric_<name>`), labelled with `model`, `branch`,
+/// `commit` and the metric's original `name`.
+struct PrometheusExport {
+    let builder: SiteBuilder
+
+    /// `[a-zA-Z_:][a-zA-Z0-9_:]*`, lowercased snake case (promtool's lint rejects camelCase).
+    static func sanitize(_ name: String) -> String {
+        var out = ""
+        var lastUnderscore = false
+        for scalar in name.unicodeScalars {
+            let isAlnum = (scalar.value < 128) && (CharacterSet.alphanumerics.contains(scalar))
+            if isAlnum {
+                out += String(scalar).lowercased()
+                lastUnderscore = false
+            } else if !lastUnderscore {
+                out += "_"
+                lastUnderscore = true
+            }
+        }
+        while out.hasSuffix("_") { out.removeLast() }
+        while out.hasPrefix("_") { out.removeFirst() }
+        return out.isEmpty ? "unnamed" : out
+    }
+
+    /// Escapes a label value: backslash, double quote and newline.
+    static func escapeLabel(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    /// Escapes HELP text: backslash and newline.
+    static func escapeHelp(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    static func labels(_ pairs: [(String, String)]) -> String {
+        "{" + pairs.map { "\($0.0)=\"\(escapeLabel($0.1))\"" }.joined(separator: ",") + "}"
+    }
+
+    static func value(_ number: Double) -> String {
+        if number.isNaN { return "NaN" }
+        if number.isInfinite { return number > 0 ? "+Inf" : "-Inf" }
+        if number == number.rounded(), abs(number) < 1e15 { return String(Int64(number)) }
+        return "\(number)"
+    }
+
+    /// The family name of each metric, unique even when two names sanitise alike.
+    func familyNames() -> [(metric: String, family: String)] {
+        var used = Set<String>()
+        return builder.metrics.sorted().map { metric in
+            let base = "modelgate_metric_" + Self.sanitize(metric)
+            var family = base
+            var counter = 2
+            while used.contains(family) {
+                family = "\(base)_\(counter)"
+                counter += 1
+            }
+            used.insert(family)
+            return (metric, family)
+        }
+    }
+
+    func text() -> String {
+        let history = builder.history
+        var out = ""
+        let model = history.model
+        let branch = history.branch
+        if let index = builder.newestEvaluated, let record = builder.entries[index].record {
+            let entry = builder.entries[index]
+            let base = [("model", model), ("branch", branch), ("commit", entry.commit.id.hex)]
+            out += "# HELP modelgate_verdict Verdict of the newest evaluated commit of the branch: 1 on the line of its verdict.\n"
+            out += "# TYPE modelgate_verdict gauge\n"
+            for verdict in ["pass", "fail", "error"] {
+                out += "modelgate_verdict\(Self.labels(base + [("verdict", verdict)])) \(record.verdict.rawValue == verdict ? 1 : 0)\n"
+            }
+            out += "# HELP modelgate_evaluation_timestamp_seconds When the newest evaluated commit's run started (Unix time).\n"
+            out += "# TYPE modelgate_evaluation_timestamp_seconds gauge\n"
+            out += "modelgate_evaluation_timestamp_seconds\(Self.labels(base)) \(Self.value(record.started.timeIntervalSince1970.rounded()))\n"
+            out += "# HELP modelgate_gate_passed Gates of the newest evaluated commit: 1 passed, 0 failed (unjudged gates are left out).\n"
+            out += "# TYPE modelgate_gate_passed gauge\n"
+            var seenGates = Set<String>()
+            for gate in record.gates {
+                guard let passed = gate.passed, seenGates.insert("\(gate.metric)|\(gate.kind.rawValue)").inserted else { continue }
+                out += "modelgate_gate_passed\(Self.labels(base + [("metric", gate.metric), ("kind", gate.kind.rawValue)])) \(passed ? 1 : 0)\n"
+            }
+            for (metric, family) in familyNames() {
+                guard let value = record.metrics[metric] else { continue }
+                out += "# HELP \(family) Metric '\(Self.escapeHelp(metric))' of the newest evaluated commit.\n"
+                out += "# TYPE \(family) gauge\n"
+                out += "\(family)\(Self.labels(base + [("name", metric)])) \(Self.value(value))\n"
+            }
+        }
+        let latest = builder.latestReleasePerEnvironment()
+        if !latest.isEmpty {
+            out += "# HELP modelgate_release_info The latest release per environment (always 1; the labels carry the facts).\n"
+            out += "# TYPE modelgate_release_info gauge\n"
+            for release in latest {
+                out += "modelgate_release_info\(Self.labels(releaseLabels(release, model: model) + [("artifact", release.artifact ?? "")])) 1\n"
+            }
+            out += "# HELP modelgate_release_timestamp_seconds When the latest release per environment was tagged (Unix time).\n"
+            out += "# TYPE modelgate_release_timestamp_seconds gauge\n"
+            for release in latest {
+                out += "modelgate_release_timestamp_seconds\(Self.labels(releaseLabels(release, model: model))) \(Self.value(release.date.timeIntervalSince1970.rounded()))\n"
+            }
+        }
+        return out
+    }
+
+    func releaseLabels(_ release: Release, model: String) -> [(String, String)] {
+        [("model", model), ("environment", release.environment ?? "none"), ("tag", release.tag), ("commit", release.commit.hex)]
+    }
+}
+
+/// `grafana-dashboard.json`: a dashboard (import it in Grafana) charting `metrics.prom`'s series.
+struct GrafanaDashboard {
+    let builder: SiteBuilder
+
+    func json() -> Data {
+        let model = builder.history.model
+        let selector = "model=\"\(PrometheusExport.escapeLabel(model))\""
+        var panels: [[String: Any]] = []
+        var y = 0
+        panels.append(panel(
+            id: 1, title: "Verdict", type: "stat", x: 0, y: y, width: 8,
+            expr: "modelgate_verdict{\(selector),verdict=\"pass\"}", legend: "{{branch}} {{commit}}"))
+        panels.append(panel(
+            id: 2, title: "Gates passed", type: "stat", x: 8, y: y, width: 8,
+            expr: "modelgate_gate_passed{\(selector)}", legend: "{{metric}} {{kind}}"))
+        panels.append(panel(
+            id: 3, title: "Latest releases", type: "table", x: 16, y: y, width: 8,
+            expr: "modelgate_release_info{\(selector)}", legend: "{{environment}} {{tag}}"))
+        y += 8
+        for (offset, item) in PrometheusExport(builder: builder).familyNames().enumerated() {
+            panels.append(panel(
+                id: 10 + offset, title: item.metric, type: "timeseries", x: (offset % 2) * 12, y: y + (offset / 2) * 8,
+                width: 12, expr: "\(item.family){\(selector)}", legend: "{{branch}}"))
+        }
+        var dashboard: [String: Any] = [
+            "__inputs": [[
+                "name": "DS_PROMETHEUS", "label": "Prometheus", "type": "datasource", "pluginId": "prometheus",
+                "pluginName": "Prometheus",
+            ]],
+            "title": "modelgate: \(model)", "uid": "modelgate-" + String(SHA256Hex.of(model).prefix(12)),
+            "tags": ["modelgate"], "timezone": "utc", "schemaVersion": 39, "version": 1, "editable": true,
+            "time": ["from": "now-30d", "to": "now"], "refresh": "5m", "panels": panels,
+            "description": "Generated by \(Tool.name) \(Tool.version) from branch \(builder.history.branch).",
+        ]
+        if let base = builder.options.baseURL {
+            dashboard["links"] = [["title": "Model site", "type": "link", "url": base, "targetBlank": true]]
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: dashboard, options: [.prettyPrinted, .sortedKeys]))
+            ?? Data("{}".utf8)
+        return data + Data("\n".utf8)
+    }
+
+    func panel(id: Int, title: String, type: String, x: Int, y: Int, width: Int, expr: String, legend: String)
+        -> [String: Any]
+    {
+        [
+            "id": id, "title": title, "type": type,
+            "datasource": ["type": "prometheus", "uid": "${DS_PROMETHEUS}"],
+            "gridPos": ["x": x, "y": y, "w": width, "h": 8],
+            "targets": [["refId": "A", "expr": expr, "legendFormat": legend]],
+        ]
+    }
+}

@@ -1,0 +1,18 @@
+import Checksum
+import Foundation
+
+/// SHA-256 digests as hex, for cache keys and content comparison.
+enum SHA256Hex {
+    static func of(_ text: String) -> String { SHA256.hex(of: text) }
+    static func of(_ data: Data) -> String { SHA256.hex(of: data) }
+
+    /// A digest of several parts, separated so that ("ab","c") and ("a","bc") differ.
+    static func of(parts: [String]) -> String {
+        let hash = SHA256()
+        for part in parts {
+            hash.update(part)
+            hash.update("\u{0}")
+        }
+        return hash.finalize()
+    }
+}

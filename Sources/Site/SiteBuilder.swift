@@ -1,0 +1,616 @@
+import Diagnostics
+import Foundation
+import GitKit
+import Markdown
+import Pipeline
+
+/// Turns a `SiteHistory` into the site's files: pages, charts, stylesheet and exports.
+///
+/// Every page has a key, a digest of what its content depends on, so that a rebuild renders
+/// only pages whose inputs changed. Pages are paginated and charts windowed from the oldest
+/// commit, so older pages and windows stay byte-for-byte the same as history grows.
+final class SiteBuilder {
+    /// Commits per page of the commits list.
+    static let commitsPerPage = 50
+    /// First-parent positions per chart window on a metric's pages.
+    static let chartWindow = 200
+    /// Commits shown in the index's charts.
+    static let indexWindow = 100
+    /// Charts on the index; the rest are on `metrics.html`.
+    static let indexCharts = 12
+    /// Rows of the index's recent commits table.
+    static let recentCommits = 20
+    /// Changed paths listed on a commit page.
+    static let changedFilesShown = 200
+    /// Largest CSV blob whose rows are counted.
+    static let rowCountLimit = 4 << 20
+
+    let repository: Repository
+    let history: SiteHistory
+    let templates: TemplateSet
+    let options: SiteOptions
+    let title: String
+    /// Markdown pages: (slug, title, source, text).
+    let markdownPages: [(slug: String, title: String, source: String, text: String)]
+
+    let entries: [SiteEntry]
+    /// Index into `entries` of the nearest earlier evaluated entry, per entry.
+    let previousEvaluated: [Int?]
+    let positionByCommit: [ObjectID: Int]
+    let releasesByCommit: [ObjectID: [Release]]
+    let releasesByArtifact: [String: [Release]]
+    /// Every metric name, gated ones (newest record's gates) first, then by name.
+    let metrics: [String]
+    /// The metrics shown as table columns: gated ones first, at most four.
+    let keyMetrics: [String]
+    let globalKey: String
+    let newestEvaluated: Int?
+
+    init(repository: Repository, history: SiteHistory, templates: TemplateSet, options: SiteOptions) throws {
+        self.repository = repository
+        self.history = history
+        self.templates = templates
+        self.options = options
+        title = options.title ?? history.model
+        entries = history.entries
+        var previous: [Int?] = []
+        previous.reserveCapacity(entries.count)
+        var last: Int?
+        var positions: [ObjectID: Int] = [:]
+        for (index, entry) in entries.enumerated() {
+            previous.append(last)
+            if entry.record != nil { last = index }
+            positions[entry.commit.id] = index
+        }
+        newestEvaluated = last
+        previousEvaluated = previous
+        positionByCommit = positions
+        releasesByCommit = Dictionary(grouping: history.releases, by: \.commit)
+        releasesByArtifact = Dictionary(grouping: history.releases.filter { $0.artifact != nil }, by: { $0.artifact! })
+
+        var names = Set<String>()
+        for entry in entries { if let record = entry.record { names.formUnion(record.metrics.keys) } }
+        var gated: [String] = []
+        if let last, let record = entries[last].record {
+            for gate in record.gates where !gated.contains(gate.metric) && names.contains(gate.metric) {
+                gated.append(gate.metric)
+            }
+        }
+        metrics = gated + names.subtracting(gated).sorted()
+        keyMetrics = Array(metrics.prefix(gated.isEmpty ? 3 : min(4, max(gated.count, 1))))
+
+        var pages: [(slug: String, title: String, source: String, text: String)] = []
+        for page in templates.markdownPages {
+            pages.append((Slug.make(page.name), SiteBuilder.heading(of: page.text) ?? page.name, "modelgate (default page)", page.text))
+        }
+        for path in options.pages {
+            let text = try SiteBuilder.readPage(path, repository: repository, tip: history.tip?.commit.id)
+            let name = (path as NSString).lastPathComponent
+            let base = name.hasSuffix(".md") ? String(name.dropLast(3)) : name
+            var slug = Slug.make(base.lowercased())
+            while pages.contains(where: { $0.slug == slug }) { slug += "-2" }
+            pages.append((slug, SiteBuilder.heading(of: text) ?? name, path, text))
+        }
+        markdownPages = pages
+        globalKey = SHA256Hex.of(parts: [
+            Tool.version, templates.digest, title, history.model, history.branch, options.baseURL ?? "",
+            markdownPages.map { "\($0.slug)=\($0.title)" }.joined(separator: "\u{1}"),
+        ])
+    }
+
+    // MARK: - Shared context
+
+    lazy var siteContext: [String: Any] = {
+        var nav: [[String: Any]] = [
+            ["href": "index.html", "label": "Overview"],
+            ["href": commitsPageHref(latestCommitsPage), "label": "Commits"],
+            ["href": "metrics.html", "label": "Metrics"],
+            ["href": "releases.html", "label": "Releases"],
+        ]
+        for page in markdownPages { nav.append(["href": "pages/\(page.slug).html", "label": page.title]) }
+        return [
+            "title": title, "model": history.model, "branch": history.branch,
+            "tool": "\(Tool.name) \(Tool.version)", "nav": nav,
+        ]
+    }()
+
+    var latestCommitsPage: Int { max(1, (entries.count + Self.commitsPerPage - 1) / Self.commitsPerPage) }
+
+    func commitsPageHref(_ page: Int) -> String { "commits/\(page).html" }
+    func commitHref(_ id: ObjectID) -> String { "commit/\(id.hex).html" }
+    func metricWindowCount() -> Int { max(1, (entries.count + Self.chartWindow - 1) / Self.chartWindow) }
+    func metricHref(_ name: String, window: Int? = nil) -> String {
+        "metrics/\(Slug.make(name))/\(window ?? metricWindowCount()).html"
+    }
+
+    func context(root: String, title pageTitle: String, _ extra: [String: Any]) -> [String: Any] {
+        var context = extra
+        context["root"] = root
+        context["pageTitle"] = pageTitle
+        context["site"] = siteContext
+        return context
+    }
+
+    func render(_ template: String, root: String, title: String, _ extra: [String: Any]) throws -> Data {
+        Data(try templates.render(template, context(root: root, title: title, extra)).utf8)
+    }
+
+    // MARK: - Plan
+
+    /// Every file of the site.
+    func plan() -> [PlannedFile] {
+        var files: [PlannedFile] = []
+        files.append(PlannedFile(path: "style.css", key: SHA256Hex.of(parts: [globalKey, "css"])) { [templates] in
+            Data(templates.stylesheet.utf8)
+        })
+        files.append(PlannedFile(path: "index.html", key: nil) { [unowned self] in try indexPage() })
+        files.append(PlannedFile(path: "metrics.html", key: nil) { [unowned self] in try metricsPage() })
+        files.append(
+            PlannedFile(path: "releases.html", key: releasesKey()) { [unowned self] in try releasesPage() })
+        for page in markdownPages {
+            files.append(
+                PlannedFile(path: "pages/\(page.slug).html", key: SHA256Hex.of(parts: [globalKey, page.source, page.text])) {
+                    [unowned self] in
+                    try render(
+                        "pages/page", root: "../", title: page.title,
+                        ["html": Markdown.html(from: page.text), "source": page.source])
+                })
+        }
+        for page in 1...latestCommitsPage {
+            files.append(
+                PlannedFile(path: commitsPageHref(page), key: commitsPageKey(page)) { [unowned self] in
+                    try commitsPage(page)
+                })
+        }
+        for (index, entry) in entries.enumerated() where entry.record != nil {
+            files.append(
+                PlannedFile(path: commitHref(entry.commit.id), key: commitPageKey(index)) { [unowned self] in
+                    try commitPage(index)
+                })
+        }
+        let windows = metricWindowCount()
+        for window in 1...windows {
+            let range = windowRange(window)
+            let windowKey = metricWindowKey(range, hasNewer: window < windows)
+            for name in metrics {
+                files.append(
+                    PlannedFile(path: metricHref(name, window: window), key: SHA256Hex.of(parts: [windowKey, name])) {
+                        [unowned self] in try metricPage(name, window: window)
+                    })
+            }
+        }
+        files.append(PlannedFile(path: "history.json", key: nil) { [unowned self] in historyJSON() })
+        files.append(PlannedFile(path: "metrics.prom", key: nil) { [unowned self] in
+            Data(PrometheusExport(builder: self).text().utf8)
+        })
+        files.append(PlannedFile(path: "grafana-dashboard.json", key: nil) { [unowned self] in
+            GrafanaDashboard(builder: self).json()
+        })
+        return files
+    }
+
+    // MARK: - Keys
+
+    func entryKey(_ index: Int?) -> String {
+        guard let index else { return "-" }
+        let entry = entries[index]
+        return "\(entry.commit.id.hex):\(entry.noteBlob?.hex ?? "-")"
+    }
+
+    func releaseKey(_ release: Release) -> String {
+        "\(release.tag)|\(release.commit.hex)|\(release.date.timeIntervalSince1970)|\(release.trailers.map { "\($0.key)=\($0.value)" })|\(release.body)"
+    }
+
+    func releasesKey() -> String {
+        var parts = [globalKey, "releases"]
+        for release in history.releases {
+            parts.append(releaseKey(release))
+            parts.append(entryKey(positionByCommit[release.commit]))
+        }
+        return SHA256Hex.of(parts: parts)
+    }
+
+    func commitsPageKey(_ page: Int) -> String {
+        let range = commitsRange(page)
+        var parts = [globalKey, "commits", keyMetrics.joined(separator: "\u{1}"), String(page < latestCommitsPage)]
+        parts.append(entryKey(previousEvaluated[range.lowerBound]))
+        for index in range { parts.append(entryKey(index)) }
+        return SHA256Hex.of(parts: parts)
+    }
+
+    func commitPageKey(_ index: Int) -> String {
+        let entry = entries[index]
+        var parts = [globalKey, "commit", entryKey(index), entryKey(previousEvaluated[index])]
+        parts.append(entry.commit.parentIDs.first?.hex ?? "-")
+        if let baseline = entry.record?.baseline?.commit.flatMap({ ObjectID(hex: $0) }) {
+            parts.append(baseline.hex + ":" + (positionByCommit[baseline].map { entryKey($0) } ?? "outside"))
+        }
+        for release in releases(for: entry) { parts.append(releaseKey(release)) }
+        return SHA256Hex.of(parts: parts)
+    }
+
+    func metricWindowKey(_ range: Range<Int>, hasNewer: Bool) -> String {
+        var parts = [globalKey, "metric", String(hasNewer)]
+        for index in range { parts.append(entryKey(index)) }
+        for release in history.releases {
+            if let position = positionByCommit[release.commit], range.contains(position) { parts.append(releaseKey(release)) }
+        }
+        return SHA256Hex.of(parts: parts)
+    }
+
+    func commitsRange(_ page: Int) -> Range<Int> {
+        let start = (page - 1) * Self.commitsPerPage
+        return start..<min(entries.count, start + Self.commitsPerPage)
+    }
+
+    func windowRange(_ window: Int) -> Range<Int> {
+        let start = (window - 1) * Self.chartWindow
+        return start..<min(entries.count, start + Self.chartWindow)
+    }
+
+    func releases(for entry: SiteEntry) -> [Release] {
+        var result = releasesByCommit[entry.commit.id] ?? []
+        if let artifact = entry.record?.artifact {
+            for release in releasesByArtifact[artifact] ?? [] where !result.contains(release) { result.append(release) }
+        }
+        return result
+    }
+
+    // MARK: - Rows and charts
+
+    func verdict(_ entry: SiteEntry) -> String { entry.record?.verdict.rawValue ?? "none" }
+
+    func commitRow(_ index: Int) -> [String: Any] {
+        let entry = entries[index]
+        let previous = previousEvaluated[index].flatMap { entries[$0].record }
+        var row: [String: Any] = [
+            "short": entry.commit.id.short, "summary": entry.commit.summary, "author": entry.commit.author.name,
+            "date": Format.date(entry.commit.committer.date), "verdict": verdict(entry),
+        ]
+        if entry.record != nil { row["href"] = commitHref(entry.commit.id) }
+        row["metrics"] = keyMetrics.map { name -> [String: Any] in
+            let value = entry.record?.metrics[name]
+            let delta = value.flatMap { value in previous?.metrics[name].map { value - $0 } }
+            var cell: [String: Any] = ["value": entry.record == nil ? "" : Format.number(value)]
+            if let delta { cell["delta"] = Format.delta(delta); cell["direction"] = Format.direction(delta) }
+            return cell
+        }
+        return row
+    }
+
+    func keyMetricsContext() -> [[String: Any]] { keyMetrics.map { ["name": $0] } }
+
+    /// The chart of `metric` over entries `range`, links relative to a page at `root`.
+    func chart(_ metric: String, range: Range<Int>, root: String) -> Chart {
+        var points: [Chart.Point] = []
+        var thresholds: [Chart.Threshold] = []
+        var newest: RunRecord?
+        for index in range {
+            let entry = entries[index]
+            guard let record = entry.record, let value = record.metrics[metric] else { continue }
+            newest = record
+            points.append(
+                Chart.Point(
+                    x: index, value: value, commit: entry.commit.id.short, date: Format.date(entry.commit.committer.date),
+                    failed: record.verdict != .pass, href: root + commitHref(entry.commit.id)))
+        }
+        for gate in newest?.gates ?? [] where gate.metric == metric && (gate.kind == .min || gate.kind == .max) {
+            thresholds.append(Chart.Threshold(value: gate.limit, label: "\(metric) \(Format.limit(gate))"))
+        }
+        var markers: [Chart.Marker] = []
+        for release in history.releases {
+            if let position = positionByCommit[release.commit], range.contains(position) {
+                markers.append(Chart.Marker(x: position, label: release.tag))
+            }
+        }
+        let first = entries[range.lowerBound]
+        let last = entries[range.upperBound - 1]
+        return Chart(
+            metric: metric, points: points, thresholds: thresholds, markers: markers,
+            xRange: range.lowerBound...(range.upperBound - 1),
+            startLabel: "\(first.commit.id.short) \(Format.date(first.commit.committer.date).prefix(10))",
+            endLabel: "\(last.commit.id.short) \(Format.date(last.commit.committer.date).prefix(10))")
+    }
+
+    // MARK: - Pages
+
+    func indexPage() throws -> Data {
+        var extra: [String: Any] = [:]
+        if let newestEvaluated {
+            let entry = entries[newestEvaluated]
+            extra["current"] = [
+                "verdict": verdict(entry), "short": entry.commit.id.short, "summary": entry.commit.summary,
+                "href": commitHref(entry.commit.id), "date": Format.date(entry.commit.committer.date),
+                "author": entry.commit.author.name,
+            ]
+            if newestEvaluated != entries.count - 1 {
+                extra["tipNotEvaluated"] = ["tipShort": entries[entries.count - 1].commit.id.short]
+            }
+        }
+        extra["latestReleases"] = latestReleasePerEnvironment().map { release -> [String: Any] in
+            var row: [String: Any] = [
+                "environment": release.environment ?? "plain tag", "tag": release.tag, "short": release.commit.short,
+                "date": Format.date(release.date),
+            ]
+            if let position = positionByCommit[release.commit], entries[position].record != nil {
+                row["href"] = commitHref(release.commit)
+            }
+            return row
+        }
+        let range = max(0, entries.count - Self.indexWindow)..<entries.count
+        let latest = newestEvaluated.flatMap { entries[$0].record }
+        extra["charts"] = metrics.prefix(Self.indexCharts).map { name -> [String: Any] in
+            [
+                "name": name, "href": metricHref(name), "latest": Format.number(latest?.metrics[name]),
+                "svg": chart(name, range: range, root: "").svg(),
+            ]
+        }
+        if metrics.count > Self.indexCharts {
+            extra["moreMetrics"] = ["shown": Self.indexCharts, "total": metrics.count]
+        }
+        extra["windowSize"] = min(Self.indexWindow, entries.count)
+        extra["keyMetrics"] = keyMetricsContext()
+        extra["rows"] = (max(0, entries.count - Self.recentCommits)..<entries.count).reversed().map { commitRow($0) }
+        extra["allCommitsHref"] = commitsPageHref(latestCommitsPage)
+        extra["commitCount"] = entries.count
+        extra["evaluatedCount"] = entries.reduce(0) { $0 + ($1.record == nil ? 0 : 1) }
+        return try render("pages/index", root: "", title: "Overview", extra)
+    }
+
+    func latestReleasePerEnvironment() -> [Release] {
+        var seen = Set<String>()
+        var result: [Release] = []
+        for release in history.releases {  // newest first
+            let environment = release.environment ?? ""
+            if seen.insert(environment).inserted { result.append(release) }
+        }
+        return result.sorted { ($0.environment ?? "\u{FFFF}") < ($1.environment ?? "\u{FFFF}") }
+    }
+
+    func commitsPage(_ page: Int) throws -> Data {
+        let range = commitsRange(page)
+        var extra: [String: Any] = [
+            "first": range.lowerBound + 1, "last": range.upperBound, "keyMetrics": keyMetricsContext(),
+            "rows": range.reversed().map { commitRow($0) },
+        ]
+        if page < latestCommitsPage { extra["newer"] = ["href": "\(page + 1).html", "label": "page \(page + 1)"] }
+        if page > 1 { extra["older"] = ["href": "\(page - 1).html", "label": "page \(page - 1)"] }
+        return try render("pages/commits", root: "../", title: "Commits \(range.lowerBound + 1)–\(range.upperBound)", extra)
+    }
+
+    func metricsPage() throws -> Data {
+        let latest = newestEvaluated.flatMap { entries[$0].record }
+        let rows = metrics.map { name -> [String: Any] in
+            let gates = (latest?.gates ?? []).filter { $0.metric == name }.map { Format.limit($0) }
+            return ["name": name, "href": metricHref(name), "latest": Format.number(latest?.metrics[name]),
+                    "gates": gates.joined(separator: ", ")]
+        }
+        return try render("pages/metrics", root: "", title: "Metrics", ["metrics": rows])
+    }
+
+    func metricPage(_ name: String, window: Int) throws -> Data {
+        let range = windowRange(window)
+        let windows = metricWindowCount()
+        var points: [[String: Any]] = []
+        for index in range.reversed() {
+            let entry = entries[index]
+            guard let record = entry.record, let value = record.metrics[name] else { continue }
+            points.append([
+                "short": entry.commit.id.short, "href": commitHref(entry.commit.id),
+                "date": Format.date(entry.commit.committer.date), "value": Format.number(value),
+                "verdict": record.verdict.rawValue,
+            ])
+        }
+        var extra: [String: Any] = [
+            "name": name, "first": range.lowerBound + 1, "last": range.upperBound, "points": points,
+            "svg": chart(name, range: range, root: "../../").svg(),
+        ]
+        if window < windows { extra["newer"] = ["href": "\(window + 1).html", "label": "commits from \(range.upperBound + 1)"] }
+        if window > 1 { extra["older"] = ["href": "\(window - 1).html", "label": "commits \(range.lowerBound - Self.chartWindow + 1)–\(range.lowerBound)"] }
+        return try render("pages/metric", root: "../../", title: name, extra)
+    }
+
+    func releasesPage() throws -> Data {
+        let groups = Dictionary(grouping: history.releases) { $0.environment ?? "" }
+        let names = groups.keys.sorted { ($0.isEmpty ? "\u{FFFF}" : $0) < ($1.isEmpty ? "\u{FFFF}" : $1) }
+        let environments = names.map { name -> [String: Any] in
+            let releases = groups[name]!.map { release -> [String: Any] in
+                var row: [String: Any] = [
+                    "tag": release.tag, "anchor": "release-" + Slug.make(release.tag), "short": release.commit.short,
+                    "date": Format.date(release.date), "body": release.body,
+                ]
+                if let artifact = release.artifact { row["artifact"] = artifact }
+                if let metrics = release.metrics { row["metricsTrailer"] = metrics }
+                if let position = positionByCommit[release.commit] {
+                    let entry = entries[position]
+                    row["summary"] = entry.commit.summary
+                    if let record = entry.record {
+                        row["href"] = commitHref(release.commit)
+                        if row["artifact"] == nil, let artifact = record.artifact { row["artifact"] = artifact }
+                        let shown = keyMetrics.filter { record.metrics[$0] != nil }
+                        row["metrics"] = shown.enumerated().map { offset, metric -> [String: Any] in
+                            ["name": metric, "value": Format.number(record.metrics[metric]), "last": offset == shown.count - 1]
+                        }
+                        row["hasMetrics"] = !shown.isEmpty
+                    }
+                } else if let commit = try? repository.commit(release.commit) {
+                    row["summary"] = commit.summary + " (not on \(history.branch))"
+                }
+                return row
+            }
+            return ["name": name.isEmpty ? "Plain tags" : name, "releases": releases]
+        }
+        return try render("pages/releases", root: "", title: "Releases", ["environments": environments])
+    }
+
+    func commitPage(_ index: Int) throws -> Data {
+        let entry = entries[index]
+        guard let record = entry.record else { return Data() }
+        let previous = previousEvaluated[index].map { entries[$0] }
+        let baselineID = record.baseline?.commit.flatMap { ObjectID(hex: $0) }
+        let baselineRecord: RunRecord? = baselineID.flatMap { id in
+            positionByCommit[id].flatMap { entries[$0].record }
+                ?? (try? RecordNotes(repository: repository).record(on: id)) ?? nil
+        }
+        var extra: [String: Any] = [
+            "id": entry.commit.id.hex, "short": entry.commit.id.short, "summary": entry.commit.summary,
+            "author": "\(entry.commit.author.name) <\(entry.commit.author.email)>",
+            "date": Format.date(entry.commit.author.date), "verdict": record.verdict.rawValue,
+            "started": Format.date(record.started), "duration": Format.duration(milliseconds: record.durationMilliseconds),
+            "tool": record.tool, "source": record.source, "fingerprint": record.fingerprint,
+        ]
+        let body = entry.commit.message.trimmingCharacters(in: .whitespacesAndNewlines)
+        if body != entry.commit.summary { extra["message"] = body }
+        if let error = record.error { extra["error"] = error }
+        if let artifact = record.artifact { extra["artifact"] = artifact }
+        if let previous {
+            extra["previous"] = [
+                "short": previous.commit.id.short, "summary": previous.commit.summary, "href": commitHref(previous.commit.id),
+            ]
+        }
+        if let baseline = record.baseline {
+            var context: [String: Any] = ["policy": baseline.policy, "comparison": baseline.comparison]
+            if let id = baselineID {
+                context["short"] = id.short
+                if let position = positionByCommit[id], entries[position].record != nil { context["href"] = commitHref(id) }
+            } else {
+                context["short"] = "none"
+            }
+            extra["baseline"] = context
+        }
+        let releases = releases(for: entry)
+        extra["hasReleases"] = !releases.isEmpty
+        extra["releases"] = releases.map { release -> [String: Any] in
+            var row: [String: Any] = ["tag": release.tag, "anchor": "release-" + Slug.make(release.tag)]
+            if let environment = release.environment { row["environment"] = environment }
+            return row
+        }
+        extra["hasGates"] = !record.gates.isEmpty
+        extra["gates"] = record.gates.map { gate -> [String: Any] in
+            [
+                "metric": gate.metric, "limit": Format.limit(gate), "value": Format.number(gate.value),
+                "baseline": Format.number(gate.baseline), "status": gate.status.rawValue,
+            ]
+        }
+        let previousMetrics = previous?.record?.metrics
+        extra["metrics"] = record.metrics.keys.sorted().map { name -> [String: Any] in
+            let value = record.metrics[name]!
+            let parentDelta = previousMetrics?[name].map { value - $0 }
+            let baselineDelta = baselineRecord?.metrics[name].map { value - $0 }
+            return [
+                "name": name, "href": metricHref(name, window: index / Self.chartWindow + 1), "value": Format.number(value),
+                "parentDelta": Format.delta(parentDelta), "parentDirection": Format.direction(parentDelta),
+                "baselineDelta": Format.delta(baselineDelta), "baselineDirection": Format.direction(baselineDelta),
+            ]
+        }
+        extra["stages"] = record.stages.map { stage -> [String: Any] in
+            [
+                "name": stage.name, "status": stage.status, "cached": stage.cached,
+                "duration": stage.cached ? "0 ms (cached)" : Format.duration(milliseconds: stage.durationMilliseconds),
+            ]
+        }
+        let (changes, total) = try repository.changedFiles(
+            from: entry.commit.parentIDs.first, to: entry.commit.id, limit: Self.changedFilesShown)
+        extra["hasChanges"] = !changes.isEmpty
+        if total > changes.count { extra["truncated"] = total - changes.count }
+        extra["changes"] = changes.map { change -> [String: Any] in
+            var row: [String: Any] = [
+                "status": change.status.rawValue, "path": change.path,
+                "blob": (change.newID ?? change.oldID).map { String($0.hex.prefix(12)) } ?? "",
+                "isInput": record.inputs[change.path] != nil, "rows": rowCounts(change),
+            ]
+            if let oldPath = change.oldPath { row["oldPath"] = oldPath }
+            return row
+        }
+        if let report = try report(for: entry.commit.id) {
+            extra["report"] = ["path": report.path, "html": Markdown.html(from: report.text)]
+        }
+        return try render("pages/commit", root: "../", title: "\(entry.commit.id.short) \(entry.commit.summary)", extra)
+    }
+
+    /// "120 → 130" for CSV/TSV files small enough to count cheaply, else "".
+    func rowCounts(_ change: ChangedFile) -> String {
+        let lower = change.path.lowercased()
+        guard lower.hasSuffix(".csv") || lower.hasSuffix(".tsv") else { return "" }
+        func rows(_ id: ObjectID?) -> Int? {
+            guard let id, let data = try? repository.blob(id), data.count <= Self.rowCountLimit else { return nil }
+            var lines = 0
+            for byte in data where byte == 0x0A { lines += 1 }
+            if let last = data.last, last != 0x0A { lines += 1 }
+            return max(0, lines - 1)  // minus the header
+        }
+        let before = rows(change.oldID)
+        let after = rows(change.newID)
+        switch (before, after) {
+        case (nil, nil): return ""
+        case (let before?, let after?): return "\(before) → \(after)"
+        case (nil, let after?): return "\(after)"
+        case (let before?, nil): return "\(before) → 0"
+        }
+    }
+
+    /// The commit's `report.md` (the shallowest one), if its tree has one.
+    func report(for commit: ObjectID) throws -> (path: String, text: String)? {
+        let candidates = try repository.treeEntries(commit: commit, matching: ["report.md", "**/report.md"])
+            .filter { $0.mode != .gitlink }
+            .sorted { ($0.path.split(separator: "/").count, $0.path) < ($1.path.split(separator: "/").count, $1.path) }
+        guard let entry = candidates.first else { return nil }
+        return (entry.path, String(decoding: try repository.blob(entry.id), as: UTF8.self))
+    }
+
+    // MARK: - Exports
+
+    /// `history.json`: every record of the first-parent history, oldest first, as stored.
+    func historyJSON() -> Data {
+        var out = "{\n\"schema\": 1,\n\"model\": \(JSONText.quote(history.model)),\n\"branch\": \(JSONText.quote(history.branch)),\n"
+        out += "\"generator\": \(JSONText.quote("\(Tool.name) \(Tool.version)")),\n"
+        if let base = options.baseURL { out += "\"site\": \(JSONText.quote(base)),\n" }
+        out += "\"commits\": \(entries.count),\n\"records\": ["
+        var first = true
+        for entry in entries {
+            guard let raw = entry.rawNote else { continue }
+            out += first ? "\n" : ",\n"
+            first = false
+            out += "{\"commit\": \"\(entry.commit.id.hex)\", \"parents\": [\(entry.commit.parentIDs.map { "\"\($0.hex)\"" }.joined(separator: ", "))], "
+            out += "\"date\": \"\(Format.isoDate(entry.commit.committer.date))\", \"author\": \(JSONText.quote(entry.commit.author.name)), "
+            out += "\"summary\": \(JSONText.quote(entry.commit.summary)), \"page\": \"\(commitHref(entry.commit.id))\",\n\"record\": "
+            out += raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            out += "}"
+        }
+        out += "\n],\n\"releases\": ["
+        out += history.releases.map { release in
+            var fields = [
+                "\"tag\": \(JSONText.quote(release.tag))", "\"commit\": \"\(release.commit.hex)\"",
+                "\"date\": \"\(Format.isoDate(release.date))\"",
+                "\"environment\": \(release.environment.map(JSONText.quote) ?? "null")",
+                "\"artifact\": \(release.artifact.map(JSONText.quote) ?? "null")",
+            ]
+            fields.append("\"trailers\": {\(release.trailers.map { "\(JSONText.quote($0.key)): \(JSONText.quote($0.value))" }.joined(separator: ", "))}")
+            return "\n{" + fields.joined(separator: ", ") + "}"
+        }.joined(separator: ",")
+        out += "\n]\n}\n"
+        return Data(out.utf8)
+    }
+
+    // MARK: - Helpers
+
+    static func heading(of markdown: String) -> String? {
+        for line in markdown.split(separator: "\n", maxSplits: 40) where line.hasPrefix("# ") {
+            let text = line.dropFirst(2).trimmingCharacters(in: .whitespaces)
+            if !text.isEmpty { return text }
+        }
+        return nil
+    }
+
+    static func readPage(_ path: String, repository: Repository, tip: ObjectID?) throws -> String {
+        if let tip, let entry = try? repository.treeEntries(commit: tip, matching: [path]).first(where: { $0.path == path }),
+            let data = try? repository.blob(entry.id)
+        {
+            return String(decoding: data, as: UTF8.self)
+        }
+        let base = repository.workingDirectory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw SiteError.unreadablePage(path) }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
