@@ -42,7 +42,7 @@ let package = Package(
         .target(
             name: "Site",
             dependencies: [
-                "Checksum", "Diagnostics", "GitKit", "Markdown", "Pipeline",
+                "CLibCrypto", "Diagnostics", "GitKit", "Markdown", "Pipeline",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
         // Temporary repositories and fixtures, for tests only.

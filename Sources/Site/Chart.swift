@@ -69,7 +69,7 @@ struct Chart {
                 ? Chart.left + plotWidth / 2 : Chart.left + Double(x - xRange.lowerBound) / span * plotWidth
         }
         func py(_ value: Double) -> Double { Chart.top + (high - value) / (high - low) * plotHeight }
-        func f(_ value: Double) -> String { String(format: "%.1f", value) }
+        func f(_ value: Double) -> String { Format.coordinate(value) }
 
         let name = HTML.escape(metric)
         var out = """

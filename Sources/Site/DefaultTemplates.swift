@@ -142,14 +142,10 @@ The site loads nothing from other hosts and works when opened straight from disk
 """#####,
         "pages/metric.mustache": #####"""
 {{> partials/head}}
-<h1>{{name}} <small>commits {{first}}–{{last}} of {{total}}</small></h1>
+<h1>{{name}} <small>commits {{first}}–{{last}} of the first-parent history</small></h1>
 {{> partials/pager}}
 <figure class="chart wide">{{{svg}}}</figure>
-<table>
-<thead><tr><th>commit</th><th>date</th><th class="num">{{name}}</th><th>verdict</th></tr></thead>
-<tbody>{{#points}}<tr><td><a href="{{root}}{{href}}"><code>{{short}}</code></a></td><td class="date">{{date}}</td><td class="num">{{value}}</td><td>{{> partials/verdict}}</td></tr>
-{{/points}}</tbody>
-</table>
+<p class="muted">{{count}} evaluated commits in this window{{#count}}: lowest {{lowest}}, highest {{highest}}, newest {{newest}} at <a href="{{root}}{{newestHref}}"><code>{{newestShort}}</code></a>{{/count}}. Hover or follow a point for its commit; squares are failed commits.</p>
 {{> partials/foot}}
 
 """#####,

@@ -3,14 +3,46 @@ import Pipeline
 
 /// Text for numbers, dates and durations as the site shows them.
 enum Format {
-    /// A metric value, compactly (the terminal's format).
-    static func number(_ value: Double?) -> String { RunReport.format(value) }
+    /// A metric value, compactly: as `RunReport.format` prints it in the terminal (integers
+    /// whole, else up to 4 decimals without trailing zeros, `%.4g` for very large or small
+    /// magnitudes), without its per-call regular expression, which dominated site builds.
+    static func number(_ value: Double?) -> String {
+        guard let value else { return "-" }
+        guard value.isFinite else { return value.isNaN ? "nan" : value > 0 ? "inf" : "-inf" }
+        if value == value.rounded(), abs(value) < 1e12 { return String(Int64(value)) }
+        let magnitude = abs(value)
+        if magnitude >= 1e6 || magnitude < 1e-4 { return String(format: "%.4g", value) }
+        let scaled = Int64((magnitude * 10_000).rounded())
+        var fraction = scaled % 10_000
+        let whole = scaled / 10_000
+        var text = (value < 0 && scaled != 0 ? "-" : "") + String(whole)
+        if fraction != 0 {
+            var digits = 4
+            while fraction % 10 == 0 {
+                fraction /= 10
+                digits -= 1
+            }
+            let raw = String(fraction)
+            text += "." + String(repeating: "0", count: digits - raw.count) + raw
+        }
+        return text
+    }
+
+    /// `value` with one decimal, for SVG coordinates ("12.5", "-3.0").
+    static func coordinate(_ value: Double) -> String {
+        let tenths = Int64((value * 10).rounded())
+        let sign = tenths < 0 ? "-" : ""
+        let magnitude = abs(tenths)
+        return "\(sign)\(magnitude / 10).\(magnitude % 10)"
+    }
+
+    private static func pad2(_ value: Int32) -> String { value < 10 ? "0\(value)" : String(value) }
 
     /// "+0.002", "-1.5", "±0"; "" when unknown.
     static func delta(_ value: Double?) -> String {
         guard let value else { return "" }
         if value == 0 { return "±0" }
-        return (value > 0 ? "+" : "") + RunReport.format(value)
+        return (value > 0 ? "+" : "") + number(value)
     }
 
     /// "up", "down" or "same", for styling a delta.
@@ -24,9 +56,7 @@ enum Format {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d-%02d-%02d %02d:%02d UTC", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min))
+        return "\(parts.tm_year + 1900)-\(pad2(parts.tm_mon + 1))-\(pad2(parts.tm_mday)) \(pad2(parts.tm_hour)):\(pad2(parts.tm_min)) UTC"
     }
 
     /// "2026-01-01T09:30:00Z".
@@ -34,9 +64,7 @@ enum Format {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        return "\(parts.tm_year + 1900)-\(pad2(parts.tm_mon + 1))-\(pad2(parts.tm_mday))T\(pad2(parts.tm_hour)):\(pad2(parts.tm_min)):\(pad2(parts.tm_sec))Z"
     }
 
     /// "850 ms", "2.4 s", "3 min 05 s".
@@ -64,6 +92,9 @@ enum Format {
 enum HTML {
     /// Escapes `& < > " '` so that `text` is inert in element content and quoted attributes.
     static func escape(_ text: String) -> String {
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) {
+            return text
+        }
         var result = ""
         result.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {

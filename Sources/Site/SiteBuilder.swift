@@ -59,7 +59,7 @@ final class SiteBuilder {
         var positions: [ObjectID: Int] = [:]
         for (index, entry) in entries.enumerated() {
             previous.append(last)
-            if entry.record != nil { last = index }
+            if entry.isEvaluated { last = index }
             positions[entry.commit.id] = index
         }
         newestEvaluated = last
@@ -69,7 +69,7 @@ final class SiteBuilder {
         releasesByArtifact = Dictionary(grouping: history.releases.filter { $0.artifact != nil }, by: { $0.artifact! })
 
         var names = Set<String>()
-        for entry in entries { if let record = entry.record { names.formUnion(record.metrics.keys) } }
+        for entry in entries { if let blob = entry.noteBlob { names.formUnion(history.loader.summary(blob).names) } }
         var gated: [String] = []
         if let last, let record = entries[last].record {
             for gate in record.gates where !gated.contains(gate.metric) && names.contains(gate.metric) {
@@ -162,7 +162,7 @@ final class SiteBuilder {
                     try commitsPage(page)
                 })
         }
-        for (index, entry) in entries.enumerated() where entry.record != nil {
+        for (index, entry) in entries.enumerated() where entry.isEvaluated {
             files.append(
                 PlannedFile(path: commitHref(entry.commit.id), key: commitPageKey(index)) { [unowned self] in
                     try commitPage(index)
@@ -222,7 +222,7 @@ final class SiteBuilder {
         let entry = entries[index]
         var parts = [globalKey, "commit", entryKey(index), entryKey(previousEvaluated[index])]
         parts.append(entry.commit.parentIDs.first?.hex ?? "-")
-        if let baseline = entry.record?.baseline?.commit.flatMap({ ObjectID(hex: $0) }) {
+        if let blob = entry.noteBlob, let baseline = history.loader.summary(blob).baseline {
             parts.append(baseline.hex + ":" + (positionByCommit[baseline].map { entryKey($0) } ?? "outside"))
         }
         for release in releases(for: entry) { parts.append(releaseKey(release)) }
@@ -250,7 +250,7 @@ final class SiteBuilder {
 
     func releases(for entry: SiteEntry) -> [Release] {
         var result = releasesByCommit[entry.commit.id] ?? []
-        if let artifact = entry.record?.artifact {
+        if let blob = entry.noteBlob, let artifact = history.loader.summary(blob).artifact {
             for release in releasesByArtifact[artifact] ?? [] where !result.contains(release) { result.append(release) }
         }
         return result
@@ -267,7 +267,7 @@ final class SiteBuilder {
             "short": entry.commit.id.short, "summary": entry.commit.summary, "author": entry.commit.author.name,
             "date": Format.date(entry.commit.committer.date), "verdict": verdict(entry),
         ]
-        if entry.record != nil { row["href"] = commitHref(entry.commit.id) }
+        if entry.isEvaluated { row["href"] = commitHref(entry.commit.id) }
         row["metrics"] = keyMetrics.map { name -> [String: Any] in
             let value = entry.record?.metrics[name]
             let delta = value.flatMap { value in previous?.metrics[name].map { value - $0 } }
@@ -332,7 +332,7 @@ final class SiteBuilder {
                 "environment": release.environment ?? "plain tag", "tag": release.tag, "short": release.commit.short,
                 "date": Format.date(release.date),
             ]
-            if let position = positionByCommit[release.commit], entries[position].record != nil {
+            if let position = positionByCommit[release.commit], entries[position].isEvaluated {
                 row["href"] = commitHref(release.commit)
             }
             return row
@@ -353,7 +353,7 @@ final class SiteBuilder {
         extra["rows"] = (max(0, entries.count - Self.recentCommits)..<entries.count).reversed().map { commitRow($0) }
         extra["allCommitsHref"] = commitsPageHref(latestCommitsPage)
         extra["commitCount"] = entries.count
-        extra["evaluatedCount"] = entries.reduce(0) { $0 + ($1.record == nil ? 0 : 1) }
+        extra["evaluatedCount"] = entries.reduce(0) { $0 + ($1.isEvaluated ? 1 : 0) }
         return try render("pages/index", root: "", title: "Overview", extra)
     }
 
@@ -391,20 +391,25 @@ final class SiteBuilder {
     func metricPage(_ name: String, window: Int) throws -> Data {
         let range = windowRange(window)
         let windows = metricWindowCount()
-        var points: [[String: Any]] = []
-        for index in range.reversed() {
+        var values: [Double] = []
+        var newest: SiteEntry?
+        for index in range {
             let entry = entries[index]
-            guard let record = entry.record, let value = record.metrics[name] else { continue }
-            points.append([
-                "short": entry.commit.id.short, "href": commitHref(entry.commit.id),
-                "date": Format.date(entry.commit.committer.date), "value": Format.number(value),
-                "verdict": record.verdict.rawValue,
-            ])
+            guard let value = entry.record?.metrics[name], value.isFinite else { continue }
+            values.append(value)
+            newest = entry
         }
         var extra: [String: Any] = [
-            "name": name, "first": range.lowerBound + 1, "last": range.upperBound, "points": points,
+            "name": name, "first": range.lowerBound + 1, "last": range.upperBound, "count": values.count,
             "svg": chart(name, range: range, root: "../../").svg(),
         ]
+        if let newest, let low = values.min(), let high = values.max() {
+            extra["lowest"] = Format.number(low)
+            extra["highest"] = Format.number(high)
+            extra["newest"] = Format.number(values.last)
+            extra["newestHref"] = commitHref(newest.commit.id)
+            extra["newestShort"] = newest.commit.id.short
+        }
         if window < windows { extra["newer"] = ["href": "\(window + 1).html", "label": "commits from \(range.upperBound + 1)"] }
         if window > 1 { extra["older"] = ["href": "\(window - 1).html", "label": "commits \(range.lowerBound - Self.chartWindow + 1)–\(range.lowerBound)"] }
         return try render("pages/metric", root: "../../", title: name, extra)
@@ -445,7 +450,13 @@ final class SiteBuilder {
 
     func commitPage(_ index: Int) throws -> Data {
         let entry = entries[index]
-        guard let record = entry.record else { return Data() }
+        guard let record = entry.record else {
+            let reason = entry.noteBlob.flatMap { history.loader.unreadable[$0] } ?? "the note could not be read"
+            return try render(
+                "pages/page", root: "../", title: entry.commit.id.short,
+                ["html": "<h1>\(HTML.escape(entry.commit.id.short)) \(HTML.escape(entry.commit.summary))</h1><p class=\"error\">\(HTML.escape(reason))</p>",
+                 "source": "refs/notes/modelgate"])
+        }
         let previous = previousEvaluated[index].map { entries[$0] }
         let baselineID = record.baseline?.commit.flatMap { ObjectID(hex: $0) }
         let baselineRecord: RunRecord? = baselineID.flatMap { id in
@@ -472,7 +483,7 @@ final class SiteBuilder {
             var context: [String: Any] = ["policy": baseline.policy, "comparison": baseline.comparison]
             if let id = baselineID {
                 context["short"] = id.short
-                if let position = positionByCommit[id], entries[position].record != nil { context["href"] = commitHref(id) }
+                if let position = positionByCommit[id], entries[position].isEvaluated { context["href"] = commitHref(id) }
             } else {
                 context["short"] = "none"
             }
@@ -562,23 +573,28 @@ final class SiteBuilder {
 
     /// `history.json`: every record of the first-parent history, oldest first, as stored.
     func historyJSON() -> Data {
-        var out = "{\n\"schema\": 1,\n\"model\": \(JSONText.quote(history.model)),\n\"branch\": \(JSONText.quote(history.branch)),\n"
-        out += "\"generator\": \(JSONText.quote("\(Tool.name) \(Tool.version)")),\n"
-        if let base = options.baseURL { out += "\"site\": \(JSONText.quote(base)),\n" }
-        out += "\"commits\": \(entries.count),\n\"records\": ["
+        var data = Data()
+        func add(_ text: String) { data.append(contentsOf: Array(text.utf8)) }
+        add("{\n\"schema\": 1,\n\"model\": \(JSONText.quote(history.model)),\n\"branch\": \(JSONText.quote(history.branch)),\n")
+        add("\"generator\": \(JSONText.quote("\(Tool.name) \(Tool.version)")),\n")
+        if let base = options.baseURL { add("\"site\": \(JSONText.quote(base)),\n") }
+        add("\"commits\": \(entries.count),\n\"records\": [")
         var first = true
         for entry in entries {
-            guard let raw = entry.rawNote else { continue }
-            out += first ? "\n" : ",\n"
+            // Notes that are not run records are left out, so the file stays valid JSON.
+            guard let blob = entry.noteBlob, history.loader.isRecord(blob), let raw = entry.rawNote else { continue }
+            add(first ? "\n" : ",\n")
             first = false
-            out += "{\"commit\": \"\(entry.commit.id.hex)\", \"parents\": [\(entry.commit.parentIDs.map { "\"\($0.hex)\"" }.joined(separator: ", "))], "
-            out += "\"date\": \"\(Format.isoDate(entry.commit.committer.date))\", \"author\": \(JSONText.quote(entry.commit.author.name)), "
-            out += "\"summary\": \(JSONText.quote(entry.commit.summary)), \"page\": \"\(commitHref(entry.commit.id))\",\n\"record\": "
-            out += raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            out += "}"
+            add("{\"commit\": \"\(entry.commit.id.hex)\", \"parents\": [\(entry.commit.parentIDs.map { "\"\($0.hex)\"" }.joined(separator: ", "))], ")
+            add("\"date\": \"\(Format.isoDate(entry.commit.committer.date))\", \"author\": \(JSONText.quote(entry.commit.author.name)), ")
+            add("\"summary\": \(JSONText.quote(entry.commit.summary)), \"page\": \"\(commitHref(entry.commit.id))\",\n\"record\": ")
+            var end = raw.endIndex
+            while end > raw.startIndex, [0x20, 0x0A, 0x0D, 0x09].contains(raw[raw.index(before: end)]) { end = raw.index(before: end) }
+            data.append(raw[raw.startIndex..<end])
+            add("}")
         }
-        out += "\n],\n\"releases\": ["
-        out += history.releases.map { release in
+        add("\n],\n\"releases\": [")
+        add(history.releases.map { release in
             var fields = [
                 "\"tag\": \(JSONText.quote(release.tag))", "\"commit\": \"\(release.commit.hex)\"",
                 "\"date\": \"\(Format.isoDate(release.date))\"",
@@ -587,9 +603,9 @@ final class SiteBuilder {
             ]
             fields.append("\"trailers\": {\(release.trailers.map { "\(JSONText.quote($0.key)): \(JSONText.quote($0.value))" }.joined(separator: ", "))}")
             return "\n{" + fields.joined(separator: ", ") + "}"
-        }.joined(separator: ",")
-        out += "\n]\n}\n"
-        return Data(out.utf8)
+        }.joined(separator: ","))
+        add("\n]\n}\n")
+        return data
     }
 
     // MARK: - Helpers

@@ -2,22 +2,122 @@ import Foundation
 import GitKit
 import Pipeline
 
+/// Reads run records from their note blobs only when a page needs them, and remembers them.
+///
+/// A rebuild after one new commit renders a handful of pages, so decoding all ten thousand
+/// records (most of a rebuild's time) is avoided; the metric names of every record, which the
+/// site needs as a whole, come from a small cache kept beside the site (`.modelgate-site-metrics`).
+final class RecordLoader {
+    /// What the site needs of every record without decoding it: its metric names and baseline.
+    struct Summary {
+        var names: [String]
+        var baseline: ObjectID?
+        var artifact: String?
+    }
+
+    let repository: Repository
+    private var records: [ObjectID: RunRecord?] = [:]
+    private let decoder: JSONDecoder
+    /// Note blob → summary, from the cache file and from records decoded this run.
+    private(set) var summaries: [ObjectID: Summary] = [:]
+    /// Blobs that could not be read as records, with the reason.
+    private(set) var unreadable: [ObjectID: String] = [:]
+
+    init(repository: Repository, cachedSummaries: [ObjectID: Summary] = [:]) {
+        self.repository = repository
+        summaries = cachedSummaries
+        decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+    }
+
+    /// The note's bytes as stored.
+    func raw(_ blob: ObjectID) -> Data? { try? repository.blob(blob) }
+
+    /// The record in note blob `blob`, or nil when it is not a readable run record.
+    func record(_ blob: ObjectID) -> RunRecord? {
+        if let cached = records[blob] { return cached }
+        var record: RunRecord?
+        if let data = raw(blob) {
+            do {
+                record = try decoder.decode(RunRecord.self, from: data)
+            } catch {
+                unreadable[blob] = "the note is not a run record: \(error)"
+            }
+        }
+        records[blob] = record
+        guard let record else { return nil }
+        summaries[blob] = Summary(
+            names: record.metrics.keys.sorted(), baseline: record.baseline?.commit.flatMap { ObjectID(hex: $0) },
+            artifact: record.artifact)
+        return record
+    }
+
+    /// True when `blob` holds a readable record (known from the cache, else decoded now).
+    func isRecord(_ blob: ObjectID) -> Bool { summaries[blob] != nil || record(blob) != nil }
+
+    /// The metric names and baseline of the record in `blob`, from the cache when known.
+    func summary(_ blob: ObjectID) -> Summary {
+        if let known = summaries[blob] { return known }
+        _ = record(blob)
+        return summaries[blob] ?? Summary(names: [], baseline: nil, artifact: nil)
+    }
+
+    static let cacheName = ".modelgate-site-records"
+    static let cacheHeader = "modelgate-site-records 1"
+
+    /// Reads the summary cache from `folder` (empty when missing or unreadable).
+    static func readCache(in folder: URL) -> [ObjectID: Summary] {
+        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(cacheName).path) else {
+            return [:]
+        }
+        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+        guard lines.first == cacheHeader[...] else { return [:] }
+        lines.removeFirst()
+        var result: [ObjectID: Summary] = [:]
+        result.reserveCapacity(lines.count)
+        for line in lines {
+            let fields = line.split(separator: "\t", maxSplits: 3, omittingEmptySubsequences: false)
+            guard fields.count == 4, let blob = ObjectID(hex: String(fields[0])) else { continue }
+            let names = fields[3].isEmpty ? [] : fields[3].split(separator: "\u{1}", omittingEmptySubsequences: false).map(String.init)
+            result[blob] = Summary(
+                names: names, baseline: ObjectID(hex: String(fields[1])), artifact: fields[2].isEmpty ? nil : String(fields[2]))
+        }
+        return result
+    }
+
+    /// The cache's text for `blobs` (records with tabs, newlines or U+0001 in a metric name are not cached).
+    func cacheText(for blobs: [ObjectID]) -> String {
+        var text = Self.cacheHeader + "\n"
+        for blob in blobs {
+            func plain(_ text: String) -> Bool { !text.utf8.contains { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x01 } }
+            guard let summary = summaries[blob], summary.names.allSatisfy(plain), plain(summary.artifact ?? "") else { continue }
+            text += blob.hex + "\t" + (summary.baseline?.hex ?? "-") + "\t" + (summary.artifact ?? "") + "\t"
+            text += summary.names.joined(separator: "\u{1}") + "\n"
+        }
+        return text
+    }
+}
+
 /// One commit of the first-parent history, with its run record when it was evaluated.
-public struct SiteEntry: Sendable {
+public struct SiteEntry {
     /// The commit.
     public let commit: Commit
-    /// Its run record, or nil when it was not evaluated (or the note is unreadable).
-    public let record: RunRecord?
-    /// The blob holding the note, which changes whenever the record does.
+    /// The blob holding the commit's note in `refs/notes/modelgate`, which changes whenever the record does.
     public let noteBlob: ObjectID?
-    /// The note's text as stored (the record's JSON), for `history.json`.
-    public let rawNote: String?
     /// Position from the oldest commit of the history (0 is the root).
     public let position: Int
+    let loader: RecordLoader
+
+    /// Its run record, or nil when it was not evaluated (or the note is unreadable); decoded on first use.
+    public var record: RunRecord? { noteBlob.flatMap { loader.record($0) } }
+    /// True when the commit has a note (a run record).
+    public var isEvaluated: Bool { noteBlob != nil }
+    /// The note's bytes as stored (the record's JSON), for `history.json`.
+    var rawNote: Data? { noteBlob.flatMap { loader.raw($0) } }
 }
 
 /// The records of one branch's first-parent history and the repository's releases.
-public struct SiteHistory: Sendable {
+public struct SiteHistory {
     /// The model's name (from `modelgate.yml` at the tip, else the repository's folder name).
     public let model: String
     /// The branch shown ("main"), or "HEAD" when HEAD is detached.
@@ -26,17 +126,15 @@ public struct SiteHistory: Sendable {
     public let entries: [SiteEntry]
     /// Every tag that marks a commit, newest first.
     public let releases: [Release]
-    /// Notes that could not be read as run records, as (commit, reason); shown, not fatal.
-    public let unreadable: [(ObjectID, String)]
+    let loader: RecordLoader
 
     /// The newest entry (the branch tip).
     public var tip: SiteEntry? { entries.last }
 
-    /// Entries that carry a record, oldest first.
-    public var evaluated: [SiteEntry] { entries.filter { $0.record != nil } }
-
     /// Reads the history of `branch` (nil: the branch HEAD is on) from `repository`.
-    public static func load(from repository: Repository, branch: String?, model: String? = nil) throws -> SiteHistory {
+    static func load(
+        from repository: Repository, branch: String?, cachedSummaries: [ObjectID: RecordLoader.Summary] = [:]
+    ) throws -> SiteHistory {
         let branchName: String
         let tipID: ObjectID
         if let branch {
@@ -53,33 +151,16 @@ public struct SiteHistory: Sendable {
         }
         var blobs: [ObjectID: ObjectID] = [:]
         for note in try repository.notes(ref: RecordNotes.ref) { blobs[note.target] = note.blob }
-
+        let loader = RecordLoader(repository: repository, cachedSummaries: cachedSummaries)
         let commits = try repository.firstParentHistory(from: tipID).reversed()
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
         var entries: [SiteEntry] = []
         entries.reserveCapacity(commits.count)
-        var unreadable: [(ObjectID, String)] = []
         for (position, commit) in commits.enumerated() {
-            var record: RunRecord?
-            var raw: String?
-            let blob = blobs[commit.id]
-            if let blob {
-                let data = try repository.blob(blob)
-                do {
-                    record = try decoder.decode(RunRecord.self, from: data)
-                    raw = String(decoding: data, as: UTF8.self)
-                } catch {
-                    unreadable.append((commit.id, "the note is not a run record (\(error))"))
-                }
-            }
-            entries.append(
-                SiteEntry(commit: commit, record: record, noteBlob: record == nil ? nil : blob, rawNote: raw, position: position))
+            entries.append(SiteEntry(commit: commit, noteBlob: blobs[commit.id], position: position, loader: loader))
         }
-        let name = model ?? modelName(repository: repository, tip: tipID)
         return SiteHistory(
-            model: name, branch: branchName, entries: entries,
-            releases: try Release.all(in: repository), unreadable: unreadable)
+            model: modelName(repository: repository, tip: tipID), branch: branchName, entries: entries,
+            releases: try Release.all(in: repository), loader: loader)
     }
 
     /// The `name:` of `modelgate.yml` in the tip's tree, else the work tree's folder name.

@@ -43,6 +43,25 @@ struct SiteWriter {
         var digest: String
     }
 
+    /// Writes `data` to a new file with plain POSIX calls (no fsync: one `syncfs` covers the
+    /// whole staging folder before anything is renamed into place).
+    static func writePlain(_ data: Data, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw SiteError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        try data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let count = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    throw SiteError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
+                }
+                offset += count
+            }
+        }
+    }
+
     func readManifest() -> [String: ManifestEntry] {
         guard let data = FileManager.default.contents(atPath: output.appendingPathComponent(Self.manifestName).path)
         else { return [:] }
@@ -95,7 +114,7 @@ struct SiteWriter {
                 if createdDirectories.insert(directory).inserted {
                     try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 }
-                try data.write(to: stagedURL)
+                try Self.writePlain(data, to: stagedURL.path)
             } catch {
                 throw SiteError.cannotWrite(path: stagedURL.path, reason: error.localizedDescription)
             }
@@ -154,8 +173,14 @@ public enum Site {
         throws -> SiteSummary
     {
         let templates = try TemplateSet.load(overrides: options.templates)
-        let history = try SiteHistory.load(from: repository, branch: options.branch)
+        let history = try SiteHistory.load(
+            from: repository, branch: options.branch, cachedSummaries: RecordLoader.readCache(in: output))
         let builder = try SiteBuilder(repository: repository, history: history, templates: templates, options: options)
-        return try SiteWriter(output: output).write(builder.plan())
+        let summary = try SiteWriter(output: output).write(builder.plan())
+        // The cache only speeds up the next build; failing to write it changes nothing else.
+        let blobs = history.entries.compactMap(\.noteBlob)
+        try? AtomicFile.write(
+            Data(history.loader.cacheText(for: blobs).utf8), to: output.appendingPathComponent(RecordLoader.cacheName))
+        return summary
     }
 }

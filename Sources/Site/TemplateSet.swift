@@ -1,6 +1,5 @@
 import Foundation
 import Mustache
-import Checksum
 
 /// The site's Mustache pages and partials, stylesheet and default Markdown pages.
 ///
@@ -59,11 +58,7 @@ public struct TemplateSet: @unchecked Sendable {
             throw SiteError.missingTemplate(name: "style.css", neededBy: "", directory: directory)
         }
         library = MustacheLibrary(templates: templates)
-        let hash = Checksum.SHA256()
-        for (path, text) in files.sorted(by: { $0.key < $1.key }) {
-            hash.update("\(path)\u{0}\(text)\u{0}")
-        }
-        digest = hash.finalize()
+        digest = SHA256Hex.of(parts: files.sorted(by: { $0.key < $1.key }).flatMap { [$0.key, $0.value] })
     }
 
     /// Renders page or partial `name` with `context`.
