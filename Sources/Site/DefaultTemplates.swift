@@ -233,7 +233,6 @@ The site loads nothing from other hosts and works when opened straight from disk
 """#####,
         "partials/verdict.mustache": #####"""
 <span class="verdict {{verdict}}">{{verdict}}</span>
-
 """#####,
         "style.css": #####"""
 /* modelgate site: one stylesheet, system fonts only, nothing loaded from other hosts. */

@@ -10,22 +10,8 @@ import Pipeline
 /// only pages whose inputs changed. Pages are paginated and charts windowed from the oldest
 /// commit, so older pages and windows stay byte-for-byte the same as history grows.
 final class SiteBuilder {
-    /// Commits per page of the commits list.
-    static let commitsPerPage = 50
-    /// First-parent positions per chart window on a metric's pages.
-    static let chartWindow = 200
-    /// Commits shown in the index's charts.
-    static let indexWindow = 100
-    /// Charts on the index; the rest are on `metrics.html`.
-    static let indexCharts = 12
-    /// Rows of the index's recent commits table.
-    static let recentCommits = 20
-    /// Changed paths listed on a commit page.
-    static let changedFilesShown = 200
-    /// Largest CSV blob whose rows are counted.
-    static let rowCountLimit = 4 << 20
-
     let repository: Repository
+    let layout: SiteLayout
     let history: SiteHistory
     let templates: TemplateSet
     let options: SiteOptions
@@ -51,6 +37,7 @@ final class SiteBuilder {
         self.history = history
         self.templates = templates
         self.options = options
+        layout = options.layout
         title = options.title ?? history.model
         entries = history.entries
         var previous: [Int?] = []
@@ -114,11 +101,11 @@ final class SiteBuilder {
         ]
     }()
 
-    var latestCommitsPage: Int { max(1, (entries.count + Self.commitsPerPage - 1) / Self.commitsPerPage) }
+    var latestCommitsPage: Int { max(1, (entries.count + layout.commitsPerPage - 1) / layout.commitsPerPage) }
 
     func commitsPageHref(_ page: Int) -> String { "commits/\(page).html" }
     func commitHref(_ id: ObjectID) -> String { "commit/\(id.hex).html" }
-    func metricWindowCount() -> Int { max(1, (entries.count + Self.chartWindow - 1) / Self.chartWindow) }
+    func metricWindowCount() -> Int { max(1, (entries.count + layout.chartWindow - 1) / layout.chartWindow) }
     func metricHref(_ name: String, window: Int? = nil) -> String {
         "metrics/\(Slug.make(name))/\(window ?? metricWindowCount()).html"
     }
@@ -153,7 +140,7 @@ final class SiteBuilder {
                     [unowned self] in
                     try render(
                         "pages/page", root: "../", title: page.title,
-                        ["html": Markdown.html(from: page.text), "source": page.source])
+                        ["html": MarkdownPage.html(from: page.text), "source": page.source])
                 })
         }
         for page in 1...latestCommitsPage {
@@ -239,13 +226,13 @@ final class SiteBuilder {
     }
 
     func commitsRange(_ page: Int) -> Range<Int> {
-        let start = (page - 1) * Self.commitsPerPage
-        return start..<min(entries.count, start + Self.commitsPerPage)
+        let start = (page - 1) * layout.commitsPerPage
+        return start..<min(entries.count, start + layout.commitsPerPage)
     }
 
     func windowRange(_ window: Int) -> Range<Int> {
-        let start = (window - 1) * Self.chartWindow
-        return start..<min(entries.count, start + Self.chartWindow)
+        let start = (window - 1) * layout.chartWindow
+        return start..<min(entries.count, start + layout.chartWindow)
     }
 
     func releases(for entry: SiteEntry) -> [Release] {
@@ -337,20 +324,20 @@ final class SiteBuilder {
             }
             return row
         }
-        let range = max(0, entries.count - Self.indexWindow)..<entries.count
+        let range = max(0, entries.count - layout.indexWindow)..<entries.count
         let latest = newestEvaluated.flatMap { entries[$0].record }
-        extra["charts"] = metrics.prefix(Self.indexCharts).map { name -> [String: Any] in
+        extra["charts"] = metrics.prefix(layout.indexCharts).map { name -> [String: Any] in
             [
                 "name": name, "href": metricHref(name), "latest": Format.number(latest?.metrics[name]),
                 "svg": chart(name, range: range, root: "").svg(),
             ]
         }
-        if metrics.count > Self.indexCharts {
-            extra["moreMetrics"] = ["shown": Self.indexCharts, "total": metrics.count]
+        if metrics.count > layout.indexCharts {
+            extra["moreMetrics"] = ["shown": layout.indexCharts, "total": metrics.count]
         }
-        extra["windowSize"] = min(Self.indexWindow, entries.count)
+        extra["windowSize"] = min(layout.indexWindow, entries.count)
         extra["keyMetrics"] = keyMetricsContext()
-        extra["rows"] = (max(0, entries.count - Self.recentCommits)..<entries.count).reversed().map { commitRow($0) }
+        extra["rows"] = (max(0, entries.count - layout.recentCommits)..<entries.count).reversed().map { commitRow($0) }
         extra["allCommitsHref"] = commitsPageHref(latestCommitsPage)
         extra["commitCount"] = entries.count
         extra["evaluatedCount"] = entries.reduce(0) { $0 + ($1.isEvaluated ? 1 : 0) }
@@ -411,7 +398,7 @@ final class SiteBuilder {
             extra["newestShort"] = newest.commit.id.short
         }
         if window < windows { extra["newer"] = ["href": "\(window + 1).html", "label": "commits from \(range.upperBound + 1)"] }
-        if window > 1 { extra["older"] = ["href": "\(window - 1).html", "label": "commits \(range.lowerBound - Self.chartWindow + 1)–\(range.lowerBound)"] }
+        if window > 1 { extra["older"] = ["href": "\(window - 1).html", "label": "commits \(range.lowerBound - layout.chartWindow + 1)–\(range.lowerBound)"] }
         return try render("pages/metric", root: "../../", title: name, extra)
     }
 
@@ -509,7 +496,7 @@ final class SiteBuilder {
             let parentDelta = previousMetrics?[name].map { value - $0 }
             let baselineDelta = baselineRecord?.metrics[name].map { value - $0 }
             return [
-                "name": name, "href": metricHref(name, window: index / Self.chartWindow + 1), "value": Format.number(value),
+                "name": name, "href": metricHref(name, window: index / layout.chartWindow + 1), "value": Format.number(value),
                 "parentDelta": Format.delta(parentDelta), "parentDirection": Format.direction(parentDelta),
                 "baselineDelta": Format.delta(baselineDelta), "baselineDirection": Format.direction(baselineDelta),
             ]
@@ -521,7 +508,7 @@ final class SiteBuilder {
             ]
         }
         let (changes, total) = try repository.changedFiles(
-            from: entry.commit.parentIDs.first, to: entry.commit.id, limit: Self.changedFilesShown)
+            from: entry.commit.parentIDs.first, to: entry.commit.id, limit: layout.changedFilesShown)
         extra["hasChanges"] = !changes.isEmpty
         if total > changes.count { extra["truncated"] = total - changes.count }
         extra["changes"] = changes.map { change -> [String: Any] in
@@ -534,7 +521,7 @@ final class SiteBuilder {
             return row
         }
         if let report = try report(for: entry.commit.id) {
-            extra["report"] = ["path": report.path, "html": Markdown.html(from: report.text)]
+            extra["report"] = ["path": report.path, "html": MarkdownPage.html(from: report.text)]
         }
         return try render("pages/commit", root: "../", title: "\(entry.commit.id.short) \(entry.commit.summary)", extra)
     }
@@ -544,7 +531,7 @@ final class SiteBuilder {
         let lower = change.path.lowercased()
         guard lower.hasSuffix(".csv") || lower.hasSuffix(".tsv") else { return "" }
         func rows(_ id: ObjectID?) -> Int? {
-            guard let id, let data = try? repository.blob(id), data.count <= Self.rowCountLimit else { return nil }
+            guard let id, let data = try? repository.blob(id), data.count <= layout.rowCountLimit else { return nil }
             var lines = 0
             for byte in data where byte == 0x0A { lines += 1 }
             if let last = data.last, last != 0x0A { lines += 1 }

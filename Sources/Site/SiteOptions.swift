@@ -13,6 +13,8 @@ public struct SiteOptions: Sendable {
     public var templates: URL?
     /// Markdown files of the repository to render as extra pages (path in the tip's tree, else on disk).
     public var pages: [String]
+    /// Page and window sizes (tests shrink them).
+    var layout = SiteLayout()
 
     /// Makes options; everything defaults to "as the repository says".
     public init(
@@ -24,6 +26,24 @@ public struct SiteOptions: Sendable {
         self.templates = templates
         self.pages = pages
     }
+}
+
+/// How much goes on one page: fixed sizes keep every file bounded whatever the history's length.
+struct SiteLayout: Sendable {
+    /// Commits per page of the commits list (pages are numbered from the oldest, so they stay stable).
+    var commitsPerPage = 50
+    /// First-parent positions per chart window on a metric's pages (also numbered from the oldest).
+    var chartWindow = 200
+    /// Commits shown in the index's charts.
+    var indexWindow = 100
+    /// Charts on the index; all metrics are on `metrics.html`.
+    var indexCharts = 12
+    /// Rows of the index's recent commits table.
+    var recentCommits = 20
+    /// Changed paths listed on a commit page.
+    var changedFilesShown = 200
+    /// Largest CSV blob whose rows are counted.
+    var rowCountLimit = 4 << 20
 }
 
 /// A file of the site: where it goes, what its content depends on, and how to make it.

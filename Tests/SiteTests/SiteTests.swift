@@ -1,0 +1,260 @@
+import Foundation
+import GitKit
+import TestSupport
+import Testing
+
+@testable import Site
+
+@Suite struct SiteBuildTests {
+    /// A small history with hostile content everywhere a commit author has a say.
+    static func hostileFixture() throws -> SiteFixture {
+        let fixture = try SiteFixture()
+        try fixture.commit("first run", r2: 0.91)
+        try fixture.commit(
+            author: "x\" onerror=\"alert(1)",
+            "tune \(SiteFixture.script) <img src=x onerror=alert(7)>\n\nbody with [link](javascript:alert(1)) \(SiteFixture.script)",
+            files: ["data/train.csv": "x,y\n1,2\n3,4\n5,6\n", "report.md": SiteFixture.evilReport,
+                    "data/<script>.csv": "a\n1\n"],
+            r2: 0.93, extraMetrics: [SiteFixture.evilMetric: 1, "javascript:alert(1)": 2],
+            artifact: "sha256:" + String(repeating: "d", count: 64), stage: SiteFixture.evilStage)
+        let failing = try fixture.commit("worse model", r2: 0.85, verdict: "fail")
+        try fixture.commit("not evaluated yet", record: false)
+        try fixture.release(
+            "housing@v1.0.0", on: fixture.commits[2], environment: "production",
+            artifact: "sha256:" + String(repeating: "d", count: 64))
+        try fixture.release("housing#staging#1", on: failing, environment: nil)
+        try fixture.repo.git(["tag", "-a", "evil\"<script>alert(1)</script>", fixture.commits[1], "-m", "plain \(SiteFixture.script)"])
+        try fixture.repo.git(["tag", "v0-lightweight", fixture.commits[0]])
+        return fixture
+    }
+
+    @Test func pagesParseAndEveryRelativeLinkResolves() throws {
+        let fixture = try Self.hostileFixture()
+        let summary = try fixture.build()
+        let files = try fixture.files()
+        #expect(summary.files == files.count)
+        #expect(summary.written == files.count)
+        let html = files.filter { $0.key.hasSuffix(".html") }
+        #expect(html.count >= 9)
+        for (path, data) in html {
+            let page = try ScannedPage.parse(data)
+            for link in page.links {
+                if link.isEmpty || link.hasPrefix("#") { continue }
+                // The one link to another host is the report's own Markdown link, which stays a
+                // plain (nofollow) link the reader may follow; nothing loads from it.
+                if link == "https://evil.example/x.js" { continue }
+                #expect(!link.contains("://") && !link.hasPrefix("//"), "\(path) links to another host: \(link)")
+                let target = link.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
+                let resolved = URL(fileURLWithPath: "/site/" + path).deletingLastPathComponent()
+                    .appendingPathComponent(String(target)).standardizedFileURL.path
+                #expect(resolved.hasPrefix("/site/"), "\(path): \(link) leaves the site")
+                #expect(files[String(resolved.dropFirst("/site/".count))] != nil, "\(path): \(link) does not resolve")
+            }
+        }
+    }
+
+    @Test func authorControlledTextIsNeverActive() throws {
+        let fixture = try Self.hostileFixture()
+        try fixture.build()
+        for (path, data) in try fixture.files() where path.hasSuffix(".html") {
+            let page = try ScannedPage.parse(data)
+            for element in page.elements {
+                #expect(element.name != "script", "\(path) has a script element")
+                #expect(element.name != "iframe" && element.name != "object" && element.name != "embed", "\(path)")
+                if element.name == "img" { Issue.record("\(path) has an img element from author content") }
+                for (name, value) in element.attributes {
+                    #expect(!name.lowercased().hasPrefix("on"), "\(path): <\(element.name) \(name)=…>")
+                    guard ["href", "src", "action", "formaction", "xlink:href"].contains(name.lowercased()) else { continue }
+                    let lowered = value.trimmingCharacters(in: .whitespaces).lowercased()
+                    #expect(!lowered.hasPrefix("javascript:"), "\(path): \(name)=\(value)")
+                }
+            }
+        }
+        // The hostile text is there, as text.
+        let commit = try fixture.text("commit/\(fixture.commits[2]).html")
+        #expect(commit.contains("tune &lt;script&gt;alert(1)&lt;/script&gt;"))
+        #expect(commit.contains("&lt;img src=x onerror=alert(1)&gt;"))
+        #expect(commit.contains("train&lt;script&gt;alert(2)&lt;/script&gt;"))
+        #expect(commit.contains("x&quot; onerror=&quot;alert(1)"))
+        #expect(commit.contains("data/&lt;script&gt;.csv"))
+        // The report is rendered by cmark with raw HTML dropped and the javascript: link emptied.
+        #expect(commit.contains("<h1>Run report</h1>"))
+        #expect(commit.contains("<strong>up</strong>"))
+        #expect(commit.contains("<!-- raw HTML omitted -->"))
+        #expect(commit.contains("<a href=\"\">click me</a>"))
+        let releases = try fixture.text("releases.html")
+        #expect(releases.contains("evil&quot;&lt;script&gt;alert(1)&lt;/script&gt;"))
+    }
+
+    @Test func noOutputFileReferencesAnotherHost() throws {
+        let fixture = try Self.hostileFixture()
+        try fixture.build()
+        for (path, data) in try fixture.files() {
+            let text = String(decoding: data, as: UTF8.self)
+            // The only URL in the history is inside the report's Markdown link, which cmark keeps
+            // as a link the reader may follow; nothing is loaded from it.
+            for line in text.split(separator: "\n") where line.contains("http://") || line.contains("https://") {
+                #expect(line.contains("href=\"https://evil.example/x.js\">remote</a>"), "\(path): \(line)")
+            }
+            #expect(!text.contains("<link rel=\"stylesheet\" href=\"http"))
+        }
+    }
+
+    @Test func indexShowsVerdictReleasesChartsAndRecentCommits() throws {
+        let fixture = try Self.hostileFixture()
+        try fixture.build()
+        let index = try fixture.text("index.html")
+        let page = try ScannedPage.parse(Data(index.utf8))
+        #expect(index.contains("<h1>housing <small>branch main</small></h1>"))
+        // The tip is not evaluated: the newest evaluated commit (a failure) is the current verdict.
+        #expect(index.contains("<span class=\"verdict fail\">fail</span> <a href=\"commit/\(fixture.commits[3]).html\">"))
+        #expect(index.contains("has not been evaluated"))
+        #expect(index.contains("<th>production</th><td><code>housing@v1.0.0</code></td>"))
+        #expect(index.contains("<th>staging</th><td><code>housing#staging#1</code></td>"))
+        // One chart per metric, with points titled by commit, date and value, gate lines and releases.
+        let svgs = page.elements.filter { $0.name == "svg" }
+        #expect(svgs.count == 4)
+        let tooltip = try #require(
+            index.range(of: "<title>\(String(fixture.commits[2].prefix(7))) 2026-01-01 ").map { index[$0.lowerBound...].prefix(60) })
+        #expect(tooltip.hasSuffix("UTC: r2 = 0.93</title>") || tooltip.contains("UTC: r2 = 0.93</title>"))
+        #expect(index.contains("<rect class=\"point fail\""))
+        #expect(index.contains("<title>gate: r2 &gt;= 0.9</title>"))
+        #expect(index.contains("<title>release housing@v1.0.0</title>"))
+        // Recent commits: newest first, with key metric deltas.
+        let rows = page.elements.filter { $0.name == "tr" }.compactMap { $0.attributes["class"] }
+        #expect(rows.prefix(5) == ["none", "fail", "pass", "pass", "none"])
+        #expect(index.contains("0.85 <span class=\"delta down\">-0.08</span>"))
+    }
+
+    @Test func commitPageShowsDeltasGatesStagesChangesAndReleases() throws {
+        let fixture = try Self.hostileFixture()
+        try fixture.build()
+        let page = try fixture.text("commit/\(fixture.commits[2]).html")
+        #expect(page.contains("<td>r2</td><td>&gt;= 0.9</td><td class=\"num\">0.93</td>"))
+        #expect(page.contains(">r2</a></td><td class=\"num\">0.93</td><td class=\"num\"><span class=\"delta up\">+0.02</span></td><td class=\"num\"><span class=\"delta up\">+0.02</span>"))
+        #expect(page.contains("<td class=\"num\">1.2 s</td><td>ran</td>"))
+        #expect(page.contains("<td class=\"num\">0 ms (cached)</td><td>hit</td>"))
+        #expect(page.contains("<code>data/train.csv</code></td><td><code>"))
+        #expect(page.contains("<td class=\"num\">1 → 3</td><td>yes</td>"))
+        #expect(page.contains("<code>sha256:dddd"))
+        #expect(page.contains("<code>housing@v1.0.0</code></a> (production)"))
+        #expect(page.contains("Rendered from <code>report.md</code>"))
+    }
+
+    @Test func releasesTimelinePerEnvironment() throws {
+        let fixture = try Self.hostileFixture()
+        try fixture.build()
+        let releases = try fixture.text("releases.html")
+        let page = try ScannedPage.parse(Data(releases.utf8))
+        let headings = page.elements.filter { $0.name == "h2" }.count
+        #expect(headings == 3)  // production, staging, plain tags
+        #expect(releases.contains("<h2>production</h2>"))
+        #expect(releases.contains("<h2>Plain tags</h2>"))
+        #expect(releases.contains("<code class=\"tag\">v0-lightweight</code>"))
+        #expect(releases.contains("Modelgate-Metrics:</span> r2=0.93"))
+        #expect(releases.contains("metrics at release:</span> r2 0.93"))
+    }
+
+    @Test func markdownPagesRenderDefaultsAndRepositoryFiles() throws {
+        let fixture = try Self.hostileFixture()
+        try fixture.repo.commit(files: ["MODEL_CARD.md": "# Model card\n\nTrained on <b>houses</b>.\n"], message: "card")
+        try fixture.build(SiteOptions(pages: ["MODEL_CARD.md"]))
+        #expect(try fixture.text("pages/about.html").contains("<h1>About this site</h1>"))
+        let card = try fixture.text("pages/model_card.html")
+        #expect(card.contains("<h1>Model card</h1>"))
+        #expect(card.contains("Trained on <!-- raw HTML omitted -->houses<!-- raw HTML omitted -->."))
+        #expect(try fixture.text("index.html").contains("<a href=\"pages/model_card.html\">Model card</a>"))
+        #expect(throws: SiteError.unreadablePage("MISSING.md")) { try fixture.build(SiteOptions(pages: ["MISSING.md"])) }
+    }
+
+    @Test func historyJSONHoldsEveryRecord() throws {
+        let fixture = try Self.hostileFixture()
+        try fixture.build()
+        let data = try Data(contentsOf: fixture.output.appendingPathComponent("history.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(json["model"] as? String == "housing")
+        let records = try #require(json["records"] as? [[String: Any]])
+        #expect(records.count == 3)
+        #expect(records.map { $0["commit"] as? String } == Array(fixture.commits[1...3]))
+        #expect((records[1]["record"] as? [String: Any])?["verdict"] as? String == "pass")
+        #expect((json["releases"] as? [[String: Any]])?.count == 4)
+        let dashboard = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: fixture.output.appendingPathComponent("grafana-dashboard.json"))) as? [String: Any]
+        let panels = try #require(dashboard?["panels"] as? [[String: Any]])
+        #expect(panels.count == 3 + 4)
+    }
+
+    @Test func incrementalRebuildWritesOnlyWhatChanged() throws {
+        let fixture = try SiteFixture()
+        var options = SiteOptions()
+        options.layout.commitsPerPage = 4
+        options.layout.chartWindow = 5
+        options.layout.indexWindow = 5
+        for round in 1...11 { try fixture.commit("change \(round)", r2: 0.9 + Double(round) / 1000) }
+        let first = try fixture.build(options)
+        #expect(first.written == first.files)
+        let before = try fixture.files()
+        // Paging: 12 commits, 4 per page; every page holds at most 4 rows; windows of 5.
+        #expect(before.keys.filter { $0.hasPrefix("commits/") }.count == 3)
+        #expect(before.keys.filter { $0.hasPrefix("metrics/r2/") }.count == 3)
+        let again = try fixture.build(options)
+        #expect(again.written == 0)
+        #expect(again.rendered < 10)
+
+        let newest = try fixture.commit("one more", r2: 0.95)
+        let after = try fixture.build(options)
+        let written = Set(after.writtenPaths)
+        #expect(written.contains("commit/\(newest).html"))
+        #expect(written.contains("index.html"))
+        #expect(written.contains("commits/4.html"))
+        #expect(written.contains("commits/3.html"))  // gains its "newer" link
+        #expect(written.contains("history.json") && written.contains("metrics.prom"))
+        #expect(!written.contains("commits/1.html") && !written.contains("metrics/r2/1.html"))
+        #expect(after.written < 15, "\(after.writtenPaths)")
+        let now = try fixture.files()
+        for (path, data) in before where !written.contains(path) { #expect(now[path] == data, "\(path) changed unreported") }
+    }
+
+    @Test func aFailedBuildLeavesThePreviousSite() throws {
+        let fixture = try Self.hostileFixture()
+        try fixture.build()
+        let before = try fixture.files()
+        try fixture.commit("new commit", r2: 0.97)
+        let writer = SiteWriter(output: fixture.output)
+        struct Boom: Error {}
+        let planned = [
+            PlannedFile(path: "index.html", key: nil) { Data("new index".utf8) },
+            PlannedFile(path: "commit/new.html", key: nil) { Data("new".utf8) },
+            PlannedFile(path: "releases.html", key: nil) { throw Boom() },
+        ]
+        #expect(throws: Boom.self) { try writer.write(planned) }
+        #expect(try fixture.files() == before)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.output.path)
+            .filter { $0.hasPrefix(".modelgate-staging") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func missingPartialIsAnErrorNamingIt() throws {
+        let fixture = try Self.hostileFixture()
+        let templates = fixture.repo.directory.appending("templates")
+        try FileManager.default.createDirectory(
+            at: templates.appendingPathComponent("pages"), withIntermediateDirectories: true)
+        try Data("{{> partials/head}}<p>{{> partials/nope}}</p>".utf8)
+            .write(to: templates.appendingPathComponent("pages/index.mustache"))
+        #expect(throws: SiteError.missingTemplate(name: "partials/nope", neededBy: "pages/index", directory: templates.path)) {
+            try fixture.build(SiteOptions(templates: templates))
+        }
+        #expect(!FileManager.default.fileExists(atPath: fixture.output.path))
+        // A working override replaces the default page.
+        try Data("{{> partials/head}}<p>custom {{site.model}}</p>{{> partials/foot}}".utf8)
+            .write(to: templates.appendingPathComponent("pages/index.mustache"))
+        try fixture.build(SiteOptions(templates: templates))
+        #expect(try fixture.text("index.html").contains("<p>custom housing</p>"))
+    }
+
+    @Test func unknownBranchIsBadInput() throws {
+        let fixture = try Self.hostileFixture()
+        #expect(throws: SiteError.unknownBranch("nope")) { try fixture.build(SiteOptions(branch: "nope")) }
+        #expect(SiteError.unknownBranch("nope").exitStatus == .badInput)
+    }
+}
