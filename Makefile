@@ -1,8 +1,9 @@
 # Each target is a line or two; read them to see exactly what runs.
 PREFIX ?= /usr/local
 SWIFT ?= swift
-# Debian packages: libraries we link, and the tools the tests drive (shellcheck lints hooks/).
-APT_PACKAGES = libgit2-dev libcmark-dev libssl-dev pkg-config git shellcheck
+# Debian packages: libraries we link, and the tools the tests drive (shellcheck lints hooks/,
+# promtool from prometheus checks the site's metrics.prom).
+APT_PACKAGES = libgit2-dev libcmark-dev libssl-dev pkg-config git shellcheck prometheus
 
 .PHONY: deps build release test demo bench lint format install clean
 

@@ -27,7 +27,32 @@ struct PrometheusExport {
         }
         while out.hasSuffix("_") { out.removeLast() }
         while out.hasPrefix("_") { out.removeFirst() }
-        return out.isEmpty ? "unnamed" : out
+        return out.isEmpty ? "unnamed" : lintClean(out)
+    }
+
+    /// Unit words promtool's linter rejects as tokens of a name (abbreviated or non-base units).
+    static let lintedUnits: Set<String> = [
+        "s", "ms", "us", "ns", "sec", "secs", "min", "mins", "h", "hr", "hrs", "d", "m", "b", "kb", "mb", "gb", "tb", "pb",
+        "milliseconds", "microseconds", "nanoseconds", "minutes", "hours", "days", "weeks", "bits", "kilobytes",
+        "megabytes", "gigabytes", "terabytes", "petabytes",
+    ]
+    /// Suffixes reserved for counters, histograms and summaries.
+    static let reservedSuffixes: Set<String> = ["total", "count", "sum", "bucket"]
+
+    /// Glues unit tokens to their neighbour (`latency_ms` → `latencyms`) and moves reserved
+    /// suffixes out of the last place (`rows_count` → `rows_count_value`), so that
+    /// `promtool check metrics` passes; the metric's own name stays in the `name` label.
+    static func lintClean(_ name: String) -> String {
+        var tokens: [String] = []
+        for token in name.split(separator: "_").map(String.init) {
+            if lintedUnits.contains(token) {
+                if tokens.isEmpty { tokens.append(token + "x") } else { tokens[tokens.count - 1] += token }
+            } else {
+                tokens.append(token)
+            }
+        }
+        if let last = tokens.last, reservedSuffixes.contains(last) { tokens.append("value") }
+        return tokens.joined(separator: "_")
     }
 
     /// Escapes a label value: backslash, double quote and newline.
