@@ -70,19 +70,25 @@ final class RecordLoader {
         guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(cacheName).path) else {
             return [:]
         }
-        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
-        guard lines.first == cacheHeader[...] else { return [:] }
-        lines.removeFirst()
         var result: [ObjectID: Summary] = [:]
-        result.reserveCapacity(lines.count)
-        for line in lines {
-            let fields = line.split(separator: "\t", maxSplits: 3, omittingEmptySubsequences: false)
-            guard fields.count == 4, let blob = ObjectID(hex: String(fields[0])) else { continue }
-            let names = fields[3].isEmpty ? [] : fields[3].split(separator: "\u{1}", omittingEmptySubsequences: false).map(String.init)
-            result[blob] = Summary(
-                names: names, baseline: ObjectID(hex: String(fields[1])), artifact: fields[2].isEmpty ? nil : String(fields[2]))
+        var first = true
+        data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            for line in bytes.split(separator: 0x0A) {
+                if first {
+                    first = false
+                    guard String(decoding: line, as: UTF8.self) == cacheHeader else { return }
+                    continue
+                }
+                let fields = line.split(separator: 0x09, maxSplits: 3, omittingEmptySubsequences: false)
+                guard fields.count == 4, let blob = ObjectID(hex: String(decoding: fields[0], as: UTF8.self)) else { continue }
+                let names = fields[3].isEmpty ? [] : fields[3].split(separator: 0x01, omittingEmptySubsequences: false)
+                    .map { String(decoding: $0, as: UTF8.self) }
+                result[blob] = Summary(
+                    names: names, baseline: ObjectID(hex: String(decoding: fields[1], as: UTF8.self)),
+                    artifact: fields[2].isEmpty ? nil : String(decoding: fields[2], as: UTF8.self))
+            }
         }
-        return result
+        return first ? [:] : result
     }
 
     /// The cache's text for `blobs` (records with tabs, newlines or U+0001 in a metric name are not cached).
