@@ -19,6 +19,17 @@ enum SHA256Hex {
     /// A digest of several parts, separated so that ("ab","c") and ("a","bc") differ.
     static func of(parts: [String]) -> String { of(parts.joined(separator: "\u{0}")) }
 
+    /// A digest fed piece by piece (libcrypto's streaming interface).
+    struct Incremental {
+        private var buffer: [UInt8] = []
+
+        /// Adds the UTF-8 bytes of `text`.
+        mutating func add(_ text: String) { buffer.append(contentsOf: text.utf8) }
+
+        /// The digest of everything added so far.
+        func hex() -> String { buffer.withUnsafeBytes { SHA256Hex.hex($0) } }
+    }
+
     static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0

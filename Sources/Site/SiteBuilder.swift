@@ -90,7 +90,9 @@ final class SiteBuilder {
     lazy var siteContext: [String: Any] = {
         var nav: [[String: Any]] = [
             ["href": "index.html", "label": "Overview"],
-            ["href": commitsPageHref(latestCommitsPage), "label": "Commits"],
+            // A stable name for the newest page, so that every page's navigation stays the same
+            // when a new page of commits starts.
+            ["href": "commits/latest.html", "label": "Commits"],
             ["href": "metrics.html", "label": "Metrics"],
             ["href": "releases.html", "label": "Releases"],
         ]
@@ -149,6 +151,10 @@ final class SiteBuilder {
                     try commitsPage(page)
                 })
         }
+        let latestKey = SHA256Hex.of(parts: ["latest", commitsPageKey(latestCommitsPage)])
+        files.append(PlannedFile(path: "commits/latest.html", key: latestKey) { [unowned self] in
+            try commitsPage(latestCommitsPage)
+        })
         for (index, entry) in entries.enumerated() where entry.isEvaluated {
             files.append(
                 PlannedFile(path: commitHref(entry.commit.id), key: commitPageKey(index)) { [unowned self] in
@@ -338,7 +344,7 @@ final class SiteBuilder {
         extra["windowSize"] = min(layout.indexWindow, entries.count)
         extra["keyMetrics"] = keyMetricsContext()
         extra["rows"] = (max(0, entries.count - layout.recentCommits)..<entries.count).reversed().map { commitRow($0) }
-        extra["allCommitsHref"] = commitsPageHref(latestCommitsPage)
+        extra["allCommitsHref"] = "commits/latest.html"
         extra["commitCount"] = entries.count
         extra["evaluatedCount"] = entries.reduce(0) { $0 + ($1.isEvaluated ? 1 : 0) }
         return try render("pages/index", root: "", title: "Overview", extra)
@@ -569,28 +575,54 @@ final class SiteBuilder {
     // MARK: - Exports
 
     /// `history.json`: every record of the first-parent history, oldest first, as stored.
+    ///
+    /// The records come first and the facts that change with every build (commit count,
+    /// releases) after them, so a rebuild reuses the previous file's bytes up to its last
+    /// record when those records are still the history's first ones (`previousHistory`,
+    /// checked by a digest of their commits and note blobs) and reads only the new notes.
     func historyJSON() -> Data {
-        var data = Data()
-        func add(_ text: String) { data.append(contentsOf: Array(text.utf8)) }
-        add("{\n\"schema\": 1,\n\"model\": \(JSONText.quote(history.model)),\n\"branch\": \(JSONText.quote(history.branch)),\n")
-        add("\"generator\": \(JSONText.quote("\(Tool.name) \(Tool.version)")),\n")
-        if let base = options.baseURL { add("\"site\": \(JSONText.quote(base)),\n") }
-        add("\"commits\": \(entries.count),\n\"records\": [")
-        var first = true
-        for entry in entries {
-            // Notes that are not run records are left out, so the file stays valid JSON.
-            guard let blob = entry.noteBlob, history.loader.isRecord(blob), let raw = entry.rawNote else { continue }
-            add(first ? "\n" : ",\n")
-            first = false
+        var data: [UInt8] = []
+        data.reserveCapacity(entries.count * 1600)
+        func add(_ text: String) { data.append(contentsOf: text.utf8) }
+        var header = "{\n\"schema\": 1,\n\"model\": \(JSONText.quote(history.model)),\n\"branch\": \(JSONText.quote(history.branch)),\n"
+        header += "\"generator\": \(JSONText.quote("\(Tool.name) \(Tool.version)")),\n"
+        if let base = options.baseURL { header += "\"site\": \(JSONText.quote(base)),\n" }
+        header += "\"records\": ["
+        let included = entries.filter { entry in entry.noteBlob.map { history.loader.isRecord($0) } ?? false }
+        var prefix = SHA256Hex.Incremental()
+        prefix.add(header)
+        var reused = 0
+        if let previous = previousHistory, previous.count <= included.count, previous.offset <= previous.bytes.count {
+            var candidate = SHA256Hex.Incremental()
+            candidate.add(header)
+            for entry in included.prefix(previous.count) { candidate.add("\(entry.commit.id.hex):\(entry.noteBlob!.hex)\n") }
+            if candidate.hex() == previous.prefixKey {
+                data.append(contentsOf: previous.bytes[0..<previous.offset])
+                reused = previous.count
+                prefix = candidate
+            }
+        }
+        if reused == 0 { add(header) }
+        var written = reused
+        for entry in included.dropFirst(reused) {
+            guard let raw = entry.rawNote else { continue }
+            prefix.add("\(entry.commit.id.hex):\(entry.noteBlob!.hex)\n")
+            add(written == 0 ? "\n" : ",\n")
+            written += 1
             add("{\"commit\": \"\(entry.commit.id.hex)\", \"parents\": [\(entry.commit.parentIDs.map { "\"\($0.hex)\"" }.joined(separator: ", "))], ")
             add("\"date\": \"\(Format.isoDate(entry.commit.committer.date))\", \"author\": \(JSONText.quote(entry.commit.author.name)), ")
             add("\"summary\": \(JSONText.quote(entry.commit.summary)), \"page\": \"\(commitHref(entry.commit.id))\",\n\"record\": ")
-            var end = raw.endIndex
-            while end > raw.startIndex, [0x20, 0x0A, 0x0D, 0x09].contains(raw[raw.index(before: end)]) { end = raw.index(before: end) }
-            data.append(raw[raw.startIndex..<end])
+            raw.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+                var end = bytes.count
+                while end > 0, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D || bytes[end - 1] == 0x09 {
+                    end -= 1
+                }
+                data.append(contentsOf: bytes[0..<end])
+            }
             add("}")
         }
-        add("\n],\n\"releases\": [")
+        historyState = HistoryState(count: written, prefixKey: prefix.hex(), offset: data.count)
+        add("\n],\n\"commits\": \(entries.count),\n\"releases\": [")
         add(history.releases.map { release in
             var fields = [
                 "\"tag\": \(JSONText.quote(release.tag))", "\"commit\": \"\(release.commit.hex)\"",
@@ -602,8 +634,38 @@ final class SiteBuilder {
             return "\n{" + fields.joined(separator: ", ") + "}"
         }.joined(separator: ","))
         add("\n]\n}\n")
-        return data
+        return Data(data)
     }
+
+    /// Where the records of a `history.json` end, and which records they are.
+    struct HistoryState: Equatable {
+        var count: Int
+        var prefixKey: String
+        var offset: Int
+
+        static let fileName = ".modelgate-site-history"
+
+        var text: String { "modelgate-site-history 1\n\(count)\n\(prefixKey)\n\(offset)\n" }
+
+        init(count: Int, prefixKey: String, offset: Int) {
+            self.count = count
+            self.prefixKey = prefixKey
+            self.offset = offset
+        }
+
+        init?(text: String) {
+            let lines = text.split(separator: "\n")
+            guard lines.count == 4, lines[0] == "modelgate-site-history 1", let count = Int(lines[1]),
+                let offset = Int(lines[3])
+            else { return nil }
+            self.init(count: count, prefixKey: String(lines[2]), offset: offset)
+        }
+    }
+
+    /// The previous build's `history.json` and its state, when both are on disk and agree.
+    var previousHistory: (bytes: Data, count: Int, prefixKey: String, offset: Int)?
+    /// The state of the `history.json` this build made (nil until it is rendered).
+    var historyState: HistoryState?
 
     // MARK: - Helpers
 

@@ -35,6 +35,8 @@ public struct SiteSummary: Sendable, Equatable {
 struct SiteWriter {
     static let manifestName = ".modelgate-site"
     static let manifestHeader = "modelgate-site-manifest 1"
+    /// Up to this many changed files are fsynced one by one; more get one syncfs.
+    static let fsyncEachLimit = 256
 
     let output: URL
 
@@ -85,6 +87,7 @@ struct SiteWriter {
     }
 
     func write(_ files: [PlannedFile]) throws -> SiteSummary {
+        let clock = PhaseClock()
         let manager = FileManager.default
         do {
             try manager.createDirectory(at: output, withIntermediateDirectories: true)
@@ -107,7 +110,9 @@ struct SiteWriter {
                 manifest[file.path] = previous
                 continue
             }
+            let started = Date()
             let data = try file.make()
+            clock.note(file.path, since: started)
             summary.rendered += 1
             let digest = SHA256Hex.of(data)
             manifest[file.path] = ManifestEntry(key: file.key ?? "-", digest: digest)
@@ -126,14 +131,27 @@ struct SiteWriter {
             }
             staged.append(file.path)
         }
-        // One flush for all staged files instead of an fsync each; then rename them into place.
-        if !staged.isEmpty {
+        clock.lap("  rendered and staged")
+        // Flush the staged files before any is renamed into place: a few are fsynced one by one
+        // (syncfs would also wait for every other process's writes to the disk); many are
+        // flushed with one syncfs, which is far cheaper than thousands of fsyncs.
+        if staged.count > Self.fsyncEachLimit {
             let descriptor = open(staging.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if descriptor >= 0 {
                 _ = linuxSyncfs(descriptor)
                 close(descriptor)
             }
+        } else {
+            for path in staged {
+                let descriptor = open(staging.path + "/" + path, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else { continue }
+                let started = Date()
+                _ = fsync(descriptor)
+                clock.note("fsync " + path, since: started)
+                close(descriptor)
+            }
         }
+        clock.lap("  flushed")
         var placedDirectories = Set<String>()
         for path in staged {
             let target = output.appendingPathComponent(path)
@@ -149,6 +167,7 @@ struct SiteWriter {
                 throw SiteError.cannotWrite(path: target.path, reason: String(cString: strerror(errno)))
             }
         }
+        clock.lap("  renamed")
         summary.written = staged.count
         summary.writtenPaths = staged
         // Files an earlier build made that this one does not: remove them (only ours, by the manifest).
@@ -158,6 +177,7 @@ struct SiteWriter {
                 if (try? manager.removeItem(at: url)) != nil { summary.removed += 1 }
             }
         }
+        clock.lap("  stale files removed")
         var text = Self.manifestHeader + "\n"
         for path in manifest.keys.sorted() {
             let entry = manifest[path]!
@@ -168,6 +188,7 @@ struct SiteWriter {
         } catch {
             throw SiteError.cannotWrite(path: output.path, reason: "cannot write the manifest (\(error.localizedDescription))")
         }
+        clock.lap("  manifest written")
         return summary
     }
 }
@@ -178,15 +199,65 @@ public enum Site {
     public static func build(from repository: Repository, into output: URL, options: SiteOptions = SiteOptions())
         throws -> SiteSummary
     {
+        let clock = PhaseClock()
         let templates = try TemplateSet.load(overrides: options.templates)
-        let history = try SiteHistory.load(
-            from: repository, branch: options.branch, cachedSummaries: RecordLoader.readCache(in: output))
+        clock.lap("templates")
+        let cache = RecordLoader.readCache(in: output)
+        clock.lap("record cache")
+        let history = try SiteHistory.load(from: repository, branch: options.branch, cachedSummaries: cache)
+        clock.lap("history (\(history.entries.count) commits)")
         let builder = try SiteBuilder(repository: repository, history: history, templates: templates, options: options)
-        let summary = try SiteWriter(output: output).write(builder.plan())
+        builder.previousHistory = previousHistory(in: output)
+        let plan = builder.plan()
+        clock.lap("plan (\(plan.count) files)")
+        let summary = try SiteWriter(output: output).write(plan)
+        clock.lap("render and write (\(summary.rendered) rendered, \(summary.written) written)")
         // The cache only speeds up the next build; failing to write it changes nothing else.
         let blobs = history.entries.compactMap(\.noteBlob)
         try? AtomicFile.write(
             Data(history.loader.cacheText(for: blobs).utf8), to: output.appendingPathComponent(RecordLoader.cacheName))
+        let historyFile = output.appendingPathComponent(SiteBuilder.HistoryState.fileName)
+        if let state = builder.historyState {
+            try? AtomicFile.write(Data(state.text.utf8), to: historyFile)
+        }
+        clock.lap("record cache written")
         return summary
+    }
+}
+
+extension Site {
+    /// The previous `history.json` with the state saved beside it, when both exist and the
+    /// manifest's digest of the file matches what is on disk.
+    static func previousHistory(in output: URL) -> (bytes: Data, count: Int, prefixKey: String, offset: Int)? {
+        guard let stateData = FileManager.default.contents(
+            atPath: output.appendingPathComponent(SiteBuilder.HistoryState.fileName).path),
+            let state = SiteBuilder.HistoryState(text: String(decoding: stateData, as: UTF8.self)),
+            let bytes = FileManager.default.contents(atPath: output.appendingPathComponent("history.json").path),
+            let recorded = SiteWriter(output: output).readManifest()["history.json"],
+            recorded.digest == SHA256Hex.of(bytes)
+        else { return nil }
+        return (bytes, state.count, state.prefixKey, state.offset)
+    }
+}
+
+/// Prints how long each phase of a build took to stderr when `MODELGATE_SITE_TIMING` is set.
+final class PhaseClock {
+    private let enabled = ProcessInfo.processInfo.environment["MODELGATE_SITE_TIMING"] != nil
+    private var last = Date()
+
+    func lap(_ phase: String) {
+        guard enabled else { return }
+        let now = Date()
+        FileHandle.standardError.write(Data(String(format: "site: %6.1f ms  %@\n", now.timeIntervalSince(last) * 1000, phase).utf8))
+        last = now
+    }
+
+    /// Reports one step that took longer than 20 ms.
+    func note(_ what: String, since start: Date) {
+        guard enabled else { return }
+        let elapsed = Date().timeIntervalSince(start)
+        if elapsed > 0.02 {
+            FileHandle.standardError.write(Data(String(format: "site: %6.1f ms    %@\n", elapsed * 1000, what).utf8))
+        }
     }
 }

@@ -110,8 +110,16 @@ final class SiteFixture {
         try Site.build(from: try repo.open(), into: output, options: options)
     }
 
+    /// Builds into another folder from scratch and returns its files.
+    static func build(_ fixture: SiteFixture, into folder: URL, _ options: SiteOptions) throws -> [String: Data] {
+        try Site.build(from: try fixture.repo.open(), into: folder, options: options)
+        return try files(in: folder)
+    }
+
     /// Every file of the site, relative path → bytes (the manifest and caches excluded).
-    func files() throws -> [String: Data] {
+    func files() throws -> [String: Data] { try Self.files(in: output) }
+
+    static func files(in output: URL) throws -> [String: Data] {
         var result: [String: Data] = [:]
         let base = output.resolvingSymlinksInPath().path
         guard let enumerator = FileManager.default.enumerator(at: output, includingPropertiesForKeys: [.isRegularFileKey])

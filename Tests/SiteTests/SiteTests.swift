@@ -195,7 +195,7 @@ import Testing
         #expect(first.written == first.files)
         let before = try fixture.files()
         // Paging: 12 commits, 4 per page; every page holds at most 4 rows; windows of 5.
-        #expect(before.keys.filter { $0.hasPrefix("commits/") }.count == 3)
+        #expect(before.keys.filter { $0.hasPrefix("commits/") }.sorted() == ["commits/1.html", "commits/2.html", "commits/3.html", "commits/latest.html"])
         #expect(before.keys.filter { $0.hasPrefix("metrics/r2/") }.count == 3)
         let again = try fixture.build(options)
         #expect(again.written == 0)
@@ -213,6 +213,15 @@ import Testing
         #expect(after.written < 15, "\(after.writtenPaths)")
         let now = try fixture.files()
         for (path, data) in before where !written.contains(path) { #expect(now[path] == data, "\(path) changed unreported") }
+        // What the incremental builds made is exactly what a fresh build makes.
+        try fixture.commit("and another", r2: 0.96)
+        try fixture.build(options)
+        let fresh = try SiteFixture.build(fixture, into: fixture.repo.directory.appending("fresh"), options)
+        let incremental = try fixture.files()
+        #expect(fresh.keys.sorted() == incremental.keys.sorted())
+        for (path, data) in fresh.sorted(by: { $0.key < $1.key }) { #expect(incremental[path] == data, "\(path) differs from a fresh build") }
+        let history = try JSONSerialization.jsonObject(with: incremental["history.json"]!) as? [String: Any]
+        #expect((history?["records"] as? [Any])?.count == 13)
     }
 
     @Test func aFailedBuildLeavesThePreviousSite() throws {
