@@ -5,7 +5,7 @@ SWIFT ?= swift
 # promtool from prometheus checks the site's metrics.prom).
 APT_PACKAGES = libgit2-dev libcmark-dev libssl-dev pkg-config git shellcheck prometheus
 
-.PHONY: deps build release test demo bench lint format install clean
+.PHONY: deps build release test test-browser demo bench lint format install clean
 
 deps:
 	./scripts/install-deps.sh $(APT_PACKAGES)
@@ -18,6 +18,10 @@ release: deps
 
 test: deps
 	$(SWIFT) build && $(SWIFT) test
+
+# Opens a generated site in headless Chromium from file://: fails on console messages or network requests.
+test-browser: build
+	./scripts/install-deps.sh chromium && python3 Tests/Fixtures/site/browser-check.py .build/debug/modelgate
 
 bench: release
 	./benchmarks/run.sh .build/release/modelgate
