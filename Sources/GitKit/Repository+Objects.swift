@@ -31,6 +31,13 @@ public struct TreeEntry: Sendable, Equatable, Codable {
     public let id: ObjectID
     /// What kind of entry it is.
     public let mode: FileMode
+
+    /// Makes an entry (mostly for callers building expectations).
+    public init(path: String, id: ObjectID, mode: FileMode) {
+        self.path = path
+        self.id = id
+        self.mode = mode
+    }
 }
 
 /// How `streamBlob` delivered a blob, which decides how much memory it used.

@@ -7,6 +7,12 @@ public struct ReferenceEntry: Sendable, Equatable, Codable {
     public let name: String
     /// The object it points to (symbolic references resolved).
     public let id: ObjectID
+
+    /// Makes an entry (mostly for callers building expectations).
+    public init(name: String, id: ObjectID) {
+        self.name = name
+        self.id = id
+    }
 }
 
 extension Repository {
@@ -87,11 +93,12 @@ extension Repository {
         var newOID = id.raw
         var out: OpaquePointer?
         defer { git_reference_free(out) }
-        if let expected {
-            var oldOID = expected.raw
-            return git_reference_create_matching(&out, handle, name, &newOID, 1, &oldOID, message)
-        }
-        return git_reference_create(&out, handle, name, &newOID, 0, message)
+        // libgit2 checks "old value" under the ref's lock, but git_reference_create(force: 0)
+        // checks existence *before* taking the lock, so two creators can both "win" and the
+        // second silently overwrites the first. The all-zero old id means "must not exist" and
+        // is checked under the lock, like git's own update-ref with a zero old value.
+        var oldOID = (expected ?? .zero).raw
+        return git_reference_create_matching(&out, handle, name, &newOID, 1, &oldOID, message)
     }
 
     /// A bad-input error for a reference name git would not accept.
