@@ -137,13 +137,19 @@ extension Repository {
             }
             return .streamed
         }
-        // Not loose (or unreadable as a stream): read it whole, which also reports corruption.
-        let data = try blob(id)
-        var offset = 0
-        while offset < data.count {
-            let end = min(offset + chunkSize, data.count)
-            try body(data.subdata(in: offset..<end))
-            offset = end
+        // Not loose (or unreadable as a stream): load it whole, which also reports corruption,
+        // and hand out chunks straight from libgit2's buffer so the blob is in memory only once.
+        var blob: OpaquePointer?
+        try check(git_blob_lookup(&blob, handle, &oid), "read blob \(id.short)", location: id.hex)
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        if size > 0, let bytes = git_blob_rawcontent(blob) {
+            var offset = 0
+            while offset < size {
+                let count = min(chunkSize, size - offset)
+                try body(Data(bytes: bytes + offset, count: count))
+                offset += count
+            }
         }
         return .loadedWhole
     }

@@ -98,7 +98,9 @@ extension Repository {
         // second silently overwrites the first. The all-zero old id means "must not exist" and
         // is checked under the lock, like git's own update-ref with a zero old value.
         var oldOID = (expected ?? .zero).raw
-        return git_reference_create_matching(&out, handle, name, &newOID, 1, &oldOID, message)
+        let code = git_reference_create_matching(&out, handle, name, &newOID, 1, &oldOID, message)
+        // Expecting a value of a reference someone deleted meanwhile is a lost race too.
+        return code == GIT_ENOTFOUND.rawValue && expected != nil ? GIT_EMODIFIED.rawValue : code
     }
 
     /// A bad-input error for a reference name git would not accept.

@@ -116,4 +116,25 @@ import Testing
         #expect(try String(contentsOf: out.appendingPathComponent("mine.txt"), encoding: .utf8) == "keep me\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["mine.txt"])
     }
+
+    @Test(arguments: ["..", ".git", "dot-dot-dir"])
+    func refusesPathsOutsideTheDestination(name: String) throws {
+        // git mktree accepts entries git checkout would refuse; an export must refuse them too.
+        let repo = try TemporaryRepository.withHistory()
+        let blob = try repo.git(["hash-object", "-w", "--stdin"], input: "owned\n")
+        let tree: String
+        if name == "dot-dot-dir" {
+            let inner = try repo.git(["mktree"], input: "100644 blob \(blob)\tescaped.txt\n")
+            tree = try repo.git(["mktree"], input: "040000 tree \(inner)\t..\n")
+        } else {
+            tree = try repo.git(["mktree"], input: "100644 blob \(blob)\t\(name)\n")
+        }
+        let commit = try objectID(repo.git(["commit-tree", "-m", "evil", tree]))
+        let out = repo.directory.appending("exports/evil")
+        let error = gitError { try repo.open().export(commit: commit, to: out) }
+        #expect(error?.summary.contains("unsafe path") == true)
+        #expect(!FileManager.default.fileExists(atPath: repo.directory.appending("exports/escaped.txt").path))
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent(".git").path))
+        #expect(try repo.read("README.md") == "hello\n")
+    }
 }

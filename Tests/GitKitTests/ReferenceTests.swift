@@ -34,4 +34,16 @@ import Testing
         #expect(try repo.gitResult(["rev-parse", "--verify", "--quiet", name]).status != 0)
         #expect(try repository.deleteReference(name, expecting: head) == false)
     }
+
+    @Test func expectingAReferenceThatWasDeletedIsARace() throws {
+        let repo = try TemporaryRepository.withHistory()
+        let repository = try repo.open()
+        let head = try repository.resolveCommit("HEAD")
+        try repo.git(["update-ref", "refs/modelgate/gone", head.hex])
+        try repo.git(["update-ref", "-d", "refs/modelgate/gone"])
+        let error = gitError { try repository.updateReference("refs/modelgate/gone", to: head, expecting: head) }
+        #expect(error?.isConcurrentModification == true)
+        #expect(try repository.reference("refs/modelgate/gone") == nil)
+        #expect(gitError { try repository.updateReference("refs/bad name", to: head, expecting: nil) }?.exitStatus == .badInput)
+    }
 }

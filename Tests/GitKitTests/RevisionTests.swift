@@ -127,6 +127,14 @@ import Testing
             #expect(actual.count == expected.count)
             #expect(actual.first == (expected.isEmpty ? nil : side))
         }
+        // Annotated tag objects (as pre-push gets them for tags) are peeled on both sides.
+        try repo.git(["tag", "-a", "-m", "t", "tagged-side", "side~1"])
+        try repo.git(["tag", "-a", "-m", "t", "tagged-main", "main~1"])
+        let sideTag = try objectID(repo.git(["rev-parse", "tagged-side"]))
+        let mainTag = try objectID(repo.git(["rev-parse", "tagged-main"]))
+        let tagged = try repo.git(["rev-list", "tagged-side", "^tagged-main"]).split(separator: "\n").map { try objectID(String($0)) }
+        #expect(Set(try repository.commits(reachableFrom: sideTag, excluding: [mainTag])) == Set(tagged))
+        #expect(!tagged.isEmpty)
         // A remote tip we never fetched, and the all-zero id of a new branch, exclude nothing.
         let unknown = try objectID(String(repeating: "ab", count: 20))
         #expect(try repository.commits(reachableFrom: main, excluding: [unknown, .zero]).count == 3)
