@@ -72,7 +72,9 @@ final class IndexHandle {
             throw GitError(operation: "open the index", message: "libgit2 returned no index")
         }
         raw = out
-        path = git_index_path(out).map { String(cString: $0) } ?? repository.gitDirectory.appendingPathComponent("index").path
+        path =
+            git_index_path(out).map { String(cString: $0) }
+            ?? repository.gitDirectory.appendingPathComponent("index").path
         // force=1: libgit2 would otherwise trust its cached copy when the file's stamp looks
         // unchanged, and `git add` within the same second can leave the stamp equal.
         try check(git_index_read(out, 1), "read the index", location: path)
@@ -139,8 +141,10 @@ extension Repository {
         case .executable: guard kind == S_IFREG, info.st_mode & 0o100 != 0 else { return false }
         case .gitlink, .tree: return false
         }
-        let mtime = IndexEntry.Timestamp(seconds: Int(info.st_mtim.tv_sec), nanoseconds: Int(info.st_mtim.tv_nsec))
-        let ctime = IndexEntry.Timestamp(seconds: Int(info.st_ctim.tv_sec), nanoseconds: Int(info.st_ctim.tv_nsec))
+        let mtime = IndexEntry.Timestamp(
+            seconds: Int(info.st_mtim.tv_sec), nanoseconds: Int(info.st_mtim.tv_nsec))
+        let ctime = IndexEntry.Timestamp(
+            seconds: Int(info.st_ctim.tv_sec), nanoseconds: Int(info.st_ctim.tv_nsec))
         guard UInt32(truncatingIfNeeded: info.st_size) == entry.size,
             Repository.sameTime(entry.mtime, mtime), Repository.sameTime(entry.ctime, ctime),
             UInt32(truncatingIfNeeded: info.st_ino) == entry.inode,

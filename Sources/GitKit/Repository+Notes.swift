@@ -123,7 +123,8 @@ extension Repository {
             guard let newCommit = try makeCommit(parent) else { return false }
             let code = tryUpdateReference(name, to: newCommit, expecting: tip, message: "notes: \(operation)")
             if code == 0 { return true }
-            let lostRace = code == GIT_EMODIFIED.rawValue || code == GIT_EEXISTS.rawValue
+            let lostRace =
+                code == GIT_EMODIFIED.rawValue || code == GIT_EEXISTS.rawValue
                 || code == GIT_ELOCKED.rawValue
             guard lostRace, attempt < Repository.noteWriteAttempts, Date() < deadline else {
                 throw GitError.last(

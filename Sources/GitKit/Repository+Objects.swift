@@ -16,7 +16,9 @@ public enum FileMode: UInt32, Sendable, Codable, CaseIterable {
 
     /// The mode git would record for `raw`, treating any other file mode as a regular file.
     init(normalizing raw: UInt32) {
-        self = FileMode(rawValue: raw) ?? (raw & 0o170000 == 0o100000 && raw & 0o111 != 0 ? .executable : .regular)
+        self =
+            FileMode(rawValue: raw)
+            ?? (raw & 0o170000 == 0o100000 && raw & 0o111 != 0 ? .executable : .regular)
     }
 
     /// The octal text git prints, e.g. "100644".

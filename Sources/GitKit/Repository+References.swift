@@ -62,7 +62,8 @@ extension Repository {
         let code = tryUpdateReference(name, to: id, expecting: expected, message: message)
         guard code < 0 else { return }
         if code == GIT_EINVALIDSPEC.rawValue { throw Repository.invalidReferenceName(name, code: code) }
-        let moved = code == GIT_EMODIFIED.rawValue || code == GIT_EEXISTS.rawValue || code == GIT_ELOCKED.rawValue
+        let moved =
+            code == GIT_EMODIFIED.rawValue || code == GIT_EEXISTS.rawValue || code == GIT_ELOCKED.rawValue
         throw GitError.last(
             code: code, operation: "update reference '\(name)'", location: name,
             hint: moved ? "another process changed it at the same time; read it again and retry" : nil)
@@ -89,7 +90,9 @@ extension Repository {
     }
 
     /// The libgit2 result of a compare-and-swap update, for callers that retry on a race.
-    func tryUpdateReference(_ name: String, to id: ObjectID, expecting expected: ObjectID?, message: String) -> Int32 {
+    func tryUpdateReference(_ name: String, to id: ObjectID, expecting expected: ObjectID?, message: String)
+        -> Int32
+    {
         var newOID = id.raw
         var out: OpaquePointer?
         defer { git_reference_free(out) }
@@ -108,7 +111,8 @@ extension Repository {
         GitError(
             operation: "use reference '\(name)'", code: code,
             message: "'\(name)' is not a valid reference name", location: name,
-            hint: "see 'git check-ref-format --help': no spaces, '..', '~', '^', ':', '?', '*', '[' or trailing '.lock'",
+            hint:
+                "see 'git check-ref-format --help': no spaces, '..', '~', '^', ':', '?', '*', '[' or trailing '.lock'",
             exitStatus: .badInput)
     }
 

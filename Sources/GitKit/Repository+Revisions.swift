@@ -122,7 +122,9 @@ extension Repository {
             var oid = id.raw
             let code = git_revwalk_hide(walk, &oid)
             // Missing objects and non-commits (a tree or blob) have no history to hide.
-            if code == GIT_ENOTFOUND.rawValue || code == GIT_EPEEL.rawValue || code == GIT_EINVALIDSPEC.rawValue {
+            if code == GIT_ENOTFOUND.rawValue || code == GIT_EPEEL.rawValue
+                || code == GIT_EINVALIDSPEC.rawValue
+            {
                 continue
             }
             try check(code, "exclude \(id.short) from the history walk", location: id.hex)

@@ -16,7 +16,10 @@ import Testing
         #expect(try repository.configString("modelgate.missing") == nil)
         #expect(try repository.configBool("modelgate.strict") == true)
         #expect(try repository.configBool("modelgate.missing") == nil)
-        #expect(try repository.configValues("remote.origin.fetch") == (try repo.git(["config", "--get-all", "remote.origin.fetch"])).split(separator: "\n").map(String.init))
+        #expect(
+            try repository.configValues("remote.origin.fetch")
+                == (try repo.git(["config", "--get-all", "remote.origin.fetch"])).split(separator: "\n").map(
+                    String.init))
         #expect(try repository.configValues("remote.nowhere.fetch") == [])
         #expect(gitError { _ = try repository.configBool("modelgate.model") }?.exitStatus != nil)
     }
@@ -32,8 +35,9 @@ import Testing
         try repository.addConfigValue("remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*")
         try repository.addConfigValue("remote.origin.fetch", "refs/notes/modelgate:refs/notes/modelgate")
         try repository.addConfigValue("remote.origin.push", "refs/notes/modelgate")
-        #expect(try repo.git(["config", "--get-all", "remote.origin.fetch"])
-            == "+refs/heads/*:refs/remotes/origin/*\nrefs/notes/modelgate:refs/notes/modelgate")
+        #expect(
+            try repo.git(["config", "--get-all", "remote.origin.fetch"])
+                == "+refs/heads/*:refs/remotes/origin/*\nrefs/notes/modelgate:refs/notes/modelgate")
         #expect(try repository.configValues("remote.origin.fetch").count == 2)
 
         try repository.unsetConfig("remote.origin.fetch")
@@ -61,7 +65,9 @@ import Testing
         #expect(try repository.remoteNames() == [])
         try repo.git(["remote", "add", "origin", "https://example.com/a.git"])
         try repo.git(["remote", "add", "backup", "/srv/backup.git"])
-        #expect(try repository.remoteNames() == (try repo.git(["remote"])).split(separator: "\n").map(String.init))
+        #expect(
+            try repository.remoteNames() == (try repo.git(["remote"])).split(separator: "\n").map(String.init)
+        )
     }
 
     @Test func referencesMatchForEachRef() throws {
@@ -73,13 +79,16 @@ import Testing
         try repo.git(["symbolic-ref", "refs/heads/alias", "refs/heads/topic"])
         let repository = try repo.open()
         for prefix in ["refs/tags/", "refs/heads/", "refs/notes/", "refs/"] {
-            let expected = try repo.git(["for-each-ref", "--format=%(refname) %(objectname)", prefix]).split(separator: "\n").map { line in
+            let expected = try repo.git(["for-each-ref", "--format=%(refname) %(objectname)", prefix]).split(
+                separator: "\n"
+            ).map { line in
                 let parts = line.split(separator: " ")
                 return ReferenceEntry(name: String(parts[0]), id: try objectID(String(parts[1])))
             }
             #expect(try repository.references(withPrefix: prefix) == expected, "prefix \(prefix)")
         }
-        #expect(try repository.reference("refs/heads/main") == (try objectID(repo.git(["rev-parse", "main"]))))
+        #expect(
+            try repository.reference("refs/heads/main") == (try objectID(repo.git(["rev-parse", "main"]))))
         #expect(try repository.reference("HEAD") == (try objectID(repo.git(["rev-parse", "HEAD"]))))
         #expect(try repository.reference("refs/heads/none") == nil)
         #expect(gitError { _ = try repository.reference("refs/heads/a..b") }?.exitStatus == .badInput)

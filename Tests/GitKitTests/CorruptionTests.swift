@@ -26,7 +26,11 @@ import Testing
         #expect(error?.location == blob.hex)
         #expect(error?.summary.contains("read blob \(blob.short)") == true)
         #expect(gitError { try repository.streamBlob(blob) { _ in } }?.exitStatus == .failure)
-        #expect(gitError { try repository.export(commit: try repository.resolveCommit("HEAD"), to: repo.directory.appending("out")) } != nil)
+        #expect(
+            gitError {
+                try repository.export(
+                    commit: try repository.resolveCommit("HEAD"), to: repo.directory.appending("out"))
+            } != nil)
     }
 
     @Test func corruptLooseCommit() throws {

@@ -16,12 +16,17 @@ import Testing
         init(_ repo: TemporaryRepository) throws {
             status = try repo.git(["status", "--porcelain=v1", "-z", "--untracked-files=all"])
             index = try repo.gitFileBytes("index")
-            head = try repo.git(["rev-parse", "--symbolic-full-name", "HEAD"]) + " " + (try repo.git(["rev-parse", "HEAD"]))
+            head =
+                try repo.git(["rev-parse", "--symbolic-full-name", "HEAD"]) + " "
+                + (try repo.git(["rev-parse", "HEAD"]))
             stash = try repo.git(["stash", "list"])
             var files: [String: Data] = [:]
             let enumerator = FileManager.default.enumerator(atPath: repo.url.path)
             while let path = enumerator?.nextObject() as? String {
-                if path == ".git" { enumerator?.skipDescendants(); continue }
+                if path == ".git" {
+                    enumerator?.skipDescendants()
+                    continue
+                }
                 files[path] = FileManager.default.contents(atPath: repo.url.appendingPathComponent(path).path)
             }
             self.files = files
@@ -33,7 +38,9 @@ import Testing
     }
 
     private func isExecutable(_ directory: URL, _ path: String) throws -> Bool {
-        let permissions = try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(path).path)[.posixPermissions] as? Int
+        let permissions =
+            try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(path).path)[
+                .posixPermissions] as? Int
         return (permissions ?? 0) & 0o100 != 0
     }
 
@@ -58,7 +65,9 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("stashed.txt").path))
         #expect(try isExecutable(out, "bin/run.sh"))
         #expect(try !isExecutable(out, "README.md"))
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: out.appendingPathComponent("latest.csv").path) == "data/train.csv")
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(
+                atPath: out.appendingPathComponent("latest.csv").path) == "data/train.csv")
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("vendor/module").path))
         #expect(!written.contains { $0.mode == .gitlink })
         // The exported files are exactly the staged tree: git agrees when it hashes them.
@@ -67,7 +76,8 @@ import Testing
             let parts = line.split(separator: "\t", maxSplits: 1)
             let id = String(parts[0].split(separator: " ")[1])
             let path = String(parts[1])
-            let hashed = path == "latest.csv"
+            let hashed =
+                path == "latest.csv"
                 ? try repo.git(["hash-object", "--stdin"], input: "data/train.csv")
                 : try repo.git(["hash-object", "--no-filters", out.appendingPathComponent(path).path])
             #expect(hashed == id, "\(path)")
@@ -113,7 +123,8 @@ import Testing
         let repository = try repo.open()
         let error = gitError { try repository.export(commit: try repository.resolveCommit("HEAD"), to: out) }
         #expect(error?.exitStatus == .badInput)
-        #expect(try String(contentsOf: out.appendingPathComponent("mine.txt"), encoding: .utf8) == "keep me\n")
+        #expect(
+            try String(contentsOf: out.appendingPathComponent("mine.txt"), encoding: .utf8) == "keep me\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["mine.txt"])
     }
 

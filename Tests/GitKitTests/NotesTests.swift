@@ -50,7 +50,9 @@ import Testing
         let notes = try repository.notes(ref: ref)
         #expect(notes == expected.sorted { $0.target < $1.target })
         #expect(notes.count == 3)
-        #expect(String(decoding: try repository.blob(notes[0].blob), as: UTF8.self) == (try repo.gitResult(["notes", "--ref=modelgate", "show", notes[0].target.hex]).stdout))
+        #expect(
+            String(decoding: try repository.blob(notes[0].blob), as: UTF8.self)
+                == (try repo.gitResult(["notes", "--ref=modelgate", "show", notes[0].target.hex]).stdout))
     }
 
     @Test func removeNote() throws {
@@ -84,7 +86,9 @@ import Testing
         try repository.setNote("fallback", on: head, ref: ref)
         #expect(try author() == "\(Signature.fallbackName) <\(Signature.fallbackEmail)>")
 
-        let given = Signature(name: "Bot", email: "bot@example.com", date: Date(timeIntervalSince1970: 1_800_000_000), utcOffsetMinutes: -300)
+        let given = Signature(
+            name: "Bot", email: "bot@example.com", date: Date(timeIntervalSince1970: 1_800_000_000),
+            utcOffsetMinutes: -300)
         try repository.setNote("given", on: head, ref: ref, author: given)
         #expect(try author() == "Bot <bot@example.com>")
         #expect(try repo.git(["log", "-1", "--format=%ad", "--date=raw", ref]) == "1800000000 -0500")
@@ -126,10 +130,17 @@ import Testing
         let notes = try repo.open().notes(ref: ref)
         #expect(notes.count == blobIDs.count)
         #expect(Set(notes.map(\.target)) == Set(blobIDs))
-        #expect(try repo.git(["notes", "--ref=modelgate", "list"]).split(separator: "\n").count == blobIDs.count)
+        #expect(
+            try repo.git(["notes", "--ref=modelgate", "list"]).split(separator: "\n").count == blobIDs.count)
         #expect(try repo.git(["rev-list", "--count", ref]) == "\(blobIDs.count)")
+        let reader = try repo.open()
         for (index, id) in blobIDs.enumerated() {
-            #expect(try repo.gitResult(["notes", "--ref=modelgate", "show", id.hex]).stdout == "writer \(index % writers) note \(index)")
+            #expect(try reader.note(on: id, ref: ref) == "writer \(index % writers) note \(index)")
+        }
+        for index in [0, 17, blobIDs.count - 1] {
+            #expect(
+                try repo.gitResult(["notes", "--ref=modelgate", "show", blobIDs[index].hex]).stdout
+                    == "writer \(index % writers) note \(index)")
         }
     }
 
@@ -143,7 +154,9 @@ import Testing
         try Data().write(to: lock)
         let lockPath = lock.path
         // Release the lock a little later, as the other writer would when it finishes.
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { try? FileManager.default.removeItem(atPath: lockPath) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) {
+            try? FileManager.default.removeItem(atPath: lockPath)
+        }
         let started = Date()
         try repository.setNote("second", on: try repository.resolveCommit("HEAD"), ref: ref)
         #expect(Date().timeIntervalSince(started) >= 0.2)

@@ -29,7 +29,9 @@ import Testing
         #expect(try repo.git(["rev-parse", name]) == head.hex)
         #expect(try repository.reference(name) == head)
 
-        #expect(gitError { try repository.deleteReference(name, expecting: parent) }?.isConcurrentModification == true)
+        #expect(
+            gitError { try repository.deleteReference(name, expecting: parent) }?.isConcurrentModification
+                == true)
         #expect(try repository.deleteReference(name, expecting: head))
         #expect(try repo.gitResult(["rev-parse", "--verify", "--quiet", name]).status != 0)
         #expect(try repository.deleteReference(name, expecting: head) == false)
@@ -41,9 +43,13 @@ import Testing
         let head = try repository.resolveCommit("HEAD")
         try repo.git(["update-ref", "refs/modelgate/gone", head.hex])
         try repo.git(["update-ref", "-d", "refs/modelgate/gone"])
-        let error = gitError { try repository.updateReference("refs/modelgate/gone", to: head, expecting: head) }
+        let error = gitError {
+            try repository.updateReference("refs/modelgate/gone", to: head, expecting: head)
+        }
         #expect(error?.isConcurrentModification == true)
         #expect(try repository.reference("refs/modelgate/gone") == nil)
-        #expect(gitError { try repository.updateReference("refs/bad name", to: head, expecting: nil) }?.exitStatus == .badInput)
+        #expect(
+            gitError { try repository.updateReference("refs/bad name", to: head, expecting: nil) }?.exitStatus
+                == .badInput)
     }
 }

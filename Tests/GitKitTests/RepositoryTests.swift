@@ -5,16 +5,25 @@ import Testing
 
 /// Opening repositories and the directories git uses, checked against `git rev-parse`.
 @Suite struct RepositoryTests {
-    private func absolute(_ repo: TemporaryRepository, _ arguments: [String], in directory: URL? = nil) throws -> URL {
-        URL(fileURLWithPath: try repo.git(["rev-parse", "--path-format=absolute"] + arguments, in: directory), isDirectory: true)
-            .standardizedFileURL
+    private func absolute(_ repo: TemporaryRepository, _ arguments: [String], in directory: URL? = nil) throws
+        -> URL
+    {
+        URL(
+            fileURLWithPath: try repo.git(
+                ["rev-parse", "--path-format=absolute"] + arguments, in: directory), isDirectory: true
+        )
+        .standardizedFileURL
     }
 
     @Test func discoversFromSubdirectory() throws {
         let repo = try TemporaryRepository.withHistory()
         let repository = try Repository(discoveringFrom: repo.url.appendingPathComponent("data"))
-        #expect(repository.workingDirectory?.path == URL(fileURLWithPath: try repo.git(["rev-parse", "--show-toplevel"])).path)
-        #expect(repository.gitDirectory.path == URL(fileURLWithPath: try repo.git(["rev-parse", "--absolute-git-dir"])).path)
+        #expect(
+            repository.workingDirectory?.path
+                == URL(fileURLWithPath: try repo.git(["rev-parse", "--show-toplevel"])).path)
+        #expect(
+            repository.gitDirectory.path
+                == URL(fileURLWithPath: try repo.git(["rev-parse", "--absolute-git-dir"])).path)
         #expect(repository.commonDirectory.path == (try absolute(repo, ["--git-common-dir"])).path)
         #expect(!repository.isBare)
         #expect(!repository.isLinkedWorktree)
@@ -26,14 +35,20 @@ import Testing
         let repo = try TemporaryRepository()
         let work = repo.directory.appending("module")
         let separate = repo.directory.appending("modules/module.git")
-        try FileManager.default.createDirectory(at: separate.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: separate.deletingLastPathComponent(), withIntermediateDirectories: true)
         try repo.git(["init", "--quiet", "--separate-git-dir", separate.path, work.path])
         var isDirectory: ObjCBool = true
-        #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent(".git").path, isDirectory: &isDirectory))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: work.appendingPathComponent(".git").path, isDirectory: &isDirectory))
         #expect(!isDirectory.boolValue)
-        try FileManager.default.createDirectory(at: work.appendingPathComponent("deep/er"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: work.appendingPathComponent("deep/er"), withIntermediateDirectories: true)
         let repository = try Repository(discoveringFrom: work.appendingPathComponent("deep/er"))
-        #expect(repository.gitDirectory.path == URL(fileURLWithPath: try repo.git(["rev-parse", "--absolute-git-dir"], in: work)).path)
+        #expect(
+            repository.gitDirectory.path
+                == URL(fileURLWithPath: try repo.git(["rev-parse", "--absolute-git-dir"], in: work)).path)
         #expect(repository.gitDirectory.path == separate.path)
         #expect(repository.workingDirectory?.path == work.path)
     }
@@ -45,10 +60,15 @@ import Testing
         let repository = try Repository(discoveringFrom: worktree)
         #expect(repository.isLinkedWorktree)
         #expect(repository.workingDirectory?.path == worktree.path)
-        #expect(repository.gitDirectory.path == URL(fileURLWithPath: try repo.git(["rev-parse", "--absolute-git-dir"], in: worktree)).path)
-        #expect(repository.commonDirectory.path == (try absolute(repo, ["--git-common-dir"], in: worktree)).path)
+        #expect(
+            repository.gitDirectory.path
+                == URL(fileURLWithPath: try repo.git(["rev-parse", "--absolute-git-dir"], in: worktree)).path)
+        #expect(
+            repository.commonDirectory.path == (try absolute(repo, ["--git-common-dir"], in: worktree)).path)
         #expect(repository.commonDirectory.path == repo.url.appendingPathComponent(".git").path)
-        #expect(try repository.hooksDirectory.path == (try absolute(repo, ["--git-path", "hooks"], in: worktree)).path)
+        #expect(
+            try repository.hooksDirectory.path
+                == (try absolute(repo, ["--git-path", "hooks"], in: worktree)).path)
         #expect(try repository.headBranch == "feature")
     }
 
@@ -90,7 +110,9 @@ import Testing
         #expect(error?.summary.contains("bare repository") == true)
         #expect(error?.hint != nil)
         #expect(gitError { _ = try repository.workingFileMatchesIndex(path: "x") }?.exitStatus == .badInput)
-        #expect(gitError { try repository.exportIndex(to: repo.directory.appending("out")) }?.exitStatus == .badInput)
+        #expect(
+            gitError { try repository.exportIndex(to: repo.directory.appending("out")) }?.exitStatus
+                == .badInput)
         #expect(gitError { _ = try repository.indexTreeID() }?.exitStatus == .badInput)
     }
 
@@ -111,15 +133,21 @@ import Testing
 
     @Test func openAtDoesNotSearchUpwards() throws {
         let repo = try TemporaryRepository.withHistory()
-        #expect(gitError { _ = try Repository(at: repo.url.appendingPathComponent("data")) }?.exitStatus == .badInput)
+        #expect(
+            gitError { _ = try Repository(at: repo.url.appendingPathComponent("data")) }?.exitStatus
+                == .badInput)
         #expect(try Repository(at: repo.url).workingDirectory?.path == repo.url.path)
     }
 
     @Test func gitIndexFileFromEnvironment() {
         let base = URL(fileURLWithPath: "/work/repo")
         #expect(Repository.indexFileFromEnvironment([:], relativeTo: base) == nil)
-        #expect(Repository.indexFileFromEnvironment(["GIT_INDEX_FILE": ".git/index.lock"], relativeTo: base)?.path == "/work/repo/.git/index.lock")
-        #expect(Repository.indexFileFromEnvironment(["GIT_INDEX_FILE": "/tmp/next-index"], relativeTo: base)?.path == "/tmp/next-index")
+        #expect(
+            Repository.indexFileFromEnvironment(["GIT_INDEX_FILE": ".git/index.lock"], relativeTo: base)?.path
+                == "/work/repo/.git/index.lock")
+        #expect(
+            Repository.indexFileFromEnvironment(["GIT_INDEX_FILE": "/tmp/next-index"], relativeTo: base)?.path
+                == "/tmp/next-index")
     }
 
     @Test func libraryVersion() {

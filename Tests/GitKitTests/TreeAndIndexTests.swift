@@ -19,7 +19,9 @@ import Testing
         return repo
     }
 
-    private func lsTree(_ repo: TemporaryRepository, _ rev: String) throws -> [(mode: String, id: String, path: String)] {
+    private func lsTree(_ repo: TemporaryRepository, _ rev: String) throws -> [(
+        mode: String, id: String, path: String
+    )] {
         try nulFields(repo.git(["ls-tree", "-r", "-z", "--full-tree", rev])).map { line in
             let parts = line.split(separator: "\t", maxSplits: 1)
             let meta = parts[0].split(separator: " ")
@@ -38,13 +40,15 @@ import Testing
             #expect(entries.map(\.mode.octal) == expected.map(\.mode))
         }
         let head = try repository.resolveCommit("HEAD")
-        let modes = Dictionary(uniqueKeysWithValues: try repository.treeEntries(commit: head).map { ($0.path, $0.mode) })
+        let modes = Dictionary(
+            uniqueKeysWithValues: try repository.treeEntries(commit: head).map { ($0.path, $0.mode) })
         #expect(modes["bin/run.sh"] == .executable)
         #expect(modes["latest.csv"] == .symlink)
         #expect(modes["vendor/module"] == .gitlink)
         #expect(modes["README.md"] == .regular)
-        #expect(try repository.treeEntries(commit: head, matching: ["data/*.csv", "bin/**"]).map(\.path)
-            == ["bin/run.sh", "data/test.csv", "data/train.csv"])
+        #expect(
+            try repository.treeEntries(commit: head, matching: ["data/*.csv", "bin/**"]).map(\.path)
+                == ["bin/run.sh", "data/test.csv", "data/train.csv"])
     }
 
     @Test func indexEntriesMatchLsFiles() throws {
@@ -55,10 +59,14 @@ import Testing
         let entries = try repository.indexEntries()
         let expected = nulFields(try repo.git(["ls-files", "--stage", "-z"])).map { line in
             let parts = line.split(separator: "\t", maxSplits: 1)
-            return "\(parts[0].split(separator: " ")[0]) \(parts[0].split(separator: " ")[1]) \(parts[0].split(separator: " ")[2]) \(parts[1])"
+            return
+                "\(parts[0].split(separator: " ")[0]) \(parts[0].split(separator: " ")[1]) \(parts[0].split(separator: " ")[2]) \(parts[1])"
         }
         #expect(entries.map { "\($0.mode.octal) \($0.id.hex) \($0.stage) \($0.path)" } == expected)
-        #expect(try repository.indexEntries(matching: ["data/**"]).map(\.path) == ["data/new.csv", "data/test.csv", "data/train.csv"])
+        #expect(
+            try repository.indexEntries(matching: ["data/**"]).map(\.path) == [
+                "data/new.csv", "data/test.csv", "data/train.csv",
+            ])
 
         // Stat data is what `git ls-files --debug` shows for the same entry.
         let entry = try #require(entries.first { $0.path == "data/new.csv" })
@@ -95,7 +103,9 @@ import Testing
         let error = gitError { _ = try repository.indexTreeID() }
         #expect(error?.exitStatus == .badInput)
         #expect(error?.summary.contains("conflicts") == true)
-        #expect(gitError { try repository.exportIndex(to: repo.directory.appending("out")) }?.exitStatus == .badInput)
+        #expect(
+            gitError { try repository.exportIndex(to: repo.directory.appending("out")) }?.exitStatus
+                == .badInput)
     }
 
     @Test func indexFileOverrideReadsAnotherIndex() throws {
@@ -107,10 +117,17 @@ import Testing
         #expect(try repository.indexEntries(matching: ["extra.txt"]).isEmpty)
         repository.indexFile = other
         #expect(try repository.indexEntries(matching: ["extra.txt"]).count == 1)
-        #expect(try repository.indexTreeID() == (try objectID(repo.git(["write-tree"], environment: ["GIT_INDEX_FILE": other.path]))))
-        #expect(try repository.diffHeadToIndex() == [DiffEntry(status: .deleted, path: "README.md"),
-            DiffEntry(status: .deleted, path: "data/test.csv"), DiffEntry(status: .deleted, path: "data/train.csv"),
-            DiffEntry(status: .added, path: "extra.txt"), DiffEntry(status: .deleted, path: "src/train.py")])
+        #expect(
+            try repository.indexTreeID()
+                == (try objectID(repo.git(["write-tree"], environment: ["GIT_INDEX_FILE": other.path]))))
+        #expect(
+            try repository.diffHeadToIndex() == [
+                DiffEntry(status: .deleted, path: "README.md"),
+                DiffEntry(status: .deleted, path: "data/test.csv"),
+                DiffEntry(status: .deleted, path: "data/train.csv"),
+                DiffEntry(status: .added, path: "extra.txt"),
+                DiffEntry(status: .deleted, path: "src/train.py"),
+            ])
     }
 
     @Test func workingFileMatchesIndex() throws {
@@ -175,7 +192,9 @@ import Testing
         #expect(chunks.reduce(Data(), +) == Data(big.utf8))
 
         var calls = 0
-        try packedRepository.streamBlob(try objectID(repo.git(["rev-parse", "HEAD:empty.txt"]))) { _ in calls += 1 }
+        try packedRepository.streamBlob(try objectID(repo.git(["rev-parse", "HEAD:empty.txt"]))) { _ in
+            calls += 1
+        }
         #expect(calls == 0)
         let tree = try objectID(repo.git(["rev-parse", "HEAD^{tree}"]))
         #expect(gitError { _ = try packedRepository.blob(tree) } != nil)
