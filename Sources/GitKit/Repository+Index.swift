@@ -158,17 +158,16 @@ extension Repository {
         // only the bytes can tell.
         let isRacy = Int(indexInfo.st_mtim.tv_sec) <= entry.mtime.seconds
         guard isRacy else { return true }
-        let contents: Data
         if entry.mode == .symlink {
             guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: file) else {
                 return false
             }
-            contents = Data(target.utf8)
-        } else {
-            guard let data = FileManager.default.contents(atPath: file) else { return false }
-            contents = data
+            return try Repository.hashBlob(Data(target.utf8)) == entry.id
         }
-        return try Repository.hashBlob(contents) == entry.id
+        // git_odb_hashfile streams the file, so a large racy file is not read into memory.
+        var oid = git_oid()
+        guard git_odb_hashfile(&oid, file, GIT_OBJECT_BLOB) == 0 else { return false }
+        return ObjectID(oid) == entry.id
     }
 
     /// Stat times agree; nanoseconds only count when the index recorded them, as in git.

@@ -33,6 +33,12 @@ extension Repository {
         let code = git_revparse_single(&object, handle, revspec)
         if code < 0 {
             let raw = GitError.last(code: code, operation: "resolve '\(revspec)'")
+            if revspec.hasPrefix("HEAD"), git_repository_head_unborn(handle) == 1 {
+                throw GitError(
+                    operation: "resolve '\(revspec)'", code: code,
+                    message: "the current branch has no commits yet", location: revspec,
+                    hint: "make a first commit, or name another revision", exitStatus: .badInput)
+            }
             let ambiguous = code == GIT_EAMBIGUOUS.rawValue
             throw GitError(
                 operation: "resolve '\(revspec)'", code: code,

@@ -12,6 +12,7 @@ import Testing
         #expect(try repository.headBranch == "main")
         let error = gitError { _ = try repository.resolveCommit("HEAD") }
         #expect(error?.exitStatus == .badInput)
+        #expect(error?.summary.contains("no commits yet") == true)
     }
 
     @Test func headCommitMatchesGit() throws {

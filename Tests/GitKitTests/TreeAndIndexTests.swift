@@ -145,9 +145,14 @@ import Testing
         try ProcessRunner.run("touch", ["-t", past, "data/stable.csv"], in: repo.url)
         #expect(try !repository.workingFileMatchesIndex(path: "data/stable.csv"))
 
-        // Racy: staged in the same second it was written, so only the bytes can prove it.
+        // Racy: an mtime not older than the index file proves nothing (the file may have been
+        // rewritten within the same second), so only the bytes can; a future mtime forces it.
         try repo.write(["data/racy.csv": "r\n"])
+        let future = "@\(Int(Date().timeIntervalSince1970) + 3600)"
+        try ProcessRunner.run("touch", ["-d", future, "data/racy.csv"], in: repo.url)
         try repo.git(["add", "data/racy.csv"])
+        let racy = try #require(try repository.indexEntries(matching: ["data/racy.csv"]).first)
+        #expect(racy.mtime.seconds > Int(Date().timeIntervalSince1970))
         #expect(try repository.workingFileMatchesIndex(path: "data/racy.csv"))
         try repo.write(["data/racy.csv": "s\n"])
         #expect(try !repository.workingFileMatchesIndex(path: "data/racy.csv"))
