@@ -63,7 +63,8 @@ import Testing
         let repo = try TemporaryRepository()
         let repository = try repo.open()
         #expect(try repository.remoteNames() == [])
-        try repo.git(["remote", "add", "origin", "https://example.com/a.git"])
+        let origin = try repo.addBareRemote()
+        #expect(try repo.git(["config", "remote.origin.url"]) == origin.path)
         try repo.git(["remote", "add", "backup", "/srv/backup.git"])
         #expect(
             try repository.remoteNames() == (try repo.git(["remote"])).split(separator: "\n").map(String.init)

@@ -55,8 +55,7 @@ import Testing
 
     @Test func unbornBranchDiffsAgainstTheEmptyTree() throws {
         let repo = try TemporaryRepository()
-        try repo.write(["a.txt": "a\n", "b/c.txt": "c\n"])
-        try repo.git(["add", "."])
+        try repo.stage(["a.txt": "a\n", "b/c.txt": "c\n"])
         let expected = Self.parse(try repo.git(["diff", "--cached", "--name-status", "-z"]))
         #expect(try repo.open().diffHeadToIndex() == expected)
         #expect(expected.map(\.status) == [.added, .added])

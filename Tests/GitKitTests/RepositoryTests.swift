@@ -55,8 +55,7 @@ import Testing
 
     @Test func linkedWorktreeSharesCommonDirectoryAndHooks() throws {
         let repo = try TemporaryRepository.withHistory()
-        let worktree = repo.directory.appending("linked")
-        try repo.git(["worktree", "add", "--quiet", "-b", "feature", worktree.path])
+        let worktree = try repo.addWorktree(named: "linked", branch: "feature")
         let repository = try Repository(discoveringFrom: worktree)
         #expect(repository.isLinkedWorktree)
         #expect(repository.workingDirectory?.path == worktree.path)
@@ -76,8 +75,7 @@ import Testing
     func relativeHooksPathIsRelativeToTheWorkTreeTop(hooksPath: String) throws {
         let repo = try TemporaryRepository.withHistory()
         try repo.git(["config", "core.hooksPath", hooksPath])
-        let worktree = repo.directory.appending("linked")
-        try repo.git(["worktree", "add", "--quiet", "-b", "feature", worktree.path])
+        let worktree = try repo.addWorktree(named: "linked", branch: "feature")
         for top in [repo.url, worktree] {
             let expected = try absolute(repo, ["--git-path", "hooks"], in: top)
             let fromSubdirectory = try Repository(discoveringFrom: top.appendingPathComponent("data"))
