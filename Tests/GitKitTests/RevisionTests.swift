@@ -39,6 +39,16 @@ import Testing
         #expect(try repository.commit(try repository.resolveCommit("HEAD~2")).parentIDs.isEmpty)
     }
 
+    @Test func detachedHead() throws {
+        let repo = try TemporaryRepository.withHistory()
+        try repo.git(["checkout", "--quiet", "--detach", "HEAD~1"])
+        let repository = try repo.open()
+        #expect(try repository.headBranch == nil)
+        #expect(try repo.gitResult(["symbolic-ref", "--quiet", "HEAD"]).status != 0)
+        #expect(try repository.head()?.id == (try objectID(repo.git(["rev-parse", "HEAD"]))))
+        #expect(try repository.head()?.summary == "second")
+    }
+
     @Test func signatureKeepsTimeZone() throws {
         let repo = try TemporaryRepository()
         try repo.git(
