@@ -63,7 +63,7 @@ public final class PipelineRunner {
                 defer { try? FileManager.default.removeItem(at: scratch) }
                 let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
                 try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
-                try tree.materialize(into: checkout, from: repository)
+                try tree.materialize(into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
                 record = try execute(config, fingerprint: fingerprint, tree: tree, checkout: checkout, observer: observer)
                 try conclude(&record, config: config, tree: tree, fingerprint: fingerprint, started: started)
                 if record.verdict == .pass, let artifacts {

@@ -124,3 +124,33 @@ import Testing
         #expect(try fixture.repo.gitResult(["notes", "--ref=modelgate", "show", "HEAD"]).status != 0)
     }
 }
+
+/// `--worktree` runs: tracked edits and untracked (even ignored) data count, nothing is written back.
+@Suite struct WorktreeTests {
+    @Test func untrackedAndIgnoredDataAreInputs() throws {
+        let fixture = try RunTests.Fixture()
+        try fixture.repo.commit(files: [".gitignore": "data/extra.csv\n"], message: "ignore extra")
+        try fixture.repo.write(["data/extra.csv": "x\n1\n"])
+        let first = try fixture.run(["--worktree", "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let record = try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any]
+        let inputs = record?["inputs"] as? [String: String]
+        #expect(inputs?["data/extra.csv"] == (try fixture.repo.git(["hash-object", "data/extra.csv"])))
+        #expect(fixture.runCount == 1)
+        // Unchanged: cached. Changed content of the ignored file: runs again.
+        #expect(try fixture.run(["--worktree"]).stdout.contains("(cached)"))
+        try fixture.repo.write(["data/extra.csv": "x\n1\n2\n"])
+        #expect(!(try fixture.run(["--worktree"]).stdout.contains("(cached)")))
+        #expect(fixture.runCount == 2)
+        #expect(try fixture.repo.git(["status", "--porcelain"]).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: fixture.repo.url.appendingPathComponent("metrics.json").path))
+    }
+
+    @Test func editedTrackedFileIsJudgedAsItIsOnDisk() throws {
+        let fixture = try RunTests.Fixture()
+        try fixture.repo.write(["data/a.csv": "x\n1\n2\n3\n4\n"])
+        let result = try fixture.run(["--worktree", "--json"])
+        #expect(result.stdout.contains("\"r2\" : 0.94"))
+        #expect(try fixture.repo.git(["status", "--porcelain"]) == " M data/a.csv")
+    }
+}
