@@ -49,14 +49,10 @@ final class StatCache {
             let isRacy = time(nil) - Int(current.mtime / 1_000_000_000) < 2
             if known == current, !isRacy, let id = entries[path].flatMap({ ObjectID(hex: $0.id) }) { return id }
         }
-        let data: Data
-        if info.st_mode & S_IFMT == S_IFLNK {
-            data = Data((try FileManager.default.destinationOfSymbolicLink(atPath: url.path)).utf8)
-        } else {
-            guard let contents = FileManager.default.contents(atPath: url.path) else { return nil }
-            data = contents
-        }
-        let id = try Repository.hashBlob(data)
+        let id =
+            info.st_mode & S_IFMT == S_IFLNK
+            ? try Repository.hashBlob(Data((try FileManager.default.destinationOfSymbolicLink(atPath: url.path)).utf8))
+            : try Repository.hashFile(at: url)
         var entry = current
         entry.id = id.hex
         entries[path] = entry
