@@ -72,10 +72,11 @@ public final class PipelineRunner {
                 }
             }
             record.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
-            if record.verdict != .error {
+            // A reused verdict is already in the cache; only fresh results are added.
+            if !reused, record.verdict != .error {
                 try store.cache(record)
             }
-            if let commit = tree.commit {
+            if let commit = tree.commit, try !notes.hasEquivalentRecord(record, on: commit) {
                 try notes.write(record, on: commit)
             }
             return Outcome(record: record, reused: reused, subject: tree.description)

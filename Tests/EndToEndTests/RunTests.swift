@@ -252,3 +252,13 @@ import Testing
         FileManager.default.contents(atPath: repo.url.appendingPathComponent(".git/index").path)
     }
 }
+
+extension RunTests {
+    @Test func aCachedRerunDoesNotRewriteTheNote() throws {
+        let fixture = try Fixture()
+        #expect(try fixture.run().status == 0)
+        let notesTip = try fixture.repo.git(["rev-parse", "refs/notes/modelgate"])
+        #expect(try fixture.run().stdout.contains("(cached)"))
+        #expect(try fixture.repo.git(["rev-parse", "refs/notes/modelgate"]) == notesTip)
+    }
+}
