@@ -2,7 +2,7 @@
 PREFIX ?= /usr/local
 SWIFT ?= swift
 # Debian packages: libraries we link, and the tools the tests drive (shellcheck lints hooks/).
-APT_PACKAGES = libgit2-dev libcmark-dev pkg-config git shellcheck
+APT_PACKAGES = libgit2-dev libcmark-dev libssl-dev pkg-config git shellcheck
 
 .PHONY: deps build release test demo bench lint format install clean
 
@@ -12,8 +12,9 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# A static Swift standard library: the binary runs anywhere libgit2 and cmark are, and starts faster.
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 test: deps
 	$(SWIFT) build && $(SWIFT) test

@@ -21,24 +21,36 @@ let package = Package(
             name: "CCmark", pkgConfig: "libcmark",
             providers: [.apt(["libcmark-dev"]), .brew(["cmark"])]),
 
+        .systemLibrary(
+            name: "CLibCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
+
+        // SHA-256 over libcrypto, for fingerprints and artifact digests.
+        .target(name: "Checksum", dependencies: ["CLibCrypto"]),
         // Errors users see and the exit-code contract; every module below the CLI shares it.
         .target(name: "Diagnostics"),
         // The only importer of CLibGit2.
         .target(name: "GitKit", dependencies: ["CLibGit2", "Diagnostics"]),
         // The only importer of CCmark.
         .target(name: "Markdown", dependencies: ["CCmark"]),
+        // Config, fingerprints, run cache, stage runner, gates, baselines, records.
+        .target(
+            name: "Pipeline",
+            dependencies: ["Checksum", "Diagnostics", "GitKit", .product(name: "Yams", package: "Yams")]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
 
         .executableTarget(
             name: "modelgate",
             dependencies: [
-                "Diagnostics", "GitKit", "Markdown",
+                "Diagnostics", "GitKit", "Markdown", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
+        .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GitKit"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GitKit", "Pipeline"]),
     ]
 )

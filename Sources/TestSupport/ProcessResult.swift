@@ -26,6 +26,14 @@ public enum ProcessRunner {
         _ executable: String, _ arguments: [String], in directory: URL,
         environment: [String: String] = [:], input: String? = nil
     ) throws -> ProcessResult {
+        try start(executable, arguments, in: directory, environment: environment, input: input).wait()
+    }
+
+    /// Starts `executable` like `run`, without waiting; call `wait()` on the result.
+    public static func start(
+        _ executable: String, _ arguments: [String], in directory: URL,
+        environment: [String: String] = [:], input: String? = nil
+    ) throws -> RunningProcess {
         let process = Process()
         process.executableURL =
             executable.hasPrefix("/")
@@ -36,7 +44,18 @@ public enum ProcessRunner {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GIT_") }
         env.merge(environment) { _, new in new }
         process.environment = env
+        return try RunningProcess(process, input: input)
+    }
+}
 
+/// A child process started by `ProcessRunner.start`, whose output is collected as it runs.
+public final class RunningProcess {
+    private let process: Process
+    private let output = CollectedOutput()
+    private let readers = DispatchGroup()
+
+    init(_ process: Process, input: String?) throws {
+        self.process = process
         let outPipe = Pipe()
         let errPipe = Pipe()
         let inPipe = Pipe()
@@ -44,26 +63,40 @@ public enum ProcessRunner {
         process.standardError = errPipe
         process.standardInput = inPipe
         try process.run()
+        // Read both pipes on their own threads, so a chatty child cannot fill a pipe and block.
+        let output = self.output
+        readers.enter()
+        DispatchQueue.global().async { [readers] in
+            let data = outPipe.fileHandleForReading.readDataToEndOfFile()
+            output.bytes.withLock { $0.stdout = data }
+            readers.leave()
+        }
+        readers.enter()
+        DispatchQueue.global().async { [readers] in
+            let data = errPipe.fileHandleForReading.readDataToEndOfFile()
+            output.bytes.withLock { $0.stderr = data }
+            readers.leave()
+        }
         if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
         try? inPipe.fileHandleForWriting.close()
+    }
 
-        // Read both pipes to the end before waiting, so a chatty child cannot fill a pipe and block.
-        let errData = Mutex(Data())
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            let data = errPipe.fileHandleForReading.readDataToEndOfFile()
-            errData.withLock { $0 = data }
-            group.leave()
-        }
-        let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
+    /// Waits for the process to exit and returns what it printed.
+    public func wait() throws -> ProcessResult {
+        readers.wait()
         process.waitUntilExit()
         let status =
             process.terminationReason == .uncaughtSignal
             ? 128 + process.terminationStatus : process.terminationStatus
-        return ProcessResult(
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: errData.withLock { String(decoding: $0, as: UTF8.self) }, status: status)
+        return output.bytes.withLock {
+            ProcessResult(
+                stdout: String(decoding: $0.stdout, as: UTF8.self),
+                stderr: String(decoding: $0.stderr, as: UTF8.self), status: status)
+        }
     }
+}
+
+/// What a child wrote, filled in by reader threads.
+private final class CollectedOutput: Sendable {
+    let bytes = Mutex((stdout: Data(), stderr: Data()))
 }

@@ -1,0 +1,69 @@
+import CLibCrypto
+import Foundation
+
+/// A streaming SHA-256 (OpenSSL's libcrypto). Owns its `EVP_MD_CTX` and frees it on deinit.
+///
+/// libcrypto is already loaded by libgit2's dependencies, so this costs no start-up time, and it
+/// builds in seconds where swift-crypto would add a minute to every clean build.
+public final class SHA256 {
+    private let context: OpaquePointer
+
+    /// Starts a new digest.
+    public init() {
+        // EVP_MD_CTX_new only fails when out of memory, where nothing else would work either.
+        context = EVP_MD_CTX_new()!
+        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+    }
+
+    deinit { EVP_MD_CTX_free(context) }
+
+    /// Adds bytes.
+    public func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        EVP_DigestUpdate(context, base, bytes.count)
+    }
+
+    /// Adds the bytes of `data`.
+    public func update(_ data: Data) {
+        data.withUnsafeBytes { update($0) }
+    }
+
+    /// Adds the UTF-8 bytes of `text`.
+    public func update(_ text: String) {
+        var text = text
+        text.withUTF8 { update(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Finishes and returns the 64-character lowercase hex digest. The object cannot be reused.
+    public func finalize() -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(context, &digest, &length)
+        return digest.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The digest of `data` in one call.
+    public static func hex(of data: Data) -> String {
+        let hasher = SHA256()
+        hasher.update(data)
+        return hasher.finalize()
+    }
+
+    /// The digest of the UTF-8 bytes of `text` in one call.
+    public static func hex(of text: String) -> String {
+        let hasher = SHA256()
+        hasher.update(text)
+        return hasher.finalize()
+    }
+
+    /// The digest of a file, read in 1 MiB chunks (memory bounded whatever its size).
+    public static func hex(ofFileAt url: URL) throws -> String {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        let hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(chunk)
+        }
+        return hasher.finalize()
+    }
+}

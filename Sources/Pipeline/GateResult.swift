@@ -1,0 +1,62 @@
+/// How one gate judged one run.
+public struct GateResult: Codable, Sendable, Equatable {
+    /// The outcome of a single gate.
+    public enum Status: String, Codable, Sendable {
+        /// The value is within the limit.
+        case pass
+        /// The value is outside the limit.
+        case fail
+        /// A change bound with nothing to compare against; reported, neither pass nor fail.
+        case noBaseline = "no-baseline"
+        /// The stages did not report this metric, so the gate cannot pass.
+        case missing
+    }
+
+    /// The metric's name.
+    public let metric: String
+    /// min, max, max_drop or max_rise.
+    public let kind: Gate.Kind
+    /// The configured limit.
+    public let limit: Double
+    /// Whether a change bound is relative to the baseline.
+    public let relative: Bool
+    /// The candidate's value, if the metric was reported.
+    public let value: Double?
+    /// The baseline's value, for change bounds (and for context on thresholds when known).
+    public let baseline: Double?
+    /// true / false, or nil when the gate could not be judged (no baseline).
+    public let passed: Bool?
+    /// The outcome in words scripts can switch on.
+    public let status: Status
+
+    /// value - baseline, when both are known.
+    public var delta: Double? {
+        guard let value, let baseline else { return nil }
+        return value - baseline
+    }
+
+    /// Judges `gate` on `metrics`, against `baseline` metrics when there is a baseline run.
+    public static func judge(_ gate: Gate, metrics: [String: Double], baseline: [String: Double]?) -> GateResult {
+        let value = metrics[gate.metric]
+        let base = baseline?[gate.metric]
+        func result(_ status: Status) -> GateResult {
+            GateResult(
+                metric: gate.metric, kind: gate.kind, limit: gate.limit, relative: gate.relative,
+                value: value, baseline: base,
+                passed: status == .pass ? true : status == .noBaseline ? nil : false, status: status)
+        }
+        guard let value, value.isFinite else { return result(.missing) }
+        switch gate.kind {
+        case .min: return result(value >= gate.limit ? .pass : .fail)
+        case .max: return result(value <= gate.limit ? .pass : .fail)
+        case .maxDrop, .maxRise:
+            guard let base, base.isFinite else { return result(.noBaseline) }
+            // A drop is baseline - value; a rise is value - baseline. Relative bounds scale by the
+            // baseline's magnitude so that a negative baseline keeps the direction right.
+            let change = gate.kind == .maxDrop ? base - value : value - base
+            let allowed = gate.relative ? gate.limit * abs(base) : gate.limit
+            // A tiny tolerance keeps a bound of exactly 0 from failing on floating-point noise.
+            return result(change <= allowed + 1e-12 * max(1, abs(base)) ? .pass : .fail)
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+
+/// A validated `modelgate.yml`: the model's name, its ordered stages, gates, baseline and hook policy.
+public struct PipelineConfig: Sendable, Equatable {
+    /// The config file's path relative to the repository root (for messages).
+    public static let fileName = "modelgate.yml"
+
+    /// Schema version; only 1 exists.
+    public let version: Int
+    /// The model's name, used in tags and the site's title.
+    public let name: String
+    /// Stages in the order they run; names are unique.
+    public let stages: [Stage]
+    /// Quality gates, checked after all stages ran.
+    public let gates: [Gate]
+    /// Which earlier run the change bounds compare against.
+    public let baseline: BaselinePolicy
+    /// What each hook does.
+    public let hooks: HookPolicy
+}
+
+/// One named step of the pipeline: a built-in trainer or a shell command.
+public struct Stage: Sendable, Equatable {
+    /// Unique name, e.g. "train".
+    public let name: String
+    /// What the stage runs.
+    public let kind: Kind
+    /// The stage exactly as configured; its canonical JSON is part of the fingerprint.
+    public let definition: StageDefinition
+    /// Where the stage starts in modelgate.yml.
+    public let position: SourcePosition?
+
+    /// What a stage runs.
+    public enum Kind: Sendable, Equatable {
+        /// `cmd:` run by `/bin/sh -c` in the evaluated tree.
+        case command(CommandStage)
+        /// `builtin:` one of modelgate's own trainers.
+        case builtin(BuiltinStage)
+    }
+
+    /// The repository paths or globs whose content determines this stage's result.
+    public var dependencyPatterns: [String] {
+        switch kind {
+        case .command(let command):
+            return command.deps + (command.params.map { [$0] } ?? [])
+        case .builtin(let builtin):
+            return [builtin.data] + (builtin.testFile.map { [$0] } ?? [])
+        }
+    }
+}
+
+/// A command stage's settings.
+public struct CommandStage: Sendable, Equatable {
+    /// The shell command, run with `/bin/sh -c` at the root of the evaluated tree.
+    public let command: String
+    /// Globs of the files the command reads.
+    public let deps: [String]
+    /// A YAML or JSON parameters file; its values take part in the fingerprint.
+    public let params: String?
+    /// Files the command writes that make up the model artifact.
+    public let outs: [String]
+    /// A JSON object of metrics the command writes; nested keys become dotted names.
+    public let metrics: String?
+    /// Killed (with its whole process group) after this long.
+    public let timeout: Duration
+    /// Extra environment variables.
+    public let environment: [String: String]
+}
+
+/// A built-in trainer stage's settings.
+public struct BuiltinStage: Sendable, Equatable {
+    /// The trainer, e.g. "linear-regression".
+    public let trainer: String
+    /// The training CSV, relative to the repository root.
+    public let data: String
+    /// The column to predict; nil for clustering.
+    public let target: String?
+    /// The feature columns; nil means every other numeric column.
+    public let features: [String]?
+    /// A separate test CSV, when given.
+    public let testFile: String?
+    /// Otherwise the fraction of rows held out for testing (seeded, deterministic).
+    public let split: Double
+    /// The seed of the split.
+    public let seed: UInt64
+    /// Where the model file is written, relative to the evaluated tree.
+    public let model: String
+    /// Trainer options under scikit-learn's names (alpha, C, max_iter, …).
+    public let options: [String: ConfigScalar]
+}
+
+/// A number, boolean or string from the config.
+public enum ConfigScalar: Codable, Sendable, Equatable, CustomStringConvertible {
+    /// A number (YAML int or float).
+    case number(Double)
+    /// true / false.
+    case bool(Bool)
+    /// Any other text.
+    case string(String)
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else {
+            self = .string(try container.decode(String.self))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .number(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .string(let value): try container.encode(value)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .number(let value): return value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+        case .bool(let value): return String(value)
+        case .string(let value): return value
+        }
+    }
+}
+
+/// A quality gate on one metric.
+public struct Gate: Codable, Sendable, Equatable {
+    /// How the limit applies.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// value >= limit
+        case min
+        /// value <= limit
+        case max
+        /// baseline - value <= limit (or relative to the baseline)
+        case maxDrop = "max_drop"
+        /// value - baseline <= limit (or relative to the baseline)
+        case maxRise = "max_rise"
+    }
+
+    /// The metric's flat name, e.g. "r2" or "test.accuracy".
+    public let metric: String
+    /// Threshold or change bound.
+    public let kind: Kind
+    /// The number the gate compares with.
+    public let limit: Double
+    /// For change bounds: the limit is a fraction of the baseline's value.
+    public let relative: Bool
+    /// Where the gate is written in modelgate.yml.
+    public let position: SourcePosition?
+
+    /// True for gates that need a baseline.
+    public var needsBaseline: Bool { kind == .maxDrop || kind == .maxRise }
+}
+
+/// Which earlier run change bounds compare against.
+public enum BaselinePolicy: Sendable, Equatable, CustomStringConvertible {
+    /// The nearest first-parent ancestor with a passing record (the default).
+    case ancestor
+    /// The latest release tag reachable from the evaluated commit.
+    case release
+    /// The tip of a branch, e.g. `branch:main`.
+    case branch(String)
+
+    public var description: String {
+        switch self {
+        case .ancestor: return "ancestor"
+        case .release: return "release"
+        case .branch(let name): return "branch:\(name)"
+        }
+    }
+}
+
+/// What the hooks do.
+public struct HookPolicy: Sendable, Equatable {
+    /// pre-commit: `train` (run the pipeline), `validate` (data checks only) or `off`.
+    public enum PreCommit: String, Sendable, CaseIterable { case train, validate, off }
+    /// pre-push: `require` a passing verdict for every pushed tip, or `off`.
+    public enum PrePush: String, Sendable, CaseIterable { case require, off }
+
+    /// The pre-commit policy.
+    public let preCommit: PreCommit
+    /// The pre-push policy.
+    public let prePush: PrePush
+
+    /// Makes a policy.
+    public init(preCommit: PreCommit, prePush: PrePush) {
+        self.preCommit = preCommit
+        self.prePush = prePush
+    }
+
+    /// train + require.
+    public static let `default` = HookPolicy(preCommit: .train, prePush: .require)
+}

@@ -1,0 +1,107 @@
+import Foundation
+
+/// The verdict of one pipeline run on one commit or staged tree; stored as JSON in git notes.
+///
+/// The field names are a contract (see README, "Run record"); `schema` changes when they do.
+public struct RunRecord: Codable, Sendable, Equatable {
+    /// The version of this layout.
+    public static let currentSchema = 1
+
+    /// pass, fail or error.
+    public enum Verdict: String, Codable, Sendable {
+        /// Every gate passed (or could not be judged for lack of a baseline).
+        case pass
+        /// At least one gate failed.
+        case fail
+        /// A stage crashed, timed out, or its input or output was unusable.
+        case error
+    }
+
+    /// How one stage went.
+    public struct StageResult: Codable, Sendable, Equatable {
+        /// The stage's name.
+        public var name: String
+        /// "pass" (ran and produced its outputs), "error", or "skipped" (not reached).
+        public var status: String
+        /// Wall time of the stage, 0 when it came from the cache.
+        public var durationMilliseconds: Int
+        /// True when the result was reused from an earlier run with the same inputs.
+        public var cached: Bool
+        /// The stage's own fingerprint.
+        public var fingerprint: String
+        /// The metrics this stage reported.
+        public var metrics: [String: Double]
+
+        enum CodingKeys: String, CodingKey {
+            case name, status, cached, fingerprint, metrics
+            case durationMilliseconds = "duration_ms"
+        }
+    }
+
+    /// What the change bounds were compared with.
+    public struct Baseline: Codable, Sendable, Equatable {
+        /// ancestor, release or branch:NAME.
+        public var policy: String
+        /// The baseline commit, or nil when none was found.
+        public var commit: String?
+        /// Which comparison was made, e.g. "recorded metrics of the baseline run".
+        public var comparison: String
+    }
+
+    /// Layout version.
+    public var schema: Int = RunRecord.currentSchema
+    /// The evaluated commit (nil for a staged or work-tree run).
+    public var commit: String?
+    /// The evaluated tree.
+    public var tree: String?
+    /// The pipeline's fingerprint: equal fingerprints mean equal inputs.
+    public var fingerprint: String
+    /// pass, fail or error.
+    public var verdict: Verdict
+    /// Every stage's metrics, flat name → number.
+    public var metrics: [String: Double]
+    /// Each gate's judgement.
+    public var gates: [GateResult]
+    /// Each stage's outcome.
+    public var stages: [StageResult]
+    /// The artifact's digest (`sha256:…`) once packaged.
+    public var artifact: String?
+    /// "modelgate VERSION".
+    public var tool: String
+    /// When the run started.
+    public var started: Date
+    /// Wall time of the whole run.
+    public var durationMilliseconds: Int
+    /// The baseline the change bounds used.
+    public var baseline: Baseline?
+    /// "rev", "staged" or "worktree".
+    public var source: String
+    /// Repository paths of every input file and their git blob ids.
+    public var inputs: [String: String]
+    /// For an error verdict: what went wrong.
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case schema, commit, tree, fingerprint, verdict, metrics, gates, stages, artifact, tool, started
+        case baseline, source, inputs, error
+        case durationMilliseconds = "duration_ms"
+    }
+
+    /// The gates that failed.
+    public var failedGates: [GateResult] { gates.filter { $0.status == .fail || $0.status == .missing } }
+
+    /// Pretty, key-sorted JSON with ISO 8601 dates: the note's text.
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+
+    /// Reads a record written by `encoded()`.
+    public static func decode(_ data: Data) throws -> RunRecord {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(RunRecord.self, from: data)
+    }
+}

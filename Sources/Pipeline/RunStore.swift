@@ -1,0 +1,95 @@
+import Foundation
+import GitKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// modelgate's files under the git common dir: the run cache, logs, scratch space, the lock.
+///
+/// Shared by all worktrees of a repository and never committed.
+struct RunStore {
+    /// `<common dir>/modelgate`.
+    let root: URL
+
+    init(repository: Repository) {
+        root = repository.commonDirectory.appendingPathComponent("modelgate", isDirectory: true)
+    }
+
+    /// Where the cached record for `fingerprint` lives (fanned out like git's objects).
+    func cacheURL(for fingerprint: String) -> URL {
+        root.appendingPathComponent("cache/\(fingerprint.prefix(2))/\(fingerprint).json")
+    }
+
+    /// The cached record for `fingerprint`, if a pass or fail verdict was reached with these inputs.
+    func cachedRecord(for fingerprint: String) -> RunRecord? {
+        guard let data = FileManager.default.contents(atPath: cacheURL(for: fingerprint).path) else { return nil }
+        // An unreadable cache entry (older schema, disk trouble) is a miss, not an error.
+        return try? RunRecord.decode(data)
+    }
+
+    /// Stores `record` by its fingerprint, atomically.
+    func cache(_ record: RunRecord) throws {
+        try AtomicFile.write(try record.encoded(), to: cacheURL(for: record.fingerprint))
+    }
+
+    /// The log file of one stage of one run.
+    func logURL(fingerprint: String, stage: String) -> URL {
+        root.appendingPathComponent("logs/\(fingerprint.prefix(12))-\(stage).log")
+    }
+
+    /// A fresh scratch directory for an isolated checkout.
+    func makeScratchDirectory() throws -> URL {
+        let url = root.appendingPathComponent("runs/\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs `body` holding the repository's run lock, so concurrent runs serialise.
+    func withLock<T>(_ body: () throws -> T) throws -> T {
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let path = root.appendingPathComponent("run.lock").path
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw StageFailure.system("open the run lock \(path)", errno) }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw StageFailure.system("lock \(path)", errno) }
+        }
+        defer { flock(descriptor, LOCK_UN) }
+        return try body()
+    }
+}
+
+/// Run records as git notes on commits, under `refs/notes/modelgate`.
+public struct RecordNotes {
+    /// The notes ref every record lives under.
+    public static let ref = "refs/notes/modelgate"
+
+    let repository: Repository
+
+    /// Makes a reader/writer for `repository`'s records.
+    public init(repository: Repository) {
+        self.repository = repository
+    }
+
+    /// The record on `commit`, or nil when it has none (or an unreadable one).
+    public func record(on commit: ObjectID) throws -> RunRecord? {
+        guard let text = try repository.note(on: commit, ref: Self.ref) else { return nil }
+        return try? RunRecord.decode(Data(text.utf8))
+    }
+
+    /// True when `commit` already has a note with the same inputs and the same judgement, so
+    /// rewriting it would only add a notes commit that changes timestamps.
+    public func hasEquivalentRecord(_ record: RunRecord, on commit: ObjectID) throws -> Bool {
+        guard let existing = try self.record(on: commit) else { return false }
+        return existing.fingerprint == record.fingerprint && existing.verdict == record.verdict
+            && existing.metrics == record.metrics && existing.gates == record.gates
+            && existing.artifact == record.artifact && existing.baseline == record.baseline
+    }
+
+    /// Writes `record` as the note on `commit`, replacing an older one.
+    public func write(_ record: RunRecord, on commit: ObjectID) throws {
+        let text = String(decoding: try record.encoded(), as: UTF8.self) + "\n"
+        try repository.setNote(text, on: commit, ref: Self.ref)
+    }
+}

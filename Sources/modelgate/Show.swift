@@ -1,0 +1,26 @@
+import ArgumentParser
+import Diagnostics
+import GitKit
+import Pipeline
+
+/// `modelgate show [REV]`: the run record of a commit.
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the run record of a commit (default HEAD).",
+        discussion: "Exit status 1 when the record's verdict is not pass.\n\n" + ExitStatus.contract)
+
+    @Argument(help: "The commit.") var rev = "HEAD"
+    @Flag(help: "Print the record as JSON.") var json = false
+
+    func run() throws {
+        let repository = try Repository(discoveringFrom: .currentDirectory())
+        let commit = try repository.resolveCommit(rev)
+        guard let record = try RecordNotes(repository: repository).record(on: commit) else {
+            throw GitError(
+                operation: "show the record of \(rev)", message: "\(rev) (\(commit.short)) has not been evaluated",
+                hint: "run 'modelgate run --rev \(commit.short)'", exitStatus: .badInput)
+        }
+        try VerdictPrinter(json: json).print(
+            PipelineRunner.Outcome(record: record, reused: false, subject: "\(rev) (\(commit.short))"))
+    }
+}

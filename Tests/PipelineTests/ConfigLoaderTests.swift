@@ -1,0 +1,191 @@
+import Pipeline
+import Testing
+
+@Suite struct ConfigLoaderTests {
+    let loader = ConfigLoader()
+
+    func failure(_ text: String) -> ConfigError? {
+        do {
+            _ = try loader.parse(text)
+            return nil
+        } catch let error as ConfigError {
+            return error
+        } catch {
+            Issue.record("unexpected error type: \(error)")
+            return nil
+        }
+    }
+
+    @Test func parsesTheDocumentedExample() throws {
+        let config = try loader.parse(
+            """
+            version: 1
+            name: housing
+            stages:
+              - name: train
+                builtin: linear-regression
+                data: data/train.csv
+                target: price
+                test: data/test.csv
+                alpha: 0.5
+              - name: evaluate
+                cmd: python evaluate.py
+                deps: [evaluate.py, "data/*.csv"]
+                params: params.yaml
+                outs: [model.joblib]
+                metrics: metrics.json
+                timeout: 10m
+                env: {SEED: "1"}
+            gates:
+              - {metric: r2, min: 0.90}
+              - {metric: rmse, max: 2.5}
+              - {metric: r2, max_drop: 0.01, relative: true}
+            baseline: branch:main
+            hooks:
+              pre-commit: validate
+              pre-push: off
+            """)
+        #expect(config.name == "housing")
+        #expect(config.stages.map(\.name) == ["train", "evaluate"])
+        guard case .builtin(let train) = config.stages[0].kind else {
+            Issue.record("train is not built-in")
+            return
+        }
+        #expect(train.trainer == "linear-regression")
+        #expect(train.testFile == "data/test.csv")
+        #expect(train.options == ["alpha": .number(0.5)])
+        #expect(train.model == "train.model.json")
+        #expect(config.stages[0].dependencyPatterns == ["data/train.csv", "data/test.csv"])
+        guard case .command(let evaluate) = config.stages[1].kind else {
+            Issue.record("evaluate is not a command")
+            return
+        }
+        #expect(evaluate.timeout == .seconds(600))
+        #expect(evaluate.environment == ["SEED": "1"])
+        #expect(config.stages[1].dependencyPatterns == ["evaluate.py", "data/*.csv", "params.yaml"])
+        #expect(config.gates.map(\.kind) == [.min, .max, .maxDrop])
+        #expect(config.gates[2].relative)
+        #expect(config.gates[0].position == SourcePosition(line: 19, column: 5))
+        #expect(config.baseline == .branch("main"))
+        #expect(config.hooks == HookPolicy(preCommit: .validate, prePush: .off))
+    }
+
+    @Test func defaultsApply() throws {
+        let config = try loader.parse(
+            "stages:\n  - name: t\n    cmd: ./t.sh\n    metrics: m.json\ngates:\n  - {metric: acc, min: 1}\n")
+        #expect(config.version == 1)
+        #expect(config.name == "model")
+        #expect(config.baseline == .ancestor)
+        #expect(config.hooks == .default)
+        guard case .command(let command) = config.stages[0].kind else { return }
+        #expect(command.timeout == .seconds(3600))
+    }
+
+    @Test func syntaxErrorHasLineAndColumn() {
+        let error = failure("stages:\n  - name: a\n   cmd: [x\n")
+        #expect(error?.summary.hasPrefix("YAML syntax error") == true)
+        #expect(error?.location?.hasPrefix("modelgate.yml:") == true)
+        #expect(error?.location != "modelgate.yml")
+    }
+
+    @Test func tabsAreExplained() {
+        let error = failure("stages:\n\t- name: a\n")
+        #expect(error?.location == "modelgate.yml:2:1")
+        #expect(error?.hint?.contains("tabs") == true)
+    }
+
+    @Test func wrongTypeNamesThePathAndPosition() {
+        let error = failure("stages:\n  - name: a\n    cmd: ./a\n    deps: {a: 1}\n")
+        #expect(error?.summary == "'stages[0].deps' should be a list, found a mapping")
+        #expect(error?.location == "modelgate.yml:4:11")
+    }
+
+    @Test func missingKeyNamesTheOwner() {
+        let error = failure("stages:\n  - cmd: ./a\n")
+        #expect(error?.summary == "'stages[0]' is missing the key 'name'")
+        #expect(error?.location == "modelgate.yml:2:5")
+    }
+
+    @Test func unknownKeySuggestsTheClosest() {
+        let error = failure("stages:\n  - name: a\n    cmd: ./a\n    timout: 5m\n")
+        #expect(error?.summary == "unknown key 'stages[0].timout'")
+        #expect(error?.location == "modelgate.yml:4:5")
+        #expect(error?.hint == "did you mean 'timeout'?")
+        let top = failure("stage:\n  - name: a\n")
+        #expect(top?.hint == "did you mean 'stages'?")
+        #expect(top?.location == "modelgate.yml:1:1")
+    }
+
+    @Test func duplicateStageNamesPointAtBoth() {
+        let error = failure("stages:\n  - name: a\n    cmd: ./a\n  - name: a\n    cmd: ./b\n")
+        #expect(error?.summary == "two stages are named 'a'")
+        #expect(error?.location == "modelgate.yml:4:11")
+        #expect(error?.hint?.contains("modelgate.yml:2:5") == true)
+    }
+
+    @Test func duplicateKeysAreRejected() {
+        let error = failure("name: a\nname: b\nstages: []\n")
+        #expect(error?.summary.contains("duplicate key 'name'") == true)
+    }
+
+    @Test func gateOnAMetricNoStageProduces() {
+        let error = failure(
+            "stages:\n  - name: t\n    builtin: linear-regression\n    data: d.csv\n    target: y\ngates:\n  - {metric: r3, min: 0.9}\n"
+        )
+        #expect(error?.summary == "gate on 'r3', but no stage produces that metric")
+        #expect(error?.location == "modelgate.yml:7:5")
+        #expect(error?.hint?.hasPrefix("did you mean 'r2'?") == true)
+    }
+
+    @Test func gateNeedsExactlyOneLimit() {
+        let none = failure("stages:\n  - {name: t, cmd: ./t, metrics: m.json}\ngates:\n  - {metric: a}\n")
+        #expect(none?.summary == "gate on 'a' has no limit")
+        let two = failure("stages:\n  - {name: t, cmd: ./t, metrics: m.json}\ngates:\n  - {metric: a, min: 1, max: 2}\n")
+        #expect(two?.summary == "gate on 'a' has 2 limits; a gate has exactly one")
+        #expect(two?.location == "modelgate.yml:4:5")
+    }
+
+    @Test func unknownTrainerListsWhatExists() {
+        let error = failure("stages:\n  - name: t\n    builtin: linear-regresion\n    data: d.csv\n    target: y\n")
+        #expect(error?.summary == "unknown built-in trainer 'linear-regresion'")
+        #expect(error?.location == "modelgate.yml:3:14")
+        #expect(error?.hint?.contains("did you mean 'linear-regression'?") == true)
+        #expect(error?.hint?.contains("kmeans") == true)
+    }
+
+    @Test func stageKindsDoNotMix() {
+        let both = failure("stages:\n  - {name: t, cmd: ./t, builtin: kmeans, data: d.csv}\n")
+        #expect(both?.summary == "stage 't' has both 'cmd' and 'builtin'")
+        let neither = failure("stages:\n  - name: t\n")
+        #expect(neither?.summary == "stage 't' has neither 'cmd' nor 'builtin'")
+        let foreign = failure("stages:\n  - name: t\n    cmd: ./t\n    target: y\n")
+        #expect(foreign?.summary == "'target' does not apply to stage 't'")
+        #expect(foreign?.location == "modelgate.yml:4:5")
+    }
+
+    @Test func badScalarsAreExplained() {
+        let timeout = failure("stages:\n  - {name: t, cmd: ./t, timeout: soon}\n")
+        #expect(timeout?.summary == "timeout 'soon' is not a duration")
+        let hooks = failure("stages:\n  - {name: t, cmd: ./t}\nhooks:\n  pre-commit: always\n")
+        #expect(hooks?.summary == "hooks.pre-commit is 'always'")
+        #expect(hooks?.location == "modelgate.yml:4:15")
+        let baseline = failure("stages:\n  - {name: t, cmd: ./t}\nbaseline: parent\n")
+        #expect(baseline?.hint?.contains("branch:NAME") == true)
+        let split = failure("stages:\n  - {name: t, builtin: kmeans, data: d.csv, split: 1.5}\n")
+        #expect(split?.summary == "split 1.5 is not a fraction between 0 and 1")
+    }
+
+    @Test func emptyAndStagelessFilesAreExplained() {
+        #expect(failure("")?.summary == "modelgate.yml is empty")
+        #expect(failure("name: x\n")?.summary == "no stages: the pipeline has nothing to run")
+        #expect(failure("version: 2\nstages: []\n")?.summary == "unsupported config version 2")
+    }
+
+    @Test func errorsRenderWhatWhereAndFix() {
+        let error = failure("stages:\n  - name: a\n    cmd: ./a\n    timout: 5m\n")
+        #expect(
+            error?.renderedMessage
+                == "error: unknown key 'stages[0].timout'\n  where: modelgate.yml:4:5\n  fix:   did you mean 'timeout'?")
+        #expect(error?.exitStatus == .badInput)
+    }
+}
