@@ -130,6 +130,51 @@ import Testing
             ])
     }
 
+    @Test func preCommitOfCommitAllReadsGitIndexFile() throws {
+        // What a pre-commit hook really gets during `git commit -a`: GIT_INDEX_FILE names
+        // .git/index.lock with the new content, while .git/index still has the old staging.
+        let repo = try TemporaryRepository.withHistory()
+        let hook = repo.url.appendingPathComponent(".git/hooks/pre-commit")
+        try Data(
+            """
+            #!/bin/sh
+            printf '%s' "$GIT_INDEX_FILE" > .git/captured-name
+            cp "$GIT_INDEX_FILE" .git/captured-index
+            exit 1
+
+            """.utf8
+        ).write(to: hook)
+        try ProcessRunner.run("chmod", ["+x", hook.path], in: repo.url)
+        try repo.write(["README.md": "changed for commit -a\n"])
+        #expect(try repo.gitResult(["commit", "-a", "-m", "all"]).status != 0)  // the hook refused
+
+        let captured = try String(
+            contentsOf: repo.url.appendingPathComponent(".git/captured-name"), encoding: .utf8)
+        #expect(captured.hasSuffix(".git/index.lock"))
+        let copy = repo.url.appendingPathComponent(".git/captured-index").path
+        let inHook = try Repository(at: repo.url, environment: ["GIT_INDEX_FILE": copy])
+        #expect(inHook.indexFile?.path == copy)
+        #expect(try inHook.diffHeadToIndex() == [DiffEntry(status: .modified, path: "README.md")])
+        let plain = try Repository(at: repo.url, environment: [:])
+        #expect(plain.indexFile == nil)
+        #expect(try plain.diffHeadToIndex() == [])
+        // The name git passed is inside the git directory, so it would have been honoured too.
+        let lockName = try Repository(at: repo.url, environment: ["GIT_INDEX_FILE": captured])
+        #expect(lockName.indexFile?.path == URL(fileURLWithPath: captured).path)
+    }
+
+    @Test func gitIndexFileOutsideTheRepositoryIsIgnored() throws {
+        let repo = try TemporaryRepository.withHistory()
+        let elsewhere = try TemporaryDirectory()
+        let foreign = elsewhere.appending("index")
+        let repository = try Repository(at: repo.url, environment: ["GIT_INDEX_FILE": foreign.path])
+        #expect(repository.indexFile == nil)
+        #expect(try repository.indexEntries().count == 4)
+        let relative = try Repository(
+            discoveringFrom: repo.url, environment: ["GIT_INDEX_FILE": "../../elsewhere/index"])
+        #expect(relative.indexFile == nil)
+    }
+
     @Test func workingFileMatchesIndex() throws {
         let repo = try TemporaryRepository.withHistory()
         let repository = try repo.open()
