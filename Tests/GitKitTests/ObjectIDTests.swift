@@ -36,4 +36,16 @@ import Testing
         #expect(
             try Repository.hashBlob(Data("hello\n".utf8)).hex == "ce013625030ba8dba906f756967f9e9ca394464a")
     }
+
+    @Test func hashFileMatchesGitHashObject() throws {
+        let repo = try TemporaryRepository()
+        let big = String((0..<100_000).map { "line \($0)\n" }.joined())
+        try repo.write(["big.csv": big, "empty": ""])
+        for name in ["big.csv", "empty"] {
+            let expected = try objectID(repo.git(["hash-object", "--no-filters", name]))
+            #expect(try Repository.hashFile(at: repo.url.appendingPathComponent(name)) == expected)
+        }
+        let missing = gitError { _ = try Repository.hashFile(at: repo.url.appendingPathComponent("nope")) }
+        #expect(missing?.location?.hasSuffix("/nope") == true)
+    }
 }
