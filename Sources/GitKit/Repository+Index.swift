@@ -164,10 +164,8 @@ extension Repository {
             }
             return try Repository.hashBlob(Data(target.utf8)) == entry.id
         }
-        // git_odb_hashfile streams the file, so a large racy file is not read into memory.
-        var oid = git_oid()
-        guard git_odb_hashfile(&oid, file, GIT_OBJECT_BLOB) == 0 else { return false }
-        return ObjectID(oid) == entry.id
+        // hashFile streams the file, so a large racy file is not read into memory at once.
+        return (try? Repository.hashFile(at: URL(fileURLWithPath: file))) == entry.id
     }
 
     /// Stat times agree; nanoseconds only count when the index recorded them, as in git.

@@ -107,7 +107,7 @@ extension Repository {
     public func streamBlob(
         _ id: ObjectID, chunkSize: Int = 1 << 20, _ body: (Data) throws -> Void
     ) throws -> BlobDelivery {
-        precondition(chunkSize > 0, "chunkSize must be positive")
+        let chunkSize = max(1, chunkSize)
         var odb: OpaquePointer?
         try check(git_repository_odb(&odb, handle), "open the object database")
         defer { git_odb_free(odb) }
