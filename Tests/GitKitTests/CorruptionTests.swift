@@ -83,4 +83,25 @@ import Testing
         #expect(error?.exitStatus == .failure)
         #expect(gitError { _ = try repository.diffHeadToIndex() } != nil)
     }
+
+    @Test func splitIndexIsAClearError() throws {
+        // libgit2 1.5 cannot read git's split index; say so instead of reading half of it.
+        let repo = try TemporaryRepository.withHistory()
+        try repo.git(["update-index", "--split-index"])
+        try repo.stage(["new.txt": "n\n"])
+        #expect(try repo.git(["ls-files"]).split(separator: "\n").count == 5)
+        let error = gitError { _ = try repo.open().indexEntries() }
+        #expect(error?.exitStatus == .failure)
+        #expect(error?.message.contains("link") == true)
+        #expect(error?.hint?.contains("--no-split-index") == true)
+    }
+
+    @Test func indexVersionFourIsRead() throws {
+        let repo = try TemporaryRepository.withHistory()
+        try repo.git(["update-index", "--index-version", "4"])
+        try repo.stage(["new.txt": "n\n"])
+        let repository = try repo.open()
+        #expect(try repository.indexEntries().map(\.path) == nulFields(try repo.git(["ls-files", "-z"])))
+        #expect(try repository.indexTreeID() == (try objectID(repo.git(["write-tree"]))))
+    }
 }
