@@ -61,6 +61,7 @@ public final class Repository {
             throw GitError(operation: "open repository at \(path)", message: "libgit2 returned no handle")
         }
         handle = out
+        try addWorktreeConfigIfEnabled()
         if let candidate = Repository.indexFileFromEnvironment(environment) {
             let gitDirectory = self.gitDirectory.resolvingSymlinksInPath().path + "/"
             let parent = candidate.deletingLastPathComponent().resolvingSymlinksInPath().path + "/"
@@ -69,6 +70,24 @@ public final class Repository {
     }
 
     deinit { git_repository_free(handle) }
+
+    /// Makes `$GIT_DIR/config.worktree` part of the configuration when `extensions.worktreeConfig`
+    /// is on, as git does; libgit2 1.5 ignores that file, so `git config --worktree
+    /// core.hooksPath …` would otherwise be missed. It ranks above the repository's own config,
+    /// as in git, and writes still go to the repository's config.
+    private func addWorktreeConfigIfEnabled() throws {
+        let file = gitDirectory.appendingPathComponent("config.worktree")
+        guard FileManager.default.fileExists(atPath: file.path),
+            try configBool("extensions.worktreeConfig") == true
+        else { return }
+        var config: OpaquePointer?
+        try check(git_repository_config(&config, handle), "read the repository's config")
+        // The repository keeps its own reference to this config object; ours is released here.
+        defer { git_config_free(config) }
+        try check(
+            git_config_add_file_ondisk(config, file.path, GIT_CONFIG_LEVEL_APP, handle, 0),
+            "read the worktree's config", location: file.path)
+    }
 
     private static func openError(code: Int32, path: String) -> GitError {
         let raw = GitError.last(code: code, operation: "open repository")
@@ -92,6 +111,11 @@ public final class Repository {
                 location: path,
                 hint: "run modelgate inside a git repository, or create one with 'git init'",
                 exitStatus: .badInput)
+        }
+        if raw.message.contains("extensions.objectformat") {
+            return GitError(
+                operation: "open repository", code: code, message: raw.message, location: path,
+                hint: "this repository uses SHA-256 object ids, which libgit2 \(Libgit2.version) cannot read")
         }
         return GitError(
             operation: "open repository", code: code, message: raw.message, location: path,

@@ -96,6 +96,40 @@ import Testing
         #expect(hook.url.path == hooks.appendingPathComponent("pre-commit").path)
     }
 
+    @Test func perWorktreeHooksPath() throws {
+        // With extensions.worktreeConfig, `git config --worktree` writes $GIT_DIR/config.worktree,
+        // which git reads and libgit2 1.5 does not; GitKit must see it like git.
+        let repo = try TemporaryRepository.withHistory()
+        try repo.git(["config", "extensions.worktreeConfig", "true"])
+        try repo.git(["config", "core.hooksPath", "shared-hooks"])
+        let worktree = try repo.addWorktree(named: "linked", branch: "feature")
+        try repo.git(["config", "--worktree", "core.hooksPath", "linked-hooks"], in: worktree)
+        #expect(
+            try absolute(repo, ["--git-path", "hooks"], in: worktree).path
+                == worktree.appendingPathComponent("linked-hooks").path)
+        #expect(
+            try Repository(at: worktree).hooksDirectory.path
+                == (try absolute(repo, ["--git-path", "hooks"], in: worktree)).path)
+        #expect(try Repository(at: worktree).configString("core.hooksPath") == "linked-hooks")
+        #expect(try repo.open().hooksDirectory.path == (try absolute(repo, ["--git-path", "hooks"])).path)
+        try repo.git(["config", "--worktree", "core.hooksPath", "main-hooks"])
+        #expect(try repo.open().hooksDirectory.path == repo.url.appendingPathComponent("main-hooks").path)
+        #expect(try repo.open().hooksDirectory.path == (try absolute(repo, ["--git-path", "hooks"])).path)
+        // Writes still go to the shared config, like `git config` without --worktree.
+        try Repository(at: worktree).setConfig("modelgate.where", "shared")
+        #expect(try repo.git(["config", "--local", "modelgate.where"]) == "shared")
+    }
+
+    @Test func sha256RepositoryIsAClearError() throws {
+        let directory = try TemporaryDirectory()
+        let made = try ProcessRunner.run(
+            "git", ["init", "--quiet", "--object-format=sha256", "s"], in: directory.url)
+        #expect(made.status == 0)
+        let error = gitError { _ = try Repository(at: directory.appending("s")) }
+        #expect(error?.hint?.contains("SHA-256") == true)
+        #expect(error?.exitStatus == .failure)
+    }
+
     @Test func bareRepositoryHasNoWorkTree() throws {
         let repo = try TemporaryRepository(bare: true)
         let repository = try repo.open()
