@@ -27,18 +27,21 @@ let package = Package(
         .target(name: "GitKit", dependencies: ["CLibGit2", "Diagnostics"]),
         // The only importer of CCmark.
         .target(name: "Markdown", dependencies: ["CCmark"]),
+        // CSV reader, built-in trainers, metrics, model files, data checks (no git).
+        .target(name: "Learning", dependencies: ["Diagnostics"]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
 
         .executableTarget(
             name: "modelgate",
             dependencies: [
-                "Diagnostics", "GitKit", "Markdown",
+                "Diagnostics", "GitKit", "Learning", "Markdown",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GitKit"]),
     ]
 )
