@@ -162,6 +162,8 @@ extension ModelFile {
 final class ProgressMeter {
     private let reporter: ProgressReporter?
     private var lastReport = 0.0
+    private var bytesRead: Int64 = 0
+    private var totalBytes: Int64?
 
     init(_ reporter: ProgressReporter?) {
         self.reporter = reporter
@@ -172,7 +174,14 @@ final class ProgressMeter {
         let now = ProcessInfo.processInfo.systemUptime
         guard now - lastReport >= 0.1 else { return }
         lastReport = now
-        reporter.report(ProgressUpdate(phase: phase, bytesRead: csv.bytesRead, totalBytes: csv.totalBytes, rows: rows))
+        bytesRead = csv.bytesRead
+        totalBytes = csv.totalBytes
+        reporter.report(ProgressUpdate(phase: phase, bytesRead: bytesRead, totalBytes: totalBytes, rows: rows))
+    }
+
+    /// A phase change with no new file position (e.g. "fitting").
+    func report(_ phase: String, rows: Int) {
+        reporter?.report(ProgressUpdate(phase: phase, bytesRead: bytesRead, totalBytes: totalBytes, rows: rows))
     }
 
     func finish() { reporter?.finish() }

@@ -64,7 +64,7 @@ public struct LinearRegressionTrainer: Trainer {
                 .emptyTrainingSet, "no training rows left in '\(csv.name)' after the test split and dropped rows",
                 location: csv.name, hint: "add rows, or lower the test fraction")
         }
-        meter.update("fitting", csv: csv, rows: table.recordsRead)
+        meter.report("fitting", rows: table.recordsRead)
         let fit = try Self.solve(
             moments: moments, featureNames: table.featureNames, alpha: alpha, fitIntercept: fitIntercept,
             standardize: standardize)
