@@ -97,6 +97,11 @@ public struct Convergence: Sendable, Equatable, Codable {
     /// The largest absolute gradient component of the objective at the end.
     public var gradientNorm: Double
     public var solver: String
+
+    enum CodingKeys: String, CodingKey {
+        case converged, iterations, solver
+        case gradientNorm = "gradient_norm"
+    }
 }
 
 /// Counts of (true class, predicted class) pairs; rows are true classes in `labels` order.

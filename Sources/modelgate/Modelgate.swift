@@ -10,7 +10,7 @@ struct Modelgate: AsyncParsableCommand {
         abstract: "Model CI/CD inside git: gate commits and pushes on a model's metrics.",
         discussion: ExitStatus.contract,
         version: Tool.version,
-        subcommands: [Doctor.self])
+        subcommands: [Doctor.self, Predict.self, Train.self])
 
     /// Runs the command line and exits with the documented status.
     static func main() async {
