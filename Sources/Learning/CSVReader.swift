@@ -41,6 +41,7 @@ public final class CSVReader {
     /// 0 plain, 1 quoted, 2 quoted with doubled quotes inside.
     private var flags: UnsafeMutablePointer<UInt8>
     private var fieldCapacity = 64
+    private let powers = NumberParser.makePowers()
 
     private static let quote: UInt8 = 0x22
     private static let comma: UInt8 = 0x2C
@@ -70,6 +71,7 @@ public final class CSVReader {
         starts.deallocate()
         ends.deallocate()
         flags.deallocate()
+        powers.deallocate()
     }
 
     // MARK: Records
@@ -130,6 +132,66 @@ public final class CSVReader {
             cursor += 1
         }
         return "\(name):\(lineNumber):\(column)"
+    }
+
+    // MARK: Fast numeric rows
+
+    /// What `nextNumericRow` managed.
+    public enum NumericRow {
+        /// A record was read; every wanted field parsed on the fast path when `complete`,
+        /// otherwise some hold NaN and need `cell(_:)`.
+        case parsed(complete: Bool)
+        /// Nothing was consumed: the record needs the general path (`next()`), e.g. quotes, CRLF,
+        /// a record crossing the buffer end, a ragged row, or the end of the input.
+        case general
+    }
+
+    /// Reads one plain record (no quotes, LF endings, one field per header column), parsing each
+    /// column `c` with `slots[c] >= 0` straight into `values[slots[c]]` in the same pass over the
+    /// bytes. Field positions are recorded, so `cell(_:)`, `withField` and `location` work after it.
+    @inline(__always)
+    public func nextNumericRow(slots: UnsafePointer<Int>, into values: UnsafeMutablePointer<Double>) -> NumericRow {
+        let bytes = buffer
+        let limit = end
+        var cursor = position
+        let columns = header.count
+        guard columns <= fieldCapacity, cursor < limit, bytes[cursor] != Self.lineFeed || columns == 1 else {
+            return .general
+        }
+        var complete = true
+        for column in 0..<columns {
+            let start = cursor
+            let slot = slots[column]
+            if slot >= 0 {
+                let (value, stop) = NumberParser.prefixDouble(bytes, from: cursor, to: limit, powers: powers)
+                cursor = stop
+                if let value, cursor < limit, bytes[cursor] == Self.comma || bytes[cursor] == Self.lineFeed {
+                    values[slot] = value
+                } else {
+                    values[slot] = .nan
+                    complete = false
+                }
+            }
+            while cursor < limit {
+                let byte = bytes[cursor]
+                if byte == Self.comma || byte == Self.lineFeed { break }
+                if byte == Self.quote || byte == Self.carriageReturn { return .general }
+                cursor += 1
+            }
+            guard cursor < limit else { return .general }
+            starts[column] = start
+            ends[column] = cursor
+            flags[column] = 0
+            let last = column == columns - 1
+            if (bytes[cursor] == Self.lineFeed) != last { return .general }
+            cursor += 1
+        }
+        fieldCount = columns
+        recordStart = position
+        line = nextLine
+        nextLine += 1
+        position = cursor
+        return .parsed(complete: complete)
     }
 
     // MARK: Parsing

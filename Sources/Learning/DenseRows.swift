@@ -25,6 +25,13 @@ final class DenseRows {
         return blocks[(count - 1) / Self.blockRows] + offset * width
     }
 
+    /// Forgets every row and frees the memory.
+    func removeAll() {
+        for block in blocks { block.deallocate() }
+        blocks = []
+        count = 0
+    }
+
     /// Forgets the last row.
     func removeLast() { count -= 1 }
 

@@ -39,6 +39,24 @@ enum Evaluation {
         return result
     }
 
+    /// Regression metrics of `model` on in-memory rows of [features…, target].
+    static func regression(model: ModelFile, rows: DenseRows) -> Result {
+        let predictor = Predictor(model)
+        let width = predictor.width
+        var accumulator = RegressionAccumulator()
+        var x = [Double](repeating: 0, count: width)
+        x.withUnsafeMutableBufferPointer { buffer in
+            let z = buffer.baseAddress!
+            for index in 0..<rows.count {
+                let row = rows.row(index)
+                z.update(from: row, count: width)
+                predictor.standardize(z)
+                accumulator.add(truth: row[width], prediction: predictor.regress(z))
+            }
+        }
+        return Result(metrics: accumulator.metrics, rows: rows.count, droppedRows: 0, confusion: nil)
+    }
+
     static func emptyTest(request: TrainingRequest) -> DataError {
         switch request.test {
         case .split(let fraction, _):
@@ -74,9 +92,14 @@ enum Evaluation {
         let csv = table.csv
         try row.withUnsafeMutableBufferPointer { buffer in
             let x = buffer.baseAddress!
-            while try table.advance() {
+            rowLoop: while true {
+                let target: Double
+                switch try table.nextRow(into: x) {
+                case .end: break rowLoop
+                case .dropped: continue rowLoop
+                case .row(let value): target = value
+                }
                 if let include, !include(table.recordsRead - 1) { continue }
-                guard let target = try table.readCurrent(into: x) else { continue }
                 rows += 1
                 if rows & 4095 == 0 { meter?.update("evaluating \(csv.name)", csv: csv, rows: table.recordsRead) }
                 predictor.standardize(x)

@@ -15,6 +15,8 @@ public struct LinearRegressionTrainer: Trainer {
     public var fitIntercept: Bool
     public var standardize: Bool
     let options: [String: TrainerOption]
+    /// Memory for held-out rows of a split before falling back to a second pass.
+    var heldOutBudgetBytes = 34 << 20
 
     /// A trainer configured from scikit-learn-named options.
     public init(options: [String: TrainerOption] = [:]) throws {
@@ -40,21 +42,39 @@ public struct LinearRegressionTrainer: Trainer {
         let split: SplitRule? =
             if case .split(let fraction, let seed) = request.test { SplitRule(fraction: fraction, seed: seed) } else { nil }
 
+        // Test rows of a split are kept (up to a budget, so memory stays bounded) and scored
+        // once the model is known; past the budget a second streaming pass scores them instead.
+        let testBudgetRows = heldOutBudgetBytes / (8 * width)
+        let heldOut = DenseRows(width: width)
+        var heldOutOverflowed = false
         let batchRows = 1024
         var batch = [Double](repeating: 0, count: batchRows * width)
         var filled = 0
         try batch.withUnsafeMutableBufferPointer { buffer in
             let base = buffer.baseAddress!
-            while try table.advance() {
-                if let split, split.isTest(table.recordsRead - 1) { continue }
+            rowLoop: while true {
                 let row = base + filled * width
-                guard let y = try table.readCurrent(into: row) else { continue }
-                row[featureCount] = y
-                filled += 1
-                if filled == batchRows {
-                    moments.add(base, rows: filled)
-                    filled = 0
-                    meter.update("reading \(csv.name)", csv: csv, rows: table.recordsRead)
+                switch try table.nextRow(into: row) {
+                case .end: break rowLoop
+                case .dropped: continue rowLoop
+                case .row(let y):
+                    row[featureCount] = y
+                    if let split, split.isTest(table.recordsRead - 1) {
+                        if heldOutOverflowed { continue rowLoop }
+                        if heldOut.count == testBudgetRows {
+                            heldOutOverflowed = true
+                            heldOut.removeAll()
+                            continue rowLoop
+                        }
+                        heldOut.appendSlot().update(from: row, count: width)
+                        continue rowLoop
+                    }
+                    filled += 1
+                    if filled == batchRows {
+                        moments.add(base, rows: filled)
+                        filled = 0
+                        meter.update("reading \(csv.name)", csv: csv, rows: table.recordsRead)
+                    }
                 }
             }
             moments.add(base, rows: filled)
@@ -75,13 +95,18 @@ public struct LinearRegressionTrainer: Trainer {
             preprocessing: fit.preprocessing, quantization: nil, options: options, metrics: [:],
             trainingRows: moments.count, testRows: 0, dataBlobs: nil, tool: "modelgate \(Tool.version)")
 
-        let evaluation = try Evaluation.regression(
-            model: model, request: request, split: split, meter: meter)
+        let evaluation: Evaluation.Result
+        if split != nil && !heldOutOverflowed {
+            guard heldOut.count > 0 else { throw Evaluation.emptyTest(request: request) }
+            evaluation = Evaluation.regression(model: model, rows: heldOut)
+        } else {
+            evaluation = try Evaluation.regression(model: model, request: request, split: split, meter: meter)
+        }
         model.metrics = evaluation.metrics
         model.testRows = evaluation.rows
         return TrainingOutcome(
             model: model, metrics: evaluation.metrics, trainingRows: moments.count, testRows: evaluation.rows,
-            droppedRows: table.droppedRows + evaluation.droppedRows, confusionMatrix: nil, convergence: nil,
+            droppedRows: table.droppedRows + (split == nil || heldOutOverflowed ? evaluation.droppedRows : 0), confusionMatrix: nil, convergence: nil,
             warnings: fit.warnings)
     }
 

@@ -117,12 +117,18 @@ final class InMemoryData {
         let data = InMemoryData(featureNames: table.featureNames)
         var split: SplitRule?
         if case .split(let fraction, let seed) = request.test { split = SplitRule(fraction: fraction, seed: seed) }
-        while try table.advance() {
-            let isTest = split?.isTest(table.recordsRead - 1) ?? false
+        rowLoop: while true {
+            let isTest = split?.isTest(table.recordsRead) ?? false
             let rows = isTest ? data.test : data.train
-            guard let target = try table.readCurrent(into: rows.appendSlot()) else {
+            let target: Double
+            switch try table.nextRow(into: rows.appendSlot()) {
+            case .end:
                 rows.removeLast()
-                continue
+                break rowLoop
+            case .dropped:
+                rows.removeLast()
+                continue rowLoop
+            case .row(let value): target = value
             }
             if isTest { data.testTargets.append(target) } else { data.trainTargets.append(target) }
             if table.recordsRead & 4095 == 0 { meter.update("reading \(csv.name)", csv: csv, rows: table.recordsRead) }
@@ -141,12 +147,14 @@ final class InMemoryData {
                 policy: request.missing)
             testTable.labels = table.labels
             testTable.knownLabelCount = targetKind == .label ? table.labels.labels.count : nil
-            while try testTable.advance() {
-                guard let target = try testTable.readCurrent(into: data.test.appendSlot()) else {
+            testLoop: while true {
+                switch try testTable.nextRow(into: data.test.appendSlot()) {
+                case .end:
                     data.test.removeLast()
-                    continue
+                    break testLoop
+                case .dropped: data.test.removeLast()
+                case .row(let target): data.testTargets.append(target)
                 }
-                data.testTargets.append(target)
             }
             data.droppedRows += testTable.droppedRows
         }

@@ -21,6 +21,13 @@ public enum CellValue: Equatable, Sendable {
 /// exactly with one multiplication or division, so the result is correctly rounded. Everything
 /// else goes to `strtod`, which is correctly rounded too.
 enum NumberParser {
+    /// 10⁰ … 10²², all exact in a Double; callers in hot loops keep their own copy (`makePowers`).
+    static func makePowers() -> UnsafeMutablePointer<Double> {
+        let powers = UnsafeMutablePointer<Double>.allocate(capacity: 23)
+        for exponent in 0...22 { powers[exponent] = powersOfTen[exponent] }
+        return powers
+    }
+
     private static let powersOfTen: [Double] = (0...22).map { exponent in
         var value = 1.0
         for _ in 0..<exponent { value *= 10 }
@@ -113,6 +120,49 @@ enum NumberParser {
             return nil
         }
         return negative ? -result : result
+    }
+
+    /// Parses a plain decimal (`-12.5`, no exponent, at most 15 significant digits) starting at
+    /// `from`; returns the value (nil when it is not one) and where parsing stopped.
+    @inline(__always)
+    static func prefixDouble(
+        _ bytes: UnsafeMutablePointer<UInt8>, from: Int, to limit: Int, powers: UnsafePointer<Double>
+    ) -> (Double?, Int) {
+        var index = from
+        var negative = false
+        if index < limit && bytes[index] == 0x2D {
+            negative = true
+            index += 1
+        }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var exponent = 0
+        let integerStart = index
+        while index < limit {
+            let digit = bytes[index] &- 0x30
+            if digit > 9 { break }
+            mantissa = mantissa &* 10 &+ UInt64(digit)
+            if mantissa != 0 { digits &+= 1 }
+            index &+= 1
+        }
+        var sawDigit = index > integerStart
+        if index < limit && bytes[index] == 0x2E {
+            index += 1
+            let fractionStart = index
+            while index < limit {
+                let digit = bytes[index] &- 0x30
+                if digit > 9 { break }
+                mantissa = mantissa &* 10 &+ UInt64(digit)
+                if mantissa != 0 { digits &+= 1 }
+                index &+= 1
+            }
+            exponent = fractionStart &- index
+            sawDigit = sawDigit || index > fractionStart
+        }
+        guard sawDigit, digits <= 15, exponent >= -22 else { return (nil, index) }
+        var result = Double(mantissa)
+        if exponent < 0 { result /= powers[-exponent] }
+        return (negative ? -result : result, index)
     }
 
     /// Surrounding spaces, long mantissas, large exponents, `inf`: the careful path.

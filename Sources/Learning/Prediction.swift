@@ -34,12 +34,14 @@ public enum Prediction {
         var probabilities = [Double](repeating: 0, count: max(predictor.outputs, 2))
         let classes = model.classes ?? []
         var rows = 0
-        while try table.advance() {
+        while true {
+            let status = try x.withUnsafeMutableBufferPointer { try table.nextRow(into: $0.baseAddress!) }
+            if case .end = status { break }
             rows += 1
             if rows & 4095 == 0 { meter.update("predicting \(csv.name)", csv: csv, rows: rows) }
             var row = PredictedRow(line: csv.line, value: nil, label: nil, probabilities: [])
-            let kept = try x.withUnsafeMutableBufferPointer { buffer -> Bool in
-                guard try table.readCurrent(into: buffer.baseAddress!) != nil else { return false }
+            let kept = x.withUnsafeMutableBufferPointer { buffer -> Bool in
+                guard case .row = status else { return false }
                 predictor.standardize(buffer.baseAddress!)
                 switch model.kind {
                 case LinearRegressionTrainer.kind:

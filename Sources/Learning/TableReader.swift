@@ -86,6 +86,17 @@ final class TableReader {
     private var pending = false
     /// When set, a label not in this table is an error (test data against training classes).
     var knownLabelCount: Int?
+    /// Header column -> slot in `scratch` (features, then a numeric target), or -1.
+    private var slots: UnsafeMutablePointer<Int>
+    private var scratch: UnsafeMutablePointer<Double>
+
+    /// What `nextRow` found.
+    enum RowStatus {
+        case row(target: Double)
+        /// Left out for a missing value (policy drop-row).
+        case dropped
+        case end
+    }
 
     /// Opens `csv` and resolves `target` and `features` (nil = all other numeric columns).
     init(
@@ -142,12 +153,47 @@ final class TableReader {
             }
         }
         featureNames = featureColumns.map { header[$0] }
+        slots = .allocate(capacity: max(header.count, 1))
+        slots.initialize(repeating: -1, count: max(header.count, 1))
+        scratch = .allocate(capacity: featureColumns.count + 1)
+        for (slot, column) in featureColumns.enumerated() { slots[column] = slot }
+        if let targetColumn, self.targetKind == .numeric { slots[targetColumn] = featureColumns.count }
         guard !featureColumns.isEmpty else {
             throw DataError(
                 .noFeatures, "'\(csv.name)' has no numeric feature columns",
                 location: "\(csv.name):2:1",
                 hint: "the header has \(columnList); built-in trainers need numeric columns besides the target")
         }
+    }
+
+    deinit {
+        slots.deallocate()
+        scratch.deallocate()
+    }
+
+    /// Reads the next record, parsing numbers in the same pass as splitting fields when the
+    /// record is plain; writes features into `features`.
+    @inline(__always)
+    func nextRow(into features: UnsafeMutablePointer<Double>) throws -> RowStatus {
+        if !pending, case .parsed(let complete) = csv.nextNumericRow(slots: slots, into: scratch) {
+            recordsRead += 1
+            if complete {
+                let count = featureColumns.count
+                features.update(from: scratch, count: count)
+                switch targetKind {
+                case .none: return .row(target: 0)
+                case .numeric: return .row(target: scratch[count])
+                case .label:
+                    guard let id = try labelID() else { return .dropped }
+                    return .row(target: Double(id))
+                }
+            }
+            guard let target = try readCurrent(into: features) else { return .dropped }
+            return .row(target: target)
+        }
+        guard try advance() else { return .end }
+        guard let target = try readCurrent(into: features) else { return .dropped }
+        return .row(target: target)
     }
 
     /// The next usable row: writes its features into `features` and returns the target
@@ -204,27 +250,35 @@ final class TableReader {
             case .nonFinite: throw nonFiniteError(targetColumn)
             }
         case .label:
-            let id = try csv.withField(targetColumn) { bytes -> Int? in
-                if bytes.isEmpty || NumberParser.isMissing(bytes.baseAddress!, bytes.count) { return nil }
-                let id = labels.id(of: bytes)
-                if let known = knownLabelCount, id >= known {
-                    throw DataError(
-                        .modelMismatch,
-                        "class '\(String(decoding: bytes, as: UTF8.self))' in column '\(csv.header[targetColumn])' never appears in the training data",
-                        location: csv.location(ofField: targetColumn),
-                        hint: "test data may only use classes the model was trained on")
-                }
-                return id
-            }
-            guard let id else {
-                if policy == .dropRow {
-                    droppedRows += 1
-                    return nil
-                }
-                throw missingError(targetColumn)
-            }
+            guard let id = try labelID() else { return nil }
             return Double(id)
         }
+    }
+
+    /// The current record's class label id; nil when dropped for a missing value.
+    @inline(__always)
+    private func labelID() throws -> Int? {
+        guard let targetColumn else { return 0 }
+        let id = try csv.withField(targetColumn) { bytes -> Int? in
+            if bytes.isEmpty || NumberParser.isMissing(bytes.baseAddress!, bytes.count) { return nil }
+            let id = labels.id(of: bytes)
+            if let known = knownLabelCount, id >= known {
+                throw DataError(
+                    .modelMismatch,
+                    "class '\(String(decoding: bytes, as: UTF8.self))' in column '\(csv.header[targetColumn])' never appears in the training data",
+                    location: csv.location(ofField: targetColumn),
+                    hint: "test data may only use classes the model was trained on")
+            }
+            return id
+        }
+        guard let id else {
+            if policy == .dropRow {
+                droppedRows += 1
+                return nil
+            }
+            throw missingError(targetColumn)
+        }
+        return id
     }
 
     private func cellText(_ column: Int) -> String {

@@ -62,6 +62,15 @@ import Testing
         #expect(first.model.coefficients != other.model.coefficients)
     }
 
+    @Test func secondPassScoresLikeHeldOutRows() throws {
+        var trainer = try LinearRegressionTrainer()
+        let inMemory = try trainer.train(request(test: .split(fraction: 0.3, seed: 3)), progress: nil)
+        trainer.heldOutBudgetBytes = 8 * 6 * 10
+        let streamed = try trainer.train(request(test: .split(fraction: 0.3, seed: 3)), progress: nil)
+        #expect(streamed.testRows == inMemory.testRows)
+        expectMetrics(streamed.metrics, inMemory.metrics, tolerance: 1e-12)
+    }
+
     @Test func emptyTestSplitIsAnError() throws {
         let trainer = try LinearRegressionTrainer()
         #expect {
