@@ -194,6 +194,28 @@ pr = yr + rng.normal(size=n)
 reference["metrics_regression"] = {"truth": tolist(yr), "predictions": tolist(pr),
                                    "metrics": regression_metrics(yr, pr)}
 
+# --- Drift: a baseline and a shifted sample; KS from scipy, PSI by the documented recipe. ------
+from scipy.stats import ks_2samp  # noqa: E402  (scipy comes with scikit-learn)
+
+base = np.column_stack([rng.normal(size=400), np.round(rng.uniform(0, 10, size=400))])
+moved = np.column_stack([rng.normal(loc=0.4, scale=1.3, size=300), np.round(rng.uniform(0, 12, size=300))])
+write_csv("drift_base.csv", ["a", "b"], base)
+write_csv("drift_current.csv", ["a", "b"], moved)
+
+
+def psi(expected, actual):
+    edges = np.quantile(expected, np.arange(1, 10) / 10)  # numpy's linear quantiles
+    def shares(values):
+        bins = np.searchsorted(edges, values, side="right")  # a value equal to an edge goes above
+        counts = np.bincount(bins, minlength=10) / len(values)
+        return np.maximum(counts, 1e-4)
+    e, a = shares(expected), shares(actual)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+reference["drift"] = {col: {"ks": float(ks_2samp(base[:, i], moved[:, i]).statistic),
+                            "psi": psi(base[:, i], moved[:, i])} for i, col in enumerate(["a", "b"])}
+
 with open(os.path.join(OUT, "reference.json"), "w") as f:
     json.dump(reference, f, indent=1, sort_keys=True)
     f.write("\n")

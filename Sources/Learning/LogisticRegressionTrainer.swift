@@ -19,6 +19,8 @@ public struct LogisticRegressionTrainer: Trainer {
     public var fitIntercept: Bool
     public var standardize: Bool
     let options: [String: TrainerOption]
+    /// Training rows above which the first Newton steps run on a sample.
+    var warmStartRows = 4 * LogisticRegressionTrainer.sampleSize
 
     /// A trainer configured from scikit-learn-named options.
     public init(options: [String: TrainerOption] = [:]) throws {
@@ -102,7 +104,7 @@ extension LogisticRegressionTrainer {
     func warmStart(rows: DenseRows, labels: [Int32], classCount: Int) -> [Double] {
         let outputs = classCount == 2 ? 1 : classCount
         let zero = [Double](repeating: 0, count: outputs * (rows.width + (fitIntercept ? 1 : 0)))
-        guard rows.count > 4 * Self.sampleSize else { return zero }
+        guard rows.count > warmStartRows else { return zero }
         let sample = DenseRows(width: rows.width)
         var sampleLabels: [Int32] = []
         let step = rows.count / Self.sampleSize

@@ -50,13 +50,13 @@ bench() {  # name, modelgate command, sklearn command
 
 rm -f "$results/rss-all.txt"
 bench linear-regression \
-    "$binary train --builtin linear-regression --data $data/regression-$rows.csv --target y --test-split 0.2 --model $results/linear.json --json" \
+    "$binary train --builtin linear-regression --data $data/regression-$rows.csv --target y --test-split 0.2 --model $results/model-linear.json --json" \
     "$python $here/sklearn_train.py linear-regression $data/regression-$rows.csv $results/linear.joblib"
 bench logistic-regression \
-    "$binary train --builtin logistic-regression --data $data/binary-$rows.csv --target label --test-split 0.2 --model $results/logistic.json --json" \
+    "$binary train --builtin logistic-regression --data $data/binary-$rows.csv --target label --test-split 0.2 --model $results/model-logistic.json --json" \
     "$python $here/sklearn_train.py logistic-regression $data/binary-$rows.csv $results/logistic.joblib"
 bench kmeans \
-    "$binary train --builtin kmeans --data $data/blobs-$kmeans_rows.csv --option n_clusters=8 --option n_init=3 --test-split 0.2 --model $results/kmeans.json --json" \
+    "$binary train --builtin kmeans --data $data/blobs-$kmeans_rows.csv --option n_clusters=8 --option n_init=3 --test-split 0.2 --model $results/model-kmeans.json --json" \
     "$python $here/sklearn_train.py kmeans $data/blobs-$kmeans_rows.csv $results/kmeans.joblib"
 
 "$python" "$here/report.py" "$results"
