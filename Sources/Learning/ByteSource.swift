@@ -35,6 +35,14 @@ public final class FileByteSource: ByteSource {
         totalBytes = fstat(fd, &info) == 0 ? Int64(info.st_size) : nil
     }
 
+    /// Opens `url` and starts reading at byte `offset`.
+    public convenience init(url: URL, name: String, offset: Int64) throws {
+        try self.init(url: url, name: name)
+        guard lseek(descriptor, off_t(offset), SEEK_SET) >= 0 else {
+            throw DataError.readFailed(reason: String(cString: strerror(errno)))
+        }
+    }
+
     deinit { close(descriptor) }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

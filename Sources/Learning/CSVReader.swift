@@ -21,8 +21,16 @@ public final class CSVReader {
     public private(set) var line = 0
     /// Bytes consumed so far, for progress.
     public var bytesRead: Int64 { discarded + Int64(position) }
+    /// Absolute byte offset where the current record starts.
+    var recordOffset: Int64 { baseOffset + discarded + Int64(recordStart) }
+    /// Absolute byte offset of the next unread byte.
+    var nextOffset: Int64 { baseOffset + discarded + Int64(position) }
     /// The source's total size when known.
     public let totalBytes: Int64?
+    /// Records starting at or after this absolute byte offset are not read (parallel ranges).
+    var stopOffset: Int64 = .max
+    /// Absolute offset of the source's first byte (a range reader starts mid-file).
+    private var baseOffset: Int64 = 0
 
     private var source: any ByteSource
     private var buffer: UnsafeMutablePointer<UInt8>
@@ -59,6 +67,23 @@ public final class CSVReader {
         ends = .allocate(capacity: fieldCapacity)
         flags = .allocate(capacity: fieldCapacity)
         try readHeader()
+    }
+
+    /// Reads records of a file from `offset` on, without a header: `header` is the file's.
+    /// `offset` must be the start of a line; `line` is its number when known (else errors count
+    /// lines from the range start, so callers only use ranges that ended without an error).
+    init(source: any ByteSource, name: String, header: [String], offset: Int64, line: Int = 1, chunkSize: Int = 1 << 20) {
+        self.source = source
+        self.name = name
+        totalBytes = source.totalBytes
+        capacity = max(chunkSize, 16)
+        buffer = .allocate(capacity: capacity)
+        starts = .allocate(capacity: fieldCapacity)
+        ends = .allocate(capacity: fieldCapacity)
+        flags = .allocate(capacity: fieldCapacity)
+        self.header = header
+        baseOffset = offset
+        nextLine = line
     }
 
     /// Opens the file at `url`; `name` is the path as the user wrote it.
@@ -105,6 +130,29 @@ public final class CSVReader {
     public func string(_ index: Int) -> String {
         let text = String(decoding: UnsafeBufferPointer(start: buffer + starts[index], count: ends[index] - starts[index]), as: UTF8.self)
         return flags[index] == 2 ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
+    }
+
+    /// A seeded 64-bit hash of the current record's bytes (line ending excluded): the same row
+    /// gets the same value wherever it sits in the file.
+    func recordHash(seed: UInt64) -> UInt64 {
+        let last = fieldCount - 1
+        let stop = ends[last] + (flags[last] == 0 ? 0 : 1)
+        var hash = seed ^ 0x9E37_79B9_7F4A_7C15
+        var cursor = recordStart
+        while cursor + 8 <= stop {
+            var word: UInt64 = 0
+            memcpy(&word, buffer + cursor, 8)
+            hash = (hash ^ word) &* 0xBF58_476D_1CE4_E5B9
+            hash ^= hash >> 29
+            cursor += 8
+        }
+        var tail: UInt64 = UInt64(stop - cursor)
+        while cursor < stop {
+            tail = (tail << 8) | UInt64(buffer[cursor])
+            cursor += 1
+        }
+        hash = (hash ^ tail) &* 0x94D0_49BB_1331_11EB
+        return SplitRule.mix(hash)
     }
 
     /// `file:line:column` of field `index` in the current record.
@@ -155,7 +203,9 @@ public final class CSVReader {
         let limit = end
         var cursor = position
         let columns = header.count
-        guard columns <= fieldCapacity, cursor < limit, bytes[cursor] != Self.lineFeed || columns == 1 else {
+        guard columns <= fieldCapacity, cursor < limit, bytes[cursor] != Self.lineFeed || columns == 1,
+            baseOffset + discarded + Int64(cursor) < stopOffset
+        else {
             return .general
         }
         var complete = true
@@ -239,6 +289,7 @@ public final class CSVReader {
     /// Parses one physical record into the field arrays; false at the end of the input.
     private func nextRecord() throws -> Bool {
         while true {
+            if baseOffset + discarded + Int64(position) >= stopOffset { return false }
             if position == end {
                 if atEOF { return false }
                 try refill()

@@ -40,21 +40,25 @@ enum Evaluation {
     }
 
     /// Regression metrics of `model` on in-memory rows of [features…, target].
-    static func regression(model: ModelFile, rows: DenseRows) -> Result {
+    static func regression(model: ModelFile, rows sets: [DenseRows]) -> Result {
         let predictor = Predictor(model)
         let width = predictor.width
         var accumulator = RegressionAccumulator()
         var x = [Double](repeating: 0, count: width)
+        var count = 0
         x.withUnsafeMutableBufferPointer { buffer in
             let z = buffer.baseAddress!
+            for rows in sets {
+            count += rows.count
             for index in 0..<rows.count {
                 let row = rows.row(index)
                 z.update(from: row, count: width)
                 predictor.standardize(z)
                 accumulator.add(truth: row[width], prediction: predictor.regress(z))
             }
+            }
         }
-        return Result(metrics: accumulator.metrics, rows: rows.count, droppedRows: 0, confusion: nil)
+        return Result(metrics: accumulator.metrics, rows: count, droppedRows: 0, confusion: nil)
     }
 
     static func emptyTest(request: TrainingRequest) -> DataError {
@@ -71,9 +75,9 @@ enum Evaluation {
         }
     }
 
-    /// Streams `table` (records passing `include`, by 0-based index) through `model`.
+    /// Streams `table` (records passing `include`) through `model`.
     static func run(
-        model: ModelFile, table: TableReader, include: ((Int) -> Bool)?, meter: ProgressMeter?
+        model: ModelFile, table: TableReader, include: ((CSVReader) -> Bool)?, meter: ProgressMeter?
     ) throws -> Result {
         let predictor = Predictor(model)
         let width = predictor.width
@@ -99,7 +103,7 @@ enum Evaluation {
                 case .dropped: continue rowLoop
                 case .row(let value): target = value
                 }
-                if let include, !include(table.recordsRead - 1) { continue }
+                if let include, !include(csv) { continue }
                 rows += 1
                 if rows & 4095 == 0 { meter?.update("evaluating \(csv.name)", csv: csv, rows: table.recordsRead) }
                 predictor.standardize(x)

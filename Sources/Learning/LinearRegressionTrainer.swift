@@ -15,6 +15,10 @@ public struct LinearRegressionTrainer: Trainer {
     public var fitIntercept: Bool
     public var standardize: Bool
     let options: [String: TrainerOption]
+    /// Threads reading byte ranges of a large file at once (1 = one sequential pass).
+    var threads = DenseRows.threads
+    /// Files smaller than this are read in one sequential pass.
+    var parallelMinimumBytes = ParallelRanges.defaultMinimumBytes
     /// Memory for held-out rows of a split before falling back to a second pass.
     var heldOutBudgetBytes = 34 << 20
 
@@ -36,55 +40,30 @@ public struct LinearRegressionTrainer: Trainer {
         let csv = try CSVReader(url: request.data, name: request.dataName)
         let table = try TableReader(
             csv: csv, target: target, targetKind: .numeric, features: request.features, policy: request.missing)
-        let featureCount = table.featureColumns.count
-        let width = featureCount + 1
-        var moments = Moments(width: width)
+        let width = table.featureColumns.count + 1
         let split: SplitRule? =
             if case .split(let fraction, let seed) = request.test { SplitRule(fraction: fraction, seed: seed) } else { nil }
-
         // Test rows of a split are kept (up to a budget, so memory stays bounded) and scored
         // once the model is known; past the budget a second streaming pass scores them instead.
-        let testBudgetRows = heldOutBudgetBytes / (8 * width)
-        let heldOut = DenseRows(width: width)
-        var heldOutOverflowed = false
-        let batchRows = 1024
-        var batch = [Double](repeating: 0, count: batchRows * width)
-        var filled = 0
-        try batch.withUnsafeMutableBufferPointer { buffer in
-            let base = buffer.baseAddress!
-            rowLoop: while true {
-                let row = base + filled * width
-                switch try table.nextRow(into: row) {
-                case .end: break rowLoop
-                case .dropped: continue rowLoop
-                case .row(let y):
-                    row[featureCount] = y
-                    if let split, split.isTest(table.recordsRead - 1) {
-                        if heldOutOverflowed { continue rowLoop }
-                        if heldOut.count == testBudgetRows {
-                            heldOutOverflowed = true
-                            heldOut.removeAll()
-                            continue rowLoop
-                        }
-                        heldOut.appendSlot().update(from: row, count: width)
-                        continue rowLoop
-                    }
-                    filled += 1
-                    if filled == batchRows {
-                        moments.add(base, rows: filled)
-                        filled = 0
-                        meter.update("reading \(csv.name)", csv: csv, rows: table.recordsRead)
-                    }
-                }
-            }
-            moments.add(base, rows: filled)
-        }
+        let budgetRows = heldOutBudgetBytes / (8 * width)
+        let ranges =
+            try ParallelRanges.read(
+                request: request, csv: csv, table: table, threads: threads, meter: meter,
+                minimumBytes: parallelMinimumBytes,
+                pass: { table, csv, meter, share in
+                    try Self.pass(table: table, csv: csv, split: split, budgetRows: budgetRows / share, meter: meter)
+                })
+        var moments = Moments(width: width)
+        for range in ranges { moments.merge(range.moments) }
+        let heldOutOverflowed = ranges.contains { $0.overflowed }
+        let records = ranges.reduce(0) { $0 + $1.records }
+        let dropped = ranges.reduce(0) { $0 + $1.dropped }
         guard moments.count > 0 else {
             throw DataError(
                 .emptyTrainingSet, "no training rows left in '\(csv.name)' after the test split and dropped rows",
                 location: csv.name, hint: "add rows, or lower the test fraction")
         }
-        meter.report("fitting", rows: table.recordsRead)
+        meter.report("fitting", rows: records)
         let fit = try Self.solve(
             moments: moments, featureNames: table.featureNames, alpha: alpha, fitIntercept: fitIntercept,
             standardize: standardize)
@@ -97,8 +76,8 @@ public struct LinearRegressionTrainer: Trainer {
 
         let evaluation: Evaluation.Result
         if split != nil && !heldOutOverflowed {
-            guard heldOut.count > 0 else { throw Evaluation.emptyTest(request: request) }
-            evaluation = Evaluation.regression(model: model, rows: heldOut)
+            guard ranges.contains(where: { $0.heldOut.count > 0 }) else { throw Evaluation.emptyTest(request: request) }
+            evaluation = Evaluation.regression(model: model, rows: ranges.map(\.heldOut))
         } else {
             evaluation = try Evaluation.regression(model: model, request: request, split: split, meter: meter)
         }
@@ -106,8 +85,67 @@ public struct LinearRegressionTrainer: Trainer {
         model.testRows = evaluation.rows
         return TrainingOutcome(
             model: model, metrics: evaluation.metrics, trainingRows: moments.count, testRows: evaluation.rows,
-            droppedRows: table.droppedRows + (split == nil || heldOutOverflowed ? evaluation.droppedRows : 0), confusionMatrix: nil, convergence: nil,
+            droppedRows: dropped + (split == nil || heldOutOverflowed ? evaluation.droppedRows : 0), confusionMatrix: nil,
+            convergence: nil,
             warnings: fit.warnings)
+    }
+
+    /// What one reading pass over (a range of) the data gathered.
+    final class RangeResult: @unchecked Sendable {
+        var moments: Moments
+        let heldOut: DenseRows
+        var overflowed = false
+        var records = 0
+        var dropped = 0
+
+        init(width: Int) {
+            moments = Moments(width: width)
+            heldOut = DenseRows(width: width)
+        }
+    }
+
+    /// Reads rows of `table` to its end: training rows into moments, held-out rows kept.
+    static func pass(
+        table: TableReader, csv: CSVReader, split: SplitRule?, budgetRows: Int, meter: ProgressMeter?
+    ) throws -> RangeResult {
+        let featureCount = table.featureColumns.count
+        let width = featureCount + 1
+        let result = RangeResult(width: width)
+        let batchRows = 1024
+        var batch = [Double](repeating: 0, count: batchRows * width)
+        var filled = 0
+        try batch.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            rowLoop: while true {
+                let row = base + filled * width
+                switch try table.nextRow(into: row) {
+                case .end: break rowLoop
+                case .dropped: continue rowLoop
+                case .row(let y):
+                    row[featureCount] = y
+                    if let split, split.isTest(csv) {
+                        if result.overflowed { continue rowLoop }
+                        if result.heldOut.count == budgetRows {
+                            result.overflowed = true
+                            result.heldOut.removeAll()
+                            continue rowLoop
+                        }
+                        result.heldOut.appendSlot().update(from: row, count: width)
+                        continue rowLoop
+                    }
+                    filled += 1
+                    if filled == batchRows {
+                        result.moments.add(base, rows: filled)
+                        filled = 0
+                        meter?.update("reading \(csv.name)", csv: csv, rows: table.recordsRead)
+                    }
+                }
+            }
+            result.moments.add(base, rows: filled)
+        }
+        result.records = table.recordsRead
+        result.dropped = table.droppedRows
+        return result
     }
 
     struct Fit {

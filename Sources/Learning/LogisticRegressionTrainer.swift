@@ -150,19 +150,25 @@ final class InMemoryData {
         var split: SplitRule?
         if case .split(let fraction, let seed) = request.test { split = SplitRule(fraction: fraction, seed: seed) }
         rowLoop: while true {
-            let isTest = split?.isTest(table.recordsRead) ?? false
-            let rows = isTest ? data.test : data.train
+            // Parse into a training slot; a test row then moves to the test rows.
+            let slot = data.train.appendSlot()
             let target: Double
-            switch try table.nextRow(into: rows.appendSlot()) {
+            switch try table.nextRow(into: slot) {
             case .end:
-                rows.removeLast()
+                data.train.removeLast()
                 break rowLoop
             case .dropped:
-                rows.removeLast()
+                data.train.removeLast()
                 continue rowLoop
             case .row(let value): target = value
             }
-            if isTest { data.testTargets.append(target) } else { data.trainTargets.append(target) }
+            if let split, split.isTest(csv) {
+                data.test.appendSlot().update(from: slot, count: data.train.width)
+                data.train.removeLast()
+                data.testTargets.append(target)
+            } else {
+                data.trainTargets.append(target)
+            }
             if table.recordsRead & 4095 == 0 { meter.update("reading \(csv.name)", csv: csv, rows: table.recordsRead) }
         }
         data.droppedRows = table.droppedRows

@@ -101,7 +101,7 @@ final class TableReader {
     /// Opens `csv` and resolves `target` and `features` (nil = all other numeric columns).
     init(
         csv: CSVReader, target: String?, targetKind: TargetKind, features: [String]?,
-        policy: MissingValuePolicy
+        policy: MissingValuePolicy, allowEmpty: Bool = false
     ) throws {
         self.csv = csv
         self.policy = policy
@@ -121,6 +121,13 @@ final class TableReader {
         }
         targetName = target
         guard try csv.next() else {
+            if allowEmpty {
+                featureColumns = []
+                featureNames = []
+                slots = .allocate(capacity: 1)
+                scratch = .allocate(capacity: 1)
+                return
+            }
             throw DataError(
                 .headerOnly, "'\(csv.name)' has a header but no data rows; expected at least one row",
                 location: "\(csv.name):2:1", hint: "add data rows below the header")
@@ -310,18 +317,16 @@ final class TableReader {
     }
 }
 
-/// A seeded, deterministic train/test assignment per data record, decided while streaming.
+/// A seeded, deterministic train/test assignment decided from each record's content while
+/// streaming: a row stays on its side when other rows are added, removed or reordered, and
+/// identical rows go to the same side (no leakage of duplicates into the test part).
 struct SplitRule {
     let fraction: Double
     let seed: UInt64
 
-    /// True when data record `index` (0-based) belongs to the test part.
+    /// True when the current record of `csv` belongs to the test part.
     @inline(__always)
-    func isTest(_ index: Int) -> Bool {
-        var z = seed &+ UInt64(truncatingIfNeeded: index) &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) * 0x1p-53 < fraction
+    func isTest(_ csv: CSVReader) -> Bool {
+        Double(csv.recordHash(seed: seed) >> 11) * 0x1p-53 < fraction
     }
 }

@@ -71,6 +71,52 @@ import Testing
         expectMetrics(streamed.metrics, inMemory.metrics, tolerance: 1e-12)
     }
 
+    @Test(arguments: [2, 3, 7])
+    func parallelRangesGiveTheSequentialResult(threads: Int) throws {
+        var trainer = try LinearRegressionTrainer()
+        trainer.threads = 1
+        let sequential = try trainer.train(request(test: .split(fraction: 0.25, seed: 5)), progress: nil)
+        trainer.threads = threads
+        trainer.parallelMinimumBytes = 0
+        let parallel = try trainer.train(request(test: .split(fraction: 0.25, seed: 5)), progress: nil)
+        #expect(parallel.trainingRows == sequential.trainingRows)
+        #expect(parallel.testRows == sequential.testRows)
+        #expect(relativeError(parallel.model.coefficients[0], sequential.model.coefficients[0]) <= 1e-10)
+        expectMetrics(parallel.metrics, sequential.metrics, tolerance: 1e-10)
+    }
+
+    @Test func quotedNewlinesAcrossRangeBoundariesFallBackCorrectly() throws {
+        let scratch = try Scratch()
+        var text = "note,x,y\n"
+        for i in 0..<400 {
+            let note = i == 200 ? "\"" + String(repeating: "line\n", count: 300) + "\"" : "n\(i)"
+            text += "\(note),\(i),\(2 * i + 1)\n"
+        }
+        let url = try scratch.file("q.csv", text)
+        var trainer = try LinearRegressionTrainer()
+        trainer.parallelMinimumBytes = 0
+        trainer.threads = 2
+        let request = TrainingRequest(data: url, test: .file(url, name: "q.csv"), target: "y", features: ["x"], dataName: "q.csv")
+        let outcome = try trainer.train(request, progress: nil)
+        #expect(outcome.trainingRows == 400)
+        #expect(abs(outcome.model.coefficients[0][0] - 2) < 1e-12)
+    }
+
+    @Test func errorsInLaterRangesKeepExactLines() throws {
+        let scratch = try Scratch()
+        var text = "x,y\n"
+        for i in 0..<1000 { text += i == 900 ? "\(i),oops\n" : "\(i),\(i)\n" }
+        let url = try scratch.file("e.csv", text)
+        var trainer = try LinearRegressionTrainer()
+        trainer.parallelMinimumBytes = 0
+        trainer.threads = 4
+        #expect {
+            _ = try trainer.train(
+                TrainingRequest(data: url, test: .split(fraction: 0.2, seed: 1), target: "y", dataName: "e.csv"),
+                progress: nil)
+        } throws: { ($0 as? DataError)?.location == "e.csv:902:5" }
+    }
+
     @Test func emptyTestSplitIsAnError() throws {
         let trainer = try LinearRegressionTrainer()
         #expect {
