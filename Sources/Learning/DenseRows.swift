@@ -32,6 +32,17 @@ final class DenseRows {
         count = 0
     }
 
+    /// Appends every row of `other` in order and empties it, freeing each block once copied.
+    func moveRows(from other: DenseRows) {
+        for index in 0..<other.blockCount {
+            let (rows, count, _) = other.block(index)
+            for r in 0..<count { appendSlot().update(from: rows + r * width, count: width) }
+            other.blocks[index].deallocate()
+        }
+        other.blocks = []
+        other.count = 0
+    }
+
     /// Forgets the last row.
     func removeLast() { count -= 1 }
 

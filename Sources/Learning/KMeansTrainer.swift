@@ -20,6 +20,10 @@ public struct KMeansTrainer: Trainer {
     /// Explicit starting centres (in standardised units when standardising); replaces k-means++.
     public var initialCentres: [[Double]]?
     let options: [String: TrainerOption]
+    /// Threads reading byte ranges of a large file at once.
+    var threads = DenseRows.threads
+    /// Files smaller than this are read in one sequential pass.
+    var parallelMinimumBytes = ParallelRanges.defaultMinimumBytes
 
     /// A trainer configured from scikit-learn-named options (`random_state` defaults to 0).
     public init(options: [String: TrainerOption] = [:]) throws {
@@ -36,7 +40,9 @@ public struct KMeansTrainer: Trainer {
     public func train(_ request: TrainingRequest, progress: ProgressReporter?) throws -> TrainingOutcome {
         let meter = ProgressMeter(progress)
         defer { meter.finish() }
-        let data = try InMemoryData.load(request: request, targetKind: .none, meter: meter)
+        let data = try InMemoryData.load(
+            request: request, targetKind: .none, meter: meter, threads: threads,
+            parallelMinimumBytes: parallelMinimumBytes)
         let rows = data.train
         let k = initialCentres?.count ?? clusterCount
         guard k <= rows.count else {

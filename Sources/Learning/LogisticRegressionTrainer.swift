@@ -19,6 +19,10 @@ public struct LogisticRegressionTrainer: Trainer {
     public var fitIntercept: Bool
     public var standardize: Bool
     let options: [String: TrainerOption]
+    /// Threads reading byte ranges of a large file at once.
+    var threads = DenseRows.threads
+    /// Files smaller than this are read in one sequential pass.
+    var parallelMinimumBytes = ParallelRanges.defaultMinimumBytes
     /// Training rows above which the first Newton steps run on a sample.
     var warmStartRows = 4 * LogisticRegressionTrainer.sampleSize
 
@@ -39,7 +43,9 @@ public struct LogisticRegressionTrainer: Trainer {
         }
         let meter = ProgressMeter(progress)
         defer { meter.finish() }
-        let data = try InMemoryData.load(request: request, targetKind: .label, meter: meter)
+        let data = try InMemoryData.load(
+            request: request, targetKind: .label, meter: meter, threads: threads,
+            parallelMinimumBytes: parallelMinimumBytes)
         let (classes, newID) = data.labels.sorted()
         let trainY = data.trainTargets.map { Int32(newID[Int($0)]) }
         let testY = data.testTargets.map { newID[Int($0)] }
@@ -141,14 +147,54 @@ final class InMemoryData {
     }
 
     /// Reads the request's data (and test file), splitting rows as asked; errors on empty parts.
-    static func load(request: TrainingRequest, targetKind: TargetKind, meter: ProgressMeter) throws -> InMemoryData {
+    /// Large files are read as parallel byte ranges and joined in file order.
+    static func load(
+        request: TrainingRequest, targetKind: TargetKind, meter: ProgressMeter, threads: Int = DenseRows.threads,
+        parallelMinimumBytes: Int64 = ParallelRanges.defaultMinimumBytes
+    ) throws -> InMemoryData {
         let csv = try CSVReader(url: request.data, name: request.dataName)
         let table = try TableReader(
             csv: csv, target: request.target, targetKind: targetKind, features: request.features,
             policy: request.missing)
-        let data = InMemoryData(featureNames: table.featureNames)
         var split: SplitRule?
         if case .split(let fraction, let seed) = request.test { split = SplitRule(fraction: fraction, seed: seed) }
+        let parts = try ParallelRanges.read(
+            request: request, csv: csv, table: table, threads: threads, meter: meter,
+            minimumBytes: parallelMinimumBytes, pass: { table, csv, meter, _ in try readPart(table: table, csv: csv, split: split, meter: meter) })
+        let data = parts[0]
+        for part in parts.dropFirst() { data.absorb(part, labelled: targetKind == .label) }
+        guard data.train.count > 0 else {
+            throw DataError(
+                .emptyTrainingSet, "no training rows left in '\(csv.name)' after the test split and dropped rows",
+                location: csv.name, hint: "add rows, or lower the test fraction")
+        }
+        if case .file(let url, let name) = request.test {
+            let testCSV = try CSVReader(url: url, name: name)
+            let testTable = try TableReader(
+                csv: testCSV, target: request.target, targetKind: targetKind, features: table.featureNames,
+                policy: request.missing)
+            testTable.labels = data.labels
+            testTable.knownLabelCount = targetKind == .label ? data.labels.labels.count : nil
+            testLoop: while true {
+                switch try testTable.nextRow(into: data.test.appendSlot()) {
+                case .end:
+                    data.test.removeLast()
+                    break testLoop
+                case .dropped: data.test.removeLast()
+                case .row(let target): data.testTargets.append(target)
+                }
+            }
+            data.droppedRows += testTable.droppedRows
+        }
+        guard data.test.count > 0 else { throw Evaluation.emptyTest(request: request) }
+        return data
+    }
+
+    /// Reads `table` to its end into memory.
+    private static func readPart(table: TableReader, csv: CSVReader, split: SplitRule?, meter: ProgressMeter?) throws
+        -> InMemoryData
+    {
+        let data = InMemoryData(featureNames: table.featureNames)
         rowLoop: while true {
             // Parse into a training slot; a test row then moves to the test rows.
             let slot = data.train.appendSlot()
@@ -169,35 +215,21 @@ final class InMemoryData {
             } else {
                 data.trainTargets.append(target)
             }
-            if table.recordsRead & 4095 == 0 { meter.update("reading \(csv.name)", csv: csv, rows: table.recordsRead) }
+            if table.recordsRead & 4095 == 0 { meter?.update("reading \(csv.name)", csv: csv, rows: table.recordsRead) }
         }
         data.droppedRows = table.droppedRows
         data.labels = table.labels
-        guard data.train.count > 0 else {
-            throw DataError(
-                .emptyTrainingSet, "no training rows left in '\(csv.name)' after the test split and dropped rows",
-                location: csv.name, hint: "add rows, or lower the test fraction")
-        }
-        if case .file(let url, let name) = request.test {
-            let testCSV = try CSVReader(url: url, name: name)
-            let testTable = try TableReader(
-                csv: testCSV, target: request.target, targetKind: targetKind, features: table.featureNames,
-                policy: request.missing)
-            testTable.labels = table.labels
-            testTable.knownLabelCount = targetKind == .label ? table.labels.labels.count : nil
-            testLoop: while true {
-                switch try testTable.nextRow(into: data.test.appendSlot()) {
-                case .end:
-                    data.test.removeLast()
-                    break testLoop
-                case .dropped: data.test.removeLast()
-                case .row(let target): data.testTargets.append(target)
-                }
-            }
-            data.droppedRows += testTable.droppedRows
-        }
-        guard data.test.count > 0 else { throw Evaluation.emptyTest(request: request) }
         return data
+    }
+
+    /// Appends the rows of a later part of the file, freeing its memory as it goes.
+    private func absorb(_ part: InMemoryData, labelled: Bool) {
+        let remap = part.labels.labels.map { label in label.withUnsafeBufferPointer { labels.id(of: $0) } }
+        train.moveRows(from: part.train)
+        test.moveRows(from: part.test)
+        trainTargets += labelled ? part.trainTargets.map { Double(remap[Int($0)]) } : part.trainTargets
+        testTargets += labelled ? part.testTargets.map { Double(remap[Int($0)]) } : part.testTargets
+        droppedRows += part.droppedRows
     }
 }
 

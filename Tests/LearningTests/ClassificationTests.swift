@@ -46,6 +46,24 @@ import Testing
         expectMetrics(outcome.metrics, try expected.metrics(), tolerance: 1e-6)
     }
 
+    @Test(arguments: [2, 5])
+    func parallelRangesGiveTheSequentialModel(threads: Int) throws {
+        let request = TrainingRequest(
+            data: Fixtures.url("multiclass.csv"), test: .split(fraction: 0.3, seed: 9), target: "species",
+            dataName: "multiclass.csv")
+        var trainer = try LogisticRegressionTrainer()
+        trainer.threads = 1
+        let sequential = try trainer.train(request, progress: nil)
+        trainer.threads = threads
+        trainer.parallelMinimumBytes = 0
+        let parallel = try trainer.train(request, progress: nil)
+        #expect(parallel.model.classes == sequential.model.classes)
+        #expect(parallel.testRows == sequential.testRows)
+        for (a, b) in zip(parallel.model.coefficients, sequential.model.coefficients) { #expect(relativeError(a, b) <= 1e-9) }
+        expectMetrics(parallel.metrics, sequential.metrics, tolerance: 1e-9)
+        #expect(parallel.confusionMatrix == sequential.confusionMatrix)
+    }
+
     @Test func singleClassIsAnError() throws {
         let scratch = try Scratch()
         let data = try scratch.file("one.csv", "x,y\n1,yes\n2,yes\n3,yes\n")
