@@ -159,9 +159,32 @@ enum NumberParser {
             exponent = fractionStart &- index
             sawDigit = sawDigit || index > fractionStart
         }
-        guard sawDigit, digits <= 15, exponent >= -22 else { return (nil, index) }
+        if index < limit && bytes[index] | 0x20 == 0x65 && sawDigit {  // e or E
+            var cursor = index + 1
+            var exponentNegative = false
+            if cursor < limit && (bytes[cursor] == 0x2D || bytes[cursor] == 0x2B) {
+                exponentNegative = bytes[cursor] == 0x2D
+                cursor += 1
+            }
+            var value = 0
+            let exponentStart = cursor
+            while cursor < limit {
+                let digit = bytes[cursor] &- 0x30
+                if digit > 9 || value > 10_000 { break }
+                value = value &* 10 &+ Int(digit)
+                cursor += 1
+            }
+            guard cursor > exponentStart else { return (nil, cursor) }
+            exponent += exponentNegative ? -value : value
+            index = cursor
+        }
+        guard sawDigit, digits <= 15, exponent >= -22, exponent <= 22 || mantissa == 0 else { return (nil, index) }
         var result = Double(mantissa)
-        if exponent < 0 { result /= powers[-exponent] }
+        if exponent < 0 {
+            result /= powers[-exponent]
+        } else if exponent > 0 && mantissa != 0 {
+            result *= powers[exponent]
+        }
         return (negative ? -result : result, index)
     }
 

@@ -211,6 +211,25 @@ private func tableError(
         }
     }
 
+    @Test func fastRowPathAgreesWithTheCarefulParser() throws {
+        let cells = [
+            "0", "-0.5", "12.25", "1e5", "1E-5", "-3.5e+2", "2.5e-30", "1e23", "123456789012345678", "0.000001",
+            "7e", ".5", "5.", "-", "abc", "1.7976931348623157e308", "9007199254740993", "0e400",
+        ]
+        let text = "c\n" + cells.joined(separator: "\n") + "\n"
+        let csv = try CSVReader(source: ChunkByteSource(string: text), name: "t.csv", chunkSize: 1 << 16)
+        var slot = 0
+        var value = 0.0
+        for cell in cells {
+            guard case .parsed = withUnsafePointer(to: &slot, { slots in csv.nextNumericRow(slots: slots, into: &value) })
+            else {
+                Issue.record("fast path declined '\(cell)'")
+                continue
+            }
+            #expect(value.isNaN ? csv.cell(0) != .number(value) : csv.cell(0) == .number(value), "\(cell)")
+        }
+    }
+
     @Test func classifiesNonNumbers() {
         #expect(parse("abc") == .text)
         #expect(parse("1.2.3") == .text)
