@@ -30,7 +30,7 @@ let package = Package(
         // Errors users see and the exit-code contract; every module below the CLI shares it.
         .target(name: "Diagnostics"),
         // The only importer of CLibGit2.
-        .target(name: "GitKit", dependencies: ["CLibGit2", "Diagnostics"]),
+        .target(name: "GitKit", dependencies: ["CLibGit2", "Checksum", "Diagnostics"]),
         // The only importer of CCmark.
         .target(name: "Markdown", dependencies: ["CCmark"]),
         // CSV reader, built-in trainers, metrics, model files, data checks (no git).
