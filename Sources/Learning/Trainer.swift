@@ -80,6 +80,14 @@ public struct ProgressUpdate: Sendable, Equatable {
     /// Nil when the size is unknown.
     public var totalBytes: Int64?
     public var rows: Int
+
+    /// An update; see the properties.
+    public init(phase: String, bytesRead: Int64, totalBytes: Int64?, rows: Int) {
+        self.phase = phase
+        self.bytesRead = bytesRead
+        self.totalBytes = totalBytes
+        self.rows = rows
+    }
 }
 
 /// Receives progress from a trainer; called from the training thread, a few times per second at most.
