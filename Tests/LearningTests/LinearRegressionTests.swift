@@ -153,6 +153,9 @@ import Testing
         let rescored = try read.score(csv: Fixtures.url("regression_test.csv"), name: "regression_test.csv")
         expectMetrics(rescored, outcome.metrics, tolerance: 1e-12)
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.directory.path) == ["model.json"])
+        let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(outcome)) as? [String: Any]
+        #expect(encoded?["test_rows"] as? Int == 100)
+        #expect((encoded?["model"] as? [String: Any])?["kind"] as? String == "linear-regression")
     }
 
     @Test func scoringAgainstMismatchedColumnsNamesTheColumn() throws {
