@@ -28,7 +28,7 @@ public final class FileByteSource: ByteSource {
     public init(url: URL, name: String) throws {
         let fd = open(url.path, O_RDONLY)
         guard fd >= 0 else {
-            throw DataError.cannotOpen(name: name, reason: String(cString: strerror(errno)))
+            throw DataError.cannotOpen(name: name, reason: String(cString: strerror(errno)), missing: errno == ENOENT)
         }
         descriptor = fd
         var info = stat()

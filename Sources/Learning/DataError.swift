@@ -28,10 +28,11 @@ public struct DataError: UserFacingError, Equatable {
         self.exitStatus = exitStatus
     }
 
-    static func cannotOpen(name: String, reason: String) -> DataError {
+    /// A file that cannot be opened: bad input (exit 2) when it does not exist, else an I/O failure (3).
+    static func cannotOpen(name: String, reason: String, missing: Bool = false) -> DataError {
         DataError(
             .cannotOpen, "cannot open '\(name)': \(reason)", location: name,
-            hint: "check the path; it is relative to the repository root", exitStatus: .failure)
+            hint: "check the path; it is relative to the repository root", exitStatus: missing ? .badInput : .failure)
     }
 
     static func readFailed(reason: String) -> DataError {

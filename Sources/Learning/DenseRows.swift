@@ -98,31 +98,38 @@ final class DenseRows {
     }
 
     /// Runs `body` over blocks on up to `threads` threads; each call gets (worker, block index).
-    func parallelBlocks(threads: Int = DenseRows.threads, _ body: (Int, Int) -> Void) {
+    /// Blocks are dealt round-robin, so a worker's blocks (and the order it adds them) are fixed.
+    func parallelBlocks(threads: Int = DenseRows.threads, _ body: @escaping (Int, Int) -> Void) {
         let workers = max(1, min(threads, blockCount))
         if workers == 1 {
             for index in 0..<blockCount { body(0, index) }
             return
         }
-        let total = blockCount
-        withoutActuallyEscaping(body) { body in
-            let box = UnsafeSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                var index = worker
-                while index < total {
-                    box.value(worker, index)
-                    index += workers
-                }
-            }
-        }
+        let job = BlockJob(body: body, total: blockCount, workers: workers)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in job.run(worker) }
     }
 
     /// Worker threads for data-parallel loops: the machine's active cores, at most 8.
     static let threads = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
 }
 
-/// Carries a value into `concurrentPerform`, whose workers only touch disjoint state.
-struct UnsafeSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+/// One `parallelBlocks` call: its workers only touch disjoint state through `body`.
+private final class BlockJob: @unchecked Sendable {
+    let body: (Int, Int) -> Void
+    let total: Int
+    let workers: Int
+
+    init(body: @escaping (Int, Int) -> Void, total: Int, workers: Int) {
+        self.body = body
+        self.total = total
+        self.workers = workers
+    }
+
+    func run(_ worker: Int) {
+        var index = worker
+        while index < total {
+            body(worker, index)
+            index += workers
+        }
+    }
 }

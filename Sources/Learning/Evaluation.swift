@@ -172,6 +172,25 @@ enum Evaluation {
 }
 
 extension ModelFile {
+    /// Re-scores this model on the test rows `request` describes: the held-out rows of its split
+    /// (the same rows training held out, by content) or its test file. This is how a baseline
+    /// model is compared like with like on a candidate's test data.
+    public func score(testOf request: TrainingRequest) throws -> [String: Double] {
+        let (table, rule) = try Evaluation.testTable(for: self, request: request)
+        let result = try Evaluation.run(
+            model: self, table: table, include: rule.map { rule in { rule.isTest($0) } }, meter: nil)
+        guard result.rows > 0 else { throw Evaluation.emptyTest(request: request) }
+        return result.metrics
+    }
+
+    /// Streams predictions for every row of a CSV (see `Prediction.stream`).
+    @discardableResult
+    public func predict(
+        csv url: URL, name: String, missing: MissingValuePolicy = .error, _ body: (PredictedRow) throws -> Void
+    ) throws -> Int {
+        try Prediction.stream(model: self, csv: CSVReader(url: url, name: name), missing: missing, body)
+    }
+
     /// Re-scores this model on another CSV with the same columns (any order, extra columns ignored).
     public func score(csv url: URL, name: String, missing: MissingValuePolicy = .error) throws -> [String: Double] {
         let kind: TargetKind = self.kind == LogisticRegressionTrainer.kind ? .label : .numeric

@@ -109,7 +109,8 @@ public struct ModelFile: Codable, Sendable, Equatable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw DataError.cannotOpen(name: name, reason: "no such file or not readable")
+            let missing = !FileManager.default.fileExists(atPath: url.path)
+            throw DataError.cannotOpen(name: name, reason: missing ? "no such file" : "not readable", missing: missing)
         }
         let model: ModelFile
         do {

@@ -80,6 +80,14 @@ public struct ProgressUpdate: Sendable, Equatable {
     /// Nil when the size is unknown.
     public var totalBytes: Int64?
     public var rows: Int
+
+    /// An update; see the properties.
+    public init(phase: String, bytesRead: Int64, totalBytes: Int64?, rows: Int) {
+        self.phase = phase
+        self.bytesRead = bytesRead
+        self.totalBytes = totalBytes
+        self.rows = rows
+    }
 }
 
 /// Receives progress from a trainer; called from the training thread, a few times per second at most.
@@ -110,8 +118,8 @@ public struct ConfusionMatrix: Sendable, Equatable, Codable {
     public var counts: [[Int]]
 }
 
-/// What a trainer produced.
-public struct TrainingOutcome: Sendable {
+/// What a trainer produced; encodes with snake_case keys for run records.
+public struct TrainingOutcome: Sendable, Encodable {
     /// The fitted model, metrics included.
     public var model: ModelFile
     /// Test metrics with scikit-learn's names.
@@ -126,6 +134,14 @@ public struct TrainingOutcome: Sendable {
     public var convergence: Convergence?
     /// Things the user should know that are not errors (collinear columns, no convergence).
     public var warnings: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case model, metrics, convergence, warnings
+        case trainingRows = "training_rows"
+        case testRows = "test_rows"
+        case droppedRows = "dropped_rows"
+        case confusionMatrix = "confusion_matrix"
+    }
 }
 
 /// A built-in trainer.

@@ -168,6 +168,16 @@ private func tableError(
         #expect(table.featureNames == ["id", "a", "b"])
     }
 
+    @Test func missingFileIsBadInput() throws {
+        #expect {
+            _ = try CSVReader(url: URL(fileURLWithPath: "/nonexistent/data.csv"), name: "data/data.csv")
+        } throws: { error in
+            let error = error as? DataError
+            return error?.kind == .cannotOpen && error?.exitStatus == .badInput && error?.location == "data/data.csv"
+                && error?.summary == "cannot open 'data/data.csv': No such file or directory"
+        }
+    }
+
     @Test func readsFromAFileInSmallChunks() throws {
         let scratch = try Scratch()
         var text = "a,b\n"

@@ -26,7 +26,9 @@ import Testing
         #expect(try #require(outcome.convergence).converged)
         let predictions = try predictedClasses(model, "binary_test.csv")
         #expect(predictions == (try expected.strings("predictions")))
-        expectMetrics(outcome.metrics, try expected.metrics(), tolerance: 1e-6)
+        // Metrics of slightly different probabilities (coefficients agree to ~1e-8); the metric
+        // functions themselves are checked to 1e-9 on identical predictions in MetricsTests.
+        expectMetrics(outcome.metrics, try expected.metrics(), tolerance: 1e-8)
         let matrix = try #require(outcome.confusionMatrix)
         #expect(matrix.counts.flatMap { $0 }.reduce(0, +) == 150)
     }

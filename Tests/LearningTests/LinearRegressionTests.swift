@@ -23,8 +23,9 @@ import Testing
         let outcome = try trainer.train(request(), progress: nil)
         let model = outcome.model
         #expect(model.features == ["x1", "x2", "x3", "x4", "x5"])
-        #expect(relativeError(model.coefficients[0], try expected.numbers("coefficients")) <= 1e-8)
-        #expect(relativeError(model.intercept, [try expected.number("intercept")]) <= 1e-8)
+        // Relative to each value itself (no floor): the acceptance bound is 1e-8.
+        #expect(relativeError(model.coefficients[0], try expected.numbers("coefficients"), floor: 1e-300) <= 1e-8)
+        #expect(relativeError(model.intercept, [try expected.number("intercept")], floor: 1e-300) <= 1e-8)
         if let means = expected["means"] as? [Double], let scales = expected["scales"] as? [Double] {
             #expect(relativeError(try #require(model.preprocessing).means, means) <= 1e-12)
             #expect(relativeError(try #require(model.preprocessing).scales, scales) <= 1e-12)
@@ -152,6 +153,9 @@ import Testing
         let rescored = try read.score(csv: Fixtures.url("regression_test.csv"), name: "regression_test.csv")
         expectMetrics(rescored, outcome.metrics, tolerance: 1e-12)
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.directory.path) == ["model.json"])
+        let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(outcome)) as? [String: Any]
+        #expect(encoded?["test_rows"] as? Int == 100)
+        #expect((encoded?["model"] as? [String: Any])?["kind"] as? String == "linear-regression")
     }
 
     @Test func scoringAgainstMismatchedColumnsNamesTheColumn() throws {

@@ -64,6 +64,20 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.directory.path) == ["in.csv"])
     }
 
+    @Test(arguments: ["linear-regression", "logistic-regression"])
+    func rescoringTheSplitReproducesTrainingMetrics(kind: String) throws {
+        let (data, target) = kind == "linear-regression" ? ("regression.csv", "y") : ("multiclass.csv", "species")
+        let request = TrainingRequest(
+            data: Fixtures.url(data), test: .split(fraction: 0.3, seed: 4), target: target, dataName: data)
+        let outcome = try Trainers.make(kind: kind, options: ["standardize": .bool(true)]).train(request, progress: nil)
+        let rescored = try outcome.model.score(testOf: request)
+        #expect(Set(rescored.keys) == Set(outcome.metrics.keys))
+        expectMetrics(rescored, outcome.metrics, tolerance: 1e-12)
+        var rows = 0
+        try outcome.model.predict(csv: Fixtures.url(data), name: data) { _ in rows += 1 }
+        #expect(rows == outcome.trainingRows + outcome.testRows)
+    }
+
     @Test func droppedRowsKeepOutputAligned() throws {
         let scratch = try Scratch()
         let data = try scratch.file("d.csv", "a,y\n1,2\n2,4\n3,6\n4,8\n")
