@@ -127,6 +127,28 @@ import Testing
         #expect(try fixture.remoteRef("refs/heads/main") == nil)
     }
 
+    @Test func theShimsShortcutFollowsTheStagedConfig() throws {
+        let fixture = try HookFixture()
+        #expect(try fixture.commit(["data/a.csv": "x\n1\n2\n3\n"], message: "more").status == 0)
+        let pathspec = fixture.repo.url.appendingPathComponent(".git/modelgate/pre-commit.pathspec")
+        #expect(try String(contentsOf: pathspec, encoding: .utf8).contains(":(top,glob)data/*.csv\n"))
+        // A new dependency arrives in a commit the hook did not see (so the shortcut is stale):
+        // staging only that dependency must still be judged.
+        let config = try fixture.repo.read("modelgate.yml").replacingOccurrences(
+            of: "deps: [score.sh, \"data/*.csv\"]", with: "deps: [score.sh, \"data/*.csv\", \"flags/*.txt\"]")
+        let script = try fixture.repo.read("score.sh").replacingOccurrences(
+            of: "printf '{\"r2\": %s}' \"0.9$rows\" > metrics.json",
+            with: "if grep -q bad flags/on.txt; then echo '{\"r2\": 0.1}'; else printf '{\"r2\": %s}' \"0.9$rows\"; fi > metrics.json")
+        #expect(
+            try fixture.commit(
+                ["modelgate.yml": config, "score.sh": script, "flags/on.txt": "good\n"], message: "flags", extra: ["--no-verify"]
+            ).status == 0)
+        let refused = try fixture.commit(["flags/on.txt": "bad\n"], message: "bad flag")
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("r2      0.1"))
+        #expect(try String(contentsOf: pathspec, encoding: .utf8).contains(":(top,glob)flags/*.txt\n"))
+    }
+
     @Test func policyOffAndValidate() throws {
         let off = try HookFixture(policy: "off")
         #expect(try off.commit(["data/a.csv": HookFixture.failingData], message: "off").status == 0)
