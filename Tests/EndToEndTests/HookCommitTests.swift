@@ -149,6 +149,28 @@ import Testing
         #expect(try String(contentsOf: pathspec, encoding: .utf8).contains(":(top,glob)flags/*.txt\n"))
     }
 
+    @Test func onATerminalProgressSpinsAndColoursObeyNoColor() throws {
+        let fixture = try HookFixture()
+        try fixture.repo.write(["data/a.csv": "x\n1\n2\n3\n"])
+        try fixture.repo.git(["add", "data/a.csv"])
+        // `script` gives the commit a terminal, as a developer's shell would.
+        let plain = try ProcessRunner.run(
+            "script", ["-qec", "git commit -q -m more", "/dev/null"], in: fixture.repo.url,
+            environment: fixture.repo.gitEnvironment().merging(["NO_COLOR": "1", "TERM": "xterm"]) { _, new in new })
+        #expect(plain.status == 0, "\(plain.stdout)")
+        #expect(plain.stdout.contains("⠙ modelgate [1/1] evaluate 0.0s"))  // live line: spinner, stage, elapsed
+        #expect(plain.stdout.contains("\r\u{1B}[K"))
+        #expect(!plain.stdout.contains("\u{1B}[32m"))
+        try fixture.repo.write(["data/a.csv": "x\n1\n2\n3\n4\n"])
+        try fixture.repo.git(["add", "data/a.csv"])
+        // An empty NO_COLOR means colours (no-color.org); the test runner itself may set it.
+        let coloured = try ProcessRunner.run(
+            "script", ["-qec", "git commit -q -m more", "/dev/null"], in: fixture.repo.url,
+            environment: fixture.repo.gitEnvironment().merging(["TERM": "xterm", "NO_COLOR": ""]) { _, new in new })
+        #expect(coloured.status == 0, "\(coloured.stdout)")
+        #expect(coloured.stdout.contains("modelgate: \u{1B}[32m✓\u{1B}[0m evaluate pass"))
+    }
+
     @Test func policyOffAndValidate() throws {
         let off = try HookFixture(policy: "off")
         #expect(try off.commit(["data/a.csv": HookFixture.failingData], message: "off").status == 0)
