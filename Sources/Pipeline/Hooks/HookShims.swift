@@ -69,7 +69,7 @@ public enum HookShims {
                     [ "$policy" = "policy off" ] && exit 0
                     set --
                     while IFS= read -r line; do set -- "$@" "$line"; done
-                    git diff --cached --quiet --no-ext-diff -- modelgate.yml "$@" && exit 0
+                    git diff-index --cached --quiet HEAD -- modelgate.yml "$@" && exit 0
                 fi
             } <"$pathspec"
         fi
