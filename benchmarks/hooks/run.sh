@@ -118,3 +118,13 @@ hyperfine --warmup 5 --runs "$runs" --prepare "$prepare" --shell=sh \
     --export-markdown "$results/hooks-commit.md" --export-json "$results/hooks-commit.json" "$@"
 uptime >&2
 cat "$results/hooks-commit.md"
+# Medians, and what each hook adds to a plain commit.
+python3 - "$results/hooks-commit.json" <<'EOF'
+import json, sys
+runs = json.load(open(sys.argv[1]))["results"]
+plain = runs[0]["median"]
+print("| hook | median commit | added to plain git |")
+print("|---|---:|---:|")
+for r in runs:
+    print(f"| {r['command']} | {r['median'] * 1000:.1f} ms | {(r['median'] - plain) * 1000:+.1f} ms |")
+EOF
