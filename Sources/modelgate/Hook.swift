@@ -112,10 +112,10 @@ struct Hook: ParsableCommand {
         var worst = ExitStatus.success
         for tip in results {
             guard let outcome = tip.outcome else {
-                if let reason = tip.skipped, reason.hasPrefix("no ") == false || reason.hasPrefix("no modelgate") {
-                    if !["deleted", "not a commit"].contains(reason) {
-                        Terminal.printError("modelgate: \(Self.describe(tip.refs)) \(tip.commit.short): not checked (\(reason))")
-                    }
+                // Deletions and refs the remote already has need no word; a missing config or an
+                // `off` policy does.
+                if let reason = tip.skipped, !PrePushCheck.routineSkips.contains(reason) {
+                    Terminal.printError("modelgate: \(Self.describe(tip.refs)) \(tip.commit.short): not checked (\(reason))")
                 }
                 continue
             }

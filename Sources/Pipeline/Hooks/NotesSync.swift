@@ -1,6 +1,7 @@
 import Diagnostics
 import Foundation
 import GitKit
+import Synchronization
 
 /// `modelgate sync [REMOTE]`: exchange run records (`refs/notes/modelgate`) and release tags with a remote.
 ///
@@ -203,19 +204,20 @@ public struct NotesSync {
 }
 
 /// Reads a pipe to its end on a background thread.
-private final class ErrorCollector: @unchecked Sendable {
-    private var data = Data()
+private final class ErrorCollector: Sendable {
+    private let data = Mutex(Data())
     private let done = DispatchSemaphore(value: 0)
 
     init(_ handle: FileHandle) {
         Thread.detachNewThread { [self] in
-            data = handle.readDataToEndOfFile()
+            let bytes = handle.readDataToEndOfFile()
+            data.withLock { $0 = bytes }
             done.signal()
         }
     }
 
     func wait() -> String {
         done.wait()
-        return String(decoding: data, as: UTF8.self)
+        return data.withLock { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -36,7 +36,12 @@ public struct PrePushCheck {
         public var origin: String?
         /// Input files that changed since the baseline (or the remote's commit).
         public var changed: [String]
+        /// What the remote had for the first ref (nil for a new ref).
+        var remoteBase: ObjectID?
     }
+
+    /// Reasons for not judging a ref that need no message.
+    public static let routineSkips: Set<String> = ["deleted", "not a commit", "no new commits"]
 
     let repository: Repository
     let remote: String
@@ -88,10 +93,8 @@ public struct PrePushCheck {
                 continue
             }
             order.append(commit)
-            var tip = TipResult(commit: commit, refs: [ref.remoteRef], changed: [])
-            // What to compare with for "which files changed", before any baseline is known.
-            tip.changed = ref.remoteID.isZero ? [] : [ref.remoteID.hex]
-            byCommit[commit] = tip
+            byCommit[commit] = TipResult(
+                commit: commit, refs: [ref.remoteRef], changed: [], remoteBase: ref.remoteID.isZero ? nil : ref.remoteID)
         }
         var results = skipped
         for commit in order {
@@ -103,8 +106,6 @@ public struct PrePushCheck {
     /// Finds or produces the verdict for one tip.
     func judge(_ tip: TipResult, observer: RunObserver?) throws -> TipResult {
         var tip = tip
-        let remoteBase = tip.changed.first.flatMap(ObjectID.init(hex:))
-        tip.changed = []
         let tree = try EvaluatedTree(.revision(tip.commit.hex), in: repository)
         guard let data = try tree.contents(of: PipelineConfig.fileName, in: repository) else {
             tip.skipped = "no \(PipelineConfig.fileName) in \(tip.commit.short)"
@@ -129,7 +130,7 @@ public struct PrePushCheck {
         }
         if let record = tip.outcome?.record, record.verdict != .pass {
             let parent = try repository.commit(tip.commit).parentIDs.first
-            let base = record.baseline?.commit.flatMap(ObjectID.init(hex:)) ?? remoteBase ?? parent
+            let base = record.baseline?.commit.flatMap(ObjectID.init(hex:)) ?? tip.remoteBase ?? parent
             let inputs = Set(record.inputs.keys).union([PipelineConfig.fileName])
             tip.changed = try repository.diff(from: base, to: tip.commit).map(\.path).filter(inputs.contains)
         }
