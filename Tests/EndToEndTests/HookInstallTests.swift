@@ -193,3 +193,64 @@ import Testing
         #expect(unknown.stderr.contains("modelgate has no 'post-merge' hook"))
     }
 }
+
+/// The real pre-commit framework (PyPI `pre-commit`), when it is installed on PATH or in
+/// benchmarks/.venv-hooks; CI without it runs `HookInstallTests.preCommitFrameworkHookKeepsRunning`,
+/// which uses the framework's hook script instead.
+@Suite struct HookPreCommitFrameworkTests {
+    static let executable: String? = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let candidates =
+            (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/pre-commit" }
+            + [root.appendingPathComponent("benchmarks/.venv-hooks/bin/pre-commit").path]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    func setUp(_ fixture: HookFixture) throws -> [String: String] {
+        let log = fixture.repo.directory.appending("framework.log").path
+        try fixture.repo.commit(
+            files: [
+                ".pre-commit-config.yaml": """
+                    repos:
+                      - repo: local
+                        hooks:
+                          - id: marker
+                            name: marker
+                            entry: sh -c 'echo framework-ran >> \(log)'
+                            language: system
+                            pass_filenames: false
+                            always_run: true
+
+                    """
+            ], message: "pre-commit config")
+        return ["PRE_COMMIT_HOME": fixture.repo.directory.appending("pre-commit-cache").path]
+    }
+
+    @Test(.enabled(if: executable != nil)) func bothInstallOrdersRunBothHooks() throws {
+        for modelgateFirst in [false, true] {
+            let fixture = try HookFixture(install: false)
+            let environment = try setUp(fixture)
+            let frameworkInstall = { try ProcessRunner.run(Self.executable!, ["install"], in: fixture.repo.url, environment: environment) }
+            if modelgateFirst {
+                #expect(try fixture.modelgate(["install"]).status == 0)
+                #expect(try frameworkInstall().status == 0)
+                #expect(try fixture.modelgate(["hooks"]).stdout.contains("called by the pre-commit framework"))
+            } else {
+                #expect(try frameworkInstall().status == 0)
+                #expect(try fixture.modelgate(["install"]).status == 0)
+            }
+            let refused = try fixture.commit(["data/a.csv": HookFixture.failingData], message: "bad", environment: environment)
+            #expect(refused.status != 0, "modelgate first: \(modelgateFirst)")
+            #expect(refused.stderr.contains("commit refused"))
+            let log = try String(contentsOfFile: fixture.repo.directory.appending("framework.log").path, encoding: .utf8)
+            #expect(log.contains("framework-ran"))
+            // Uninstalling leaves the framework's hook working and modelgate out of the way.
+            #expect(try fixture.modelgate(["uninstall"]).status == 0)
+            let allowed = try fixture.repo.gitResult(["commit", "--quiet", "-m", "bad"], environment: environment)
+            #expect(allowed.status == 0, "\(allowed.stderr)")
+            let after = try String(contentsOfFile: fixture.repo.directory.appending("framework.log").path, encoding: .utf8)
+            #expect(after.split(separator: "\n").count == 2)
+        }
+    }
+}

@@ -137,6 +137,13 @@ public struct HookInstaller {
             } else if Self.lexists(url.path) {
                 change.action = "left-alone"
                 change.detail = "not modelgate's hook; left as it is"
+                // The pre-commit framework keeps the hook it replaced as NAME.legacy and runs it.
+                let legacy = directory.appendingPathComponent(name + ".legacy")
+                if let data = FileManager.default.contents(atPath: legacy.path), Self.isShim(data) {
+                    try FileManager.default.removeItem(at: legacy)
+                    change.action = "removed"
+                    change.detail = "removed modelgate's shim \(legacy.lastPathComponent), which \(name) was calling"
+                }
             }
             if Self.lexists(chained.path) {
                 if Self.lexists(url.path) {
