@@ -107,9 +107,12 @@ import Testing
         try FileManager.default.copyItem(at: try ModelgateBinary.url, to: copy)
         let install = try ProcessRunner.run(copy.path, ["install"], in: fixture.repo.url, environment: fixture.repo.gitEnvironment())
         #expect(install.status == 0, "\(install.stderr)")
-        #expect(try fixture.commit(["data/a.csv": "x\n1\n2\n3\n"], message: "more").status == 0)
+        let path = "/usr/bin:/bin"  // no modelgate on it, as in a GUI client that skips the shell profile
+        // The shim calls the binary by the absolute path recorded at install.
+        let more = try fixture.commit(["data/a.csv": "x\n1\n2\n3\n"], message: "more", environment: ["PATH": path])
+        #expect(more.status == 0, "\(more.stderr)")
+        #expect(more.stderr.contains("modelgate: pass"))
         try FileManager.default.removeItem(at: copy)
-        let path = "/usr/bin:/bin"  // no modelgate on it
         // Nothing relevant staged: the shim's pathspec answers without the binary.
         let docs = try fixture.commit(["README.md": "docs\n"], message: "docs", environment: ["PATH": path])
         #expect(docs.status == 0, "\(docs.stderr)")
