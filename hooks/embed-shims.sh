@@ -31,7 +31,7 @@ for name in pre-commit pre-push; do
     *) property=prePush ;;
     esac
     printf '\n    /// hooks/%s\n    public static let %s = #"""\n' "$name" "$property"
-    sed '/./s/^/    /' "hooks/$name"
-    printf '\n    """#\n'
+    sed '/./s/^/        /' "hooks/$name"
+    printf '\n        """#\n'
 done
 echo "}"

@@ -26,7 +26,8 @@ struct Hook: ParsableCommand {
 
     func run() throws {
         guard HookShims.template(for: name) != nil else {
-            throw ValidationError("modelgate has no '\(name)' hook; choose \(HookShims.names.joined(separator: " or "))")
+            throw ValidationError(
+                "modelgate has no '\(name)' hook; choose \(HookShims.names.joined(separator: " or "))")
         }
         let environment = ProcessInfo.processInfo.environment
         if let skip = environment["MODELGATE_SKIP"], ["1", "true", "yes"].contains(skip.lowercased()) {
@@ -68,29 +69,37 @@ struct Hook: ParsableCommand {
             switch record.verdict {
             case .pass:
                 Terminal.printError(
-                    style.green("modelgate: pass") + " on the staged files\(cached): \(HookReport.passSummary(record))")
+                    style.green("modelgate: pass")
+                        + " on the staged files\(cached): \(HookReport.passSummary(record))")
             case .fail, .error:
                 let headline =
                     record.verdict == .fail
                     ? "\(record.failedGates.count) gate(s) failed on the staged files\(cached)"
                     : "a stage failed on the staged files"
                 Terminal.printError(style.red("modelgate: commit refused: ") + headline)
-                for line in HookReport.refusalDetails(record, changed: changed, reproduce: "modelgate run --staged", hook: name) {
+                for line in HookReport.refusalDetails(
+                    record, changed: changed, reproduce: "modelgate run --staged", hook: name)
+                {
                     Terminal.printError(line)
                 }
-                throw ExitCode(record.verdict == .fail ? ExitStatus.refused.rawValue : ExitStatus.failure.rawValue)
+                throw ExitCode(
+                    record.verdict == .fail ? ExitStatus.refused.rawValue : ExitStatus.failure.rawValue)
             }
         case .validated(let stages, let error, let changed):
             if let error {
-                Terminal.printError(style.red("modelgate: commit refused: ") + "data checks failed on the staged files")
+                Terminal.printError(
+                    style.red("modelgate: commit refused: ") + "data checks failed on the staged files")
                 for line in error.split(separator: "\n") { Terminal.printError("  " + line) }
-                if !changed.isEmpty { Terminal.printError("  changed: \(changed.prefix(5).joined(separator: ", "))") }
+                if !changed.isEmpty {
+                    Terminal.printError("  changed: \(changed.prefix(5).joined(separator: ", "))")
+                }
                 Terminal.printError("  reproduce: modelgate run --staged")
                 Terminal.printError(HookReport.skipLine(name))
                 throw ExitCode(ExitStatus.refused.rawValue)
             }
             Terminal.printError(
-                style.green("modelgate: pass") + " data checks (\(stages.map(\.name).joined(separator: ", "))) on the staged files")
+                style.green("modelgate: pass")
+                    + " data checks (\(stages.map(\.name).joined(separator: ", "))) on the staged files")
         }
     }
 
@@ -115,16 +124,21 @@ struct Hook: ParsableCommand {
                 // Deletions and refs the remote already has need no word; a missing config or an
                 // `off` policy does.
                 if let reason = tip.skipped, !PrePushCheck.routineSkips.contains(reason) {
-                    Terminal.printError("modelgate: \(Self.describe(tip.refs)) \(tip.commit.short): not checked (\(reason))")
+                    Terminal.printError(
+                        "modelgate: \(Self.describe(tip.refs)) \(tip.commit.short): not checked (\(reason))")
                 }
                 continue
             }
             let record = outcome.record
             let origin =
-                tip.origin == "note" ? "recorded verdict" : tip.origin == "cache" ? "cached verdict, no stage ran" : "ran the pipeline"
+                tip.origin == "note"
+                ? "recorded verdict"
+                : tip.origin == "cache" ? "cached verdict, no stage ran" : "ran the pipeline"
             if record.verdict == .pass {
                 Terminal.printError(
-                    style.green("modelgate: pass") + " \(Self.describe(tip.refs)) \(tip.commit.short) (\(origin)): \(HookReport.passSummary(record))")
+                    style.green("modelgate: pass")
+                        + " \(Self.describe(tip.refs)) \(tip.commit.short) (\(origin)): \(HookReport.passSummary(record))"
+                )
                 continue
             }
             let headline =
@@ -133,8 +147,8 @@ struct Hook: ParsableCommand {
                 : "\(Self.describe(tip.refs)) at \(tip.commit.short): a stage failed"
             Terminal.printError(style.red("modelgate: push refused: ") + headline)
             for line in HookReport.refusalDetails(
-                record, changed: tip.changed, reproduce: "modelgate run --rev \(tip.commit.short)", hook: name)
-            {
+                record, changed: tip.changed, reproduce: "modelgate run --rev \(tip.commit.short)", hook: name
+            ) {
                 Terminal.printError(line)
             }
             let status: ExitStatus = record.verdict == .fail ? .refused : .failure
@@ -158,13 +172,17 @@ struct Style {
     let isTerminal: Bool
     let colours: Bool
 
-    static func forStandardError(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Style {
+    static func forStandardError(_ environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> Style
+    {
         let terminal = isatty(STDERR_FILENO) == 1
         let noColour = !(environment["NO_COLOR"] ?? "").isEmpty
         return Style(isTerminal: terminal, colours: terminal && !noColour && environment["TERM"] != "dumb")
     }
 
-    func paint(_ text: String, _ code: String) -> String { colours ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    func paint(_ text: String, _ code: String) -> String {
+        colours ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    }
     func red(_ text: String) -> String { paint(text, "1;31") }
     func green(_ text: String) -> String { paint(text, "32") }
     func dim(_ text: String) -> String { paint(text, "2") }

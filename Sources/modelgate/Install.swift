@@ -23,8 +23,11 @@ struct Install: ParsableCommand {
 
     func run() throws {
         let repository = try Repository(discoveringFrom: .currentDirectory())
-        let names = hooks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let changes = try HookInstaller(repository: repository).install(names, binary: Self.executablePath(), force: force)
+        let names = hooks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
+        let changes = try HookInstaller(repository: repository).install(
+            names, binary: Self.executablePath(), force: force)
         if json { return try Terminal.printJSON(changes) }
         let status = try HooksStatus(repository: repository)
         for change in changes {
@@ -38,7 +41,10 @@ struct Install: ParsableCommand {
 
     /// This binary's absolute path, symlinks resolved.
     static func executablePath() -> String {
-        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return path }
-        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.resolvingSymlinksInPath().path
+        if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            return path
+        }
+        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.resolvingSymlinksInPath()
+            .path
     }
 }

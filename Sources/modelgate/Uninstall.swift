@@ -14,7 +14,9 @@ struct Uninstall: ParsableCommand {
 
     func run() throws {
         let repository = try Repository(discoveringFrom: .currentDirectory())
-        let names = hooks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let names = hooks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
         let changes = try HookInstaller(repository: repository).uninstall(names)
         if json { return try Terminal.printJSON(changes) }
         for change in changes { print("\(change.name): \(change.detail) (\(change.path))") }

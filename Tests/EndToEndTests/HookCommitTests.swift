@@ -105,11 +105,13 @@ import Testing
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let copy = bin.appendingPathComponent("modelgate")
         try FileManager.default.copyItem(at: try ModelgateBinary.url, to: copy)
-        let install = try ProcessRunner.run(copy.path, ["install"], in: fixture.repo.url, environment: fixture.repo.gitEnvironment())
+        let install = try ProcessRunner.run(
+            copy.path, ["install"], in: fixture.repo.url, environment: fixture.repo.gitEnvironment())
         #expect(install.status == 0, "\(install.stderr)")
         let path = "/usr/bin:/bin"  // no modelgate on it, as in a GUI client that skips the shell profile
         // The shim calls the binary by the absolute path recorded at install.
-        let more = try fixture.commit(["data/a.csv": "x\n1\n2\n3\n"], message: "more", environment: ["PATH": path])
+        let more = try fixture.commit(
+            ["data/a.csv": "x\n1\n2\n3\n"], message: "more", environment: ["PATH": path])
         #expect(more.status == 0, "\(more.stderr)")
         #expect(more.stderr.contains("modelgate: pass"))
         try FileManager.default.removeItem(at: copy)
@@ -117,14 +119,18 @@ import Testing
         let docs = try fixture.commit(["README.md": "docs\n"], message: "docs", environment: ["PATH": path])
         #expect(docs.status == 0, "\(docs.stderr)")
         let before = try fixture.head()
-        let data = try fixture.commit(["data/a.csv": "x\n1\n2\n3\n4\n"], message: "data", environment: ["PATH": path])
+        let data = try fixture.commit(
+            ["data/a.csv": "x\n1\n2\n3\n4\n"], message: "data", environment: ["PATH": path])
         #expect(data.status != 0)
         #expect(try fixture.head() == before)
         let lines = data.stderr.split(separator: "\n")
         #expect(lines.count == 1)
-        #expect(data.stderr.contains("modelgate: pre-commit refused: the modelgate binary is gone (installed as \(copy.path)"))
+        #expect(
+            data.stderr.contains(
+                "modelgate: pre-commit refused: the modelgate binary is gone (installed as \(copy.path)"))
         #expect(data.stderr.contains("git commit --no-verify"))
-        let push = try fixture.repo.gitResult(["push", "--quiet", "origin", "main"], environment: ["PATH": path])
+        let push = try fixture.repo.gitResult(
+            ["push", "--quiet", "origin", "main"], environment: ["PATH": path])
         #expect(push.status != 0)
         #expect(push.stderr.contains("modelgate: pre-push refused: the modelgate binary is gone"))
         #expect(try fixture.remoteRef("refs/heads/main") == nil)
@@ -141,10 +147,13 @@ import Testing
             of: "deps: [score.sh, \"data/*.csv\"]", with: "deps: [score.sh, \"data/*.csv\", \"flags/*.txt\"]")
         let script = try fixture.repo.read("score.sh").replacingOccurrences(
             of: "printf '{\"r2\": %s}' \"0.9$rows\" > metrics.json",
-            with: "if grep -q bad flags/on.txt; then echo '{\"r2\": 0.1}'; else printf '{\"r2\": %s}' \"0.9$rows\"; fi > metrics.json")
+            with:
+                "if grep -q bad flags/on.txt; then echo '{\"r2\": 0.1}'; else printf '{\"r2\": %s}' \"0.9$rows\"; fi > metrics.json"
+        )
         #expect(
             try fixture.commit(
-                ["modelgate.yml": config, "score.sh": script, "flags/on.txt": "good\n"], message: "flags", extra: ["--no-verify"]
+                ["modelgate.yml": config, "score.sh": script, "flags/on.txt": "good\n"], message: "flags",
+                extra: ["--no-verify"]
             ).status == 0)
         let refused = try fixture.commit(["flags/on.txt": "bad\n"], message: "bad flag")
         #expect(refused.status != 0)
@@ -159,9 +168,12 @@ import Testing
         // `script` gives the commit a terminal, as a developer's shell would.
         let plain = try ProcessRunner.run(
             "script", ["-qec", "git commit -q -m more", "/dev/null"], in: fixture.repo.url,
-            environment: fixture.repo.gitEnvironment().merging(["NO_COLOR": "1", "TERM": "xterm"]) { _, new in new })
+            environment: fixture.repo.gitEnvironment().merging(["NO_COLOR": "1", "TERM": "xterm"]) { _, new in
+                new
+            })
         #expect(plain.status == 0, "\(plain.stdout)")
-        #expect(plain.stdout.contains("⠙ modelgate [1/1] evaluate 0.0s"))  // live line: spinner, stage, elapsed
+        // live line: spinner, stage, elapsed
+        #expect(plain.stdout.contains("⠙ modelgate [1/1] evaluate 0.0s"))
         #expect(plain.stdout.contains("\r\u{1B}[K"))
         #expect(!plain.stdout.contains("\u{1B}[32m"))
         try fixture.repo.write(["data/a.csv": "x\n1\n2\n3\n4\n"])
@@ -169,7 +181,9 @@ import Testing
         // An empty NO_COLOR means colours (no-color.org); the test runner itself may set it.
         let coloured = try ProcessRunner.run(
             "script", ["-qec", "git commit -q -m more", "/dev/null"], in: fixture.repo.url,
-            environment: fixture.repo.gitEnvironment().merging(["TERM": "xterm", "NO_COLOR": ""]) { _, new in new })
+            environment: fixture.repo.gitEnvironment().merging(["TERM": "xterm", "NO_COLOR": ""]) { _, new in
+                new
+            })
         #expect(coloured.status == 0, "\(coloured.stdout)")
         #expect(coloured.stdout.contains("modelgate: \u{1B}[32m✓\u{1B}[0m evaluate pass"))
     }
@@ -200,7 +214,10 @@ import Testing
         try fixture.repo.git(["add", "data/a.csv"])
         let result = try fixture.repo.gitResult(["commit", "--quiet", "--no-edit"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stderr.contains("modelgate: merge in progress; this step is not trained now (pre-push checks the tip you push)"))
+        #expect(
+            result.stderr.contains(
+                "modelgate: merge in progress; this step is not trained now (pre-push checks the tip you push)"
+            ))
         #expect(fixture.runCount == runs)
     }
 }

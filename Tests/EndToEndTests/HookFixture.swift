@@ -25,27 +25,27 @@ final class HookFixture {
         try repo.commit(
             files: [
                 "modelgate.yml": """
-                    name: demo
-                    stages:
-                      - name: evaluate
-                        cmd: sh score.sh
-                        deps: [score.sh, "data/*.csv"]
-                        metrics: metrics.json
-                        timeout: 20s
-                    gates:
-                      - {metric: r2, min: 0.92}
-                    hooks:
-                      pre-commit: \(policy)
-                      pre-push: require
+                name: demo
+                stages:
+                  - name: evaluate
+                    cmd: sh score.sh
+                    deps: [score.sh, "data/*.csv"]
+                    metrics: metrics.json
+                    timeout: 20s
+                gates:
+                  - {metric: r2, min: 0.92}
+                hooks:
+                  pre-commit: \(policy)
+                  pre-push: require
 
-                    """,
+                """,
                 "score.sh": """
-                    echo run >> '\(counter)'
-                    rows=$(($(wc -l < data/a.csv) - 1))
-                    echo "rows: $rows"
-                    printf '{"r2": %s}' "0.9$rows" > metrics.json
+                echo run >> '\(counter)'
+                rows=$(($(wc -l < data/a.csv) - 1))
+                echo "rows: $rows"
+                printf '{"r2": %s}' "0.9$rows" > metrics.json
 
-                    """,
+                """,
                 "data/a.csv": Self.passingData,
                 "README.md": "demo\n",
             ], message: "initial model")
@@ -58,14 +58,19 @@ final class HookFixture {
     }
 
     /// Runs the modelgate binary in the work tree (or `directory`).
-    func modelgate(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]) throws
+    func modelgate(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:])
+        throws
         -> ProcessResult
     {
-        try ModelgateBinary.run(arguments, in: directory ?? repo.url, environment: repo.gitEnvironment().merging(environment) { _, new in new })
+        try ModelgateBinary.run(
+            arguments, in: directory ?? repo.url,
+            environment: repo.gitEnvironment().merging(environment) { _, new in new })
     }
 
     /// `git commit -m MESSAGE` with `files` written and staged first; the whole result.
-    func commit(_ files: [String: String], message: String, extra: [String] = [], environment: [String: String] = [:])
+    func commit(
+        _ files: [String: String], message: String, extra: [String] = [], environment: [String: String] = [:]
+    )
         throws -> ProcessResult
     {
         try repo.write(files)
@@ -88,12 +93,14 @@ final class HookFixture {
 
 /// The permission bits of a file.
 func fileMode(_ url: URL) throws -> Int {
-    (try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+    (try FileManager.default.attributesOfItem(atPath: url.path)[.posixPermissions] as? NSNumber)?.intValue
+        ?? -1
 }
 
 /// Writes an executable script.
 func writeScript(_ text: String, to url: URL, mode: Int = 0o755) throws {
-    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try Data(text.utf8).write(to: url)
     try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
 }

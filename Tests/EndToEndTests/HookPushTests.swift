@@ -11,7 +11,9 @@ import Testing
         // The commit's inputs were judged at commit time: the push reuses that verdict.
         let first = try fixture.repo.gitResult(["push", "--quiet", "origin", "main"])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stderr.contains("modelgate: pass branch main \(try fixture.head().prefix(7)) (cached verdict, no stage ran)"))
+        #expect(
+            first.stderr.contains(
+                "modelgate: pass branch main \(try fixture.head().prefix(7)) (cached verdict, no stage ran)"))
         #expect(fixture.runCount == 1)
         #expect(try fixture.remoteRef("refs/heads/main") == (try fixture.head()))
         // The verdict is now a note on the commit; another push of the same tip reads it.
@@ -26,11 +28,17 @@ import Testing
         let fixture = try HookFixture()
         #expect(try fixture.repo.gitResult(["push", "--quiet", "origin", "main"]).status == 0)
         let pushed = try fixture.head()
-        #expect(try fixture.commit(["data/a.csv": HookFixture.failingData], message: "bad", extra: ["--no-verify"]).status == 0)
+        #expect(
+            try fixture.commit(
+                ["data/a.csv": HookFixture.failingData], message: "bad", extra: ["--no-verify"]
+            ).status == 0)
         let bad = try fixture.head()
         let result = try fixture.repo.gitResult(["push", "--quiet", "origin", "main"])
         #expect(result.status != 0)
-        #expect(result.stderr.contains("modelgate: push refused: branch main at \(bad.prefix(7)) failed 1 gate(s) (ran the pipeline)"))
+        #expect(
+            result.stderr.contains(
+                "modelgate: push refused: branch main at \(bad.prefix(7)) failed 1 gate(s) (ran the pipeline)"
+            ))
         #expect(result.stderr.contains("r2      0.91   >= 0.92"))
         #expect(result.stderr.contains("changed: data/a.csv"))
         #expect(result.stderr.contains("reproduce: modelgate run --rev \(bad.prefix(7))"))
@@ -43,7 +51,8 @@ import Testing
         #expect(again.stderr.contains("(recorded verdict)"))
         #expect(fixture.runCount == runs)
         // Skipping once pushes.
-        let skipped = try fixture.repo.gitResult(["push", "--quiet", "origin", "main"], environment: ["MODELGATE_SKIP": "1"])
+        let skipped = try fixture.repo.gitResult(
+            ["push", "--quiet", "origin", "main"], environment: ["MODELGATE_SKIP": "1"])
         #expect(skipped.status == 0)
         #expect(try fixture.remoteRef("refs/heads/main") == bad)
     }
@@ -55,11 +64,15 @@ import Testing
         #expect(try fixture.commit(["data/a.csv": "x\n1\n2\n3\n"], message: "good").status == 0)
         try fixture.repo.git(["branch", "good-copy"])
         try fixture.repo.git(["checkout", "--quiet", "-b", "bad", "main"])
-        #expect(try fixture.commit(["data/a.csv": HookFixture.failingData], message: "bad", extra: ["--no-verify"]).status == 0)
+        #expect(
+            try fixture.commit(
+                ["data/a.csv": HookFixture.failingData], message: "bad", extra: ["--no-verify"]
+            ).status == 0)
         let bad = try fixture.head()
         let result = try fixture.repo.gitResult(["push", "--quiet", "origin", "good", "good-copy", "bad"])
         #expect(result.status != 0)
-        #expect(result.stderr.contains("branch good, branch good-copy"))  // one tip, judged once, both refs named
+        // one tip, judged once, both refs named
+        #expect(result.stderr.contains("branch good, branch good-copy"))
         #expect(result.stderr.contains("push refused: branch bad at \(bad.prefix(7))"))
         #expect(!result.stderr.contains("push refused: branch good"))
         #expect(try fixture.remoteRef("refs/heads/good") == nil)  // pre-push refusal stops the whole push
@@ -84,7 +97,9 @@ import Testing
         #expect(fixture.runCount == runs)
         // A new branch that does carry a new, failing commit is judged and refused.
         try fixture.repo.git(["checkout", "--quiet", "-b", "topic"])
-        #expect(try fixture.commit(["data/a.csv": "x\n"], message: "empty data", extra: ["--no-verify"]).status == 0)
+        #expect(
+            try fixture.commit(["data/a.csv": "x\n"], message: "empty data", extra: ["--no-verify"]).status
+                == 0)
         let topic = try fixture.repo.gitResult(["push", "--quiet", "origin", "topic"])
         #expect(topic.status != 0)
         #expect(topic.stderr.contains("push refused: branch topic"))
@@ -105,13 +120,17 @@ import Testing
             (delete) \(zero) refs/heads/gone \(head)
 
             """
-        let result = try fixture.modelgate(["hook", "pre-push", "origin", fixture.remote.path], environment: [:])
+        let result = try fixture.modelgate(
+            ["hook", "pre-push", "origin", fixture.remote.path], environment: [:])
         #expect(result.status == 0)  // no stdin lines: nothing to do
         let judged = try ProcessRunner.run(
-            try ModelgateBinary.url.path, ["hook", "pre-push", "origin", fixture.remote.path], in: fixture.repo.url,
+            try ModelgateBinary.url.path, ["hook", "pre-push", "origin", fixture.remote.path],
+            in: fixture.repo.url,
             environment: fixture.repo.gitEnvironment(), input: input)
         #expect(judged.status == 0, "\(judged.stderr)")
-        #expect(judged.stderr.contains("modelgate: pass branch main, branch copy \(head.prefix(7)) (ran the pipeline)"))
+        #expect(
+            judged.stderr.contains(
+                "modelgate: pass branch main, branch copy \(head.prefix(7)) (ran the pipeline)"))
         #expect(fixture.runCount == 1)
         let malformed = try ProcessRunner.run(
             try ModelgateBinary.url.path, ["hook", "pre-push", "origin", "x"], in: fixture.repo.url,

@@ -31,13 +31,17 @@ import Testing
         let second = try fixture.head()
         try fixture.repo.git(["push", "--quiet", "--no-verify", "origin", "main"])
         let clone = fixture.repo.directory.appending("clone")
-        try fixture.repo.git(["clone", "--quiet", fixture.remote.path, clone.path], in: fixture.repo.directory.url)
+        try fixture.repo.git(
+            ["clone", "--quiet", fixture.remote.path, clone.path], in: fixture.repo.directory.url)
 
         // Here: an older failing run on `first`, and a note only here on `second`.
         let older = record(commit: first, verdict: "fail", started: "2026-01-01T10:00:00Z")
         let newer = record(commit: first, verdict: "pass", started: "2026-01-02T10:00:00Z")
         try fixture.repo.git(["notes", "--ref=modelgate", "add", "-f", "-m", older, first])
-        try fixture.repo.git(["notes", "--ref=modelgate", "add", "-f", "-m", record(commit: second, verdict: "pass", started: "2026-01-03T00:00:00Z"), second])
+        try fixture.repo.git([
+            "notes", "--ref=modelgate", "add", "-f", "-m",
+            record(commit: second, verdict: "pass", started: "2026-01-03T00:00:00Z"), second,
+        ])
         // There: a newer passing run on the same commit.
         try fixture.repo.git(["notes", "--ref=modelgate", "add", "-f", "-m", newer, first], in: clone)
 
@@ -50,9 +54,14 @@ import Testing
         #expect(summary?["received"] as? Int == 1)
         #expect(summary?["conflicts"] as? Int == 1)
         #expect(summary?["tookRemote"] as? Int == 0)  // its own note is the newer run
-        #expect(try fixture.repo.git(["notes", "--ref=modelgate", "show", first], in: clone).contains("\"verdict\" : \"pass\""))
-        #expect(try fixture.repo.git(["notes", "--ref=modelgate", "show", second], in: clone).contains("\"verdict\" : \"pass\""))
-        let superseded = try fixture.repo.git(["notes", "--ref=modelgate-superseded", "show", first], in: clone)
+        #expect(
+            try fixture.repo.git(["notes", "--ref=modelgate", "show", first], in: clone).contains(
+                "\"verdict\" : \"pass\""))
+        #expect(
+            try fixture.repo.git(["notes", "--ref=modelgate", "show", second], in: clone).contains(
+                "\"verdict\" : \"pass\""))
+        let superseded = try fixture.repo.git(
+            ["notes", "--ref=modelgate-superseded", "show", first], in: clone)
         #expect(superseded.contains("\"verdict\":\"fail\""))  // the older fail is kept, not lost
 
         // Back here: the newer pass replaces the local fail, which was already kept.
@@ -60,12 +69,19 @@ import Testing
         #expect(back.status == 0, "\(back.stderr)")
         let backSummary = try JSONSerialization.jsonObject(with: Data(back.stdout.utf8)) as? [String: Any]
         #expect(backSummary?["tookRemote"] as? Int == 1)
-        #expect(try fixture.repo.git(["notes", "--ref=modelgate", "show", first]).contains("\"verdict\" : \"pass\""))
-        #expect(try fixture.repo.git(["notes", "--ref=modelgate-superseded", "show", first]).contains("\"verdict\":\"fail\""))
+        #expect(
+            try fixture.repo.git(["notes", "--ref=modelgate", "show", first]).contains(
+                "\"verdict\" : \"pass\""))
+        #expect(
+            try fixture.repo.git(["notes", "--ref=modelgate-superseded", "show", first]).contains(
+                "\"verdict\":\"fail\""))
         // Both clones and the remote now agree, and local history was never rewritten.
         let local = try fixture.repo.git(["rev-parse", "refs/notes/modelgate"])
         #expect(try fixture.remoteRef("refs/notes/modelgate") == local)
-        #expect(try fixture.repo.git(["merge-base", "--is-ancestor", "refs/notes/remotes/origin/modelgate", "refs/notes/modelgate"]).isEmpty)
+        #expect(
+            try fixture.repo.git([
+                "merge-base", "--is-ancestor", "refs/notes/remotes/origin/modelgate", "refs/notes/modelgate",
+            ]).isEmpty)
     }
 
     @Test func unknownRemoteIsAnError() throws {

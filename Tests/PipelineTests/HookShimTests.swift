@@ -7,12 +7,16 @@ import Testing
 
 /// The embedded shims, the shim helpers and the pure parts of the hook checks.
 @Suite struct HookShimTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .deletingLastPathComponent()
 
     @Test(arguments: HookShims.names) func embeddedShimEqualsTheFileInHooks(name: String) throws {
-        let file = try String(contentsOf: Self.packageRoot.appendingPathComponent("hooks/\(name)"), encoding: .utf8)
-        #expect(HookShims.template(for: name) == file, "regenerate: sh hooks/embed-shims.sh > Sources/Pipeline/Hooks/HookShims.swift")
+        let file = try String(
+            contentsOf: Self.packageRoot.appendingPathComponent("hooks/\(name)"), encoding: .utf8)
+        #expect(
+            HookShims.template(for: name) == file,
+            "regenerate: sh hooks/embed-shims.sh > Sources/Pipeline/Hooks/HookShims.swift")
         #expect(file.contains(HookShims.marker))
         #expect(file.components(separatedBy: HookShims.binaryPlaceholder).count == 2)
     }
@@ -26,8 +30,11 @@ import Testing
         // sh reads the quoted path back exactly.
         let directory = try TemporaryDirectory()
         let script = directory.appending("print.sh")
-        try Data((shim.split(separator: "\n").first { $0.hasPrefix("recorded_bin=") }! + "\nprintf %s \"$recorded_bin\"\n").utf8)
-            .write(to: script)
+        try Data(
+            (shim.split(separator: "\n").first { $0.hasPrefix("recorded_bin=") }!
+                + "\nprintf %s \"$recorded_bin\"\n").utf8
+        )
+        .write(to: script)
         let result = try ProcessRunner.run("/bin/sh", [script.path], in: directory.url)
         #expect(result.stdout == path)
     }
@@ -35,7 +42,8 @@ import Testing
     @Test func prePushLinesAreParsed() throws {
         let zero = String(repeating: "0", count: 40)
         let sha = String(repeating: "a", count: 40)
-        let refs = try PrePushCheck.parse("refs/heads/main \(sha) refs/heads/main \(zero)\n\n(delete) \(zero) refs/heads/x \(sha)\n")
+        let refs = try PrePushCheck.parse(
+            "refs/heads/main \(sha) refs/heads/main \(zero)\n\n(delete) \(zero) refs/heads/x \(sha)\n")
         #expect(refs.count == 2)
         #expect(refs[0].remoteID.isZero)
         #expect(refs[1].localID.isZero)
@@ -80,10 +88,14 @@ import Testing
             DiffEntry(status: .renamed, path: "old.txt", oldPath: "score.sh"),
             DiffEntry(status: .modified, path: "modelgate.yml"),
         ]
-        #expect(PreCommitCheck.relevantPaths(staged, config: config) == ["data/x/new.csv", "old.txt", "modelgate.yml"])
+        #expect(
+            PreCommitCheck.relevantPaths(staged, config: config) == [
+                "data/x/new.csv", "old.txt", "modelgate.yml",
+            ])
         let blob = ObjectID(hex: String(repeating: "b", count: 40))!
         #expect(
             PreCommitCheck.pathspec(for: config, configBlob: blob)
-                == "modelgate pathspec 1\nconfig \(blob.hex)\npolicy validate\n:(top,glob)score.sh\n:(top,glob)data/**/*.csv\n")
+                == "modelgate pathspec 1\nconfig \(blob.hex)\npolicy validate\n:(top,glob)score.sh\n:(top,glob)data/**/*.csv\n"
+        )
     }
 }

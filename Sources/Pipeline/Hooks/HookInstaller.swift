@@ -40,20 +40,25 @@ public struct HookInstaller {
     public static func shim(_ name: String, binary: String) -> String? {
         // The path sits inside single quotes in the shim; a quote in it is closed, escaped, reopened.
         let quoted = binary.replacingOccurrences(of: "'", with: #"'\''"#)
-        return HookShims.template(for: name)?.replacingOccurrences(of: HookShims.binaryPlaceholder, with: quoted)
+        return HookShims.template(for: name)?.replacingOccurrences(
+            of: HookShims.binaryPlaceholder, with: quoted)
     }
 
     /// The shim version a hook text carries ("# modelgate hook shim, version N"), or nil when it is not a shim.
     public static func shimVersion(of text: String) -> Int? {
-        guard let line = text.split(separator: "\n").first(where: { $0.contains(HookShims.marker) }) else { return nil }
+        guard let line = text.split(separator: "\n").first(where: { $0.contains(HookShims.marker) }) else {
+            return nil
+        }
         guard let range = line.range(of: "version ") else { return 0 }
         return Int(line[range.upperBound...].prefix { $0.isNumber })
     }
 
     /// The binary path recorded in a shim's text.
     public static func recordedBinary(in text: String) -> String? {
-        for line in text.split(separator: "\n") where line.hasPrefix("recorded_bin='") && line.hasSuffix("'") {
-            return String(line.dropFirst("recorded_bin='".count).dropLast()).replacingOccurrences(of: #"'\''"#, with: "'")
+        for line in text.split(separator: "\n") where line.hasPrefix("recorded_bin='") && line.hasSuffix("'")
+        {
+            return String(line.dropFirst("recorded_bin='".count).dropLast()).replacingOccurrences(
+                of: #"'\''"#, with: "'")
         }
         return nil
     }
@@ -70,8 +75,10 @@ public struct HookInstaller {
             throw HookError(
                 "the hooks directory '\(tracked)' (core.hooksPath) is committed in this repository",
                 location: directory.path,
-                hint: "installing would change committed files for everyone; install with '--force' to do it anyway, "
-                    + "or call 'modelgate hook pre-commit' / 'modelgate hook pre-push \"$@\"' from the hook scripts there")
+                hint:
+                    "installing would change committed files for everyone; install with '--force' to do it anyway, "
+                    + "or call 'modelgate hook pre-commit' / 'modelgate hook pre-push \"$@\"' from the hook scripts there"
+            )
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var changes: [Change] = []
@@ -127,7 +134,8 @@ public struct HookInstaller {
         for name in names {
             let url = directory.appendingPathComponent(name)
             let chained = directory.appendingPathComponent(name + Self.chainedSuffix)
-            var change = Change(name: name, path: url.path, action: "not-installed", chained: nil, detail: "not installed")
+            var change = Change(
+                name: name, path: url.path, action: "not-installed", chained: nil, detail: "not installed")
             let contents = Self.lexists(url.path) ? FileManager.default.contents(atPath: url.path) : nil
             let ours = contents.map(Self.isShim) ?? false
             if ours {
@@ -142,7 +150,8 @@ public struct HookInstaller {
                 if let data = FileManager.default.contents(atPath: legacy.path), Self.isShim(data) {
                     try FileManager.default.removeItem(at: legacy)
                     change.action = "removed"
-                    change.detail = "removed modelgate's shim \(legacy.lastPathComponent), which \(name) was calling"
+                    change.detail =
+                        "removed modelgate's shim \(legacy.lastPathComponent), which \(name) was calling"
                 }
             }
             if Self.lexists(chained.path) {
@@ -166,7 +175,8 @@ public struct HookInstaller {
         for name in names where HookShims.template(for: name) == nil {
             throw HookError(
                 "modelgate has no '\(name)' hook", location: nil,
-                hint: "choose from \(HookShims.names.joined(separator: ", ")), e.g. --hooks pre-commit,pre-push",
+                hint:
+                    "choose from \(HookShims.names.joined(separator: ", ")), e.g. --hooks pre-commit,pre-push",
                 exitStatus: .badInput)
         }
     }
@@ -202,7 +212,8 @@ public struct HookInstaller {
 
     /// Writes an executable file atomically: a temporary file made executable, then renamed over `url`.
     static func writeExecutable(_ data: Data, to url: URL) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(
+            ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         do {
             try data.write(to: temporary)
             guard chmod(temporary.path, 0o755) == 0 else { throw CocoaError(.fileWriteNoPermission) }
@@ -210,7 +221,8 @@ public struct HookInstaller {
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw HookError(
-                "could not write \(url.path): \(error)", location: url.path, hint: "check the directory's permissions",
+                "could not write \(url.path): \(error)", location: url.path,
+                hint: "check the directory's permissions",
                 exitStatus: .failure)
         }
     }
@@ -218,9 +230,13 @@ public struct HookInstaller {
 
 /// A hook problem for the person at the terminal.
 public struct HookError: UserFacingError {
+    /// What went wrong.
     public let summary: String
+    /// The file, directory or remote concerned.
     public let location: String?
+    /// How to fix it.
     public let hint: String?
+    /// 2 for what the user can fix, 3 for I/O and git failures.
     public let exitStatus: ExitStatus
 
     /// Makes an error (bad input unless said otherwise).

@@ -10,7 +10,8 @@ public enum HookReport {
         var rows = [["metric", "value", "limit", "baseline", "delta"]]
         for gate in record.failedGates {
             rows.append([
-                gate.metric, gate.value == nil ? "missing" : RunReport.format(gate.value), RunReport.describeLimit(gate),
+                gate.metric, gate.value == nil ? "missing" : RunReport.format(gate.value),
+                RunReport.describeLimit(gate),
                 RunReport.format(gate.baseline), RunReport.formatDelta(gate.delta),
             ])
         }
@@ -36,8 +37,13 @@ public enum HookReport {
         var lines: [String] = []
         if record.verdict == .fail {
             lines.append(failedGateTable(record))
-            if let baseline = record.baseline, baseline.commit != nil || record.failedGates.contains(where: { $0.kind == .maxDrop || $0.kind == .maxRise }) {
-                lines.append("  baseline: \(baseline.policy) -> \(baseline.commit.map { String($0.prefix(7)) } ?? "none")")
+            if let baseline = record.baseline,
+                baseline.commit != nil
+                    || record.failedGates.contains(where: { $0.kind == .maxDrop || $0.kind == .maxRise })
+            {
+                lines.append(
+                    "  baseline: \(baseline.policy) -> \(baseline.commit.map { String($0.prefix(7)) } ?? "none")"
+                )
             }
         } else if let error = record.error {
             lines.append(contentsOf: error.split(separator: "\n").map { "  " + $0 })

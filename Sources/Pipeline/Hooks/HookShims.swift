@@ -21,124 +21,124 @@ public enum HookShims {
 
     /// hooks/pre-commit
     public static let preCommit = #"""
-    #!/bin/sh
-    # modelgate hook shim, version 1: pre-commit
-    # Installed by 'modelgate install'; 'modelgate uninstall' removes it and puts back the hook it
-    # replaced. Reinstalling rewrites this file, so do not edit it.
-    # Skip once: git commit --no-verify (all hooks), or MODELGATE_SKIP=1 git commit (modelgate only).
+        #!/bin/sh
+        # modelgate hook shim, version 1: pre-commit
+        # Installed by 'modelgate install'; 'modelgate uninstall' removes it and puts back the hook it
+        # replaced. Reinstalling rewrites this file, so do not edit it.
+        # Skip once: git commit --no-verify (all hooks), or MODELGATE_SKIP=1 git commit (modelgate only).
 
-    recorded_bin='@MODELGATE_BIN@'
-    hook_name=pre-commit
-    chained="${0%/*}/$hook_name.modelgate-chained"
+        recorded_bin='@MODELGATE_BIN@'
+        hook_name=pre-commit
+        chained="${0%/*}/$hook_name.modelgate-chained"
 
-    # The hook that was here before runs first, as git ran it; its failure stops the commit.
-    if [ -f "$chained" ] && [ -x "$chained" ]; then
-        IFS= read -r first_line <"$chained" || true
-        case $first_line in
-        '#!/bin/sh' | '#!/usr/bin/env sh')
-            # Sourced with $0 set to this hook's path: hook managers such as husky pick the user's
-            # script by the name of $0, which the moved-aside file no longer has.
-            MODELGATE_CHAINED_HOOK=$chained sh -c '. "$MODELGATE_CHAINED_HOOK"' "$0" "$@" || exit $?
-            ;;
-        *) "$chained" "$@" || exit $? ;;
-        esac
-    fi
-
-    case ${MODELGATE_SKIP:-} in
-    1 | true | yes)
-        echo "modelgate: $hook_name check skipped (MODELGATE_SKIP=$MODELGATE_SKIP)" >&2
-        exit 0
-        ;;
-    esac
-
-    # Fast path: modelgate keeps the pathspec of every file the pipeline depends on, for one exact
-    # staged modelgate.yml. When that file is still the one staged and no listed path is staged,
-    # there is nothing to check. Anything unexpected falls through to modelgate itself.
-    if found=$(git rev-parse --git-common-dir :modelgate.yml 2>/dev/null); then
-        common_dir=${found%%
-    *}
-        config_blob=${found#*
-    }
-        pathspec="$common_dir/modelgate/$hook_name.pathspec"
-        if [ -f "$pathspec" ]; then
-            {
-                IFS= read -r format || format=
-                IFS= read -r config || config=
-                IFS= read -r policy || policy=
-                if [ "$format" = "modelgate pathspec 1" ] && [ "$config" = "config $config_blob" ]; then
-                    [ "$policy" = "policy off" ] && exit 0
-                    set --
-                    while IFS= read -r line; do set -- "$@" "$line"; done
-                    git diff-index --cached --quiet HEAD -- modelgate.yml "$@" && exit 0
-                fi
-            } <"$pathspec"
+        # The hook that was here before runs first, as git ran it; its failure stops the commit.
+        if [ -f "$chained" ] && [ -x "$chained" ]; then
+            IFS= read -r first_line <"$chained" || true
+            case $first_line in
+            '#!/bin/sh' | '#!/usr/bin/env sh')
+                # Sourced with $0 set to this hook's path: hook managers such as husky pick the user's
+                # script by the name of $0, which the moved-aside file no longer has.
+                MODELGATE_CHAINED_HOOK=$chained sh -c '. "$MODELGATE_CHAINED_HOOK"' "$0" "$@" || exit $?
+                ;;
+            *) "$chained" "$@" || exit $? ;;
+            esac
         fi
-    fi
 
-    # The binary recorded at install time, else the one on PATH (GUI clients may not load the
-    # shell's profile, so the recorded absolute path comes first).
-    modelgate_bin=$recorded_bin
-    [ -x "$modelgate_bin" ] || modelgate_bin=$(command -v modelgate 2>/dev/null) || modelgate_bin=
-    if [ -z "$modelgate_bin" ]; then
-        echo "modelgate: $hook_name refused: the modelgate binary is gone (installed as $recorded_bin, not on PATH); reinstall it and run 'modelgate install', or skip once: git commit --no-verify" >&2
-        exit 1
-    fi
-    exec "$modelgate_bin" hook "$hook_name" "$@"
+        case ${MODELGATE_SKIP:-} in
+        1 | true | yes)
+            echo "modelgate: $hook_name check skipped (MODELGATE_SKIP=$MODELGATE_SKIP)" >&2
+            exit 0
+            ;;
+        esac
 
-    """#
+        # Fast path: modelgate keeps the pathspec of every file the pipeline depends on, for one exact
+        # staged modelgate.yml. When that file is still the one staged and no listed path is staged,
+        # there is nothing to check. Anything unexpected falls through to modelgate itself.
+        if found=$(git rev-parse --git-common-dir :modelgate.yml 2>/dev/null); then
+            common_dir=${found%%
+        *}
+            config_blob=${found#*
+        }
+            pathspec="$common_dir/modelgate/$hook_name.pathspec"
+            if [ -f "$pathspec" ]; then
+                {
+                    IFS= read -r format || format=
+                    IFS= read -r config || config=
+                    IFS= read -r policy || policy=
+                    if [ "$format" = "modelgate pathspec 1" ] && [ "$config" = "config $config_blob" ]; then
+                        [ "$policy" = "policy off" ] && exit 0
+                        set --
+                        while IFS= read -r line; do set -- "$@" "$line"; done
+                        git diff-index --cached --quiet HEAD -- modelgate.yml "$@" && exit 0
+                    fi
+                } <"$pathspec"
+            fi
+        fi
+
+        # The binary recorded at install time, else the one on PATH (GUI clients may not load the
+        # shell's profile, so the recorded absolute path comes first).
+        modelgate_bin=$recorded_bin
+        [ -x "$modelgate_bin" ] || modelgate_bin=$(command -v modelgate 2>/dev/null) || modelgate_bin=
+        if [ -z "$modelgate_bin" ]; then
+            echo "modelgate: $hook_name refused: the modelgate binary is gone (installed as $recorded_bin, not on PATH); reinstall it and run 'modelgate install', or skip once: git commit --no-verify" >&2
+            exit 1
+        fi
+        exec "$modelgate_bin" hook "$hook_name" "$@"
+
+        """#
 
     /// hooks/pre-push
     public static let prePush = #"""
-    #!/bin/sh
-    # modelgate hook shim, version 1: pre-push
-    # Installed by 'modelgate install'; 'modelgate uninstall' removes it and puts back the hook it
-    # replaced. Reinstalling rewrites this file, so do not edit it.
-    # Skip once: git push --no-verify (all hooks), or MODELGATE_SKIP=1 git push (modelgate only).
+        #!/bin/sh
+        # modelgate hook shim, version 1: pre-push
+        # Installed by 'modelgate install'; 'modelgate uninstall' removes it and puts back the hook it
+        # replaced. Reinstalling rewrites this file, so do not edit it.
+        # Skip once: git push --no-verify (all hooks), or MODELGATE_SKIP=1 git push (modelgate only).
 
-    recorded_bin='@MODELGATE_BIN@'
-    hook_name=pre-push
-    chained="${0%/*}/$hook_name.modelgate-chained"
+        recorded_bin='@MODELGATE_BIN@'
+        hook_name=pre-push
+        chained="${0%/*}/$hook_name.modelgate-chained"
 
-    # git writes the refs being pushed to stdin once; keep them so both hooks read every line.
-    input=
-    if [ -f "$chained" ] && [ -x "$chained" ]; then
-        input=$(mktemp "${TMPDIR:-/tmp}/modelgate-pre-push.XXXXXX") || exit 1
-        trap 'rm -f "$input"' EXIT
-        trap 'exit 130' HUP INT TERM
-        cat >"$input"
+        # git writes the refs being pushed to stdin once; keep them so both hooks read every line.
+        input=
+        if [ -f "$chained" ] && [ -x "$chained" ]; then
+            input=$(mktemp "${TMPDIR:-/tmp}/modelgate-pre-push.XXXXXX") || exit 1
+            trap 'rm -f "$input"' EXIT
+            trap 'exit 130' HUP INT TERM
+            cat >"$input"
 
-        # The hook that was here before runs first, as git ran it; its failure stops the push.
-        IFS= read -r first_line <"$chained" || true
-        case $first_line in
-        '#!/bin/sh' | '#!/usr/bin/env sh')
-            # Sourced with $0 set to this hook's path: hook managers such as husky pick the user's
-            # script by the name of $0, which the moved-aside file no longer has.
-            MODELGATE_CHAINED_HOOK=$chained sh -c '. "$MODELGATE_CHAINED_HOOK"' "$0" "$@" <"$input" || exit $?
+            # The hook that was here before runs first, as git ran it; its failure stops the push.
+            IFS= read -r first_line <"$chained" || true
+            case $first_line in
+            '#!/bin/sh' | '#!/usr/bin/env sh')
+                # Sourced with $0 set to this hook's path: hook managers such as husky pick the user's
+                # script by the name of $0, which the moved-aside file no longer has.
+                MODELGATE_CHAINED_HOOK=$chained sh -c '. "$MODELGATE_CHAINED_HOOK"' "$0" "$@" <"$input" || exit $?
+                ;;
+            *) "$chained" "$@" <"$input" || exit $? ;;
+            esac
+        fi
+
+        case ${MODELGATE_SKIP:-} in
+        1 | true | yes)
+            echo "modelgate: $hook_name check skipped (MODELGATE_SKIP=$MODELGATE_SKIP)" >&2
+            exit 0
             ;;
-        *) "$chained" "$@" <"$input" || exit $? ;;
         esac
-    fi
 
-    case ${MODELGATE_SKIP:-} in
-    1 | true | yes)
-        echo "modelgate: $hook_name check skipped (MODELGATE_SKIP=$MODELGATE_SKIP)" >&2
-        exit 0
-        ;;
-    esac
+        # The binary recorded at install time, else the one on PATH (GUI clients may not load the
+        # shell's profile, so the recorded absolute path comes first).
+        modelgate_bin=$recorded_bin
+        [ -x "$modelgate_bin" ] || modelgate_bin=$(command -v modelgate 2>/dev/null) || modelgate_bin=
+        if [ -z "$modelgate_bin" ]; then
+            echo "modelgate: $hook_name refused: the modelgate binary is gone (installed as $recorded_bin, not on PATH); reinstall it and run 'modelgate install', or skip once: git push --no-verify" >&2
+            exit 1
+        fi
+        if [ -n "$input" ]; then
+            "$modelgate_bin" hook "$hook_name" "$@" <"$input"
+            exit $?
+        fi
+        exec "$modelgate_bin" hook "$hook_name" "$@"
 
-    # The binary recorded at install time, else the one on PATH (GUI clients may not load the
-    # shell's profile, so the recorded absolute path comes first).
-    modelgate_bin=$recorded_bin
-    [ -x "$modelgate_bin" ] || modelgate_bin=$(command -v modelgate 2>/dev/null) || modelgate_bin=
-    if [ -z "$modelgate_bin" ]; then
-        echo "modelgate: $hook_name refused: the modelgate binary is gone (installed as $recorded_bin, not on PATH); reinstall it and run 'modelgate install', or skip once: git push --no-verify" >&2
-        exit 1
-    fi
-    if [ -n "$input" ]; then
-        "$modelgate_bin" hook "$hook_name" "$@" <"$input"
-        exit $?
-    fi
-    exec "$modelgate_bin" hook "$hook_name" "$@"
-
-    """#
+        """#
 }

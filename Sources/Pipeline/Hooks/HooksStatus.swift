@@ -54,7 +54,9 @@ public struct HooksStatus: Codable, Sendable {
             hooks.append(Self.inspect(name, in: directory))
         }
         let defaultDirectory = repository.commonDirectory.appendingPathComponent("hooks")
-        if coreHooksPath != nil, defaultDirectory.standardizedFileURL.path != directory.standardizedFileURL.path {
+        if coreHooksPath != nil,
+            defaultDirectory.standardizedFileURL.path != directory.standardizedFileURL.path
+        {
             for name in HookShims.names {
                 let stray = defaultDirectory.appendingPathComponent(name)
                 if let data = FileManager.default.contents(atPath: stray.path), HookInstaller.isShim(data) {
@@ -68,7 +70,8 @@ public struct HooksStatus: Codable, Sendable {
             || FileManager.default.fileExists(atPath: directory.appendingPathComponent("husky.sh").path)
         {
             notes.append(
-                "this looks like husky's hooks directory; husky rewrites it on 'npm install', so check 'modelgate hooks' afterwards")
+                "this looks like husky's hooks directory; husky rewrites it on 'npm install', so check 'modelgate hooks' afterwards"
+            )
         }
         if hooksDirectoryTracked {
             notes.append("the hooks directory is committed; its files change for everyone who pulls")
@@ -80,7 +83,8 @@ public struct HooksStatus: Codable, Sendable {
         let data = FileManager.default.contents(atPath: url.path)
         let runs = data != nil && FileManager.default.isExecutableFile(atPath: url.path)
         var hook = Hook(
-            name: name, path: url.path, state: data == nil ? "missing" : "other", gitRunsIt: runs, modelgateRuns: false)
+            name: name, path: url.path, state: data == nil ? "missing" : "other", gitRunsIt: runs,
+            modelgateRuns: false)
         let chained = directory.appendingPathComponent(name + HookInstaller.chainedSuffix)
         if HookInstaller.lexists(chained.path) {
             hook.chained = chained.path
@@ -95,9 +99,12 @@ public struct HooksStatus: Codable, Sendable {
             // The pre-commit framework keeps the hook it replaced as NAME.legacy and runs it first.
             let legacy = directory.appendingPathComponent(name + ".legacy")
             let text = String(decoding: data.prefix(8192), as: UTF8.self)
-            if let legacyData = FileManager.default.contents(atPath: legacy.path), HookInstaller.isShim(legacyData) {
+            if let legacyData = FileManager.default.contents(atPath: legacy.path),
+                HookInstaller.isShim(legacyData)
+            {
                 hook.calledBy =
-                    text.contains("pre-commit") ? "the pre-commit framework (as \(name).legacy)" : "\(name) (as \(name).legacy)"
+                    text.contains("pre-commit")
+                    ? "the pre-commit framework (as \(name).legacy)" : "\(name) (as \(name).legacy)"
                 shimText = String(decoding: legacyData, as: UTF8.self)
                 hook.modelgateRuns = runs && FileManager.default.isExecutableFile(atPath: legacy.path)
             }
@@ -122,28 +129,38 @@ public struct HooksStatus: Codable, Sendable {
                 parts.append("not installed: git runs nothing for \(hook.name) (run 'modelgate install')")
             case "modelgate":
                 parts.append("modelgate shim v\(hook.version.map(String.init) ?? "?")")
-                if hook.upToDate == false { parts.append("older than this modelgate (run 'modelgate install' to upgrade)") }
-                parts.append(hook.gitRunsIt ? "git runs it" : "NOT executable: git skips it (run 'modelgate install')")
+                if hook.upToDate == false {
+                    parts.append("older than this modelgate (run 'modelgate install' to upgrade)")
+                }
+                parts.append(
+                    hook.gitRunsIt ? "git runs it" : "NOT executable: git skips it (run 'modelgate install')")
             default:
                 if let calledBy = hook.calledBy {
                     parts.append("modelgate shim called by \(calledBy)")
                     parts.append(hook.modelgateRuns ? "git runs it" : "not executable: git skips it")
                 } else {
-                    parts.append("another tool's hook; modelgate does not run (run 'modelgate install' to chain it)")
+                    parts.append(
+                        "another tool's hook; modelgate does not run (run 'modelgate install' to chain it)")
                     parts.append(hook.gitRunsIt ? "git runs it" : "not executable: git skips it")
                 }
             }
             if let chained = hook.chained {
                 let file = URL(fileURLWithPath: chained).lastPathComponent
-                parts.append(hook.chainedRuns == true ? "runs \(file) first" : "\(file) kept, not executable so skipped")
+                parts.append(
+                    hook.chainedRuns == true
+                        ? "runs \(file) first" : "\(file) kept, not executable so skipped")
             }
             if let binary = hook.binary {
-                parts.append(hook.binaryExists == true ? "calls \(binary)" : "binary \(binary) is missing (falls back to PATH, else refuses)")
+                parts.append(
+                    hook.binaryExists == true
+                        ? "calls \(binary)" : "binary \(binary) is missing (falls back to PATH, else refuses)"
+                )
             }
             rows.append((hook.name, parts.joined(separator: "; ")))
         }
         for note in notes { rows.append(("note", note)) }
         let width = rows.map(\.0.count).max() ?? 0
-        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
+        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(
+            separator: "\n")
     }
 }

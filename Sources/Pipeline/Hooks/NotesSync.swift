@@ -51,29 +51,38 @@ public struct NotesSync {
 
     /// Fetches, merges and pushes.
     public func run() throws -> Summary {
-        var summary = Summary(remote: remote, received: 0, conflicts: 0, tookRemote: 0, pushedTags: [], warnings: [])
-        let advertised = try git(["ls-remote", remote, RecordNotes.ref, Self.supersededRef], operation: "list the remote's notes")
-        let remoteRefs = Set(advertised.split(separator: "\n").compactMap { $0.split(separator: "\t").last.map(String.init) })
+        var summary = Summary(
+            remote: remote, received: 0, conflicts: 0, tookRemote: 0, pushedTags: [], warnings: [])
+        let advertised = try git(
+            ["ls-remote", remote, RecordNotes.ref, Self.supersededRef], operation: "list the remote's notes")
+        let remoteRefs = Set(
+            advertised.split(separator: "\n").compactMap { $0.split(separator: "\t").last.map(String.init) })
         var refspecs: [String] = []
         for ref in [RecordNotes.ref, Self.supersededRef] where remoteRefs.contains(ref) {
             refspecs.append("+\(ref):\(Self.trackingRef(remote: remote, for: ref))")
         }
         if !refspecs.isEmpty {
-            try git(["fetch", "--quiet", "--no-tags", remote] + refspecs, operation: "fetch the remote's notes")
+            try git(
+                ["fetch", "--quiet", "--no-tags", remote] + refspecs, operation: "fetch the remote's notes")
         }
         if remoteRefs.contains(RecordNotes.ref) {
             try merge(into: &summary)
         }
         if remoteRefs.contains(Self.supersededRef) {
             try git(
-                ["notes", "--ref=\(Self.supersededRef)", "merge", "--quiet", "-s", "cat_sort_uniq",
-                 Self.trackingRef(remote: remote, for: Self.supersededRef)],
+                [
+                    "notes", "--ref=\(Self.supersededRef)", "merge", "--quiet", "-s", "cat_sort_uniq",
+                    Self.trackingRef(remote: remote, for: Self.supersededRef),
+                ],
                 operation: "merge the remote's superseded records")
         }
         // Release tags: fetch the remote's without clobbering ours, push ours.
-        let fetchTags = try gitResult(["fetch", "--quiet", "--no-write-fetch-head", remote, "refs/tags/*:refs/tags/*"])
+        let fetchTags = try gitResult([
+            "fetch", "--quiet", "--no-write-fetch-head", remote, "refs/tags/*:refs/tags/*",
+        ])
         if fetchTags.status != 0 {
-            summary.warnings.append("some tags were not fetched: \(fetchTags.stderr.split(separator: "\n").first ?? "")")
+            summary.warnings.append(
+                "some tags were not fetched: \(fetchTags.stderr.split(separator: "\n").first ?? "")")
         }
         var pushRefs: [String] = []
         for ref in [RecordNotes.ref, Self.supersededRef] where try repository.reference(ref) != nil {
@@ -86,7 +95,8 @@ public struct NotesSync {
             if pushed.status != 0 {
                 throw HookError(
                     "could not push the notes to '\(remote)': \(pushed.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
-                    location: remote, hint: "someone may have pushed meanwhile; run 'modelgate sync \(remote)' again",
+                    location: remote,
+                    hint: "someone may have pushed meanwhile; run 'modelgate sync \(remote)' again",
                     exitStatus: .failure)
             }
         }
@@ -96,7 +106,8 @@ public struct NotesSync {
     /// Applies the merge rule to conflicting notes, then lets git record the merge (both parents).
     func merge(into summary: inout Summary) throws {
         let tracking = Self.trackingRef(remote: remote, for: RecordNotes.ref)
-        let local = Dictionary(uniqueKeysWithValues: try repository.notes(ref: RecordNotes.ref).map { ($0.target, $0.blob) })
+        let local = Dictionary(
+            uniqueKeysWithValues: try repository.notes(ref: RecordNotes.ref).map { ($0.target, $0.blob) })
         for entry in try repository.notes(ref: tracking) {
             guard let mine = local[entry.target] else {
                 summary.received += 1
@@ -115,7 +126,9 @@ public struct NotesSync {
         }
         // Conflicts now all resolve to the local side, which holds each winner; git adds the
         // remote-only notes and makes a merge commit, so the push below is a fast-forward.
-        try git(["notes", "--ref=\(RecordNotes.ref)", "merge", "--quiet", "-s", "ours", tracking], operation: "merge the remote's notes")
+        try git(
+            ["notes", "--ref=\(RecordNotes.ref)", "merge", "--quiet", "-s", "ours", tracking],
+            operation: "merge the remote's notes")
     }
 
     /// Picks the note to keep of two texts for the same commit: (winner, loser).
@@ -146,13 +159,15 @@ public struct NotesSync {
         let existing = try repository.note(on: commit, ref: Self.supersededRef) ?? ""
         var lines = Set(existing.split(separator: "\n").map(String.init))
         guard lines.insert(line).inserted else { return }
-        try repository.setNote(lines.sorted().joined(separator: "\n") + "\n", on: commit, ref: Self.supersededRef)
+        try repository.setNote(
+            lines.sorted().joined(separator: "\n") + "\n", on: commit, ref: Self.supersededRef)
     }
 
     /// Annotated tags that modelgate's releases made (their message carries `Modelgate-` trailers).
     func releaseTags() throws -> [String] {
         try repository.tags().filter { tag in
-            tag.isAnnotated && (tag.message ?? "").split(separator: "\n").contains { $0.hasPrefix("Modelgate-") }
+            tag.isAnnotated
+                && (tag.message ?? "").split(separator: "\n").contains { $0.hasPrefix("Modelgate-") }
         }.map(\.name)
     }
 
@@ -171,7 +186,8 @@ public struct NotesSync {
         guard result.status == 0 else {
             throw HookError(
                 "could not \(operation): git \(arguments.prefix(2).joined(separator: " ")) failed: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
-                location: remote, hint: "check that '\(remote)' is reachable ('git ls-remote \(remote)')", exitStatus: .failure)
+                location: remote, hint: "check that '\(remote)' is reachable ('git ls-remote \(remote)')",
+                exitStatus: .failure)
         }
         return result.stdout
     }
@@ -193,7 +209,9 @@ public struct NotesSync {
         do {
             try process.run()
         } catch {
-            throw HookError("could not run git: \(error)", location: nil, hint: "install git and put it on PATH", exitStatus: .failure)
+            throw HookError(
+                "could not run git: \(error)", location: nil, hint: "install git and put it on PATH",
+                exitStatus: .failure)
         }
         // git's output here is small; read stderr on another thread so neither pipe can fill up.
         let errorData = ErrorCollector(err.fileHandleForReading)

@@ -20,7 +20,9 @@ public struct PreCommitCheck {
     }
 
     /// Operations that commit step by step; each step is not trained, the pushed tip is.
-    static let sequenceOperations: Set<RepositoryOperation> = [.merge, .rebase, .cherryPick, .revert, .applyMailbox]
+    static let sequenceOperations: Set<RepositoryOperation> = [
+        .merge, .rebase, .cherryPick, .revert, .applyMailbox,
+    ]
 
     let repository: Repository
 
@@ -53,7 +55,8 @@ public struct PreCommitCheck {
         let operation = repository.operationInProgress
         if Self.sequenceOperations.contains(operation) {
             return .allowed(
-                "modelgate: \(operation.rawValue) in progress; this step is not trained now (pre-push checks the tip you push)")
+                "modelgate: \(operation.rawValue) in progress; this step is not trained now (pre-push checks the tip you push)"
+            )
         }
         switch config.hooks.preCommit {
         case .off:
@@ -85,7 +88,8 @@ public struct PreCommitCheck {
         let data = try repository.blob(entry.id)
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(
-                "\(PipelineConfig.fileName) is not UTF-8 text", file: PipelineConfig.fileName, at: nil, hint: "save it as UTF-8")
+                "\(PipelineConfig.fileName) is not UTF-8 text", file: PipelineConfig.fileName, at: nil,
+                hint: "save it as UTF-8")
         }
         return (try ConfigLoader().parse(text), entry.id)
     }
@@ -93,7 +97,9 @@ public struct PreCommitCheck {
     /// The shim's fast-path file for `config`: a format line, the config blob it belongs to, the
     /// policy, then one git pathspec per dependency pattern. Nil when a pattern cannot be written.
     static func pathspec(for config: PipelineConfig, configBlob: ObjectID) -> String? {
-        var lines = ["modelgate pathspec 1", "config \(configBlob.hex)", "policy \(config.hooks.preCommit.rawValue)"]
+        var lines = [
+            "modelgate pathspec 1", "config \(configBlob.hex)", "policy \(config.hooks.preCommit.rawValue)",
+        ]
         for pattern in config.stages.flatMap(\.dependencyPatterns) {
             let normalized = PathPattern(pattern).pattern
             guard !normalized.contains("\n"), !normalized.contains("\r") else { return nil }
@@ -142,7 +148,8 @@ public struct PreCommitCheck {
                 do {
                     metrics = try StageRunner(
                         stage: stage, checkout: checkout, subject: tree,
-                        log: store.logURL(fingerprint: "validate-" + runID, stage: stage.name), observer: observer
+                        log: store.logURL(fingerprint: "validate-" + runID, stage: stage.name),
+                        observer: observer
                     ).run()
                 } catch let error as UserFacingError {
                     if error is Interrupted { throw error }
@@ -152,7 +159,9 @@ public struct PreCommitCheck {
                 let elapsed = clock.now - start
                 let result = RunRecord.StageResult(
                     name: stage.name, status: status,
-                    durationMilliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
+                    durationMilliseconds: Int(
+                        elapsed.components.seconds * 1000 + elapsed.components.attoseconds
+                            / 1_000_000_000_000_000),
                     cached: false, fingerprint: "", metrics: metrics)
                 results.append(result)
                 observer?.stageFinished(stage, result: result)

@@ -57,13 +57,17 @@ public struct PrePushCheck {
         try input.split(whereSeparator: \.isNewline).compactMap { line in
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             if fields.isEmpty { return nil }
-            guard fields.count == 4, let local = ObjectID(hex: String(fields[1])), let remote = ObjectID(hex: String(fields[3]))
+            guard fields.count == 4, let local = ObjectID(hex: String(fields[1])),
+                let remote = ObjectID(hex: String(fields[3]))
             else {
                 throw HookError(
                     "pre-push got a line it cannot read: '\(line)'", location: "stdin",
-                    hint: "git sends '<local ref> <local sha> <remote ref> <remote sha>'; is the hook called by git?")
+                    hint:
+                        "git sends '<local ref> <local sha> <remote ref> <remote sha>'; is the hook called by git?"
+                )
             }
-            return PushedRef(localRef: String(fields[0]), localID: local, remoteRef: String(fields[2]), remoteID: remote)
+            return PushedRef(
+                localRef: String(fields[0]), localID: local, remoteRef: String(fields[2]), remoteID: remote)
         }
     }
 
@@ -75,11 +79,14 @@ public struct PrePushCheck {
         let tracking = try repository.references(withPrefix: "refs/remotes/\(remote)/").map(\.id)
         for ref in refs {
             if ref.localID.isZero {
-                skipped.append(TipResult(commit: ref.remoteID, refs: [ref.remoteRef], skipped: "deleted", changed: []))
+                skipped.append(
+                    TipResult(commit: ref.remoteID, refs: [ref.remoteRef], skipped: "deleted", changed: []))
                 continue
             }
             guard let commit = try? repository.resolveCommit(ref.localID.hex) else {
-                skipped.append(TipResult(commit: ref.localID, refs: [ref.remoteRef], skipped: "not a commit", changed: []))
+                skipped.append(
+                    TipResult(
+                        commit: ref.localID, refs: [ref.remoteRef], skipped: "not a commit", changed: []))
                 continue
             }
             if var existing = byCommit[commit] {
@@ -89,12 +96,14 @@ public struct PrePushCheck {
             }
             let new = try repository.commits(reachableFrom: commit, excluding: [ref.remoteID] + tracking)
             if new.isEmpty {
-                skipped.append(TipResult(commit: commit, refs: [ref.remoteRef], skipped: "no new commits", changed: []))
+                skipped.append(
+                    TipResult(commit: commit, refs: [ref.remoteRef], skipped: "no new commits", changed: []))
                 continue
             }
             order.append(commit)
             byCommit[commit] = TipResult(
-                commit: commit, refs: [ref.remoteRef], changed: [], remoteBase: ref.remoteID.isZero ? nil : ref.remoteID)
+                commit: commit, refs: [ref.remoteRef], changed: [],
+                remoteBase: ref.remoteID.isZero ? nil : ref.remoteID)
         }
         var results = skipped
         for commit in order {
@@ -116,7 +125,8 @@ public struct PrePushCheck {
             tip.skipped = "hooks.pre-push is off"
             return tip
         }
-        let fingerprint = try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
+        let fingerprint = try PipelineFingerprint(
+            config: config, tree: tree, configFile: PipelineConfig.fileName)
         let notes = RecordNotes(repository: repository)
         if let recorded = try notes.record(on: tip.commit), recorded.fingerprint == fingerprint.digest,
             recorded.verdict != .error
@@ -124,8 +134,10 @@ public struct PrePushCheck {
             tip.outcome = PipelineRunner.Outcome(record: recorded, reused: true, subject: tip.commit.short)
             tip.origin = "note"
         } else {
-            let outcome = try PipelineRunner(repository: repository).run(.revision(tip.commit.hex), observer: observer)
-            tip.outcome = PipelineRunner.Outcome(record: outcome.record, reused: outcome.reused, subject: tip.commit.short)
+            let outcome = try PipelineRunner(repository: repository).run(
+                .revision(tip.commit.hex), observer: observer)
+            tip.outcome = PipelineRunner.Outcome(
+                record: outcome.record, reused: outcome.reused, subject: tip.commit.short)
             tip.origin = outcome.reused ? "cache" : "run"
         }
         if let record = tip.outcome?.record, record.verdict != .pass {
