@@ -45,15 +45,22 @@ import Testing
         // There: a newer passing run on the same commit.
         try fixture.repo.git(["notes", "--ref=modelgate", "add", "-f", "-m", newer, first], in: clone)
 
+        // A release tag (with modelgate's trailers) travels; a plain tag does not.
+        try fixture.repo.git(["tag", "-a", "demo@v1", "-m", "release\n\nModelgate-Environment: production", first])
+        try fixture.repo.git(["tag", "scratch", first])
         let here = try fixture.modelgate(["sync"])
         #expect(here.status == 0, "\(here.stderr)")
         #expect(here.stdout.contains("synced records with origin: 0 new from the remote, 0 merged"))
+        #expect(here.stdout.contains("release tags pushed: demo@v1"))
+        #expect(try fixture.remoteRef("refs/tags/demo@v1") != nil)
+        #expect(try fixture.remoteRef("refs/tags/scratch") == nil)
         let there = try fixture.modelgate(["sync", "--json"], in: clone)
         #expect(there.status == 0, "\(there.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(there.stdout.utf8)) as? [String: Any]
         #expect(summary?["received"] as? Int == 1)
         #expect(summary?["conflicts"] as? Int == 1)
-        #expect(summary?["tookRemote"] as? Int == 0)  // its own note is the newer run
+        // Its own note is the newer run.
+        #expect(summary?["tookRemote"] as? Int == 0)
         #expect(
             try fixture.repo.git(["notes", "--ref=modelgate", "show", first], in: clone).contains(
                 "\"verdict\" : \"pass\""))
