@@ -128,3 +128,35 @@ print("|---|---:|---:|")
 for r in runs:
     print(f"| {r['command']} | {r['median'] * 1000:.1f} ms | {(r['median'] - plain) * 1000:+.1f} ms |")
 EOF
+
+# pre-push of a tip whose verdict is already recorded (a note): should cost about as much as the
+# shim and one process, never a retrain. Each run deletes the remote branch first (not timed).
+for repo in plain-push modelgate-push; do
+    make_repo "$repo"
+    git init -q --bare "$work/$repo-remote.git"
+    git remote add origin "$work/$repo-remote.git"
+    git push -q --no-verify origin main
+    git checkout -q -b topic
+    printf '4,8\n' >>data/train.csv
+    git commit -q --no-verify -am "more data"
+done
+cd "$work/modelgate-push"
+"$binary" install >/dev/null
+"$binary" run --rev topic >/dev/null 2>&1
+hyperfine --warmup 3 --runs "$runs" --shell=sh --export-json "$results/hooks-push.json" \
+    --export-markdown "$results/hooks-push.md" \
+    -n "plain git push" --prepare "cd $work/plain-push && git push -q --no-verify origin :topic 2>/dev/null || true" \
+    "cd $work/plain-push && git push -q origin topic" \
+    -n "modelgate pre-push (recorded verdict)" \
+    --prepare "cd $work/modelgate-push && git push -q --no-verify origin :topic 2>/dev/null || true" \
+    "cd $work/modelgate-push && git push -q origin topic 2>/dev/null"
+uptime >&2
+python3 - "$results/hooks-push.json" <<'EOF'
+import json, sys
+runs = json.load(open(sys.argv[1]))["results"]
+plain = runs[0]["median"]
+print("| push | median | added to plain git |")
+print("|---|---:|---:|")
+for r in runs:
+    print(f"| {r['command']} | {r['median'] * 1000:.1f} ms | {(r['median'] - plain) * 1000:+.1f} ms |")
+EOF
