@@ -12,8 +12,9 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# A static Swift standard library: the binary runs anywhere libgit2 and cmark are, and starts faster.
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 test: deps
 	$(SWIFT) build && $(SWIFT) test
@@ -22,8 +23,8 @@ bench: release
 	./benchmarks/run.sh .build/release/modelgate
 
 # Hook latency against plain git, the pre-commit framework, lefthook and DVC (see benchmarks/hooks/RESULTS.md).
-bench-hooks: deps
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-static && ./benchmarks/hooks/run.sh .build-static/release/modelgate
+bench-hooks: release
+	./benchmarks/hooks/run.sh .build/release/modelgate
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift && shellcheck hooks/* scripts/*.sh

@@ -55,7 +55,7 @@ struct PipelineFingerprint {
                             ? "stage the file ('git add \(pattern)') or fix the path"
                             : "commit the file or fix the path; paths are relative to the repository root")
                 }
-                for path in matches { files[path] = tree.files[path]?.hex }
+                for path in matches { files[path] = try tree.id(of: path)?.hex }
             }
             let inputs = StageFingerprint(
                 definition: stage.definition, files: files, upstream: upstream, tool: "\(Tool.name) \(Tool.version)")

@@ -24,10 +24,12 @@ public final class PipelineRunner {
     let repository: Repository
     let store: RunStore
     let notes: RecordNotes
+    let artifacts: ArtifactSink?
 
-    /// Makes a runner for `repository`.
-    public init(repository: Repository) {
+    /// Makes a runner for `repository`; passing runs' outputs go to `artifacts` when given.
+    public init(repository: Repository, artifacts: ArtifactSink? = nil) {
         self.repository = repository
+        self.artifacts = artifacts
         store = RunStore(repository: repository)
         notes = RecordNotes(repository: repository)
     }
@@ -42,8 +44,9 @@ public final class PipelineRunner {
 
         return try store.withLock {
             var record: RunRecord
-            var reused = false
+            let reused: Bool
             if !force, let cached = store.cachedRecord(for: fingerprint.digest) {
+                reused = true
                 record = cached
                 record.stages = cached.stages.map { stage in
                     var stage = stage
@@ -51,26 +54,48 @@ public final class PipelineRunner {
                     stage.durationMilliseconds = 0
                     return stage
                 }
-                reused = true
-                observer?.notice("inputs unchanged since an earlier run (fingerprint \(fingerprint.digest.prefix(12))); no stage ran")
+                observer?.notice(
+                    "inputs unchanged since an earlier run (fingerprint \(fingerprint.digest.prefix(12))); no stage ran")
+                try conclude(&record, config: config, tree: tree, fingerprint: fingerprint, started: started)
             } else {
-                record = try execute(config, fingerprint: fingerprint, tree: tree, observer: observer)
+                reused = false
+                let scratch = try store.makeScratchDirectory()
+                defer { try? FileManager.default.removeItem(at: scratch) }
+                let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
+                try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
+                try tree.materialize(into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
+                record = try execute(config, fingerprint: fingerprint, tree: tree, checkout: checkout, observer: observer)
+                try conclude(&record, config: config, tree: tree, fingerprint: fingerprint, started: started)
+                if record.verdict == .pass, let artifacts {
+                    record.artifact = try artifacts.store(
+                        outputs: config.outputPaths, from: checkout, record: record, config: config)
+                }
             }
-            record.commit = tree.commit?.hex
-            record.tree = tree.tree?.hex
-            record.source = source.label
-            record.fingerprint = fingerprint.digest
-            record.inputs = fingerprint.inputs
-            record.started = started
             record.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
-            if record.verdict != .error {
-                try judge(&record, config: config, tree: tree)
+            // A reused verdict is already in the cache; only fresh results are added.
+            if !reused, record.verdict != .error {
                 try store.cache(record)
             }
-            if let commit = tree.commit {
+            if let commit = tree.commit, try !notes.hasEquivalentRecord(record, on: commit) {
                 try notes.write(record, on: commit)
             }
             return Outcome(record: record, reused: reused, subject: tree.description)
+        }
+    }
+
+    /// Stamps what was evaluated onto the record and, unless a stage failed, judges the gates.
+    private func conclude(
+        _ record: inout RunRecord, config: PipelineConfig, tree: EvaluatedTree, fingerprint: PipelineFingerprint,
+        started: Date
+    ) throws {
+        record.commit = tree.commit?.hex
+        record.tree = tree.tree?.hex
+        record.source = tree.source.label
+        record.fingerprint = fingerprint.digest
+        record.inputs = fingerprint.inputs
+        record.started = started
+        if record.verdict != .error {
+            try judge(&record, config: config, tree: tree)
         }
     }
 
@@ -91,14 +116,9 @@ public final class PipelineRunner {
     }
 
     private func execute(
-        _ config: PipelineConfig, fingerprint: PipelineFingerprint, tree: EvaluatedTree, observer: RunObserver?
+        _ config: PipelineConfig, fingerprint: PipelineFingerprint, tree: EvaluatedTree, checkout: URL,
+        observer: RunObserver?
     ) throws -> RunRecord {
-        let scratch = try store.makeScratchDirectory()
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
-        try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
-        try tree.materialize(into: checkout, from: repository)
-
         var results: [RunRecord.StageResult] = []
         var metrics: [String: Double] = [:]
         var producers: [String: String] = [:]

@@ -78,6 +78,15 @@ public struct RecordNotes {
         return try? RunRecord.decode(Data(text.utf8))
     }
 
+    /// True when `commit` already has a note with the same inputs and the same judgement, so
+    /// rewriting it would only add a notes commit that changes timestamps.
+    public func hasEquivalentRecord(_ record: RunRecord, on commit: ObjectID) throws -> Bool {
+        guard let existing = try self.record(on: commit) else { return false }
+        return existing.fingerprint == record.fingerprint && existing.verdict == record.verdict
+            && existing.metrics == record.metrics && existing.gates == record.gates
+            && existing.artifact == record.artifact && existing.baseline == record.baseline
+    }
+
     /// Writes `record` as the note on `commit`, replacing an older one.
     public func write(_ record: RunRecord, on commit: ObjectID) throws {
         let text = String(decoding: try record.encoded(), as: UTF8.self) + "\n"
