@@ -28,6 +28,14 @@ export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com
 export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com
 unset GIT_AUTHOR_DATE GIT_COMMITTER_DATE
 [ -d "$venv" ] && PATH="$venv:$PATH"
+# PyPI's lefthook is a Python script that starts the Go binary it ships; call the binary itself,
+# as an npm, Homebrew or Go install would (the wrapper alone adds Python's start-up).
+native_lefthook=$(find "$here/benchmarks/.venv-hooks/lib" -path '*lefthook/bin/*' -name lefthook -type f 2>/dev/null | head -n 1)
+if [ -n "$native_lefthook" ]; then
+    mkdir -p "$work/bin"
+    ln -s "$native_lefthook" "$work/bin/lefthook"
+    PATH="$work/bin:$PATH"
+fi
 export PATH PRE_COMMIT_HOME="$work/pre-commit-cache"
 
 # A repository with data, a training script and its config, one commit deep.
