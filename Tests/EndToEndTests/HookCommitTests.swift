@@ -29,6 +29,10 @@ import Testing
 
     @Test func irrelevantCommitRunsNothingAndPrintsNothing() throws {
         let fixture = try HookFixture()
+        // install already wrote the shim's shortcut for the committed config.
+        let pathspec = try String(
+            contentsOf: fixture.repo.url.appendingPathComponent(".git/modelgate/pre-commit.pathspec"), encoding: .utf8)
+        #expect(pathspec.hasPrefix("modelgate pathspec 1\nconfig \(try fixture.repo.git(["rev-parse", ":modelgate.yml"]))\n"))
         let result = try fixture.commit(["README.md": "words\n", "docs/guide.md": "x\n"], message: "docs")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.isEmpty)
@@ -104,7 +108,10 @@ import Testing
         let bin = fixture.repo.directory.appending("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let copy = bin.appendingPathComponent("modelgate")
-        try FileManager.default.copyItem(at: try ModelgateBinary.url, to: copy)
+        // cp in its own process: a file this process has open for writing can leak into a child
+        // that a parallel test forks, and exec would then fail with "Text file busy".
+        let copied = try ProcessRunner.run("cp", [try ModelgateBinary.url.path, copy.path], in: bin)
+        #expect(copied.status == 0)
         let install = try ProcessRunner.run(
             copy.path, ["install"], in: fixture.repo.url, environment: fixture.repo.gitEnvironment())
         #expect(install.status == 0, "\(install.stderr)")

@@ -123,6 +123,7 @@ public struct HookInstaller {
             if change.action != "unchanged" { try Self.writeExecutable(Data(text.utf8), to: url) }
             changes.append(change)
         }
+        if names.contains("pre-commit") { PreCommitCheck(repository: repository).refreshPathspec() }
         return changes
     }
 

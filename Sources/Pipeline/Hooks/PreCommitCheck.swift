@@ -109,6 +109,13 @@ public struct PreCommitCheck {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Writes the shim's fast-path file for the staged config, if there is one (at install, so
+    /// the first commit after it is already fast). Never fails: the shortcut is only an optimisation.
+    public func refreshPathspec() {
+        guard let (config, blob) = try? stagedConfig() else { return }
+        writePathspec(for: config, configBlob: blob)
+    }
+
     /// Keeps the shim's fast-path file current; a failure only costs the shim its shortcut.
     func writePathspec(for config: PipelineConfig, configBlob: ObjectID) {
         let url = Self.pathspecURL(repository)
