@@ -31,8 +31,11 @@ import Testing
         let fixture = try HookFixture()
         // install already wrote the shim's shortcut for the committed config.
         let pathspec = try String(
-            contentsOf: fixture.repo.url.appendingPathComponent(".git/modelgate/pre-commit.pathspec"), encoding: .utf8)
-        #expect(pathspec.hasPrefix("modelgate pathspec 1\nconfig \(try fixture.repo.git(["rev-parse", ":modelgate.yml"]))\n"))
+            contentsOf: fixture.repo.url.appendingPathComponent(".git/modelgate/pre-commit.pathspec"),
+            encoding: .utf8)
+        #expect(
+            pathspec.hasPrefix(
+                "modelgate pathspec 1\nconfig \(try fixture.repo.git(["rev-parse", ":modelgate.yml"]))\n"))
         let result = try fixture.commit(["README.md": "words\n", "docs/guide.md": "x\n"], message: "docs")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.isEmpty)

@@ -46,7 +46,9 @@ import Testing
         try fixture.repo.git(["notes", "--ref=modelgate", "add", "-f", "-m", newer, first], in: clone)
 
         // A release tag (with modelgate's trailers) travels; a plain tag does not.
-        try fixture.repo.git(["tag", "-a", "demo@v1", "-m", "release\n\nModelgate-Environment: production", first])
+        try fixture.repo.git([
+            "tag", "-a", "demo@v1", "-m", "release\n\nModelgate-Environment: production", first,
+        ])
         try fixture.repo.git(["tag", "scratch", first])
         let here = try fixture.modelgate(["sync"])
         #expect(here.status == 0, "\(here.stderr)")
