@@ -209,6 +209,26 @@ import Testing
         #expect(none.status == 0, "\(none.stderr)")
         #expect(none.stderr.contains("no stage named 'validate'"))
         #expect(validate.runCount == 0)
+
+        // With a 'validate' stage (a data check: no empty rows), only it runs, gates are not judged.
+        let config = try validate.repo.read("modelgate.yml").replacingOccurrences(
+            of: "stages:\n",
+            with:
+                "stages:\n  - name: validate\n    cmd: \"! grep -qx '' data/a.csv\"\n    deps: [\"data/*.csv\"]\n"
+        )
+        #expect(
+            try validate.commit(["modelgate.yml": config], message: "validate", extra: ["--no-verify"]).status
+                == 0)
+        let checked = try validate.commit(["data/a.csv": "x\n1\n2\n"], message: "two rows")
+        #expect(checked.status == 0, "\(checked.stderr)")
+        #expect(checked.stderr.contains("modelgate: pass data checks (validate) on the staged files"))
+        #expect(validate.runCount == 0)
+        let refused = try validate.commit(["data/a.csv": "x\n\n1\n"], message: "empty row")
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("modelgate: commit refused: data checks failed on the staged files"))
+        #expect(refused.stderr.contains("stage 'validate' failed"))
+        #expect(refused.stderr.contains("skip once: git commit --no-verify"))
+        #expect(validate.runCount == 0)
     }
 
     @Test func aMergeInProgressIsNotTrainedAndSaysSo() throws {
