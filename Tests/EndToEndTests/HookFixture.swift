@@ -18,7 +18,7 @@ final class HookFixture {
     static let passingData = "x\n1\n2\n"
     static let failingData = "x\n1\n"
 
-    init(install: Bool = true, policy: String = "train") throws {
+    init(install: Bool = true, policy: String = "train", prePush: String = "require") throws {
         repo = try TemporaryRepository()
         remote = repo.directory.appending("remote.git")
         let counter = repo.directory.appending("runs.log").path
@@ -36,7 +36,7 @@ final class HookFixture {
                   - {metric: r2, min: 0.92}
                 hooks:
                   pre-commit: \(policy)
-                  pre-push: require
+                  pre-push: \(prePush)
 
                 """,
                 "score.sh": """

@@ -110,6 +110,16 @@ import Testing
         #expect(badTag.stderr.contains("push refused: tag v2"))
     }
 
+    @Test func prePushPolicyOffLetsTheTipThroughAndSaysSo() throws {
+        let fixture = try HookFixture(prePush: "off")
+        let failing = ["data/a.csv": HookFixture.failingData]
+        #expect(try fixture.commit(failing, message: "bad", extra: ["--no-verify"]).status == 0)
+        let result = try fixture.repo.gitResult(["push", "--quiet", "origin", "main"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("not checked (hooks.pre-push is off)"))
+        #expect(fixture.runCount == 0)
+    }
+
     @Test func prePushReadsEveryLineFromStandardInput() throws {
         let fixture = try HookFixture(install: false)
         let head = try fixture.head()
