@@ -33,23 +33,28 @@ let package = Package(
         .target(name: "GitKit", dependencies: ["CLibGit2", "Diagnostics"]),
         // The only importer of CCmark.
         .target(name: "Markdown", dependencies: ["CCmark"]),
+        // CSV reader, built-in trainers, metrics, model files, data checks (no git).
+        .target(name: "Learning", dependencies: ["Diagnostics"]),
         // Config, fingerprints, run cache, stage runner, gates, baselines, records.
         .target(
             name: "Pipeline",
-            dependencies: ["Checksum", "Diagnostics", "GitKit", .product(name: "Yams", package: "Yams")]),
+            dependencies: [
+                "Checksum", "Diagnostics", "GitKit", "Learning", .product(name: "Yams", package: "Yams"),
+            ]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
 
         .executableTarget(
             name: "modelgate",
             dependencies: [
-                "Diagnostics", "GitKit", "Markdown", "Pipeline",
+                "Diagnostics", "GitKit", "Learning", "Markdown", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GitKit", "Pipeline"]),
     ]

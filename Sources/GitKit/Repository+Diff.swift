@@ -56,7 +56,8 @@ extension Repository {
     /// Changes from commit `old` (nil: the empty tree) to commit `new`, like `git diff --no-renames --name-status OLD NEW`.
     ///
     /// `detectRenames` pairs moves as in `git diff -M --name-status`.
-    public func diff(from old: ObjectID?, to new: ObjectID, detectRenames: Bool = false) throws -> [DiffEntry] {
+    public func diff(from old: ObjectID?, to new: ObjectID, detectRenames: Bool = false) throws -> [DiffEntry]
+    {
         try withTree(of: old) { oldTree in
             try withTree(of: new) { newTree in
                 try withDiffOptions { options in
@@ -109,7 +110,8 @@ extension Repository {
             case GIT_DELTA_ADDED: result.append(DiffEntry(status: .added, path: newPath))
             case GIT_DELTA_DELETED: result.append(DiffEntry(status: .deleted, path: oldPath))
             case GIT_DELTA_MODIFIED: result.append(DiffEntry(status: .modified, path: newPath))
-            case GIT_DELTA_RENAMED: result.append(DiffEntry(status: .renamed, path: newPath, oldPath: oldPath))
+            case GIT_DELTA_RENAMED:
+                result.append(DiffEntry(status: .renamed, path: newPath, oldPath: oldPath))
             case GIT_DELTA_COPIED: result.append(DiffEntry(status: .copied, path: newPath, oldPath: oldPath))
             case GIT_DELTA_TYPECHANGE: result.append(DiffEntry(status: .typeChanged, path: newPath))
             default: continue  // unmodified, ignored, untracked, unreadable, conflicted: not changes

@@ -8,7 +8,8 @@ extension Repository {
         Libgit2.ensureInitialized()
         var oid = git_oid()
         try check(
-            git_odb_hashfile(&oid, url.path, GIT_OBJECT_BLOB), "hash the file '\(url.path)'", location: url.path)
+            git_odb_hashfile(&oid, url.path, GIT_OBJECT_BLOB), "hash the file '\(url.path)'",
+            location: url.path)
         return ObjectID(oid)
     }
 }

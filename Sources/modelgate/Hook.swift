@@ -49,8 +49,9 @@ struct Hook: ParsableCommand {
     }
 
     private func preCommit(style: Style) throws {
+        // GitKit takes GIT_INDEX_FILE (git's temporary index for `commit -a` / `commit PATH`)
+        // when it names a file in the git directory, as git's hooks always get.
         let repository = try Repository(discoveringFrom: .currentDirectory())
-        repository.indexFile = Repository.indexFileFromEnvironment()
         let progress = HookProgress(style: style)
         let result: PreCommitCheck.Result
         do {
