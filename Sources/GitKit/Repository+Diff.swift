@@ -38,9 +38,10 @@ extension Repository {
     ///
     /// Without `detectRenames` (the default) this equals `git diff --cached --no-renames
     /// --name-status`: a move is a deletion plus an addition. With it, exact and similar (50%)
-    /// renames are paired like `git diff --cached -M --name-status`. Unstaged edits never show.
+    /// renames are paired like `git diff --cached -M --name-status`. Unstaged edits never show,
+    /// nor do intent-to-add paths (`git add -N`), which have no staged content yet.
     public func diffHeadToIndex(detectRenames: Bool = false) throws -> [DiffEntry] {
-        let index = try IndexHandle(self)
+        let index = try IndexHandle(self).excludingIntentToAdd()
         return try withTree(of: try head()?.id) { tree in
             try withDiffOptions { options in
                 var diff: OpaquePointer?

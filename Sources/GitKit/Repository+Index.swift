@@ -94,6 +94,39 @@ final class IndexHandle {
         path = indexPath
     }
 
+    /// An in-memory copy of `source` without its intent-to-add entries.
+    private init(copyingWithoutIntentToAdd source: IndexHandle) throws {
+        var out: OpaquePointer?
+        try check(git_index_new(&out), "copy the index")
+        guard let out else {
+            throw GitError(operation: "copy the index", message: "libgit2 returned no index")
+        }
+        for index in 0..<git_index_entrycount(source.raw) {
+            // Entries are owned by `source`; git_index_add copies what it keeps.
+            guard let entry = git_index_get_byindex(source.raw, index),
+                UInt32(entry.pointee.flags_extended) & GIT_INDEX_ENTRY_INTENT_TO_ADD.rawValue == 0
+            else { continue }
+            let code = git_index_add(out, entry)
+            if code < 0 {
+                let error = GitError.last(code: code, operation: "copy the index", location: source.path)
+                git_index_free(out)  // no stored property is set yet, so deinit will not run
+                throw error
+            }
+        }
+        raw = out
+        path = source.path
+    }
+
+    /// The staged content as git sees it: `git add -N` paths have none yet, and git leaves them
+    /// out of `write-tree` and `diff --cached`, but libgit2 1.5 treats them as empty files.
+    func excludingIntentToAdd() throws -> IndexHandle {
+        let hasIntentToAdd = (0..<git_index_entrycount(raw)).contains { index in
+            guard let entry = git_index_get_byindex(raw, index) else { return false }
+            return UInt32(entry.pointee.flags_extended) & GIT_INDEX_ENTRY_INTENT_TO_ADD.rawValue != 0
+        }
+        return hasIntentToAdd ? try IndexHandle(copyingWithoutIntentToAdd: self) : self
+    }
+
     deinit { git_index_free(raw) }
 
     /// Adds the way out to libgit2's message when it met an index format it cannot read.
@@ -126,9 +159,10 @@ extension Repository {
 
     /// Writes the staged tree into the object database and returns its id, like `git write-tree`.
     ///
-    /// The index file itself is not rewritten. Unresolved conflicts are a `GitError` (exit 2).
+    /// The index file itself is not rewritten. Intent-to-add paths (`git add -N`) are left out,
+    /// as git does. Unresolved conflicts are a `GitError` (exit 2).
     public func indexTreeID() throws -> ObjectID {
-        let index = try IndexHandle(self)
+        let index = try IndexHandle(self).excludingIntentToAdd()
         var oid = git_oid()
         let code = git_index_write_tree_to(&oid, index.raw, handle)
         if code == GIT_EUNMERGED.rawValue {

@@ -21,9 +21,14 @@ extension Repository {
     /// How long a note write keeps retrying at most, whatever the attempts left.
     static let noteWriteTimeout: TimeInterval = 10
 
-    /// The full notes reference for `ref`: "modelgate" means "refs/notes/modelgate", as `git notes --ref` does.
+    /// The full notes reference for `ref`, expanded as `git notes --ref` does.
+    ///
+    /// "modelgate" and "notes/modelgate" mean "refs/notes/modelgate"; anything not already under
+    /// "refs/notes/" is put there (so "refs/heads/x" becomes "refs/notes/refs/heads/x", as in git).
     public static func notesReferenceName(_ ref: String) -> String {
-        ref.hasPrefix("refs/") ? ref : "refs/notes/\(ref)"
+        if ref.hasPrefix("refs/notes/") { return ref }
+        if ref.hasPrefix("notes/") { return "refs/\(ref)" }
+        return "refs/notes/\(ref)"
     }
 
     /// The text of the note on `target` in `ref`, exactly as stored; nil when there is none.

@@ -13,10 +13,8 @@ extension PipelineConfig {
     /// stages' model files, in stage order.
     public var outputPaths: [String] {
         stages.flatMap { stage -> [String] in
-            switch stage.kind {
-            case .command(let command): return command.outs
-            case .builtin(let builtin): return [builtin.model]
-            }
+            if case .command(let command) = stage.kind { return command.outs }
+            return stage.modelPath.map { [$0] } ?? []
         }
     }
 }

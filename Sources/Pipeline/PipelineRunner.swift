@@ -1,6 +1,7 @@
 import Diagnostics
 import Foundation
 import GitKit
+import Learning
 
 /// Runs the pipeline on an evaluated tree, or reuses the verdict of an earlier run with the same inputs.
 public final class PipelineRunner {
@@ -12,12 +13,15 @@ public final class PipelineRunner {
         public let reused: Bool
         /// What was evaluated, for messages ("HEAD (3f2a9c1)").
         public let subject: String
+        /// For an error verdict: 2 when the stage's input was bad (data, config), else 3.
+        public let errorStatus: ExitStatus
 
         /// Makes an outcome (also used to print a stored record).
-        public init(record: RunRecord, reused: Bool, subject: String) {
+        public init(record: RunRecord, reused: Bool, subject: String, errorStatus: ExitStatus = .failure) {
             self.record = record
             self.reused = reused
             self.subject = subject
+            self.errorStatus = errorStatus
         }
     }
 
@@ -43,7 +47,13 @@ public final class PipelineRunner {
         let fingerprint = try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
 
         return try store.withLock {
+            let scratch = try store.makeScratchDirectory()
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            let baseline = try findBaseline(config: config, tree: tree)
+            var context = RunContext(
+                repository: repository, store: store, tree: tree, config: config, baseline: baseline, scratch: scratch)
             var record: RunRecord
+            var errorStatus = ExitStatus.failure
             let reused: Bool
             if !force, let cached = store.cachedRecord(for: fingerprint.digest) {
                 reused = true
@@ -56,17 +66,23 @@ public final class PipelineRunner {
                 }
                 observer?.notice(
                     "inputs unchanged since an earlier run (fingerprint \(fingerprint.digest.prefix(12))); no stage ran")
-                try conclude(&record, config: config, tree: tree, fingerprint: fingerprint, started: started)
             } else {
                 reused = false
-                let scratch = try store.makeScratchDirectory()
-                defer { try? FileManager.default.removeItem(at: scratch) }
                 let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
                 try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
                 try tree.materialize(into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
-                record = try execute(config, fingerprint: fingerprint, tree: tree, checkout: checkout, observer: observer)
-                try conclude(&record, config: config, tree: tree, fingerprint: fingerprint, started: started)
-                if record.verdict == .pass, let artifacts {
+                context.checkout = checkout
+                (record, errorStatus) = try execute(fingerprint: fingerprint, context: context, observer: observer)
+            }
+            record.commit = tree.commit?.hex
+            record.tree = tree.tree?.hex
+            record.source = tree.source.label
+            record.fingerprint = fingerprint.digest
+            record.inputs = fingerprint.inputs
+            record.started = started
+            if record.verdict != .error {
+                try judge(&record, context: context)
+                if record.verdict == .pass, !reused, let artifacts, let checkout = context.checkout {
                     record.artifact = try artifacts.store(
                         outputs: config.outputPaths, from: checkout, record: record, config: config)
                 }
@@ -79,23 +95,7 @@ public final class PipelineRunner {
             if let commit = tree.commit, try !notes.hasEquivalentRecord(record, on: commit) {
                 try notes.write(record, on: commit)
             }
-            return Outcome(record: record, reused: reused, subject: tree.description)
-        }
-    }
-
-    /// Stamps what was evaluated onto the record and, unless a stage failed, judges the gates.
-    private func conclude(
-        _ record: inout RunRecord, config: PipelineConfig, tree: EvaluatedTree, fingerprint: PipelineFingerprint,
-        started: Date
-    ) throws {
-        record.commit = tree.commit?.hex
-        record.tree = tree.tree?.hex
-        record.source = tree.source.label
-        record.fingerprint = fingerprint.digest
-        record.inputs = fingerprint.inputs
-        record.started = started
-        if record.verdict != .error {
-            try judge(&record, config: config, tree: tree)
+            return Outcome(record: record, reused: reused, subject: tree.description, errorStatus: errorStatus)
         }
     }
 
@@ -110,33 +110,47 @@ public final class PipelineRunner {
                     : "run 'modelgate init' and commit \(PipelineConfig.fileName)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError("\(PipelineConfig.fileName) is not UTF-8 text", file: PipelineConfig.fileName, at: nil, hint: "save it as UTF-8")
+            throw ConfigError(
+                "\(PipelineConfig.fileName) is not UTF-8 text", file: PipelineConfig.fileName, at: nil,
+                hint: "save it as UTF-8")
         }
         return try ConfigLoader().parse(text)
     }
 
-    private func execute(
-        _ config: PipelineConfig, fingerprint: PipelineFingerprint, tree: EvaluatedTree, checkout: URL,
-        observer: RunObserver?
-    ) throws -> RunRecord {
+    /// The baseline run, when a change bound or a drift check needs one.
+    private func findBaseline(config: PipelineConfig, tree: EvaluatedTree) throws -> (ObjectID, RunRecord)? {
+        let needsBaseline =
+            config.gates.contains(where: \.needsBaseline)
+            || config.stages.contains { if case .validate(let validate) = $0.kind { return validate.drift } else { return false } }
+        guard needsBaseline else { return nil }
+        // The candidate's own record never counts: start at its parent (or at HEAD, the parent-to-be).
+        let start = try tree.commit.map { try repository.commit($0).parentIDs.first } ?? repository.head()?.id
+        return try BaselineFinder(repository: repository, notes: notes).find(config.baseline, from: start)
+    }
+
+    private func execute(fingerprint: PipelineFingerprint, context: RunContext, observer: RunObserver?) throws
+        -> (RunRecord, ExitStatus)
+    {
         var results: [RunRecord.StageResult] = []
         var metrics: [String: Double] = [:]
         var producers: [String: String] = [:]
-        var failure: String?
+        var failure: UserFacingError?
         for (index, entry) in fingerprint.stages.enumerated() {
             let stage = entry.stage
             guard failure == nil else {
-                results.append(.init(name: stage.name, status: "skipped", durationMilliseconds: 0, cached: false, fingerprint: entry.digest, metrics: [:]))
+                results.append(
+                    .init(
+                        name: stage.name, status: "skipped", durationMilliseconds: 0, cached: false,
+                        fingerprint: entry.digest, metrics: [:]))
                 continue
             }
             observer?.stageStarted(stage, index: index + 1, of: fingerprint.stages.count)
             let clock = ContinuousClock()
             let start = clock.now
             var stageMetrics: [String: Double] = [:]
-            var status = "pass"
             do {
                 let runner = StageRunner(
-                    stage: stage, checkout: checkout, subject: tree,
+                    stage: stage, context: context, fingerprint: entry.digest,
                     log: store.logURL(fingerprint: entry.digest, stage: stage.name), observer: observer)
                 stageMetrics = try runner.run()
                 for name in stageMetrics.keys.sorted() {
@@ -151,40 +165,105 @@ public final class PipelineRunner {
                 }
             } catch let error as UserFacingError {
                 if error is Interrupted || error is ConfigError { throw error }
-                status = "error"
-                failure = error.renderedMessage
+                failure = error
             }
             metrics.merge(stageMetrics) { first, _ in first }
             let elapsed = clock.now - start
             let result = RunRecord.StageResult(
-                name: stage.name, status: status,
-                durationMilliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
-                cached: false, fingerprint: entry.digest, metrics: stageMetrics)
+                name: stage.name, status: failure == nil ? "pass" : "error",
+                durationMilliseconds: Int(elapsed / .milliseconds(1)), cached: false, fingerprint: entry.digest,
+                metrics: stageMetrics)
             results.append(result)
             observer?.stageFinished(stage, result: result)
         }
-        return RunRecord(
+        let record = RunRecord(
             commit: nil, tree: nil, fingerprint: fingerprint.digest, verdict: failure == nil ? .pass : .error,
             metrics: metrics, gates: [], stages: results, artifact: nil, tool: "\(Tool.name) \(Tool.version)",
-            started: Date(), durationMilliseconds: 0, baseline: nil, source: tree.source.label, inputs: [:],
-            error: failure)
+            started: Date(), durationMilliseconds: 0, baseline: nil, source: context.tree.source.label, inputs: [:],
+            error: failure?.renderedMessage)
+        return (record, failure?.exitStatus == .badInput ? .badInput : .failure)
     }
 
-    private func judge(_ record: inout RunRecord, config: PipelineConfig, tree: EvaluatedTree) throws {
-        let start: ObjectID?
-        if let commit = tree.commit {
-            start = try repository.commit(commit).parentIDs.first
-        } else {
-            start = try repository.head()?.id
+    private func judge(_ record: inout RunRecord, context: RunContext) throws {
+        let config = context.config
+        guard config.gates.contains(where: \.needsBaseline) else {
+            record.baseline = nil
+            record.gates = config.gates.map { GateResult.judge($0, metrics: record.metrics, baseline: nil) }
+            record.verdict = record.failedGates.isEmpty ? .pass : .fail
+            return
         }
-        let needsBaseline = config.gates.contains(where: \.needsBaseline)
-        let baseline = needsBaseline ? try BaselineFinder(repository: repository, notes: notes).find(config.baseline, from: start) : nil
-        record.baseline = needsBaseline
-            ? RunRecord.Baseline(
-                policy: config.baseline.description, commit: baseline?.0.hex,
-                comparison: baseline == nil ? "no baseline run found" : "recorded metrics of the baseline run")
-            : nil
-        record.gates = config.gates.map { GateResult.judge($0, metrics: record.metrics, baseline: baseline?.1.metrics) }
+        var baselineMetrics = context.baseline?.1.metrics
+        var comparison = context.baseline == nil ? "no baseline run found" : "recorded metrics of the baseline run"
+        if let baseline = context.baseline {
+            let rescored = try BaselineRescorer(context: context).rescore(baseline: baseline.1)
+            if !rescored.isEmpty {
+                baselineMetrics?.merge(rescored) { _, new in new }
+                comparison = "baseline model re-scored on this run's test data (\(rescored.keys.sorted().joined(separator: ", ")))"
+            }
+        }
+        record.baseline = RunRecord.Baseline(
+            policy: config.baseline.description, commit: context.baseline?.0.hex, comparison: comparison)
+        record.gates = config.gates.map { GateResult.judge($0, metrics: record.metrics, baseline: baselineMetrics) }
         record.verdict = record.failedGates.isEmpty ? .pass : .fail
+    }
+}
+
+/// What the stages of one run share: the evaluated tree, its config, the baseline, scratch space.
+struct RunContext {
+    let repository: Repository
+    let store: RunStore
+    let tree: EvaluatedTree
+    let config: PipelineConfig
+    /// The baseline commit and record, when one was needed and found.
+    let baseline: (ObjectID, RunRecord)?
+    /// A directory removed after the run.
+    let scratch: URL
+    /// The isolated checkout the stages run in; nil when the verdict came from the cache.
+    var checkout: URL?
+
+    /// A file of the evaluated tree on disk: in the checkout when there is one, else written to scratch.
+    func file(_ path: String) throws -> URL? {
+        if let checkout { return checkout.appendingPathComponent(path) }
+        guard let data = try tree.contents(of: path, in: repository) else { return nil }
+        let url = scratch.appendingPathComponent("files/\(path)")
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: url)
+        return url
+    }
+
+    /// The file at `path` as it is in the baseline commit, written to scratch; nil without one.
+    func baselineFile(_ path: String) throws -> URL? {
+        guard let commit = baseline?.0,
+            let entry = try repository.treeEntries(commit: commit, matching: [path]).first(where: { $0.path == path })
+        else { return nil }
+        let url = scratch.appendingPathComponent("baseline/\(path)")
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try repository.blob(entry.id).write(to: url)
+        return url
+    }
+}
+
+/// Scores the baseline run's built-in models on this run's test data, so that change bounds
+/// compare like with like rather than with numbers measured on other data.
+struct BaselineRescorer {
+    let context: RunContext
+
+    /// Metric name → the baseline model's value on the candidate's test file; empty when no
+    /// built-in stage has both a stored baseline model and a separate test file.
+    func rescore(baseline: RunRecord) throws -> [String: Double] {
+        var metrics: [String: Double] = [:]
+        for stage in context.config.stages {
+            // A seeded split selects rows of each side's own data, so only a separate test file
+            // gives both models the same rows.
+            guard case .builtin(let builtin) = stage.kind, let testPath = builtin.testFile,
+                let previous = baseline.stages.first(where: { $0.name == stage.name }),
+                let model = try? ModelFile.read(from: context.store.modelURL(for: previous.fingerprint)),
+                let test = try context.file(testPath)
+            else { continue }
+            // A baseline model whose columns no longer fit the data cannot be compared: keep its recorded metrics.
+            guard let scored = try? model.score(csv: test, name: testPath, missing: builtin.missing) else { continue }
+            metrics.merge(scored) { _, new in new }
+        }
+        return metrics
     }
 }

@@ -33,6 +33,12 @@ struct RunStore {
         try AtomicFile.write(try record.encoded(), to: cacheURL(for: record.fingerprint))
     }
 
+    /// Where the model a built-in stage trained is kept, by the stage's fingerprint, so a later
+    /// run can re-score it on its own test data.
+    func modelURL(for stageFingerprint: String) -> URL {
+        root.appendingPathComponent("models/\(stageFingerprint.prefix(2))/\(stageFingerprint).json")
+    }
+
     /// The log file of one stage of one run.
     func logURL(fingerprint: String, stage: String) -> URL {
         root.appendingPathComponent("logs/\(fingerprint.prefix(12))-\(stage).log")

@@ -94,6 +94,17 @@ import Testing
         #expect(try repo.git(["log", "-1", "--format=%ad", "--date=raw", ref]) == "1800000000 -0500")
     }
 
+    @Test(arguments: [
+        "modelgate", "notes/modelgate", "refs/notes/modelgate", "refs/heads/odd", "team/metrics",
+    ])
+    func notesRefNamesExpandLikeGit(ref: String) throws {
+        let repo = try TemporaryRepository.withHistory()
+        try repo.git(["notes", "--ref=\(ref)", "add", "-m", "x", "HEAD"])
+        let created = try repo.git(["for-each-ref", "--format=%(refname)", "refs/notes/"])
+        #expect(Repository.notesReferenceName(ref) == created)
+        #expect(try repo.open().note(on: try repo.open().resolveCommit("HEAD"), ref: ref) == "x\n")
+    }
+
     @Test func invalidNotesRefIsBadInput() throws {
         let repo = try TemporaryRepository.withHistory()
         let repository = try repo.open()

@@ -91,6 +91,24 @@ import Testing
         #expect(try repo.git(["cat-file", "-t", tree.hex]) == "tree")
     }
 
+    @Test func intentToAddIsNotStagedContent() throws {
+        // libgit2 1.5 would write `git add -N` paths as empty files and list them as added.
+        let repo = try TemporaryRepository.withHistory()
+        try repo.stage(["staged.txt": "s\n"])
+        try repo.write(["later.txt": "l\n"])
+        try repo.git(["add", "--intent-to-add", "later.txt"])
+        let before = try repo.gitFileBytes("index")
+        let repository = try repo.open()
+        #expect(try repository.indexTreeID() == (try objectID(repo.git(["write-tree"]))))
+        #expect(
+            try repository.diffHeadToIndex()
+                == DiffTests.parse(try repo.git(["diff", "--cached", "--name-status", "-z"])))
+        #expect(try repository.diffHeadToIndex() == [DiffEntry(status: .added, path: "staged.txt")])
+        #expect(try repo.gitFileBytes("index") == before)
+        let out = repo.directory.appending("out")
+        #expect(try repository.exportIndex(to: out).map(\.path).contains("later.txt") == false)
+    }
+
     @Test func indexTreeOfConflictedIndexIsBadInput() throws {
         let repo = try TemporaryRepository.withHistory()
         try repo.git(["checkout", "--quiet", "-b", "side", "HEAD~1"])
