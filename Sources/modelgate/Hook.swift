@@ -86,14 +86,14 @@ struct Hook: ParsableCommand {
                 throw ExitCode(
                     record.verdict == .fail ? ExitStatus.refused.rawValue : ExitStatus.failure.rawValue)
             }
-        case .validated(let stages, let error, let changed):
-            if let error {
+        case .validated(let stages, let error, let gates, let changed):
+            let failed = gates.filter { $0.status == .fail || $0.status == .missing }
+            if error != nil || !failed.isEmpty {
                 Terminal.printError(
                     style.red("modelgate: commit refused: ") + "data checks failed on the staged files")
-                for line in error.split(separator: "\n") { Terminal.printError("  " + line) }
-                if !changed.isEmpty {
-                    Terminal.printError("  changed: \(changed.prefix(5).joined(separator: ", "))")
-                }
+                if !failed.isEmpty { Terminal.printError(HookReport.failedGateTable(failed)) }
+                for line in (error ?? "").split(separator: "\n") { Terminal.printError("  " + line) }
+                if !changed.isEmpty { Terminal.printError("  changed: \(HookReport.list(changed))") }
                 Terminal.printError("  reproduce: modelgate run --staged")
                 Terminal.printError(HookReport.skipLine(name))
                 throw ExitCode(ExitStatus.refused.rawValue)

@@ -207,7 +207,7 @@ import Testing
         // No stage named 'validate': nothing runs, and the hook says so.
         let none = try validate.commit(["data/a.csv": HookFixture.failingData], message: "v")
         #expect(none.status == 0, "\(none.stderr)")
-        #expect(none.stderr.contains("no stage named 'validate'"))
+        #expect(none.stderr.contains("modelgate.yml has no validate stage"))
         #expect(validate.runCount == 0)
 
         // With a 'validate' stage (a data check: no empty rows), only it runs, gates are not judged.
@@ -229,6 +229,51 @@ import Testing
         #expect(refused.stderr.contains("stage 'validate' failed"))
         #expect(refused.stderr.contains("skip once: git commit --no-verify"))
         #expect(validate.runCount == 0)
+    }
+
+    @Test func validatePolicyRunsTheBuiltinDataChecksOnly() throws {
+        let repo = try TemporaryRepository()
+        let counter = repo.directory.appending("runs.log").path
+        try repo.commit(
+            files: [
+                "modelgate.yml": """
+                name: demo
+                stages:
+                  - name: check-data
+                    builtin: validate
+                    data: data/train.csv
+                    columns: [a, y]
+                    ranges: {a: [0, 10]}
+                  - name: evaluate
+                    cmd: sh score.sh
+                    deps: [score.sh, "data/*.csv"]
+                    metrics: metrics.json
+                gates:
+                  - {metric: r2, min: 0.9}
+                hooks:
+                  pre-commit: validate
+
+                """,
+                "data/train.csv": "a,y\n1,2\n2,4\n",
+                "score.sh": "echo run >> '\(counter)'\nprintf '{\"r2\": 0.5}' > metrics.json\n",
+            ], message: "initial")
+        #expect(
+            try ModelgateBinary.run(["install"], in: repo.url, environment: repo.gitEnvironment()).status == 0
+        )
+        try repo.write(["data/train.csv": "a,y\n1,2\n2,4\n3,6\n"])
+        try repo.git(["add", "data/train.csv"])
+        // The data checks pass; the r2 gate (failing) belongs to the full run at push.
+        let allowed = try repo.gitResult(["commit", "--quiet", "-m", "more rows"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.stderr.contains("modelgate: pass data checks (check-data) on the staged files"))
+        try repo.write(["data/train.csv": "a,y\n1,2\n50,4\n"])
+        try repo.git(["add", "data/train.csv"])
+        let refused = try repo.gitResult(["commit", "--quiet", "-m", "out of range"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("modelgate: commit refused: data checks failed on the staged files"))
+        #expect(refused.stderr.contains("data check 'check-data' found"))
+        #expect(refused.stderr.contains("changed: data/train.csv"))
+        #expect(!FileManager.default.fileExists(atPath: counter))  // the command stage never ran
     }
 
     @Test func aMergeInProgressIsNotTrainedAndSaysSo() throws {

@@ -7,8 +7,13 @@ import Foundation
 public enum HookReport {
     /// The failed (or unjudgeable) gates as a table: metric, value, limit, baseline, delta.
     public static func failedGateTable(_ record: RunRecord) -> String {
+        failedGateTable(record.failedGates)
+    }
+
+    /// `gates` as a table: metric, value, limit, baseline, delta.
+    public static func failedGateTable(_ gates: [GateResult]) -> String {
         var rows = [["metric", "value", "limit", "baseline", "delta"]]
-        for gate in record.failedGates {
+        for gate in gates {
             rows.append([
                 gate.metric, gate.value == nil ? "missing" : RunReport.format(gate.value),
                 RunReport.describeLimit(gate),
@@ -19,7 +24,7 @@ public enum HookReport {
     }
 
     /// "a.csv, b.csv and 3 more".
-    static func list(_ paths: [String], limit: Int = 5) -> String {
+    public static func list(_ paths: [String], limit: Int = 5) -> String {
         guard paths.count > limit else { return paths.joined(separator: ", ") }
         return paths.prefix(limit).joined(separator: ", ") + " and \(paths.count - limit) more"
     }

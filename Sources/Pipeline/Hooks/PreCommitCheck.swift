@@ -15,8 +15,10 @@ public struct PreCommitCheck {
         case allowed(String?)
         /// The pipeline ran (or reused a verdict) on the staged tree; the record decides.
         case evaluated(PipelineRunner.Outcome, changed: [String])
-        /// `hooks.pre-commit: validate`: only the validate stages ran; `error` is set when one failed.
-        case validated(stages: [RunRecord.StageResult], error: String?, changed: [String])
+        /// `hooks.pre-commit: validate`: only the validation stages ran; `error` is set when one
+        /// failed, `gates` are the gates on the metrics they reported.
+        case validated(
+            stages: [RunRecord.StageResult], error: String?, gates: [GateResult], changed: [String])
     }
 
     /// Operations that commit step by step; each step is not trained, the pushed tip is.
@@ -127,34 +129,63 @@ public struct PreCommitCheck {
         try? AtomicFile.write(Data(text.utf8), to: url)
     }
 
-    /// Runs only the stages named `validate` (or `validate-…`) on the staged files; no gates, no record.
+    /// The stages `hooks.pre-commit: validate` runs: built-in `validate` stages (data checks),
+    /// and command stages named `validate` or `validate-…`.
+    static func validationStages(of config: PipelineConfig) -> [Stage] {
+        config.stages.filter { stage in
+            if case .validate = stage.kind { return true }
+            return stage.name == "validate" || stage.name.hasPrefix("validate-")
+        }
+    }
+
+    /// Runs only the validation stages on the staged files, and judges the gates on the metrics
+    /// they report (e.g. drift); other gates wait for the full run at push. Nothing is recorded.
     func validate(_ config: PipelineConfig, changed: [String], observer: RunObserver?) throws -> Result {
-        let stages = config.stages.filter { $0.name == "validate" || $0.name.hasPrefix("validate-") }
+        let stages = Self.validationStages(of: config)
         guard !stages.isEmpty else {
             return .allowed(
-                "modelgate: hooks.pre-commit is 'validate', but modelgate.yml has no stage named 'validate'; nothing ran (pre-push still requires a passing verdict)"
+                "modelgate: hooks.pre-commit is 'validate', but modelgate.yml has no validate stage; nothing ran (pre-push still requires a passing verdict)"
             )
         }
         let tree = try EvaluatedTree(.staged, in: repository)
         let store = RunStore(repository: repository)
+        let digests = Dictionary(
+            ((try? PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName))?
+                .stages ?? [])
+                .map { ($0.stage.name, $0.digest) }, uniquingKeysWith: { first, _ in first })
+        let drift = stages.contains {
+            if case .validate(let check) = $0.kind { return check.drift } else { return false }
+        }
+        let notes = RecordNotes(repository: repository)
+        let baseline =
+            drift || config.gates.contains(where: \.needsBaseline)
+            ? try BaselineFinder(repository: repository, notes: notes).find(
+                config.baseline, from: repository.head()?.id)
+            : nil
         return try store.withLock {
             let scratch = try store.makeScratchDirectory()
             defer { try? FileManager.default.removeItem(at: scratch) }
             let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
             try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
             try tree.materialize(into: checkout, from: repository)
+            var context = RunContext(
+                repository: repository, store: store, tree: tree, config: config, baseline: baseline,
+                scratch: scratch)
+            context.checkout = checkout
             var results: [RunRecord.StageResult] = []
             var failure: String?
+            var metrics: [String: Double] = [:]
             let runID = scratch.lastPathComponent.lowercased()
             for (index, stage) in stages.enumerated() where failure == nil {
                 observer?.stageStarted(stage, index: index + 1, of: stages.count)
                 let clock = ContinuousClock()
                 let start = clock.now
                 var status = "pass"
-                var metrics: [String: Double] = [:]
+                var stageMetrics: [String: Double] = [:]
                 do {
-                    metrics = try StageRunner(
-                        stage: stage, checkout: checkout, subject: tree,
+                    stageMetrics = try StageRunner(
+                        stage: stage, context: context,
+                        fingerprint: digests[stage.name] ?? "validate-" + runID,
                         log: store.logURL(fingerprint: "validate-" + runID, stage: stage.name),
                         observer: observer
                     ).run()
@@ -163,17 +194,21 @@ public struct PreCommitCheck {
                     status = "error"
                     failure = error.renderedMessage
                 }
+                metrics.merge(stageMetrics) { first, _ in first }
                 let elapsed = clock.now - start
                 let result = RunRecord.StageResult(
                     name: stage.name, status: status,
                     durationMilliseconds: Int(
                         elapsed.components.seconds * 1000 + elapsed.components.attoseconds
                             / 1_000_000_000_000_000),
-                    cached: false, fingerprint: "", metrics: metrics)
+                    cached: false, fingerprint: digests[stage.name] ?? "", metrics: stageMetrics)
                 results.append(result)
                 observer?.stageFinished(stage, result: result)
             }
-            return .validated(stages: results, error: failure, changed: changed)
+            let gates = config.gates.filter { metrics[$0.metric] != nil }.map {
+                GateResult.judge($0, metrics: metrics, baseline: baseline?.1.metrics)
+            }
+            return .validated(stages: results, error: failure, gates: gates, changed: changed)
         }
     }
 }
