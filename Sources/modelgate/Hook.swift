@@ -84,7 +84,7 @@ struct Hook: ParsableCommand {
                     Terminal.printError(line)
                 }
                 throw ExitCode(
-                    record.verdict == .fail ? ExitStatus.refused.rawValue : ExitStatus.failure.rawValue)
+                    record.verdict == .fail ? ExitStatus.refused.rawValue : outcome.errorStatus.rawValue)
             }
         case .validated(let stages, let error, let gates, let changed):
             let failed = gates.filter { $0.status == .fail || $0.status == .missing }
@@ -152,7 +152,7 @@ struct Hook: ParsableCommand {
             ) {
                 Terminal.printError(line)
             }
-            let status: ExitStatus = record.verdict == .fail ? .refused : .failure
+            let status: ExitStatus = record.verdict == .fail ? .refused : outcome.errorStatus
             if worst == .success || status == .refused { worst = status }
         }
         if worst != .success { throw ExitCode(worst.rawValue) }
