@@ -4,7 +4,7 @@ SWIFT ?= swift
 # Debian packages: libraries we link, and the tools the tests drive (shellcheck lints hooks/).
 APT_PACKAGES = libgit2-dev libcmark-dev libssl-dev pkg-config git shellcheck
 
-.PHONY: deps build release test demo bench lint format install clean
+.PHONY: deps build release test demo bench bench-hooks lint format install clean
 
 deps:
 	./scripts/install-deps.sh $(APT_PACKAGES)
@@ -21,6 +21,10 @@ test: deps
 
 bench: release
 	./benchmarks/run.sh .build/release/modelgate
+
+# Hook latency against plain git, the pre-commit framework, lefthook and DVC (see benchmarks/hooks/RESULTS.md).
+bench-hooks: release
+	./benchmarks/hooks/run.sh .build/release/modelgate
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift && shellcheck hooks/* scripts/*.sh

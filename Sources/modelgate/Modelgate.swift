@@ -12,6 +12,7 @@ struct Modelgate: AsyncParsableCommand {
         version: Tool.version,
         subcommands: [
             Init.self, Run.self, Status.self, Show.self, Log.self, Diff.self, Train.self, Predict.self, Doctor.self,
+            Install.self, Uninstall.self, Hooks.self, Hook.self, Sync.self,
         ])
 
     /// Runs the command line and exits with the documented status.
