@@ -7,7 +7,7 @@ APT_PACKAGES = libgit2-dev libcmark-dev libssl-dev pkg-config git shellcheck
 .PHONY: deps build release test demo bench bench-hooks lint format install clean
 
 deps:
-	./scripts/install-deps.sh $(APT_PACKAGES)
+	./scripts/install-deps.sh $(APT_PACKAGES) python3-venv && ./scripts/install-test-tools.sh
 
 build: deps
 	$(SWIFT) build
