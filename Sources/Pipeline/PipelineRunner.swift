@@ -51,7 +51,9 @@ public final class PipelineRunner {
             defer { try? FileManager.default.removeItem(at: scratch) }
             let baseline = try findBaseline(config: config, tree: tree)
             var context = RunContext(
-                repository: repository, store: store, tree: tree, config: config, baseline: baseline, scratch: scratch)
+                repository: repository, store: store, tree: tree, config: config, baseline: baseline, scratch: scratch,
+                stageFingerprints: Dictionary(
+                    fingerprint.stages.map { ($0.stage.name, $0.digest) }, uniquingKeysWith: { first, _ in first }))
             var record: RunRecord
             var errorStatus = ExitStatus.failure
             let reused: Bool
@@ -195,7 +197,8 @@ public final class PipelineRunner {
         var baselineMetrics = context.baseline?.1.metrics
         var comparison = context.baseline == nil ? "no baseline run found" : "recorded metrics of the baseline run"
         if let baseline = context.baseline {
-            let rescored = try BaselineRescorer(context: context).rescore(baseline: baseline.1)
+            let rescored = try BaselineRescorer(context: context, stageFingerprints: context.stageFingerprints)
+                .rescore(baseline: baseline.1)
             if !rescored.isEmpty {
                 baselineMetrics?.merge(rescored) { _, new in new }
                 comparison = "baseline model re-scored on this run's test data (\(rescored.keys.sorted().joined(separator: ", ")))"
@@ -218,6 +221,8 @@ struct RunContext {
     let baseline: (ObjectID, RunRecord)?
     /// A directory removed after the run.
     let scratch: URL
+    /// Each stage's fingerprint in this run, by name.
+    let stageFingerprints: [String: String]
     /// The isolated checkout the stages run in; nil when the verdict came from the cache.
     var checkout: URL?
 
@@ -243,27 +248,56 @@ struct RunContext {
     }
 }
 
-/// Scores the baseline run's built-in models on this run's test data, so that change bounds
+/// Scores the baseline run's built-in models on this run's test rows, so that change bounds
 /// compare like with like rather than with numbers measured on other data.
+///
+/// Results are kept by (candidate stage, baseline stage) fingerprints: a cached verdict is judged
+/// the same way as a fresh one without reading the data again.
 struct BaselineRescorer {
     let context: RunContext
+    /// The candidate's stage fingerprints, by stage name.
+    let stageFingerprints: [String: String]
 
-    /// Metric name → the baseline model's value on the candidate's test file; empty when no
-    /// built-in stage has both a stored baseline model and a separate test file.
+    /// Metric name → the baseline model's value on the candidate's test rows; empty when no
+    /// built-in stage has a stored baseline model.
     func rescore(baseline: RunRecord) throws -> [String: Double] {
         var metrics: [String: Double] = [:]
         for stage in context.config.stages {
-            // A seeded split selects rows of each side's own data, so only a separate test file
-            // gives both models the same rows.
-            guard case .builtin(let builtin) = stage.kind, let testPath = builtin.testFile,
-                let previous = baseline.stages.first(where: { $0.name == stage.name }),
-                let model = try? ModelFile.read(from: context.store.modelURL(for: previous.fingerprint)),
-                let test = try context.file(testPath)
+            guard case .builtin(let builtin) = stage.kind,
+                let candidate = stageFingerprints[stage.name],
+                let previous = baseline.stages.first(where: { $0.name == stage.name })
             else { continue }
-            // A baseline model whose columns no longer fit the data cannot be compared: keep its recorded metrics.
-            guard let scored = try? model.score(csv: test, name: testPath, missing: builtin.missing) else { continue }
+            let kept = context.store.rescoredURL(candidate: candidate, baseline: previous.fingerprint)
+            if let data = FileManager.default.contents(atPath: kept.path),
+                let scored = try? JSONDecoder().decode([String: Double].self, from: data)
+            {
+                metrics.merge(scored) { _, new in new }
+                continue
+            }
+            guard let model = try? ModelFile.read(from: context.store.modelURL(for: previous.fingerprint)),
+                let scored = try score(model, on: builtin)
+            else { continue }
+            try AtomicFile.write(try JSONEncoder().encode(scored), to: kept)
             metrics.merge(scored) { _, new in new }
         }
         return metrics
+    }
+
+    /// The model's metrics on the stage's test rows (its test file, or the rows its split holds
+    /// out of the candidate's data); nil when the model no longer fits the data's columns.
+    private func score(_ model: ModelFile, on stage: BuiltinStage) throws -> [String: Double]? {
+        let test: TestSource
+        if let testPath = stage.testFile {
+            guard let url = try context.file(testPath) else { return nil }
+            test = .file(url, name: testPath)
+        } else {
+            test = .split(fraction: stage.split, seed: stage.seed)
+        }
+        guard let data = try context.file(stage.data) else { return nil }
+        let request = TrainingRequest(
+            data: data, test: test, target: stage.target, features: stage.features, dataName: stage.data,
+            missing: stage.missing)
+        // A baseline model whose columns no longer fit the data cannot be compared: keep its recorded metrics.
+        return try? model.score(testOf: request)
     }
 }

@@ -39,6 +39,11 @@ struct RunStore {
         root.appendingPathComponent("models/\(stageFingerprint.prefix(2))/\(stageFingerprint).json")
     }
 
+    /// Where a baseline model's metrics on a candidate stage's test rows are kept.
+    func rescoredURL(candidate: String, baseline: String) -> URL {
+        root.appendingPathComponent("rescored/\(candidate.prefix(2))/\(candidate)-\(baseline.prefix(16)).json")
+    }
+
     /// The log file of one stage of one run.
     func logURL(fingerprint: String, stage: String) -> URL {
         root.appendingPathComponent("logs/\(fingerprint.prefix(12))-\(stage).log")

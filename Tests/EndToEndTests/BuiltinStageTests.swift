@@ -97,6 +97,27 @@ import Testing
         #expect(result.stderr.contains("gates failed: r2"))
     }
 
+    @Test func aSplitStageIsRescoredOnTheCandidatesHeldOutRowsOnceAndThenFromTheCache() throws {
+        let repo = try TemporaryRepository()
+        let config = "stages:\n  - {name: train, builtin: linear-regression, data: d.csv, target: y, split: 0.25}\ngates:\n  - {metric: r2, max_drop: 0.5}\n"
+        try repo.commit(files: ["modelgate.yml": config, "d.csv": Self.housingCSV(rows: 300, seed: 1)], message: "one")
+        #expect(try ModelgateBinary.run(["run"], in: repo.url).status == 0)
+        try repo.commit(files: ["d.csv": Self.housingCSV(rows: 300, seed: 4, noise: 3)], message: "two")
+        let first = try ModelgateBinary.run(["run", "--json"], in: repo.url)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("baseline model re-scored on this run's test data (mae, mse, r2, rmse)"))
+        // Same inputs on an amended commit: the verdict and its comparison come from the caches.
+        try repo.git(["commit", "--amend", "--quiet", "-m", "two, reworded"])
+        let again = try ModelgateBinary.run(["run", "--json"], in: repo.url)
+        #expect(again.stdout.contains("\"cached\" : true"))
+        #expect(again.stdout.contains("baseline model re-scored on this run's test data"))
+        let gate = { (text: String) in
+            ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any])
+                .flatMap { ($0["gates"] as? [[String: Any]])?.first?["baseline"] as? Double }
+        }
+        #expect(gate(first.stdout) != nil && gate(first.stdout) == gate(again.stdout))
+    }
+
     @Test func aCorruptedBatchFailsTheDataCheckWithItsPosition() throws {
         let repo = try makeRepository()
         #expect(try ModelgateBinary.run(["run"], in: repo.url).status == 0)

@@ -170,7 +170,7 @@ public struct PreCommitCheck {
             try tree.materialize(into: checkout, from: repository)
             var context = RunContext(
                 repository: repository, store: store, tree: tree, config: config, baseline: baseline,
-                scratch: scratch)
+                scratch: scratch, stageFingerprints: digests)
             context.checkout = checkout
             var results: [RunRecord.StageResult] = []
             var failure: String?
