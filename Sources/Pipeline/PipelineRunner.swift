@@ -101,6 +101,42 @@ public final class PipelineRunner {
         }
     }
 
+    /// Runs only the stages `selected` accepts on `source`, with no cache and no note, and judges
+    /// the gates whose metrics those stages reported (e.g. data checks before a commit).
+    public func runStages(
+        _ source: EvaluationSource, where selected: (Stage) -> Bool, observer: RunObserver? = nil
+    ) throws -> Outcome {
+        let started = Date()
+        let tree = try EvaluatedTree(source, in: repository)
+        let config = try loadConfig(from: tree)
+        let full = try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
+        let fingerprint = full.keeping { selected($0.stage) }
+        return try store.withLock {
+            let scratch = try store.makeScratchDirectory()
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            var context = RunContext(
+                repository: repository, store: store, tree: tree, config: config,
+                baseline: try findBaseline(config: config, tree: tree), scratch: scratch,
+                stageFingerprints: Dictionary(
+                    full.stages.map { ($0.stage.name, $0.digest) }, uniquingKeysWith: { first, _ in first }))
+            let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
+            try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
+            try tree.materialize(into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
+            context.checkout = checkout
+            var (record, errorStatus) = try execute(fingerprint: fingerprint, context: context, observer: observer)
+            record.source = tree.source.label
+            record.started = started
+            if record.verdict != .error {
+                record.gates = config.gates.filter { record.metrics[$0.metric] != nil }.map {
+                    GateResult.judge($0, metrics: record.metrics, baseline: context.baseline?.1.metrics)
+                }
+                record.verdict = record.failedGates.isEmpty ? .pass : .fail
+            }
+            record.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
+            return Outcome(record: record, reused: false, subject: tree.description, errorStatus: errorStatus)
+        }
+    }
+
     // MARK: - Steps
 
     private func loadConfig(from tree: EvaluatedTree) throws -> PipelineConfig {

@@ -147,68 +147,10 @@ public struct PreCommitCheck {
                 "modelgate: hooks.pre-commit is 'validate', but modelgate.yml has no validate stage; nothing ran (pre-push still requires a passing verdict)"
             )
         }
-        let tree = try EvaluatedTree(.staged, in: repository)
-        let store = RunStore(repository: repository)
-        let digests = Dictionary(
-            ((try? PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName))?
-                .stages ?? [])
-                .map { ($0.stage.name, $0.digest) }, uniquingKeysWith: { first, _ in first })
-        let drift = stages.contains {
-            if case .validate(let check) = $0.kind { return check.drift } else { return false }
-        }
-        let notes = RecordNotes(repository: repository)
-        let baseline =
-            drift || config.gates.contains(where: \.needsBaseline)
-            ? try BaselineFinder(repository: repository, notes: notes).find(
-                config.baseline, from: repository.head()?.id)
-            : nil
-        return try store.withLock {
-            let scratch = try store.makeScratchDirectory()
-            defer { try? FileManager.default.removeItem(at: scratch) }
-            let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
-            try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
-            try tree.materialize(into: checkout, from: repository)
-            var context = RunContext(
-                repository: repository, store: store, tree: tree, config: config, baseline: baseline,
-                scratch: scratch, stageFingerprints: digests)
-            context.checkout = checkout
-            var results: [RunRecord.StageResult] = []
-            var failure: String?
-            var metrics: [String: Double] = [:]
-            let runID = scratch.lastPathComponent.lowercased()
-            for (index, stage) in stages.enumerated() where failure == nil {
-                observer?.stageStarted(stage, index: index + 1, of: stages.count)
-                let clock = ContinuousClock()
-                let start = clock.now
-                var status = "pass"
-                var stageMetrics: [String: Double] = [:]
-                do {
-                    stageMetrics = try StageRunner(
-                        stage: stage, context: context,
-                        fingerprint: digests[stage.name] ?? "validate-" + runID,
-                        log: store.logURL(fingerprint: "validate-" + runID, stage: stage.name),
-                        observer: observer
-                    ).run()
-                } catch let error as UserFacingError {
-                    if error is Interrupted { throw error }
-                    status = "error"
-                    failure = error.renderedMessage
-                }
-                metrics.merge(stageMetrics) { first, _ in first }
-                let elapsed = clock.now - start
-                let result = RunRecord.StageResult(
-                    name: stage.name, status: status,
-                    durationMilliseconds: Int(
-                        elapsed.components.seconds * 1000 + elapsed.components.attoseconds
-                            / 1_000_000_000_000_000),
-                    cached: false, fingerprint: digests[stage.name] ?? "", metrics: stageMetrics)
-                results.append(result)
-                observer?.stageFinished(stage, result: result)
-            }
-            let gates = config.gates.filter { metrics[$0.metric] != nil }.map {
-                GateResult.judge($0, metrics: metrics, baseline: baseline?.1.metrics)
-            }
-            return .validated(stages: results, error: failure, gates: gates, changed: changed)
-        }
+        let names = Set(stages.map(\.name))
+        let outcome = try PipelineRunner(repository: repository).runStages(
+            .staged, where: { names.contains($0.name) }, observer: observer)
+        let record = outcome.record
+        return .validated(stages: record.stages, error: record.error, gates: record.gates, changed: changed)
     }
 }
