@@ -5,16 +5,17 @@ SWIFT ?= swift
 # promtool from prometheus checks the site's metrics.prom).
 APT_PACKAGES = libgit2-dev libcmark-dev libssl-dev pkg-config git shellcheck prometheus
 
-.PHONY: deps build release test test-browser demo bench lint format install clean
+.PHONY: deps build release test test-browser demo bench bench-hooks lint format install clean
 
 deps:
-	./scripts/install-deps.sh $(APT_PACKAGES)
+	./scripts/install-deps.sh $(APT_PACKAGES) python3-venv && ./scripts/install-test-tools.sh
 
 build: deps
 	$(SWIFT) build
 
+# A static Swift standard library: the binary runs anywhere libgit2 and cmark are, and starts faster.
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 test: deps
 	$(SWIFT) build && $(SWIFT) test
@@ -25,6 +26,10 @@ test-browser: build
 
 bench: release
 	./benchmarks/run.sh .build/release/modelgate
+
+# Hook latency against plain git, the pre-commit framework, lefthook and DVC (see benchmarks/hooks/RESULTS.md).
+bench-hooks: release
+	./benchmarks/hooks/run.sh .build/release/modelgate
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift && shellcheck hooks/* scripts/*.sh

@@ -30,13 +30,17 @@ let package = Package(
         // Errors users see and the exit-code contract; every module below the CLI shares it.
         .target(name: "Diagnostics"),
         // The only importer of CLibGit2.
-        .target(name: "GitKit", dependencies: ["CLibGit2", "Diagnostics"]),
+        .target(name: "GitKit", dependencies: ["CLibGit2", "Checksum", "Diagnostics"]),
         // The only importer of CCmark.
         .target(name: "Markdown", dependencies: ["CCmark"]),
+        // CSV reader, built-in trainers, metrics, model files, data checks (no git).
+        .target(name: "Learning", dependencies: ["Diagnostics"]),
         // Config, fingerprints, run cache, stage runner, gates, baselines, records.
         .target(
             name: "Pipeline",
-            dependencies: ["Checksum", "Diagnostics", "GitKit", .product(name: "Yams", package: "Yams")]),
+            dependencies: [
+                "Checksum", "Diagnostics", "GitKit", "Learning", .product(name: "Yams", package: "Yams"),
+            ]),
         // Run records + tags -> static HTML/SVG site, history.json, metrics.prom, Grafana JSON.
         // The default templates are compiled in (DefaultTemplates.swift, generated from site-templates/).
         .target(
@@ -51,14 +55,15 @@ let package = Package(
         .executableTarget(
             name: "modelgate",
             dependencies: [
-                "Diagnostics", "GitKit", "Markdown", "Pipeline", "Site",
+                "Diagnostics", "GitKit", "Learning", "Markdown", "Pipeline", "Site",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Learning", "Pipeline", "TestSupport"]),
         .testTarget(name: "SiteTests", dependencies: ["Site", "Pipeline", "GitKit", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GitKit", "Pipeline"]),
     ]

@@ -29,6 +29,7 @@ public struct GitError: UserFacingError, Equatable {
         self.exitStatus = exitStatus
     }
 
+    /// "could not OPERATION: MESSAGE", the line users see after "error:".
     public var summary: String { "could not \(operation): \(message)" }
 
     /// True when libgit2 reported that the object, reference or file does not exist.

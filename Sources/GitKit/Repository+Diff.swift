@@ -38,9 +38,10 @@ extension Repository {
     ///
     /// Without `detectRenames` (the default) this equals `git diff --cached --no-renames
     /// --name-status`: a move is a deletion plus an addition. With it, exact and similar (50%)
-    /// renames are paired like `git diff --cached -M --name-status`. Unstaged edits never show.
+    /// renames are paired like `git diff --cached -M --name-status`. Unstaged edits never show,
+    /// nor do intent-to-add paths (`git add -N`), which have no staged content yet.
     public func diffHeadToIndex(detectRenames: Bool = false) throws -> [DiffEntry] {
-        let index = try IndexHandle(self)
+        let index = try IndexHandle(self).excludingIntentToAdd()
         return try withTree(of: try head()?.id) { tree in
             try withDiffOptions { options in
                 var diff: OpaquePointer?
@@ -56,7 +57,8 @@ extension Repository {
     /// Changes from commit `old` (nil: the empty tree) to commit `new`, like `git diff --no-renames --name-status OLD NEW`.
     ///
     /// `detectRenames` pairs moves as in `git diff -M --name-status`.
-    public func diff(from old: ObjectID?, to new: ObjectID, detectRenames: Bool = false) throws -> [DiffEntry] {
+    public func diff(from old: ObjectID?, to new: ObjectID, detectRenames: Bool = false) throws -> [DiffEntry]
+    {
         try withTree(of: old) { oldTree in
             try withTree(of: new) { newTree in
                 try withDiffOptions { options in
@@ -109,7 +111,8 @@ extension Repository {
             case GIT_DELTA_ADDED: result.append(DiffEntry(status: .added, path: newPath))
             case GIT_DELTA_DELETED: result.append(DiffEntry(status: .deleted, path: oldPath))
             case GIT_DELTA_MODIFIED: result.append(DiffEntry(status: .modified, path: newPath))
-            case GIT_DELTA_RENAMED: result.append(DiffEntry(status: .renamed, path: newPath, oldPath: oldPath))
+            case GIT_DELTA_RENAMED:
+                result.append(DiffEntry(status: .renamed, path: newPath, oldPath: oldPath))
             case GIT_DELTA_COPIED: result.append(DiffEntry(status: .copied, path: newPath, oldPath: oldPath))
             case GIT_DELTA_TYPECHANGE: result.append(DiffEntry(status: .typeChanged, path: newPath))
             default: continue  // unmodified, ignored, untracked, unreadable, conflicted: not changes

@@ -42,6 +42,19 @@ extension Repository {
     }
 
     private func write(_ entries: [TreeEntry], to directory: URL) throws {
+        do {
+            try writeUnchecked(entries, to: directory)
+        } catch let error as GitError {
+            throw error
+        } catch {
+            // File-system failures (disk full, permissions) reach the user as what they are.
+            throw GitError(
+                operation: "export files", message: error.localizedDescription, location: directory.path,
+                hint: "check that '\(directory.path)' is writable and the disk is not full")
+        }
+    }
+
+    private func writeUnchecked(_ entries: [TreeEntry], to directory: URL) throws {
         let fileManager = FileManager.default
         let root = directory.standardizedFileURL
         if fileManager.fileExists(atPath: root.path) {

@@ -61,24 +61,83 @@ final class IndexHandle {
     /// Opens and (re)reads the index from disk, so changes made by `git` since are seen.
     init(_ repository: Repository) throws {
         var out: OpaquePointer?
+        let opened: Int32
         if let file = repository.indexFile {
-            try check(git_index_open(&out, file.path), "open the index", location: file.path)
+            opened = git_index_open(&out, file.path)
         } else {
             // A bare repository has no index of its own (libgit2 would hand out an empty one).
             _ = try repository.requireWorkingDirectory(for: "read the index")
-            try check(git_repository_index(&out, repository.handle), "open the index")
+            opened = git_repository_index(&out, repository.handle)
+        }
+        if opened < 0 {
+            let location = (repository.indexFile ?? repository.gitDirectory.appendingPathComponent("index"))
+                .path
+            throw IndexHandle.explain(
+                GitError.last(code: opened, operation: "open the index", location: location))
         }
         guard let out else {
             throw GitError(operation: "open the index", message: "libgit2 returned no index")
         }
-        raw = out
-        path = git_index_path(out).map { String(cString: $0) } ?? repository.gitDirectory.appendingPathComponent("index").path
+        let indexPath =
+            git_index_path(out).map { String(cString: $0) }
+            ?? repository.gitDirectory.appendingPathComponent("index").path
         // force=1: libgit2 would otherwise trust its cached copy when the file's stamp looks
         // unchanged, and `git add` within the same second can leave the stamp equal.
-        try check(git_index_read(out, 1), "read the index", location: path)
+        let code = git_index_read(out, 1)
+        if code < 0 {
+            let error = GitError.last(code: code, operation: "read the index", location: indexPath)
+            // No stored property is set yet, so deinit will not run: free the index here.
+            git_index_free(out)
+            throw IndexHandle.explain(error)
+        }
+        raw = out
+        path = indexPath
+    }
+
+    /// An in-memory copy of `source` without its intent-to-add entries.
+    private init(copyingWithoutIntentToAdd source: IndexHandle) throws {
+        var out: OpaquePointer?
+        try check(git_index_new(&out), "copy the index")
+        guard let out else {
+            throw GitError(operation: "copy the index", message: "libgit2 returned no index")
+        }
+        for index in 0..<git_index_entrycount(source.raw) {
+            // Entries are owned by `source`; git_index_add copies what it keeps.
+            guard let entry = git_index_get_byindex(source.raw, index),
+                UInt32(entry.pointee.flags_extended) & GIT_INDEX_ENTRY_INTENT_TO_ADD.rawValue == 0
+            else { continue }
+            let code = git_index_add(out, entry)
+            if code < 0 {
+                let error = GitError.last(code: code, operation: "copy the index", location: source.path)
+                git_index_free(out)  // no stored property is set yet, so deinit will not run
+                throw error
+            }
+        }
+        raw = out
+        path = source.path
+    }
+
+    /// The staged content as git sees it: `git add -N` paths have none yet, and git leaves them
+    /// out of `write-tree` and `diff --cached`, but libgit2 1.5 treats them as empty files.
+    func excludingIntentToAdd() throws -> IndexHandle {
+        let hasIntentToAdd = (0..<git_index_entrycount(raw)).contains { index in
+            guard let entry = git_index_get_byindex(raw, index) else { return false }
+            return UInt32(entry.pointee.flags_extended) & GIT_INDEX_ENTRY_INTENT_TO_ADD.rawValue != 0
+        }
+        return hasIntentToAdd ? try IndexHandle(copyingWithoutIntentToAdd: self) : self
     }
 
     deinit { git_index_free(raw) }
+
+    /// Adds the way out to libgit2's message when it met an index format it cannot read.
+    private static func explain(_ error: GitError) -> GitError {
+        guard error.message.contains("unsupported mandatory extension") else { return error }
+        // libgit2 1.5 reads index versions 2-4 but not git's split or sparse index.
+        return GitError(
+            operation: error.operation, code: error.code, message: error.message, location: error.location,
+            hint: "libgit2 cannot read a split or sparse index; run 'git update-index --no-split-index'"
+                + " or 'git sparse-checkout set --no-sparse-index', then try again")
+    }
 
     /// Every entry in index order (path, then stage).
     var entries: [IndexEntry] {
@@ -100,9 +159,10 @@ extension Repository {
 
     /// Writes the staged tree into the object database and returns its id, like `git write-tree`.
     ///
-    /// The index file itself is not rewritten. Unresolved conflicts are a `GitError` (exit 2).
+    /// The index file itself is not rewritten. Intent-to-add paths (`git add -N`) are left out,
+    /// as git does. Unresolved conflicts are a `GitError` (exit 2).
     public func indexTreeID() throws -> ObjectID {
-        let index = try IndexHandle(self)
+        let index = try IndexHandle(self).excludingIntentToAdd()
         var oid = git_oid()
         let code = git_index_write_tree_to(&oid, index.raw, handle)
         if code == GIT_EUNMERGED.rawValue {
@@ -139,8 +199,10 @@ extension Repository {
         case .executable: guard kind == S_IFREG, info.st_mode & 0o100 != 0 else { return false }
         case .gitlink, .tree: return false
         }
-        let mtime = IndexEntry.Timestamp(seconds: Int(info.st_mtim.tv_sec), nanoseconds: Int(info.st_mtim.tv_nsec))
-        let ctime = IndexEntry.Timestamp(seconds: Int(info.st_ctim.tv_sec), nanoseconds: Int(info.st_ctim.tv_nsec))
+        let mtime = IndexEntry.Timestamp(
+            seconds: Int(info.st_mtim.tv_sec), nanoseconds: Int(info.st_mtim.tv_nsec))
+        let ctime = IndexEntry.Timestamp(
+            seconds: Int(info.st_ctim.tv_sec), nanoseconds: Int(info.st_ctim.tv_nsec))
         guard UInt32(truncatingIfNeeded: info.st_size) == entry.size,
             Repository.sameTime(entry.mtime, mtime), Repository.sameTime(entry.ctime, ctime),
             UInt32(truncatingIfNeeded: info.st_ino) == entry.inode,
@@ -154,17 +216,14 @@ extension Repository {
         // only the bytes can tell.
         let isRacy = Int(indexInfo.st_mtim.tv_sec) <= entry.mtime.seconds
         guard isRacy else { return true }
-        let contents: Data
         if entry.mode == .symlink {
             guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: file) else {
                 return false
             }
-            contents = Data(target.utf8)
-        } else {
-            guard let data = FileManager.default.contents(atPath: file) else { return false }
-            contents = data
+            return try Repository.hashBlob(Data(target.utf8)) == entry.id
         }
-        return try Repository.hashBlob(contents) == entry.id
+        // hashFile streams the file, so a large racy file is not read into memory at once.
+        return (try? Repository.hashFile(at: URL(fileURLWithPath: file))) == entry.id
     }
 
     /// Stat times agree; nanoseconds only count when the index recorded them, as in git.

@@ -7,15 +7,28 @@ public struct NoteEntry: Sendable, Equatable, Codable {
     public let target: ObjectID
     /// The blob with the note's text.
     public let blob: ObjectID
+
+    /// Makes an entry (mostly for callers building expectations).
+    public init(target: ObjectID, blob: ObjectID) {
+        self.target = target
+        self.blob = blob
+    }
 }
 
 extension Repository {
     /// How many times a note write re-reads the notes ref and retries after losing a race.
-    static let noteWriteAttempts = 50
+    static let noteWriteAttempts = 500
+    /// How long a note write keeps retrying at most, whatever the attempts left.
+    static let noteWriteTimeout: TimeInterval = 10
 
-    /// The full notes reference for `ref`: "modelgate" means "refs/notes/modelgate", as `git notes --ref` does.
+    /// The full notes reference for `ref`, expanded as `git notes --ref` does.
+    ///
+    /// "modelgate" and "notes/modelgate" mean "refs/notes/modelgate"; anything not already under
+    /// "refs/notes/" is put there (so "refs/heads/x" becomes "refs/notes/refs/heads/x", as in git).
     public static func notesReferenceName(_ ref: String) -> String {
-        ref.hasPrefix("refs/") ? ref : "refs/notes/\(ref)"
+        if ref.hasPrefix("refs/notes/") { return ref }
+        if ref.hasPrefix("notes/") { return "refs/\(ref)" }
+        return "refs/notes/\(ref)"
     }
 
     /// The text of the note on `target` in `ref`, exactly as stored; nil when there is none.
@@ -35,7 +48,9 @@ extension Repository {
     ///
     /// The notes commit is made first and the ref then moved by compare-and-swap; if another
     /// writer moved the ref meanwhile, this re-reads the tip and tries again (a bounded number of
-    /// times), so concurrent writers all land. `author` defaults to git's configured identity,
+    /// times), so concurrent GitKit writers all land, and a ref locked by another process is
+    /// waited for. (`git notes add` itself moves the ref without such a check, so a
+    /// simultaneous git CLI write can still replace ours.) `author` defaults to git's configured identity,
     /// or `modelgate <modelgate@localhost>` when none is configured.
     public func setNote(_ text: String, on target: ObjectID, ref: String, author: Signature? = nil) throws {
         let name = try validatedNotesReference(ref)
@@ -101,6 +116,7 @@ extension Repository {
     private func updateNotes(
         _ name: String, operation: String, makeCommit: (OpaquePointer?) throws -> ObjectID?
     ) throws -> Bool {
+        let deadline = Date().addingTimeInterval(Repository.noteWriteTimeout)
         for attempt in 1...Repository.noteWriteAttempts {
             let tip = try reference(name)
             var parent: OpaquePointer?
@@ -112,15 +128,17 @@ extension Repository {
             guard let newCommit = try makeCommit(parent) else { return false }
             let code = tryUpdateReference(name, to: newCommit, expecting: tip, message: "notes: \(operation)")
             if code == 0 { return true }
-            let lostRace = code == GIT_EMODIFIED.rawValue || code == GIT_EEXISTS.rawValue
+            let lostRace =
+                code == GIT_EMODIFIED.rawValue || code == GIT_EEXISTS.rawValue
                 || code == GIT_ELOCKED.rawValue
-            guard lostRace, attempt < Repository.noteWriteAttempts else {
+            guard lostRace, attempt < Repository.noteWriteAttempts, Date() < deadline else {
                 throw GitError.last(
                     code: code, operation: operation, location: name,
                     hint: lostRace ? "other processes keep writing \(name); try again" : nil)
             }
-            // Back off a little, with jitter, so two writers do not collide in lockstep.
-            usleep(UInt32.random(in: 200...2_000) * UInt32(min(attempt, 10)))
+            // Back off a little, with jitter, so two writers do not collide in lockstep; a writer
+            // holding the lock (git's own default wait is 100 ms) is usually done within a few.
+            usleep(UInt32.random(in: 500...(attempt < 10 ? 2_000 : 20_000)))
         }
         return false
     }

@@ -16,7 +16,9 @@ public enum FileMode: UInt32, Sendable, Codable, CaseIterable {
 
     /// The mode git would record for `raw`, treating any other file mode as a regular file.
     init(normalizing raw: UInt32) {
-        self = FileMode(rawValue: raw) ?? (raw & 0o170000 == 0o100000 && raw & 0o111 != 0 ? .executable : .regular)
+        self =
+            FileMode(rawValue: raw)
+            ?? (raw & 0o170000 == 0o100000 && raw & 0o111 != 0 ? .executable : .regular)
     }
 
     /// The octal text git prints, e.g. "100644".
@@ -31,6 +33,13 @@ public struct TreeEntry: Sendable, Equatable, Codable {
     public let id: ObjectID
     /// What kind of entry it is.
     public let mode: FileMode
+
+    /// Makes an entry (mostly for callers building expectations).
+    public init(path: String, id: ObjectID, mode: FileMode) {
+        self.path = path
+        self.id = id
+        self.mode = mode
+    }
 }
 
 /// How `streamBlob` delivered a blob, which decides how much memory it used.
@@ -98,7 +107,7 @@ extension Repository {
     public func streamBlob(
         _ id: ObjectID, chunkSize: Int = 1 << 20, _ body: (Data) throws -> Void
     ) throws -> BlobDelivery {
-        precondition(chunkSize > 0, "chunkSize must be positive")
+        let chunkSize = max(1, chunkSize)
         var odb: OpaquePointer?
         try check(git_repository_odb(&odb, handle), "open the object database")
         defer { git_odb_free(odb) }
@@ -130,13 +139,19 @@ extension Repository {
             }
             return .streamed
         }
-        // Not loose (or unreadable as a stream): read it whole, which also reports corruption.
-        let data = try blob(id)
-        var offset = 0
-        while offset < data.count {
-            let end = min(offset + chunkSize, data.count)
-            try body(data.subdata(in: offset..<end))
-            offset = end
+        // Not loose (or unreadable as a stream): load it whole, which also reports corruption,
+        // and hand out chunks straight from libgit2's buffer so the blob is in memory only once.
+        var blob: OpaquePointer?
+        try check(git_blob_lookup(&blob, handle, &oid), "read blob \(id.short)", location: id.hex)
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        if size > 0, let bytes = git_blob_rawcontent(blob) {
+            var offset = 0
+            while offset < size {
+                let count = min(chunkSize, size - offset)
+                try body(Data(bytes: bytes + offset, count: count))
+                offset += count
+            }
         }
         return .loadedWhole
     }

@@ -7,6 +7,12 @@ public struct ReferenceEntry: Sendable, Equatable, Codable {
     public let name: String
     /// The object it points to (symbolic references resolved).
     public let id: ObjectID
+
+    /// Makes an entry (mostly for callers building expectations).
+    public init(name: String, id: ObjectID) {
+        self.name = name
+        self.id = id
+    }
 }
 
 extension Repository {
@@ -56,7 +62,8 @@ extension Repository {
         let code = tryUpdateReference(name, to: id, expecting: expected, message: message)
         guard code < 0 else { return }
         if code == GIT_EINVALIDSPEC.rawValue { throw Repository.invalidReferenceName(name, code: code) }
-        let moved = code == GIT_EMODIFIED.rawValue || code == GIT_EEXISTS.rawValue || code == GIT_ELOCKED.rawValue
+        let moved =
+            code == GIT_EMODIFIED.rawValue || code == GIT_EEXISTS.rawValue || code == GIT_ELOCKED.rawValue
         throw GitError.last(
             code: code, operation: "update reference '\(name)'", location: name,
             hint: moved ? "another process changed it at the same time; read it again and retry" : nil)
@@ -83,15 +90,20 @@ extension Repository {
     }
 
     /// The libgit2 result of a compare-and-swap update, for callers that retry on a race.
-    func tryUpdateReference(_ name: String, to id: ObjectID, expecting expected: ObjectID?, message: String) -> Int32 {
+    func tryUpdateReference(_ name: String, to id: ObjectID, expecting expected: ObjectID?, message: String)
+        -> Int32
+    {
         var newOID = id.raw
         var out: OpaquePointer?
         defer { git_reference_free(out) }
-        if let expected {
-            var oldOID = expected.raw
-            return git_reference_create_matching(&out, handle, name, &newOID, 1, &oldOID, message)
-        }
-        return git_reference_create(&out, handle, name, &newOID, 0, message)
+        // libgit2 checks "old value" under the ref's lock, but git_reference_create(force: 0)
+        // checks existence *before* taking the lock, so two creators can both "win" and the
+        // second silently overwrites the first. The all-zero old id means "must not exist" and
+        // is checked under the lock, like git's own update-ref with a zero old value.
+        var oldOID = (expected ?? .zero).raw
+        let code = git_reference_create_matching(&out, handle, name, &newOID, 1, &oldOID, message)
+        // Expecting a value of a reference someone deleted meanwhile is a lost race too.
+        return code == GIT_ENOTFOUND.rawValue && expected != nil ? GIT_EMODIFIED.rawValue : code
     }
 
     /// A bad-input error for a reference name git would not accept.
@@ -99,7 +111,8 @@ extension Repository {
         GitError(
             operation: "use reference '\(name)'", code: code,
             message: "'\(name)' is not a valid reference name", location: name,
-            hint: "see 'git check-ref-format --help': no spaces, '..', '~', '^', ':', '?', '*', '[' or trailing '.lock'",
+            hint:
+                "see 'git check-ref-format --help': no spaces, '..', '~', '^', ':', '?', '*', '[' or trailing '.lock'",
             exitStatus: .badInput)
     }
 

@@ -33,6 +33,12 @@ extension Repository {
         let code = git_revparse_single(&object, handle, revspec)
         if code < 0 {
             let raw = GitError.last(code: code, operation: "resolve '\(revspec)'")
+            if revspec.hasPrefix("HEAD"), git_repository_head_unborn(handle) == 1 {
+                throw GitError(
+                    operation: "resolve '\(revspec)'", code: code,
+                    message: "the current branch has no commits yet", location: revspec,
+                    hint: "make a first commit, or name another revision", exitStatus: .badInput)
+            }
             let ambiguous = code == GIT_EAMBIGUOUS.rawValue
             throw GitError(
                 operation: "resolve '\(revspec)'", code: code,
@@ -105,9 +111,10 @@ extension Repository {
 
     /// Commits reachable from `tip` but not from any of `excluded` (`git rev-list TIP ^X…`), newest first.
     ///
-    /// Excluded ids this repository does not have (a remote tip nobody fetched yet) are ignored,
-    /// which can only make the result larger, never hide a new commit. The order is libgit2's
-    /// topological-then-time order; compare as sets when matching `git rev-list`.
+    /// Annotated tag ids are peeled to their commits, as pre-push input needs. Excluded ids this
+    /// repository does not have (a remote tip nobody fetched yet, the all-zero id of a new
+    /// branch) are ignored, which can only make the result larger, never hide a new commit. The
+    /// order is libgit2's topological-then-time order; compare as sets when matching `git rev-list`.
     public func commits(reachableFrom tip: ObjectID, excluding excluded: [ObjectID]) throws -> [ObjectID] {
         var walk: OpaquePointer?
         try check(git_revwalk_new(&walk, handle), "walk history")
@@ -117,9 +124,16 @@ extension Repository {
             "walk history")
         var tipOID = tip.raw
         try check(git_revwalk_push(walk, &tipOID), "walk history from \(tip.short)", location: tip.hex)
-        for id in excluded where !id.isZero && (try? commit(id)) != nil {
+        for id in excluded where !id.isZero {
             var oid = id.raw
-            try check(git_revwalk_hide(walk, &oid), "exclude \(id.short) from the history walk")
+            let code = git_revwalk_hide(walk, &oid)
+            // Missing objects and non-commits (a tree or blob) have no history to hide.
+            if code == GIT_ENOTFOUND.rawValue || code == GIT_EPEEL.rawValue
+                || code == GIT_EINVALIDSPEC.rawValue
+            {
+                continue
+            }
+            try check(code, "exclude \(id.short) from the history walk", location: id.hex)
         }
         var result: [ObjectID] = []
         var oid = git_oid()

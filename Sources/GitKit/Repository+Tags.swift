@@ -40,7 +40,8 @@ extension Repository {
         defer { git_object_free(object) }
         var cleaned = git_buf()
         defer { git_buf_dispose(&cleaned) }
-        try check(git_message_prettify(&cleaned, message, 0, CChar(UInt8(ascii: "#"))), "clean up the tag message")
+        try check(
+            git_message_prettify(&cleaned, message, 0, CChar(UInt8(ascii: "#"))), "clean up the tag message")
         let signature = try SignatureHandle(tagger, repository: handle)
         var tagOID = git_oid()
         let code = git_tag_create(&tagOID, handle, name, object, signature.raw, cleaned.ptr, 0)
@@ -73,12 +74,14 @@ extension Repository {
         try Repository.validateReferenceName(refName)
         guard let tagID = try reference(refName) else {
             throw GitError(
-                operation: "read tag '\(name)'", code: GIT_ENOTFOUND.rawValue, message: "there is no such tag",
+                operation: "read tag '\(name)'", code: GIT_ENOTFOUND.rawValue,
+                message: "there is no such tag",
                 location: name, hint: "list tags with 'git tag -l'", exitStatus: .badInput)
         }
         var oid = tagID.raw
         var object: OpaquePointer?
-        try check(git_object_lookup(&object, handle, &oid, GIT_OBJECT_ANY), "read tag '\(name)'", location: name)
+        try check(
+            git_object_lookup(&object, handle, &oid, GIT_OBJECT_ANY), "read tag '\(name)'", location: name)
         defer { git_object_free(object) }
         var peeled: OpaquePointer?
         let peelCode = git_object_peel(&peeled, object, GIT_OBJECT_COMMIT)
@@ -90,7 +93,8 @@ extension Repository {
         defer { git_object_free(peeled) }
         let targetID = ObjectID(git_object_id(peeled))
         guard git_object_type(object) == GIT_OBJECT_TAG else {
-            return Tag(name: name, targetID: targetID, tagID: tagID, isAnnotated: false, message: nil, tagger: nil)
+            return Tag(
+                name: name, targetID: targetID, tagID: tagID, isAnnotated: false, message: nil, tagger: nil)
         }
         // A git_object of type tag is a git_tag; its strings live as long as `object`.
         return Tag(
@@ -106,7 +110,8 @@ extension Repository {
             throw GitError(
                 operation: "create tag '\(name)'", code: GIT_EINVALIDSPEC.rawValue,
                 message: "'\(name)' is not a valid tag name", location: name,
-                hint: "use letters, digits, '.', '-', '_', '/', '@' or '#' (no spaces, '..', '~', '^', ':', '?', '*', '[', or a leading '-')",
+                hint:
+                    "use letters, digits, '.', '-', '_', '/', '@' or '#' (no spaces, '..', '~', '^', ':', '?', '*', '[', or a leading '-')",
                 exitStatus: .badInput)
         }
     }
@@ -115,7 +120,8 @@ extension Repository {
         GitError(
             operation: "create tag '\(name)'", code: GIT_EEXISTS.rawValue, message: "the tag already exists",
             location: name,
-            hint: "choose another name; tags are never moved (delete it with 'git tag -d \(name)' only if nobody uses it)",
+            hint:
+                "choose another name; tags are never moved (delete it with 'git tag -d \(name)' only if nobody uses it)",
             exitStatus: .badInput)
     }
 }

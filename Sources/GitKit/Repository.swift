@@ -9,11 +9,14 @@ import Foundation
 public final class Repository {
     let handle: OpaquePointer
 
-    /// The index file to read instead of the repository's own, or nil for `.git/index`.
+    /// The index file to read instead of the repository's own, or nil for the usual one.
     ///
     /// git runs `pre-commit` for `git commit -a` or `git commit PATH` with `GIT_INDEX_FILE`
-    /// naming a temporary index; a hook sets this to `Repository.indexFileFromEnvironment()` to
-    /// evaluate what is really being committed. libgit2 itself ignores `GIT_INDEX_FILE`.
+    /// naming a temporary index (`.git/index.lock`, `.git/next-index-*.lock`) while `.git/index`
+    /// still holds the previous staging; only that file shows what is being committed. So the
+    /// initialisers set this from `GIT_INDEX_FILE` when it names a file inside this repository's
+    /// git directory (libgit2 itself ignores the variable); an index elsewhere is ignored, so a
+    /// variable leaking from some other repository's hook cannot redirect this one.
     public var indexFile: URL?
 
     /// `GIT_INDEX_FILE` from `environment`, made absolute against `directory` as git does.
@@ -30,16 +33,23 @@ public final class Repository {
     ///
     /// Works from any subdirectory, from a linked worktree and from a submodule (where `.git` is
     /// a file). Throws a `GitError` with exit status 2 when no repository contains `url`.
-    public convenience init(discoveringFrom url: URL) throws {
-        try self.init(path: url.path, searchUpwards: true)
+    /// `environment` supplies `GIT_INDEX_FILE` (see `indexFile`).
+    public convenience init(
+        discoveringFrom url: URL, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
+        try self.init(path: url.path, searchUpwards: true, environment: environment)
     }
 
     /// Opens the repository whose work tree or git directory is exactly `url`.
-    public convenience init(at url: URL) throws {
-        try self.init(path: url.path, searchUpwards: false)
+    ///
+    /// `environment` supplies `GIT_INDEX_FILE` (see `indexFile`).
+    public convenience init(
+        at url: URL, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
+        try self.init(path: url.path, searchUpwards: false, environment: environment)
     }
 
-    private init(path: String, searchUpwards: Bool) throws {
+    private init(path: String, searchUpwards: Bool, environment: [String: String]) throws {
         Libgit2.ensureInitialized()
         var out: OpaquePointer?
         let flags = searchUpwards ? 0 : GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue
@@ -51,9 +61,33 @@ public final class Repository {
             throw GitError(operation: "open repository at \(path)", message: "libgit2 returned no handle")
         }
         handle = out
+        try addWorktreeConfigIfEnabled()
+        if let candidate = Repository.indexFileFromEnvironment(environment) {
+            let gitDirectory = self.gitDirectory.resolvingSymlinksInPath().path + "/"
+            let parent = candidate.deletingLastPathComponent().resolvingSymlinksInPath().path + "/"
+            if parent.hasPrefix(gitDirectory) { indexFile = candidate }
+        }
     }
 
     deinit { git_repository_free(handle) }
+
+    /// Makes `$GIT_DIR/config.worktree` part of the configuration when `extensions.worktreeConfig`
+    /// is on, as git does; libgit2 1.5 ignores that file, so `git config --worktree
+    /// core.hooksPath …` would otherwise be missed. It ranks above the repository's own config,
+    /// as in git, and writes still go to the repository's config.
+    private func addWorktreeConfigIfEnabled() throws {
+        let file = gitDirectory.appendingPathComponent("config.worktree")
+        guard FileManager.default.fileExists(atPath: file.path),
+            try configBool("extensions.worktreeConfig") == true
+        else { return }
+        var config: OpaquePointer?
+        try check(git_repository_config(&config, handle), "read the repository's config")
+        // The repository keeps its own reference to this config object; ours is released here.
+        defer { git_config_free(config) }
+        try check(
+            git_config_add_file_ondisk(config, file.path, GIT_CONFIG_LEVEL_APP, handle, 0),
+            "read the worktree's config", location: file.path)
+    }
 
     private static func openError(code: Int32, path: String) -> GitError {
         let raw = GitError.last(code: code, operation: "open repository")
@@ -77,6 +111,11 @@ public final class Repository {
                 location: path,
                 hint: "run modelgate inside a git repository, or create one with 'git init'",
                 exitStatus: .badInput)
+        }
+        if raw.message.contains("extensions.objectformat") {
+            return GitError(
+                operation: "open repository", code: code, message: raw.message, location: path,
+                hint: "this repository uses SHA-256 object ids, which libgit2 \(Libgit2.version) cannot read")
         }
         return GitError(
             operation: "open repository", code: code, message: raw.message, location: path,

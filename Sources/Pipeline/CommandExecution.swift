@@ -185,6 +185,12 @@ enum Interruption {
         requested.store(false, ordering: .relaxed)
         signal(SIGINT) { _ in Interruption.requested.store(true, ordering: .relaxed) }
         signal(SIGTERM) { _ in Interruption.requested.store(true, ordering: .relaxed) }
+        // A parent may have started us with these signals blocked (the mask survives exec).
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
     /// Restores the default handlers.

@@ -1,3 +1,4 @@
+import Learning
 import Foundation
 import Yams
 
@@ -27,10 +28,20 @@ struct ConfigValidator {
                     "two stages are named '\(definition.name)'", at: node?["name"],
                     hint: "rename one; the first is at \(file):\(earlier.position?.description ?? "?")")
             }
-            stages.append(try stage(definition, node: node))
+            stages.append(try stage(definition, node: node, earlier: stages))
         }
-        let gates = try (raw.gates ?? []).enumerated().map { index, gate in
+        var gates = try (raw.gates ?? []).enumerated().map { index, gate in
             try self.gate(gate, node: root["gates"]?.sequence?[index])
+        }
+        // An optimize stage's bound on metric change is a gate like any other, so a too-lossy
+        // quantisation fails the verdict (exit 1) and shows in the gate table.
+        for stage in stages {
+            if case .optimize(let optimize) = stage.kind, let bound = optimize.maxChange {
+                gates.append(
+                    Gate(
+                        metric: OptimizeStage.maxChangeMetric, kind: .max, limit: bound, relative: false,
+                        position: stage.position))
+            }
         }
         try checkGateMetrics(gates, stages: stages)
         return PipelineConfig(
@@ -54,11 +65,12 @@ struct ConfigValidator {
         return name
     }
 
-    private func stage(_ definition: StageDefinition, node: Node?) throws -> Stage {
+    private func stage(_ definition: StageDefinition, node: Node?, earlier: [Stage]) throws -> Stage {
         let position = node?.position
         guard !definition.name.isEmpty else {
             throw error("a stage has an empty name", at: node?["name"], hint: "e.g. 'name: train'")
         }
+        let kind: Stage.Kind
         switch (definition.cmd, definition.builtin) {
         case (.some, .some):
             throw error(
@@ -69,41 +81,35 @@ struct ConfigValidator {
                 "stage '\(definition.name)' has neither 'cmd' nor 'builtin'", at: node,
                 hint: "add 'cmd: python train.py' or 'builtin: linear-regression'")
         case (.some(let command), .none):
-            try rejectKeys(
-                [.data, .target, .features, .test, .split, .seed, .model] + StageDefinition.optionKeys,
-                of: definition, node: node, because: "it belongs to built-in stages; this stage runs 'cmd'")
-            return Stage(
-                name: definition.name,
-                kind: .command(
-                    CommandStage(
-                        command: command, deps: definition.deps ?? [], params: definition.params,
-                        outs: definition.outs ?? [], metrics: definition.metrics,
-                        timeout: try timeout(definition.timeout, node: node?["timeout"]),
-                        environment: definition.env ?? [:])),
-                definition: definition, position: position)
+            try onlyAllowedKeys(of: .command, definition, node: node)
+            kind = .command(
+                CommandStage(
+                    command: command, deps: definition.deps ?? [], params: definition.params,
+                    outs: definition.outs ?? [], metrics: definition.metrics,
+                    timeout: try timeout(definition.timeout, node: node?["timeout"]),
+                    environment: definition.env ?? [:]))
+        case (.none, "validate"):
+            try onlyAllowedKeys(of: .validate, definition, node: node)
+            kind = .validate(try validate(definition, node: node))
+        case (.none, "optimize"):
+            try onlyAllowedKeys(of: .optimize, definition, node: node)
+            kind = .optimize(try optimize(definition, node: node, earlier: earlier))
         case (.none, .some(let trainer)):
-            return Stage(
-                name: definition.name, kind: .builtin(try builtin(trainer, definition, node: node)),
-                definition: definition, position: position)
+            guard catalog.metricsByTrainer[trainer] != nil else {
+                let kinds = catalog.trainers + ["validate", "optimize"]
+                let suggestion = closestMatch(to: trainer, in: kinds)
+                throw error(
+                    "unknown built-in trainer '\(trainer)'", at: node?["builtin"],
+                    hint: (suggestion.map { "did you mean '\($0)'? " } ?? "") + "available: \(kinds.joined(separator: ", "))")
+            }
+            try onlyAllowedKeys(of: .trainer, definition, node: node)
+            kind = .builtin(try builtin(trainer, definition, node: node))
         }
+        return Stage(name: definition.name, kind: kind, definition: definition, position: position)
     }
 
     private func builtin(_ trainer: String, _ definition: StageDefinition, node: Node?) throws -> BuiltinStage {
-        guard catalog.metricsByTrainer[trainer] != nil else {
-            let suggestion = closestMatch(to: trainer, in: catalog.trainers)
-            let available = catalog.trainers.isEmpty ? "none in this build" : catalog.trainers.joined(separator: ", ")
-            throw error(
-                "unknown built-in trainer '\(trainer)'", at: node?["builtin"],
-                hint: (suggestion.map { "did you mean '\($0)'? " } ?? "") + "available: \(available)")
-        }
-        try rejectKeys(
-            [.cmd, .deps, .params, .outs, .metrics, .env], of: definition, node: node,
-            because: "it belongs to command stages; this stage runs the built-in '\(trainer)'")
-        guard let data = definition.data else {
-            throw error(
-                "built-in stage '\(definition.name)' has no 'data'", at: node,
-                hint: "name the training CSV, e.g. 'data: data/train.csv'")
-        }
+        let data = try required(definition.data, "data", of: definition, node: node, example: "data: data/train.csv")
         if catalog.needsTarget(trainer), definition.target == nil {
             throw error(
                 "built-in stage '\(definition.name)' has no 'target'", at: node,
@@ -123,21 +129,111 @@ struct ConfigValidator {
         return BuiltinStage(
             trainer: trainer, data: data, target: definition.target, features: definition.features,
             testFile: definition.test, split: split, seed: UInt64(max(0, definition.seed ?? 0)),
-            model: definition.model ?? "\(definition.name).model.json", options: definition.options)
+            model: definition.model ?? "\(definition.name).model.json", options: definition.options,
+            missing: try missing(definition, node: node))
     }
 
-    private func rejectKeys(
-        _ keys: [StageDefinition.CodingKeys], of definition: StageDefinition, node: Node?, because reason: String
-    ) throws {
-        for key in keys where node?[key.rawValue] != nil {
+    private func validate(_ definition: StageDefinition, node: Node?) throws -> ValidateStage {
+        let data = try required(definition.data, "data", of: definition, node: node, example: "data: data/train.csv")
+        var types: [String: DataExpectations.ColumnType] = [:]
+        for (column, text) in definition.types ?? [:] {
+            guard let type = DataExpectations.ColumnType(rawValue: text) else {
+                throw error(
+                    "type '\(text)' of column '\(column)' is neither 'number' nor 'text'", at: node?["types"]?[column],
+                    hint: "write 'number' or 'text'")
+            }
+            types[column] = type
+        }
+        var ranges: [String: ClosedRange<Double>] = [:]
+        for (column, bounds) in definition.ranges ?? [:] {
+            guard bounds.count == 2, bounds[0] <= bounds[1] else {
+                throw error(
+                    "range of column '\(column)' is not [low, high]", at: node?["ranges"]?[column],
+                    hint: "e.g. '\(column): [0, 100]'")
+            }
+            ranges[column] = bounds[0]...bounds[1]
+        }
+        return ValidateStage(
+            data: data,
+            expectations: DataExpectations(
+                columns: definition.columns, types: types, ranges: ranges, minimumRows: definition.min_rows),
+            drift: definition.drift ?? false)
+    }
+
+    private func optimize(_ definition: StageDefinition, node: Node?, earlier: [Stage]) throws -> OptimizeStage {
+        let trainerStages = earlier.filter { if case .builtin = $0.kind { return true } else { return false } }
+        let fromName = definition.from ?? trainerStages.last?.name
+        guard let fromName, let source = earlier.first(where: { $0.name == fromName }),
+            case .builtin(let trained) = source.kind
+        else {
             throw error(
-                "'\(key.rawValue)' does not apply to stage '\(definition.name)'",
-                at: node?.mapping?.first(where: { $0.key.string == key.rawValue })?.key,
-                hint: "remove it: \(reason)")
+                definition.from.map { "stage '\(definition.name)' optimises '\($0)', which is not an earlier built-in trainer stage" }
+                    ?? "stage '\(definition.name)' has no earlier built-in trainer stage to optimise",
+                at: node?["from"] ?? node,
+                hint: "put the optimize stage after a built-in trainer stage, and name it with 'from:'")
+        }
+        let typeName = definition.dtype ?? "float16"
+        guard let type = QuantizationType(rawValue: typeName) else {
+            throw error(
+                "dtype '\(typeName)' is not supported", at: node?["dtype"],
+                hint: "use one of: \(QuantizationType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let test = definition.test ?? trained.testFile
+        guard test != nil else {
+            throw error(
+                "stage '\(definition.name)' needs a test CSV to re-evaluate the quantised model",
+                at: node,
+                hint: "'\(fromName)' holds out a split; give this stage 'test: data/test.csv'")
+        }
+        if let bound = definition.max_change, !(bound >= 0) {
+            throw error("max_change must be a positive number", at: node?["max_change"], hint: "e.g. 'max_change: 0.01'")
+        }
+        return OptimizeStage(
+            from: fromName, sourceModel: trained.model, type: type, testFile: test,
+            model: definition.model ?? "\(definition.name).model.json", maxChange: definition.max_change)
+    }
+
+    private func required(
+        _ value: String?, _ key: String, of definition: StageDefinition, node: Node?, example: String
+    ) throws -> String {
+        guard let value else {
+            throw error(
+                "built-in stage '\(definition.name)' has no '\(key)'", at: node,
+                hint: "add it, e.g. '\(example)'")
+        }
+        return value
+    }
+
+    private func missing(_ definition: StageDefinition, node: Node?) throws -> MissingValuePolicy {
+        guard let text = definition.missing else { return .error }
+        guard let policy = MissingValuePolicy(rawValue: text) else {
+            throw error(
+                "missing: '\(text)' is not a policy", at: node?["missing"], hint: "use 'error' (default) or 'drop-row'")
+        }
+        return policy
+    }
+
+    /// Rejects keys set on a stage that its kind does not use, naming the kind.
+    private func onlyAllowedKeys(of kind: StageKindName, _ definition: StageDefinition, node: Node?) throws {
+        let allowed = StageDefinition.allowedKeys(for: kind)
+        for (key, _) in node?.mapping ?? [:] {
+            guard let name = key.string, name != "name", let codingKey = StageDefinition.CodingKeys(rawValue: name),
+                !allowed.contains(codingKey)
+            else { continue }
+            let description: String
+            switch kind {
+            case .command: description = "this stage runs 'cmd'"
+            case .trainer: description = "this stage runs the built-in trainer '\(definition.builtin ?? "")'"
+            case .validate: description = "this is a validate stage"
+            case .optimize: description = "this is an optimize stage"
+            }
+            throw error(
+                "'\(name)' does not apply to stage '\(definition.name)'", at: key,
+                hint: "remove it: \(description); it accepts \(allowed.map(\.rawValue).sorted().joined(separator: ", "))")
         }
     }
 
-    private func timeout(_ value: ConfigScalar?, node: Node?) throws -> Duration {
+    private func timeout(_ value: TrainerOption?, node: Node?) throws -> Duration {
         guard let value else { return .seconds(3600) }
         if let duration = Duration(configText: value.description), duration > .zero {
             return duration
@@ -182,23 +278,33 @@ struct ConfigValidator {
     private func checkGateMetrics(_ gates: [Gate], stages: [Stage]) throws {
         // A command stage with a metrics file may report any name; only without one can we tell
         // before running that a gate names a metric nothing produces.
-        let open = stages.contains { stage in
-            if case .command(let command) = stage.kind { return command.metrics != nil }
-            return false
+        var known: [String] = []
+        var prefixes: [String] = []
+        for stage in stages {
+            switch stage.kind {
+            case .command(let command):
+                if command.metrics != nil { return }
+            case .builtin(let builtin):
+                known += catalog.metricsByTrainer[builtin.trainer] ?? []
+            case .validate:
+                known.append("rows")
+                prefixes += ["missing.", "out_of_range.", "drift.psi.", "drift.ks."]
+            case .optimize(let optimize):
+                known += OptimizeStage.sizeMetrics + [OptimizeStage.maxChangeMetric]
+                let source = stages.first { $0.name == optimize.from }
+                if case .builtin(let trained) = source?.kind {
+                    known += (catalog.metricsByTrainer[trained.trainer] ?? []).map { "\(OptimizeStage.metricPrefix)\($0)" }
+                }
+            }
         }
-        guard !open else { return }
-        let known = stages.flatMap { stage -> [String] in
-            if case .builtin(let builtin) = stage.kind { return catalog.metricsByTrainer[builtin.trainer] ?? [] }
-            return []
-        }
-        for gate in gates where !known.contains(gate.metric) {
+        for gate in gates where !known.contains(gate.metric) && !prefixes.contains(where: gate.metric.hasPrefix) {
             let suggestion = closestMatch(to: gate.metric, in: known)
             throw ConfigError(
                 "gate on '\(gate.metric)', but no stage produces that metric", file: file, at: gate.position,
                 hint: (suggestion.map { "did you mean '\($0)'? " } ?? "")
                     + (known.isEmpty
                         ? "add 'metrics: metrics.json' to a command stage"
-                        : "the stages produce: \(known.joined(separator: ", "))"))
+                        : "the stages produce: \((known + prefixes.map { $0 + "<column>" }).joined(separator: ", "))"))
         }
     }
 

@@ -28,51 +28,47 @@ struct EvaluatedTree {
     let commit: ObjectID?
     /// The tree id (for staged runs, the tree the index would commit).
     let tree: ObjectID?
-    /// Every file path → its blob id (work-tree files are hashed as git would).
-    let files: [String: ObjectID]
-    /// Every file path in order.
+    /// Every file path in order (for the work tree: tracked files, whether or not still on disk).
     let paths: [String]
+    /// Blob ids from the commit or the index.
+    private let recordedIDs: [String: ObjectID]
     /// The repository's work tree, for `.worktree`.
     let workingDirectory: URL?
+    /// Remembers the ids of work-tree files by their stat data, for `.worktree`.
+    private let statCache: StatCache?
+    private let repository: Repository
 
     /// Resolves `source` in `repository`.
-    init(_ source: EvaluationSource, in repository: Repository) throws {
+    init(_ source: EvaluationSource, in repository: Repository, statCache: StatCache? = nil) throws {
         self.source = source
+        self.repository = repository
         switch source {
         case .revision(let rev):
             let commit = try repository.resolveCommit(rev)
             self.commit = commit
             tree = try repository.commit(commit).treeID
             let entries = try repository.treeEntries(commit: commit).filter { $0.mode != .gitlink }
-            files = Dictionary(entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
+            recordedIDs = Dictionary(entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
             paths = entries.map(\.path)
             workingDirectory = nil
+            self.statCache = nil
         case .staged:
             _ = try repository.requireWorkingDirectory(for: "evaluate the staged files")
             commit = nil
             tree = try repository.indexTreeID()
             let entries = try repository.indexEntries().filter { $0.mode != .gitlink && $0.stage == 0 }
-            files = Dictionary(entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
+            recordedIDs = Dictionary(entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
             paths = entries.map(\.path)
             workingDirectory = nil
+            self.statCache = nil
         case .worktree:
-            let root = try repository.requireWorkingDirectory(for: "evaluate the work tree")
+            workingDirectory = try repository.requireWorkingDirectory(for: "evaluate the work tree")
             commit = nil
             tree = nil
-            // Tracked files as they are on disk now; the stat check avoids hashing unchanged files.
-            var files: [String: ObjectID] = [:]
-            var paths: [String] = []
-            for entry in try repository.indexEntries() where entry.mode != .gitlink && entry.stage == 0 {
-                let url = root.appendingPathComponent(entry.path)
-                guard let data = FileManager.default.contents(atPath: url.path) else { continue }
-                files[entry.path] =
-                    try repository.workingFileMatchesIndex(path: entry.path)
-                    ? entry.id : try repository.hashBlob(data)
-                paths.append(entry.path)
-            }
-            self.files = files
-            self.paths = paths
-            workingDirectory = root
+            let entries = try repository.indexEntries().filter { $0.mode != .gitlink && $0.stage == 0 }
+            recordedIDs = Dictionary(entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
+            paths = entries.map(\.path)
+            self.statCache = statCache ?? StatCache(repository: repository)
         }
     }
 
@@ -86,9 +82,26 @@ struct EvaluatedTree {
     }
 
     /// The paths matching `pattern` (a glob, or a plain path).
+    ///
+    /// In the work tree, tracked files deleted from disk are left out, and untracked or ignored
+    /// files matching the pattern are included: data often lives outside git.
     func paths(matching pattern: String) -> [String] {
         let glob = PathPattern(pattern)
-        return paths.filter { glob.matches($0) }
+        let tracked = paths.filter { glob.matches($0) }
+        guard let workingDirectory else { return tracked }
+        let present = tracked.filter { Self.exists(workingDirectory.appendingPathComponent($0)) }
+        let untracked = Self.files(under: workingDirectory, matching: glob).filter { recordedIDs[$0] == nil }
+        return present + untracked
+    }
+
+    /// The blob id of `path` in this source; for the work tree, computed only when the file is not
+    /// provably what the index holds.
+    func id(of path: String) throws -> ObjectID? {
+        guard let workingDirectory, let statCache else { return recordedIDs[path] }
+        if recordedIDs[path] != nil, try repository.workingFileMatchesIndex(path: path) {
+            return recordedIDs[path]
+        }
+        return try statCache.id(of: workingDirectory.appendingPathComponent(path), path: path)
     }
 
     /// The content of `path` as it is in this source.
@@ -96,12 +109,13 @@ struct EvaluatedTree {
         if let workingDirectory {
             return FileManager.default.contents(atPath: workingDirectory.appendingPathComponent(path).path)
         }
-        guard let id = files[path] else { return nil }
+        guard let id = recordedIDs[path] else { return nil }
         return try repository.blob(id)
     }
 
-    /// Writes the source's files into `directory` without touching the user's work tree or index.
-    func materialize(into directory: URL, from repository: Repository) throws {
+    /// Writes the source's files (and, for the work tree, `extraPaths`) into `directory` without
+    /// touching the user's work tree or index.
+    func materialize(into directory: URL, from repository: Repository, extraPaths: [String] = []) throws {
         switch source {
         case .revision:
             try repository.export(commit: commit!, to: directory)
@@ -109,12 +123,42 @@ struct EvaluatedTree {
             try repository.exportIndex(to: directory)
         case .worktree:
             // Stages write outputs; copying keeps them out of the user's work tree.
-            for path in paths {
+            for path in Set(paths + extraPaths).sorted() {
+                let source = workingDirectory!.appendingPathComponent(path)
+                guard Self.exists(source) else { continue }
                 let target = directory.appendingPathComponent(path)
                 try FileManager.default.createDirectory(
                     at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try FileManager.default.copyItem(at: workingDirectory!.appendingPathComponent(path), to: target)
+                try FileManager.default.copyItem(at: source, to: target)
             }
         }
+    }
+
+    private static func exists(_ url: URL) -> Bool {
+        var info = stat()
+        return lstat(url.path, &info) == 0
+    }
+
+    /// Files below the pattern's literal directory prefix that match it (skipping `.git`).
+    private static func files(under root: URL, matching glob: PathPattern) -> [String] {
+        let literal = glob.description.prefix { !"*?[".contains($0) }
+        let base = literal.contains("/") ? String(literal[..<literal.lastIndex(of: "/")!]) : ""
+        let start = base.isEmpty ? root : root.appendingPathComponent(base)
+        guard let walker = FileManager.default.enumerator(atPath: start.path) else { return [] }
+        var found: [String] = []
+        while let relative = walker.nextObject() as? String {
+            if relative == ".git" || relative.hasPrefix(".git/") {
+                walker.skipDescendants()
+                continue
+            }
+            let path = base.isEmpty ? relative : "\(base)/\(relative)"
+            if glob.matches(path), !isDirectory(root.appendingPathComponent(path)) { found.append(path) }
+        }
+        return found
+    }
+
+    private static func isDirectory(_ url: URL) -> Bool {
+        var flag: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &flag) && flag.boolValue
     }
 }

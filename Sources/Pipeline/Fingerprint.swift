@@ -39,6 +39,15 @@ struct PipelineFingerprint {
         stages.reduce(into: [:]) { result, stage in result.merge(stage.inputs.files) { first, _ in first } }
     }
 
+    private init(stages: [(stage: Stage, inputs: StageFingerprint, digest: String)]) {
+        self.stages = stages
+    }
+
+    /// The same fingerprints restricted to the stages `include` accepts.
+    func keeping(_ include: ((stage: Stage, inputs: StageFingerprint, digest: String)) -> Bool) -> PipelineFingerprint {
+        PipelineFingerprint(stages: stages.filter(include))
+    }
+
     /// Computes the fingerprints; a dependency pattern matching nothing is a config error.
     init(config: PipelineConfig, tree: EvaluatedTree, configFile: String) throws {
         var upstream = ""
@@ -55,7 +64,7 @@ struct PipelineFingerprint {
                             ? "stage the file ('git add \(pattern)') or fix the path"
                             : "commit the file or fix the path; paths are relative to the repository root")
                 }
-                for path in matches { files[path] = tree.files[path]?.hex }
+                for path in matches { files[path] = try tree.id(of: path)?.hex }
             }
             let inputs = StageFingerprint(
                 definition: stage.definition, files: files, upstream: upstream, tool: "\(Tool.name) \(Tool.version)")

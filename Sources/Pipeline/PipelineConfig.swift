@@ -1,4 +1,5 @@
 import Foundation
+import Learning
 
 /// A validated `modelgate.yml`: the model's name, its ordered stages, gates, baseline and hook policy.
 public struct PipelineConfig: Sendable, Equatable {
@@ -36,15 +37,28 @@ public struct Stage: Sendable, Equatable {
         case command(CommandStage)
         /// `builtin:` one of modelgate's own trainers.
         case builtin(BuiltinStage)
+        /// `builtin: validate`: data checks whose results are metrics.
+        case validate(ValidateStage)
+        /// `builtin: optimize`: quantise an earlier built-in stage's model and re-evaluate it.
+        case optimize(OptimizeStage)
     }
 
     /// The repository paths or globs whose content determines this stage's result.
     public var dependencyPatterns: [String] {
         switch kind {
-        case .command(let command):
-            return command.deps + (command.params.map { [$0] } ?? [])
-        case .builtin(let builtin):
-            return [builtin.data] + (builtin.testFile.map { [$0] } ?? [])
+        case .command(let command): return command.deps + (command.params.map { [$0] } ?? [])
+        case .builtin(let builtin): return [builtin.data] + (builtin.testFile.map { [$0] } ?? [])
+        case .validate(let validate): return [validate.data]
+        case .optimize(let optimize): return optimize.testFile.map { [$0] } ?? []
+        }
+    }
+
+    /// The model file this stage writes, for built-in trainer and optimize stages.
+    public var modelPath: String? {
+        switch kind {
+        case .builtin(let builtin): return builtin.model
+        case .optimize(let optimize): return optimize.model
+        case .command, .validate: return nil
         }
     }
 }
@@ -86,45 +100,42 @@ public struct BuiltinStage: Sendable, Equatable {
     /// Where the model file is written, relative to the evaluated tree.
     public let model: String
     /// Trainer options under scikit-learn's names (alpha, C, max_iter, …).
-    public let options: [String: ConfigScalar]
+    public let options: [String: TrainerOption]
+    /// What to do with missing values.
+    public let missing: MissingValuePolicy
 }
 
-/// A number, boolean or string from the config.
-public enum ConfigScalar: Codable, Sendable, Equatable, CustomStringConvertible {
-    /// A number (YAML int or float).
-    case number(Double)
-    /// true / false.
-    case bool(Bool)
-    /// Any other text.
-    case string(String)
+/// A validate stage's settings: expectations of one CSV file.
+public struct ValidateStage: Sendable, Equatable {
+    /// The CSV to check.
+    public let data: String
+    /// What the data must satisfy.
+    public let expectations: DataExpectations
+    /// Whether to measure drift against the same file in the baseline commit.
+    public let drift: Bool
+}
 
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else {
-            self = .string(try container.decode(String.self))
-        }
-    }
+/// An optimize stage's settings.
+public struct OptimizeStage: Sendable, Equatable {
+    /// The earlier built-in stage whose model is quantised.
+    public let from: String
+    /// The model file that stage writes.
+    public let sourceModel: String
+    /// float16 or int8.
+    public let type: QuantizationType
+    /// The CSV the quantised model is re-evaluated on.
+    public let testFile: String?
+    /// Where the quantised model is written.
+    public let model: String
+    /// The largest change of any metric allowed; becomes a gate on `quantization.max_metric_change`.
+    public let maxChange: Double?
 
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .number(let value): try container.encode(value)
-        case .bool(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .number(let value): return value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
-        case .bool(let value): return String(value)
-        case .string(let value): return value
-        }
-    }
+    /// The re-evaluated metrics are reported under this prefix (`optimized.r2`).
+    public static let metricPrefix = "optimized."
+    /// The largest absolute change of any re-evaluated metric.
+    public static let maxChangeMetric = "quantization.max_metric_change"
+    /// Model file sizes before and after quantisation.
+    public static let sizeMetrics = ["size_bytes.before", "size_bytes.after"]
 }
 
 /// A quality gate on one metric.

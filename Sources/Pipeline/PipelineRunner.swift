@@ -1,6 +1,7 @@
 import Diagnostics
 import Foundation
 import GitKit
+import Learning
 
 /// Runs the pipeline on an evaluated tree, or reuses the verdict of an earlier run with the same inputs.
 public final class PipelineRunner {
@@ -12,22 +13,27 @@ public final class PipelineRunner {
         public let reused: Bool
         /// What was evaluated, for messages ("HEAD (3f2a9c1)").
         public let subject: String
+        /// For an error verdict: 2 when the stage's input was bad (data, config), else 3.
+        public let errorStatus: ExitStatus
 
         /// Makes an outcome (also used to print a stored record).
-        public init(record: RunRecord, reused: Bool, subject: String) {
+        public init(record: RunRecord, reused: Bool, subject: String, errorStatus: ExitStatus = .failure) {
             self.record = record
             self.reused = reused
             self.subject = subject
+            self.errorStatus = errorStatus
         }
     }
 
     let repository: Repository
     let store: RunStore
     let notes: RecordNotes
+    let artifacts: ArtifactSink?
 
-    /// Makes a runner for `repository`.
-    public init(repository: Repository) {
+    /// Makes a runner for `repository`; passing runs' outputs go to `artifacts` when given.
+    public init(repository: Repository, artifacts: ArtifactSink? = nil) {
         self.repository = repository
+        self.artifacts = artifacts
         store = RunStore(repository: repository)
         notes = RecordNotes(repository: repository)
     }
@@ -41,9 +47,18 @@ public final class PipelineRunner {
         let fingerprint = try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
 
         return try store.withLock {
+            let scratch = try store.makeScratchDirectory()
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            let baseline = try findBaseline(config: config, tree: tree)
+            var context = RunContext(
+                repository: repository, store: store, tree: tree, config: config, baseline: baseline, scratch: scratch,
+                stageFingerprints: Dictionary(
+                    fingerprint.stages.map { ($0.stage.name, $0.digest) }, uniquingKeysWith: { first, _ in first }))
             var record: RunRecord
-            var reused = false
+            var errorStatus = ExitStatus.failure
+            let reused: Bool
             if !force, let cached = store.cachedRecord(for: fingerprint.digest) {
+                reused = true
                 record = cached
                 record.stages = cached.stages.map { stage in
                     var stage = stage
@@ -51,26 +66,74 @@ public final class PipelineRunner {
                     stage.durationMilliseconds = 0
                     return stage
                 }
-                reused = true
-                observer?.notice("inputs unchanged since an earlier run (fingerprint \(fingerprint.digest.prefix(12))); no stage ran")
+                observer?.notice(
+                    "inputs unchanged since an earlier run (fingerprint \(fingerprint.digest.prefix(12))); no stage ran")
             } else {
-                record = try execute(config, fingerprint: fingerprint, tree: tree, observer: observer)
+                reused = false
+                let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
+                try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
+                try tree.materialize(into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
+                context.checkout = checkout
+                (record, errorStatus) = try execute(fingerprint: fingerprint, context: context, observer: observer)
             }
             record.commit = tree.commit?.hex
             record.tree = tree.tree?.hex
-            record.source = source.label
+            record.source = tree.source.label
             record.fingerprint = fingerprint.digest
             record.inputs = fingerprint.inputs
             record.started = started
-            record.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
             if record.verdict != .error {
-                try judge(&record, config: config, tree: tree)
+                try judge(&record, context: context)
+                if record.verdict == .pass, !reused, let artifacts, let checkout = context.checkout {
+                    record.artifact = try artifacts.store(
+                        outputs: config.outputPaths, from: checkout, record: record, config: config)
+                }
+            }
+            record.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
+            // A reused verdict is already in the cache; only fresh results are added.
+            if !reused, record.verdict != .error {
                 try store.cache(record)
             }
-            if let commit = tree.commit {
+            if let commit = tree.commit, try !notes.hasEquivalentRecord(record, on: commit) {
                 try notes.write(record, on: commit)
             }
-            return Outcome(record: record, reused: reused, subject: tree.description)
+            return Outcome(record: record, reused: reused, subject: tree.description, errorStatus: errorStatus)
+        }
+    }
+
+    /// Runs only the stages `selected` accepts on `source`, with no cache and no note, and judges
+    /// the gates whose metrics those stages reported (e.g. data checks before a commit).
+    public func runStages(
+        _ source: EvaluationSource, where selected: (Stage) -> Bool, observer: RunObserver? = nil
+    ) throws -> Outcome {
+        let started = Date()
+        let tree = try EvaluatedTree(source, in: repository)
+        let config = try loadConfig(from: tree)
+        let full = try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
+        let fingerprint = full.keeping { selected($0.stage) }
+        return try store.withLock {
+            let scratch = try store.makeScratchDirectory()
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            var context = RunContext(
+                repository: repository, store: store, tree: tree, config: config,
+                baseline: try findBaseline(config: config, tree: tree), scratch: scratch,
+                stageFingerprints: Dictionary(
+                    full.stages.map { ($0.stage.name, $0.digest) }, uniquingKeysWith: { first, _ in first }))
+            let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
+            try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
+            try tree.materialize(into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
+            context.checkout = checkout
+            var (record, errorStatus) = try execute(fingerprint: fingerprint, context: context, observer: observer)
+            record.source = tree.source.label
+            record.started = started
+            if record.verdict != .error {
+                record.gates = config.gates.filter { record.metrics[$0.metric] != nil }.map {
+                    GateResult.judge($0, metrics: record.metrics, baseline: context.baseline?.1.metrics)
+                }
+                record.verdict = record.failedGates.isEmpty ? .pass : .fail
+            }
+            record.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
+            return Outcome(record: record, reused: false, subject: tree.description, errorStatus: errorStatus)
         }
     }
 
@@ -85,38 +148,47 @@ public final class PipelineRunner {
                     : "run 'modelgate init' and commit \(PipelineConfig.fileName)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError("\(PipelineConfig.fileName) is not UTF-8 text", file: PipelineConfig.fileName, at: nil, hint: "save it as UTF-8")
+            throw ConfigError(
+                "\(PipelineConfig.fileName) is not UTF-8 text", file: PipelineConfig.fileName, at: nil,
+                hint: "save it as UTF-8")
         }
         return try ConfigLoader().parse(text)
     }
 
-    private func execute(
-        _ config: PipelineConfig, fingerprint: PipelineFingerprint, tree: EvaluatedTree, observer: RunObserver?
-    ) throws -> RunRecord {
-        let scratch = try store.makeScratchDirectory()
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
-        try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
-        try tree.materialize(into: checkout, from: repository)
+    /// The baseline run, when a change bound or a drift check needs one.
+    private func findBaseline(config: PipelineConfig, tree: EvaluatedTree) throws -> (ObjectID, RunRecord)? {
+        let needsBaseline =
+            config.gates.contains(where: \.needsBaseline)
+            || config.stages.contains { if case .validate(let validate) = $0.kind { return validate.drift } else { return false } }
+        guard needsBaseline else { return nil }
+        // The candidate's own record never counts: start at its parent (or at HEAD, the parent-to-be).
+        let start = try tree.commit.map { try repository.commit($0).parentIDs.first } ?? repository.head()?.id
+        return try BaselineFinder(repository: repository, notes: notes).find(config.baseline, from: start)
+    }
 
+    private func execute(fingerprint: PipelineFingerprint, context: RunContext, observer: RunObserver?) throws
+        -> (RunRecord, ExitStatus)
+    {
         var results: [RunRecord.StageResult] = []
         var metrics: [String: Double] = [:]
         var producers: [String: String] = [:]
-        var failure: String?
+        var failure: UserFacingError?
         for (index, entry) in fingerprint.stages.enumerated() {
             let stage = entry.stage
             guard failure == nil else {
-                results.append(.init(name: stage.name, status: "skipped", durationMilliseconds: 0, cached: false, fingerprint: entry.digest, metrics: [:]))
+                results.append(
+                    .init(
+                        name: stage.name, status: "skipped", durationMilliseconds: 0, cached: false,
+                        fingerprint: entry.digest, metrics: [:]))
                 continue
             }
             observer?.stageStarted(stage, index: index + 1, of: fingerprint.stages.count)
             let clock = ContinuousClock()
             let start = clock.now
             var stageMetrics: [String: Double] = [:]
-            var status = "pass"
             do {
                 let runner = StageRunner(
-                    stage: stage, checkout: checkout, subject: tree,
+                    stage: stage, context: context, fingerprint: entry.digest,
                     log: store.logURL(fingerprint: entry.digest, stage: stage.name), observer: observer)
                 stageMetrics = try runner.run()
                 for name in stageMetrics.keys.sorted() {
@@ -131,40 +203,137 @@ public final class PipelineRunner {
                 }
             } catch let error as UserFacingError {
                 if error is Interrupted || error is ConfigError { throw error }
-                status = "error"
-                failure = error.renderedMessage
+                failure = error
             }
             metrics.merge(stageMetrics) { first, _ in first }
             let elapsed = clock.now - start
             let result = RunRecord.StageResult(
-                name: stage.name, status: status,
-                durationMilliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
-                cached: false, fingerprint: entry.digest, metrics: stageMetrics)
+                name: stage.name, status: failure == nil ? "pass" : "error",
+                durationMilliseconds: Int(elapsed / .milliseconds(1)), cached: false, fingerprint: entry.digest,
+                metrics: stageMetrics)
             results.append(result)
             observer?.stageFinished(stage, result: result)
         }
-        return RunRecord(
+        let record = RunRecord(
             commit: nil, tree: nil, fingerprint: fingerprint.digest, verdict: failure == nil ? .pass : .error,
             metrics: metrics, gates: [], stages: results, artifact: nil, tool: "\(Tool.name) \(Tool.version)",
-            started: Date(), durationMilliseconds: 0, baseline: nil, source: tree.source.label, inputs: [:],
-            error: failure)
+            started: Date(), durationMilliseconds: 0, baseline: nil, source: context.tree.source.label, inputs: [:],
+            error: failure?.renderedMessage)
+        return (record, failure?.exitStatus == .badInput ? .badInput : .failure)
     }
 
-    private func judge(_ record: inout RunRecord, config: PipelineConfig, tree: EvaluatedTree) throws {
-        let start: ObjectID?
-        if let commit = tree.commit {
-            start = try repository.commit(commit).parentIDs.first
-        } else {
-            start = try repository.head()?.id
+    private func judge(_ record: inout RunRecord, context: RunContext) throws {
+        let config = context.config
+        guard config.gates.contains(where: \.needsBaseline) else {
+            record.baseline = nil
+            record.gates = config.gates.map { GateResult.judge($0, metrics: record.metrics, baseline: nil) }
+            record.verdict = record.failedGates.isEmpty ? .pass : .fail
+            return
         }
-        let needsBaseline = config.gates.contains(where: \.needsBaseline)
-        let baseline = needsBaseline ? try BaselineFinder(repository: repository, notes: notes).find(config.baseline, from: start) : nil
-        record.baseline = needsBaseline
-            ? RunRecord.Baseline(
-                policy: config.baseline.description, commit: baseline?.0.hex,
-                comparison: baseline == nil ? "no baseline run found" : "recorded metrics of the baseline run")
-            : nil
-        record.gates = config.gates.map { GateResult.judge($0, metrics: record.metrics, baseline: baseline?.1.metrics) }
+        var baselineMetrics = context.baseline?.1.metrics
+        var comparison = context.baseline == nil ? "no baseline run found" : "recorded metrics of the baseline run"
+        if let baseline = context.baseline {
+            let rescored = try BaselineRescorer(context: context, stageFingerprints: context.stageFingerprints)
+                .rescore(baseline: baseline.1)
+            if !rescored.isEmpty {
+                baselineMetrics?.merge(rescored) { _, new in new }
+                comparison = "baseline model re-scored on this run's test data (\(rescored.keys.sorted().joined(separator: ", ")))"
+            }
+        }
+        record.baseline = RunRecord.Baseline(
+            policy: config.baseline.description, commit: context.baseline?.0.hex, comparison: comparison)
+        record.gates = config.gates.map { GateResult.judge($0, metrics: record.metrics, baseline: baselineMetrics) }
         record.verdict = record.failedGates.isEmpty ? .pass : .fail
+    }
+}
+
+/// What the stages of one run share: the evaluated tree, its config, the baseline, scratch space.
+struct RunContext {
+    let repository: Repository
+    let store: RunStore
+    let tree: EvaluatedTree
+    let config: PipelineConfig
+    /// The baseline commit and record, when one was needed and found.
+    let baseline: (ObjectID, RunRecord)?
+    /// A directory removed after the run.
+    let scratch: URL
+    /// Each stage's fingerprint in this run, by name.
+    let stageFingerprints: [String: String]
+    /// The isolated checkout the stages run in; nil when the verdict came from the cache.
+    var checkout: URL?
+
+    /// A file of the evaluated tree on disk: in the checkout when there is one, else written to scratch.
+    func file(_ path: String) throws -> URL? {
+        if let checkout { return checkout.appendingPathComponent(path) }
+        guard let data = try tree.contents(of: path, in: repository) else { return nil }
+        let url = scratch.appendingPathComponent("files/\(path)")
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: url)
+        return url
+    }
+
+    /// The file at `path` as it is in the baseline commit, written to scratch; nil without one.
+    func baselineFile(_ path: String) throws -> URL? {
+        guard let commit = baseline?.0,
+            let entry = try repository.treeEntries(commit: commit, matching: [path]).first(where: { $0.path == path })
+        else { return nil }
+        let url = scratch.appendingPathComponent("baseline/\(path)")
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try repository.blob(entry.id).write(to: url)
+        return url
+    }
+}
+
+/// Scores the baseline run's built-in models on this run's test rows, so that change bounds
+/// compare like with like rather than with numbers measured on other data.
+///
+/// Results are kept by (candidate stage, baseline stage) fingerprints: a cached verdict is judged
+/// the same way as a fresh one without reading the data again.
+struct BaselineRescorer {
+    let context: RunContext
+    /// The candidate's stage fingerprints, by stage name.
+    let stageFingerprints: [String: String]
+
+    /// Metric name → the baseline model's value on the candidate's test rows; empty when no
+    /// built-in stage has a stored baseline model.
+    func rescore(baseline: RunRecord) throws -> [String: Double] {
+        var metrics: [String: Double] = [:]
+        for stage in context.config.stages {
+            guard case .builtin(let builtin) = stage.kind,
+                let candidate = stageFingerprints[stage.name],
+                let previous = baseline.stages.first(where: { $0.name == stage.name })
+            else { continue }
+            let kept = context.store.rescoredURL(candidate: candidate, baseline: previous.fingerprint)
+            if let data = FileManager.default.contents(atPath: kept.path),
+                let scored = try? JSONDecoder().decode([String: Double].self, from: data)
+            {
+                metrics.merge(scored) { _, new in new }
+                continue
+            }
+            guard let model = try? ModelFile.read(from: context.store.modelURL(for: previous.fingerprint)),
+                let scored = try score(model, on: builtin)
+            else { continue }
+            try AtomicFile.write(try JSONEncoder().encode(scored), to: kept)
+            metrics.merge(scored) { _, new in new }
+        }
+        return metrics
+    }
+
+    /// The model's metrics on the stage's test rows (its test file, or the rows its split holds
+    /// out of the candidate's data); nil when the model no longer fits the data's columns.
+    private func score(_ model: ModelFile, on stage: BuiltinStage) throws -> [String: Double]? {
+        let test: TestSource
+        if let testPath = stage.testFile {
+            guard let url = try context.file(testPath) else { return nil }
+            test = .file(url, name: testPath)
+        } else {
+            test = .split(fraction: stage.split, seed: stage.seed)
+        }
+        guard let data = try context.file(stage.data) else { return nil }
+        let request = TrainingRequest(
+            data: data, test: test, target: stage.target, features: stage.features, dataName: stage.data,
+            missing: stage.missing)
+        // A baseline model whose columns no longer fit the data cannot be compared: keep its recorded metrics.
+        return try? model.score(testOf: request)
     }
 }

@@ -33,6 +33,17 @@ struct RunStore {
         try AtomicFile.write(try record.encoded(), to: cacheURL(for: record.fingerprint))
     }
 
+    /// Where the model a built-in stage trained is kept, by the stage's fingerprint, so a later
+    /// run can re-score it on its own test data.
+    func modelURL(for stageFingerprint: String) -> URL {
+        root.appendingPathComponent("models/\(stageFingerprint.prefix(2))/\(stageFingerprint).json")
+    }
+
+    /// Where a baseline model's metrics on a candidate stage's test rows are kept.
+    func rescoredURL(candidate: String, baseline: String) -> URL {
+        root.appendingPathComponent("rescored/\(candidate.prefix(2))/\(candidate)-\(baseline.prefix(16)).json")
+    }
+
     /// The log file of one stage of one run.
     func logURL(fingerprint: String, stage: String) -> URL {
         root.appendingPathComponent("logs/\(fingerprint.prefix(12))-\(stage).log")
@@ -76,6 +87,15 @@ public struct RecordNotes {
     public func record(on commit: ObjectID) throws -> RunRecord? {
         guard let text = try repository.note(on: commit, ref: Self.ref) else { return nil }
         return try? RunRecord.decode(Data(text.utf8))
+    }
+
+    /// True when `commit` already has a note with the same inputs and the same judgement, so
+    /// rewriting it would only add a notes commit that changes timestamps.
+    public func hasEquivalentRecord(_ record: RunRecord, on commit: ObjectID) throws -> Bool {
+        guard let existing = try self.record(on: commit) else { return false }
+        return existing.fingerprint == record.fingerprint && existing.verdict == record.verdict
+            && existing.metrics == record.metrics && existing.gates == record.gates
+            && existing.artifact == record.artifact && existing.baseline == record.baseline
     }
 
     /// Writes `record` as the note on `commit`, replacing an older one.

@@ -1,3 +1,4 @@
+import Learning
 /// A stage exactly as written in `modelgate.yml`; its canonical JSON enters the stage's fingerprint.
 public struct StageDefinition: Codable, Sendable, Equatable {
     /// The stage's unique name.
@@ -15,7 +16,7 @@ public struct StageDefinition: Codable, Sendable, Equatable {
     /// Metrics JSON file (command stages).
     public var metrics: String?
     /// Timeout such as "10m", "90s", "1h", or a number of seconds.
-    public var timeout: ConfigScalar?
+    public var timeout: TrainerOption?
     /// Extra environment variables (command stages).
     public var env: [String: String]?
     /// Training CSV (built-in stages).
@@ -34,28 +35,58 @@ public struct StageDefinition: Codable, Sendable, Equatable {
     public var model: String?
     // Trainer options, under scikit-learn's parameter names.
     /// Ridge penalty.
-    public var alpha: ConfigScalar?
+    public var alpha: TrainerOption?
     /// Inverse regularisation strength (logistic regression).
-    public var C: ConfigScalar?
+    public var C: TrainerOption?
     /// Iteration limit.
-    public var max_iter: ConfigScalar?
+    public var max_iter: TrainerOption?
     /// Convergence tolerance.
-    public var tol: ConfigScalar?
+    public var tol: TrainerOption?
     /// Number of clusters (k-means).
-    public var n_clusters: ConfigScalar?
+    public var n_clusters: TrainerOption?
     /// Number of k-means restarts.
-    public var n_init: ConfigScalar?
+    public var n_init: TrainerOption?
     /// Random seed for the trainer.
-    public var random_state: ConfigScalar?
+    public var random_state: TrainerOption?
     /// Whether to fit an intercept.
-    public var fit_intercept: ConfigScalar?
+    public var fit_intercept: TrainerOption?
     /// Standardise features before fitting.
-    public var standardize: ConfigScalar?
+    public var standardize: TrainerOption?
+    /// Missing values in a built-in stage's data: "error" (default) or "drop-row".
+    public var missing: String?
+    /// Columns the data must have (validate stages).
+    public var columns: [String]?
+    /// Declared kinds of column values, "number" or "text" (validate stages).
+    public var types: [String: String]?
+    /// Allowed [low, high] ranges per numeric column (validate stages).
+    public var ranges: [String: [Double]]?
+    /// The fewest rows acceptable (validate stages).
+    public var min_rows: Int?
+    /// Measure drift against the same file in the baseline commit (validate stages).
+    public var drift: Bool?
+    /// The built-in stage whose model to optimise (optimize stages).
+    public var from: String?
+    /// float16 or int8 (optimize stages).
+    public var dtype: String?
+    /// The largest metric change quantisation may cause (optimize stages).
+    public var max_change: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, builtin, cmd, deps, params, outs, metrics, timeout, env
         case data, target, features, test, split, seed, model
         case alpha, C, max_iter, tol, n_clusters, n_init, random_state, fit_intercept, standardize
+        case missing, columns, types, ranges, min_rows, drift, from, dtype, max_change
+    }
+
+    /// The keys each kind of stage accepts (besides `name`).
+    static func allowedKeys(for kind: StageKindName) -> Set<CodingKeys> {
+        switch kind {
+        case .command: return [.cmd, .deps, .params, .outs, .metrics, .timeout, .env]
+        case .trainer:
+            return Set([.builtin, .data, .target, .features, .test, .split, .seed, .model, .missing] + optionKeys)
+        case .validate: return [.builtin, .data, .columns, .types, .ranges, .min_rows, .drift, .missing]
+        case .optimize: return [.builtin, .from, .dtype, .max_change, .test, .model]
+        }
     }
 
     /// The keys that are trainer options.
@@ -64,18 +95,23 @@ public struct StageDefinition: Codable, Sendable, Equatable {
     ]
 
     /// Trainer options that are set, by name.
-    var options: [String: ConfigScalar] {
-        let values: [(CodingKeys, ConfigScalar?)] = [
+    var options: [String: TrainerOption] {
+        let values: [(CodingKeys, TrainerOption?)] = [
             (.alpha, alpha), (.C, C), (.max_iter, max_iter), (.tol, tol), (.n_clusters, n_clusters),
             (.n_init, n_init), (.random_state, random_state), (.fit_intercept, fit_intercept),
             (.standardize, standardize),
         ]
-        var options: [String: ConfigScalar] = [:]
+        var options: [String: TrainerOption] = [:]
         for (key, value) in values {
             if let value { options[key.rawValue] = value }
         }
         return options
     }
+}
+
+/// The kinds of stage, for checking which keys apply.
+enum StageKindName: String {
+    case command, trainer, validate, optimize
 }
 
 /// The file as decoded, before validation.

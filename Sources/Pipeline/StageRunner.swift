@@ -1,19 +1,25 @@
 import Diagnostics
 import Foundation
+import Learning
 
 /// Runs one stage in the isolated checkout and returns the metrics it reported.
 struct StageRunner {
     let stage: Stage
-    /// The exported tree the stage runs in; earlier stages' outputs are there too.
-    let checkout: URL
-    let subject: EvaluatedTree
+    let context: RunContext
+    /// The stage's own fingerprint (built-in models are kept under it).
+    let fingerprint: String
     let log: URL
     let observer: RunObserver?
+
+    private var checkout: URL { context.checkout! }
+    private var subject: EvaluatedTree { context.tree }
 
     func run() throws -> [String: Double] {
         switch stage.kind {
         case .command(let command): return try runCommand(command)
-        case .builtin(let builtin): return try BuiltinStageRunner(stage: stage, settings: builtin, checkout: checkout).run()
+        case .builtin(let builtin): return try train(builtin)
+        case .validate(let validate): return try check(validate)
+        case .optimize(let optimize): return try quantize(optimize)
         }
     }
 
@@ -80,15 +86,96 @@ public struct Interrupted: UserFacingError {
     public var exitStatus: ExitStatus { .failure }
 }
 
-/// Runs a built-in trainer stage.
-struct BuiltinStageRunner {
-    let stage: Stage
-    let settings: BuiltinStage
-    let checkout: URL
+extension StageRunner {
+    /// Trains a built-in model, writes its file into the checkout and keeps a copy by fingerprint.
+    private func train(_ settings: BuiltinStage) throws -> [String: Double] {
+        let trainer = try Trainers.make(kind: settings.trainer, options: settings.options)
+        let test: TestSource =
+            settings.testFile.map { .file(checkout.appendingPathComponent($0), name: $0) }
+            ?? .split(fraction: settings.split, seed: settings.seed)
+        let request = TrainingRequest(
+            data: checkout.appendingPathComponent(settings.data), test: test, target: settings.target,
+            features: settings.features, dataName: settings.data, missing: settings.missing)
+        let progress = observer?.progressReporter(for: stage)
+        let outcome: TrainingOutcome
+        do {
+            outcome = try trainer.train(request, progress: progress)
+            progress?.finish()
+        } catch {
+            progress?.finish()
+            throw error
+        }
+        for warning in outcome.warnings { observer?.stageOutput(stage, line: "warning: \(warning)") }
+        observer?.stageOutput(
+            stage, line: "\(settings.trainer): \(outcome.trainingRows) training rows, \(outcome.testRows) test rows")
+        var model = outcome.model
+        model.dataBlobs = try dataBlobs([settings.data] + (settings.testFile.map { [$0] } ?? []))
+        try writeModel(model, to: settings.model)
+        return outcome.metrics
+    }
 
-    func run() throws -> [String: Double] {
-        throw StageFailure(
-            "built-in trainer '\(settings.trainer)' is not available in this build", location: "stage '\(stage.name)'",
-            hint: "use a command stage until the built-in trainers land", exitStatus: .badInput)
+    /// Checks the data; problems fail the stage, measurements become metrics.
+    private func check(_ settings: ValidateStage) throws -> [String: Double] {
+        var expectations = settings.expectations
+        if settings.drift {
+            if let baseline = try context.baselineFile(settings.data) {
+                expectations.baseline = baseline
+                expectations.baselineName = "\(settings.data)@\(context.baseline!.0.short)"
+            } else {
+                observer?.stageOutput(stage, line: "no baseline commit with \(settings.data): drift not measured")
+            }
+        }
+        let report = try DataCheck.validate(
+            data: checkout.appendingPathComponent(settings.data), name: settings.data, expectations: expectations)
+        for problem in report.problems.prefix(20) {
+            observer?.stageOutput(stage, line: "\(problem.location ?? settings.data): \(problem.summary)")
+        }
+        if let first = report.problems.first {
+            throw StageFailure(
+                "data check '\(stage.name)' found \(report.problems.count) problem(s) in \(settings.data): \(first.summary)",
+                location: first.location ?? settings.data,
+                hint: "fix the data, or relax the expectations of stage '\(stage.name)' in \(PipelineConfig.fileName)",
+                exitStatus: .badInput)
+        }
+        return report.metrics
+    }
+
+    /// Quantises an earlier stage's model and re-evaluates it on the test file.
+    private func quantize(_ settings: OptimizeStage) throws -> [String: Double] {
+        let source = try ModelFile.read(from: checkout.appendingPathComponent(settings.sourceModel), name: settings.sourceModel)
+        let result = Learning.quantize(source, to: settings.type)
+        var metrics: [String: Double] = [
+            "size_bytes.before": Double(result.sizeBytesBefore), "size_bytes.after": Double(result.sizeBytesAfter),
+        ]
+        var largestChange = 0.0
+        if let testPath = settings.testFile {
+            let test = checkout.appendingPathComponent(testPath)
+            let before = try source.score(csv: test, name: testPath)
+            let after = try result.model.score(csv: test, name: testPath)
+            for (name, value) in after {
+                metrics[OptimizeStage.metricPrefix + name] = value
+                if let old = before[name] { largestChange = max(largestChange, abs(value - old)) }
+            }
+        }
+        metrics[OptimizeStage.maxChangeMetric] = largestChange
+        observer?.stageOutput(
+            stage,
+            line: "\(settings.type.rawValue): \(result.sizeBytesBefore) -> \(result.sizeBytesAfter) bytes, largest metric change \(RunReport.format(largestChange))")
+        try writeModel(result.model, to: settings.model)
+        return metrics
+    }
+
+    private func writeModel(_ model: ModelFile, to path: String) throws {
+        let url = checkout.appendingPathComponent(path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try model.write(to: url)
+        let kept = context.store.modelURL(for: fingerprint)
+        try AtomicFile.write(try Data(contentsOf: url), to: kept)
+    }
+
+    private func dataBlobs(_ paths: [String]) throws -> [String: String] {
+        var blobs: [String: String] = [:]
+        for path in paths { blobs[path] = try subject.id(of: path)?.hex }
+        return blobs
     }
 }

@@ -81,6 +81,29 @@ public final class TemporaryRepository {
         try String(contentsOf: url.appendingPathComponent(path), encoding: .utf8)
     }
 
+    /// Writes `files` and stages them without committing (what a pre-commit hook sees).
+    public func stage(_ files: [String: String]) throws {
+        try write(files)
+        if !files.isEmpty { try git(["add", "--"] + files.keys.sorted()) }
+    }
+
+    /// Runs `git worktree add` for a new branch `branch` beside the repository; returns its top.
+    @discardableResult
+    public func addWorktree(named name: String, branch: String) throws -> URL {
+        let worktree = directory.appending(name)
+        try git(["worktree", "add", "--quiet", "-b", branch, worktree.path])
+        return worktree
+    }
+
+    /// Creates an empty bare repository beside this one and adds it as remote `name`; returns its path.
+    @discardableResult
+    public func addBareRemote(named name: String = "origin") throws -> URL {
+        let remote = directory.appending("\(name).git")
+        try git(["init", "--quiet", "--bare", "--initial-branch=main", remote.path])
+        try git(["remote", "add", name, remote.path])
+        return remote
+    }
+
     /// Writes `files`, stages them and commits; returns the new commit's full id.
     @discardableResult
     public func commit(files: [String: String] = [:], message: String) throws -> String {

@@ -2,18 +2,10 @@ import Diagnostics
 import Foundation
 import GitKit
 import Markdown
+import Pipeline
 
 /// The facts `modelgate doctor` prints; its JSON form is a contract for scripts.
 struct DoctorReport: Encodable {
-    struct Hook: Encodable {
-        let name: String
-        let path: String
-        /// "missing", "modelgate" (our shim), or "other" (someone else's hook).
-        let state: String
-        /// True when git would run the file.
-        let executable: Bool
-    }
-
     struct Versions: Encodable {
         let modelgate: String
         let libgit2: String
@@ -29,13 +21,8 @@ struct DoctorReport: Encodable {
     let linkedWorktree: Bool
     let config: String?
     let configExists: Bool
-    let hooks: [Hook]
+    let hooks: [HooksStatus.Hook]
     let versions: Versions
-
-    /// The line every modelgate hook shim carries (see hooks/).
-    static let shimMarker = "modelgate hook shim"
-    /// The hooks modelgate installs.
-    static let hookNames = ["pre-commit", "pre-push"]
 
     init(repository: Repository) throws {
         workTree = repository.workingDirectory?.path
@@ -48,13 +35,7 @@ struct DoctorReport: Encodable {
         let configURL = repository.workingDirectory?.appendingPathComponent("modelgate.yml")
         config = configURL?.path
         configExists = configURL.map { FileManager.default.fileExists(atPath: $0.path) } ?? false
-        hooks = try Self.hookNames.map { name in
-            let file = try repository.hook(named: name)
-            let state =
-                !file.exists
-                ? "missing" : (file.contents!.contains(Self.shimMarker) ? "modelgate" : "other")
-            return Hook(name: name, path: file.url.path, state: state, executable: file.isExecutable)
-        }
+        hooks = try HooksStatus(repository: repository).hooks
         versions = Versions(
             modelgate: Tool.version, libgit2: GitLibrary.version, cmark: Markdown.libraryVersion)
     }
@@ -72,8 +53,8 @@ struct DoctorReport: Encodable {
             let detail: String
             switch hook.state {
             case "missing": detail = "not installed (run 'modelgate install')"
-            case "modelgate": detail = hook.executable ? "modelgate" : "modelgate, NOT executable: git skips it"
-            default: detail = hook.executable ? "another tool's hook" : "another tool's hook, not executable"
+            case "modelgate": detail = hook.gitRunsIt ? "modelgate" : "modelgate, NOT executable: git skips it"
+            default: detail = hook.gitRunsIt ? "another tool's hook" : "another tool's hook, not executable"
             }
             rows.append((hook.name, detail))
         }

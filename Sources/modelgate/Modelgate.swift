@@ -10,7 +10,10 @@ struct Modelgate: AsyncParsableCommand {
         abstract: "Model CI/CD inside git: gate commits and pushes on a model's metrics.",
         discussion: ExitStatus.contract,
         version: Tool.version,
-        subcommands: [Init.self, Run.self, Show.self, SiteCommand.self, Doctor.self])
+        subcommands: [
+            Init.self, Run.self, Status.self, Show.self, Log.self, Diff.self, Train.self, Predict.self, Doctor.self,
+            Install.self, Uninstall.self, Hooks.self, Hook.self, Sync.self, SiteCommand.self,
+        ])
 
     /// Runs the command line and exits with the documented status.
     static func main() async {

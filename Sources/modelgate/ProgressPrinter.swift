@@ -1,4 +1,5 @@
 import Foundation
+import Learning
 import Pipeline
 
 /// Shows a run's progress on stderr: one line per stage start and end, the stage's output indented.
@@ -14,6 +15,10 @@ final class ProgressPrinter: RunObserver {
     func stageFinished(_ stage: Stage, result: RunRecord.StageResult) {
         let seconds = String(format: "%.1f s", Double(result.durationMilliseconds) / 1000)
         Terminal.printError("modelgate: \(stage.name) \(result.status) (\(seconds))")
+    }
+
+    func progressReporter(for stage: Stage) -> ProgressReporter? {
+        TerminalProgress.standardError()
     }
 
     func notice(_ message: String) {

@@ -33,7 +33,7 @@ struct VerdictPrinter {
             throw ExitCode(ExitStatus.refused.rawValue)
         case .error:
             Terminal.printError(record.error ?? "error: a stage failed")
-            throw ExitCode(ExitStatus.failure.rawValue)
+            throw ExitCode(outcome.errorStatus.rawValue)
         }
     }
 }

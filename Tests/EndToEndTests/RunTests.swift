@@ -13,9 +13,10 @@ import Testing
                 .split(separator: "\n").count ?? 0
         }
 
-        init(gates: String = "  - {metric: r2, min: 0.9}\n  - {metric: r2, max_drop: 0.015}\n", script: String? = nil)
-            throws
-        {
+        init(
+            gates: String = "  - {metric: r2, min: 0.9}\n  - {metric: r2, max_drop: 0.015}\n", script: String? = nil,
+            baseline: String = "ancestor"
+        ) throws {
             repo = try TemporaryRepository()
             let counter = repo.directory.appending("runs.log").path
             let defaultScript = """
@@ -35,6 +36,7 @@ import Testing
                             deps: [score.sh, "data/*.csv"]
                             metrics: metrics.json
                             timeout: 5s
+                        baseline: \(baseline)
                         gates:
                         \(gates)
                         """,
@@ -216,7 +218,47 @@ import Testing
         #expect(both.status == 64)
     }
 
+    @Test func releaseBaselineComparesWithTheLatestReleasedCommit() throws {
+        let fixture = try Fixture(gates: "  - {metric: r2, max_drop: 0.02}\n", baseline: "release")
+        try fixture.repo.commit(files: ["data/a.csv": "x\n1\n2\n3\n4\n5\n"], message: "r2 0.95")
+        #expect(try fixture.run().status == 0)
+        try fixture.repo.git(["tag", "-a", "-m", "release", "demo@v1.0.0"])
+        try fixture.repo.commit(files: ["data/a.csv": "x\n1\n2\n3\n"], message: "r2 0.93")
+        #expect(try fixture.run().status == 0)  // 0.02 below the release: within the bound
+        try fixture.repo.commit(files: ["data/a.csv": "x\n1\n2\n"], message: "r2 0.92")
+        let result = try fixture.run(["--json"])
+        #expect(result.status == 1)  // 0.03 below the release, though only 0.01 below its parent
+        let record = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let baseline = record?["baseline"] as? [String: Any]
+        #expect(baseline?["policy"] as? String == "release")
+        #expect(baseline?["commit"] as? String == (try fixture.repo.git(["rev-parse", "demo@v1.0.0^{commit}"])))
+    }
+
+    @Test func branchBaselineComparesWithTheBranchTip() throws {
+        let fixture = try Fixture(gates: "  - {metric: r2, max_rise: 0}\n", baseline: "branch:main")
+        #expect(try fixture.run().status == 0)  // r2 0.92 on main; no baseline before it
+        try fixture.repo.git(["checkout", "--quiet", "-b", "feature"])
+        try fixture.repo.commit(files: ["data/a.csv": "x\n1\n"], message: "fewer rows")
+        let lower = try fixture.run(["--json"])
+        #expect(lower.status == 0)
+        #expect(lower.stdout.contains(try fixture.repo.git(["rev-parse", "main"])))
+        try fixture.repo.commit(files: ["data/a.csv": "x\n1\n2\n3\n"], message: "more rows")
+        let higher = try fixture.run()
+        #expect(higher.status == 1)  // 0.93 rises above main's 0.92, which max_rise: 0 forbids
+        #expect(higher.stdout.contains("rise <= 0"))
+    }
+
     private func repoIndex(_ repo: TemporaryRepository) -> Data? {
         FileManager.default.contents(atPath: repo.url.appendingPathComponent(".git/index").path)
+    }
+}
+
+extension RunTests {
+    @Test func aCachedRerunDoesNotRewriteTheNote() throws {
+        let fixture = try Fixture()
+        #expect(try fixture.run().status == 0)
+        let notesTip = try fixture.repo.git(["rev-parse", "refs/notes/modelgate"])
+        #expect(try fixture.run().stdout.contains("(cached)"))
+        #expect(try fixture.repo.git(["rev-parse", "refs/notes/modelgate"]) == notesTip)
     }
 }

@@ -5,7 +5,8 @@ import Testing
 
 /// A full id from git's output, failing the test (not crashing) when git printed something else.
 func objectID(_ hex: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> ObjectID {
-    try #require(ObjectID(hex: hex.trimmingCharacters(in: .whitespacesAndNewlines)), sourceLocation: sourceLocation)
+    try #require(
+        ObjectID(hex: hex.trimmingCharacters(in: .whitespacesAndNewlines)), sourceLocation: sourceLocation)
 }
 
 /// Splits NUL-separated git output (`-z`), dropping the empty tail.
@@ -33,7 +34,9 @@ extension TemporaryRepository {
     static func withHistory() throws -> TemporaryRepository {
         let repo = try TemporaryRepository()
         try repo.commit(files: ["data/train.csv": "x,y\n1,2\n", "README.md": "hello\n"], message: "first")
-        try repo.commit(files: ["data/train.csv": "x,y\n1,2\n3,4\n", "src/train.py": "print(1)\n"], message: "second\n\nbody line\n")
+        try repo.commit(
+            files: ["data/train.csv": "x,y\n1,2\n3,4\n", "src/train.py": "print(1)\n"],
+            message: "second\n\nbody line\n")
         try repo.commit(files: ["data/test.csv": "x,y\n5,6\n"], message: "third")
         return repo
     }

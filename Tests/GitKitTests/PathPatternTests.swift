@@ -25,9 +25,13 @@ import Testing
         for pattern in Self.patterns {
             let expected = nulFields(try repo.git(["ls-files", "-z", "--", ":(glob)\(pattern)"]))
             let matcher = PathPattern(pattern)
-            let actual = Self.files.filter(matcher.matches).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            let actual = Self.files.filter(matcher.matches).sorted {
+                $0.utf8.lexicographicallyPrecedes($1.utf8)
+            }
             #expect(actual == expected, "pattern \(pattern)")
-            #expect(try repository.indexEntries(matching: [pattern]).map(\.path) == expected, "pattern \(pattern)")
+            #expect(
+                try repository.indexEntries(matching: [pattern]).map(\.path) == expected, "pattern \(pattern)"
+            )
         }
     }
 

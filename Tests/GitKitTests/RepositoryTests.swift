@@ -5,16 +5,25 @@ import Testing
 
 /// Opening repositories and the directories git uses, checked against `git rev-parse`.
 @Suite struct RepositoryTests {
-    private func absolute(_ repo: TemporaryRepository, _ arguments: [String], in directory: URL? = nil) throws -> URL {
-        URL(fileURLWithPath: try repo.git(["rev-parse", "--path-format=absolute"] + arguments, in: directory), isDirectory: true)
-            .standardizedFileURL
+    private func absolute(_ repo: TemporaryRepository, _ arguments: [String], in directory: URL? = nil) throws
+        -> URL
+    {
+        URL(
+            fileURLWithPath: try repo.git(
+                ["rev-parse", "--path-format=absolute"] + arguments, in: directory), isDirectory: true
+        )
+        .standardizedFileURL
     }
 
     @Test func discoversFromSubdirectory() throws {
         let repo = try TemporaryRepository.withHistory()
         let repository = try Repository(discoveringFrom: repo.url.appendingPathComponent("data"))
-        #expect(repository.workingDirectory?.path == URL(fileURLWithPath: try repo.git(["rev-parse", "--show-toplevel"])).path)
-        #expect(repository.gitDirectory.path == URL(fileURLWithPath: try repo.git(["rev-parse", "--absolute-git-dir"])).path)
+        #expect(
+            repository.workingDirectory?.path
+                == URL(fileURLWithPath: try repo.git(["rev-parse", "--show-toplevel"])).path)
+        #expect(
+            repository.gitDirectory.path
+                == URL(fileURLWithPath: try repo.git(["rev-parse", "--absolute-git-dir"])).path)
         #expect(repository.commonDirectory.path == (try absolute(repo, ["--git-common-dir"])).path)
         #expect(!repository.isBare)
         #expect(!repository.isLinkedWorktree)
@@ -26,29 +35,39 @@ import Testing
         let repo = try TemporaryRepository()
         let work = repo.directory.appending("module")
         let separate = repo.directory.appending("modules/module.git")
-        try FileManager.default.createDirectory(at: separate.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: separate.deletingLastPathComponent(), withIntermediateDirectories: true)
         try repo.git(["init", "--quiet", "--separate-git-dir", separate.path, work.path])
         var isDirectory: ObjCBool = true
-        #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent(".git").path, isDirectory: &isDirectory))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: work.appendingPathComponent(".git").path, isDirectory: &isDirectory))
         #expect(!isDirectory.boolValue)
-        try FileManager.default.createDirectory(at: work.appendingPathComponent("deep/er"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: work.appendingPathComponent("deep/er"), withIntermediateDirectories: true)
         let repository = try Repository(discoveringFrom: work.appendingPathComponent("deep/er"))
-        #expect(repository.gitDirectory.path == URL(fileURLWithPath: try repo.git(["rev-parse", "--absolute-git-dir"], in: work)).path)
+        #expect(
+            repository.gitDirectory.path
+                == URL(fileURLWithPath: try repo.git(["rev-parse", "--absolute-git-dir"], in: work)).path)
         #expect(repository.gitDirectory.path == separate.path)
         #expect(repository.workingDirectory?.path == work.path)
     }
 
     @Test func linkedWorktreeSharesCommonDirectoryAndHooks() throws {
         let repo = try TemporaryRepository.withHistory()
-        let worktree = repo.directory.appending("linked")
-        try repo.git(["worktree", "add", "--quiet", "-b", "feature", worktree.path])
+        let worktree = try repo.addWorktree(named: "linked", branch: "feature")
         let repository = try Repository(discoveringFrom: worktree)
         #expect(repository.isLinkedWorktree)
         #expect(repository.workingDirectory?.path == worktree.path)
-        #expect(repository.gitDirectory.path == URL(fileURLWithPath: try repo.git(["rev-parse", "--absolute-git-dir"], in: worktree)).path)
-        #expect(repository.commonDirectory.path == (try absolute(repo, ["--git-common-dir"], in: worktree)).path)
+        #expect(
+            repository.gitDirectory.path
+                == URL(fileURLWithPath: try repo.git(["rev-parse", "--absolute-git-dir"], in: worktree)).path)
+        #expect(
+            repository.commonDirectory.path == (try absolute(repo, ["--git-common-dir"], in: worktree)).path)
         #expect(repository.commonDirectory.path == repo.url.appendingPathComponent(".git").path)
-        #expect(try repository.hooksDirectory.path == (try absolute(repo, ["--git-path", "hooks"], in: worktree)).path)
+        #expect(
+            try repository.hooksDirectory.path
+                == (try absolute(repo, ["--git-path", "hooks"], in: worktree)).path)
         #expect(try repository.headBranch == "feature")
     }
 
@@ -56,8 +75,7 @@ import Testing
     func relativeHooksPathIsRelativeToTheWorkTreeTop(hooksPath: String) throws {
         let repo = try TemporaryRepository.withHistory()
         try repo.git(["config", "core.hooksPath", hooksPath])
-        let worktree = repo.directory.appending("linked")
-        try repo.git(["worktree", "add", "--quiet", "-b", "feature", worktree.path])
+        let worktree = try repo.addWorktree(named: "linked", branch: "feature")
         for top in [repo.url, worktree] {
             let expected = try absolute(repo, ["--git-path", "hooks"], in: top)
             let fromSubdirectory = try Repository(discoveringFrom: top.appendingPathComponent("data"))
@@ -78,6 +96,40 @@ import Testing
         #expect(hook.url.path == hooks.appendingPathComponent("pre-commit").path)
     }
 
+    @Test func perWorktreeHooksPath() throws {
+        // With extensions.worktreeConfig, `git config --worktree` writes $GIT_DIR/config.worktree,
+        // which git reads and libgit2 1.5 does not; GitKit must see it like git.
+        let repo = try TemporaryRepository.withHistory()
+        try repo.git(["config", "extensions.worktreeConfig", "true"])
+        try repo.git(["config", "core.hooksPath", "shared-hooks"])
+        let worktree = try repo.addWorktree(named: "linked", branch: "feature")
+        try repo.git(["config", "--worktree", "core.hooksPath", "linked-hooks"], in: worktree)
+        #expect(
+            try absolute(repo, ["--git-path", "hooks"], in: worktree).path
+                == worktree.appendingPathComponent("linked-hooks").path)
+        #expect(
+            try Repository(at: worktree).hooksDirectory.path
+                == (try absolute(repo, ["--git-path", "hooks"], in: worktree)).path)
+        #expect(try Repository(at: worktree).configString("core.hooksPath") == "linked-hooks")
+        #expect(try repo.open().hooksDirectory.path == (try absolute(repo, ["--git-path", "hooks"])).path)
+        try repo.git(["config", "--worktree", "core.hooksPath", "main-hooks"])
+        #expect(try repo.open().hooksDirectory.path == repo.url.appendingPathComponent("main-hooks").path)
+        #expect(try repo.open().hooksDirectory.path == (try absolute(repo, ["--git-path", "hooks"])).path)
+        // Writes still go to the shared config, like `git config` without --worktree.
+        try Repository(at: worktree).setConfig("modelgate.where", "shared")
+        #expect(try repo.git(["config", "--local", "modelgate.where"]) == "shared")
+    }
+
+    @Test func sha256RepositoryIsAClearError() throws {
+        let directory = try TemporaryDirectory()
+        let made = try ProcessRunner.run(
+            "git", ["init", "--quiet", "--object-format=sha256", "s"], in: directory.url)
+        #expect(made.status == 0)
+        let error = gitError { _ = try Repository(at: directory.appending("s")) }
+        #expect(error?.hint?.contains("SHA-256") == true)
+        #expect(error?.exitStatus == .failure)
+    }
+
     @Test func bareRepositoryHasNoWorkTree() throws {
         let repo = try TemporaryRepository(bare: true)
         let repository = try repo.open()
@@ -90,7 +142,9 @@ import Testing
         #expect(error?.summary.contains("bare repository") == true)
         #expect(error?.hint != nil)
         #expect(gitError { _ = try repository.workingFileMatchesIndex(path: "x") }?.exitStatus == .badInput)
-        #expect(gitError { try repository.exportIndex(to: repo.directory.appending("out")) }?.exitStatus == .badInput)
+        #expect(
+            gitError { try repository.exportIndex(to: repo.directory.appending("out")) }?.exitStatus
+                == .badInput)
         #expect(gitError { _ = try repository.indexTreeID() }?.exitStatus == .badInput)
     }
 
@@ -111,15 +165,21 @@ import Testing
 
     @Test func openAtDoesNotSearchUpwards() throws {
         let repo = try TemporaryRepository.withHistory()
-        #expect(gitError { _ = try Repository(at: repo.url.appendingPathComponent("data")) }?.exitStatus == .badInput)
+        #expect(
+            gitError { _ = try Repository(at: repo.url.appendingPathComponent("data")) }?.exitStatus
+                == .badInput)
         #expect(try Repository(at: repo.url).workingDirectory?.path == repo.url.path)
     }
 
     @Test func gitIndexFileFromEnvironment() {
         let base = URL(fileURLWithPath: "/work/repo")
         #expect(Repository.indexFileFromEnvironment([:], relativeTo: base) == nil)
-        #expect(Repository.indexFileFromEnvironment(["GIT_INDEX_FILE": ".git/index.lock"], relativeTo: base)?.path == "/work/repo/.git/index.lock")
-        #expect(Repository.indexFileFromEnvironment(["GIT_INDEX_FILE": "/tmp/next-index"], relativeTo: base)?.path == "/tmp/next-index")
+        #expect(
+            Repository.indexFileFromEnvironment(["GIT_INDEX_FILE": ".git/index.lock"], relativeTo: base)?.path
+                == "/work/repo/.git/index.lock")
+        #expect(
+            Repository.indexFileFromEnvironment(["GIT_INDEX_FILE": "/tmp/next-index"], relativeTo: base)?.path
+                == "/tmp/next-index")
     }
 
     @Test func libraryVersion() {

@@ -12,6 +12,7 @@ import Testing
         #expect(try repository.headBranch == "main")
         let error = gitError { _ = try repository.resolveCommit("HEAD") }
         #expect(error?.exitStatus == .badInput)
+        #expect(error?.summary.contains("no commits yet") == true)
     }
 
     @Test func headCommitMatchesGit() throws {
@@ -24,7 +25,8 @@ import Testing
         #expect(head.summary == "third")
         #expect(head.author.name == TemporaryRepository.identity.name)
         #expect(head.author.email == TemporaryRepository.identity.email)
-        #expect(head.author.date == Date(timeIntervalSince1970: TimeInterval(TemporaryRepository.epoch + 3 * 60)))
+        #expect(
+            head.author.date == Date(timeIntervalSince1970: TimeInterval(TemporaryRepository.epoch + 3 * 60)))
         #expect(head.author.utcOffsetMinutes == 0)
         #expect(head.committer == head.author)
 
@@ -37,9 +39,21 @@ import Testing
         #expect(try repository.commit(try repository.resolveCommit("HEAD~2")).parentIDs.isEmpty)
     }
 
+    @Test func detachedHead() throws {
+        let repo = try TemporaryRepository.withHistory()
+        try repo.git(["checkout", "--quiet", "--detach", "HEAD~1"])
+        let repository = try repo.open()
+        #expect(try repository.headBranch == nil)
+        #expect(try repo.gitResult(["symbolic-ref", "--quiet", "HEAD"]).status != 0)
+        #expect(try repository.head()?.id == (try objectID(repo.git(["rev-parse", "HEAD"]))))
+        #expect(try repository.head()?.summary == "second")
+    }
+
     @Test func signatureKeepsTimeZone() throws {
         let repo = try TemporaryRepository()
-        try repo.git(["commit", "--quiet", "--allow-empty", "-m", "tz"], environment: ["GIT_AUTHOR_DATE": "@1767225600 +0530"])
+        try repo.git(
+            ["commit", "--quiet", "--allow-empty", "-m", "tz"],
+            environment: ["GIT_AUTHOR_DATE": "@1767225600 +0530"])
         let commit = try #require(try repo.open().head())
         #expect(commit.author.utcOffsetMinutes == 330)
         #expect(commit.author.date == Date(timeIntervalSince1970: 1_767_225_600))
@@ -53,7 +67,10 @@ import Testing
         try repo.git(["branch", "topic", "HEAD~1"])
         let repository = try repo.open()
         let short = String(try repo.git(["rev-parse", "HEAD~1"]).prefix(8))
-        for rev in ["HEAD", "HEAD~2", "HEAD^", "main", "topic", "light", "v1", "refs/tags/v1", short, "main~1^{commit}", ":/second"] {
+        for rev in [
+            "HEAD", "HEAD~2", "HEAD^", "main", "topic", "light", "v1", "refs/tags/v1", short,
+            "main~1^{commit}", ":/second",
+        ] {
             let peel = rev.hasPrefix(":/") ? rev : "\(rev)^{commit}"
             let expected = try objectID(repo.git(["rev-parse", "--verify", peel]))
             #expect(try repository.resolveCommit(rev) == expected, "rev \(rev)")
@@ -80,9 +97,12 @@ import Testing
         try repo.git(["merge", "--quiet", "--no-ff", "-m", "merge side", "side"])
         let repository = try repo.open()
         let head = try repository.resolveCommit("HEAD")
-        let expected = try repo.git(["rev-list", "--first-parent", "HEAD"]).split(separator: "\n").map { try objectID(String($0)) }
+        let expected = try repo.git(["rev-list", "--first-parent", "HEAD"]).split(separator: "\n").map {
+            try objectID(String($0))
+        }
         #expect(try repository.firstParentHistory(from: head).map(\.id) == expected)
-        #expect(try repository.firstParentHistory(from: head, limit: 2).map(\.id) == Array(expected.prefix(2)))
+        #expect(
+            try repository.firstParentHistory(from: head, limit: 2).map(\.id) == Array(expected.prefix(2)))
         #expect(try repository.firstParentHistory(from: head, limit: 0).isEmpty)
         #expect(try repository.firstParentHistory(from: head).first?.parentIDs.count == 2)
     }
@@ -99,7 +119,8 @@ import Testing
             let git = try repo.gitResult(["merge-base", "--is-ancestor", a.hex, b.hex]).status == 0
             #expect(try repository.isAncestor(a, of: b) == git)
         }
-        #expect(try repository.mergeBase(main, side) == (try objectID(repo.git(["merge-base", "main", "side"]))))
+        #expect(
+            try repository.mergeBase(main, side) == (try objectID(repo.git(["merge-base", "main", "side"]))))
 
         try repo.git(["checkout", "--quiet", "--orphan", "lonely"])
         try repo.commit(message: "unrelated root")
@@ -127,6 +148,16 @@ import Testing
             #expect(actual.count == expected.count)
             #expect(actual.first == (expected.isEmpty ? nil : side))
         }
+        // Annotated tag objects (as pre-push gets them for tags) are peeled on both sides.
+        try repo.git(["tag", "-a", "-m", "t", "tagged-side", "side~1"])
+        try repo.git(["tag", "-a", "-m", "t", "tagged-main", "main~1"])
+        let sideTag = try objectID(repo.git(["rev-parse", "tagged-side"]))
+        let mainTag = try objectID(repo.git(["rev-parse", "tagged-main"]))
+        let tagged = try repo.git(["rev-list", "tagged-side", "^tagged-main"]).split(separator: "\n").map {
+            try objectID(String($0))
+        }
+        #expect(Set(try repository.commits(reachableFrom: sideTag, excluding: [mainTag])) == Set(tagged))
+        #expect(!tagged.isEmpty)
         // A remote tip we never fetched, and the all-zero id of a new branch, exclude nothing.
         let unknown = try objectID(String(repeating: "ab", count: 20))
         #expect(try repository.commits(reachableFrom: main, excluding: [unknown, .zero]).count == 3)

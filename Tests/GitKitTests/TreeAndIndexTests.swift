@@ -19,7 +19,9 @@ import Testing
         return repo
     }
 
-    private func lsTree(_ repo: TemporaryRepository, _ rev: String) throws -> [(mode: String, id: String, path: String)] {
+    private func lsTree(_ repo: TemporaryRepository, _ rev: String) throws -> [(
+        mode: String, id: String, path: String
+    )] {
         try nulFields(repo.git(["ls-tree", "-r", "-z", "--full-tree", rev])).map { line in
             let parts = line.split(separator: "\t", maxSplits: 1)
             let meta = parts[0].split(separator: " ")
@@ -38,13 +40,15 @@ import Testing
             #expect(entries.map(\.mode.octal) == expected.map(\.mode))
         }
         let head = try repository.resolveCommit("HEAD")
-        let modes = Dictionary(uniqueKeysWithValues: try repository.treeEntries(commit: head).map { ($0.path, $0.mode) })
+        let modes = Dictionary(
+            uniqueKeysWithValues: try repository.treeEntries(commit: head).map { ($0.path, $0.mode) })
         #expect(modes["bin/run.sh"] == .executable)
         #expect(modes["latest.csv"] == .symlink)
         #expect(modes["vendor/module"] == .gitlink)
         #expect(modes["README.md"] == .regular)
-        #expect(try repository.treeEntries(commit: head, matching: ["data/*.csv", "bin/**"]).map(\.path)
-            == ["bin/run.sh", "data/test.csv", "data/train.csv"])
+        #expect(
+            try repository.treeEntries(commit: head, matching: ["data/*.csv", "bin/**"]).map(\.path)
+                == ["bin/run.sh", "data/test.csv", "data/train.csv"])
     }
 
     @Test func indexEntriesMatchLsFiles() throws {
@@ -55,10 +59,14 @@ import Testing
         let entries = try repository.indexEntries()
         let expected = nulFields(try repo.git(["ls-files", "--stage", "-z"])).map { line in
             let parts = line.split(separator: "\t", maxSplits: 1)
-            return "\(parts[0].split(separator: " ")[0]) \(parts[0].split(separator: " ")[1]) \(parts[0].split(separator: " ")[2]) \(parts[1])"
+            return
+                "\(parts[0].split(separator: " ")[0]) \(parts[0].split(separator: " ")[1]) \(parts[0].split(separator: " ")[2]) \(parts[1])"
         }
         #expect(entries.map { "\($0.mode.octal) \($0.id.hex) \($0.stage) \($0.path)" } == expected)
-        #expect(try repository.indexEntries(matching: ["data/**"]).map(\.path) == ["data/new.csv", "data/test.csv", "data/train.csv"])
+        #expect(
+            try repository.indexEntries(matching: ["data/**"]).map(\.path) == [
+                "data/new.csv", "data/test.csv", "data/train.csv",
+            ])
 
         // Stat data is what `git ls-files --debug` shows for the same entry.
         let entry = try #require(entries.first { $0.path == "data/new.csv" })
@@ -83,6 +91,24 @@ import Testing
         #expect(try repo.git(["cat-file", "-t", tree.hex]) == "tree")
     }
 
+    @Test func intentToAddIsNotStagedContent() throws {
+        // libgit2 1.5 would write `git add -N` paths as empty files and list them as added.
+        let repo = try TemporaryRepository.withHistory()
+        try repo.stage(["staged.txt": "s\n"])
+        try repo.write(["later.txt": "l\n"])
+        try repo.git(["add", "--intent-to-add", "later.txt"])
+        let before = try repo.gitFileBytes("index")
+        let repository = try repo.open()
+        #expect(try repository.indexTreeID() == (try objectID(repo.git(["write-tree"]))))
+        #expect(
+            try repository.diffHeadToIndex()
+                == DiffTests.parse(try repo.git(["diff", "--cached", "--name-status", "-z"])))
+        #expect(try repository.diffHeadToIndex() == [DiffEntry(status: .added, path: "staged.txt")])
+        #expect(try repo.gitFileBytes("index") == before)
+        let out = repo.directory.appending("out")
+        #expect(try repository.exportIndex(to: out).map(\.path).contains("later.txt") == false)
+    }
+
     @Test func indexTreeOfConflictedIndexIsBadInput() throws {
         let repo = try TemporaryRepository.withHistory()
         try repo.git(["checkout", "--quiet", "-b", "side", "HEAD~1"])
@@ -95,7 +121,9 @@ import Testing
         let error = gitError { _ = try repository.indexTreeID() }
         #expect(error?.exitStatus == .badInput)
         #expect(error?.summary.contains("conflicts") == true)
-        #expect(gitError { try repository.exportIndex(to: repo.directory.appending("out")) }?.exitStatus == .badInput)
+        #expect(
+            gitError { try repository.exportIndex(to: repo.directory.appending("out")) }?.exitStatus
+                == .badInput)
     }
 
     @Test func indexFileOverrideReadsAnotherIndex() throws {
@@ -107,10 +135,62 @@ import Testing
         #expect(try repository.indexEntries(matching: ["extra.txt"]).isEmpty)
         repository.indexFile = other
         #expect(try repository.indexEntries(matching: ["extra.txt"]).count == 1)
-        #expect(try repository.indexTreeID() == (try objectID(repo.git(["write-tree"], environment: ["GIT_INDEX_FILE": other.path]))))
-        #expect(try repository.diffHeadToIndex() == [DiffEntry(status: .deleted, path: "README.md"),
-            DiffEntry(status: .deleted, path: "data/test.csv"), DiffEntry(status: .deleted, path: "data/train.csv"),
-            DiffEntry(status: .added, path: "extra.txt"), DiffEntry(status: .deleted, path: "src/train.py")])
+        #expect(
+            try repository.indexTreeID()
+                == (try objectID(repo.git(["write-tree"], environment: ["GIT_INDEX_FILE": other.path]))))
+        #expect(
+            try repository.diffHeadToIndex() == [
+                DiffEntry(status: .deleted, path: "README.md"),
+                DiffEntry(status: .deleted, path: "data/test.csv"),
+                DiffEntry(status: .deleted, path: "data/train.csv"),
+                DiffEntry(status: .added, path: "extra.txt"),
+                DiffEntry(status: .deleted, path: "src/train.py"),
+            ])
+    }
+
+    @Test func preCommitOfCommitAllReadsGitIndexFile() throws {
+        // What a pre-commit hook really gets during `git commit -a`: GIT_INDEX_FILE names
+        // .git/index.lock with the new content, while .git/index still has the old staging.
+        let repo = try TemporaryRepository.withHistory()
+        let hook = repo.url.appendingPathComponent(".git/hooks/pre-commit")
+        try Data(
+            """
+            #!/bin/sh
+            printf '%s' "$GIT_INDEX_FILE" > .git/captured-name
+            cp "$GIT_INDEX_FILE" .git/captured-index
+            exit 1
+
+            """.utf8
+        ).write(to: hook)
+        try ProcessRunner.run("chmod", ["+x", hook.path], in: repo.url)
+        try repo.write(["README.md": "changed for commit -a\n"])
+        #expect(try repo.gitResult(["commit", "-a", "-m", "all"]).status != 0)  // the hook refused
+
+        let captured = try String(
+            contentsOf: repo.url.appendingPathComponent(".git/captured-name"), encoding: .utf8)
+        #expect(captured.hasSuffix(".git/index.lock"))
+        let copy = repo.url.appendingPathComponent(".git/captured-index").path
+        let inHook = try Repository(at: repo.url, environment: ["GIT_INDEX_FILE": copy])
+        #expect(inHook.indexFile?.path == copy)
+        #expect(try inHook.diffHeadToIndex() == [DiffEntry(status: .modified, path: "README.md")])
+        let plain = try Repository(at: repo.url, environment: [:])
+        #expect(plain.indexFile == nil)
+        #expect(try plain.diffHeadToIndex() == [])
+        // The name git passed is inside the git directory, so it would have been honoured too.
+        let lockName = try Repository(at: repo.url, environment: ["GIT_INDEX_FILE": captured])
+        #expect(lockName.indexFile?.path == URL(fileURLWithPath: captured).path)
+    }
+
+    @Test func gitIndexFileOutsideTheRepositoryIsIgnored() throws {
+        let repo = try TemporaryRepository.withHistory()
+        let elsewhere = try TemporaryDirectory()
+        let foreign = elsewhere.appending("index")
+        let repository = try Repository(at: repo.url, environment: ["GIT_INDEX_FILE": foreign.path])
+        #expect(repository.indexFile == nil)
+        #expect(try repository.indexEntries().count == 4)
+        let relative = try Repository(
+            discoveringFrom: repo.url, environment: ["GIT_INDEX_FILE": "../../elsewhere/index"])
+        #expect(relative.indexFile == nil)
     }
 
     @Test func workingFileMatchesIndex() throws {
@@ -128,9 +208,14 @@ import Testing
         try ProcessRunner.run("touch", ["-t", past, "data/stable.csv"], in: repo.url)
         #expect(try !repository.workingFileMatchesIndex(path: "data/stable.csv"))
 
-        // Racy: staged in the same second it was written, so only the bytes can prove it.
+        // Racy: an mtime not older than the index file proves nothing (the file may have been
+        // rewritten within the same second), so only the bytes can; a future mtime forces it.
         try repo.write(["data/racy.csv": "r\n"])
+        let future = "@\(Int(Date().timeIntervalSince1970) + 3600)"
+        try ProcessRunner.run("touch", ["-d", future, "data/racy.csv"], in: repo.url)
         try repo.git(["add", "data/racy.csv"])
+        let racy = try #require(try repository.indexEntries(matching: ["data/racy.csv"]).first)
+        #expect(racy.mtime.seconds > Int(Date().timeIntervalSince1970))
         #expect(try repository.workingFileMatchesIndex(path: "data/racy.csv"))
         try repo.write(["data/racy.csv": "s\n"])
         #expect(try !repository.workingFileMatchesIndex(path: "data/racy.csv"))
@@ -175,7 +260,9 @@ import Testing
         #expect(chunks.reduce(Data(), +) == Data(big.utf8))
 
         var calls = 0
-        try packedRepository.streamBlob(try objectID(repo.git(["rev-parse", "HEAD:empty.txt"]))) { _ in calls += 1 }
+        try packedRepository.streamBlob(try objectID(repo.git(["rev-parse", "HEAD:empty.txt"]))) { _ in
+            calls += 1
+        }
         #expect(calls == 0)
         let tree = try objectID(repo.git(["rev-parse", "HEAD^{tree}"]))
         #expect(gitError { _ = try packedRepository.blob(tree) } != nil)

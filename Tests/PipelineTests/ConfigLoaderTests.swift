@@ -1,3 +1,4 @@
+import Learning
 import Pipeline
 import Testing
 
@@ -187,5 +188,54 @@ import Testing
             error?.renderedMessage
                 == "error: unknown key 'stages[0].timout'\n  where: modelgate.yml:4:5\n  fix:   did you mean 'timeout'?")
         #expect(error?.exitStatus == .badInput)
+    }
+
+    @Test func validateAndOptimizeStagesParse() throws {
+        let config = try loader.parse(
+            """
+            stages:
+              - {name: check, builtin: validate, data: d.csv, columns: [a, y], types: {a: number}, ranges: {a: [0, 1]}, min_rows: 10, drift: true}
+              - {name: train, builtin: linear-regression, data: d.csv, target: y, test: t.csv}
+              - {name: small, builtin: optimize, dtype: int8, max_change: 0.02}
+            gates:
+              - {metric: drift.psi.a, max: 0.2}
+              - {metric: optimized.r2, min: 0.9}
+            """)
+        guard case .validate(let check) = config.stages[0].kind, case .optimize(let small) = config.stages[2].kind else {
+            Issue.record("stage kinds not recognised")
+            return
+        }
+        #expect(check.expectations.ranges["a"] == 0...1)
+        #expect(check.drift)
+        #expect(small.from == "train")
+        #expect(small.sourceModel == "train.model.json")
+        #expect(small.testFile == "t.csv")
+        #expect(config.gates.last?.metric == "quantization.max_metric_change")
+        #expect(config.gates.last?.limit == 0.02)
+        #expect(config.outputPaths == ["train.model.json", "small.model.json"])
+    }
+
+    @Test func builtinStageMistakesAreExplained() {
+        let range = failure("stages:\n  - {name: c, builtin: validate, data: d.csv, ranges: {a: [2, 1]}}\n")
+        #expect(range?.summary == "range of column 'a' is not [low, high]")
+        let type = failure("stages:\n  - {name: c, builtin: validate, data: d.csv, types: {a: integer}}\n")
+        #expect(type?.summary == "type 'integer' of column 'a' is neither 'number' nor 'text'")
+        let orphan = failure("stages:\n  - {name: o, builtin: optimize}\n")
+        #expect(orphan?.summary == "stage 'o' has no earlier built-in trainer stage to optimise")
+        let split = failure(
+            "stages:\n  - {name: t, builtin: kmeans, data: d.csv}\n  - {name: o, builtin: optimize, from: t}\n")
+        #expect(split?.summary == "stage 'o' needs a test CSV to re-evaluate the quantised model")
+        let dtype = failure(
+            "stages:\n  - {name: t, builtin: kmeans, data: d.csv, test: t.csv}\n  - {name: o, builtin: optimize, dtype: int4}\n")
+        #expect(dtype?.hint?.contains("float16") == true)
+        let wrongKey = failure("stages:\n  - {name: c, builtin: validate, data: d.csv, target: y}\n")
+        #expect(wrongKey?.summary == "'target' does not apply to stage 'c'")
+        #expect(wrongKey?.hint?.contains("this is a validate stage") == true)
+        let missing = failure("stages:\n  - {name: t, builtin: kmeans, data: d.csv, missing: skip}\n")
+        #expect(missing?.hint == "use 'error' (default) or 'drop-row'")
+    }
+
+    @Test func catalogMatchesTheTrainersThatExist() {
+        #expect(BuiltinCatalog.standard.trainers == Trainers.kinds.sorted())
     }
 }

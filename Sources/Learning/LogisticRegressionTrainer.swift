@@ -1,0 +1,464 @@
+import Diagnostics
+import Foundation
+
+/// `logistic-regression`: binary or multinomial, L2-penalised, solved by Newton's method with a
+/// backtracking line search to scikit-learn's optimum.
+///
+/// The objective is scikit-learn's: ½‖W‖² + C Σ loss, intercepts not penalised. For more than two
+/// classes it is the multinomial (softmax) loss with one weight row per class; intercepts are
+/// fixed only up to a common constant, and like lbfgs started from zero we take them summing to 0.
+public struct LogisticRegressionTrainer: Trainer {
+    public static let kind = "logistic-regression"
+    static let optionNames = ["C", "fit_intercept", "max_iter", "standardize", "tol"]
+
+    /// Inverse regularisation strength.
+    public var c: Double
+    public var maxIterations: Int
+    /// Stop when the largest gradient component of the objective divided by C·n is below tol × 1e-4.
+    public var tolerance: Double
+    public var fitIntercept: Bool
+    public var standardize: Bool
+    let options: [String: TrainerOption]
+    /// Threads reading byte ranges of a large file at once.
+    var threads = DenseRows.threads
+    /// Files smaller than this are read in one sequential pass.
+    var parallelMinimumBytes = ParallelRanges.defaultMinimumBytes
+    /// Training rows above which the first Newton steps run on a sample.
+    var warmStartRows = 4 * LogisticRegressionTrainer.sampleSize
+
+    /// A trainer configured from scikit-learn-named options.
+    public init(options: [String: TrainerOption] = [:]) throws {
+        let reader = try OptionReader(kind: Self.kind, options: options, accepted: Self.optionNames)
+        c = try reader.number("C", default: 1, where: { $0 > 0 && $0.isFinite }, expected: "a number > 0")
+        maxIterations = try reader.integer("max_iter", default: 100, minimum: 1)
+        tolerance = try reader.number("tol", default: 1e-4, where: { $0 > 0 }, expected: "a number > 0")
+        fitIntercept = try reader.bool("fit_intercept", default: true)
+        standardize = try reader.bool("standardize", default: false)
+        self.options = options
+    }
+
+    public func train(_ request: TrainingRequest, progress: ProgressReporter?) throws -> TrainingOutcome {
+        guard let target = request.target else {
+            throw DataError(.badOption, "trainer '\(Self.kind)' needs a 'target' column", hint: "set 'target:' in the stage")
+        }
+        let meter = ProgressMeter(progress)
+        defer { meter.finish() }
+        let data = try InMemoryData.load(
+            request: request, targetKind: .label, meter: meter, threads: threads,
+            parallelMinimumBytes: parallelMinimumBytes)
+        let (classes, newID) = data.labels.sorted()
+        let trainY = data.trainTargets.map { Int32(newID[Int($0)]) }
+        let testY = data.testTargets.map { newID[Int($0)] }
+        guard classes.count >= 2 else {
+            throw DataError(
+                .singleClass,
+                "the target column '\(target)' has a single class ('\(classes.first ?? "")') in the training rows; expected at least two",
+                location: request.dataName, hint: "classification needs rows of at least two classes")
+        }
+        var preprocessing: ModelFile.Preprocessing?
+        if standardize {
+            let (means, scales) = data.train.columnScaling()
+            data.train.standardize(means: means, scales: scales)
+            data.test.standardize(means: means, scales: scales)
+            preprocessing = ModelFile.Preprocessing(means: means, scales: scales)
+        }
+        meter.report("fitting", rows: data.train.count)
+        var solver = NewtonLogistic(
+            rows: data.train, labels: trainY, classCount: classes.count, c: c, fitIntercept: fitIntercept)
+        solver.theta = warmStart(rows: data.train, labels: trainY, classCount: classes.count)
+        let convergence = solver.solve(maxIterations: maxIterations, tolerance: tolerance * 1e-4)
+        var warnings: [String] = []
+        if !convergence.converged {
+            warnings.append(
+                "logistic regression did not converge in \(maxIterations) iterations (gradient \(convergence.gradientNorm)); raise max_iter or set standardize: true"
+            )
+        }
+        var model = ModelFile(
+            formatVersion: ModelFile.currentFormatVersion, kind: Self.kind, features: data.featureNames,
+            target: target, coefficients: solver.coefficients, intercept: solver.intercepts, classes: classes,
+            preprocessing: preprocessing, quantization: nil, options: options, metrics: [:],
+            trainingRows: data.train.count, testRows: data.test.count, dataBlobs: nil, tool: "modelgate \(Tool.version)")
+        // Test rows are already standardised, so score with a copy that skips the preprocessing.
+        var raw = model
+        raw.preprocessing = nil
+        let predictor = Predictor(raw)
+        var predicted: [Int] = []
+        var probabilities = [Double](repeating: 0, count: data.test.count * classes.count)
+        probabilities.withUnsafeMutableBufferPointer { buffer in
+            for index in 0..<data.test.count {
+                predicted.append(predictor.classify(data.test.row(index), probabilities: buffer.baseAddress! + index * classes.count))
+            }
+        }
+        let metrics = Metrics.classification(
+            truth: testY, predictions: predicted, probabilities: probabilities, classCount: classes.count)
+        model.metrics = metrics
+        return TrainingOutcome(
+            model: model, metrics: metrics, trainingRows: data.train.count, testRows: data.test.count,
+            droppedRows: data.droppedRows,
+            confusionMatrix: Metrics.confusionMatrix(truth: testY, predictions: predicted, labels: classes),
+            convergence: convergence, warnings: warnings + data.warnings)
+    }
+}
+
+extension LogisticRegressionTrainer {
+    /// Rows above which the first Newton steps run on a sample.
+    static let sampleSize = 65536
+
+    /// Starting parameters: zero for small data; for large data, the optimum on an evenly spaced
+    /// sample (C scaled by n / sample so the penalty weighs the same), so the full-data Newton
+    /// iterations start close and need only a few quadratic steps. The final optimum is the same.
+    func warmStart(rows: DenseRows, labels: [Int32], classCount: Int) -> [Double] {
+        let outputs = classCount == 2 ? 1 : classCount
+        let zero = [Double](repeating: 0, count: outputs * (rows.width + (fitIntercept ? 1 : 0)))
+        guard rows.count > warmStartRows else { return zero }
+        let sample = DenseRows(width: rows.width)
+        var sampleLabels: [Int32] = []
+        let step = rows.count / Self.sampleSize
+        var index = 0
+        while index < rows.count {
+            sample.appendSlot().update(from: rows.row(index), count: rows.width)
+            sampleLabels.append(labels[index])
+            index += step
+        }
+        guard Set(sampleLabels).count == classCount else { return zero }
+        var solver = NewtonLogistic(
+            rows: sample, labels: sampleLabels, classCount: classCount,
+            c: c * Double(rows.count) / Double(sample.count), fitIntercept: fitIntercept)
+        _ = solver.solve(maxIterations: maxIterations, tolerance: 1e-6)
+        return solver.theta
+    }
+}
+
+/// Training and test rows read into memory, features in the order of `featureNames`.
+final class InMemoryData {
+    let featureNames: [String]
+    let train: DenseRows
+    let test: DenseRows
+    var trainTargets: [Double] = []
+    var testTargets: [Double] = []
+    var labels = LabelTable()
+    var droppedRows = 0
+    var warnings: [String] = []
+
+    private init(featureNames: [String]) {
+        self.featureNames = featureNames
+        train = DenseRows(width: featureNames.count)
+        test = DenseRows(width: featureNames.count)
+    }
+
+    /// Reads the request's data (and test file), splitting rows as asked; errors on empty parts.
+    /// Large files are read as parallel byte ranges and joined in file order.
+    static func load(
+        request: TrainingRequest, targetKind: TargetKind, meter: ProgressMeter, threads: Int = DenseRows.threads,
+        parallelMinimumBytes: Int64 = ParallelRanges.defaultMinimumBytes
+    ) throws -> InMemoryData {
+        let csv = try CSVReader(url: request.data, name: request.dataName)
+        let table = try TableReader(
+            csv: csv, target: request.target, targetKind: targetKind, features: request.features,
+            policy: request.missing)
+        var split: SplitRule?
+        if case .split(let fraction, let seed) = request.test { split = SplitRule(fraction: fraction, seed: seed) }
+        let parts = try ParallelRanges.read(
+            request: request, csv: csv, table: table, threads: threads, meter: meter,
+            minimumBytes: parallelMinimumBytes, pass: { table, csv, meter, _ in try readPart(table: table, csv: csv, split: split, meter: meter) })
+        let data = parts[0]
+        for part in parts.dropFirst() { data.absorb(part, labelled: targetKind == .label) }
+        guard data.train.count > 0 else {
+            throw DataError(
+                .emptyTrainingSet, "no training rows left in '\(csv.name)' after the test split and dropped rows",
+                location: csv.name, hint: "add rows, or lower the test fraction")
+        }
+        if case .file(let url, let name) = request.test {
+            let testCSV = try CSVReader(url: url, name: name)
+            let testTable = try TableReader(
+                csv: testCSV, target: request.target, targetKind: targetKind, features: table.featureNames,
+                policy: request.missing)
+            testTable.labels = data.labels
+            testTable.knownLabelCount = targetKind == .label ? data.labels.labels.count : nil
+            testLoop: while true {
+                switch try testTable.nextRow(into: data.test.appendSlot()) {
+                case .end:
+                    data.test.removeLast()
+                    break testLoop
+                case .dropped: data.test.removeLast()
+                case .row(let target): data.testTargets.append(target)
+                }
+            }
+            data.droppedRows += testTable.droppedRows
+        }
+        guard data.test.count > 0 else { throw Evaluation.emptyTest(request: request) }
+        return data
+    }
+
+    /// Reads `table` to its end into memory.
+    private static func readPart(table: TableReader, csv: CSVReader, split: SplitRule?, meter: ProgressMeter?) throws
+        -> InMemoryData
+    {
+        let data = InMemoryData(featureNames: table.featureNames)
+        rowLoop: while true {
+            // Parse into a training slot; a test row then moves to the test rows.
+            let slot = data.train.appendSlot()
+            let target: Double
+            switch try table.nextRow(into: slot) {
+            case .end:
+                data.train.removeLast()
+                break rowLoop
+            case .dropped:
+                data.train.removeLast()
+                continue rowLoop
+            case .row(let value): target = value
+            }
+            if let split, split.isTest(csv) {
+                data.test.appendSlot().update(from: slot, count: data.train.width)
+                data.train.removeLast()
+                data.testTargets.append(target)
+            } else {
+                data.trainTargets.append(target)
+            }
+            if table.recordsRead & 4095 == 0 { meter?.update("reading \(csv.name)", csv: csv, rows: table.recordsRead) }
+        }
+        data.droppedRows = table.droppedRows
+        data.labels = table.labels
+        return data
+    }
+
+    /// Appends the rows of a later part of the file, freeing its memory as it goes.
+    private func absorb(_ part: InMemoryData, labelled: Bool) {
+        let remap = part.labels.labels.map { label in label.withUnsafeBufferPointer { labels.id(of: $0) } }
+        train.moveRows(from: part.train)
+        test.moveRows(from: part.test)
+        trainTargets += labelled ? part.trainTargets.map { Double(remap[Int($0)]) } : part.trainTargets
+        testTargets += labelled ? part.testTargets.map { Double(remap[Int($0)]) } : part.testTargets
+        droppedRows += part.droppedRows
+    }
+}
+
+/// Newton's method for L2-penalised logistic regression (binary: one weight row; else softmax).
+struct NewtonLogistic {
+    let rows: DenseRows
+    let labels: [Int32]
+    let classCount: Int
+    let c: Double
+    let fitIntercept: Bool
+    /// Weight rows (1 for binary, else one per class).
+    let outputs: Int
+    /// Parameters per output: features, plus 1 for the intercept.
+    let stride: Int
+    var theta: [Double]
+
+    init(rows: DenseRows, labels: [Int32], classCount: Int, c: Double, fitIntercept: Bool) {
+        self.rows = rows
+        self.labels = labels
+        self.classCount = classCount
+        self.c = c
+        self.fitIntercept = fitIntercept
+        outputs = classCount == 2 ? 1 : classCount
+        stride = rows.width + (fitIntercept ? 1 : 0)
+        theta = [Double](repeating: 0, count: outputs * stride)
+    }
+
+    var coefficients: [[Double]] { (0..<outputs).map { Array(theta[($0 * stride)..<($0 * stride + rows.width)]) } }
+    var intercepts: [Double] { (0..<outputs).map { fitIntercept ? theta[$0 * stride + rows.width] : 0 } }
+
+    private struct Evaluation {
+        var value: Double
+        var gradient: [Double]
+        var hessian: [Double]
+    }
+
+    /// Objective, gradient and (upper-triangle) Hessian at `theta`.
+    private func evaluate(_ theta: [Double]) -> Evaluation {
+        let p = theta.count
+        let width = rows.width
+        let workers = DenseRows.threads
+        let triangle = stride * (stride + 1) / 2
+        var values = [Double](repeating: 0, count: workers)
+        var gradients = [Double](repeating: 0, count: workers * p)
+        var hessians = [Double](repeating: 0, count: workers * p * p)
+        let outputs = self.outputs
+        let stride = self.stride
+        let fitIntercept = self.fitIntercept
+        values.withUnsafeMutableBufferPointer { valueBuffer in
+            gradients.withUnsafeMutableBufferPointer { gradientBuffer in
+                hessians.withUnsafeMutableBufferPointer { hessianBuffer in
+                    theta.withUnsafeBufferPointer { thetaBuffer in
+                        labels.withUnsafeBufferPointer { labelBuffer in
+                            let valuesBase = valueBuffer.baseAddress!
+                            let gradientBase = gradientBuffer.baseAddress!
+                            let hessianBase = hessianBuffer.baseAddress!
+                            let t = thetaBuffer.baseAddress!
+                            let y = labelBuffer.baseAddress!
+                            rows.parallelBlocks { worker, blockIndex in
+                                let (block, count, first) = rows.block(blockIndex)
+                                let g = gradientBase + worker * p
+                                let h = hessianBase + worker * p * p
+                                let xa = UnsafeMutablePointer<Double>.allocate(capacity: stride)
+                                let outer = UnsafeMutablePointer<Double>.allocate(capacity: triangle)
+                                let z = UnsafeMutablePointer<Double>.allocate(capacity: outputs)
+                                defer {
+                                    xa.deallocate()
+                                    outer.deallocate()
+                                    z.deallocate()
+                                }
+                                if fitIntercept { xa[width] = 1 }
+                                var loss = 0.0
+                                for r in 0..<count {
+                                    let x = block + r * width
+                                    for j in 0..<width { xa[j] = x[j] }
+                                    let label = Int(y[first + r])
+                                    for k in 0..<outputs {
+                                        let w = t + k * stride
+                                        var sum = 0.0
+                                        for j in 0..<stride { sum += w[j] * xa[j] }
+                                        z[k] = sum
+                                    }
+                                    if outputs == 1 {
+                                        let s = z[0]
+                                        let probability = 1 / (1 + exp(-s))
+                                        let positive = label == 1
+                                        loss += max(s, 0) + log1p(exp(-abs(s))) - (positive ? s : 0)
+                                        let residual = probability - (positive ? 1 : 0)
+                                        for j in 0..<stride { g[j] += residual * xa[j] }
+                                        let weight = probability * (1 - probability)
+                                        for i in 0..<stride {
+                                            let scaled = weight * xa[i]
+                                            let target = h + i * p
+                                            for j in i..<stride { target[j] += scaled * xa[j] }
+                                        }
+                                    } else {
+                                        // Upper triangle of x̃ x̃ᵀ, packed row by row.
+                                        var slot = 0
+                                        for i in 0..<stride {
+                                            let xi = xa[i]
+                                            for j in i..<stride {
+                                                outer[slot] = xi * xa[j]
+                                                slot += 1
+                                            }
+                                        }
+                                        var largest = -Double.infinity
+                                        for k in 0..<outputs { largest = max(largest, z[k]) }
+                                        let labelLogit = z[label]
+                                        var sum = 0.0
+                                        for k in 0..<outputs {
+                                            z[k] = exp(z[k] - largest)
+                                            sum += z[k]
+                                        }
+                                        for k in 0..<outputs { z[k] /= sum }
+                                        // -log p_label = log Σ exp(z) - z_label, computed stably.
+                                        loss += largest + log(sum) - labelLogit
+                                        for k in 0..<outputs {
+                                            let residual = z[k] - (k == label ? 1 : 0)
+                                            let gk = g + k * stride
+                                            for j in 0..<stride { gk[j] += residual * xa[j] }
+                                            for l in k..<outputs {
+                                                let weight = z[k] * ((k == l ? 1 : 0) - z[l])
+                                                NewtonLogistic.addOuter(weight, outer, to: h, block: (k, l), size: stride, total: p)
+                                            }
+                                        }
+                                    }
+                                }
+                                valuesBase[worker] += loss
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var evaluation = Evaluation(
+            value: 0, gradient: [Double](repeating: 0, count: p), hessian: [Double](repeating: 0, count: p * p))
+        for worker in 0..<workers {
+            evaluation.value += values[worker]
+            for i in 0..<p { evaluation.gradient[i] += gradients[worker * p + i] }
+            for i in 0..<(p * p) { evaluation.hessian[i] += hessians[worker * p * p + i] }
+        }
+        // Scale the data term by C, then add the penalty ½‖W‖² (and ½(Σ intercepts)² for softmax).
+        evaluation.value *= c
+        for i in 0..<p { evaluation.gradient[i] *= c }
+        for i in 0..<(p * p) { evaluation.hessian[i] *= c }
+        for k in 0..<outputs {
+            for j in 0..<width {
+                let index = k * stride + j
+                evaluation.value += 0.5 * theta[index] * theta[index]
+                evaluation.gradient[index] += theta[index]
+                evaluation.hessian[index * p + index] += 1
+            }
+        }
+        if fitIntercept && outputs > 1 {
+            var sum = 0.0
+            for k in 0..<outputs { sum += theta[k * stride + width] }
+            evaluation.value += 0.5 * sum * sum
+            for k in 0..<outputs {
+                evaluation.gradient[k * stride + width] += sum
+                for l in k..<outputs { evaluation.hessian[(k * stride + width) * p + l * stride + width] += 1 }
+            }
+        }
+        // Mirror the upper triangle.
+        for i in 0..<p { for j in 0..<i { evaluation.hessian[i * p + j] = evaluation.hessian[j * p + i] } }
+        return evaluation
+    }
+
+    /// Adds weight × (packed x̃x̃ᵀ) into Hessian block (k, l), upper triangle of the whole matrix.
+    @inline(__always)
+    private static func addOuter(
+        _ weight: Double, _ outer: UnsafeMutablePointer<Double>, to h: UnsafeMutablePointer<Double>,
+        block: (Int, Int), size: Int, total: Int
+    ) {
+        let rowBase = block.0 * size
+        let columnBase = block.1 * size
+        var slot = 0
+        for i in 0..<size {
+            let target = h + (rowBase + i) * total + columnBase
+            for j in i..<size {
+                target[j] += weight * outer[slot]
+                slot += 1
+            }
+        }
+        if block.0 != block.1 {
+            // Off-diagonal blocks are full: add the strictly lower part of x̃x̃ᵀ too.
+            slot = 0
+            for i in 0..<size {
+                for j in i..<size {
+                    if j != i { h[(rowBase + j) * total + columnBase + i] += weight * outer[slot] }
+                    slot += 1
+                }
+            }
+        }
+    }
+
+    /// Runs Newton steps until the scaled gradient is below `tolerance`.
+    mutating func solve(maxIterations: Int, tolerance: Double) -> Convergence {
+        let p = theta.count
+        let scale = 1 / (c * Double(rows.count))
+        var current = evaluate(theta)
+        var iterations = 0
+        var gradientNorm = (current.gradient.map(abs).max() ?? 0) * scale
+        while gradientNorm > tolerance && iterations < maxIterations {
+            iterations += 1
+            let negative = current.gradient.map { -$0 }
+            var step: [Double]
+            switch LinearAlgebra.cholesky(current.hessian, size: p, tolerance: 1e-14) {
+            case .success(let l): step = LinearAlgebra.choleskySolve(l, size: p, negative)
+            case .failure: step = LinearAlgebra.pseudoInverseSolve(current.hessian, size: p, negative, relativeCutoff: 1e-14)
+            }
+            var slope = 0.0
+            for i in 0..<p { slope += step[i] * current.gradient[i] }
+            var length = 1.0
+            var accepted = false
+            while length > 1e-12 {
+                let candidate = (0..<p).map { theta[$0] + length * step[$0] }
+                let trial = evaluate(candidate)
+                if trial.value <= current.value + 1e-4 * length * slope || trial.value <= current.value && length < 1e-6 {
+                    theta = candidate
+                    current = trial
+                    accepted = true
+                    break
+                }
+                length /= 2
+            }
+            gradientNorm = (current.gradient.map(abs).max() ?? 0) * scale
+            if !accepted { break }
+        }
+        return Convergence(
+            converged: gradientNorm <= tolerance, iterations: iterations, gradientNorm: gradientNorm, solver: "newton")
+    }
+}

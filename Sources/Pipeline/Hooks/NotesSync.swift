@@ -1,0 +1,241 @@
+import Diagnostics
+import Foundation
+import GitKit
+import Synchronization
+
+/// `modelgate sync [REMOTE]`: exchange run records (`refs/notes/modelgate`) and release tags with a remote.
+///
+/// Never drops a local note. The remote's notes are fetched into a tracking ref of their own
+/// (`refs/notes/remotes/REMOTE/modelgate`), merged into the local ref, and the result is pushed
+/// (a fast-forward, never forced).
+///
+/// The merge rule, when both sides have a different note on the same commit: the record whose
+/// run started later becomes the note (equal times: the larger text, so every clone picks the
+/// same one), and the other record is kept, one JSON line per record, on the same commit in
+/// `refs/notes/modelgate-superseded`, which is shared the same way and merged by union. No
+/// pass or fail fact is ever lost.
+public struct NotesSync {
+    /// Where records that lost a merge are kept.
+    public static let supersededRef = "refs/notes/modelgate-superseded"
+
+    /// What `sync` did.
+    public struct Summary: Codable, Equatable, Sendable {
+        /// The remote.
+        public var remote: String
+        /// Notes the remote had that were new here.
+        public var received: Int
+        /// Commits where both sides had different records.
+        public var conflicts: Int
+        /// Of those, how many took the remote's record as the note.
+        public var tookRemote: Int
+        /// Release tags pushed (names).
+        public var pushedTags: [String]
+        /// Lines worth showing (a rejected tag, a remote without notes…).
+        public var warnings: [String]
+    }
+
+    let repository: Repository
+    let remote: String
+
+    /// Makes a sync of `repository` with `remote` (a configured remote's name or a URL).
+    public init(repository: Repository, remote: String) {
+        self.repository = repository
+        self.remote = remote
+    }
+
+    /// The tracking ref the remote's notes are fetched into.
+    public static func trackingRef(remote: String, for ref: String) -> String {
+        let safe = remote.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" }
+        return "refs/notes/remotes/\(String(safe))/\(ref.split(separator: "/").last!)"
+    }
+
+    /// Fetches, merges and pushes.
+    public func run() throws -> Summary {
+        var summary = Summary(
+            remote: remote, received: 0, conflicts: 0, tookRemote: 0, pushedTags: [], warnings: [])
+        let advertised = try git(
+            ["ls-remote", remote, RecordNotes.ref, Self.supersededRef], operation: "list the remote's notes")
+        let remoteRefs = Set(
+            advertised.split(separator: "\n").compactMap { $0.split(separator: "\t").last.map(String.init) })
+        var refspecs: [String] = []
+        for ref in [RecordNotes.ref, Self.supersededRef] where remoteRefs.contains(ref) {
+            refspecs.append("+\(ref):\(Self.trackingRef(remote: remote, for: ref))")
+        }
+        if !refspecs.isEmpty {
+            try git(
+                ["fetch", "--quiet", "--no-tags", remote] + refspecs, operation: "fetch the remote's notes")
+        }
+        if remoteRefs.contains(RecordNotes.ref) {
+            try merge(into: &summary)
+        }
+        if remoteRefs.contains(Self.supersededRef) {
+            try git(
+                [
+                    "notes", "--ref=\(Self.supersededRef)", "merge", "--quiet", "-s", "cat_sort_uniq",
+                    Self.trackingRef(remote: remote, for: Self.supersededRef),
+                ],
+                operation: "merge the remote's superseded records")
+        }
+        // Release tags: fetch the remote's without clobbering ours, push ours.
+        let fetchTags = try gitResult([
+            "fetch", "--quiet", "--no-write-fetch-head", remote, "refs/tags/*:refs/tags/*",
+        ])
+        if fetchTags.status != 0 {
+            summary.warnings.append(
+                "some tags were not fetched: \(fetchTags.stderr.split(separator: "\n").first ?? "")")
+        }
+        var pushRefs: [String] = []
+        for ref in [RecordNotes.ref, Self.supersededRef] where try repository.reference(ref) != nil {
+            pushRefs.append("\(ref):\(ref)")
+        }
+        summary.pushedTags = try releaseTags()
+        pushRefs += summary.pushedTags.map { "refs/tags/\($0):refs/tags/\($0)" }
+        if !pushRefs.isEmpty {
+            let pushed = try gitResult(["push", "--quiet", "--no-verify", remote] + pushRefs)
+            if pushed.status != 0 {
+                throw HookError(
+                    "could not push the notes to '\(remote)': \(pushed.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
+                    location: remote,
+                    hint: "someone may have pushed meanwhile; run 'modelgate sync \(remote)' again",
+                    exitStatus: .failure)
+            }
+        }
+        return summary
+    }
+
+    /// Applies the merge rule to conflicting notes, then lets git record the merge (both parents).
+    func merge(into summary: inout Summary) throws {
+        let tracking = Self.trackingRef(remote: remote, for: RecordNotes.ref)
+        let local = Dictionary(
+            uniqueKeysWithValues: try repository.notes(ref: RecordNotes.ref).map { ($0.target, $0.blob) })
+        for entry in try repository.notes(ref: tracking) {
+            guard let mine = local[entry.target] else {
+                summary.received += 1
+                continue
+            }
+            guard mine != entry.blob else { continue }
+            summary.conflicts += 1
+            let ours = String(decoding: try repository.blob(mine), as: UTF8.self)
+            let theirs = String(decoding: try repository.blob(entry.blob), as: UTF8.self)
+            let (winner, loser) = Self.resolve(ours, theirs)
+            if winner == theirs {
+                summary.tookRemote += 1
+                try repository.setNote(theirs, on: entry.target, ref: RecordNotes.ref)
+            }
+            try keepSuperseded(loser, on: entry.target)
+        }
+        // Conflicts now all resolve to the local side, which holds each winner; git adds the
+        // remote-only notes and makes a merge commit, so the push below is a fast-forward.
+        try git(
+            ["notes", "--ref=\(RecordNotes.ref)", "merge", "--quiet", "-s", "ours", tracking],
+            operation: "merge the remote's notes")
+    }
+
+    /// Picks the note to keep of two texts for the same commit: (winner, loser).
+    public static func resolve(_ ours: String, _ theirs: String) -> (String, String) {
+        let a = try? RunRecord.decode(Data(ours.utf8))
+        let b = try? RunRecord.decode(Data(theirs.utf8))
+        switch (a, b) {
+        case (nil, .some): return (theirs, ours)  // a readable record beats an unreadable note
+        case (.some, nil): return (ours, theirs)
+        case (.some(let a), .some(let b)) where a.started != b.started:
+            return a.started > b.started ? (ours, theirs) : (theirs, ours)
+        default:
+            return ours > theirs ? (ours, theirs) : (theirs, ours)
+        }
+    }
+
+    /// Adds `record` (as one compact JSON line) to the commit's superseded note.
+    func keepSuperseded(_ text: String, on commit: ObjectID) throws {
+        let line: String
+        if let record = try? RunRecord.decode(Data(text.utf8)) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            line = String(decoding: try encoder.encode(record), as: UTF8.self)
+        } else {
+            line = text.replacingOccurrences(of: "\n", with: " ")
+        }
+        let existing = try repository.note(on: commit, ref: Self.supersededRef) ?? ""
+        var lines = Set(existing.split(separator: "\n").map(String.init))
+        guard lines.insert(line).inserted else { return }
+        try repository.setNote(
+            lines.sorted().joined(separator: "\n") + "\n", on: commit, ref: Self.supersededRef)
+    }
+
+    /// Annotated tags that modelgate's releases made (their message carries `Modelgate-` trailers).
+    func releaseTags() throws -> [String] {
+        try repository.tags().filter { tag in
+            tag.isAnnotated
+                && (tag.message ?? "").split(separator: "\n").contains { $0.hasPrefix("Modelgate-") }
+        }.map(\.name)
+    }
+
+    // MARK: - Running git
+
+    /// Variables that would point git at another repository, index or object store than this one's.
+    static func cleanEnvironment() -> [String: String] {
+        ProcessInfo.processInfo.environment.filter {
+            !CommandExecution.repositoryVariables.contains($0.key) && !$0.key.hasPrefix("GIT_NOTES")
+        }
+    }
+
+    @discardableResult
+    func git(_ arguments: [String], operation: String) throws -> String {
+        let result = try gitResult(arguments)
+        guard result.status == 0 else {
+            throw HookError(
+                "could not \(operation): git \(arguments.prefix(2).joined(separator: " ")) failed: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
+                location: remote, hint: "check that '\(remote)' is reachable ('git ls-remote \(remote)')",
+                exitStatus: .failure)
+        }
+        return result.stdout
+    }
+
+    func gitResult(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let top = repository.workingDirectory ?? repository.gitDirectory
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git"] + arguments
+        process.currentDirectoryURL = top
+        var environment = Self.cleanEnvironment()
+        environment["GIT_TERMINAL_PROMPT"] = environment["GIT_TERMINAL_PROMPT"] ?? "0"
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw HookError(
+                "could not run git: \(error)", location: nil, hint: "install git and put it on PATH",
+                exitStatus: .failure)
+        }
+        // git's output here is small; read stderr on another thread so neither pipe can fill up.
+        let errorData = ErrorCollector(err.fileHandleForReading)
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), errorData.wait())
+    }
+}
+
+/// Reads a pipe to its end on a background thread.
+private final class ErrorCollector: Sendable {
+    private let data = Mutex(Data())
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            let bytes = handle.readDataToEndOfFile()
+            data.withLock { $0 = bytes }
+            done.signal()
+        }
+    }
+
+    func wait() -> String {
+        done.wait()
+        return data.withLock { String(decoding: $0, as: UTF8.self) }
+    }
+}

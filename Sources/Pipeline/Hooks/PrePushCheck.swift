@@ -1,0 +1,151 @@
+import Diagnostics
+import Foundation
+import GitKit
+
+/// What `modelgate hook pre-push REMOTE URL` does: every pushed tip that carries new commits
+/// needs a passing verdict for its tree.
+///
+/// git writes one line per ref to the hook's stdin: `<local ref> <local id> <remote ref> <remote id>`.
+/// Deletions (local id all zeros) and refs whose commits the remote already has are skipped; tips
+/// shared by several refs are judged once. A recorded verdict for the tip's exact inputs (a note,
+/// or the local run cache) is reused at once; otherwise the pipeline runs in an isolated checkout.
+public struct PrePushCheck {
+    /// One line of the hook's stdin.
+    public struct PushedRef: Equatable, Sendable {
+        /// The local ref being pushed ("refs/heads/main", "refs/tags/v1", "(delete)").
+        public var localRef: String
+        /// What is pushed (all zeros for a deletion).
+        public var localID: ObjectID
+        /// The ref it updates on the remote.
+        public var remoteRef: String
+        /// What the remote has now (all zeros for a new ref).
+        public var remoteID: ObjectID
+    }
+
+    /// What happened to one pushed tip.
+    public struct TipResult {
+        /// The commit the refs point at (tags peeled).
+        public var commit: ObjectID
+        /// The remote refs being set to it.
+        public var refs: [String]
+        /// Why nothing was checked, when nothing was.
+        public var skipped: String?
+        /// The verdict, when one was needed.
+        public var outcome: PipelineRunner.Outcome?
+        /// "note" (a recorded verdict), "cache" (same inputs run before) or "run".
+        public var origin: String?
+        /// Input files that changed since the baseline (or the remote's commit).
+        public var changed: [String]
+        /// What the remote had for the first ref (nil for a new ref).
+        var remoteBase: ObjectID?
+    }
+
+    /// Reasons for not judging a ref that need no message.
+    public static let routineSkips: Set<String> = ["deleted", "not a commit", "no new commits"]
+
+    let repository: Repository
+    let remote: String
+
+    /// Makes a check of a push to `remote` (a remote's name or a URL) from `repository`.
+    public init(repository: Repository, remote: String) {
+        self.repository = repository
+        self.remote = remote
+    }
+
+    /// Parses the hook's stdin; blank lines are ignored, malformed ones are bad input.
+    public static func parse(_ input: String) throws -> [PushedRef] {
+        try input.split(whereSeparator: \.isNewline).compactMap { line in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            if fields.isEmpty { return nil }
+            guard fields.count == 4, let local = ObjectID(hex: String(fields[1])),
+                let remote = ObjectID(hex: String(fields[3]))
+            else {
+                throw HookError(
+                    "pre-push got a line it cannot read: '\(line)'", location: "stdin",
+                    hint:
+                        "git sends '<local ref> <local sha> <remote ref> <remote sha>'; is the hook called by git?"
+                )
+            }
+            return PushedRef(
+                localRef: String(fields[0]), localID: local, remoteRef: String(fields[2]), remoteID: remote)
+        }
+    }
+
+    /// Judges every pushed tip, running the pipeline where no verdict is recorded.
+    public func run(_ refs: [PushedRef], observer: RunObserver? = nil) throws -> [TipResult] {
+        var order: [ObjectID] = []
+        var byCommit: [ObjectID: TipResult] = [:]
+        var skipped: [TipResult] = []
+        let tracking = try repository.references(withPrefix: "refs/remotes/\(remote)/").map(\.id)
+        for ref in refs {
+            if ref.localID.isZero {
+                skipped.append(
+                    TipResult(commit: ref.remoteID, refs: [ref.remoteRef], skipped: "deleted", changed: []))
+                continue
+            }
+            guard let commit = try? repository.resolveCommit(ref.localID.hex) else {
+                skipped.append(
+                    TipResult(
+                        commit: ref.localID, refs: [ref.remoteRef], skipped: "not a commit", changed: []))
+                continue
+            }
+            if var existing = byCommit[commit] {
+                existing.refs.append(ref.remoteRef)
+                byCommit[commit] = existing
+                continue
+            }
+            let new = try repository.commits(reachableFrom: commit, excluding: [ref.remoteID] + tracking)
+            if new.isEmpty {
+                skipped.append(
+                    TipResult(commit: commit, refs: [ref.remoteRef], skipped: "no new commits", changed: []))
+                continue
+            }
+            order.append(commit)
+            byCommit[commit] = TipResult(
+                commit: commit, refs: [ref.remoteRef], changed: [],
+                remoteBase: ref.remoteID.isZero ? nil : ref.remoteID)
+        }
+        var results = skipped
+        for commit in order {
+            results.append(try judge(byCommit[commit]!, observer: observer))
+        }
+        return results
+    }
+
+    /// Finds or produces the verdict for one tip.
+    func judge(_ tip: TipResult, observer: RunObserver?) throws -> TipResult {
+        var tip = tip
+        let tree = try EvaluatedTree(.revision(tip.commit.hex), in: repository)
+        guard let data = try tree.contents(of: PipelineConfig.fileName, in: repository) else {
+            tip.skipped = "no \(PipelineConfig.fileName) in \(tip.commit.short)"
+            return tip
+        }
+        let config = try ConfigLoader().parse(String(decoding: data, as: UTF8.self))
+        if config.hooks.prePush == .off {
+            tip.skipped = "hooks.pre-push is off"
+            return tip
+        }
+        let fingerprint = try PipelineFingerprint(
+            config: config, tree: tree, configFile: PipelineConfig.fileName)
+        let notes = RecordNotes(repository: repository)
+        if let recorded = try notes.record(on: tip.commit), recorded.fingerprint == fingerprint.digest,
+            recorded.verdict != .error
+        {
+            tip.outcome = PipelineRunner.Outcome(record: recorded, reused: true, subject: tip.commit.short)
+            tip.origin = "note"
+        } else {
+            let outcome = try PipelineRunner(repository: repository).run(
+                .revision(tip.commit.hex), observer: observer)
+            tip.outcome = PipelineRunner.Outcome(
+                record: outcome.record, reused: outcome.reused, subject: tip.commit.short)
+            tip.origin = outcome.reused ? "cache" : "run"
+        }
+        if let record = tip.outcome?.record, record.verdict != .pass {
+            let parent = try repository.commit(tip.commit).parentIDs.first
+            let base = record.baseline?.commit.flatMap(ObjectID.init(hex:)) ?? tip.remoteBase ?? parent
+            let inputs = Set(record.inputs.keys).union([PipelineConfig.fileName])
+            tip.changed = try repository.diff(from: base, to: tip.commit).map(\.path).filter(inputs.contains)
+        }
+        return tip
+    }
+}

@@ -1,0 +1,30 @@
+import Yams
+
+/// Reads a stage's parameters file (YAML, which includes JSON) into flat dotted names.
+enum ParametersFile {
+    /// name → scalar text; nested mappings become `a.b`, lists `a[0]`. Unreadable files give nothing.
+    static func flatten(_ text: String) -> [String: String] {
+        guard let node = try? Yams.compose(yaml: text) else { return [:] }
+        var values: [String: String] = [:]
+        visit(node, prefix: "", into: &values)
+        return values
+    }
+
+    private static func visit(_ node: Node, prefix: String, into values: inout [String: String]) {
+        switch node {
+        case .scalar(let scalar):
+            values[prefix.isEmpty ? "value" : prefix] = scalar.string
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                let name = key.string ?? "?"
+                visit(value, prefix: prefix.isEmpty ? name : "\(prefix).\(name)", into: &values)
+            }
+        case .sequence(let sequence):
+            for (index, value) in sequence.enumerated() {
+                visit(value, prefix: "\(prefix)[\(index)]", into: &values)
+            }
+        case .alias:
+            break
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Diagnostics
+import GitKit
+import Pipeline
+
+/// `modelgate status`: which stages would run, and what changed since the last record.
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show which stages' inputs changed since the last record, and whether a run would train.",
+        discussion: "Looks at the work tree unless --rev or --staged is given. Reads no data: tracked files are compared by their git ids.\n\n"
+            + ExitStatus.contract)
+
+    @OptionGroup var source: SourceOptions
+    @Flag(help: "Print the status as JSON.") var json = false
+
+    func run() throws {
+        let repository = try Repository(discoveringFrom: .currentDirectory())
+        let status = try PipelineInspector(repository: repository).status(of: source.source(default: .worktree))
+        if json { return try Terminal.printJSON(status) }
+        print("\(status.subject), compared with \(status.comparedWith.map { "the record of \($0)" } ?? "no record (nothing evaluated yet)"):")
+        let width = status.stages.map(\.name.count).max() ?? 0
+        for stage in status.stages {
+            let name = stage.name.padding(toLength: width, withPad: " ", startingAt: 0)
+            if !stage.changed {
+                print("  \(name)  unchanged")
+            } else if stage.changedFiles.isEmpty {
+                print("  \(name)  changed: its definition, an earlier stage, or the modelgate version")
+            } else {
+                print("  \(name)  changed: \(stage.changedFiles.joined(separator: ", "))")
+            }
+        }
+        print(status.cached ? "a verdict for these inputs is cached: 'modelgate run' trains nothing" : "no verdict for these inputs: 'modelgate run' would run \(status.stages.count) stage(s)")
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `modelgate sync`: two clones with divergent notes converge without losing a record.
+@Suite struct HookSyncTests {
+    func record(commit: String, verdict: String, started: String) -> String {
+        """
+        {
+          "commit" : "\(commit)",
+          "duration_ms" : 5,
+          "fingerprint" : "f-\(verdict)",
+          "gates" : [],
+          "inputs" : {},
+          "metrics" : {"r2" : \(verdict == "pass" ? 0.95 : 0.5)},
+          "schema" : 1,
+          "source" : "rev",
+          "stages" : [],
+          "started" : "\(started)",
+          "tool" : "modelgate 0.1.0",
+          "verdict" : "\(verdict)"
+        }
+
+        """
+    }
+
+    @Test func divergentNotesMergeKeepingTheNewerRunAndTheOtherRecord() throws {
+        let fixture = try HookFixture(install: false)
+        let first = try fixture.head()
+        try fixture.repo.commit(files: ["README.md": "two\n"], message: "second")
+        let second = try fixture.head()
+        try fixture.repo.git(["push", "--quiet", "--no-verify", "origin", "main"])
+        let clone = fixture.repo.directory.appending("clone")
+        try fixture.repo.git(
+            ["clone", "--quiet", fixture.remote.path, clone.path], in: fixture.repo.directory.url)
+
+        // Here: an older failing run on `first`, and a note only here on `second`.
+        let older = record(commit: first, verdict: "fail", started: "2026-01-01T10:00:00Z")
+        let newer = record(commit: first, verdict: "pass", started: "2026-01-02T10:00:00Z")
+        try fixture.repo.git(["notes", "--ref=modelgate", "add", "-f", "-m", older, first])
+        try fixture.repo.git([
+            "notes", "--ref=modelgate", "add", "-f", "-m",
+            record(commit: second, verdict: "pass", started: "2026-01-03T00:00:00Z"), second,
+        ])
+        // There: a newer passing run on the same commit.
+        try fixture.repo.git(["notes", "--ref=modelgate", "add", "-f", "-m", newer, first], in: clone)
+
+        // A release tag (with modelgate's trailers) travels; a plain tag does not.
+        try fixture.repo.git([
+            "tag", "-a", "demo@v1", "-m", "release\n\nModelgate-Environment: production", first,
+        ])
+        try fixture.repo.git(["tag", "scratch", first])
+        let here = try fixture.modelgate(["sync"])
+        #expect(here.status == 0, "\(here.stderr)")
+        #expect(here.stdout.contains("synced records with origin: 0 new from the remote, 0 merged"))
+        #expect(here.stdout.contains("release tags pushed: demo@v1"))
+        #expect(try fixture.remoteRef("refs/tags/demo@v1") != nil)
+        #expect(try fixture.remoteRef("refs/tags/scratch") == nil)
+        let there = try fixture.modelgate(["sync", "--json"], in: clone)
+        #expect(there.status == 0, "\(there.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(there.stdout.utf8)) as? [String: Any]
+        #expect(summary?["received"] as? Int == 1)
+        #expect(summary?["conflicts"] as? Int == 1)
+        // Its own note is the newer run.
+        #expect(summary?["tookRemote"] as? Int == 0)
+        #expect(
+            try fixture.repo.git(["notes", "--ref=modelgate", "show", first], in: clone).contains(
+                "\"verdict\" : \"pass\""))
+        #expect(
+            try fixture.repo.git(["notes", "--ref=modelgate", "show", second], in: clone).contains(
+                "\"verdict\" : \"pass\""))
+        let superseded = try fixture.repo.git(
+            ["notes", "--ref=modelgate-superseded", "show", first], in: clone)
+        #expect(superseded.contains("\"verdict\":\"fail\""))  // the older fail is kept, not lost
+
+        // Back here: the newer pass replaces the local fail, which was already kept.
+        let back = try fixture.modelgate(["sync", "--json"])
+        #expect(back.status == 0, "\(back.stderr)")
+        let backSummary = try JSONSerialization.jsonObject(with: Data(back.stdout.utf8)) as? [String: Any]
+        #expect(backSummary?["tookRemote"] as? Int == 1)
+        #expect(
+            try fixture.repo.git(["notes", "--ref=modelgate", "show", first]).contains(
+                "\"verdict\" : \"pass\""))
+        #expect(
+            try fixture.repo.git(["notes", "--ref=modelgate-superseded", "show", first]).contains(
+                "\"verdict\":\"fail\""))
+        // Both clones and the remote now agree, and local history was never rewritten.
+        let local = try fixture.repo.git(["rev-parse", "refs/notes/modelgate"])
+        #expect(try fixture.remoteRef("refs/notes/modelgate") == local)
+        #expect(
+            try fixture.repo.git([
+                "merge-base", "--is-ancestor", "refs/notes/remotes/origin/modelgate", "refs/notes/modelgate",
+            ]).isEmpty)
+    }
+
+    @Test func unknownRemoteIsAnError() throws {
+        let fixture = try HookFixture(install: false)
+        let result = try fixture.modelgate(["sync", "nowhere"])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("could not list the remote's notes"))
+    }
+}
