@@ -1,12 +1,15 @@
 #!/bin/sh
 # Site build benchmark: modelgate site vs asv publish on the same synthetic histories.
-# Usage: benchmarks/site/run.sh [MODELGATE_BINARY]   (from the repository root; needs python3, git,
-#        /usr/bin/time, and asv in benchmarks/.venv-asv: python3 -m venv benchmarks/.venv-asv &&
-#        benchmarks/.venv-asv/bin/pip install asv)
+# Usage: benchmarks/site/run.sh [MODELGATE_BINARY]   (needs python3 with venv, git, /usr/bin/time;
+#        installs asv from PyPI into benchmarks/.venv-asv on first use, or set ASV=/path/to/asv)
 # Prints one line per measurement: case, tool, what, wall s, user s, sys s, peak RSS KB, note.
 set -eu
 BIN=$(realpath "${1:-.build/release/modelgate}")
 HERE=$(dirname "$(realpath "$0")")
+if [ -z "${ASV:-}" ] && [ ! -x "$HERE/../.venv-asv/bin/asv" ]; then
+    echo "installing asv into benchmarks/.venv-asv (PyPI)" >&2
+    python3 -m venv "$HERE/../.venv-asv" && "$HERE/../.venv-asv/bin/pip" install --quiet asv
+fi
 ASV=$(realpath "${ASV:-$HERE/../.venv-asv/bin/asv}")
 WORK=${WORK:-/tmp/modelgate-site-bench}
 RUNS=${RUNS:-3}
@@ -19,6 +22,7 @@ measure() { # label, command...; prints "wall user sys maxrss"
 }
 
 for spec in "1000 100" "10000 10"; do
+    # shellcheck disable=SC2086 # split "COMMITS METRICS" on purpose
     set -- $spec
     commits=$1 metrics=$2
     case="${commits}x${metrics}"
