@@ -29,10 +29,12 @@ extension Repository {
         }
         if let old {
             var oid = try commit(old).treeID.raw
-            try check(git_tree_lookup(&oldTree, handle, &oid), "read the tree of \(old.short)", location: old.hex)
+            try check(
+                git_tree_lookup(&oldTree, handle, &oid), "read the tree of \(old.short)", location: old.hex)
         }
         var newOID = try commit(new).treeID.raw
-        try check(git_tree_lookup(&newTree, handle, &newOID), "read the tree of \(new.short)", location: new.hex)
+        try check(
+            git_tree_lookup(&newTree, handle, &newOID), "read the tree of \(new.short)", location: new.hex)
         var options = git_diff_options()
         try check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "set up a diff")
         options.flags |= GIT_DIFF_INCLUDE_TYPECHANGE.rawValue

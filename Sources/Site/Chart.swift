@@ -79,28 +79,37 @@ struct Chart {
         out.reserveCapacity(300 + points.count * 260)
         // Axes and y ticks.
         let bottomY = Chart.top + plotHeight
-        out += "<line class=\"axis\" x1=\"\(f(Chart.left))\" y1=\"\(f(Chart.top))\" x2=\"\(f(Chart.left))\" y2=\"\(f(bottomY))\"/>"
-        out += "<line class=\"axis\" x1=\"\(f(Chart.left))\" y1=\"\(f(bottomY))\" x2=\"\(f(Chart.left + plotWidth))\" y2=\"\(f(bottomY))\"/>"
+        out +=
+            "<line class=\"axis\" x1=\"\(f(Chart.left))\" y1=\"\(f(Chart.top))\" x2=\"\(f(Chart.left))\" y2=\"\(f(bottomY))\"/>"
+        out +=
+            "<line class=\"axis\" x1=\"\(f(Chart.left))\" y1=\"\(f(bottomY))\" x2=\"\(f(Chart.left + plotWidth))\" y2=\"\(f(bottomY))\"/>"
         for step in 0...4 {
             let value = low + (high - low) * Double(step) / 4
             let y = py(value)
-            out += "<line class=\"grid\" x1=\"\(f(Chart.left))\" y1=\"\(f(y))\" x2=\"\(f(Chart.left + plotWidth))\" y2=\"\(f(y))\"/>"
-            out += "<text class=\"tick\" x=\"\(f(Chart.left - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(HTML.escape(Format.number(value)))</text>"
+            out +=
+                "<line class=\"grid\" x1=\"\(f(Chart.left))\" y1=\"\(f(y))\" x2=\"\(f(Chart.left + plotWidth))\" y2=\"\(f(y))\"/>"
+            out +=
+                "<text class=\"tick\" x=\"\(f(Chart.left - 6))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(HTML.escape(Format.number(value)))</text>"
         }
-        out += "<text class=\"tick\" x=\"\(f(Chart.left))\" y=\"\(f(Chart.height - 8))\">\(HTML.escape(startLabel))</text>"
-        out += "<text class=\"tick\" x=\"\(f(Chart.left + plotWidth))\" y=\"\(f(Chart.height - 8))\" text-anchor=\"end\">\(HTML.escape(endLabel))</text>"
+        out +=
+            "<text class=\"tick\" x=\"\(f(Chart.left))\" y=\"\(f(Chart.height - 8))\">\(HTML.escape(startLabel))</text>"
+        out +=
+            "<text class=\"tick\" x=\"\(f(Chart.left + plotWidth))\" y=\"\(f(Chart.height - 8))\" text-anchor=\"end\">\(HTML.escape(endLabel))</text>"
         // Gate thresholds.
         for threshold in thresholds where threshold.value.isFinite {
             let y = py(threshold.value)
             let label = HTML.escape(threshold.label)
-            out += "<line class=\"gate\" x1=\"\(f(Chart.left))\" y1=\"\(f(y))\" x2=\"\(f(Chart.left + plotWidth))\" y2=\"\(f(y))\"><title>gate: \(label)</title></line>"
-            out += "<text class=\"gate-label\" x=\"\(f(Chart.left + plotWidth - 4))\" y=\"\(f(y - 4))\" text-anchor=\"end\">\(label)</text>"
+            out +=
+                "<line class=\"gate\" x1=\"\(f(Chart.left))\" y1=\"\(f(y))\" x2=\"\(f(Chart.left + plotWidth))\" y2=\"\(f(y))\"><title>gate: \(label)</title></line>"
+            out +=
+                "<text class=\"gate-label\" x=\"\(f(Chart.left + plotWidth - 4))\" y=\"\(f(y - 4))\" text-anchor=\"end\">\(label)</text>"
         }
         // Releases.
         for marker in markers where xRange.contains(marker.x) {
             let x = px(marker.x)
             let label = HTML.escape(marker.label)
-            out += "<line class=\"release\" x1=\"\(f(x))\" y1=\"\(f(Chart.top))\" x2=\"\(f(x))\" y2=\"\(f(bottomY))\"><title>release \(label)</title></line>"
+            out +=
+                "<line class=\"release\" x1=\"\(f(x))\" y1=\"\(f(Chart.top))\" x2=\"\(f(x))\" y2=\"\(f(bottomY))\"><title>release \(label)</title></line>"
         }
         // The line, then the points on top.
         let finite = points.filter { $0.value.isFinite }
@@ -112,17 +121,22 @@ struct Chart {
         for point in finite {
             let x = px(point.x)
             let y = py(point.value)
-            let tip = HTML.escape("\(point.commit) \(point.date): \(metric) = \(Format.number(point.value))\(point.failed ? " (failed)" : "")")
+            let tip = HTML.escape(
+                "\(point.commit) \(point.date): \(metric) = \(Format.number(point.value))\(point.failed ? " (failed)" : "")"
+            )
             out += "<a href=\"\(HTML.escape(point.href))\">"
             if point.failed {
-                out += "<rect class=\"point fail\" x=\"\(f(x - 4))\" y=\"\(f(y - 4))\" width=\"8\" height=\"8\"><title>\(tip)</title></rect>"
+                out +=
+                    "<rect class=\"point fail\" x=\"\(f(x - 4))\" y=\"\(f(y - 4))\" width=\"8\" height=\"8\"><title>\(tip)</title></rect>"
             } else {
-                out += "<circle class=\"point\" cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"3\"><title>\(tip)</title></circle>"
+                out +=
+                    "<circle class=\"point\" cx=\"\(f(x))\" cy=\"\(f(y))\" r=\"3\"><title>\(tip)</title></circle>"
             }
             out += "</a>"
         }
         if finite.isEmpty {
-            out += "<text class=\"tick\" x=\"\(f(Chart.left + plotWidth / 2))\" y=\"\(f(Chart.top + plotHeight / 2))\" text-anchor=\"middle\">no values in this range</text>"
+            out +=
+                "<text class=\"tick\" x=\"\(f(Chart.left + plotWidth / 2))\" y=\"\(f(Chart.top + plotHeight / 2))\" text-anchor=\"middle\">no values in this range</text>"
         }
         out += "</svg>"
         return out

@@ -56,7 +56,8 @@ enum Format {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return "\(parts.tm_year + 1900)-\(pad2(parts.tm_mon + 1))-\(pad2(parts.tm_mday)) \(pad2(parts.tm_hour)):\(pad2(parts.tm_min)) UTC"
+        return
+            "\(parts.tm_year + 1900)-\(pad2(parts.tm_mon + 1))-\(pad2(parts.tm_mday)) \(pad2(parts.tm_hour)):\(pad2(parts.tm_min)) UTC"
     }
 
     /// "2026-01-01T09:30:00Z".
@@ -64,7 +65,8 @@ enum Format {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return "\(parts.tm_year + 1900)-\(pad2(parts.tm_mon + 1))-\(pad2(parts.tm_mday))T\(pad2(parts.tm_hour)):\(pad2(parts.tm_min)):\(pad2(parts.tm_sec))Z"
+        return
+            "\(parts.tm_year + 1900)-\(pad2(parts.tm_mon + 1))-\(pad2(parts.tm_mday))T\(pad2(parts.tm_hour)):\(pad2(parts.tm_min)):\(pad2(parts.tm_sec))Z"
     }
 
     /// "850 ms", "2.4 s", "3 min 05 s".
@@ -92,7 +94,9 @@ enum Format {
 enum HTML {
     /// Escapes `& < > " '` so that `text` is inert in element content and quoted attributes.
     static func escape(_ text: String) -> String {
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) {
+        if !text.utf8.contains(where: {
+            $0 < 0x20 || $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27
+        }) {
             return text
         }
         var result = ""
@@ -106,7 +110,9 @@ enum HTML {
             case "'": result += "&#39;"
             default:
                 // Control characters other than tab/newline are not allowed in XML text.
-                if scalar.value < 0x20 && scalar != "\n" && scalar != "\t" { result += "\u{FFFD}" } else {
+                if scalar.value < 0x20 && scalar != "\n" && scalar != "\t" {
+                    result += "\u{FFFD}"
+                } else {
                     result.unicodeScalars.append(scalar)
                 }
             }
@@ -119,7 +125,9 @@ enum HTML {
 enum JSONText {
     /// `text` as a quoted JSON string.
     static func quote(_ text: String) -> String {
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x3C }) { return "\"" + text + "\"" }
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x3C }) {
+            return "\"" + text + "\""
+        }
         var result = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -32,8 +32,10 @@ struct PrometheusExport {
 
     /// Unit words promtool's linter rejects as tokens of a name (abbreviated or non-base units).
     static let lintedUnits: Set<String> = [
-        "s", "ms", "us", "ns", "sec", "secs", "min", "mins", "h", "hr", "hrs", "d", "m", "b", "kb", "mb", "gb", "tb", "pb",
-        "milliseconds", "microseconds", "nanoseconds", "minutes", "hours", "days", "weeks", "bits", "kilobytes",
+        "s", "ms", "us", "ns", "sec", "secs", "min", "mins", "h", "hr", "hrs", "d", "m", "b", "kb", "mb",
+        "gb", "tb", "pb",
+        "milliseconds", "microseconds", "nanoseconds", "minutes", "hours", "days", "weeks", "bits",
+        "kilobytes",
         "megabytes", "gigabytes", "terabytes", "petabytes",
     ]
     /// Suffixes reserved for counters, histograms and summaries.
@@ -101,46 +103,62 @@ struct PrometheusExport {
         if let index = builder.newestEvaluated, let record = builder.entries[index].record {
             let entry = builder.entries[index]
             let base = [("model", model), ("branch", branch), ("commit", entry.commit.id.hex)]
-            out += "# HELP modelgate_verdict Verdict of the newest evaluated commit of the branch: 1 on the line of its verdict.\n"
+            out +=
+                "# HELP modelgate_verdict Verdict of the newest evaluated commit of the branch: 1 on the line of its verdict.\n"
             out += "# TYPE modelgate_verdict gauge\n"
             for verdict in ["pass", "fail", "error"] {
-                out += "modelgate_verdict\(Self.labels(base + [("verdict", verdict)])) \(record.verdict.rawValue == verdict ? 1 : 0)\n"
+                out +=
+                    "modelgate_verdict\(Self.labels(base + [("verdict", verdict)])) \(record.verdict.rawValue == verdict ? 1 : 0)\n"
             }
-            out += "# HELP modelgate_evaluation_timestamp_seconds When the newest evaluated commit's run started (Unix time).\n"
+            out +=
+                "# HELP modelgate_evaluation_timestamp_seconds When the newest evaluated commit's run started (Unix time).\n"
             out += "# TYPE modelgate_evaluation_timestamp_seconds gauge\n"
-            out += "modelgate_evaluation_timestamp_seconds\(Self.labels(base)) \(Self.value(record.started.timeIntervalSince1970.rounded()))\n"
-            out += "# HELP modelgate_gate_passed Gates of the newest evaluated commit: 1 passed, 0 failed (unjudged gates are left out).\n"
+            out +=
+                "modelgate_evaluation_timestamp_seconds\(Self.labels(base)) \(Self.value(record.started.timeIntervalSince1970.rounded()))\n"
+            out +=
+                "# HELP modelgate_gate_passed Gates of the newest evaluated commit: 1 passed, 0 failed (unjudged gates are left out).\n"
             out += "# TYPE modelgate_gate_passed gauge\n"
             var seenGates = Set<String>()
             for gate in record.gates {
-                guard let passed = gate.passed, seenGates.insert("\(gate.metric)|\(gate.kind.rawValue)").inserted else { continue }
-                out += "modelgate_gate_passed\(Self.labels(base + [("metric", gate.metric), ("kind", gate.kind.rawValue)])) \(passed ? 1 : 0)\n"
+                guard let passed = gate.passed,
+                    seenGates.insert("\(gate.metric)|\(gate.kind.rawValue)").inserted
+                else { continue }
+                out +=
+                    "modelgate_gate_passed\(Self.labels(base + [("metric", gate.metric), ("kind", gate.kind.rawValue)])) \(passed ? 1 : 0)\n"
             }
             for (metric, family) in familyNames() {
                 guard let value = record.metrics[metric] else { continue }
-                out += "# HELP \(family) Metric '\(Self.escapeHelp(metric))' of the newest evaluated commit.\n"
+                out +=
+                    "# HELP \(family) Metric '\(Self.escapeHelp(metric))' of the newest evaluated commit.\n"
                 out += "# TYPE \(family) gauge\n"
                 out += "\(family)\(Self.labels(base + [("name", metric)])) \(Self.value(value))\n"
             }
         }
         let latest = builder.latestReleasePerEnvironment()
         if !latest.isEmpty {
-            out += "# HELP modelgate_release_info The latest release per environment (always 1; the labels carry the facts).\n"
+            out +=
+                "# HELP modelgate_release_info The latest release per environment (always 1; the labels carry the facts).\n"
             out += "# TYPE modelgate_release_info gauge\n"
             for release in latest {
-                out += "modelgate_release_info\(Self.labels(releaseLabels(release, model: model) + [("artifact", release.artifact ?? "")])) 1\n"
+                out +=
+                    "modelgate_release_info\(Self.labels(releaseLabels(release, model: model) + [("artifact", release.artifact ?? "")])) 1\n"
             }
-            out += "# HELP modelgate_release_timestamp_seconds When the latest release per environment was tagged (Unix time).\n"
+            out +=
+                "# HELP modelgate_release_timestamp_seconds When the latest release per environment was tagged (Unix time).\n"
             out += "# TYPE modelgate_release_timestamp_seconds gauge\n"
             for release in latest {
-                out += "modelgate_release_timestamp_seconds\(Self.labels(releaseLabels(release, model: model))) \(Self.value(release.date.timeIntervalSince1970.rounded()))\n"
+                out +=
+                    "modelgate_release_timestamp_seconds\(Self.labels(releaseLabels(release, model: model))) \(Self.value(release.date.timeIntervalSince1970.rounded()))\n"
             }
         }
         return out
     }
 
     func releaseLabels(_ release: Release, model: String) -> [(String, String)] {
-        [("model", model), ("environment", release.environment ?? "none"), ("tag", release.tag), ("commit", release.commit.hex)]
+        [
+            ("model", model), ("environment", release.environment ?? "none"), ("tag", release.tag),
+            ("commit", release.commit.hex),
+        ]
     }
 }
 
@@ -153,26 +171,34 @@ struct GrafanaDashboard {
         let selector = "model=\"\(PrometheusExport.escapeLabel(model))\""
         var panels: [[String: Any]] = []
         var y = 0
-        panels.append(panel(
-            id: 1, title: "Verdict", type: "stat", x: 0, y: y, width: 8,
-            expr: "modelgate_verdict{\(selector),verdict=\"pass\"}", legend: "{{branch}} {{commit}}"))
-        panels.append(panel(
-            id: 2, title: "Gates passed", type: "stat", x: 8, y: y, width: 8,
-            expr: "modelgate_gate_passed{\(selector)}", legend: "{{metric}} {{kind}}"))
-        panels.append(panel(
-            id: 3, title: "Latest releases", type: "table", x: 16, y: y, width: 8,
-            expr: "modelgate_release_info{\(selector)}", legend: "{{environment}} {{tag}}"))
+        panels.append(
+            panel(
+                id: 1, title: "Verdict", type: "stat", x: 0, y: y, width: 8,
+                expr: "modelgate_verdict{\(selector),verdict=\"pass\"}", legend: "{{branch}} {{commit}}"))
+        panels.append(
+            panel(
+                id: 2, title: "Gates passed", type: "stat", x: 8, y: y, width: 8,
+                expr: "modelgate_gate_passed{\(selector)}", legend: "{{metric}} {{kind}}"))
+        panels.append(
+            panel(
+                id: 3, title: "Latest releases", type: "table", x: 16, y: y, width: 8,
+                expr: "modelgate_release_info{\(selector)}", legend: "{{environment}} {{tag}}"))
         y += 8
         for (offset, item) in PrometheusExport(builder: builder).familyNames().enumerated() {
-            panels.append(panel(
-                id: 10 + offset, title: item.metric, type: "timeseries", x: (offset % 2) * 12, y: y + (offset / 2) * 8,
-                width: 12, expr: "\(item.family){\(selector)}", legend: "{{branch}}"))
+            panels.append(
+                panel(
+                    id: 10 + offset, title: item.metric, type: "timeseries", x: (offset % 2) * 12,
+                    y: y + (offset / 2) * 8,
+                    width: 12, expr: "\(item.family){\(selector)}", legend: "{{branch}}"))
         }
         var dashboard: [String: Any] = [
-            "__inputs": [[
-                "name": "DS_PROMETHEUS", "label": "Prometheus", "type": "datasource", "pluginId": "prometheus",
-                "pluginName": "Prometheus",
-            ]],
+            "__inputs": [
+                [
+                    "name": "DS_PROMETHEUS", "label": "Prometheus", "type": "datasource",
+                    "pluginId": "prometheus",
+                    "pluginName": "Prometheus",
+                ]
+            ],
             "title": "modelgate: \(model)", "uid": "modelgate-" + String(SHA256Hex.of(model).prefix(12)),
             "tags": ["modelgate"], "timezone": "utc", "schemaVersion": 39, "version": 1, "editable": true,
             "time": ["from": "now-30d", "to": "now"], "refresh": "5m", "panels": panels,
@@ -181,7 +207,8 @@ struct GrafanaDashboard {
         if let base = builder.options.baseURL {
             dashboard["links"] = [["title": "Model site", "type": "link", "url": base, "targetBlank": true]]
         }
-        let data = (try? JSONSerialization.data(withJSONObject: dashboard, options: [.prettyPrinted, .sortedKeys]))
+        let data =
+            (try? JSONSerialization.data(withJSONObject: dashboard, options: [.prettyPrinted, .sortedKeys]))
             ?? Data("{}".utf8)
         return data + Data("\n".utf8)
     }

@@ -27,6 +27,7 @@ public struct Release: Sendable, Equatable {
     /// True when the tag carries modelgate's trailers or follows GTO's naming.
     public var isModelRelease: Bool { environment != nil || artifact != nil || version != nil }
 
+    /// Equal tag, commit, date, body and trailers.
     public static func == (lhs: Release, rhs: Release) -> Bool {
         lhs.tag == rhs.tag && lhs.commit == rhs.commit && lhs.date == rhs.date && lhs.body == rhs.body
             && lhs.trailers.map(\.key) == rhs.trailers.map(\.key)
@@ -85,8 +86,11 @@ public struct Release: Sendable, Equatable {
         for line in last.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":") else { return (text, []) }
             let key = line[..<colon]
-            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { return (text, []) }
-            trailers.append((String(key), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+                return (text, [])
+            }
+            trailers.append(
+                (String(key), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
         guard !trailers.isEmpty else { return (text, []) }
         paragraphs.removeLast()

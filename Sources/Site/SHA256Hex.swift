@@ -34,7 +34,8 @@ enum SHA256Hex {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         // EVP_Digest hashes in one call; a NULL engine means the default implementation.
-        _ = EVP_Digest(bytes.baseAddress ?? UnsafeRawPointer(digest), bytes.count, &digest, &length, EVP_sha256(), nil)
+        _ = EVP_Digest(
+            bytes.baseAddress ?? UnsafeRawPointer(digest), bytes.count, &digest, &length, EVP_sha256(), nil)
         var out = [UInt8](repeating: 0, count: 64)
         for (index, byte) in digest.enumerated() {
             out[2 * index] = digits[Int(byte >> 4)]

@@ -53,10 +53,13 @@ final class SiteBuilder {
         previousEvaluated = previous
         positionByCommit = positions
         releasesByCommit = Dictionary(grouping: history.releases, by: \.commit)
-        releasesByArtifact = Dictionary(grouping: history.releases.filter { $0.artifact != nil }, by: { $0.artifact! })
+        releasesByArtifact = Dictionary(
+            grouping: history.releases.filter { $0.artifact != nil }, by: { $0.artifact! })
 
         var names = Set<String>()
-        for entry in entries { if let blob = entry.noteBlob { names.formUnion(history.loader.summary(blob).names) } }
+        for entry in entries {
+            if let blob = entry.noteBlob { names.formUnion(history.loader.summary(blob).names) }
+        }
         var gated: [String] = []
         if let last, let record = entries[last].record {
             for gate in record.gates where !gated.contains(gate.metric) && names.contains(gate.metric) {
@@ -68,7 +71,11 @@ final class SiteBuilder {
 
         var pages: [(slug: String, title: String, source: String, text: String)] = []
         for page in templates.markdownPages {
-            pages.append((Slug.make(page.name), SiteBuilder.heading(of: page.text) ?? page.name, "modelgate (default page)", page.text))
+            pages.append(
+                (
+                    Slug.make(page.name), SiteBuilder.heading(of: page.text) ?? page.name,
+                    "modelgate (default page)", page.text
+                ))
         }
         for path in options.pages {
             let text = try SiteBuilder.readPage(path, repository: repository, tip: history.tip?.commit.id)
@@ -129,16 +136,20 @@ final class SiteBuilder {
     /// Every file of the site.
     func plan() -> [PlannedFile] {
         var files: [PlannedFile] = []
-        files.append(PlannedFile(path: "style.css", key: SHA256Hex.of(parts: [globalKey, "css"])) { [templates] in
-            Data(templates.stylesheet.utf8)
-        })
+        files.append(
+            PlannedFile(path: "style.css", key: SHA256Hex.of(parts: [globalKey, "css"])) { [templates] in
+                Data(templates.stylesheet.utf8)
+            })
         files.append(PlannedFile(path: "index.html", key: nil) { [unowned self] in try indexPage() })
         files.append(PlannedFile(path: "metrics.html", key: nil) { [unowned self] in try metricsPage() })
         files.append(
             PlannedFile(path: "releases.html", key: releasesKey()) { [unowned self] in try releasesPage() })
         for page in markdownPages {
             files.append(
-                PlannedFile(path: "pages/\(page.slug).html", key: SHA256Hex.of(parts: [globalKey, page.source, page.text])) {
+                PlannedFile(
+                    path: "pages/\(page.slug).html",
+                    key: SHA256Hex.of(parts: [globalKey, page.source, page.text])
+                ) {
                     [unowned self] in
                     try render(
                         "pages/page", root: "../", title: page.title,
@@ -152,9 +163,10 @@ final class SiteBuilder {
                 })
         }
         let latestKey = SHA256Hex.of(parts: ["latest", commitsPageKey(latestCommitsPage)])
-        files.append(PlannedFile(path: "commits/latest.html", key: latestKey) { [unowned self] in
-            try commitsPage(latestCommitsPage)
-        })
+        files.append(
+            PlannedFile(path: "commits/latest.html", key: latestKey) { [unowned self] in
+                try commitsPage(latestCommitsPage)
+            })
         for (index, entry) in entries.enumerated() where entry.isEvaluated {
             files.append(
                 PlannedFile(path: commitHref(entry.commit.id), key: commitPageKey(index)) { [unowned self] in
@@ -167,18 +179,22 @@ final class SiteBuilder {
             let windowKey = metricWindowKey(range, hasNewer: window < windows)
             for name in metrics {
                 files.append(
-                    PlannedFile(path: metricHref(name, window: window), key: SHA256Hex.of(parts: [windowKey, name])) {
+                    PlannedFile(
+                        path: metricHref(name, window: window), key: SHA256Hex.of(parts: [windowKey, name])
+                    ) {
                         [unowned self] in try metricPage(name, window: window)
                     })
             }
         }
         files.append(PlannedFile(path: "history.json", key: nil) { [unowned self] in historyJSON() })
-        files.append(PlannedFile(path: "metrics.prom", key: nil) { [unowned self] in
-            Data(PrometheusExport(builder: self).text().utf8)
-        })
-        files.append(PlannedFile(path: "grafana-dashboard.json", key: nil) { [unowned self] in
-            GrafanaDashboard(builder: self).json()
-        })
+        files.append(
+            PlannedFile(path: "metrics.prom", key: nil) { [unowned self] in
+                Data(PrometheusExport(builder: self).text().utf8)
+            })
+        files.append(
+            PlannedFile(path: "grafana-dashboard.json", key: nil) { [unowned self] in
+                GrafanaDashboard(builder: self).json()
+            })
         return files
     }
 
@@ -205,7 +221,9 @@ final class SiteBuilder {
 
     func commitsPageKey(_ page: Int) -> String {
         let range = commitsRange(page)
-        var parts = [globalKey, "commits", keyMetrics.joined(separator: "\u{1}"), String(page < latestCommitsPage)]
+        var parts = [
+            globalKey, "commits", keyMetrics.joined(separator: "\u{1}"), String(page < latestCommitsPage),
+        ]
         parts.append(entryKey(previousEvaluated[range.lowerBound]))
         for index in range { parts.append(entryKey(index)) }
         return SHA256Hex.of(parts: parts)
@@ -226,7 +244,9 @@ final class SiteBuilder {
         var parts = [globalKey, "metric", String(hasNewer)]
         for index in range { parts.append(entryKey(index)) }
         for release in history.releases {
-            if let position = positionByCommit[release.commit], range.contains(position) { parts.append(releaseKey(release)) }
+            if let position = positionByCommit[release.commit], range.contains(position) {
+                parts.append(releaseKey(release))
+            }
         }
         return SHA256Hex.of(parts: parts)
     }
@@ -244,7 +264,9 @@ final class SiteBuilder {
     func releases(for entry: SiteEntry) -> [Release] {
         var result = releasesByCommit[entry.commit.id] ?? []
         if let blob = entry.noteBlob, let artifact = history.loader.summary(blob).artifact {
-            for release in releasesByArtifact[artifact] ?? [] where !result.contains(release) { result.append(release) }
+            for release in releasesByArtifact[artifact] ?? [] where !result.contains(release) {
+                result.append(release)
+            }
         }
         return result
     }
@@ -257,7 +279,8 @@ final class SiteBuilder {
         let entry = entries[index]
         let previous = previousEvaluated[index].flatMap { entries[$0].record }
         var row: [String: Any] = [
-            "short": entry.commit.id.short, "summary": entry.commit.summary, "author": entry.commit.author.name,
+            "short": entry.commit.id.short, "summary": entry.commit.summary,
+            "author": entry.commit.author.name,
             "date": Format.date(entry.commit.committer.date), "verdict": verdict(entry),
         ]
         if entry.isEvaluated { row["href"] = commitHref(entry.commit.id) }
@@ -265,7 +288,10 @@ final class SiteBuilder {
             let value = entry.record?.metrics[name]
             let delta = value.flatMap { value in previous?.metrics[name].map { value - $0 } }
             var cell: [String: Any] = ["value": entry.record == nil ? "" : Format.number(value)]
-            if let delta { cell["delta"] = Format.delta(delta); cell["direction"] = Format.direction(delta) }
+            if let delta {
+                cell["delta"] = Format.delta(delta)
+                cell["direction"] = Format.direction(delta)
+            }
             return cell
         }
         return row
@@ -284,10 +310,12 @@ final class SiteBuilder {
             newest = record
             points.append(
                 Chart.Point(
-                    x: index, value: value, commit: entry.commit.id.short, date: Format.date(entry.commit.committer.date),
+                    x: index, value: value, commit: entry.commit.id.short,
+                    date: Format.date(entry.commit.committer.date),
                     failed: record.verdict != .pass, href: root + commitHref(entry.commit.id)))
         }
-        for gate in newest?.gates ?? [] where gate.metric == metric && (gate.kind == .min || gate.kind == .max) {
+        for gate in newest?.gates ?? []
+        where gate.metric == metric && (gate.kind == .min || gate.kind == .max) {
             thresholds.append(Chart.Threshold(value: gate.limit, label: "\(metric) \(Format.limit(gate))"))
         }
         var markers: [Chart.Marker] = []
@@ -322,7 +350,8 @@ final class SiteBuilder {
         }
         extra["latestReleases"] = latestReleasePerEnvironment().map { release -> [String: Any] in
             var row: [String: Any] = [
-                "environment": release.environment ?? "plain tag", "tag": release.tag, "short": release.commit.short,
+                "environment": release.environment ?? "plain tag", "tag": release.tag,
+                "short": release.commit.short,
                 "date": Format.date(release.date),
             ]
             if let position = positionByCommit[release.commit], entries[position].isEvaluated {
@@ -343,7 +372,9 @@ final class SiteBuilder {
         }
         extra["windowSize"] = min(layout.indexWindow, entries.count)
         extra["keyMetrics"] = keyMetricsContext()
-        extra["rows"] = (max(0, entries.count - layout.recentCommits)..<entries.count).reversed().map { commitRow($0) }
+        extra["rows"] = (max(0, entries.count - layout.recentCommits)..<entries.count).reversed().map {
+            commitRow($0)
+        }
         extra["allCommitsHref"] = "commits/latest.html"
         extra["commitCount"] = entries.count
         extra["evaluatedCount"] = entries.reduce(0) { $0 + ($1.isEvaluated ? 1 : 0) }
@@ -366,17 +397,22 @@ final class SiteBuilder {
             "first": range.lowerBound + 1, "last": range.upperBound, "keyMetrics": keyMetricsContext(),
             "rows": range.reversed().map { commitRow($0) },
         ]
-        if page < latestCommitsPage { extra["newer"] = ["href": "\(page + 1).html", "label": "page \(page + 1)"] }
+        if page < latestCommitsPage {
+            extra["newer"] = ["href": "\(page + 1).html", "label": "page \(page + 1)"]
+        }
         if page > 1 { extra["older"] = ["href": "\(page - 1).html", "label": "page \(page - 1)"] }
-        return try render("pages/commits", root: "../", title: "Commits \(range.lowerBound + 1)–\(range.upperBound)", extra)
+        return try render(
+            "pages/commits", root: "../", title: "Commits \(range.lowerBound + 1)–\(range.upperBound)", extra)
     }
 
     func metricsPage() throws -> Data {
         let latest = newestEvaluated.flatMap { entries[$0].record }
         let rows = metrics.map { name -> [String: Any] in
             let gates = (latest?.gates ?? []).filter { $0.metric == name }.map { Format.limit($0) }
-            return ["name": name, "href": metricHref(name), "latest": Format.number(latest?.metrics[name]),
-                    "gates": gates.joined(separator: ", ")]
+            return [
+                "name": name, "href": metricHref(name), "latest": Format.number(latest?.metrics[name]),
+                "gates": gates.joined(separator: ", "),
+            ]
         }
         return try render("pages/metrics", root: "", title: "Metrics", ["metrics": rows])
     }
@@ -403,8 +439,15 @@ final class SiteBuilder {
             extra["newestHref"] = commitHref(newest.commit.id)
             extra["newestShort"] = newest.commit.id.short
         }
-        if window < windows { extra["newer"] = ["href": "\(window + 1).html", "label": "commits from \(range.upperBound + 1)"] }
-        if window > 1 { extra["older"] = ["href": "\(window - 1).html", "label": "commits \(range.lowerBound - layout.chartWindow + 1)–\(range.lowerBound)"] }
+        if window < windows {
+            extra["newer"] = ["href": "\(window + 1).html", "label": "commits from \(range.upperBound + 1)"]
+        }
+        if window > 1 {
+            extra["older"] = [
+                "href": "\(window - 1).html",
+                "label": "commits \(range.lowerBound - layout.chartWindow + 1)–\(range.lowerBound)",
+            ]
+        }
         return try render("pages/metric", root: "../../", title: name, extra)
     }
 
@@ -414,7 +457,8 @@ final class SiteBuilder {
         let environments = names.map { name -> [String: Any] in
             let releases = groups[name]!.map { release -> [String: Any] in
                 var row: [String: Any] = [
-                    "tag": release.tag, "anchor": "release-" + Slug.make(release.tag), "short": release.commit.short,
+                    "tag": release.tag, "anchor": "release-" + Slug.make(release.tag),
+                    "short": release.commit.short,
                     "date": Format.date(release.date), "body": release.body,
                 ]
                 if let artifact = release.artifact { row["artifact"] = artifact }
@@ -424,10 +468,15 @@ final class SiteBuilder {
                     row["summary"] = entry.commit.summary
                     if let record = entry.record {
                         row["href"] = commitHref(release.commit)
-                        if row["artifact"] == nil, let artifact = record.artifact { row["artifact"] = artifact }
+                        if row["artifact"] == nil, let artifact = record.artifact {
+                            row["artifact"] = artifact
+                        }
                         let shown = keyMetrics.filter { record.metrics[$0] != nil }
                         row["metrics"] = shown.enumerated().map { offset, metric -> [String: Any] in
-                            ["name": metric, "value": Format.number(record.metrics[metric]), "last": offset == shown.count - 1]
+                            [
+                                "name": metric, "value": Format.number(record.metrics[metric]),
+                                "last": offset == shown.count - 1,
+                            ]
                         }
                         row["hasMetrics"] = !shown.isEmpty
                     }
@@ -444,11 +493,15 @@ final class SiteBuilder {
     func commitPage(_ index: Int) throws -> Data {
         let entry = entries[index]
         guard let record = entry.record else {
-            let reason = entry.noteBlob.flatMap { history.loader.unreadable[$0] } ?? "the note could not be read"
+            let reason =
+                entry.noteBlob.flatMap { history.loader.unreadable[$0] } ?? "the note could not be read"
             return try render(
                 "pages/page", root: "../", title: entry.commit.id.short,
-                ["html": "<h1>\(HTML.escape(entry.commit.id.short)) \(HTML.escape(entry.commit.summary))</h1><p class=\"error\">\(HTML.escape(reason))</p>",
-                 "source": "refs/notes/modelgate"])
+                [
+                    "html":
+                        "<h1>\(HTML.escape(entry.commit.id.short)) \(HTML.escape(entry.commit.summary))</h1><p class=\"error\">\(HTML.escape(reason))</p>",
+                    "source": "refs/notes/modelgate",
+                ])
         }
         let previous = previousEvaluated[index].map { entries[$0] }
         let baselineID = record.baseline?.commit.flatMap { ObjectID(hex: $0) }
@@ -460,7 +513,8 @@ final class SiteBuilder {
             "id": entry.commit.id.hex, "short": entry.commit.id.short, "summary": entry.commit.summary,
             "author": "\(entry.commit.author.name) <\(entry.commit.author.email)>",
             "date": Format.date(entry.commit.author.date), "verdict": record.verdict.rawValue,
-            "started": Format.date(record.started), "duration": Format.duration(milliseconds: record.durationMilliseconds),
+            "started": Format.date(record.started),
+            "duration": Format.duration(milliseconds: record.durationMilliseconds),
             "tool": record.tool, "source": record.source, "fingerprint": record.fingerprint,
         ]
         let body = entry.commit.message.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -469,14 +523,17 @@ final class SiteBuilder {
         if let artifact = record.artifact { extra["artifact"] = artifact }
         if let previous {
             extra["previous"] = [
-                "short": previous.commit.id.short, "summary": previous.commit.summary, "href": commitHref(previous.commit.id),
+                "short": previous.commit.id.short, "summary": previous.commit.summary,
+                "href": commitHref(previous.commit.id),
             ]
         }
         if let baseline = record.baseline {
             var context: [String: Any] = ["policy": baseline.policy, "comparison": baseline.comparison]
             if let id = baselineID {
                 context["short"] = id.short
-                if let position = positionByCommit[id], entries[position].isEvaluated { context["href"] = commitHref(id) }
+                if let position = positionByCommit[id], entries[position].isEvaluated {
+                    context["href"] = commitHref(id)
+                }
             } else {
                 context["short"] = "none"
             }
@@ -502,25 +559,31 @@ final class SiteBuilder {
             let parentDelta = previousMetrics?[name].map { value - $0 }
             let baselineDelta = baselineRecord?.metrics[name].map { value - $0 }
             return [
-                "name": name, "href": metricHref(name, window: index / layout.chartWindow + 1), "value": Format.number(value),
+                "name": name, "href": metricHref(name, window: index / layout.chartWindow + 1),
+                "value": Format.number(value),
                 "parentDelta": Format.delta(parentDelta), "parentDirection": Format.direction(parentDelta),
-                "baselineDelta": Format.delta(baselineDelta), "baselineDirection": Format.direction(baselineDelta),
+                "baselineDelta": Format.delta(baselineDelta),
+                "baselineDirection": Format.direction(baselineDelta),
             ]
         }
         // The same rows as one pre-escaped HTML string: a record can carry hundreds of metrics,
         // and rendering them through Mustache dominated full builds (see benchmarks/site).
         var metricRows = ""
         for case let row as [String: String] in extra["metrics"] as? [Any] ?? [] {
-            metricRows += "<tr><td><a href=\"../\(HTML.escape(row["href"]!))\">\(HTML.escape(row["name"]!))</a></td>"
+            metricRows +=
+                "<tr><td><a href=\"../\(HTML.escape(row["href"]!))\">\(HTML.escape(row["name"]!))</a></td>"
             metricRows += "<td class=\"num\">\(HTML.escape(row["value"]!))</td>"
-            metricRows += "<td class=\"num\"><span class=\"delta \(row["parentDirection"]!)\">\(HTML.escape(row["parentDelta"]!))</span></td>"
-            metricRows += "<td class=\"num\"><span class=\"delta \(row["baselineDirection"]!)\">\(HTML.escape(row["baselineDelta"]!))</span></td></tr>\n"
+            metricRows +=
+                "<td class=\"num\"><span class=\"delta \(row["parentDirection"]!)\">\(HTML.escape(row["parentDelta"]!))</span></td>"
+            metricRows +=
+                "<td class=\"num\"><span class=\"delta \(row["baselineDirection"]!)\">\(HTML.escape(row["baselineDelta"]!))</span></td></tr>\n"
         }
         extra["metricRows"] = metricRows
         extra["stages"] = record.stages.map { stage -> [String: Any] in
             [
                 "name": stage.name, "status": stage.status, "cached": stage.cached,
-                "duration": stage.cached ? "0 ms (cached)" : Format.duration(milliseconds: stage.durationMilliseconds),
+                "duration": stage.cached
+                    ? "0 ms (cached)" : Format.duration(milliseconds: stage.durationMilliseconds),
             ]
         }
         let (changes, total) = try repository.changedFiles(
@@ -539,7 +602,8 @@ final class SiteBuilder {
         if let report = try report(for: entry.commit.id) {
             extra["report"] = ["path": report.path, "html": MarkdownPage.html(from: report.text)]
         }
-        return try render("pages/commit", root: "../", title: "\(entry.commit.id.short) \(entry.commit.summary)", extra)
+        return try render(
+            "pages/commit", root: "../", title: "\(entry.commit.id.short) \(entry.commit.summary)", extra)
     }
 
     /// "120 → 130" for CSV/TSV files small enough to count cheaply, else "".
@@ -547,7 +611,9 @@ final class SiteBuilder {
         let lower = change.path.lowercased()
         guard lower.hasSuffix(".csv") || lower.hasSuffix(".tsv") else { return "" }
         func rows(_ id: ObjectID?) -> Int? {
-            guard let id, let data = try? repository.blob(id), data.count <= layout.rowCountLimit else { return nil }
+            guard let id, let data = try? repository.blob(id), data.count <= layout.rowCountLimit else {
+                return nil
+            }
             var lines = 0
             for byte in data where byte == 0x0A { lines += 1 }
             if let last = data.last, last != 0x0A { lines += 1 }
@@ -567,7 +633,11 @@ final class SiteBuilder {
     func report(for commit: ObjectID) throws -> (path: String, text: String)? {
         let candidates = try repository.treeEntries(commit: commit, matching: ["report.md", "**/report.md"])
             .filter { $0.mode != .gitlink }
-            .sorted { ($0.path.split(separator: "/").count, $0.path) < ($1.path.split(separator: "/").count, $1.path) }
+            .sorted {
+                ($0.path.split(separator: "/").count, $0.path) < (
+                    $1.path.split(separator: "/").count, $1.path
+                )
+            }
         guard let entry = candidates.first else { return nil }
         return (entry.path, String(decoding: try repository.blob(entry.id), as: UTF8.self))
     }
@@ -584,7 +654,8 @@ final class SiteBuilder {
         var data: [UInt8] = []
         data.reserveCapacity(entries.count * 1600)
         func add(_ text: String) { data.append(contentsOf: text.utf8) }
-        var header = "{\n\"schema\": 1,\n\"model\": \(JSONText.quote(history.model)),\n\"branch\": \(JSONText.quote(history.branch)),\n"
+        var header =
+            "{\n\"schema\": 1,\n\"model\": \(JSONText.quote(history.model)),\n\"branch\": \(JSONText.quote(history.branch)),\n"
         header += "\"generator\": \(JSONText.quote("\(Tool.name) \(Tool.version)")),\n"
         if let base = options.baseURL { header += "\"site\": \(JSONText.quote(base)),\n" }
         header += "\"records\": ["
@@ -592,10 +663,14 @@ final class SiteBuilder {
         var prefix = SHA256Hex.Incremental()
         prefix.add(header)
         var reused = 0
-        if let previous = previousHistory, previous.count <= included.count, previous.offset <= previous.bytes.count {
+        if let previous = previousHistory, previous.count <= included.count,
+            previous.offset <= previous.bytes.count
+        {
             var candidate = SHA256Hex.Incremental()
             candidate.add(header)
-            for entry in included.prefix(previous.count) { candidate.add("\(entry.commit.id.hex):\(entry.noteBlob!.hex)\n") }
+            for entry in included.prefix(previous.count) {
+                candidate.add("\(entry.commit.id.hex):\(entry.noteBlob!.hex)\n")
+            }
             if candidate.hex() == previous.prefixKey {
                 data.append(contentsOf: previous.bytes[0..<previous.offset])
                 reused = previous.count
@@ -609,12 +684,21 @@ final class SiteBuilder {
             prefix.add("\(entry.commit.id.hex):\(entry.noteBlob!.hex)\n")
             add(written == 0 ? "\n" : ",\n")
             written += 1
-            add("{\"commit\": \"\(entry.commit.id.hex)\", \"parents\": [\(entry.commit.parentIDs.map { "\"\($0.hex)\"" }.joined(separator: ", "))], ")
-            add("\"date\": \"\(Format.isoDate(entry.commit.committer.date))\", \"author\": \(JSONText.quote(entry.commit.author.name)), ")
-            add("\"summary\": \(JSONText.quote(entry.commit.summary)), \"page\": \"\(commitHref(entry.commit.id))\",\n\"record\": ")
+            add(
+                "{\"commit\": \"\(entry.commit.id.hex)\", \"parents\": [\(entry.commit.parentIDs.map { "\"\($0.hex)\"" }.joined(separator: ", "))], "
+            )
+            add(
+                "\"date\": \"\(Format.isoDate(entry.commit.committer.date))\", \"author\": \(JSONText.quote(entry.commit.author.name)), "
+            )
+            add(
+                "\"summary\": \(JSONText.quote(entry.commit.summary)), \"page\": \"\(commitHref(entry.commit.id))\",\n\"record\": "
+            )
             raw.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
                 var end = bytes.count
-                while end > 0, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D || bytes[end - 1] == 0x09 {
+                while end > 0,
+                    bytes[end - 1] == 0x20 || bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D
+                        || bytes[end - 1] == 0x09
+                {
                     end -= 1
                 }
                 data.append(contentsOf: bytes[0..<end])
@@ -623,16 +707,19 @@ final class SiteBuilder {
         }
         historyState = HistoryState(count: written, prefixKey: prefix.hex(), offset: data.count)
         add("\n],\n\"commits\": \(entries.count),\n\"releases\": [")
-        add(history.releases.map { release in
-            var fields = [
-                "\"tag\": \(JSONText.quote(release.tag))", "\"commit\": \"\(release.commit.hex)\"",
-                "\"date\": \"\(Format.isoDate(release.date))\"",
-                "\"environment\": \(release.environment.map(JSONText.quote) ?? "null")",
-                "\"artifact\": \(release.artifact.map(JSONText.quote) ?? "null")",
-            ]
-            fields.append("\"trailers\": {\(release.trailers.map { "\(JSONText.quote($0.key)): \(JSONText.quote($0.value))" }.joined(separator: ", "))}")
-            return "\n{" + fields.joined(separator: ", ") + "}"
-        }.joined(separator: ","))
+        add(
+            history.releases.map { release in
+                var fields = [
+                    "\"tag\": \(JSONText.quote(release.tag))", "\"commit\": \"\(release.commit.hex)\"",
+                    "\"date\": \"\(Format.isoDate(release.date))\"",
+                    "\"environment\": \(release.environment.map(JSONText.quote) ?? "null")",
+                    "\"artifact\": \(release.artifact.map(JSONText.quote) ?? "null")",
+                ]
+                fields.append(
+                    "\"trailers\": {\(release.trailers.map { "\(JSONText.quote($0.key)): \(JSONText.quote($0.value))" }.joined(separator: ", "))}"
+                )
+                return "\n{" + fields.joined(separator: ", ") + "}"
+            }.joined(separator: ","))
         add("\n]\n}\n")
         return Data(data)
     }
@@ -678,14 +765,20 @@ final class SiteBuilder {
     }
 
     static func readPage(_ path: String, repository: Repository, tip: ObjectID?) throws -> String {
-        if let tip, let entry = try? repository.treeEntries(commit: tip, matching: [path]).first(where: { $0.path == path }),
+        if let tip,
+            let entry = try? repository.treeEntries(commit: tip, matching: [path]).first(where: {
+                $0.path == path
+            }),
             let data = try? repository.blob(entry.id)
         {
             return String(decoding: data, as: UTF8.self)
         }
-        let base = repository.workingDirectory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let base =
+            repository.workingDirectory ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : base.appendingPathComponent(path)
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw SiteError.unreadablePage(path) }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw SiteError.unreadablePage(path)
+        }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -17,12 +17,14 @@ public enum SiteError: UserFacingError, Equatable {
     /// The output folder cannot be written.
     case cannotWrite(path: String, reason: String)
 
+    /// What went wrong, in one line.
     public var summary: String {
         switch self {
         case .unknownBranch(let name): "there is no branch '\(name)'"
         case .noCommits: "the repository has no commits yet, so there is no history to show"
         case .missingTemplate(let name, let neededBy, _):
-            neededBy.isEmpty ? "template '\(name)' is missing" : "template '\(name)' (used by '\(neededBy)') is missing"
+            neededBy.isEmpty
+                ? "template '\(name)' is missing" : "template '\(name)' (used by '\(neededBy)') is missing"
         case .badTemplate(let name, let reason, _): "template '\(name)' does not parse: \(reason)"
         case .unreadableTemplates(let path): "cannot read the templates folder '\(path)'"
         case .unreadablePage(let path): "cannot read the page '\(path)'"
@@ -30,6 +32,7 @@ public enum SiteError: UserFacingError, Equatable {
         }
     }
 
+    /// The branch, template file or path concerned.
     public var location: String? {
         switch self {
         case .unknownBranch(let name): name
@@ -41,18 +44,22 @@ public enum SiteError: UserFacingError, Equatable {
         }
     }
 
+    /// How to fix it.
     public var hint: String? {
         switch self {
         case .unknownBranch: "list branches with 'git branch', or leave out --branch to use the current one"
         case .noCommits: "commit something and run 'modelgate run' first"
         case .missingTemplate: "add the file, or copy the defaults from site-templates/ in modelgate's source"
         case .badTemplate: "fix the Mustache syntax (every {{#section}} needs its {{/section}})"
-        case .unreadableTemplates: "pass --templates a folder holding pages/*.mustache and partials/*.mustache"
+        case .unreadableTemplates:
+            "pass --templates a folder holding pages/*.mustache and partials/*.mustache"
         case .unreadablePage: "pass --page a Markdown file of the repository, e.g. --page MODEL_CARD.md"
-        case .cannotWrite: "check that the --out folder is writable and the disk has space; the previous site is unchanged"
+        case .cannotWrite:
+            "check that the --out folder is writable and the disk has space; the previous site is unchanged"
         }
     }
 
+    /// 3 when the site cannot be written, else 2 (bad input).
     public var exitStatus: ExitStatus {
         switch self {
         case .cannotWrite: .failure

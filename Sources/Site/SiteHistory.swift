@@ -47,7 +47,8 @@ final class RecordLoader {
         records[blob] = record
         guard let record else { return nil }
         summaries[blob] = Summary(
-            names: record.metrics.keys.sorted(), baseline: record.baseline?.commit.flatMap { ObjectID(hex: $0) },
+            names: record.metrics.keys.sorted(),
+            baseline: record.baseline?.commit.flatMap { ObjectID(hex: $0) },
             artifact: record.artifact)
         return record
     }
@@ -67,7 +68,8 @@ final class RecordLoader {
 
     /// Reads the summary cache from `folder` (empty when missing or unreadable).
     static func readCache(in folder: URL) -> [ObjectID: Summary] {
-        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(cacheName).path) else {
+        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(cacheName).path)
+        else {
             return [:]
         }
         var result: [ObjectID: Summary] = [:]
@@ -80,9 +82,13 @@ final class RecordLoader {
                     continue
                 }
                 let fields = line.split(separator: 0x09, maxSplits: 3, omittingEmptySubsequences: false)
-                guard fields.count == 4, let blob = ObjectID(hex: String(decoding: fields[0], as: UTF8.self)) else { continue }
-                let names = fields[3].isEmpty ? [] : fields[3].split(separator: 0x01, omittingEmptySubsequences: false)
-                    .map { String(decoding: $0, as: UTF8.self) }
+                guard fields.count == 4, let blob = ObjectID(hex: String(decoding: fields[0], as: UTF8.self))
+                else { continue }
+                let names =
+                    fields[3].isEmpty
+                    ? []
+                    : fields[3].split(separator: 0x01, omittingEmptySubsequences: false)
+                        .map { String(decoding: $0, as: UTF8.self) }
                 result[blob] = Summary(
                     names: names, baseline: ObjectID(hex: String(decoding: fields[1], as: UTF8.self)),
                     artifact: fields[2].isEmpty ? nil : String(decoding: fields[2], as: UTF8.self))
@@ -95,8 +101,12 @@ final class RecordLoader {
     func cacheText(for blobs: [ObjectID]) -> String {
         var text = Self.cacheHeader + "\n"
         for blob in blobs {
-            func plain(_ text: String) -> Bool { !text.utf8.contains { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x01 } }
-            guard let summary = summaries[blob], summary.names.allSatisfy(plain), plain(summary.artifact ?? "") else { continue }
+            func plain(_ text: String) -> Bool {
+                !text.utf8.contains { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x01 }
+            }
+            guard let summary = summaries[blob], summary.names.allSatisfy(plain),
+                plain(summary.artifact ?? "")
+            else { continue }
             text += blob.hex + "\t" + (summary.baseline?.hex ?? "-") + "\t" + (summary.artifact ?? "") + "\t"
             text += summary.names.joined(separator: "\u{1}") + "\n"
         }
@@ -162,7 +172,8 @@ public struct SiteHistory {
         var entries: [SiteEntry] = []
         entries.reserveCapacity(commits.count)
         for (position, commit) in commits.enumerated() {
-            entries.append(SiteEntry(commit: commit, noteBlob: blobs[commit.id], position: position, loader: loader))
+            entries.append(
+                SiteEntry(commit: commit, noteBlob: blobs[commit.id], position: position, loader: loader))
         }
         return SiteHistory(
             model: modelName(repository: repository, tip: tipID), branch: branchName, entries: entries,

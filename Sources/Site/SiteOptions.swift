@@ -18,7 +18,8 @@ public struct SiteOptions: Sendable {
 
     /// Makes options; everything defaults to "as the repository says".
     public init(
-        branch: String? = nil, title: String? = nil, baseURL: String? = nil, templates: URL? = nil, pages: [String] = []
+        branch: String? = nil, title: String? = nil, baseURL: String? = nil, templates: URL? = nil,
+        pages: [String] = []
     ) {
         self.branch = branch
         self.title = title
@@ -62,13 +63,15 @@ enum Slug {
     /// so two names never share a file and no name can escape its folder.
     static func make(_ name: String) -> String {
         let bytes = Array(name.utf8)
-        let plain = !bytes.isEmpty && bytes.count <= 80 && bytes[0] != UInt8(ascii: ".")
+        let plain =
+            !bytes.isEmpty && bytes.count <= 80 && bytes[0] != UInt8(ascii: ".")
             && bytes.allSatisfy { isPlain($0) }
         if plain { return name }
         var cleaned = ""
         for byte in bytes.prefix(40) {
             let lower = (byte >= 65 && byte <= 90) ? byte + 32 : byte
-            cleaned.append(isPlain(lower) && lower != UInt8(ascii: ".") ? Character(UnicodeScalar(lower)) : "_")
+            cleaned.append(
+                isPlain(lower) && lower != UInt8(ascii: ".") ? Character(UnicodeScalar(lower)) : "_")
         }
         return cleaned + "-" + String(SHA256Hex.of(name).prefix(10))
     }

@@ -49,7 +49,9 @@ struct SiteWriter {
     /// whole staging folder before anything is renamed into place).
     static func writePlain(_ data: Data, to path: String) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw SiteError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else {
+            throw SiteError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
+        }
         defer { close(descriptor) }
         try data.withUnsafeBytes { buffer in
             var offset = 0
@@ -65,7 +67,9 @@ struct SiteWriter {
     }
 
     func readManifest() -> [String: ManifestEntry] {
-        guard let data = FileManager.default.contents(atPath: output.appendingPathComponent(Self.manifestName).path)
+        guard
+            let data = FileManager.default.contents(
+                atPath: output.appendingPathComponent(Self.manifestName).path)
         else { return [:] }
         var result: [String: ManifestEntry] = [:]
         var first = true
@@ -80,7 +84,8 @@ struct SiteWriter {
                 let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
                 guard fields.count == 3 else { continue }
                 result[String(decoding: fields[0], as: UTF8.self)] = ManifestEntry(
-                    key: String(decoding: fields[1], as: UTF8.self), digest: String(decoding: fields[2], as: UTF8.self))
+                    key: String(decoding: fields[1], as: UTF8.self),
+                    digest: String(decoding: fields[2], as: UTF8.self))
             }
         }
         return first ? [:] : result
@@ -92,14 +97,16 @@ struct SiteWriter {
         do {
             try manager.createDirectory(at: output, withIntermediateDirectories: true)
         } catch {
-            throw SiteError.cannotWrite(path: output.path, reason: "cannot create the folder (\(error.localizedDescription))")
+            throw SiteError.cannotWrite(
+                path: output.path, reason: "cannot create the folder (\(error.localizedDescription))")
         }
         let old = readManifest()
         var manifest: [String: ManifestEntry] = [:]
         manifest.reserveCapacity(files.count)
         var summary = SiteSummary()
         summary.files = files.count
-        let staging = output.appendingPathComponent(".modelgate-staging-\(UUID().uuidString)", isDirectory: true)
+        let staging = output.appendingPathComponent(
+            ".modelgate-staging-\(UUID().uuidString)", isDirectory: true)
         var staged: [String] = []
         var createdDirectories = Set<String>()
         defer { try? manager.removeItem(at: staging) }
@@ -186,7 +193,8 @@ struct SiteWriter {
         do {
             try AtomicFile.write(Data(text.utf8), to: output.appendingPathComponent(Self.manifestName))
         } catch {
-            throw SiteError.cannotWrite(path: output.path, reason: "cannot write the manifest (\(error.localizedDescription))")
+            throw SiteError.cannotWrite(
+                path: output.path, reason: "cannot write the manifest (\(error.localizedDescription))")
         }
         clock.lap("  manifest written")
         return summary
@@ -196,7 +204,9 @@ struct SiteWriter {
 /// `modelgate site`: builds the static site of a branch's run records into a folder.
 public enum Site {
     /// Renders the site of `repository` into `output`, writing only files whose content changed.
-    public static func build(from repository: Repository, into output: URL, options: SiteOptions = SiteOptions())
+    public static func build(
+        from repository: Repository, into output: URL, options: SiteOptions = SiteOptions()
+    )
         throws -> SiteSummary
     {
         let clock = PhaseClock()
@@ -206,7 +216,8 @@ public enum Site {
         clock.lap("record cache")
         let history = try SiteHistory.load(from: repository, branch: options.branch, cachedSummaries: cache)
         clock.lap("history (\(history.entries.count) commits)")
-        let builder = try SiteBuilder(repository: repository, history: history, templates: templates, options: options)
+        let builder = try SiteBuilder(
+            repository: repository, history: history, templates: templates, options: options)
         builder.previousHistory = previousHistory(in: output)
         let plan = builder.plan()
         clock.lap("plan (\(plan.count) files)")
@@ -215,7 +226,8 @@ public enum Site {
         // The cache only speeds up the next build; failing to write it changes nothing else.
         let blobs = history.entries.compactMap(\.noteBlob)
         try? AtomicFile.write(
-            Data(history.loader.cacheText(for: blobs).utf8), to: output.appendingPathComponent(RecordLoader.cacheName))
+            Data(history.loader.cacheText(for: blobs).utf8),
+            to: output.appendingPathComponent(RecordLoader.cacheName))
         let historyFile = output.appendingPathComponent(SiteBuilder.HistoryState.fileName)
         if let state = builder.historyState {
             try? AtomicFile.write(Data(state.text.utf8), to: historyFile)
@@ -228,11 +240,14 @@ public enum Site {
 extension Site {
     /// The previous `history.json` with the state saved beside it, when both exist and the
     /// manifest's digest of the file matches what is on disk.
-    static func previousHistory(in output: URL) -> (bytes: Data, count: Int, prefixKey: String, offset: Int)? {
-        guard let stateData = FileManager.default.contents(
-            atPath: output.appendingPathComponent(SiteBuilder.HistoryState.fileName).path),
+    static func previousHistory(in output: URL) -> (bytes: Data, count: Int, prefixKey: String, offset: Int)?
+    {
+        guard
+            let stateData = FileManager.default.contents(
+                atPath: output.appendingPathComponent(SiteBuilder.HistoryState.fileName).path),
             let state = SiteBuilder.HistoryState(text: String(decoding: stateData, as: UTF8.self)),
-            let bytes = FileManager.default.contents(atPath: output.appendingPathComponent("history.json").path),
+            let bytes = FileManager.default.contents(
+                atPath: output.appendingPathComponent("history.json").path),
             let recorded = SiteWriter(output: output).readManifest()["history.json"],
             recorded.digest == SHA256Hex.of(bytes)
         else { return nil }
@@ -248,7 +263,8 @@ final class PhaseClock {
     func lap(_ phase: String) {
         guard enabled else { return }
         let now = Date()
-        FileHandle.standardError.write(Data(String(format: "site: %6.1f ms  %@\n", now.timeIntervalSince(last) * 1000, phase).utf8))
+        FileHandle.standardError.write(
+            Data(String(format: "site: %6.1f ms  %@\n", now.timeIntervalSince(last) * 1000, phase).utf8))
         last = now
     }
 
@@ -257,7 +273,8 @@ final class PhaseClock {
         guard enabled else { return }
         let elapsed = Date().timeIntervalSince(start)
         if elapsed > 0.02 {
-            FileHandle.standardError.write(Data(String(format: "site: %6.1f ms    %@\n", elapsed * 1000, what).utf8))
+            FileHandle.standardError.write(
+                Data(String(format: "site: %6.1f ms    %@\n", elapsed * 1000, what).utf8))
         }
     }
 }

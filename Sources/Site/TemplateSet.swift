@@ -17,7 +17,8 @@ public struct TemplateSet: @unchecked Sendable {
 
     /// The pages the site renders; each must exist.
     public static let requiredPages = [
-        "pages/index", "pages/commits", "pages/commit", "pages/metrics", "pages/metric", "pages/releases", "pages/page",
+        "pages/index", "pages/commits", "pages/commit", "pages/metrics", "pages/metric", "pages/releases",
+        "pages/page",
     ]
 
     /// The compiled-in defaults, overridden by the files of `directory` when given.
@@ -41,7 +42,8 @@ public struct TemplateSet: @unchecked Sendable {
             } catch let error as MustacheTemplate.ParserError {
                 throw SiteError.badTemplate(
                     name: name,
-                    reason: "\(error.error) at line \(error.context.lineNumber), column \(error.context.columnNumber)",
+                    reason:
+                        "\(error.error) at line \(error.context.lineNumber), column \(error.context.columnNumber)",
                     directory: directory)
             }
         }
@@ -99,7 +101,8 @@ public struct TemplateSet: @unchecked Sendable {
     /// Reads `*.mustache`, `*.css` and `*.md` below `directory`, keyed by relative path.
     static func readFolder(_ directory: URL) throws -> [String: String] {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue,
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory),
+            isDirectory.boolValue,
             let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)
         else { throw SiteError.unreadableTemplates(directory.path) }
         let base = directory.standardizedFileURL.resolvingSymlinksInPath().path

@@ -27,7 +27,9 @@ struct SiteCommand: ParsableCommand {
     var templates: String?
     @Option(
         name: .customLong("page"),
-        help: ArgumentHelp("A Markdown file of the repository to render as a page (repeatable), e.g. a model card.", valueName: "path"))
+        help: ArgumentHelp(
+            "A Markdown file of the repository to render as a page (repeatable), e.g. a model card.",
+            valueName: "path"))
     var pages: [String] = []
     @Flag(help: "Print the build summary as JSON.") var json = false
 
@@ -39,11 +41,16 @@ struct SiteCommand: ParsableCommand {
         }
         let options = SiteOptions(
             branch: branch, title: title, baseURL: baseURL, templates: templates.map(absolute), pages: pages)
-        let summary = try Site.build(from: repository, into: absolute(out).standardizedFileURL, options: options)
+        let summary = try Site.build(
+            from: repository, into: absolute(out).standardizedFileURL, options: options)
         if json {
-            print(#"{"files": \#(summary.files), "rendered": \#(summary.rendered), "written": \#(summary.written), "removed": \#(summary.removed)}"#)
+            print(
+                #"{"files": \#(summary.files), "rendered": \#(summary.rendered), "written": \#(summary.written), "removed": \#(summary.removed)}"#
+            )
         } else {
-            print("site: \(summary.files) files, \(summary.written) written, \(summary.removed) removed (\(summary.rendered) rendered)")
+            print(
+                "site: \(summary.files) files, \(summary.written) written, \(summary.removed) removed (\(summary.rendered) rendered)"
+            )
         }
     }
 }

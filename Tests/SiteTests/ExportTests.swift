@@ -57,7 +57,9 @@ import Testing
                 }
                 rest = rest.dropFirst()
             }
-            guard rest.first == " ", let value = Double(rest.dropFirst()) else { throw TestFailure("bad value in \(line)") }
+            guard rest.first == " ", let value = Double(rest.dropFirst()) else {
+                throw TestFailure("bad value in \(line)")
+            }
             #expect(types[metric] != nil, "\(metric) has no TYPE line before it")
             samples.append(Sample(name: metric, labels: labels, value: value))
         }
@@ -66,7 +68,8 @@ import Testing
 
     @Test func latestVerdictMetricsAndReleasesParse() throws {
         let fixture = try SiteBuildTests.hostileFixture()
-        try fixture.commit("evaluated tip", r2: 0.94, extraMetrics: ["test.r2": 0.9, "test_r2": 0.8, "F1Score": 0.7])
+        try fixture.commit(
+            "evaluated tip", r2: 0.94, extraMetrics: ["test.r2": 0.9, "test_r2": 0.8, "F1Score": 0.7])
         try fixture.build()
         let text = try fixture.text("metrics.prom")
         let (types, samples) = try Self.parse(text)
@@ -79,10 +82,20 @@ import Testing
         let dotted = samples.filter { $0.labels["name"] == "test.r2" || $0.labels["name"] == "test_r2" }
         #expect(Set(dotted.map(\.name)).count == 2)
         #expect(samples.contains { $0.name == "modelgate_metric_f1score" && $0.value == 0.7 })
-        #expect(samples.contains { $0.name == "modelgate_verdict" && $0.labels["verdict"] == "pass" && $0.value == 1 })
+        #expect(
+            samples.contains {
+                $0.name == "modelgate_verdict" && $0.labels["verdict"] == "pass" && $0.value == 1
+            })
         let releases = samples.filter { $0.name == "modelgate_release_info" }
-        #expect(releases.contains { $0.labels["tag"] == "evil\"<script>alert(1)</script>" && $0.labels["environment"] == "none" })
-        #expect(releases.contains { $0.labels["environment"] == "production" && $0.labels["artifact"]?.hasPrefix("sha256:") == true })
+        #expect(
+            releases.contains {
+                $0.labels["tag"] == "evil\"<script>alert(1)</script>" && $0.labels["environment"] == "none"
+            })
+        #expect(
+            releases.contains {
+                $0.labels["environment"] == "production"
+                    && $0.labels["artifact"]?.hasPrefix("sha256:") == true
+            })
         // The hostile metric name from an older record does not appear (only the tip's metrics do),
         // but its escaping is still checked here:
         #expect(PrometheusExport.escapeLabel("a\"b\\c\nd") == #"a\"b\\c\nd"#)
@@ -96,7 +109,8 @@ import Testing
         try fixture.commit(
             "evil names",
             extraMetrics: [
-                SiteFixture.evilMetric: 1, "a\"b\\c\nd": 2, "": 3, "ünïcode": 4, "latency_ms": 5, "rows_count": 6,
+                SiteFixture.evilMetric: 1, "a\"b\\c\nd": 2, "": 3, "ünïcode": 4, "latency_ms": 5,
+                "rows_count": 6,
                 "s_m_h": 7, "trainLoss": 8, "io:read_total": 9,
             ])
         try fixture.build()
@@ -105,7 +119,8 @@ import Testing
         #expect(samples.contains { $0.labels["name"] == SiteFixture.evilMetric && $0.value == 1 })
         #expect(samples.contains { $0.labels["name"] == "a\"b\\c\nd" && $0.value == 2 })
         #expect(samples.contains { $0.name == "modelgate_metric_unnamed" && $0.value == 3 })
-        #expect(samples.contains { $0.name == "modelgate_metric_latencyms" && $0.labels["name"] == "latency_ms" })
+        #expect(
+            samples.contains { $0.name == "modelgate_metric_latencyms" && $0.labels["name"] == "latency_ms" })
         #expect(samples.contains { $0.name == "modelgate_metric_rows_count_value" && $0.value == 6 })
         #expect(samples.contains { $0.name == "modelgate_metric_trainloss" && $0.value == 8 })
         try Self.promtoolCheck(text)
@@ -113,9 +128,11 @@ import Testing
 
     /// Runs `promtool check metrics` when promtool is installed (`make deps` installs it).
     static func promtoolCheck(_ text: String) throws {
-        guard let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first(where: {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }) else { return }
+        guard
+            let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first(where: {
+                FileManager.default.isExecutableFile(atPath: $0)
+            })
+        else { return }
         let result = try ProcessRunner.run(
             promtool, ["check", "metrics"], in: URL(fileURLWithPath: NSTemporaryDirectory()), input: text)
         #expect(result.status == 0, "promtool: \(result.stdout)\(result.stderr)")
@@ -126,7 +143,9 @@ import Testing
     @Test func trailersAndGTONames() {
         let release = Release(
             tag: "housing@v1.2.0", commit: .zero, date: Date(timeIntervalSince1970: 0),
-            message: "Ship it\n\nLonger text.\n\nModelgate-Artifact: sha256:abc\nModelgate-Environment: production\nModelgate-Metrics: r2=0.93\n")
+            message:
+                "Ship it\n\nLonger text.\n\nModelgate-Artifact: sha256:abc\nModelgate-Environment: production\nModelgate-Metrics: r2=0.93\n"
+        )
         #expect(release.artifact == "sha256:abc")
         #expect(release.environment == "production")
         #expect(release.metrics == "r2=0.93")
@@ -134,7 +153,9 @@ import Testing
         #expect(release.body == "Ship it\n\nLonger text.")
         let assignment = Release(tag: "housing#prod#3", commit: .zero, date: Date(), message: "")
         #expect(assignment.environment == "prod" && assignment.model == "housing")
-        let plain = Release(tag: "v1.0", commit: .zero, date: Date(), message: "Just a tag\n\nNot: a trailer paragraph\nbecause this line has none")
+        let plain = Release(
+            tag: "v1.0", commit: .zero, date: Date(),
+            message: "Just a tag\n\nNot: a trailer paragraph\nbecause this line has none")
         #expect(plain.environment == nil && plain.trailers.isEmpty && !plain.isModelRelease)
         #expect(Release(tag: "a@b", commit: .zero, date: Date(), message: "").version == nil)
     }
@@ -159,7 +180,8 @@ import Testing
         let folder = Self.root.appendingPathComponent("site-templates")
         let files = try TemplateSet.readFolder(folder)
         if ProcessInfo.processInfo.environment["UPDATE_SITE_TEMPLATES"] == "1" {
-            try Data(Self.generate(files).utf8).write(to: Self.root.appendingPathComponent("Sources/Site/DefaultTemplates.swift"))
+            try Data(Self.generate(files).utf8).write(
+                to: Self.root.appendingPathComponent("Sources/Site/DefaultTemplates.swift"))
             return
         }
         #expect(
@@ -195,35 +217,42 @@ import Testing
         try repo.commit(
             files: [
                 "modelgate.yml": """
-                    name: demo
-                    stages:
-                      - name: evaluate
-                        cmd: sh score.sh
-                        deps: [score.sh, "data/*.csv"]
-                        metrics: metrics.json
-                        timeout: 10s
-                    gates:
-                      - {metric: r2, min: 0.5}
+                name: demo
+                stages:
+                  - name: evaluate
+                    cmd: sh score.sh
+                    deps: [score.sh, "data/*.csv"]
+                    metrics: metrics.json
+                    timeout: 10s
+                gates:
+                  - {metric: r2, min: 0.5}
 
-                    """,
-                "score.sh": "printf '# Report\\n\\nrows: 2\\n' > report.md\nprintf '{\"r2\": 0.75}' > metrics.json\n",
+                """,
+                "score.sh":
+                    "printf '# Report\\n\\nrows: 2\\n' > report.md\nprintf '{\"r2\": 0.75}' > metrics.json\n",
                 "data/a.csv": "x\n1\n2\n",
             ], message: "initial model")
         let run = try ModelgateBinary.run(["run"], in: repo.url)
         #expect(run.status == 0, "\(run.stderr)")
-        try FileManager.default.createDirectory(at: repo.url.appendingPathComponent("sub"), withIntermediateDirectories: true)
-        let site = try ModelgateBinary.run(["site", "--out", "../public", "--title", "Demo <b>site</b>"], in: repo.url.appendingPathComponent("sub"))
+        try FileManager.default.createDirectory(
+            at: repo.url.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        let site = try ModelgateBinary.run(
+            ["site", "--out", "../public", "--title", "Demo <b>site</b>"],
+            in: repo.url.appendingPathComponent("sub"))
         #expect(site.status == 0, "\(site.stderr)")
         #expect(site.stdout.hasPrefix("site: "))
-        let index = try String(contentsOf: repo.url.appendingPathComponent("public/index.html"), encoding: .utf8)
+        let index = try String(
+            contentsOf: repo.url.appendingPathComponent("public/index.html"), encoding: .utf8)
         #expect(index.contains("<title>Overview · Demo &lt;b&gt;site&lt;/b&gt;</title>"))
         #expect(index.contains("<span class=\"verdict pass\">pass</span>"))
-        let again = try ModelgateBinary.run(["site", "--out", "public", "--json", "--title", "Demo <b>site</b>"], in: repo.url)
+        let again = try ModelgateBinary.run(
+            ["site", "--out", "public", "--json", "--title", "Demo <b>site</b>"], in: repo.url)
         #expect(again.stdout.contains("\"written\": 0"))
         let bad = try ModelgateBinary.run(["site", "--out", "public", "--branch", "nope"], in: repo.url)
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("error: there is no branch 'nope'"))
-        let templates = try ModelgateBinary.run(["site", "--out", "public", "--templates", "missing"], in: repo.url)
+        let templates = try ModelgateBinary.run(
+            ["site", "--out", "public", "--templates", "missing"], in: repo.url)
         #expect(templates.status == 2)
         #expect(templates.stderr.contains("cannot read the templates folder"))
     }

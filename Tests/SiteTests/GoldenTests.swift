@@ -7,7 +7,8 @@ import Testing
 /// fixed by TemporaryRepository, so the output is byte-for-byte stable). After an intended
 /// change, regenerate with: UPDATE_SITE_FIXTURES=1 swift test --filter GoldenTests
 @Suite struct GoldenTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .appendingPathComponent("Fixtures/site")
 
     @Test(arguments: ["index.html", "releases.html", "metrics.prom", "commits/latest.html"])
@@ -22,6 +23,8 @@ import Testing
             return
         }
         let wanted = try String(contentsOf: expected, encoding: .utf8)
-        #expect(actual == wanted, "\(path) differs from Tests/Fixtures/site; if intended, regenerate (see GoldenTests)")
+        #expect(
+            actual == wanted,
+            "\(path) differs from Tests/Fixtures/site; if intended, regenerate (see GoldenTests)")
     }
 }

@@ -19,8 +19,10 @@ struct ScannedPage {
     /// Links (`href`, `src`, `xlink:href`, `action`) of every element.
     var links: [String] {
         elements.flatMap { element in
-            element.attributes.filter { ["href", "src", "xlink:href", "action", "formaction"].contains($0.key.lowercased()) }
-                .map(\.value)
+            element.attributes.filter {
+                ["href", "src", "xlink:href", "action", "formaction"].contains($0.key.lowercased())
+            }
+            .map(\.value)
         }
     }
 
@@ -30,7 +32,10 @@ struct ScannedPage {
         parser.delegate = delegate
         parser.shouldResolveExternalEntities = false
         guard parser.parse() else {
-            throw ScanError(description: "not well-formed: \(parser.parserError.map { "\($0)" } ?? "?") at line \(parser.lineNumber)")
+            throw ScanError(
+                description:
+                    "not well-formed: \(parser.parserError.map { "\($0)" } ?? "?") at line \(parser.lineNumber)"
+            )
         }
         return delegate.page
     }
@@ -40,7 +45,8 @@ struct ScannedPage {
     private final class Collector: NSObject, XMLParserDelegate {
         var page = ScannedPage()
         func parser(
-            _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
+            _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+            qualifiedName: String?,
             attributes: [String: String] = [:]
         ) {
             page.elements.append(Element(name: elementName.lowercased(), attributes: attributes))

@@ -37,7 +37,8 @@ final class SiteFixture {
         output = repo.directory.appending("site")
         try repo.commit(
             files: [
-                "modelgate.yml": "version: 1\nname: housing\nstages:\n  - name: train\n    cmd: sh train.sh\n    metrics: metrics.json\ngates:\n  - {metric: r2, min: 0.9}\n",
+                "modelgate.yml":
+                    "version: 1\nname: housing\nstages:\n  - name: train\n    cmd: sh train.sh\n    metrics: metrics.json\ngates:\n  - {metric: r2, min: 0.9}\n",
                 "train.sh": "true\n", "data/train.csv": "x,y\n1,2\n",
             ], message: "initial model")
         commits.append(try repo.git(["rev-parse", "HEAD"]))
@@ -46,26 +47,34 @@ final class SiteFixture {
     /// Makes a commit (changing `files`) and, unless `record` is false, a record with `r2`.
     @discardableResult
     func commit(
-        author: String? = nil, _ message: String, files: [String: String] = [:], r2: Double = 0.91, verdict: String = "pass",
-        extraMetrics: [String: Double] = [:], record: Bool = true, artifact: String? = nil, stage: String = "train"
+        author: String? = nil, _ message: String, files: [String: String] = [:], r2: Double = 0.91,
+        verdict: String = "pass",
+        extraMetrics: [String: Double] = [:], record: Bool = true, artifact: String? = nil,
+        stage: String = "train"
     ) throws -> String {
         let id: String
         if let author {
             try repo.write(files)
             if !files.isEmpty { try repo.git(["add", "--"] + files.keys.sorted()) }
-            try repo.git(["commit", "-q", "--allow-empty", "-m", message], environment: ["GIT_AUTHOR_NAME": author])
+            try repo.git(
+                ["commit", "-q", "--allow-empty", "-m", message], environment: ["GIT_AUTHOR_NAME": author])
             id = try repo.git(["rev-parse", "HEAD"])
         } else {
             id = try repo.commit(files: files, message: message)
         }
         commits.append(id)
-        if record { try writeRecord(on: id, r2: r2, verdict: verdict, extraMetrics: extraMetrics, artifact: artifact, stage: stage) }
+        if record {
+            try writeRecord(
+                on: id, r2: r2, verdict: verdict, extraMetrics: extraMetrics, artifact: artifact, stage: stage
+            )
+        }
         return id
     }
 
     /// Writes a record note on `id` (commit id hex).
     func writeRecord(
-        on id: String, r2: Double, verdict: String = "pass", extraMetrics: [String: Double] = [:], artifact: String? = nil,
+        on id: String, r2: Double, verdict: String = "pass", extraMetrics: [String: Double] = [:],
+        artifact: String? = nil,
         stage: String = "train"
     ) throws {
         var metrics = extraMetrics
@@ -77,20 +86,32 @@ final class SiteFixture {
             "metrics": metrics,
             "gates": [
                 [
-                    "metric": "r2", "kind": "min", "limit": 0.9, "relative": false, "value": r2, "passed": verdict == "pass",
+                    "metric": "r2", "kind": "min", "limit": 0.9, "relative": false, "value": r2,
+                    "passed": verdict == "pass",
                     "status": verdict == "pass" ? "pass" : "fail",
                 ]
             ],
             "stages": [
-                ["name": stage, "status": "pass", "duration_ms": 1234, "cached": false, "fingerprint": "b", "metrics": metrics],
-                ["name": "evaluate", "status": "pass", "duration_ms": 0, "cached": true, "fingerprint": "c", "metrics": [:]],
+                [
+                    "name": stage, "status": "pass", "duration_ms": 1234, "cached": false, "fingerprint": "b",
+                    "metrics": metrics,
+                ],
+                [
+                    "name": "evaluate", "status": "pass", "duration_ms": 0, "cached": true,
+                    "fingerprint": "c", "metrics": [:],
+                ],
             ],
-            "artifact": artifact as Any, "tool": "modelgate 0.1.0", "started": "2026-01-01T00:00:00Z", "duration_ms": 1500,
-            "baseline": ["policy": "ancestor", "commit": parent as Any, "comparison": "recorded metrics of the baseline run"],
+            "artifact": artifact as Any, "tool": "modelgate 0.1.0", "started": "2026-01-01T00:00:00Z",
+            "duration_ms": 1500,
+            "baseline": [
+                "policy": "ancestor", "commit": parent as Any,
+                "comparison": "recorded metrics of the baseline run",
+            ],
             "source": "rev", "inputs": ["data/train.csv": String(repeating: "0", count: 40)],
         ]
         let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
-        try repo.open().setNote(String(decoding: data, as: UTF8.self), on: ObjectID(hex: id)!, ref: "refs/notes/modelgate")
+        try repo.open().setNote(
+            String(decoding: data, as: UTF8.self), on: ObjectID(hex: id)!, ref: "refs/notes/modelgate")
     }
 
     /// An annotated tag with release trailers on `id`.
@@ -111,7 +132,9 @@ final class SiteFixture {
     }
 
     /// Builds into another folder from scratch and returns its files.
-    static func build(_ fixture: SiteFixture, into folder: URL, _ options: SiteOptions) throws -> [String: Data] {
+    static func build(_ fixture: SiteFixture, into folder: URL, _ options: SiteOptions) throws -> [String:
+        Data]
+    {
         try Site.build(from: try fixture.repo.open(), into: folder, options: options)
         return try files(in: folder)
     }
@@ -122,10 +145,14 @@ final class SiteFixture {
     static func files(in output: URL) throws -> [String: Data] {
         var result: [String: Data] = [:]
         let base = output.resolvingSymlinksInPath().path
-        guard let enumerator = FileManager.default.enumerator(at: output, includingPropertiesForKeys: [.isRegularFileKey])
+        guard
+            let enumerator = FileManager.default.enumerator(
+                at: output, includingPropertiesForKeys: [.isRegularFileKey])
         else { return [:] }
         for case let url as URL in enumerator {
-            guard (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true else { continue }
+            guard (try url.resourceValues(forKeys: [.isRegularFileKey])).isRegularFile == true else {
+                continue
+            }
             let path = String(url.resolvingSymlinksInPath().path.dropFirst(base.count + 1))
             if path.hasPrefix(".modelgate") { continue }
             result[path] = try Data(contentsOf: url)

@@ -13,8 +13,10 @@ import Testing
         try fixture.commit(
             author: "x\" onerror=\"alert(1)",
             "tune \(SiteFixture.script) <img src=x onerror=alert(7)>\n\nbody with [link](javascript:alert(1)) \(SiteFixture.script)",
-            files: ["data/train.csv": "x,y\n1,2\n3,4\n5,6\n", "report.md": SiteFixture.evilReport,
-                    "data/<script>.csv": "a\n1\n"],
+            files: [
+                "data/train.csv": "x,y\n1,2\n3,4\n5,6\n", "report.md": SiteFixture.evilReport,
+                "data/<script>.csv": "a\n1\n",
+            ],
             r2: 0.93, extraMetrics: [SiteFixture.evilMetric: 1, "javascript:alert(1)": 2],
             artifact: "sha256:" + String(repeating: "d", count: 64), stage: SiteFixture.evilStage)
         let failing = try fixture.commit("worse model", r2: 0.85, verdict: "fail")
@@ -23,7 +25,10 @@ import Testing
             "housing@v1.0.0", on: fixture.commits[2], environment: "production",
             artifact: "sha256:" + String(repeating: "d", count: 64))
         try fixture.release("housing#staging#1", on: failing, environment: nil)
-        try fixture.repo.git(["tag", "-a", "evil\"<script>alert(1)</script>", fixture.commits[1], "-m", "plain \(SiteFixture.script)"])
+        try fixture.repo.git([
+            "tag", "-a", "evil\"<script>alert(1)</script>", fixture.commits[1], "-m",
+            "plain \(SiteFixture.script)",
+        ])
         try fixture.repo.git(["tag", "v0-lightweight", fixture.commits[0]])
         return fixture
     }
@@ -43,12 +48,15 @@ import Testing
                 // The one link to another host is the report's own Markdown link, which stays a
                 // plain (nofollow) link the reader may follow; nothing loads from it.
                 if link == "https://evil.example/x.js" { continue }
-                #expect(!link.contains("://") && !link.hasPrefix("//"), "\(path) links to another host: \(link)")
+                #expect(
+                    !link.contains("://") && !link.hasPrefix("//"), "\(path) links to another host: \(link)")
                 let target = link.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
                 let resolved = URL(fileURLWithPath: "/site/" + path).deletingLastPathComponent()
                     .appendingPathComponent(String(target)).standardizedFileURL.path
                 #expect(resolved.hasPrefix("/site/"), "\(path): \(link) leaves the site")
-                #expect(files[String(resolved.dropFirst("/site/".count))] != nil, "\(path): \(link) does not resolve")
+                #expect(
+                    files[String(resolved.dropFirst("/site/".count))] != nil,
+                    "\(path): \(link) does not resolve")
             }
         }
     }
@@ -60,11 +68,14 @@ import Testing
             let page = try ScannedPage.parse(data)
             for element in page.elements {
                 #expect(element.name != "script", "\(path) has a script element")
-                #expect(element.name != "iframe" && element.name != "object" && element.name != "embed", "\(path)")
+                #expect(
+                    element.name != "iframe" && element.name != "object" && element.name != "embed", "\(path)"
+                )
                 if element.name == "img" { Issue.record("\(path) has an img element from author content") }
                 for (name, value) in element.attributes {
                     #expect(!name.lowercased().hasPrefix("on"), "\(path): <\(element.name) \(name)=…>")
-                    guard ["href", "src", "action", "formaction", "xlink:href"].contains(name.lowercased()) else { continue }
+                    guard ["href", "src", "action", "formaction", "xlink:href"].contains(name.lowercased())
+                    else { continue }
                     let lowered = value.trimmingCharacters(in: .whitespaces).lowercased()
                     #expect(!lowered.hasPrefix("javascript:"), "\(path): \(name)=\(value)")
                 }
@@ -93,7 +104,8 @@ import Testing
             let text = String(decoding: data, as: UTF8.self)
             // The only URL in the history is inside the report's Markdown link, which cmark keeps
             // as a link the reader may follow; nothing is loaded from it.
-            for line in text.split(separator: "\n") where line.contains("http://") || line.contains("https://") {
+            for line in text.split(separator: "\n")
+            where line.contains("http://") || line.contains("https://") {
                 #expect(line.contains("href=\"https://evil.example/x.js\">remote</a>"), "\(path): \(line)")
             }
             #expect(!text.contains("<link rel=\"stylesheet\" href=\"http"))
@@ -107,7 +119,9 @@ import Testing
         let page = try ScannedPage.parse(Data(index.utf8))
         #expect(index.contains("<h1>housing <small>branch main</small></h1>"))
         // The tip is not evaluated: the newest evaluated commit (a failure) is the current verdict.
-        #expect(index.contains("<span class=\"verdict fail\">fail</span> <a href=\"commit/\(fixture.commits[3]).html\">"))
+        #expect(
+            index.contains(
+                "<span class=\"verdict fail\">fail</span> <a href=\"commit/\(fixture.commits[3]).html\">"))
         #expect(index.contains("has not been evaluated"))
         #expect(index.contains("<th>production</th><td><code>housing@v1.0.0</code></td>"))
         #expect(index.contains("<th>staging</th><td><code>housing#staging#1</code></td>"))
@@ -115,7 +129,9 @@ import Testing
         let svgs = page.elements.filter { $0.name == "svg" }
         #expect(svgs.count == 4)
         let tooltip = try #require(
-            index.range(of: "<title>\(String(fixture.commits[2].prefix(7))) 2026-01-01 ").map { index[$0.lowerBound...].prefix(60) })
+            index.range(of: "<title>\(String(fixture.commits[2].prefix(7))) 2026-01-01 ").map {
+                index[$0.lowerBound...].prefix(60)
+            })
         #expect(tooltip.hasSuffix("UTC: r2 = 0.93</title>") || tooltip.contains("UTC: r2 = 0.93</title>"))
         #expect(index.contains("<rect class=\"point fail\""))
         #expect(index.contains("<title>gate: r2 &gt;= 0.9</title>"))
@@ -131,7 +147,10 @@ import Testing
         try fixture.build()
         let page = try fixture.text("commit/\(fixture.commits[2]).html")
         #expect(page.contains("<td>r2</td><td>&gt;= 0.9</td><td class=\"num\">0.93</td>"))
-        #expect(page.contains(">r2</a></td><td class=\"num\">0.93</td><td class=\"num\"><span class=\"delta up\">+0.02</span></td><td class=\"num\"><span class=\"delta up\">+0.02</span>"))
+        #expect(
+            page.contains(
+                ">r2</a></td><td class=\"num\">0.93</td><td class=\"num\"><span class=\"delta up\">+0.02</span></td><td class=\"num\"><span class=\"delta up\">+0.02</span>"
+            ))
         #expect(page.contains("<td class=\"num\">1.2 s</td><td>ran</td>"))
         #expect(page.contains("<td class=\"num\">0 ms (cached)</td><td>hit</td>"))
         #expect(page.contains("<code>data/train.csv</code></td><td><code>"))
@@ -157,14 +176,17 @@ import Testing
 
     @Test func markdownPagesRenderDefaultsAndRepositoryFiles() throws {
         let fixture = try Self.hostileFixture()
-        try fixture.repo.commit(files: ["MODEL_CARD.md": "# Model card\n\nTrained on <b>houses</b>.\n"], message: "card")
+        try fixture.repo.commit(
+            files: ["MODEL_CARD.md": "# Model card\n\nTrained on <b>houses</b>.\n"], message: "card")
         try fixture.build(SiteOptions(pages: ["MODEL_CARD.md"]))
         #expect(try fixture.text("pages/about.html").contains("<h1>About this site</h1>"))
         let card = try fixture.text("pages/model_card.html")
         #expect(card.contains("<h1>Model card</h1>"))
         #expect(card.contains("Trained on <!-- raw HTML omitted -->houses<!-- raw HTML omitted -->."))
         #expect(try fixture.text("index.html").contains("<a href=\"pages/model_card.html\">Model card</a>"))
-        #expect(throws: SiteError.unreadablePage("MISSING.md")) { try fixture.build(SiteOptions(pages: ["MISSING.md"])) }
+        #expect(throws: SiteError.unreadablePage("MISSING.md")) {
+            try fixture.build(SiteOptions(pages: ["MISSING.md"]))
+        }
     }
 
     @Test func historyJSONHoldsEveryRecord() throws {
@@ -178,8 +200,10 @@ import Testing
         #expect(records.map { $0["commit"] as? String } == Array(fixture.commits[1...3]))
         #expect((records[1]["record"] as? [String: Any])?["verdict"] as? String == "pass")
         #expect((json["releases"] as? [[String: Any]])?.count == 4)
-        let dashboard = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: fixture.output.appendingPathComponent("grafana-dashboard.json"))) as? [String: Any]
+        let dashboard =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: fixture.output.appendingPathComponent("grafana-dashboard.json")))
+            as? [String: Any]
         let panels = try #require(dashboard?["panels"] as? [[String: Any]])
         #expect(panels.count == 3 + 4)
     }
@@ -195,7 +219,10 @@ import Testing
         #expect(first.written == first.files)
         let before = try fixture.files()
         // Paging: 12 commits, 4 per page; every page holds at most 4 rows; windows of 5.
-        #expect(before.keys.filter { $0.hasPrefix("commits/") }.sorted() == ["commits/1.html", "commits/2.html", "commits/3.html", "commits/latest.html"])
+        #expect(
+            before.keys.filter { $0.hasPrefix("commits/") }.sorted() == [
+                "commits/1.html", "commits/2.html", "commits/3.html", "commits/latest.html",
+            ])
         #expect(before.keys.filter { $0.hasPrefix("metrics/r2/") }.count == 3)
         let again = try fixture.build(options)
         #expect(again.written == 0)
@@ -212,14 +239,18 @@ import Testing
         #expect(!written.contains("commits/1.html") && !written.contains("metrics/r2/1.html"))
         #expect(after.written < 15, "\(after.writtenPaths)")
         let now = try fixture.files()
-        for (path, data) in before where !written.contains(path) { #expect(now[path] == data, "\(path) changed unreported") }
+        for (path, data) in before where !written.contains(path) {
+            #expect(now[path] == data, "\(path) changed unreported")
+        }
         // What the incremental builds made is exactly what a fresh build makes.
         try fixture.commit("and another", r2: 0.96)
         try fixture.build(options)
         let fresh = try SiteFixture.build(fixture, into: fixture.repo.directory.appending("fresh"), options)
         let incremental = try fixture.files()
         #expect(fresh.keys.sorted() == incremental.keys.sorted())
-        for (path, data) in fresh.sorted(by: { $0.key < $1.key }) { #expect(incremental[path] == data, "\(path) differs from a fresh build") }
+        for (path, data) in fresh.sorted(by: { $0.key < $1.key }) {
+            #expect(incremental[path] == data, "\(path) differs from a fresh build")
+        }
         let history = try JSONSerialization.jsonObject(with: incremental["history.json"]!) as? [String: Any]
         #expect((history?["records"] as? [Any])?.count == 13)
     }
@@ -250,7 +281,10 @@ import Testing
             at: templates.appendingPathComponent("pages"), withIntermediateDirectories: true)
         try Data("{{> partials/head}}<p>{{> partials/nope}}</p>".utf8)
             .write(to: templates.appendingPathComponent("pages/index.mustache"))
-        #expect(throws: SiteError.missingTemplate(name: "partials/nope", neededBy: "pages/index", directory: templates.path)) {
+        #expect(
+            throws: SiteError.missingTemplate(
+                name: "partials/nope", neededBy: "pages/index", directory: templates.path)
+        ) {
             try fixture.build(SiteOptions(templates: templates))
         }
         #expect(!FileManager.default.fileExists(atPath: fixture.output.path))
