@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "Site",
             dependencies: [
-                "CLibCrypto", "Diagnostics", "GitKit", "Markdown", "Pipeline",
+                "Checksum", "Diagnostics", "GitKit", "Markdown", "Pipeline",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
         // Temporary repositories and fixtures, for tests only.

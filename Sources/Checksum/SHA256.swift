@@ -73,7 +73,20 @@ public class StreamingDigest {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &digest, &length)
-        return digest.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
+        return Self.hex(digest.prefix(Int(length)))
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Lowercase hex of `bytes`, by table: digests are formatted by the ten thousand in a site build.
+    static func hex(_ bytes: ArraySlice<UInt8>) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

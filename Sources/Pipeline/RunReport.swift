@@ -2,13 +2,28 @@ import Foundation
 
 /// Renders a record for a terminal: the gate table and the verdict line.
 public enum RunReport {
-    /// Formats a metric value compactly (4 significant decimals, no exponent for usual sizes).
+    /// A metric value, compactly: integers whole, else up to 4 decimals without trailing zeros,
+    /// `%.4g` for very large or small magnitudes. Built by hand: the site formats tens of
+    /// thousands of values per build.
     public static func format(_ value: Double?) -> String {
         guard let value else { return "-" }
-        if value == value.rounded(), abs(value) < 1e12 { return String(Int(value)) }
+        guard value.isFinite else { return value.isNaN ? "nan" : value > 0 ? "inf" : "-inf" }
+        if value == value.rounded(), abs(value) < 1e12 { return String(Int64(value)) }
         let magnitude = abs(value)
         if magnitude >= 1e6 || magnitude < 1e-4 { return String(format: "%.4g", value) }
-        return String(format: "%.4f", value).replacingOccurrences(of: #"0+$"#, with: "", options: .regularExpression)
+        let scaled = Int64((magnitude * 10_000).rounded())
+        var fraction = scaled % 10_000
+        var text = (value < 0 && scaled != 0 ? "-" : "") + String(scaled / 10_000)
+        if fraction != 0 {
+            var digits = 4
+            while fraction % 10 == 0 {
+                fraction /= 10
+                digits -= 1
+            }
+            let raw = String(fraction)
+            text += "." + String(repeating: "0", count: digits - raw.count) + raw
+        }
+        return text
     }
 
     /// "+0.0020" / "-0.0100", or "" when unknown.

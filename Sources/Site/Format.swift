@@ -3,30 +3,8 @@ import Pipeline
 
 /// Text for numbers, dates and durations as the site shows them.
 enum Format {
-    /// A metric value, compactly: as `RunReport.format` prints it in the terminal (integers
-    /// whole, else up to 4 decimals without trailing zeros, `%.4g` for very large or small
-    /// magnitudes), without its per-call regular expression, which dominated site builds.
-    static func number(_ value: Double?) -> String {
-        guard let value else { return "-" }
-        guard value.isFinite else { return value.isNaN ? "nan" : value > 0 ? "inf" : "-inf" }
-        if value == value.rounded(), abs(value) < 1e12 { return String(Int64(value)) }
-        let magnitude = abs(value)
-        if magnitude >= 1e6 || magnitude < 1e-4 { return String(format: "%.4g", value) }
-        let scaled = Int64((magnitude * 10_000).rounded())
-        var fraction = scaled % 10_000
-        let whole = scaled / 10_000
-        var text = (value < 0 && scaled != 0 ? "-" : "") + String(whole)
-        if fraction != 0 {
-            var digits = 4
-            while fraction % 10 == 0 {
-                fraction /= 10
-                digits -= 1
-            }
-            let raw = String(fraction)
-            text += "." + String(repeating: "0", count: digits - raw.count) + raw
-        }
-        return text
-    }
+    /// A metric value, as the terminal prints it.
+    static func number(_ value: Double?) -> String { RunReport.format(value) }
 
     /// `value` with one decimal, for SVG coordinates ("12.5", "-3.0").
     static func coordinate(_ value: Double) -> String {
