@@ -7,7 +7,7 @@ import Pipeline
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare the metrics and parameters of two evaluated commits (default: HEAD~1 and HEAD).",
-        discussion: "A side may also be 'staged' or 'worktree', found by its inputs in the run cache.\n\n" + ExitStatus.contract)
+        discussion: Help.discussion("A side may also be 'staged' or 'worktree', found by its inputs in the run cache."))
 
     @Argument(help: "The older side.") var a = "HEAD~1"
     @Argument(help: "The newer side.") var b = "HEAD"

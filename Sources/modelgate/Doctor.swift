@@ -8,7 +8,7 @@ import Markdown
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show where the repository, its hooks and modelgate's files are, and what is installed.",
-        discussion: ExitStatus.contract)
+        discussion: Help.discussion())
 
     @Flag(help: "Print the report as JSON.") var json = false
 

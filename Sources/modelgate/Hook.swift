@@ -13,13 +13,13 @@ import Synchronization
 struct Hook: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a hook's check; the shims installed by 'modelgate install' call this.",
-        discussion: """
+        discussion: Help.discussion("""
             pre-commit judges the staged files (the index git is committing, GIT_INDEX_FILE included)
             when a staged path is one the pipeline depends on, and exits 0 at once otherwise.
             pre-push REMOTE URL reads git's ref lines on stdin and requires a passing verdict for
             every pushed tip that carries new commits. MODELGATE_SKIP=1 skips either.
 
-            """ + ExitStatus.contract)
+            """))
 
     @Argument(help: "pre-commit or pre-push.") var name: String
     @Argument(parsing: .captureForPassthrough, help: "What git passes the hook.") var arguments: [String] = []

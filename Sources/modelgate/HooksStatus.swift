@@ -8,7 +8,7 @@ struct Hooks: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hooks",
         abstract: "Show where the hooks are, which are modelgate's, and whether git will run them.",
-        discussion: ExitStatus.contract)
+        discussion: Help.discussion())
 
     @Flag(help: "Print the status as JSON.") var json = false
 

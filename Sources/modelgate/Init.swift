@@ -7,13 +7,13 @@ import Pipeline
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a commented modelgate.yml and set up sharing of run records.",
-        discussion: """
+        discussion: Help.discussion("""
             Suggests a built-in stage for the CSV files it finds. For every remote, adds a fetch
             refspec that brings the remote's records into refs/notes/remotes/REMOTE/modelgate (your
             own notes are never overwritten), and sets notes.rewriteRef so amend and rebase keep
             records.
 
-            """ + ExitStatus.contract)
+            """))
 
     @Flag(help: "Replace an existing modelgate.yml.") var force = false
     @Flag(help: "Print what was done as JSON.") var json = false

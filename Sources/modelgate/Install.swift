@@ -8,14 +8,14 @@ import Pipeline
 struct Install: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Install the pre-commit and pre-push hooks, keeping and chaining existing hooks.",
-        discussion: """
+        discussion: Help.discussion("""
             Hooks go to the directory git really uses (core.hooksPath, shared by linked worktrees).
             A hook already there is kept as NAME.modelgate-chained and runs first; its exit status
             counts, and 'modelgate uninstall' puts it back byte for byte. Installing again is a
             no-op, and upgrades an older modelgate shim in place. The shims call this binary by its
             absolute path (falling back to PATH) and refuse when it is gone.
 
-            """ + ExitStatus.contract)
+            """))
 
     @Option(help: "Which hooks, comma-separated.") var hooks = HookShims.names.joined(separator: ",")
     @Flag(help: "Install even into a hooks directory that is committed in the repository.") var force = false

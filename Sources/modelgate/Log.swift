@@ -8,7 +8,7 @@ import Pipeline
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the first-parent history with each commit's verdict and metrics.",
-        discussion: ExitStatus.contract)
+        discussion: Help.discussion())
 
     @Argument(help: "Where the history starts.") var rev = "HEAD"
     @Option(name: .customLong("metric"), help: "Show only this metric (repeatable).") var metrics: [String] = []

@@ -8,7 +8,7 @@ struct Modelgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: Tool.name,
         abstract: "Model CI/CD inside git: gate commits and pushes on a model's metrics.",
-        discussion: ExitStatus.contract,
+        discussion: Help.discussion(),
         version: Tool.version,
         subcommands: [
             Init.self, Run.self, Status.self, Show.self, Log.self, Diff.self, Train.self, Predict.self, Doctor.self,

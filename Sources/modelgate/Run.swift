@@ -8,13 +8,13 @@ import Pipeline
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train and test the model on a commit, the staged files or the work tree; judge the gates.",
-        discussion: """
+        discussion: Help.discussion("""
             Without --staged or --worktree, evaluates --rev (default HEAD). Evaluations run in an
             isolated checkout: the work tree, index and stash are never touched. A run whose inputs
             (fingerprint) were already evaluated reuses that verdict without training. A commit's
             record is stored as a note under refs/notes/modelgate.
 
-            """ + ExitStatus.contract)
+            """))
 
     @OptionGroup var source: SourceOptions
     @Flag(help: "Run every stage even when a verdict for these inputs is cached.") var force = false

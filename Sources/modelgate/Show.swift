@@ -7,7 +7,7 @@ import Pipeline
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the run record of a commit (default HEAD).",
-        discussion: "Exit status 1 when the record's verdict is not pass.\n\n" + ExitStatus.contract)
+        discussion: Help.discussion("Exit status 1 when the record's verdict is not pass."))
 
     @Argument(help: "The commit.") var rev = "HEAD"
     @Flag(help: "Print the record as JSON.") var json = false

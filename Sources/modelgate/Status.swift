@@ -7,8 +7,7 @@ import Pipeline
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show which stages' inputs changed since the last record, and whether a run would train.",
-        discussion: "Looks at the work tree unless --rev or --staged is given. Reads no data: tracked files are compared by their git ids.\n\n"
-            + ExitStatus.contract)
+        discussion: Help.discussion("Looks at the work tree unless --rev or --staged is given. Reads no data: tracked files are compared by their git ids."))
 
     @OptionGroup var source: SourceOptions
     @Flag(help: "Print the status as JSON.") var json = false

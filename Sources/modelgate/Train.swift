@@ -7,11 +7,9 @@ import Learning
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a built-in model on a CSV file and print its test metrics.",
-        discussion: """
+        discussion: Help.discussion("""
             Options use scikit-learn's names: --option alpha=0.5 --option C=2 --option n_clusters=4.
-
-            \(ExitStatus.contract)
-            """)
+            """))
 
     @Option(help: "The trainer: \(Trainers.kinds.joined(separator: ", ")).") var builtin: String
     @Option(help: "The training CSV.") var data: String

@@ -7,7 +7,7 @@ import Pipeline
 struct Uninstall: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Remove modelgate's hooks and restore the hooks they replaced, byte for byte.",
-        discussion: ExitStatus.contract)
+        discussion: Help.discussion())
 
     @Option(help: "Which hooks, comma-separated.") var hooks = HookShims.names.joined(separator: ",")
     @Flag(help: "Print what was done as JSON.") var json = false
