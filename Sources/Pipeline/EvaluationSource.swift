@@ -104,6 +104,23 @@ struct EvaluatedTree {
         return try statCache.id(of: workingDirectory.appendingPathComponent(path), path: path)
     }
 
+    /// The `modelgate.yml` of this source, parsed and validated.
+    func loadConfig() throws -> PipelineConfig {
+        guard let data = try contents(of: PipelineConfig.fileName, in: repository) else {
+            throw ConfigError(
+                "\(description) has no \(PipelineConfig.fileName)", file: PipelineConfig.fileName, at: nil,
+                hint: source == .staged
+                    ? "run 'modelgate init' and 'git add \(PipelineConfig.fileName)'"
+                    : "run 'modelgate init' and commit \(PipelineConfig.fileName)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(
+                "\(PipelineConfig.fileName) is not UTF-8 text", file: PipelineConfig.fileName, at: nil,
+                hint: "save it as UTF-8")
+        }
+        return try ConfigLoader().parse(text)
+    }
+
     /// The content of `path` as it is in this source.
     func contents(of path: String, in repository: Repository) throws -> Data? {
         if let workingDirectory {

@@ -22,19 +22,10 @@ public struct PipelineInspector {
     public func record(for source: EvaluationSource) throws -> RunRecord? {
         let tree = try EvaluatedTree(source, in: repository)
         if let commit = tree.commit, let record = try notes.record(on: commit) { return record }
-        guard let config = try? loadConfig(from: tree),
+        guard let config = try? tree.loadConfig(),
             let fingerprint = try? PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
         else { return nil }
         return store.cachedRecord(for: fingerprint.digest)
-    }
-
-    func loadConfig(from tree: EvaluatedTree) throws -> PipelineConfig {
-        guard let data = try tree.contents(of: PipelineConfig.fileName, in: repository) else {
-            throw ConfigError(
-                "\(tree.description) has no \(PipelineConfig.fileName)", file: PipelineConfig.fileName, at: nil,
-                hint: "run 'modelgate init' and commit \(PipelineConfig.fileName)")
-        }
-        return try ConfigLoader().parse(String(decoding: data, as: UTF8.self))
     }
 
     // MARK: - Status
@@ -67,7 +58,7 @@ public struct PipelineInspector {
     /// What `modelgate run` on `source` would do, and what changed since the last record.
     public func status(of source: EvaluationSource) throws -> Status {
         let tree = try EvaluatedTree(source, in: repository)
-        let config = try loadConfig(from: tree)
+        let config = try tree.loadConfig()
         let fingerprint = try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
         let start: ObjectID? = try tree.commit ?? repository.head()?.id
         var previous: (ObjectID, RunRecord)?
@@ -112,10 +103,13 @@ public struct PipelineInspector {
     /// The first-parent history from `rev`, newest first, with records.
     public func log(from rev: String, limit: Int) throws -> [LogEntry] {
         let start = try repository.resolveCommit(rev)
+        // Commits made after a staged run show that run's verdict (found by their inputs).
+        var records = CommitRecords(repository: repository, persist: false)
+        records.fingerprintBudget = limit
         return try repository.firstParentHistory(from: start, limit: limit).map { commit in
             LogEntry(
                 commit: commit.id.hex, summary: commit.summary, date: commit.committer.date,
-                record: try notes.record(on: commit.id))
+                record: try records.record(on: commit.id))
         }
     }
 }
@@ -175,7 +169,7 @@ extension PipelineInspector {
 
     /// Every stage's parameters file in `tree`, flattened to dotted names (`file:key.sub`).
     func parameters(in tree: EvaluatedTree) throws -> [String: String] {
-        guard let config = try? loadConfig(from: tree) else { return [:] }
+        guard let config = try? tree.loadConfig() else { return [:] }
         var values: [String: String] = [:]
         for stage in config.stages {
             guard case .command(let command) = stage.kind, let path = command.params,

@@ -43,7 +43,7 @@ public final class PipelineRunner {
     public func run(_ source: EvaluationSource, force: Bool = false, observer: RunObserver? = nil) throws -> Outcome {
         let started = Date()
         let tree = try EvaluatedTree(source, in: repository)
-        let config = try loadConfig(from: tree)
+        let config = try tree.loadConfig()
         let fingerprint = try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
 
         return try store.withLock {
@@ -108,7 +108,7 @@ public final class PipelineRunner {
     ) throws -> Outcome {
         let started = Date()
         let tree = try EvaluatedTree(source, in: repository)
-        let config = try loadConfig(from: tree)
+        let config = try tree.loadConfig()
         let full = try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
         let fingerprint = full.keeping { selected($0.stage) }
         return try store.withLock {
@@ -139,22 +139,6 @@ public final class PipelineRunner {
 
     // MARK: - Steps
 
-    private func loadConfig(from tree: EvaluatedTree) throws -> PipelineConfig {
-        guard let data = try tree.contents(of: PipelineConfig.fileName, in: repository) else {
-            throw ConfigError(
-                "\(tree.description) has no \(PipelineConfig.fileName)", file: PipelineConfig.fileName, at: nil,
-                hint: tree.source == .staged
-                    ? "run 'modelgate init' and 'git add \(PipelineConfig.fileName)'"
-                    : "run 'modelgate init' and commit \(PipelineConfig.fileName)")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(
-                "\(PipelineConfig.fileName) is not UTF-8 text", file: PipelineConfig.fileName, at: nil,
-                hint: "save it as UTF-8")
-        }
-        return try ConfigLoader().parse(text)
-    }
-
     /// The baseline run, when a change bound or a drift check needs one.
     private func findBaseline(config: PipelineConfig, tree: EvaluatedTree) throws -> (ObjectID, RunRecord)? {
         let needsBaseline =
@@ -163,7 +147,8 @@ public final class PipelineRunner {
         guard needsBaseline else { return nil }
         // The candidate's own record never counts: start at its parent (or at HEAD, the parent-to-be).
         let start = try tree.commit.map { try repository.commit($0).parentIDs.first } ?? repository.head()?.id
-        return try BaselineFinder(repository: repository, notes: notes).find(config.baseline, from: start)
+        var finder = BaselineFinder(records: CommitRecords(repository: repository, persist: true))
+        return try finder.find(config.baseline, from: start)
     }
 
     private func execute(fingerprint: PipelineFingerprint, context: RunContext, observer: RunObserver?) throws

@@ -20,13 +20,17 @@ import Testing
     @Test func logListsVerdictsAndMetrics() throws {
         let fixture = try makeFixture()
         try fixture.repo.commit(files: ["README.md": "x\n"], message: "docs only")
+        try fixture.repo.commit(files: ["data/a.csv": "x\n5\n"], message: "new data")
         let log = try modelgate(["log", "--metric", "r2"], fixture)
         #expect(log.status == 0)
         let lines = log.stdout.split(separator: "\n")
-        #expect(lines.count == 3)
-        #expect(lines[0].contains("(not evaluated)") && lines[0].hasSuffix("docs only"))
-        #expect(lines[1].contains("pass   r2=0.93") && lines[1].hasSuffix("more data"))
-        #expect(lines[2].contains("pass   r2=0.92") && !lines[2].contains("test.rows"))
+        #expect(lines.count == 4)
+        #expect(lines[0].contains("(not evaluated)") && lines[0].hasSuffix("new data"))
+        // Same inputs as its parent: the verdict is known by fingerprint, without a run or a note.
+        #expect(lines[1].contains("pass   r2=0.93") && lines[1].hasSuffix("docs only"))
+        #expect(try fixture.repo.gitResult(["notes", "--ref=modelgate", "show", "HEAD~1"]).status != 0)
+        #expect(lines[2].contains("pass   r2=0.93") && lines[2].hasSuffix("more data"))
+        #expect(lines[3].contains("pass   r2=0.92") && !lines[3].contains("test.rows"))
         let json = try modelgate(["log", "--json", "-n", "2"], fixture)
         let entries = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
         #expect(entries?.count == 2)

@@ -261,4 +261,21 @@ extension RunTests {
         #expect(try fixture.run().stdout.contains("(cached)"))
         #expect(try fixture.repo.git(["rev-parse", "refs/notes/modelgate"]) == notesTip)
     }
+
+    @Test func aCommitMadeAfterAStagedRunIsTheNextBaseline() throws {
+        let fixture = try Fixture()
+        try fixture.repo.write(["data/a.csv": "x\n1\n2\n3\n4\n5\n"])
+        try fixture.repo.git(["add", "data/a.csv"])
+        #expect(try fixture.run(["--staged"]).status == 0)  // as the pre-commit hook does: r2 0.95
+        try fixture.repo.commit(message: "five rows")
+        let evaluated = try fixture.repo.git(["rev-parse", "HEAD"])
+        try fixture.repo.commit(files: ["data/a.csv": "x\n1\n2\n"], message: "two rows")
+        let result = try fixture.run(["--json"])
+        #expect(result.status == 1)  // 0.92 is 0.03 below the staged run's 0.95
+        let record = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect((record?["baseline"] as? [String: Any])?["commit"] as? String == evaluated)
+        // The adopted verdict is now the note of the evaluated commit.
+        #expect(try fixture.repo.git(["notes", "--ref=modelgate", "show", evaluated]).contains(evaluated))
+        #expect(fixture.runCount == 2)
+    }
 }
