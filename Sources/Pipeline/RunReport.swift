@@ -32,8 +32,8 @@ public enum RunReport {
         return (delta >= 0 ? "+" : "") + format(delta)
     }
 
-    /// "r2 >= 0.9", "rmse drop <= 1%".
-    static func describeLimit(_ gate: GateResult) -> String {
+    /// ">= 0.9", "drop <= 1%": a gate's limit as the gate table and the site say it.
+    public static func describeLimit(_ gate: GateResult) -> String {
         switch gate.kind {
         case .min: return ">= \(format(gate.limit))"
         case .max: return "<= \(format(gate.limit))"

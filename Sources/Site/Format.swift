@@ -55,17 +55,8 @@ enum Format {
         return String(format: "%d min %02d s", seconds / 60, seconds % 60)
     }
 
-    /// "r2 >= 0.9", "drop <= 1%", as the gate table says it.
-    static func limit(_ gate: GateResult) -> String {
-        switch gate.kind {
-        case .min: return ">= \(number(gate.limit))"
-        case .max: return "<= \(number(gate.limit))"
-        case .maxDrop, .maxRise:
-            let word = gate.kind == .maxDrop ? "drop" : "rise"
-            let amount = gate.relative ? number(gate.limit * 100) + "%" : number(gate.limit)
-            return "\(word) <= \(amount)"
-        }
-    }
+    /// ">= 0.9", "drop <= 1%", as the gate table says it.
+    static func limit(_ gate: GateResult) -> String { RunReport.describeLimit(gate) }
 }
 
 /// Escaping for text we put into HTML/SVG ourselves (Mustache escapes `{{values}}` on its own).
