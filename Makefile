@@ -1,8 +1,9 @@
 # Each target is a line or two; read them to see exactly what runs.
 PREFIX ?= /usr/local
 SWIFT ?= swift
-# Debian packages: libraries we link, and the tools the tests drive (shellcheck lints hooks/).
-APT_PACKAGES = libgit2-dev libcmark-dev libssl-dev pkg-config git shellcheck
+# Debian packages: libraries we link, and the tools the tests drive (shellcheck lints hooks/;
+# docker-registry, skopeo, umoci and htpasswd from apache2-utils check the OCI images and pushes).
+APT_PACKAGES = libgit2-dev libcmark-dev libssl-dev pkg-config git shellcheck docker-registry skopeo umoci apache2-utils
 
 .PHONY: deps build release test demo bench lint format install clean
 

@@ -37,13 +37,15 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: ["Checksum", "Diagnostics", "GitKit", .product(name: "Yams", package: "Yams")]),
+        // Artifact store, manifest, verification, OCI image layout, registry client, releases.
+        .target(name: "Artifacts", dependencies: ["Checksum", "Diagnostics", "GitKit", "Pipeline"]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
 
         .executableTarget(
             name: "modelgate",
             dependencies: [
-                "Diagnostics", "GitKit", "Markdown", "Pipeline",
+                "Artifacts", "Diagnostics", "GitKit", "Markdown", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -51,6 +53,7 @@ let package = Package(
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GitKit", "Pipeline"]),
+        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Checksum", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Artifacts", "Checksum", "TestSupport", "GitKit", "Pipeline"]),
     ]
 )

@@ -10,7 +10,10 @@ struct Modelgate: AsyncParsableCommand {
         abstract: "Model CI/CD inside git: gate commits and pushes on a model's metrics.",
         discussion: ExitStatus.contract,
         version: Tool.version,
-        subcommands: [Init.self, Run.self, Status.self, Show.self, Log.self, Diff.self, Doctor.self])
+        subcommands: [
+            Init.self, Run.self, Status.self, Show.self, Log.self, Diff.self, Doctor.self, Artifact.self, PackageImage.self,
+            Push.self, Pull.self, Deployable.self, Release.self, Releases.self, GC.self,
+        ])
 
     /// Runs the command line and exits with the documented status.
     static func main() async {
