@@ -267,9 +267,12 @@ public struct ArtifactStore: ArtifactSink, Sendable {
     public func collectGarbage(keeping keep: Set<Digest>, newest: Int, dryRun: Bool) throws -> Collection {
         try withLock {
             var dated: [(Digest, Date)] = []
+            // Recency is when the artifact was stored (its marker's mtime, sub-second), which
+            // orders runs of the same second that the manifest's `created` cannot tell apart.
             for digest in artifactDigests() {
-                let created = (try? manifest(digest).created) ?? .distantPast
-                dated.append((digest, created))
+                let marker = markerDirectory.appendingPathComponent(digest.hex).path
+                let stored = (try? FileManager.default.attributesOfItem(atPath: marker)[.modificationDate] as? Date) ?? nil
+                dated.append((digest, stored ?? .distantPast))
             }
             dated.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
             let newestSet = Set(dated.prefix(max(0, newest)).map(\.0))

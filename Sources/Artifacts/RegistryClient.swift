@@ -1,5 +1,6 @@
 import Checksum
 import Foundation
+import Synchronization
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -13,6 +14,7 @@ public final class RegistryClient {
     let base: URL
     let session: URLSession
     let credentials: RegistryCredentials?
+    let answerer: ChallengeAnswerer
     /// The Authorization header value that worked last, reused for later requests.
     private var authorization: String?
     /// The scope asked for in bearer tokens.
@@ -32,7 +34,8 @@ public final class RegistryClient {
         configuration.timeoutIntervalForRequest = 300
         configuration.timeoutIntervalForResource = 24 * 3600
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        session = URLSession(configuration: configuration)
+        answerer = ChallengeAnswerer(credentials: credentials)
+        session = URLSession(configuration: configuration, delegate: answerer, delegateQueue: nil)
         self.credentials = credentials
         scope = "repository:\(reference.repository):\(push ? "pull,push" : "pull")"
     }
@@ -65,6 +68,7 @@ public final class RegistryClient {
         var existing: [String] = []
         var mounted: [String] = []
         var bytes: Int64 = 0
+        try await ping()
         for blob in image.blobs {
             let blobPath = "/v2/\(target.repository)/blobs/\(blob.digest)"
             let (_, head) = try await send("HEAD", url(blobPath), purpose: "check blob \(blob.digest.prefix(19))")
@@ -133,6 +137,7 @@ public final class RegistryClient {
     /// Downloads the image, verifying every digest and size, and writes the files under `/model`
     /// of its layers into `directory` (and checks them against the artifact's `manifest.json`).
     public func pull(into directory: URL, scratch: URL) async throws -> PullResult {
+        try await ping()
         let accept = [OCI.manifestType, OCI.indexType, OCI.dockerManifestType, OCI.dockerListType].joined(separator: ", ")
         var (data, response, digest) = try await fetchManifest(target.reference, accept: accept)
         if let wanted = target.digest, digest != wanted.description {
@@ -217,6 +222,28 @@ public final class RegistryClient {
 
     // MARK: - HTTP
 
+    /// `GET /v2/` first: answers an authentication challenge on a request that has a body.
+    ///
+    /// swift-corelibs-foundation's URLSession never completes a HEAD request whose 401 answer
+    /// announces a Content-Length (curl waits for a body a HEAD answer never has), so the
+    /// challenge must not first arrive on the blob HEAD.
+    func ping() async throws {
+        let (_, response) = try await send("GET", url("/v2/"), purpose: "reach the registry API")
+        if response.statusCode == 401 || response.statusCode == 403 {
+            throw denied(response.statusCode, purpose: "reach the registry API")
+        }
+        if authorization == nil, let credentials {
+            // The challenge was Basic (URLSession answered it): send the credentials up front from
+            // now on, so that no upload is sent twice (once refused, once accepted).
+            authorization = Self.basic(credentials)
+        }
+        if response.statusCode == 404 {
+            throw ArtifactError(
+                "\(target.registry) does not serve the registry API (/v2/ answered 404)", location: base.absoluteString,
+                hint: "check the host and port")
+        }
+    }
+
     enum Body {
         case none
         case data(Data)
@@ -266,8 +293,18 @@ public final class RegistryClient {
                 switch body {
                 case .none: (data, response) = try await session.data(for: request)
                 case .data(let bytes): (data, response) = try await session.upload(for: request, from: bytes)
-                case .file(let file): (data, response) = try await session.upload(for: request, fromFile: file)
+                case .file(let file):
+                    // A body stream, read in chunks as curl sends: URLSession's own from-file
+                    // upload pauses and resumes the transfer and crashes (a `try!` in
+                    // FoundationNetworking) when the server drops the connection meanwhile.
+                    guard let stream = InputStream(url: file) else {
+                        throw ArtifactError("cannot read \(file.path)", location: file.path)
+                    }
+                    request.httpBodyStream = stream
+                    (data, response) = try await session.data(for: request)
                 }
+            } catch let error as ArtifactError {
+                throw error
             } catch {
                 throw transportError(error, purpose: purpose)
             }
@@ -372,7 +409,7 @@ public final class RegistryClient {
         }
         return ArtifactError(
             "\(target.registry) requires credentials (HTTP \(status)) to \(purpose)", location: target.description,
-            hint: "set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD, or log in ('skopeo login \(target.registry)' writes ~/.docker/config.json when REGISTRY_AUTH_FILE points there)")
+            hint: "set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD, or add an 'auths' entry to ~/.docker/config.json ('skopeo login --authfile ~/.docker/config.json \(target.registry)')")
     }
 
     private func expect(_ response: HTTPURLResponse, _ codes: Set<Int>, _ purpose: String, body: Data? = nil) throws {
@@ -388,6 +425,9 @@ public final class RegistryClient {
 
     private func transportError(_ error: Error, purpose: String) -> ArtifactError {
         let code = (error as? URLError)?.code
+        if code == .cancelled, answerer.refusedChallenge {
+            return denied(401, purpose: purpose)
+        }
         let detail = (error as NSError).localizedDescription
         switch code {
         case .cannotConnectToHost?, .cannotFindHost?:
@@ -407,6 +447,11 @@ public final class RegistryClient {
                 "no TLS connection to \(target.registry): \(detail)", location: base.absoluteString,
                 hint: "for a plain-HTTP registry on this machine add --insecure")
         default:
+            if detail.contains("SSL") || detail.contains("TLS") {
+                return ArtifactError(
+                    "no TLS connection to \(target.registry): \(detail)", location: base.absoluteString,
+                    hint: "for a plain-HTTP registry on this machine add --insecure")
+            }
             return ArtifactError(
                 "the request to \(target.registry) failed while trying to \(purpose): \(detail)", location: base.absoluteString,
                 hint: "nothing was tagged; check the registry and push again")
@@ -419,5 +464,38 @@ public final class RegistryClient {
         } catch {
             throw ArtifactError("\(what) from \(target.registry) is not valid: \(error)", location: target.description)
         }
+    }
+}
+
+/// Answers the HTTP Basic challenges swift-corelibs-foundation's URLSession raises itself on a
+/// 401 (without a delegate it waits forever): with the credentials once, else by cancelling,
+/// which the client reports as "requires credentials" or "rejected the credentials".
+final class ChallengeAnswerer: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    private let credentials: RegistryCredentials?
+    private let refused = Mutex(false)
+
+    init(credentials: RegistryCredentials?) {
+        self.credentials = credentials
+    }
+
+    /// True once a challenge was cancelled for want of (working) credentials.
+    var refusedChallenge: Bool { refused.withLock { $0 } }
+
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        let method = challenge.protectionSpace.authenticationMethod
+        guard method == NSURLAuthenticationMethodHTTPBasic || method == NSURLAuthenticationMethodDefault else {
+            completionHandler(.performDefaultHandling, nil)
+            return
+        }
+        if let credentials, challenge.previousFailureCount == 0 {
+            completionHandler(
+                .useCredential, URLCredential(user: credentials.username, password: credentials.password, persistence: .forSession))
+            return
+        }
+        refused.withLock { $0 = true }
+        completionHandler(.cancelAuthenticationChallenge, nil)
     }
 }

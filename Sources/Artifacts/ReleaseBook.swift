@@ -186,16 +186,21 @@ public struct ReleaseBook {
             names = [name]
         }
         let subject = request.message ?? defaultSubject(manifest: manifest, commit: commit, request: request)
-        var trailers = [
-            "Modelgate-Artifact: \(artifact)",
-            "Modelgate-Fingerprint: \(record.fingerprint)",
-        ]
-        if let environment = request.environment { trailers.append("Modelgate-Environment: \(environment)") }
-        trailers.append("Modelgate-Metrics: \(ArtifactManifest.compactJSON(record.metrics))")
-        trailers.append("Modelgate-Commit: \(commit.hex)")
-        let message = subject.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" + trailers.joined(separator: "\n") + "\n"
         var created: [Release] = []
         for name in names {
+            // A GTO registration (name@vX.Y.Z) deploys nowhere; only the assignment names the environment.
+            let isRegistration = request.gto && !name.contains("#")
+            var trailers = [
+                "Modelgate-Artifact: \(artifact)",
+                "Modelgate-Fingerprint: \(record.fingerprint)",
+            ]
+            if let environment = request.environment, !isRegistration {
+                trailers.append("Modelgate-Environment: \(environment)")
+            }
+            trailers.append("Modelgate-Metrics: \(ArtifactManifest.compactJSON(record.metrics))")
+            trailers.append("Modelgate-Commit: \(commit.hex)")
+            let message =
+                subject.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" + trailers.joined(separator: "\n") + "\n"
             try repository.createTag(name, target: commit, message: message)
             if let release = try release(named: name) { created.append(release) }
         }
