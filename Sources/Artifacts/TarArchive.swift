@@ -61,7 +61,7 @@ enum TarArchive {
                 size: Int64(record.count), isDirectory: false, mtime: mtime, type: UInt8(ascii: "x"))
             blocks += record
             blocks += padding(Int64(record.count))
-            let short = String(path.utf8.suffix(99)).map { String($0) } ?? "long-path"
+            let short = String(decoding: path.utf8.suffix(99), as: UTF8.self)
             blocks += try header(path: short, size: size, isDirectory: isDirectory, mtime: mtime)
             return blocks
         }

@@ -19,4 +19,29 @@ import Testing
         let text = String(decoding: record, as: UTF8.self)
         #expect(Int(text.prefix { $0 != " " }) == record.count)
     }
+
+    @Test func gnuTarReadsLongPathsAndOurReaderAgrees() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mg-tar-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let long = "model/" + String(repeating: "very-long-directory-name/", count: 12) + "weights.bin"
+        var bytes = try TarArchive.headers(path: "model/a.txt", size: 3, isDirectory: false, mtime: 1_767_225_600)
+        bytes += Array("abc".utf8) + TarArchive.padding(3)
+        bytes += try TarArchive.headers(path: long, size: 2, isDirectory: false, mtime: 1_767_225_600)
+        bytes += Array("xy".utf8) + TarArchive.padding(2) + TarArchive.trailer
+        let archive = directory.appendingPathComponent("layer.tar")
+        try Data(bytes).write(to: archive)
+        let entries = try TarArchive.entries(of: archive)
+        #expect(entries.map(\.path) == ["model/a.txt", long])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["tar", "tf", archive.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let listing = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(listing == "model/a.txt\n\(long)\n")
+    }
 }

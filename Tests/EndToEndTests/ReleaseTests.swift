@@ -118,4 +118,20 @@ import Testing
         #expect(text.stdout.contains("staging\n  demo#staging#3"))
         #expect(text.stdout.contains("(no environment)\n  demo@v1.1.0"))
     }
+
+    @Test func releasePushesTheTagToARemote() throws {
+        let repository = try ArtifactRepository()
+        #expect(try repository.modelgate(["run"]).status == 0)
+        let remote = repository.repo.directory.appending("remote.git")
+        try repository.repo.git(["init", "--quiet", "--bare", remote.path])
+        try repository.repo.git(["remote", "add", "origin", remote.path])
+        let release = try repository.modelgate(["release", "demo@v2.0.0", "--env", "production", "--push", "origin"])
+        #expect(release.status == 0, "\(release.stderr)")
+        let remoteTags = try repository.repo.git(["ls-remote", "--tags", "origin"])
+        #expect(remoteTags.contains("refs/tags/demo@v2.0.0"))
+        let failed = try repository.modelgate(["release", "demo@v2.0.1", "--push", "nowhere"])
+        #expect(failed.status == 3)
+        #expect(failed.stderr.contains("were created but 'git push nowhere' failed"))
+        #expect(try repository.repo.git(["tag", "-l", "demo@v2.0.1"]) == "demo@v2.0.1")
+    }
 }
