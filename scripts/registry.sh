@@ -7,7 +7,10 @@
 set -eu
 command="${1:-}"
 dir="${2:-}"
-[ -n "$command" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR [PORT] [USER PASSWORD]" >&2; exit 64; }
+if [ -z "$command" ] || [ -z "$dir" ]; then
+    echo "usage: $0 start|stop DIR [PORT] [USER PASSWORD]" >&2
+    exit 64
+fi
 case "$command" in
 start)
     port="${3:-5000}"
@@ -32,7 +35,7 @@ start)
     exit 3
     ;;
 stop)
-    [ -f "$dir/pid" ] && kill "$(cat "$dir/pid")" 2>/dev/null || true
+    if [ -f "$dir/pid" ]; then kill "$(cat "$dir/pid")" 2>/dev/null || true; fi
     rm -f "$dir/pid"
     ;;
 *)

@@ -12,7 +12,9 @@ public struct ArtifactError: UserFacingError, Equatable {
     public let exitStatus: ExitStatus
 
     /// Makes an error.
-    public init(_ summary: String, location: String? = nil, hint: String? = nil, exitStatus: ExitStatus = .failure) {
+    public init(
+        _ summary: String, location: String? = nil, hint: String? = nil, exitStatus: ExitStatus = .failure
+    ) {
         self.summary = summary
         self.location = location
         self.hint = hint

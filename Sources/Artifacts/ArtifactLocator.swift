@@ -27,13 +27,16 @@ public struct ArtifactLocator {
     public func locate(_ rev: String) throws -> Located {
         if rev.hasPrefix("sha256:") {
             guard let digest = Digest(rev) else {
-                throw ArtifactError("'\(rev)' is not a sha256 digest", location: rev, hint: "write sha256: and 64 hex digits", exitStatus: .badInput)
+                throw ArtifactError(
+                    "'\(rev)' is not a sha256 digest", location: rev, hint: "write sha256: and 64 hex digits",
+                    exitStatus: .badInput)
             }
             return Located(digest: digest, commit: nil, record: nil, subject: digest.short)
         }
         let commit = try repository.resolveCommit(rev)
         let subject = "\(rev) (\(commit.short))"
-        let record = try RecordNotes(repository: repository).record(on: commit)
+        let record =
+            try RecordNotes(repository: repository).record(on: commit)
             ?? PipelineInspector(repository: repository).record(for: .revision(commit.hex))
         guard let record else {
             throw ArtifactError(
@@ -43,12 +46,14 @@ public struct ArtifactLocator {
         guard record.verdict == .pass else {
             throw ArtifactError(
                 "\(subject) has no artifact: its verdict is \(record.verdict.rawValue)", location: rev,
-                hint: "only passing runs are stored; see 'modelgate show \(commit.short)'", exitStatus: .badInput)
+                hint: "only passing runs are stored; see 'modelgate show \(commit.short)'",
+                exitStatus: .badInput)
         }
         guard let text = record.artifact, let digest = Digest(text) else {
             throw ArtifactError(
                 "\(subject) passed but its record names no artifact (it was evaluated without storing outputs)",
-                location: rev, hint: "store one with 'modelgate run --rev \(commit.short) --force'", exitStatus: .badInput)
+                location: rev, hint: "store one with 'modelgate run --rev \(commit.short) --force'",
+                exitStatus: .badInput)
         }
         return Located(digest: digest, commit: commit, record: record, subject: subject)
     }

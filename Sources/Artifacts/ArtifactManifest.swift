@@ -93,16 +93,20 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comp
     /// The first 12 hex digits, for messages.
     public var short: String { "sha256:\(hex.prefix(12))" }
 
+    /// Orders by hex digits.
     public static func < (lhs: Digest, rhs: Digest) -> Bool { lhs.hex < rhs.hex }
 
+    /// Decodes `sha256:<hex>`.
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let digest = Digest(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a sha256 digest: \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not a sha256 digest: \(text)"))
         }
         self = digest
     }
 
+    /// Encodes `sha256:<hex>`.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

@@ -38,12 +38,15 @@ public struct ArtifactStore: ArtifactSink, Sendable {
     // MARK: - Storing
 
     /// Stores a passing run's outputs and returns the artifact digest (`ArtifactSink`).
-    public func store(outputs: [String], from checkout: URL, record: RunRecord, config: PipelineConfig) throws -> String {
+    public func store(outputs: [String], from checkout: URL, record: RunRecord, config: PipelineConfig) throws
+        -> String
+    {
         try store(outputs: outputs, from: checkout, name: config.name, record: record).description
     }
 
     /// Copies every output file (directories recursively) into the store, then the manifest.
-    public func store(outputs: [String], from checkout: URL, name: String, record: RunRecord) throws -> Digest {
+    public func store(outputs: [String], from checkout: URL, name: String, record: RunRecord) throws -> Digest
+    {
         let paths = try Self.expand(outputs, in: checkout)
         return try withLock {
             var files: [ArtifactManifest.File] = []
@@ -52,7 +55,8 @@ public struct ArtifactStore: ArtifactSink, Sendable {
                 files.append(.init(path: path, sha256: digest.hex, size: size))
             }
             let manifest = ArtifactManifest(
-                name: name, tree: record.tree, fingerprint: record.fingerprint, verdict: record.verdict.rawValue,
+                name: name, tree: record.tree, fingerprint: record.fingerprint,
+                verdict: record.verdict.rawValue,
                 metrics: record.metrics, inputs: record.inputs, files: files, tool: record.tool,
                 created: Date(timeIntervalSince1970: record.started.timeIntervalSince1970.rounded(.down)),
                 source: record.source)
@@ -78,13 +82,17 @@ public struct ArtifactStore: ArtifactSink, Sendable {
             guard fileManager.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
                 throw ArtifactError(
                     "the run declared the output '\(path)' but did not write it", location: path,
-                    hint: "write '\(path)' relative to the repository root, or remove it from 'outs'", exitStatus: .badInput)
+                    hint: "write '\(path)' relative to the repository root, or remove it from 'outs'",
+                    exitStatus: .badInput)
             }
             if isDirectory.boolValue {
                 let enumerator = fileManager.enumerator(atPath: url.path)
                 while let relative = enumerator?.nextObject() as? String {
                     var inner: ObjCBool = false
-                    if fileManager.fileExists(atPath: url.appendingPathComponent(relative).path, isDirectory: &inner), !inner.boolValue {
+                    if fileManager.fileExists(
+                        atPath: url.appendingPathComponent(relative).path, isDirectory: &inner),
+                        !inner.boolValue
+                    {
                         result.insert("\(path.hasSuffix("/") ? String(path.dropLast()) : path)/\(relative)")
                     }
                 }
@@ -95,7 +103,8 @@ public struct ArtifactStore: ArtifactSink, Sendable {
         if result.contains(ArtifactManifest.fileName) {
             throw ArtifactError(
                 "an output is called '\(ArtifactManifest.fileName)', the name the artifact's own manifest takes",
-                location: ArtifactManifest.fileName, hint: "rename the output (e.g. model/manifest.json)", exitStatus: .badInput)
+                location: ArtifactManifest.fileName, hint: "rename the output (e.g. model/manifest.json)",
+                exitStatus: .badInput)
         }
         return result.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
@@ -134,14 +143,17 @@ public struct ArtifactStore: ArtifactSink, Sendable {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ArtifactError(
                 "the artifact \(digest.short) is not in the store", location: url.path,
-                hint: "it was removed by 'modelgate gc' or never stored here; rerun with 'modelgate run --rev REV --force'")
+                hint:
+                    "it was removed by 'modelgate gc' or never stored here; rerun with 'modelgate run --rev REV --force'"
+            )
         }
         do {
             return try ArtifactManifest.decode(data)
         } catch {
             throw ArtifactError(
                 "the manifest of artifact \(digest.short) is unreadable: \(error)", location: url.path,
-                hint: "run 'modelgate artifact verify' and re-create it with 'modelgate run --rev REV --force'")
+                hint:
+                    "run 'modelgate artifact verify' and re-create it with 'modelgate run --rev REV --force'")
         }
     }
 
@@ -179,7 +191,11 @@ public struct ArtifactStore: ArtifactSink, Sendable {
         guard manifestHex == digest.hex else {
             return Verification(
                 artifact: digest.description, checked: 1, bytes: manifestSize,
-                problems: [Problem(path: ArtifactManifest.fileName, problem: "sha256 is \(manifestHex), expected \(digest.hex)")])
+                problems: [
+                    Problem(
+                        path: ArtifactManifest.fileName,
+                        problem: "sha256 is \(manifestHex), expected \(digest.hex)")
+                ])
         }
         let manifest = try self.manifest(digest)
         var problems: [Problem] = []
@@ -197,12 +213,15 @@ public struct ArtifactStore: ArtifactSink, Sendable {
             let (hex, size) = try FileChunks.digest(of: url)
             bytes += size
             if hex != file.sha256 {
-                problems.append(Problem(path: file.path, problem: "sha256 is \(hex), expected \(file.sha256)"))
+                problems.append(
+                    Problem(path: file.path, problem: "sha256 is \(hex), expected \(file.sha256)"))
             } else if size != file.size {
-                problems.append(Problem(path: file.path, problem: "size is \(size) bytes, expected \(file.size)"))
+                problems.append(
+                    Problem(path: file.path, problem: "size is \(size) bytes, expected \(file.size)"))
             }
         }
-        return Verification(artifact: digest.description, checked: manifest.files.count + 1, bytes: bytes, problems: problems)
+        return Verification(
+            artifact: digest.description, checked: manifest.files.count + 1, bytes: bytes, problems: problems)
     }
 
     /// Verifies artifact `digest` and throws (exit 3) naming every corrupt file.
@@ -214,7 +233,9 @@ public struct ArtifactStore: ArtifactSink, Sendable {
                 "refusing to \(purpose): the artifact \(digest.short) is corrupt ("
                     + verification.problems.map { "\($0.path): \($0.problem)" }.joined(separator: "; ") + ")",
                 location: root.path,
-                hint: "re-create it with 'modelgate run --rev REV --force' (and 'modelgate artifact verify' to check)")
+                hint:
+                    "re-create it with 'modelgate run --rev REV --force' (and 'modelgate artifact verify' to check)"
+            )
         }
         return try manifest(digest)
     }
@@ -227,14 +248,18 @@ public struct ArtifactStore: ArtifactSink, Sendable {
             let copy = try HashingFile(in: directory)
             try copy.append(contentsOf: blobURL(Digest(hex: file.sha256)))
             guard try copy.finish() == file.sha256 else {
-                throw ArtifactError("the file '\(file.path)' changed while it was exported", location: directory.path)
+                throw ArtifactError(
+                    "the file '\(file.path)' changed while it was exported", location: directory.path)
             }
-            try HashingFile.install(copy.temporaryURL, at: directory.appendingPathComponent(file.path), replacing: true)
+            try HashingFile.install(
+                copy.temporaryURL, at: directory.appendingPathComponent(file.path), replacing: true)
         }
         let copy = try HashingFile(in: directory)
         try copy.append(contentsOf: blobURL(digest))
         _ = try copy.finish()
-        try HashingFile.install(copy.temporaryURL, at: directory.appendingPathComponent(ArtifactManifest.fileName), replacing: true)
+        try HashingFile.install(
+            copy.temporaryURL, at: directory.appendingPathComponent(ArtifactManifest.fileName),
+            replacing: true)
         return manifest
     }
 
@@ -242,7 +267,8 @@ public struct ArtifactStore: ArtifactSink, Sendable {
     static func checkRelative(_ path: String) throws {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
         guard !path.hasPrefix("/"), !path.isEmpty, !parts.contains(".."), !parts.contains("") else {
-            throw ArtifactError("the path '\(path)' would leave the target directory", location: path, exitStatus: .failure)
+            throw ArtifactError(
+                "the path '\(path)' would leave the target directory", location: path, exitStatus: .failure)
         }
     }
 
@@ -271,7 +297,9 @@ public struct ArtifactStore: ArtifactSink, Sendable {
             // orders runs of the same second that the manifest's `created` cannot tell apart.
             for digest in artifactDigests() {
                 let marker = markerDirectory.appendingPathComponent(digest.hex).path
-                let stored = (try? FileManager.default.attributesOfItem(atPath: marker)[.modificationDate] as? Date) ?? nil
+                let stored =
+                    (try? FileManager.default.attributesOfItem(atPath: marker)[.modificationDate] as? Date)
+                    ?? nil
                 dated.append((digest, stored ?? .distantPast))
             }
             dated.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
@@ -289,7 +317,8 @@ public struct ArtifactStore: ArtifactSink, Sendable {
             let fileManager = FileManager.default
             for fan in (try? fileManager.contentsOfDirectory(atPath: blobs.path)) ?? [] {
                 let fanURL = blobs.appendingPathComponent(fan, isDirectory: true)
-                for name in (try? fileManager.contentsOfDirectory(atPath: fanURL.path)) ?? [] where !live.contains(name) {
+                for name in (try? fileManager.contentsOfDirectory(atPath: fanURL.path)) ?? []
+                where !live.contains(name) {
                     let url = fanURL.appendingPathComponent(name)
                     let size = (try? fileManager.attributesOfItem(atPath: url.path)[.size] as? Int64) ?? 0
                     removedBlobs += 1
@@ -298,14 +327,17 @@ public struct ArtifactStore: ArtifactSink, Sendable {
                 }
             }
             if !dryRun {
-                for digest in removed { try? fileManager.removeItem(at: markerDirectory.appendingPathComponent(digest.hex)) }
+                for digest in removed {
+                    try? fileManager.removeItem(at: markerDirectory.appendingPathComponent(digest.hex))
+                }
                 // Left-overs of interrupted writes (we hold the lock, so none is in progress).
                 for name in (try? fileManager.contentsOfDirectory(atPath: temporaryDirectory.path)) ?? [] {
                     try? fileManager.removeItem(at: temporaryDirectory.appendingPathComponent(name))
                 }
             }
             return Collection(
-                kept: kept.map(\.description), removed: removed.map(\.description), removedBlobs: removedBlobs,
+                kept: kept.map(\.description), removed: removed.map(\.description),
+                removedBlobs: removedBlobs,
                 freedBytes: freed, dryRun: dryRun)
         }
     }
@@ -317,10 +349,14 @@ public struct ArtifactStore: ArtifactSink, Sendable {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let path = root.appendingPathComponent("lock").path
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw ArtifactError.system("open the store lock", path: path, code: errno) }
+        guard descriptor >= 0 else {
+            throw ArtifactError.system("open the store lock", path: path, code: errno)
+        }
         defer { close(descriptor) }
         while flock(descriptor, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw ArtifactError.system("lock the store", path: path, code: errno) }
+            guard errno == EINTR else {
+                throw ArtifactError.system("lock the store", path: path, code: errno)
+            }
         }
         defer { flock(descriptor, LOCK_UN) }
         return try body()

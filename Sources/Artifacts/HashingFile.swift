@@ -21,7 +21,9 @@ final class HashingFile {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         temporaryURL = directory.appendingPathComponent(".tmp-\(UUID().uuidString)")
         descriptor = open(temporaryURL.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw ArtifactError.system("create \(temporaryURL.path)", path: directory.path, code: errno) }
+        guard descriptor >= 0 else {
+            throw ArtifactError.system("create \(temporaryURL.path)", path: directory.path, code: errno)
+        }
     }
 
     deinit {
@@ -58,7 +60,9 @@ final class HashingFile {
 
     /// Finishes the digest and flushes the bytes to disk; returns the lowercase hex SHA-256.
     func finish() throws -> String {
-        if fsync(descriptor) != 0 { throw ArtifactError.system("flush \(temporaryURL.path)", path: temporaryURL.path, code: errno) }
+        if fsync(descriptor) != 0 {
+            throw ArtifactError.system("flush \(temporaryURL.path)", path: temporaryURL.path, code: errno)
+        }
         close(descriptor)
         isOpen = false
         return hasher.finalize()
@@ -69,7 +73,8 @@ final class HashingFile {
     @discardableResult
     static func install(_ temporary: URL, at destination: URL, replacing: Bool = false) throws -> Bool {
         let fileManager = FileManager.default
-        try fileManager.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try fileManager.createDirectory(
+            at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
         if !replacing, fileManager.fileExists(atPath: destination.path) {
             try? fileManager.removeItem(at: temporary)
             return false

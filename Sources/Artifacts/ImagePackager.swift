@@ -20,7 +20,10 @@ public struct ImagePackager {
         public var referenceName: String?
 
         /// Makes labels.
-        public init(revision: String? = nil, source: String? = nil, version: String? = nil, referenceName: String? = nil) {
+        public init(
+            revision: String? = nil, source: String? = nil, version: String? = nil,
+            referenceName: String? = nil
+        ) {
             self.revision = revision
             self.source = source
             self.version = version
@@ -41,7 +44,8 @@ public struct ImagePackager {
 
         /// Where the blob `digest` lives in the layout.
         public func blobURL(_ digest: String) -> URL {
-            layout.appendingPathComponent("blobs/sha256/\(digest.replacingOccurrences(of: "sha256:", with: ""))")
+            layout.appendingPathComponent(
+                "blobs/sha256/\(digest.replacingOccurrences(of: "sha256:", with: ""))")
         }
     }
 
@@ -53,7 +57,9 @@ public struct ImagePackager {
     }
 
     /// The manifest annotations for `manifest` (artifact `digest`).
-    static func annotations(for manifest: ArtifactManifest, digest: Digest, labels: Labels) -> [String: String] {
+    static func annotations(for manifest: ArtifactManifest, digest: Digest, labels: Labels) -> [String:
+        String]
+    {
         var annotations = [
             "org.opencontainers.image.created": OCI.timestamp(manifest.created),
             "org.opencontainers.image.title": manifest.name,
@@ -80,7 +86,9 @@ public struct ImagePackager {
 
         // The layer: model/, its subdirectories, every file and the artifact's manifest.
         let layer = try HashingFile(in: blobs)
-        var entries: [(path: String, blob: Digest?)] = manifest.files.map { ($0.path, Digest(hex: $0.sha256)) }
+        var entries: [(path: String, blob: Digest?)] = manifest.files.map {
+            ($0.path, Digest(hex: $0.sha256))
+        }
         entries.append((ArtifactManifest.fileName, digest))
         var directories = Set<String>()
         for entry in entries {
@@ -93,15 +101,24 @@ public struct ImagePackager {
         }
         var all: [(path: String, blob: Digest?)] = entries + directories.map { ($0, nil) }
         all.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
-        try layer.write(Data(try TarArchive.headers(path: "model/", size: 0, isDirectory: true, mtime: mtime)))
+        try layer.write(
+            Data(try TarArchive.headers(path: "model/", size: 0, isDirectory: true, mtime: mtime)))
         for entry in all {
             guard let blob = entry.blob else {
-                try layer.write(Data(try TarArchive.headers(path: "model/\(entry.path)/", size: 0, isDirectory: true, mtime: mtime)))
+                try layer.write(
+                    Data(
+                        try TarArchive.headers(
+                            path: "model/\(entry.path)/", size: 0, isDirectory: true, mtime: mtime)))
                 continue
             }
             let url = store.blobURL(blob)
-            let size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.int64Value ?? 0
-            try layer.write(Data(try TarArchive.headers(path: "model/\(entry.path)", size: size, isDirectory: false, mtime: mtime)))
+            let size =
+                (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.int64Value
+                ?? 0
+            try layer.write(
+                Data(
+                    try TarArchive.headers(
+                        path: "model/\(entry.path)", size: size, isDirectory: false, mtime: mtime)))
             let before = layer.size
             try layer.append(contentsOf: url)
             guard layer.size - before == size else {
@@ -118,14 +135,18 @@ public struct ImagePackager {
         let created = OCI.timestamp(manifest.created)
         let config = OCI.ImageConfig(
             created: created, architecture: "amd64", os: "linux",
-            config: .init(Labels: annotations, WorkingDir: "/model"),
-            rootfs: .init(type: "layers", diff_ids: [layerDigest.description]),
-            history: [.init(created: created, created_by: manifest.tool, comment: "model files of artifact \(digest)")])
+            config: .init(labels: annotations, workingDirectory: "/model"),
+            rootfs: .init(type: "layers", diffIDs: [layerDigest.description]),
+            history: [
+                .init(
+                    created: created, createdBy: manifest.tool, comment: "model files of artifact \(digest)")
+            ])
         let configDescriptor = try writeBlob(OCI.encode(config), mediaType: OCI.configType, into: blobs)
         let layerDescriptor = OCI.Descriptor(
             mediaType: OCI.layerType, digest: layerDigest.description, size: layerSize,
             annotations: ["org.opencontainers.image.title": "model"], platform: nil)
-        let imageManifest = OCI.Manifest(config: configDescriptor, layers: [layerDescriptor], annotations: annotations)
+        let imageManifest = OCI.Manifest(
+            config: configDescriptor, layers: [layerDescriptor], annotations: annotations)
         let manifestData = try OCI.encode(imageManifest)
         var manifestDescriptor = try writeBlob(manifestData, mediaType: OCI.manifestType, into: blobs)
         if let name = labels.referenceName {
@@ -141,12 +162,14 @@ public struct ImagePackager {
         {
             index.manifests = existing.manifests.filter { old in
                 let oldName = old.annotations?["org.opencontainers.image.ref.name"]
-                return old.digest != manifestDescriptor.digest && (oldName == nil || oldName != labels.referenceName)
+                return old.digest != manifestDescriptor.digest
+                    && (oldName == nil || oldName != labels.referenceName)
             }
         }
         index.manifests.append(manifestDescriptor)
         try write(OCI.encode(index), to: indexURL)
-        try write(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: directory.appendingPathComponent("oci-layout"))
+        try write(
+            Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: directory.appendingPathComponent("oci-layout"))
         return Image(
             layout: directory, digest: Digest(manifestDescriptor.digest)!, manifest: manifestData,
             blobs: [configDescriptor, layerDescriptor])
@@ -157,7 +180,9 @@ public struct ImagePackager {
         try file.write(data)
         let hex = try file.finish()
         try HashingFile.install(file.temporaryURL, at: blobs.appendingPathComponent(hex))
-        return OCI.Descriptor(mediaType: mediaType, digest: "sha256:\(hex)", size: Int64(data.count), annotations: nil, platform: nil)
+        return OCI.Descriptor(
+            mediaType: mediaType, digest: "sha256:\(hex)", size: Int64(data.count), annotations: nil,
+            platform: nil)
     }
 
     private func write(_ data: Data, to url: URL) throws {

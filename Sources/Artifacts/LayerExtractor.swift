@@ -15,21 +15,26 @@ enum LayerExtractor {
             path = String(path.dropFirst(6))
             if path.isEmpty || path.hasSuffix("/") || entry.type == UInt8(ascii: "5") { continue }
             guard entry.type == UInt8(ascii: "0") else {
-                throw ArtifactError("the layer holds '\(entry.path)', which is not a regular file", location: layer.path)
+                throw ArtifactError(
+                    "the layer holds '\(entry.path)', which is not a regular file", location: layer.path)
             }
             try ArtifactStore.checkRelative(path)
             let file = try HashingFile(in: directory)
             try handle.seek(toOffset: UInt64(entry.offset))
             var remaining = entry.size
             while remaining > 0 {
-                guard let chunk = try handle.read(upToCount: Int(min(remaining, Int64(FileChunks.chunkSize)))), !chunk.isEmpty else {
+                guard
+                    let chunk = try handle.read(upToCount: Int(min(remaining, Int64(FileChunks.chunkSize)))),
+                    !chunk.isEmpty
+                else {
                     throw ArtifactError("the layer ends inside '\(entry.path)'", location: layer.path)
                 }
                 try file.write(chunk)
                 remaining -= Int64(chunk.count)
             }
             _ = try file.finish()
-            try HashingFile.install(file.temporaryURL, at: directory.appendingPathComponent(path), replacing: true)
+            try HashingFile.install(
+                file.temporaryURL, at: directory.appendingPathComponent(path), replacing: true)
             written.append(path)
         }
         return written
@@ -38,7 +43,8 @@ enum LayerExtractor {
     /// When the files include modelgate's `manifest.json`, re-hashes every file it lists.
     static func checkAgainstManifest(_ directory: URL, files: [String]) throws {
         guard files.contains(ArtifactManifest.fileName),
-            let data = FileManager.default.contents(atPath: directory.appendingPathComponent(ArtifactManifest.fileName).path),
+            let data = FileManager.default.contents(
+                atPath: directory.appendingPathComponent(ArtifactManifest.fileName).path),
             let manifest = try? ArtifactManifest.decode(data)
         else { return }
         for file in manifest.files {

@@ -78,9 +78,14 @@ public enum OCI {
         /// Labels and working directory.
         public struct RuntimeConfig: Codable, Sendable, Equatable {
             /// Labels.
-            public var Labels: [String: String]
+            public var labels: [String: String]
             /// Working directory.
-            public var WorkingDir: String
+            public var workingDirectory: String
+
+            enum CodingKeys: String, CodingKey {
+                case labels = "Labels"
+                case workingDirectory = "WorkingDir"
+            }
         }
 
         /// `{"type": "layers", "diff_ids": [...]}`.
@@ -88,7 +93,12 @@ public enum OCI {
             /// Always "layers".
             public var type: String
             /// Digests of the uncompressed layers.
-            public var diff_ids: [String]
+            public var diffIDs: [String]
+
+            enum CodingKeys: String, CodingKey {
+                case type
+                case diffIDs = "diff_ids"
+            }
         }
 
         /// How a layer was made.
@@ -96,9 +106,14 @@ public enum OCI {
             /// When.
             public var created: String
             /// By what.
-            public var created_by: String
+            public var createdBy: String
             /// A note.
             public var comment: String?
+
+            enum CodingKeys: String, CodingKey {
+                case created, comment
+                case createdBy = "created_by"
+            }
         }
     }
 

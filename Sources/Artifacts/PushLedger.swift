@@ -47,13 +47,16 @@ public struct Publisher {
         _ digest: Digest, labels: ImagePackager.Labels, to reference: RegistryReference, insecure: Bool,
         credentials: RegistryCredentials?
     ) async throws -> RegistryClient.PushResult {
-        let scratch = store.temporaryDirectory.appendingPathComponent("push-\(UUID().uuidString)", isDirectory: true)
+        let scratch = store.temporaryDirectory.appendingPathComponent(
+            "push-\(UUID().uuidString)", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let image = try ImagePackager(store: store).package(digest, into: scratch, labels: labels)
-        let client = try RegistryClient(reference: reference, insecure: insecure, credentials: credentials, push: true)
+        let client = try RegistryClient(
+            reference: reference, insecure: insecure, credentials: credentials, push: true)
         let ledger = PushLedger(store: store)
         let result = try await client.push(image, mountFrom: ledger.sources(on: reference.registry))
-        try? ledger.record(image.blobs.map(\.digest), registry: reference.registry, repository: reference.repository)
+        try? ledger.record(
+            image.blobs.map(\.digest), registry: reference.registry, repository: reference.repository)
         return result
     }
 
@@ -61,9 +64,11 @@ public struct Publisher {
     public func pull(
         _ reference: RegistryReference, into directory: URL, insecure: Bool, credentials: RegistryCredentials?
     ) async throws -> RegistryClient.PullResult {
-        let scratch = directory.appendingPathComponent(".modelgate-pull-\(UUID().uuidString)", isDirectory: true)
+        let scratch = directory.appendingPathComponent(
+            ".modelgate-pull-\(UUID().uuidString)", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let client = try RegistryClient(reference: reference, insecure: insecure, credentials: credentials, push: false)
+        let client = try RegistryClient(
+            reference: reference, insecure: insecure, credentials: credentials, push: false)
         return try await client.pull(into: directory, scratch: scratch)
     }
 }

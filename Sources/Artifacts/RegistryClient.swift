@@ -22,11 +22,15 @@ public final class RegistryClient {
 
     /// Makes a client for `reference`. `insecure` allows plain HTTP; credentials are never sent
     /// in clear text to a host that is not on this machine.
-    public init(reference: RegistryReference, insecure: Bool, credentials: RegistryCredentials?, push: Bool) throws {
+    public init(reference: RegistryReference, insecure: Bool, credentials: RegistryCredentials?, push: Bool)
+        throws
+    {
         if insecure, credentials != nil, !reference.isLoopback {
             throw ArtifactError(
-                "refusing to send credentials over plain HTTP to \(reference.registry)", location: reference.registry,
-                hint: "use HTTPS (drop --insecure); --insecure is meant for registries on this machine", exitStatus: .badInput)
+                "refusing to send credentials over plain HTTP to \(reference.registry)",
+                location: reference.registry,
+                hint: "use HTTPS (drop --insecure); --insecure is meant for registries on this machine",
+                exitStatus: .badInput)
         }
         target = reference
         base = URL(string: "\(insecure ? "http" : "https")://\(reference.registry)")!
@@ -63,7 +67,9 @@ public final class RegistryClient {
     /// Uploads every blob of `image` the registry lacks, then the manifest under the tag: a
     /// failure before the end leaves no tag pointing at missing blobs. `mountFrom` names, per
     /// digest, another repository of the same registry known to hold the blob.
-    public func push(_ image: ImagePackager.Image, mountFrom: [String: String] = [:]) async throws -> PushResult {
+    public func push(_ image: ImagePackager.Image, mountFrom: [String: String] = [:]) async throws
+        -> PushResult
+    {
         var uploaded: [String] = []
         var existing: [String] = []
         var mounted: [String] = []
@@ -71,7 +77,8 @@ public final class RegistryClient {
         try await ping()
         for blob in image.blobs {
             let blobPath = "/v2/\(target.repository)/blobs/\(blob.digest)"
-            let (_, head) = try await send("HEAD", url(blobPath), purpose: "check blob \(blob.digest.prefix(19))")
+            let (_, head) = try await send(
+                "HEAD", url(blobPath), purpose: "check blob \(blob.digest.prefix(19))")
             if head.statusCode == 200 {
                 existing.append(blob.digest)
                 continue
@@ -80,7 +87,10 @@ public final class RegistryClient {
             var uploadURL: URL
             if let from = mountFrom[blob.digest], from != target.repository {
                 let (_, response) = try await send(
-                    "POST", url("/v2/\(target.repository)/blobs/uploads/", query: [("mount", blob.digest), ("from", from)]),
+                    "POST",
+                    url(
+                        "/v2/\(target.repository)/blobs/uploads/",
+                        query: [("mount", blob.digest), ("from", from)]),
                     purpose: "mount blob \(blob.digest.prefix(19)) from \(from)")
                 if response.statusCode == 201 {
                     mounted.append(blob.digest)
@@ -89,18 +99,22 @@ public final class RegistryClient {
                 try expect(response, [202], "start an upload")
                 uploadURL = try location(response)
             } else {
-                let (_, response) = try await send("POST", url("/v2/\(target.repository)/blobs/uploads/"), purpose: "start an upload")
+                let (_, response) = try await send(
+                    "POST", url("/v2/\(target.repository)/blobs/uploads/"), purpose: "start an upload")
                 try expect(response, [202], "start an upload")
                 uploadURL = try location(response)
             }
             uploadURL = appending(("digest", blob.digest), to: uploadURL)
             let (_, put) = try await send(
-                "PUT", uploadURL, headers: ["Content-Type": "application/octet-stream", "Content-Length": String(blob.size)],
-                body: .file(image.blobURL(blob.digest)), purpose: "upload blob \(blob.digest.prefix(19)) (\(blob.size) bytes)")
+                "PUT", uploadURL,
+                headers: ["Content-Type": "application/octet-stream", "Content-Length": String(blob.size)],
+                body: .file(image.blobURL(blob.digest)),
+                purpose: "upload blob \(blob.digest.prefix(19)) (\(blob.size) bytes)")
             try expect(put, [201], "upload blob \(blob.digest.prefix(19))")
             if let stored = put.value(forHTTPHeaderField: "Docker-Content-Digest"), stored != blob.digest {
                 throw ArtifactError(
-                    "the registry stored blob \(stored), not \(blob.digest): digest mismatch", location: target.registry,
+                    "the registry stored blob \(stored), not \(blob.digest): digest mismatch",
+                    location: target.registry,
                     hint: "the upload was altered on the way; try again")
             }
             uploaded.append(blob.digest)
@@ -108,17 +122,22 @@ public final class RegistryClient {
         }
         let tag = target.tag ?? "latest"
         let (_, put) = try await send(
-            "PUT", url("/v2/\(target.repository)/manifests/\(tag)"), headers: ["Content-Type": OCI.manifestType],
+            "PUT", url("/v2/\(target.repository)/manifests/\(tag)"),
+            headers: ["Content-Type": OCI.manifestType],
             body: .data(image.manifest), purpose: "upload the manifest")
         try expect(put, [201], "upload the manifest")
-        if let stored = put.value(forHTTPHeaderField: "Docker-Content-Digest"), stored != image.digest.description {
+        if let stored = put.value(forHTTPHeaderField: "Docker-Content-Digest"),
+            stored != image.digest.description
+        {
             throw ArtifactError(
-                "the registry stored manifest \(stored), not \(image.digest): digest mismatch", location: target.registry,
+                "the registry stored manifest \(stored), not \(image.digest): digest mismatch",
+                location: target.registry,
                 hint: "the registry may have converted the manifest; check it with 'skopeo inspect'")
         }
         bytes += Int64(image.manifest.count)
         return PushResult(
-            digest: image.digest.description, reference: "\(target.registry)/\(target.repository):\(tag)@\(image.digest)",
+            digest: image.digest.description,
+            reference: "\(target.registry)/\(target.repository):\(tag)@\(image.digest)",
             uploaded: uploaded, existing: existing, mounted: mounted, bytes: bytes)
     }
 
@@ -138,27 +157,38 @@ public final class RegistryClient {
     /// of its layers into `directory` (and checks them against the artifact's `manifest.json`).
     public func pull(into directory: URL, scratch: URL) async throws -> PullResult {
         try await ping()
-        let accept = [OCI.manifestType, OCI.indexType, OCI.dockerManifestType, OCI.dockerListType].joined(separator: ", ")
+        let accept = [OCI.manifestType, OCI.indexType, OCI.dockerManifestType, OCI.dockerListType].joined(
+            separator: ", ")
         var (data, response, digest) = try await fetchManifest(target.reference, accept: accept)
         if let wanted = target.digest, digest != wanted.description {
             throw ArtifactError(
-                "digest mismatch: the registry sent manifest \(digest), not \(wanted)", location: target.description,
+                "digest mismatch: the registry sent manifest \(digest), not \(wanted)",
+                location: target.description,
                 hint: "the registry or something in between altered it; do not use it")
         }
         var mediaType = response.value(forHTTPHeaderField: "Content-Type") ?? ""
-        if let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let type = json["mediaType"] as? String {
+        if let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let type = json["mediaType"] as? String
+        {
             mediaType = type
         }
         if mediaType.hasPrefix(OCI.indexType) || mediaType.hasPrefix(OCI.dockerListType) {
             let index = try decode(OCI.Index.self, data, "the image index")
             guard
-                let chosen = index.manifests.first(where: { $0.platform?.os == "linux" && $0.platform?.architecture == "amd64" })
+                let chosen = index.manifests.first(where: {
+                    $0.platform?.os == "linux" && $0.platform?.architecture == "amd64"
+                })
                     ?? index.manifests.first
-            else { throw ArtifactError("the image index of \(target) lists no image", location: target.description) }
+            else {
+                throw ArtifactError(
+                    "the image index of \(target) lists no image", location: target.description)
+            }
             let expected = chosen.digest
             (data, response, digest) = try await fetchManifest(expected, accept: accept)
             guard digest == expected else {
-                throw ArtifactError("digest mismatch: manifest \(expected) arrived as \(digest)", location: target.description)
+                throw ArtifactError(
+                    "digest mismatch: manifest \(expected) arrived as \(digest)", location: target.description
+                )
             }
         }
         let manifest = try decode(OCI.Manifest.self, data, "the image manifest")
@@ -168,10 +198,14 @@ public final class RegistryClient {
         bytes += manifest.config.size
         var files: [String] = []
         for layer in manifest.layers {
-            guard layer.mediaType == OCI.layerType || layer.mediaType == "application/vnd.docker.image.rootfs.diff.tar" else {
+            guard
+                layer.mediaType == OCI.layerType
+                    || layer.mediaType == "application/vnd.docker.image.rootfs.diff.tar"
+            else {
                 throw ArtifactError(
                     "the layer \(layer.digest.prefix(19)) is \(layer.mediaType), which modelgate cannot unpack",
-                    location: target.description, hint: "modelgate pulls the uncompressed tar layers that 'modelgate package' writes")
+                    location: target.description,
+                    hint: "modelgate pulls the uncompressed tar layers that 'modelgate package' writes")
             }
             let file = try await download(layer, into: scratch)
             bytes += layer.size
@@ -181,13 +215,18 @@ public final class RegistryClient {
         return PullResult(digest: digest, files: files.sorted(), bytes: bytes)
     }
 
-    private func fetchManifest(_ reference: String, accept: String) async throws -> (Data, HTTPURLResponse, String) {
+    private func fetchManifest(_ reference: String, accept: String) async throws -> (
+        Data, HTTPURLResponse, String
+    ) {
         let (body, response) = try await send(
-            "GET", url("/v2/\(target.repository)/manifests/\(reference)"), headers: ["Accept": accept], purpose: "read the manifest")
+            "GET", url("/v2/\(target.repository)/manifests/\(reference)"), headers: ["Accept": accept],
+            purpose: "read the manifest")
         if response.statusCode == 404 {
             throw ArtifactError(
-                "\(target.registry)/\(target.repository):\(reference) does not exist (HTTP 404)", location: target.description,
-                hint: "check the repository and tag ('skopeo list-tags docker://\(target.registry)/\(target.repository)')",
+                "\(target.registry)/\(target.repository):\(reference) does not exist (HTTP 404)",
+                location: target.description,
+                hint:
+                    "check the repository and tag ('skopeo list-tags docker://\(target.registry)/\(target.repository)')",
                 exitStatus: .failure)
         }
         try expect(response, [200], "read the manifest")
@@ -197,7 +236,8 @@ public final class RegistryClient {
 
     /// Downloads blob `descriptor` into `directory` (streamed to disk) and checks its digest and size.
     private func download(_ descriptor: OCI.Descriptor, into directory: URL) async throws -> URL {
-        let request = try await authorizedRequest("GET", url("/v2/\(target.repository)/blobs/\(descriptor.digest)"))
+        let request = try await authorizedRequest(
+            "GET", url("/v2/\(target.repository)/blobs/\(descriptor.digest)"))
         var temporary: URL
         var response: URLResponse
         do {
@@ -209,13 +249,16 @@ public final class RegistryClient {
         try? FileManager.default.removeItem(at: destination)
         try FileManager.default.moveItem(at: temporary, to: destination)
         temporary = destination
-        guard let http = response as? HTTPURLResponse else { throw ArtifactError("no HTTP response", location: target.registry) }
+        guard let http = response as? HTTPURLResponse else {
+            throw ArtifactError("no HTTP response", location: target.registry)
+        }
         try expect(http, [200], "download blob \(descriptor.digest.prefix(19))")
         let (hex, size) = try FileChunks.digest(of: temporary)
         guard "sha256:\(hex)" == descriptor.digest, size == descriptor.size else {
             throw ArtifactError(
                 "digest mismatch: blob \(descriptor.digest) arrived as sha256:\(hex) (\(size) bytes, expected \(descriptor.size))",
-                location: target.description, hint: "the registry's copy is corrupt or was altered on the way; nothing was written")
+                location: target.description,
+                hint: "the registry's copy is corrupt or was altered on the way; nothing was written")
         }
         return temporary
     }
@@ -239,7 +282,8 @@ public final class RegistryClient {
         }
         if response.statusCode == 404 {
             throw ArtifactError(
-                "\(target.registry) does not serve the registry API (/v2/ answered 404)", location: base.absoluteString,
+                "\(target.registry) does not serve the registry API (/v2/ answered 404)",
+                location: base.absoluteString,
                 hint: "check the host and port")
         }
     }
@@ -261,13 +305,17 @@ public final class RegistryClient {
         var components = URLComponents(url: url, resolvingAgainstBaseURL: true)!
         components.queryItems = (components.queryItems ?? []) + [URLQueryItem(name: item.0, value: item.1)]
         // '+' in a query means a space to some servers; digests and upload states never need it literal.
-        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(
+            of: "+", with: "%2B")
         return components.url!
     }
 
     private func location(_ response: HTTPURLResponse) throws -> URL {
-        guard let text = response.value(forHTTPHeaderField: "Location"), let url = URL(string: text, relativeTo: base) else {
-            throw ArtifactError("the registry started an upload without a Location header", location: target.registry)
+        guard let text = response.value(forHTTPHeaderField: "Location"),
+            let url = URL(string: text, relativeTo: base)
+        else {
+            throw ArtifactError(
+                "the registry started an upload without a Location header", location: target.registry)
         }
         return url.absoluteURL
     }
@@ -308,10 +356,13 @@ public final class RegistryClient {
             } catch {
                 throw transportError(error, purpose: purpose)
             }
-            guard let http = response as? HTTPURLResponse else { throw ArtifactError("no HTTP response", location: target.registry) }
+            guard let http = response as? HTTPURLResponse else {
+                throw ArtifactError("no HTTP response", location: target.registry)
+            }
             if http.statusCode == 401, attempt == 0 {
                 attempt += 1
-                try await authenticate(http.value(forHTTPHeaderField: "WWW-Authenticate") ?? "", purpose: purpose)
+                try await authenticate(
+                    http.value(forHTTPHeaderField: "WWW-Authenticate") ?? "", purpose: purpose)
                 continue
             }
             return (data, http)
@@ -325,17 +376,24 @@ public final class RegistryClient {
         switch scheme.lowercased() {
         case "bearer":
             guard let realm = parameters["realm"], var components = URLComponents(string: realm) else {
-                throw ArtifactError("the registry asked for a bearer token without a realm", location: target.registry)
+                throw ArtifactError(
+                    "the registry asked for a bearer token without a realm", location: target.registry)
             }
             var items: [URLQueryItem] = []
-            if let service = parameters["service"] { items.append(URLQueryItem(name: "service", value: service)) }
+            if let service = parameters["service"] {
+                items.append(URLQueryItem(name: "service", value: service))
+            }
             for requested in Set([scope] + (parameters["scope"].map { [$0] } ?? [])).sorted() {
                 items.append(URLQueryItem(name: "scope", value: requested))
             }
             components.queryItems = items
-            guard let tokenURL = components.url else { throw ArtifactError("bad token realm '\(realm)'", location: target.registry) }
+            guard let tokenURL = components.url else {
+                throw ArtifactError("bad token realm '\(realm)'", location: target.registry)
+            }
             var request = URLRequest(url: tokenURL)
-            if let credentials { request.setValue(Self.basic(credentials), forHTTPHeaderField: "Authorization") }
+            if let credentials {
+                request.setValue(Self.basic(credentials), forHTTPHeaderField: "Authorization")
+            }
             let (data, response): (Data, URLResponse)
             do {
                 (data, response) = try await session.data(for: request)
@@ -346,9 +404,16 @@ public final class RegistryClient {
             guard status == 200 else { throw denied(status, purpose: purpose) }
             struct Token: Decodable {
                 var token: String?
-                var access_token: String?
+                var accessToken: String?
+
+                enum CodingKeys: String, CodingKey {
+                    case token
+                    case accessToken = "access_token"
+                }
             }
-            guard let token = try? JSONDecoder().decode(Token.self, from: data), let value = token.token ?? token.access_token else {
+            guard let token = try? JSONDecoder().decode(Token.self, from: data),
+                let value = token.token ?? token.accessToken
+            else {
                 throw ArtifactError("the token service at \(realm) sent no token", location: target.registry)
             }
             authorization = "Bearer \(value)"
@@ -357,7 +422,8 @@ public final class RegistryClient {
             authorization = Self.basic(credentials)
         default:
             throw ArtifactError(
-                "the registry asked for authentication this client does not speak ('\(challenge)')", location: target.registry)
+                "the registry asked for authentication this client does not speak ('\(challenge)')",
+                location: target.registry)
         }
     }
 
@@ -399,26 +465,35 @@ public final class RegistryClient {
         if status == 403 {
             return ArtifactError(
                 "\(target.registry) denied access to \(target.repository) (HTTP 403) while trying to \(purpose)",
-                location: target.description, hint: "the account may read but not write this repository; ask its owner")
+                location: target.description,
+                hint: "the account may read but not write this repository; ask its owner")
         }
         if let credentials {
             return ArtifactError(
                 "\(target.registry) rejected the credentials of '\(credentials.username)' (HTTP \(status)) while trying to \(purpose)",
                 location: credentials.origin,
-                hint: "check the user and password (MODELGATE_REGISTRY_USER/PASSWORD or 'auths' in the Docker config file)")
+                hint:
+                    "check the user and password (MODELGATE_REGISTRY_USER/PASSWORD or 'auths' in the Docker config file)"
+            )
         }
         return ArtifactError(
-            "\(target.registry) requires credentials (HTTP \(status)) to \(purpose)", location: target.description,
-            hint: "set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD, or add an 'auths' entry to ~/.docker/config.json ('skopeo login --authfile ~/.docker/config.json \(target.registry)')")
+            "\(target.registry) requires credentials (HTTP \(status)) to \(purpose)",
+            location: target.description,
+            hint:
+                "set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD, or add an 'auths' entry to ~/.docker/config.json ('skopeo login --authfile ~/.docker/config.json \(target.registry)')"
+        )
     }
 
-    private func expect(_ response: HTTPURLResponse, _ codes: Set<Int>, _ purpose: String, body: Data? = nil) throws {
+    private func expect(_ response: HTTPURLResponse, _ codes: Set<Int>, _ purpose: String, body: Data? = nil)
+        throws
+    {
         guard !codes.contains(response.statusCode) else { return }
         switch response.statusCode {
         case 401, 403: throw denied(response.statusCode, purpose: purpose)
         default:
             throw ArtifactError(
-                "\(target.registry) answered HTTP \(response.statusCode) when asked to \(purpose)", location: target.description,
+                "\(target.registry) answered HTTP \(response.statusCode) when asked to \(purpose)",
+                location: target.description,
                 hint: "check the registry's log; retrying is safe (blobs already uploaded are skipped)")
         }
     }
@@ -432,17 +507,22 @@ public final class RegistryClient {
         switch code {
         case .cannotConnectToHost?, .cannotFindHost?:
             return ArtifactError(
-                "cannot connect to the registry \(target.registry): connection refused (\(detail))", location: base.absoluteString,
+                "cannot connect to the registry \(target.registry): connection refused (\(detail))",
+                location: base.absoluteString,
                 hint: "is the registry running? check the host and port")
         case .networkConnectionLost?, .badServerResponse?, .zeroByteResource?:
             return ArtifactError(
-                "the registry \(target.registry) closed the connection while trying to \(purpose)", location: base.absoluteString,
-                hint: "nothing was tagged; push again once the registry is healthy (uploaded blobs are reused)")
+                "the registry \(target.registry) closed the connection while trying to \(purpose)",
+                location: base.absoluteString,
+                hint:
+                    "nothing was tagged; push again once the registry is healthy (uploaded blobs are reused)")
         case .timedOut?:
             return ArtifactError(
-                "the registry \(target.registry) did not answer in time while trying to \(purpose)", location: base.absoluteString,
+                "the registry \(target.registry) did not answer in time while trying to \(purpose)",
+                location: base.absoluteString,
                 hint: "nothing was tagged; push again")
-        case .secureConnectionFailed?, .serverCertificateUntrusted?, .serverCertificateHasBadDate?, .serverCertificateHasUnknownRoot?:
+        case .secureConnectionFailed?, .serverCertificateUntrusted?, .serverCertificateHasBadDate?,
+            .serverCertificateHasUnknownRoot?:
             return ArtifactError(
                 "no TLS connection to \(target.registry): \(detail)", location: base.absoluteString,
                 hint: "for a plain-HTTP registry on this machine add --insecure")
@@ -453,7 +533,8 @@ public final class RegistryClient {
                     hint: "for a plain-HTTP registry on this machine add --insecure")
             }
             return ArtifactError(
-                "the request to \(target.registry) failed while trying to \(purpose): \(detail)", location: base.absoluteString,
+                "the request to \(target.registry) failed while trying to \(purpose): \(detail)",
+                location: base.absoluteString,
                 hint: "nothing was tagged; check the registry and push again")
         }
     }
@@ -462,7 +543,8 @@ public final class RegistryClient {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch {
-            throw ArtifactError("\(what) from \(target.registry) is not valid: \(error)", location: target.description)
+            throw ArtifactError(
+                "\(what) from \(target.registry) is not valid: \(error)", location: target.description)
         }
     }
 }
@@ -486,13 +568,16 @@ final class ChallengeAnswerer: NSObject, URLSessionTaskDelegate, @unchecked Send
         completionHandler: @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
     ) {
         let method = challenge.protectionSpace.authenticationMethod
-        guard method == NSURLAuthenticationMethodHTTPBasic || method == NSURLAuthenticationMethodDefault else {
+        guard method == NSURLAuthenticationMethodHTTPBasic || method == NSURLAuthenticationMethodDefault
+        else {
             completionHandler(.performDefaultHandling, nil)
             return
         }
         if let credentials, challenge.previousFailureCount == 0 {
             completionHandler(
-                .useCredential, URLCredential(user: credentials.username, password: credentials.password, persistence: .forSession))
+                .useCredential,
+                URLCredential(
+                    user: credentials.username, password: credentials.password, persistence: .forSession))
             return
         }
         refused.withLock { $0 = true }

@@ -19,13 +19,16 @@ public struct RegistryReference: Sendable, Equatable, CustomStringConvertible {
         func bad(_ why: String) -> ArtifactError {
             ArtifactError(
                 "'\(text)' is not an image reference: \(why)", location: text,
-                hint: "write REGISTRY/REPOSITORY:TAG, e.g. 127.0.0.1:5000/team/housing:v1.4", exitStatus: .badInput)
+                hint: "write REGISTRY/REPOSITORY:TAG, e.g. 127.0.0.1:5000/team/housing:v1.4",
+                exitStatus: .badInput)
         }
         var rest = text
         if rest.hasPrefix("docker://") { rest = String(rest.dropFirst(9)) }
         var digest: Digest?
         if let at = rest.firstIndex(of: "@") {
-            guard let parsed = Digest(String(rest[rest.index(after: at)...])) else { throw bad("the digest is not sha256:<64 hex>") }
+            guard let parsed = Digest(String(rest[rest.index(after: at)...])) else {
+                throw bad("the digest is not sha256:<64 hex>")
+            }
             digest = parsed
             rest = String(rest[..<at])
         }
@@ -44,12 +47,17 @@ public struct RegistryReference: Sendable, Equatable, CustomStringConvertible {
         let componentCharacters = Set("abcdefghijklmnopqrstuvwxyz0123456789._-")
         guard !components.isEmpty,
             components.allSatisfy({
-                !$0.isEmpty && $0.allSatisfy(componentCharacters.contains) && ($0.first!.isLetter || $0.first!.isNumber)
+                !$0.isEmpty && $0.allSatisfy(componentCharacters.contains)
+                    && ($0.first!.isLetter || $0.first!.isNumber)
             })
-        else { throw bad("the repository '\(path)' must be lowercase letters, digits and . _ - separated by /") }
+        else {
+            throw bad("the repository '\(path)' must be lowercase letters, digits and . _ - separated by /")
+        }
         if let tag {
             let tagCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-            guard !tag.isEmpty, tag.count <= 128, tag.allSatisfy(tagCharacters.contains), tag.first != ".", tag.first != "-" else {
+            guard !tag.isEmpty, tag.count <= 128, tag.allSatisfy(tagCharacters.contains), tag.first != ".",
+                tag.first != "-"
+            else {
                 throw bad("the tag '\(tag)' may hold only letters, digits, '.', '_' and '-' (up to 128)")
             }
         }
@@ -62,13 +70,16 @@ public struct RegistryReference: Sendable, Equatable, CustomStringConvertible {
     /// What goes after `/manifests/`: the digest when given, else the tag (default `latest`).
     public var reference: String { digest?.description ?? tag ?? "latest" }
 
+    /// `registry/repository[:tag][@digest]`.
     public var description: String {
         "\(registry)/\(repository)" + (tag.map { ":\($0)" } ?? "") + (digest.map { "@\($0)" } ?? "")
     }
 
     /// True for a registry on this machine (127.0.0.0/8, ::1, localhost).
     public var isLoopback: Bool {
-        let host = registry.hasPrefix("[") ? String(registry.dropFirst().prefix { $0 != "]" }) : String(registry.prefix { $0 != ":" })
+        let host =
+            registry.hasPrefix("[")
+            ? String(registry.dropFirst().prefix { $0 != "]" }) : String(registry.prefix { $0 != ":" })
         return host == "localhost" || host.hasPrefix("127.") || host == "::1"
     }
 }
@@ -94,8 +105,11 @@ public struct RegistryCredentials: Sendable, Equatable {
     public static func lookup(
         registry: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> RegistryCredentials? {
-        if let user = environment["MODELGATE_REGISTRY_USER"], let password = environment["MODELGATE_REGISTRY_PASSWORD"] {
-            return RegistryCredentials(username: user, password: password, origin: "MODELGATE_REGISTRY_USER/PASSWORD")
+        if let user = environment["MODELGATE_REGISTRY_USER"],
+            let password = environment["MODELGATE_REGISTRY_PASSWORD"]
+        {
+            return RegistryCredentials(
+                username: user, password: password, origin: "MODELGATE_REGISTRY_USER/PASSWORD")
         }
         let directory =
             environment["DOCKER_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
@@ -116,14 +130,17 @@ public struct RegistryCredentials: Sendable, Equatable {
         } catch {
             throw ArtifactError(
                 "the Docker config file is not valid JSON: \(error)", location: file.path,
-                hint: "fix it, or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD", exitStatus: .badInput)
+                hint: "fix it, or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD",
+                exitStatus: .badInput)
         }
         for (key, entry) in config.auths ?? [:] where normalize(key) == registry {
-            if let auth = entry.auth, let decoded = Data(base64Encoded: auth), let text = String(data: decoded, encoding: .utf8),
+            if let auth = entry.auth, let decoded = Data(base64Encoded: auth),
+                let text = String(data: decoded, encoding: .utf8),
                 let colon = text.firstIndex(of: ":")
             {
                 return RegistryCredentials(
-                    username: String(text[..<colon]), password: String(text[text.index(after: colon)...]), origin: file.path)
+                    username: String(text[..<colon]), password: String(text[text.index(after: colon)...]),
+                    origin: file.path)
             }
             if let username = entry.username, let password = entry.password {
                 return RegistryCredentials(username: username, password: password, origin: file.path)
@@ -135,7 +152,9 @@ public struct RegistryCredentials: Sendable, Equatable {
     /// `https://host:5000/v1/` → `host:5000`.
     static func normalize(_ key: String) -> String {
         var text = key
-        for scheme in ["https://", "http://"] where text.hasPrefix(scheme) { text = String(text.dropFirst(scheme.count)) }
+        for scheme in ["https://", "http://"] where text.hasPrefix(scheme) {
+            text = String(text.dropFirst(scheme.count))
+        }
         return String(text.prefix { $0 != "/" })
     }
 }

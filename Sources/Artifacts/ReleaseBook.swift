@@ -55,18 +55,24 @@ public struct ReleaseBook {
                 "\(gate.metric) \(RunReport.format(gate.value)) (\(gate.kind.rawValue) \(RunReport.format(gate.limit)))"
             }
             return refuse(
-                record, "\(short) did not pass its gates: " + (gates.isEmpty ? "verdict fail" : gates.joined(separator: ", ")),
+                record,
+                "\(short) did not pass its gates: "
+                    + (gates.isEmpty ? "verdict fail" : gates.joined(separator: ", ")),
                 "fix the model and commit again; see 'modelgate show \(short)'")
         case .error:
             return refuse(
-                record, "\(short) has an error verdict: \(record.error?.split(separator: "\n").first.map(String.init) ?? "a stage failed")",
+                record,
+                "\(short) has an error verdict: \(record.error?.split(separator: "\n").first.map(String.init) ?? "a stage failed")",
                 "see 'modelgate show \(short)' and rerun with 'modelgate run --rev \(short)'")
         }
         let current: String
         do {
-            current = try PipelineInspector(repository: repository).status(of: .revision(commit.hex)).fingerprint
+            current = try PipelineInspector(repository: repository).status(of: .revision(commit.hex))
+                .fingerprint
         } catch let error as UserFacingError {
-            return refuse(record, "\(short) cannot be re-fingerprinted: \(error.summary)", error.hint ?? "fix modelgate.yml")
+            return refuse(
+                record, "\(short) cannot be re-fingerprinted: \(error.summary)",
+                error.hint ?? "fix modelgate.yml")
         }
         guard current == record.fingerprint else {
             let why =
@@ -79,7 +85,9 @@ public struct ReleaseBook {
                 "re-evaluate with 'modelgate run --rev \(short)'")
         }
         guard let text = record.artifact, let digest = Digest(text) else {
-            return refuse(record, "\(short) passed but has no stored artifact", "store it with 'modelgate run --rev \(short) --force'")
+            return refuse(
+                record, "\(short) passed but has no stored artifact",
+                "store it with 'modelgate run --rev \(short) --force'")
         }
         let verification = try store.verify(digest)
         guard verification.isIntact else {
@@ -94,7 +102,9 @@ public struct ReleaseBook {
 
     /// The newest first-parent commit from `tip` that is blessed, with the refusals of the newer
     /// ones (nil when none within `limit` commits is).
-    public func deployable(from tip: ObjectID, limit: Int = 1000) throws -> (Assessment?, skipped: [Assessment]) {
+    public func deployable(from tip: ObjectID, limit: Int = 1000) throws -> (
+        Assessment?, skipped: [Assessment]
+    ) {
         var skipped: [Assessment] = []
         for commit in try repository.firstParentHistory(from: tip, limit: limit) {
             let assessment = try assess(commit.id)
@@ -132,11 +142,16 @@ public struct ReleaseBook {
         let assessment = try assess(commit)
         guard let artifact = assessment.artifact, let record = assessment.record else {
             throw ArtifactError(
-                "release refused: \(assessment.refusal ?? "not blessed")", location: commit.hex, hint: assessment.hint,
+                "release refused: \(assessment.refusal ?? "not blessed")", location: commit.hex,
+                hint: assessment.hint,
                 exitStatus: .refused)
         }
-        if let environment = request.environment, environment.isEmpty || environment.contains(where: \.isWhitespace) {
-            throw ArtifactError("'\(environment)' is not a valid environment name", hint: "use e.g. production or staging", exitStatus: .badInput)
+        if let environment = request.environment,
+            environment.isEmpty || environment.contains(where: \.isWhitespace)
+        {
+            throw ArtifactError(
+                "'\(environment)' is not a valid environment name", hint: "use e.g. production or staging",
+                exitStatus: .badInput)
         }
         let manifest = try store.manifest(artifact)
         var names: [String] = []
@@ -144,26 +159,31 @@ public struct ReleaseBook {
             let model = manifest.name
             guard Self.isGTOName(model) else {
                 throw ArtifactError(
-                    "the model name '\(model)' does not follow GTO's rules", location: PipelineConfig.fileName,
-                    hint: "use lowercase letters, digits, '-' and '/', starting with a letter (name: in modelgate.yml)",
+                    "the model name '\(model)' does not follow GTO's rules",
+                    location: PipelineConfig.fileName,
+                    hint:
+                        "use lowercase letters, digits, '-' and '/', starting with a letter (name: in modelgate.yml)",
                     exitStatus: .badInput)
             }
             if let environment = request.environment, !Self.isGTOName(environment) {
                 throw ArtifactError(
                     "the environment '\(environment)' does not follow GTO's rules",
-                    hint: "use lowercase letters, digits and '-', starting with a letter", exitStatus: .badInput)
+                    hint: "use lowercase letters, digits and '-', starting with a letter",
+                    exitStatus: .badInput)
             }
             if let version = request.name {
                 let normalized = version.hasPrefix("v") ? version : "v\(version)"
                 guard Self.isSemanticVersion(String(normalized.dropFirst())) else {
                     throw ArtifactError(
-                        "'\(version)' is not a semantic version", hint: "GTO versions look like v1.2.3", exitStatus: .badInput)
+                        "'\(version)' is not a semantic version", hint: "GTO versions look like v1.2.3",
+                        exitStatus: .badInput)
                 }
                 let registration = "\(model)@\(normalized)"
                 if let existing = try? repository.tag(named: registration) {
                     guard existing.targetID == commit else {
                         throw ArtifactError(
-                            "\(registration) already marks \(existing.targetID.short)", location: registration,
+                            "\(registration) already marks \(existing.targetID.short)",
+                            location: registration,
                             hint: "choose the next version", exitStatus: .badInput)
                     }
                 } else {
@@ -179,10 +199,13 @@ public struct ReleaseBook {
             }
             if names.isEmpty {
                 throw ArtifactError(
-                    "nothing to tag: give a version to register, --env to assign, or both", exitStatus: .badInput)
+                    "nothing to tag: give a version to register, --env to assign, or both",
+                    exitStatus: .badInput)
             }
         } else {
-            guard let name = request.name else { throw ArtifactError("give the tag's name", exitStatus: .badInput) }
+            guard let name = request.name else {
+                throw ArtifactError("give the tag's name", exitStatus: .badInput)
+            }
             names = [name]
         }
         let subject = request.message ?? defaultSubject(manifest: manifest, commit: commit, request: request)
@@ -200,7 +223,8 @@ public struct ReleaseBook {
             trailers.append("Modelgate-Metrics: \(ArtifactManifest.compactJSON(record.metrics))")
             trailers.append("Modelgate-Commit: \(commit.hex)")
             let message =
-                subject.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" + trailers.joined(separator: "\n") + "\n"
+                subject.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n"
+                + trailers.joined(separator: "\n") + "\n"
             try repository.createTag(name, target: commit, message: message)
             if let release = try release(named: name) { created.append(release) }
         }
@@ -234,15 +258,18 @@ public struct ReleaseBook {
             metrics = try? JSONDecoder().decode([String: Double].self, from: Data(text.utf8))
         }
         return Release(
-            tag: tag.name, commit: tag.targetID.hex, environment: trailers["Modelgate-Environment"] ?? gto?.environment,
-            artifact: trailers["Modelgate-Artifact"], fingerprint: trailers["Modelgate-Fingerprint"], metrics: metrics,
+            tag: tag.name, commit: tag.targetID.hex,
+            environment: trailers["Modelgate-Environment"] ?? gto?.environment,
+            artifact: trailers["Modelgate-Artifact"], fingerprint: trailers["Modelgate-Fingerprint"],
+            metrics: metrics,
             model: gto?.model, version: gto?.version, number: gto?.number, date: tag.tagger?.date,
             tagger: tag.tagger.map { "\($0.name) <\($0.email)>" })
     }
 
     /// The trailers of the last paragraph of `message` (`Key: value` lines), as git reads them.
     static func trailers(of message: String) -> [String: String] {
-        let paragraphs = message.trimmingCharacters(in: .whitespacesAndNewlines).components(separatedBy: "\n\n")
+        let paragraphs = message.trimmingCharacters(in: .whitespacesAndNewlines).components(
+            separatedBy: "\n\n")
         guard let last = paragraphs.last, paragraphs.count > 1 else { return [:] }
         var result: [String: String] = [:]
         for line in last.split(separator: "\n") {
@@ -255,7 +282,9 @@ public struct ReleaseBook {
     }
 
     /// GTO's tag names: `model@vX.Y.Z` (registration) and `model#env#N` / `model#env` (assignment).
-    static func parseGTO(_ name: String) -> (model: String, version: String?, environment: String?, number: Int?)? {
+    static func parseGTO(_ name: String) -> (
+        model: String, version: String?, environment: String?, number: Int?
+    )? {
         let parts = name.split(separator: "#", omittingEmptySubsequences: false).map(String.init)
         if parts.count == 3 || parts.count == 2, isGTOName(parts[0]), isGTOName(parts[1]) {
             if parts.count == 3 {
@@ -287,9 +316,12 @@ public struct ReleaseBook {
     /// MAJOR.MINOR.PATCH with optional -prerelease and +build.
     static func isSemanticVersion(_ text: String) -> Bool {
         let core = text.split(separator: "+", maxSplits: 1).first.map(String.init) ?? ""
-        let numbers = (core.split(separator: "-", maxSplits: 1).first ?? "").split(separator: ".", omittingEmptySubsequences: false)
+        let numbers = (core.split(separator: "-", maxSplits: 1).first ?? "").split(
+            separator: ".", omittingEmptySubsequences: false)
         return numbers.count == 3
-            && numbers.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) && ($0 == "0" || !$0.hasPrefix("0")) }
+            && numbers.allSatisfy {
+                !$0.isEmpty && $0.allSatisfy(\.isNumber) && ($0 == "0" || !$0.hasPrefix("0"))
+            }
     }
 }
 

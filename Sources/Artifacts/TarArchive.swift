@@ -10,7 +10,9 @@ enum TarArchive {
     static let blockSize = 512
 
     /// The 512-byte ustar header of one entry.
-    static func header(path: String, size: Int64, isDirectory: Bool, mtime: Int64, type: UInt8? = nil) throws -> [UInt8] {
+    static func header(path: String, size: Int64, isDirectory: Bool, mtime: Int64, type: UInt8? = nil) throws
+        -> [UInt8]
+    {
         var block = [UInt8](repeating: 0, count: blockSize)
         let (prefix, name) = try split(path)
         put(name, into: &block, at: 0, width: 100)
@@ -18,7 +20,8 @@ enum TarArchive {
         put(octal(0, width: 8), into: &block, at: 108, width: 8)
         put(octal(0, width: 8), into: &block, at: 116, width: 8)
         guard size < 0o77777777777 else {
-            throw ArtifactError("'\(path)' is larger than 8 GiB, which a ustar layer cannot hold", location: path)
+            throw ArtifactError(
+                "'\(path)' is larger than 8 GiB, which a ustar layer cannot hold", location: path)
         }
         put(octal(size, width: 12), into: &block, at: 124, width: 12)
         put(octal(mtime, width: 12), into: &block, at: 136, width: 12)
@@ -39,10 +42,14 @@ enum TarArchive {
     static func split(_ path: String) throws -> (String, String) {
         let bytes = Array(path.utf8)
         if bytes.count <= 100 { return ("", path) }
-        for index in stride(from: min(bytes.count - 1, 155), through: 1, by: -1) where bytes[index] == UInt8(ascii: "/") {
+        for index in stride(from: min(bytes.count - 1, 155), through: 1, by: -1)
+        where bytes[index] == UInt8(ascii: "/") {
             let name = bytes.count - index - 1
             if name <= 100, name > 0 {
-                return (String(decoding: bytes[..<index], as: UTF8.self), String(decoding: bytes[(index + 1)...], as: UTF8.self))
+                return (
+                    String(decoding: bytes[..<index], as: UTF8.self),
+                    String(decoding: bytes[(index + 1)...], as: UTF8.self)
+                )
             }
         }
         throw LongPath()
@@ -119,14 +126,18 @@ enum TarArchive {
             guard let data = try handle.read(upToCount: blockSize), data.count == blockSize else { break }
             let block = [UInt8](data)
             if block.allSatisfy({ $0 == 0 }) { break }
-            guard let size = Int64(field(block, 124, 12).trimmingCharacters(in: .whitespaces), radix: 8) else {
-                throw ArtifactError("the layer is not a tar archive (bad size field at byte \(offset))", location: url.path)
+            guard let size = Int64(field(block, 124, 12).trimmingCharacters(in: .whitespaces), radix: 8)
+            else {
+                throw ArtifactError(
+                    "the layer is not a tar archive (bad size field at byte \(offset))", location: url.path)
             }
             let stored = field(block, 148, 8).trimmingCharacters(in: CharacterSet(charactersIn: " \0"))
             var sum: Int64 = 0
             for (index, byte) in block.enumerated() { sum += (148..<156).contains(index) ? 32 : Int64(byte) }
             guard Int64(stored, radix: 8) == sum else {
-                throw ArtifactError("the layer is not a valid tar archive (checksum mismatch at byte \(offset))", location: url.path)
+                throw ArtifactError(
+                    "the layer is not a valid tar archive (checksum mismatch at byte \(offset))",
+                    location: url.path)
             }
             let type = block[156]
             let content = offset + Int64(blockSize)
@@ -134,7 +145,9 @@ enum TarArchive {
                 try handle.seek(toOffset: UInt64(content))
                 let text = String(decoding: try handle.read(upToCount: Int(size)) ?? Data(), as: UTF8.self)
                 for line in text.split(separator: "\n") {
-                    if let space = line.firstIndex(of: " "), line[line.index(after: space)...].hasPrefix("path=") {
+                    if let space = line.firstIndex(of: " "),
+                        line[line.index(after: space)...].hasPrefix("path=")
+                    {
                         pendingPath = String(line[line.index(after: space)...].dropFirst(5))
                     }
                 }
@@ -143,7 +156,9 @@ enum TarArchive {
                 let name = field(block, 0, 100)
                 let path = pendingPath ?? (prefix.isEmpty ? name : "\(prefix)/\(name)")
                 pendingPath = nil
-                result.append(Entry(path: path, size: size, type: type == 0 ? UInt8(ascii: "0") : type, offset: content))
+                result.append(
+                    Entry(path: path, size: size, type: type == 0 ? UInt8(ascii: "0") : type, offset: content)
+                )
             }
             offset = content + size + Int64(padding(size).count)
         }

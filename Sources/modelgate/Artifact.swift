@@ -1,5 +1,5 @@
-import Artifacts
 import ArgumentParser
+import Artifacts
 import Diagnostics
 import Foundation
 import GitKit
@@ -8,11 +8,13 @@ import GitKit
 struct Artifact: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show, verify or export the artifact (model files + manifest.json) of a passing commit.",
-        discussion: "REV is any commit git understands, or an artifact digest (sha256:…).\n\n" + ExitStatus.contract,
+        discussion: "REV is any commit git understands, or an artifact digest (sha256:…).\n\n"
+            + ExitStatus.contract,
         subcommands: [ShowArtifact.self, VerifyArtifact.self, ExportArtifact.self])
 
     struct ShowArtifact: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print an artifact's manifest.")
+        static let configuration = CommandConfiguration(
+            commandName: "show", abstract: "Print an artifact's manifest.")
         @Argument(help: "The commit or artifact digest.") var rev = "HEAD"
         @Flag(help: "Print the manifest as JSON.") var json = false
 
@@ -30,7 +32,10 @@ struct Artifact: ParsableCommand {
             print("fingerprint  \(manifest.fingerprint)")
             print("created      \(manifest.created.formatted(.iso8601))")
             print("tool         \(manifest.tool)")
-            print("metrics      " + manifest.metrics.keys.sorted().map { "\($0)=\(manifest.metrics[$0]!)" }.joined(separator: " "))
+            print(
+                "metrics      "
+                    + manifest.metrics.keys.sorted().map { "\($0)=\(manifest.metrics[$0]!)" }.joined(
+                        separator: " "))
             print("files")
             for file in manifest.files {
                 print("  \(file.path)  \(file.size) bytes  sha256:\(file.sha256.prefix(12))")
@@ -40,7 +45,8 @@ struct Artifact: ParsableCommand {
 
     struct VerifyArtifact: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "verify", abstract: "Re-hash every file of an artifact; exit 3 naming any corrupt file.")
+            commandName: "verify",
+            abstract: "Re-hash every file of an artifact; exit 3 naming any corrupt file.")
         @Argument(help: "The commit or artifact digest.") var rev = "HEAD"
         @Flag(help: "Print the result as JSON.") var json = false
 
@@ -69,7 +75,8 @@ struct Artifact: ParsableCommand {
 
     struct ExportArtifact: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "export", abstract: "Copy an artifact's files and manifest.json into a directory (verified first).")
+            commandName: "export",
+            abstract: "Copy an artifact's files and manifest.json into a directory (verified first).")
         @Argument(help: "The commit or artifact digest.") var rev = "HEAD"
         @Option(help: "The directory to write into (created if needed).") var to: String
 

@@ -1,5 +1,5 @@
-import Artifacts
 import ArgumentParser
+import Artifacts
 import Diagnostics
 import Foundation
 import GitKit
@@ -24,7 +24,8 @@ struct Deployable: ParsableCommand {
         do {
             tip = try repository.resolveCommit(start)
         } catch let error as GitError where branch != nil {
-            throw ArtifactError("there is no branch '\(branch!)'", location: branch, hint: error.hint, exitStatus: .badInput)
+            throw ArtifactError(
+                "there is no branch '\(branch!)'", location: branch, hint: error.hint, exitStatus: .badInput)
         }
         let (found, skipped) = try ReleaseBook(repository: repository).deployable(from: tip)
         if json {
@@ -39,7 +40,8 @@ struct Deployable: ParsableCommand {
             } else {
                 object["commit"] = NSNull()
             }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+            let data = try JSONSerialization.data(
+                withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
         } else if let found {
             print(found.commit.hex)
@@ -49,7 +51,8 @@ struct Deployable: ParsableCommand {
         }
         guard found != nil else {
             throw ArtifactError(
-                "no deployable commit on \(branch ?? "HEAD")'s first-parent history", location: branch ?? "HEAD",
+                "no deployable commit on \(branch ?? "HEAD")'s first-parent history",
+                location: branch ?? "HEAD",
                 hint: "run 'modelgate run' on a commit that passes its gates", exitStatus: .refused)
         }
     }

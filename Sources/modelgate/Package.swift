@@ -1,5 +1,5 @@
-import Artifacts
 import ArgumentParser
+import Artifacts
 import Diagnostics
 import Foundation
 import GitKit
@@ -18,7 +18,10 @@ struct PackageImage: ParsableCommand {
 
     @Argument(help: "The commit (or artifact digest sha256:…).") var rev = "HEAD"
     @Option(help: "The OCI layout directory to write (created; other images in it are kept).") var oci: String
-    @Option(help: "org.opencontainers.image.version (default: a release tag on the commit, else the short commit id).")
+    @Option(
+        help:
+            "org.opencontainers.image.version (default: a release tag on the commit, else the short commit id)."
+    )
     var version: String?
     @Option(help: "The name index.json lists the image under (default: the version).") var refName: String?
     @Flag(help: "Print the result as JSON.") var json = false
@@ -31,7 +34,8 @@ struct PackageImage: ParsableCommand {
             .package(labels.digest, into: directory, labels: labels.labels)
         if json {
             let summary: [String: String] = [
-                "digest": image.digest.description, "layout": directory.path, "artifact": labels.digest.description,
+                "digest": image.digest.description, "layout": directory.path,
+                "artifact": labels.digest.description,
                 "reference": labels.labels.referenceName ?? "",
             ]
             let encoder = JSONEncoder()
@@ -51,8 +55,11 @@ enum ImageLabels {
         let located = try ArtifactLocator(repository: repository).locate(rev)
         var resolvedVersion = version
         if resolvedVersion == nil, let commit = located.commit {
-            let releases = try ReleaseBook(repository: repository).releases().filter { $0.commit == commit.hex }
-            resolvedVersion = releases.first(where: { $0.version != nil })?.version ?? releases.first?.tag ?? commit.short
+            let releases = try ReleaseBook(repository: repository).releases().filter {
+                $0.commit == commit.hex
+            }
+            resolvedVersion =
+                releases.first(where: { $0.version != nil })?.version ?? releases.first?.tag ?? commit.short
         }
         let source = try repository.configString("remote.origin.url").flatMap { $0.isEmpty ? nil : $0 }
         let labels = ImagePackager.Labels(

@@ -1,5 +1,5 @@
-import Artifacts
 import ArgumentParser
+import Artifacts
 import Diagnostics
 import Foundation
 import GitKit
@@ -19,12 +19,17 @@ struct Push: AsyncParsableCommand {
 
     @Argument(help: "[REV] REGISTRY/REPOSITORY:TAG (REV defaults to HEAD).") var arguments: [String]
     @Flag(help: "Use plain HTTP (for a registry on this machine).") var insecure = false
-    @Option(help: "org.opencontainers.image.version (default: a release tag on the commit, else the short commit id).")
+    @Option(
+        help:
+            "org.opencontainers.image.version (default: a release tag on the commit, else the short commit id)."
+    )
     var version: String?
     @Flag(help: "Print the result as JSON.") var json = false
 
     func validate() throws {
-        guard (1...2).contains(arguments.count) else { throw ValidationError("give [REV] REGISTRY/REPOSITORY:TAG") }
+        guard (1...2).contains(arguments.count) else {
+            throw ValidationError("give [REV] REGISTRY/REPOSITORY:TAG")
+        }
     }
 
     func run() async throws {
@@ -32,7 +37,8 @@ struct Push: AsyncParsableCommand {
         let reference = try RegistryReference(parsing: arguments.last!)
         let (digest, labels) = try {
             let repository = try Repository(discoveringFrom: .currentDirectory())
-            let made = try ImageLabels.make(for: rev, in: repository, version: version, referenceName: reference.tag)
+            let made = try ImageLabels.make(
+                for: rev, in: repository, version: version, referenceName: reference.tag)
             return (made.digest, made.labels)
         }()
         let store = try ArtifactStore(repository: Repository(discoveringFrom: .currentDirectory()))
@@ -43,7 +49,8 @@ struct Push: AsyncParsableCommand {
             try Terminal.printJSON(result)
         } else {
             Terminal.printError(
-                "pushed \(result.uploaded.count) blob(s) (\(result.bytes) bytes), \(result.existing.count) already there, \(result.mounted.count) mounted")
+                "pushed \(result.uploaded.count) blob(s) (\(result.bytes) bytes), \(result.existing.count) already there, \(result.mounted.count) mounted"
+            )
             print(result.reference)
         }
     }
@@ -65,11 +72,13 @@ struct Pull: AsyncParsableCommand {
         let directory = URL(fileURLWithPath: to, relativeTo: .currentDirectory()).standardizedFileURL
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let result = try await Publisher(store: ArtifactStore(root: directory)).pull(
-            parsed, into: directory, insecure: insecure, credentials: try RegistryCredentials.lookup(registry: parsed.registry))
+            parsed, into: directory, insecure: insecure,
+            credentials: try RegistryCredentials.lookup(registry: parsed.registry))
         if json {
             try Terminal.printJSON(result)
         } else {
-            Terminal.printError("pulled \(parsed) (\(result.digest)), \(result.bytes) bytes, every digest verified")
+            Terminal.printError(
+                "pulled \(parsed) (\(result.digest)), \(result.bytes) bytes, every digest verified")
             for file in result.files { print(directory.appendingPathComponent(file).path) }
         }
     }

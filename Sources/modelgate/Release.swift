@@ -1,5 +1,5 @@
-import Artifacts
 import ArgumentParser
+import Artifacts
 import Diagnostics
 import Foundation
 import GitKit
@@ -19,7 +19,8 @@ struct Release: ParsableCommand {
 
             """ + ExitStatus.contract)
 
-    @Argument(help: "The tag to create, e.g. housing@v1.4.0 (with --gto: the version, e.g. v1.4.0).") var name: String?
+    @Argument(help: "The tag to create, e.g. housing@v1.4.0 (with --gto: the version, e.g. v1.4.0).")
+    var name: String?
     @Option(help: "The commit to release.") var rev = "HEAD"
     @Option(help: "The environment deployed to, e.g. production.") var env: String?
     @Option(help: "The tag message's first line.") var message: String?
@@ -28,7 +29,9 @@ struct Release: ParsableCommand {
     @Flag(help: "Print the releases created as JSON.") var json = false
 
     func validate() throws {
-        if !gto, name == nil { throw ValidationError("give the tag's name (or --gto with a version and/or --env)") }
+        if !gto, name == nil {
+            throw ValidationError("give the tag's name (or --gto with a version and/or --env)")
+        }
     }
 
     func run() throws {
@@ -55,7 +58,9 @@ struct Release: ParsableCommand {
             guard process.terminationStatus == 0 else {
                 throw ArtifactError(
                     "the release tag(s) were created but 'git push \(push)' failed (status \(process.terminationStatus))",
-                    location: push, hint: "push them later with 'git push \(push) " + created.map(\.tag).joined(separator: " ") + "'")
+                    location: push,
+                    hint: "push them later with 'git push \(push) "
+                        + created.map(\.tag).joined(separator: " ") + "'")
             }
         }
     }

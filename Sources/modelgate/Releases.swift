@@ -1,5 +1,5 @@
-import Artifacts
 import ArgumentParser
+import Artifacts
 import Diagnostics
 import Foundation
 import GitKit
@@ -31,7 +31,9 @@ struct Releases: ParsableCommand {
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(release)
         }
-        for key in order.sorted(by: { ($0 == "(no environment)" ? 1 : 0, $0) < ($1 == "(no environment)" ? 1 : 0, $1) }) {
+        for key in order.sorted(by: {
+            ($0 == "(no environment)" ? 1 : 0, $0) < ($1 == "(no environment)" ? 1 : 0, $1)
+        }) {
             print(key)
             for release in groups[key]! {
                 let date = release.date.map { $0.formatted(.iso8601) } ?? "-"

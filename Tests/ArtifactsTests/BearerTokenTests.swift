@@ -62,7 +62,9 @@ final class BearerRegistry: @unchecked Sendable {
             if count <= 0 { return }
             bytes += buffer[0..<count]
             if bytes.count >= 4 {
-                headerEnd = (0...(bytes.count - 4)).first { bytes[$0..<($0 + 4)].elementsEqual([13, 10, 13, 10]) }.map { $0 + 4 }
+                headerEnd = (0...(bytes.count - 4)).first {
+                    bytes[$0..<($0 + 4)].elementsEqual([13, 10, 13, 10])
+                }.map { $0 + 4 }
             }
         }
         let head = String(decoding: bytes[0..<headerEnd!], as: UTF8.self)
@@ -73,7 +75,8 @@ final class BearerRegistry: @unchecked Sendable {
         var headers: [String: String] = [:]
         for line in lines.dropFirst() {
             if let colon = line.firstIndex(of: ":") {
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                    in: .whitespaces)
             }
         }
         if headers["expect"]?.lowercased() == "100-continue" {
@@ -86,9 +89,12 @@ final class BearerRegistry: @unchecked Sendable {
             if count <= 0 { break }
             body += buffer[0..<count]
         }
-        seen.withLock { $0.append(Seen(method: method, target: target, authorization: headers["authorization"])) }
+        seen.withLock {
+            $0.append(Seen(method: method, target: target, authorization: headers["authorization"]))
+        }
         let (status, extra, payload) = respond(method, target, headers["authorization"], Data(body))
-        var response = "HTTP/1.1 \(status) X\r\nConnection: close\r\nContent-Length: \(method == "HEAD" ? 0 : payload.count)\r\n"
+        var response =
+            "HTTP/1.1 \(status) X\r\nConnection: close\r\nContent-Length: \(method == "HEAD" ? 0 : payload.count)\r\n"
         for (key, value) in extra { response += "\(key): \(value)\r\n" }
         response += "\r\n"
         var out = Array(response.utf8)
@@ -96,10 +102,14 @@ final class BearerRegistry: @unchecked Sendable {
         _ = out.withUnsafeBytes { write(connection, $0.baseAddress!, out.count) }
     }
 
-    private func respond(_ method: String, _ target: String, _ authorization: String?, _ body: Data) -> (Int, [String: String], [UInt8]) {
+    private func respond(_ method: String, _ target: String, _ authorization: String?, _ body: Data) -> (
+        Int, [String: String], [UInt8]
+    ) {
         if target.hasPrefix("/token") {
             let good = "Basic " + Data("ada:s3cret".utf8).base64EncodedString()
-            return authorization == good ? (200, ["Content-Type": "application/json"], Array(#"{"token":"good"}"#.utf8)) : (401, [:], [])
+            return authorization == good
+                ? (200, ["Content-Type": "application/json"], Array(#"{"token":"good"}"#.utf8))
+                : (401, [:], [])
         }
         guard authorization == "Bearer good" else {
             return (
@@ -120,22 +130,30 @@ final class BearerRegistry: @unchecked Sendable {
     private func image() -> ImagePackager.Image {
         let manifest = Data(#"{"schemaVersion":2}"#.utf8)
         return ImagePackager.Image(
-            layout: URL(fileURLWithPath: "/nonexistent"), digest: Digest("sha256:" + SHA256.hex(of: manifest))!, manifest: manifest,
-            blobs: [.init(mediaType: OCI.layerType, digest: "sha256:" + String(repeating: "0", count: 64), size: 1, annotations: nil, platform: nil)])
+            layout: URL(fileURLWithPath: "/nonexistent"),
+            digest: Digest("sha256:" + SHA256.hex(of: manifest))!, manifest: manifest,
+            blobs: [
+                .init(
+                    mediaType: OCI.layerType, digest: "sha256:" + String(repeating: "0", count: 64), size: 1,
+                    annotations: nil, platform: nil)
+            ])
     }
 
     @Test func aBearerChallengeIsAnsweredWithATokenFromTheRealm() async throws {
         let registry = try BearerRegistry()
         let reference = try RegistryReference(parsing: "127.0.0.1:\(registry.port)/team/model:v1")
         let client = try RegistryClient(
-            reference: reference, insecure: true, credentials: RegistryCredentials(username: "ada", password: "s3cret", origin: "test"),
+            reference: reference, insecure: true,
+            credentials: RegistryCredentials(username: "ada", password: "s3cret", origin: "test"),
             push: true)
         let result = try await client.push(image())
         #expect(result.existing.count == 1)
         let seen = registry.seen.withLock { $0 }
         let token = try #require(seen.first { $0.target.hasPrefix("/token") })
         #expect(token.target.contains("service=fake"))
-        #expect(token.target.contains("scope=repository:team/model:pull,push") || token.target.contains("scope=repository%3Ateam%2Fmodel%3Apull%2Cpush"))
+        #expect(
+            token.target.contains("scope=repository:team/model:pull,push")
+                || token.target.contains("scope=repository%3Ateam%2Fmodel%3Apull%2Cpush"))
         #expect(seen.last?.method == "PUT")
         #expect(seen.last?.authorization == "Bearer good")
     }
@@ -144,7 +162,8 @@ final class BearerRegistry: @unchecked Sendable {
         let registry = try BearerRegistry()
         let reference = try RegistryReference(parsing: "127.0.0.1:\(registry.port)/team/model:v1")
         let client = try RegistryClient(
-            reference: reference, insecure: true, credentials: RegistryCredentials(username: "ada", password: "nope", origin: "test"),
+            reference: reference, insecure: true,
+            credentials: RegistryCredentials(username: "ada", password: "nope", origin: "test"),
             push: true)
         await #expect(throws: ArtifactError.self) { try await client.push(image()) }
         do {

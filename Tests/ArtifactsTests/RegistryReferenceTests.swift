@@ -17,33 +17,45 @@ import Testing
         #expect(pinned.reference == digest)
         #expect(!pinned.isLoopback)
         #expect(try RegistryReference(parsing: "localhost/x").reference == "latest")
-        for bad in ["housing:v1", "host.example/UPPER:v1", "host.example/a:-bad", "host.example/a@sha256:12"] {
+        for bad in ["housing:v1", "host.example/UPPER:v1", "host.example/a:-bad", "host.example/a@sha256:12"]
+        {
             #expect(throws: ArtifactError.self) { try RegistryReference(parsing: bad) }
         }
     }
 
     @Test func credentialsComeFromTheEnvironmentOrTheDockerConfig() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mg-docker-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mg-docker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let auth = Data("ada:pa:ss".utf8).base64EncodedString()
         try Data(
-            #"{"auths": {"https://reg.example.com:5000/v1/": {"auth": "\#(auth)"}, "other.example": {"username": "bo", "password": "x"}}}"#.utf8
+            #"{"auths": {"https://reg.example.com:5000/v1/": {"auth": "\#(auth)"}, "other.example": {"username": "bo", "password": "x"}}}"#
+                .utf8
         ).write(to: directory.appendingPathComponent("config.json"))
-        let fromFile = try RegistryCredentials.lookup(registry: "reg.example.com:5000", environment: ["DOCKER_CONFIG": directory.path])
+        let fromFile = try RegistryCredentials.lookup(
+            registry: "reg.example.com:5000", environment: ["DOCKER_CONFIG": directory.path])
         #expect(fromFile?.username == "ada")
         #expect(fromFile?.password == "pa:ss")
-        #expect(try RegistryCredentials.lookup(registry: "other.example", environment: ["DOCKER_CONFIG": directory.path])?.username == "bo")
-        #expect(try RegistryCredentials.lookup(registry: "none.example", environment: ["DOCKER_CONFIG": directory.path]) == nil)
+        #expect(
+            try RegistryCredentials.lookup(
+                registry: "other.example", environment: ["DOCKER_CONFIG": directory.path])?.username == "bo")
+        #expect(
+            try RegistryCredentials.lookup(
+                registry: "none.example", environment: ["DOCKER_CONFIG": directory.path]) == nil)
         let fromEnvironment = try RegistryCredentials.lookup(
             registry: "reg.example.com:5000",
-            environment: ["DOCKER_CONFIG": directory.path, "MODELGATE_REGISTRY_USER": "env", "MODELGATE_REGISTRY_PASSWORD": "pw"])
+            environment: [
+                "DOCKER_CONFIG": directory.path, "MODELGATE_REGISTRY_USER": "env",
+                "MODELGATE_REGISTRY_PASSWORD": "pw",
+            ])
         #expect(fromEnvironment?.username == "env")
     }
 
     @Test func parsesBearerChallenges() {
         let (scheme, parameters) = RegistryClient.parseChallenge(
-            #"Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push""#)
+            #"Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push""#
+        )
         #expect(scheme == "Bearer")
         #expect(parameters["realm"] == "https://auth.example.com/token")
         #expect(parameters["service"] == "registry.example.com")
@@ -52,7 +64,8 @@ import Testing
     }
 
     @Test func readsTrailersAndGTONames() {
-        let trailers = ReleaseBook.trailers(of: "Release\n\nbody\n\nModelgate-Artifact: sha256:x\nModelgate-Metrics: {\"r2\":1}\n")
+        let trailers = ReleaseBook.trailers(
+            of: "Release\n\nbody\n\nModelgate-Artifact: sha256:x\nModelgate-Metrics: {\"r2\":1}\n")
         #expect(trailers["Modelgate-Artifact"] == "sha256:x")
         #expect(trailers["Modelgate-Metrics"] == #"{"r2":1}"#)
         #expect(ReleaseBook.parseGTO("housing@v1.2.3")?.version == "v1.2.3")

@@ -21,11 +21,13 @@ import Testing
     }
 
     @Test func gnuTarReadsLongPathsAndOurReaderAgrees() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mg-tar-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mg-tar-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let long = "model/" + String(repeating: "very-long-directory-name/", count: 12) + "weights.bin"
-        var bytes = try TarArchive.headers(path: "model/a.txt", size: 3, isDirectory: false, mtime: 1_767_225_600)
+        var bytes = try TarArchive.headers(
+            path: "model/a.txt", size: 3, isDirectory: false, mtime: 1_767_225_600)
         bytes += Array("abc".utf8) + TarArchive.padding(3)
         bytes += try TarArchive.headers(path: long, size: 2, isDirectory: false, mtime: 1_767_225_600)
         bytes += Array("xy".utf8) + TarArchive.padding(2) + TarArchive.trailer

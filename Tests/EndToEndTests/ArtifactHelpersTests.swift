@@ -14,30 +14,31 @@ final class ArtifactRepository {
     var url: URL { repo.url }
 
     /// `modelBytes` sets the size of `model.bin` (filled from /dev/urandom seeded by the data).
-    init(gates: String = "  - {metric: r2, min: 0.9}\n", modelBytes: Int = 4096, name: String = "demo") throws {
+    init(gates: String = "  - {metric: r2, min: 0.9}\n", modelBytes: Int = 4096, name: String = "demo") throws
+    {
         repo = try TemporaryRepository()
         try repo.commit(
             files: [
                 "modelgate.yml": """
-                    name: \(name)
-                    stages:
-                      - name: evaluate
-                        cmd: sh score.sh
-                        deps: [score.sh, "data/*.csv"]
-                        metrics: metrics.json
-                        outs: [model.bin, weights]
-                        timeout: 60s
-                    gates:
-                    \(gates)
-                    """,
+                name: \(name)
+                stages:
+                  - name: evaluate
+                    cmd: sh score.sh
+                    deps: [score.sh, "data/*.csv"]
+                    metrics: metrics.json
+                    outs: [model.bin, weights]
+                    timeout: 60s
+                gates:
+                \(gates)
+                """,
                 "score.sh": """
-                    rows=$(($(wc -l < data/a.csv) - 1))
-                    printf '{"r2": %s}' "0.9$rows" > metrics.json
-                    head -c \(modelBytes) /dev/zero | tr '\\0' 'm' > model.bin
-                    cat data/a.csv >> model.bin
-                    mkdir -p weights/layer && echo "w $rows" > weights/a.txt && echo b > weights/layer/b.txt
+                rows=$(($(wc -l < data/a.csv) - 1))
+                printf '{"r2": %s}' "0.9$rows" > metrics.json
+                head -c \(modelBytes) /dev/zero | tr '\\0' 'm' > model.bin
+                cat data/a.csv >> model.bin
+                mkdir -p weights/layer && echo "w $rows" > weights/a.txt && echo b > weights/layer/b.txt
 
-                    """,
+                """,
                 "data/a.csv": "x\n1\n2\n",
             ], message: "initial model")
     }
@@ -72,15 +73,21 @@ final class ArtifactRepository {
 /// Runs a tool that `make deps` installs; a missing tool fails the test (it is not skipped).
 enum ExternalTool {
     static func path(_ name: String) throws -> String {
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(
+            separator: ":")
+        {
             let candidate = "\(directory)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
-        throw TestFailure("'\(name)' is not installed; run 'make deps' (it installs docker-registry skopeo umoci apache2-utils)")
+        throw TestFailure(
+            "'\(name)' is not installed; run 'make deps' (it installs docker-registry skopeo umoci apache2-utils)"
+        )
     }
 
     @discardableResult
-    static func run(_ name: String, _ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws
+    static func run(
+        _ name: String, _ arguments: [String], in directory: URL, environment: [String: String] = [:]
+    ) throws
         -> ProcessResult
     {
         try ProcessRunner.run(try path(name), arguments, in: directory, environment: environment)
@@ -114,7 +121,9 @@ func isListening(_ port: Int) -> Bool {
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
     }
 }
 
@@ -147,10 +156,12 @@ final class TestRegistry {
         process.executableURL = URL(fileURLWithPath: try ExternalTool.path("docker-registry"))
         process.arguments = ["serve", directory.appending("config.yml").path]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: {
-            FileManager.default.createFile(atPath: directory.appending("registry.log").path, contents: nil)
-            return directory.appending("registry.log")
-        }())
+        process.standardError = try FileHandle(
+            forWritingTo: {
+                FileManager.default.createFile(
+                    atPath: directory.appending("registry.log").path, contents: nil)
+                return directory.appending("registry.log")
+            }())
         try process.run()
         for _ in 0..<200 where !isListening(port) {
             usleep(50_000)
@@ -187,14 +198,21 @@ final class CuttingProxy: @unchecked Sendable {
         setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var address = Self.loopback(port)
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
-        guard bound == 0, listen(listener, 16) == 0 else { throw TestFailure("proxy cannot listen on \(port)") }
+        guard bound == 0, listen(listener, 16) == 0 else {
+            throw TestFailure("proxy cannot listen on \(port)")
+        }
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
     }
 
-    deinit { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
+    deinit {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
 
     private static func loopback(_ port: Int) -> sockaddr_in {
         var address = sockaddr_in()
@@ -211,7 +229,9 @@ final class CuttingProxy: @unchecked Sendable {
             let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = Self.loopback(upstream)
             let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
             guard connected == 0 else {
                 close(client)
@@ -237,7 +257,8 @@ final class CuttingProxy: @unchecked Sendable {
                     // Reset both connections at once (SO_LINGER 0), as a registry dying mid-upload does.
                     var reset = linger(l_onoff: 1, l_linger: 0)
                     setsockopt(source, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
-                    setsockopt(destination, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+                    setsockopt(
+                        destination, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
                     shutdown(destination, Int32(SHUT_RDWR))
                     close(source)
                     return
@@ -245,7 +266,9 @@ final class CuttingProxy: @unchecked Sendable {
             }
             var offset = 0
             while offset < count {
-                let written = buffer.withUnsafeBytes { write(destination, $0.baseAddress! + offset, count - offset) }
+                let written = buffer.withUnsafeBytes {
+                    write(destination, $0.baseAddress! + offset, count - offset)
+                }
                 if written <= 0 { break }
                 offset += written
             }

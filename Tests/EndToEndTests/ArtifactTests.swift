@@ -17,7 +17,9 @@ import Testing
         #expect(manifest["verdict"] as? String == "pass")
         #expect(manifest["tree"] as? String == (try repository.repo.git(["rev-parse", "HEAD^{tree}"])))
         #expect((manifest["metrics"] as? [String: Double])?["r2"] == 0.92)
-        #expect((manifest["inputs"] as? [String: String])?["data/a.csv"] == (try repository.repo.git(["rev-parse", "HEAD:data/a.csv"])))
+        #expect(
+            (manifest["inputs"] as? [String: String])?["data/a.csv"]
+                == (try repository.repo.git(["rev-parse", "HEAD:data/a.csv"])))
         let files = try #require(manifest["files"] as? [[String: Any]])
         #expect(files.map { $0["path"] as? String } == ["model.bin", "weights/a.txt", "weights/layer/b.txt"])
         #expect(files[1]["size"] as? Int == 4)
@@ -31,7 +33,9 @@ import Testing
         #expect(verify.stdout.contains("ok \(digest): 4 files"))
         let export = repository.repo.directory.appending("export")
         #expect(try repository.modelgate(["artifact", "export", "HEAD", "--to", export.path]).status == 0)
-        #expect(try String(contentsOf: export.appendingPathComponent("weights/a.txt"), encoding: .utf8) == "w 2\n")
+        #expect(
+            try String(contentsOf: export.appendingPathComponent("weights/a.txt"), encoding: .utf8) == "w 2\n"
+        )
         #expect(try Data(contentsOf: export.appendingPathComponent("manifest.json")) == manifestData)
     }
 
@@ -44,7 +48,8 @@ import Testing
         #expect(try repository.modelgate(["run", "--force"]).status == 0)
         // A forced rerun is a new artifact (new run time), but its files are the same blobs.
         let blobs = repository.url.appendingPathComponent(".git/modelgate/store/sha256")
-        let count = try FileManager.default.subpathsOfDirectory(atPath: blobs.path).filter { $0.count > 3 }.count
+        let count = try FileManager.default.subpathsOfDirectory(atPath: blobs.path).filter { $0.count > 3 }
+            .count
         #expect(count == 5)  // 3 files + 2 manifests
     }
 
@@ -52,7 +57,9 @@ import Testing
         let repository = try ArtifactRepository()
         #expect(try repository.modelgate(["run"]).status == 0)
         let digest = try #require(try repository.artifactDigest())
-        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: repository.blobURL(digest))) as? [String: Any]
+        let manifest =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: repository.blobURL(digest)))
+            as? [String: Any]
         let modelHash = try #require((manifest?["files"] as? [[String: Any]])?.first?["sha256"] as? String)
         let blob = repository.blobURL(modelHash)
         var bytes = try Data(contentsOf: blob)
@@ -63,11 +70,17 @@ import Testing
         #expect(verify.status == 3)
         #expect(verify.stdout.contains("corrupt model.bin: sha256 is"))
         #expect(verify.stderr.contains("is corrupt: model.bin"))
-        let export = try repository.modelgate(["artifact", "export", "--to", repository.repo.directory.appending("out").path])
+        let export = try repository.modelgate([
+            "artifact", "export", "--to", repository.repo.directory.appending("out").path,
+        ])
         #expect(export.status == 3)
         #expect(export.stderr.contains("refusing to export"))
-        #expect(!FileManager.default.fileExists(atPath: repository.repo.directory.appending("out/model.bin").path))
-        let package = try repository.modelgate(["package", "--oci", repository.repo.directory.appending("oci").path])
+        #expect(
+            !FileManager.default.fileExists(atPath: repository.repo.directory.appending("out/model.bin").path)
+        )
+        let package = try repository.modelgate([
+            "package", "--oci", repository.repo.directory.appending("oci").path,
+        ])
         #expect(package.status == 3)
         #expect(package.stderr.contains("refusing to package"))
         let push = try repository.modelgate(["push", "127.0.0.1:9/demo/model:v1", "--insecure"])
@@ -97,10 +110,14 @@ import Testing
         #expect(package.status == 0, "\(package.stderr)")
         let digest = package.output
         // index.json lists the manifest the command printed.
-        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: layout.appendingPathComponent("index.json"))) as? [String: Any]
+        let index =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: layout.appendingPathComponent("index.json"))) as? [String: Any]
         let listed = (index?["manifests"] as? [[String: Any]])?.first
         #expect(listed?["digest"] as? String == digest)
-        #expect(try String(contentsOf: layout.appendingPathComponent("oci-layout"), encoding: .utf8).contains("1.0.0"))
+        #expect(
+            try String(contentsOf: layout.appendingPathComponent("oci-layout"), encoding: .utf8).contains(
+                "1.0.0"))
 
         let inspect = try ExternalTool.run("skopeo", ["inspect", "oci:\(layout.path)"], in: repository.url)
         #expect(inspect.status == 0, "\(inspect.stderr)")
@@ -114,8 +131,10 @@ import Testing
         #expect(labels?["dev.modelgate.metrics"] == #"{"r2":0.92}"#)
         #expect(labels?["dev.modelgate.artifact"] == (try repository.artifactDigest()))
         #expect(labels?["dev.modelgate.fingerprint"]?.count == 64)
-        let manifestJSON = try ExternalTool.run("skopeo", ["inspect", "--raw", "oci:\(layout.path)"], in: repository.url)
-        let manifest = try JSONSerialization.jsonObject(with: Data(manifestJSON.stdout.utf8)) as? [String: Any]
+        let manifestJSON = try ExternalTool.run(
+            "skopeo", ["inspect", "--raw", "oci:\(layout.path)"], in: repository.url)
+        let manifest =
+            try JSONSerialization.jsonObject(with: Data(manifestJSON.stdout.utf8)) as? [String: Any]
         let annotations = manifest?["annotations"] as? [String: String]
         #expect(annotations?["org.opencontainers.image.created"] != nil)
         #expect(annotations?["org.opencontainers.image.revision"] == commit)
@@ -123,14 +142,19 @@ import Testing
         let ref = String(commit.prefix(7))
         let bundle = repository.repo.directory.appending("bundle")
         let unpack = try ExternalTool.run(
-            "umoci", ["unpack", "--rootless", "--image", "\(layout.path):\(ref)", bundle.path], in: repository.url)
+            "umoci", ["unpack", "--rootless", "--image", "\(layout.path):\(ref)", bundle.path],
+            in: repository.url)
         #expect(unpack.status == 0, "\(unpack.stderr)")
         let model = bundle.appendingPathComponent("rootfs/model")
-        #expect(try String(contentsOf: model.appendingPathComponent("weights/layer/b.txt"), encoding: .utf8) == "b\n")
+        #expect(
+            try String(contentsOf: model.appendingPathComponent("weights/layer/b.txt"), encoding: .utf8)
+                == "b\n")
         #expect(FileManager.default.fileExists(atPath: model.appendingPathComponent("manifest.json").path))
         let exported = repository.repo.directory.appending("export")
         #expect(try repository.modelgate(["artifact", "export", "--to", exported.path]).status == 0)
-        #expect(try Data(contentsOf: model.appendingPathComponent("model.bin")) == Data(contentsOf: exported.appendingPathComponent("model.bin")))
+        #expect(
+            try Data(contentsOf: model.appendingPathComponent("model.bin"))
+                == Data(contentsOf: exported.appendingPathComponent("model.bin")))
     }
 
     @Test func packagingTwiceIsByteIdentical() throws {
@@ -148,15 +172,19 @@ import Testing
         #expect(files.count == 7)  // oci-layout, index.json, blobs, blobs/sha256, 3 blobs
         for file in files where !file.hasSuffix("blobs") && !file.hasSuffix("sha256") {
             #expect(
-                try Data(contentsOf: first.appendingPathComponent(file)) == Data(contentsOf: second.appendingPathComponent(file)),
+                try Data(contentsOf: first.appendingPathComponent(file))
+                    == Data(contentsOf: second.appendingPathComponent(file)),
                 "\(file) differs")
         }
         // The tar itself has fixed owners and times: GNU tar lists uid/gid 0 and one time stamp.
-        let layers = try FileManager.default.contentsOfDirectory(atPath: first.appendingPathComponent("blobs/sha256").path)
+        let layers = try FileManager.default.contentsOfDirectory(
+            atPath: first.appendingPathComponent("blobs/sha256").path)
         let listings = try layers.map {
-            try ProcessRunner.run("tar", ["tvf", first.appendingPathComponent("blobs/sha256/\($0)").path], in: first)
+            try ProcessRunner.run(
+                "tar", ["tvf", first.appendingPathComponent("blobs/sha256/\($0)").path], in: first)
         }
-        let tarListing = try #require(listings.first { $0.status == 0 && $0.stdout.contains("model/model.bin") })
+        let tarListing = try #require(
+            listings.first { $0.status == 0 && $0.stdout.contains("model/model.bin") })
         #expect(tarListing.stdout.split(separator: "\n").allSatisfy { $0.contains(" 0/0 ") })
         #expect(tarListing.stdout.contains("model/weights/layer/b.txt"))
     }
@@ -181,6 +209,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: repository.blobURL(digests[1]).path))
         #expect(try repository.modelgate(["artifact", "verify", "HEAD~3"]).status == 0)
         #expect(try repository.modelgate(["artifact", "verify", "HEAD"]).status == 0)
-        #expect(try repository.modelgate(["artifact", "verify", "HEAD~1"]).status == 3)  // its note names an artifact gc removed
+        // HEAD~1's note still names its artifact, which gc removed.
+        #expect(try repository.modelgate(["artifact", "verify", "HEAD~1"]).status == 3)
     }
 }

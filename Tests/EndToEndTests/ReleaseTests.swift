@@ -7,12 +7,16 @@ import Testing
     @Test func aBlessedCommitIsTaggedWithTrailersGitReads() throws {
         let repository = try ArtifactRepository()
         #expect(try repository.modelgate(["run"]).status == 0)
-        let release = try repository.modelgate(["release", "demo@v1.0.0", "--env", "production", "--message", "First release"])
+        let release = try repository.modelgate([
+            "release", "demo@v1.0.0", "--env", "production", "--message", "First release",
+        ])
         #expect(release.status == 0, "\(release.stderr)")
         #expect(release.output == "demo@v1.0.0")
         #expect(try repository.repo.git(["tag", "-l"]) == "demo@v1.0.0")
         #expect(try repository.repo.git(["cat-file", "-t", "demo@v1.0.0"]) == "tag")
-        #expect(try repository.repo.git(["rev-parse", "demo@v1.0.0^{commit}"]) == (try repository.repo.git(["rev-parse", "HEAD"])))
+        #expect(
+            try repository.repo.git(["rev-parse", "demo@v1.0.0^{commit}"])
+                == (try repository.repo.git(["rev-parse", "HEAD"])))
         let message = try repository.repo.git(["tag", "-l", "--format=%(contents)", "demo@v1.0.0"])
         #expect(message.hasPrefix("First release\n"))
         let trailers = try repository.repo.git(["interpret-trailers", "--parse"], input: message)
@@ -21,7 +25,9 @@ import Testing
         #expect(trailers.contains("Modelgate-Environment: production"))
         #expect(trailers.contains(#"Modelgate-Metrics: {"r2":0.92}"#))
         let note = try repository.repo.git(["notes", "--ref=modelgate", "show", "HEAD"])
-        let fingerprint = try #require((try JSONSerialization.jsonObject(with: Data(note.utf8)) as? [String: Any])?["fingerprint"] as? String)
+        let fingerprint = try #require(
+            (try JSONSerialization.jsonObject(with: Data(note.utf8)) as? [String: Any])?["fingerprint"]
+                as? String)
         #expect(trailers.contains("Modelgate-Fingerprint: \(fingerprint)"))
         // The same name again is refused (tags never move).
         let again = try repository.modelgate(["release", "demo@v1.0.0"])
@@ -81,10 +87,14 @@ import Testing
 
         // Corrupt the blessed artifact: the older passing commit is next.
         let digest = try #require(try repository.artifactDigest(blessed))
-        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: repository.blobURL(digest))) as? [String: Any]
+        let manifest =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: repository.blobURL(digest)))
+            as? [String: Any]
         let weights = try #require((manifest?["files"] as? [[String: Any]])?[1]["sha256"] as? String)
         try Data("tampered\n".utf8).write(to: repository.blobURL(weights))
-        #expect(try repository.modelgate(["deployable"]).output == (try repository.repo.git(["rev-parse", "HEAD~3"])))
+        #expect(
+            try repository.modelgate(["deployable"]).output
+                == (try repository.repo.git(["rev-parse", "HEAD~3"])))
 
         let none = try ArtifactRepository(gates: "  - {metric: r2, min: 0.99}\n")
         #expect(try none.modelgate(["run"]).status == 1)
@@ -102,8 +112,11 @@ import Testing
         #expect(first.stdout == "demo@v1.0.0\ndemo#staging#1\n")
         try repository.commitRows(4)
         #expect(try repository.modelgate(["run"]).status == 0)
-        #expect(try repository.modelgate(["release", "--gto", "1.1.0", "--env", "production"]).stdout == "demo@v1.1.0\ndemo#production#2\n")
-        #expect(try repository.modelgate(["release", "--gto", "--env", "staging"]).output == "demo#staging#3")
+        #expect(
+            try repository.modelgate(["release", "--gto", "1.1.0", "--env", "production"]).stdout
+                == "demo@v1.1.0\ndemo#production#2\n")
+        #expect(
+            try repository.modelgate(["release", "--gto", "--env", "staging"]).output == "demo#staging#3")
         #expect(try repository.modelgate(["release", "--gto", "1.2"]).status == 2)
         // A registration carries no environment; the assignment does.
         let registration = try repository.repo.git(["tag", "-l", "--format=%(contents)", "demo@v1.1.0"])
@@ -125,7 +138,9 @@ import Testing
         let remote = repository.repo.directory.appending("remote.git")
         try repository.repo.git(["init", "--quiet", "--bare", remote.path])
         try repository.repo.git(["remote", "add", "origin", remote.path])
-        let release = try repository.modelgate(["release", "demo@v2.0.0", "--env", "production", "--push", "origin"])
+        let release = try repository.modelgate([
+            "release", "demo@v2.0.0", "--env", "production", "--push", "origin",
+        ])
         #expect(release.status == 0, "\(release.stderr)")
         let remoteTags = try repository.repo.git(["ls-remote", "--tags", "origin"])
         #expect(remoteTags.contains("refs/tags/demo@v2.0.0"))
