@@ -212,4 +212,23 @@ import Testing
         // HEAD~1's note still names its artifact, which gc removed.
         #expect(try repository.modelgate(["artifact", "verify", "HEAD~1"]).status == 3)
     }
+
+    @Test func aStagedRunsArtifactIsTheCommitsArtifact() throws {
+        // The store is called before the commit exists (pre-commit): the manifest names the tree
+        // and fingerprint, not the commit, so the committed verdict reuses the same artifact.
+        let repository = try ArtifactRepository()
+        try repository.repo.write(["data/a.csv": "x\n1\n2\n3\n"])
+        try repository.repo.git(["add", "data/a.csv"])
+        let staged = try repository.modelgate(["run", "--staged", "--json"])
+        #expect(staged.status == 0, "\(staged.stderr)")
+        let record = try JSONSerialization.jsonObject(with: Data(staged.stdout.utf8)) as? [String: Any]
+        let digest = try #require(record?["artifact"] as? String)
+        try repository.repo.git(["commit", "--quiet", "-m", "three rows"])
+        let committed = try repository.modelgate(["run"])
+        #expect(committed.stdout.contains("(cached)"))
+        #expect(try repository.artifactDigest() == digest)
+        let show = try repository.modelgate(["artifact", "show"])
+        #expect(show.stdout.contains("commit       \(try repository.repo.git(["rev-parse", "HEAD"]))"))
+        #expect(try repository.modelgate(["release", "demo@v1.0.0"]).status == 0)
+    }
 }

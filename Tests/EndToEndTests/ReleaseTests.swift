@@ -149,4 +149,14 @@ import Testing
         #expect(failed.stderr.contains("were created but 'git push nowhere' failed"))
         #expect(try repository.repo.git(["tag", "-l", "demo@v2.0.1"]) == "demo@v2.0.1")
     }
+
+    @Test func anErrorVerdictIsRefused() throws {
+        let repository = try ArtifactRepository()
+        try repository.repo.commit(files: ["score.sh": "echo broken >&2\nexit 4\n"], message: "break the stage")
+        #expect(try repository.modelgate(["run"]).status == 3)
+        let refused = try repository.modelgate(["release", "demo@v1.0.0"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("has an error verdict"), "\(refused.stderr)")
+        #expect(try repository.repo.git(["tag", "-l"]).isEmpty)
+    }
 }
