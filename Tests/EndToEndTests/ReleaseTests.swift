@@ -152,7 +152,8 @@ import Testing
 
     @Test func anErrorVerdictIsRefused() throws {
         let repository = try ArtifactRepository()
-        try repository.repo.commit(files: ["score.sh": "echo broken >&2\nexit 4\n"], message: "break the stage")
+        try repository.repo.commit(
+            files: ["score.sh": "echo broken >&2\nexit 4\n"], message: "break the stage")
         #expect(try repository.modelgate(["run"]).status == 3)
         let refused = try repository.modelgate(["release", "demo@v1.0.0"])
         #expect(refused.status == 1)
