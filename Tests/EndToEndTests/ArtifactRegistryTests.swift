@@ -166,4 +166,38 @@ import Testing
         #expect(tls.status == 3)
         #expect(tls.stderr.contains("--insecure"), "\(tls.stderr)")
     }
+
+    @Test func aBlobCorruptedInTheRegistryIsADigestMismatchAndWritesNothing() throws {
+        let registry = try TestRegistry()
+        let repository = try ArtifactRepository(modelBytes: 100_000)
+        #expect(try repository.modelgate(["run"]).status == 0)
+        let layout = repository.repo.directory.appending("oci")
+        #expect(try repository.modelgate(["package", "--oci", layout.path]).status == 0)
+        #expect(
+            try repository.modelgate(["push", "\(registry.address)/team/demo:v1", "--insecure"]).status == 0)
+        // The biggest blob is the layer; flip a byte of the registry's own copy on disk.
+        let blobs = try FileManager.default.contentsOfDirectory(
+            atPath: layout.appendingPathComponent("blobs/sha256").path)
+        let layer = try #require(
+            blobs.max { a, b in
+                let size = { (name: String) in
+                    (try? FileManager.default.attributesOfItem(
+                        atPath: layout.appendingPathComponent("blobs/sha256/\(name)").path)[.size]
+                        as? Int) ?? 0
+                }
+                return size(a) < size(b)
+            })
+        let stored = registry.directory.appending(
+            "storage/docker/registry/v2/blobs/sha256/\(layer.prefix(2))/\(layer)/data")
+        var bytes = try Data(contentsOf: stored)
+        bytes[2000] ^= 0xFF
+        try bytes.write(to: stored)
+        let target = repository.repo.directory.appending("pulled")
+        let pull = try repository.modelgate([
+            "pull", "\(registry.address)/team/demo:v1", "--to", target.path, "--insecure",
+        ])
+        #expect(pull.status == 3)
+        #expect(pull.stderr.contains("digest mismatch: blob sha256:\(layer)"), "\(pull.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: target.appendingPathComponent("model.bin").path))
+    }
 }
