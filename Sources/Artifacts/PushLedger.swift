@@ -45,7 +45,7 @@ public struct Publisher {
     /// Packages artifact `digest` and pushes it to `reference`.
     public func push(
         _ digest: Digest, labels: ImagePackager.Labels, to reference: RegistryReference, insecure: Bool,
-        credentials: RegistryCredentials?
+        credentials: RegistryCredentials?, chunkSize: Int? = nil
     ) async throws -> RegistryClient.PushResult {
         let scratch = store.temporaryDirectory.appendingPathComponent(
             "push-\(UUID().uuidString)", isDirectory: true)
@@ -54,7 +54,8 @@ public struct Publisher {
         let client = try RegistryClient(
             reference: reference, insecure: insecure, credentials: credentials, push: true)
         let ledger = PushLedger(store: store)
-        let result = try await client.push(image, mountFrom: ledger.sources(on: reference.registry))
+        let result = try await client.push(
+            image, mountFrom: ledger.sources(on: reference.registry), chunkSize: chunkSize)
         try? ledger.record(
             image.blobs.map(\.digest), registry: reference.registry, repository: reference.repository)
         return result

@@ -67,7 +67,8 @@ public final class RegistryClient {
     /// Uploads every blob of `image` the registry lacks, then the manifest under the tag: a
     /// failure before the end leaves no tag pointing at missing blobs. `mountFrom` names, per
     /// digest, another repository of the same registry known to hold the blob.
-    public func push(_ image: ImagePackager.Image, mountFrom: [String: String] = [:]) async throws
+    public func push(_ image: ImagePackager.Image, mountFrom: [String: String] = [:], chunkSize: Int? = nil)
+        async throws
         -> PushResult
     {
         var uploaded: [String] = []
@@ -104,12 +105,24 @@ public final class RegistryClient {
                 try expect(response, [202], "start an upload")
                 uploadURL = try location(response)
             }
-            uploadURL = appending(("digest", blob.digest), to: uploadURL)
-            let (_, put) = try await send(
-                "PUT", uploadURL,
-                headers: ["Content-Type": "application/octet-stream", "Content-Length": String(blob.size)],
-                body: .file(image.blobURL(blob.digest)),
-                purpose: "upload blob \(blob.digest.prefix(19)) (\(blob.size) bytes)")
+            let put: HTTPURLResponse
+            if let chunkSize, blob.size > Int64(chunkSize) {
+                uploadURL = try await uploadChunks(
+                    of: image.blobURL(blob.digest), size: blob.size, to: uploadURL, chunkSize: chunkSize)
+                (_, put) = try await send(
+                    "PUT", appending(("digest", blob.digest), to: uploadURL),
+                    headers: ["Content-Type": "application/octet-stream", "Content-Length": "0"],
+                    body: .data(Data()),
+                    purpose: "finish the upload of blob \(blob.digest.prefix(19))")
+            } else {
+                (_, put) = try await send(
+                    "PUT", appending(("digest", blob.digest), to: uploadURL),
+                    headers: [
+                        "Content-Type": "application/octet-stream", "Content-Length": String(blob.size),
+                    ],
+                    body: .file(image.blobURL(blob.digest)),
+                    purpose: "upload blob \(blob.digest.prefix(19)) (\(blob.size) bytes)")
+            }
             try expect(put, [201], "upload blob \(blob.digest.prefix(19))")
             if let stored = put.value(forHTTPHeaderField: "Docker-Content-Digest"), stored != blob.digest {
                 throw ArtifactError(
@@ -139,6 +152,32 @@ public final class RegistryClient {
             digest: image.digest.description,
             reference: "\(target.registry)/\(target.repository):\(tag)@\(image.digest)",
             uploaded: uploaded, existing: existing, mounted: mounted, bytes: bytes)
+    }
+
+    /// Sends the file in PATCH requests of at most `chunkSize` bytes (each held in memory while
+    /// it is sent), following the Location the registry returns; returns the last Location.
+    private func uploadChunks(of file: URL, size: Int64, to start: URL, chunkSize: Int) async throws -> URL {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        var location = start
+        var offset: Int64 = 0
+        while offset < size {
+            guard let chunk = try handle.read(upToCount: chunkSize), !chunk.isEmpty else {
+                throw ArtifactError("\(file.path) ended early while it was uploaded", location: file.path)
+            }
+            let end = offset + Int64(chunk.count) - 1
+            let (_, response) = try await send(
+                "PATCH", location,
+                headers: [
+                    "Content-Type": "application/octet-stream", "Content-Length": String(chunk.count),
+                    "Content-Range": "\(offset)-\(end)",
+                ],
+                body: .data(chunk), purpose: "upload bytes \(offset)-\(end) of \(size)")
+            try expect(response, [202], "upload bytes \(offset)-\(end)")
+            location = try self.location(response)
+            offset = end + 1
+        }
+        return location
     }
 
     // MARK: - Pull

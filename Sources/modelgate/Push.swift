@@ -24,9 +24,17 @@ struct Push: AsyncParsableCommand {
             "org.opencontainers.image.version (default: a release tag on the commit, else the short commit id)."
     )
     var version: String?
+    @Option(
+        help:
+            "Upload blobs larger than this many MiB in PATCH chunks of this size (default: one PUT per blob)."
+    )
+    var chunkSize: Int?
     @Flag(help: "Print the result as JSON.") var json = false
 
     func validate() throws {
+        if let chunkSize, chunkSize < 1 {
+            throw ValidationError("--chunk-size is in MiB and must be at least 1")
+        }
         guard (1...2).contains(arguments.count) else {
             throw ValidationError("give [REV] REGISTRY/REPOSITORY:TAG")
         }
@@ -44,7 +52,8 @@ struct Push: AsyncParsableCommand {
         let store = try ArtifactStore(repository: Repository(discoveringFrom: .currentDirectory()))
         let credentials = try RegistryCredentials.lookup(registry: reference.registry)
         let result = try await Publisher(store: store).push(
-            digest, labels: labels, to: reference, insecure: insecure, credentials: credentials)
+            digest, labels: labels, to: reference, insecure: insecure, credentials: credentials,
+            chunkSize: chunkSize.map { $0 << 20 })
         if json {
             try Terminal.printJSON(result)
         } else {

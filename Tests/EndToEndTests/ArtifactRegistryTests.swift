@@ -200,4 +200,27 @@ import Testing
         #expect(pull.stderr.contains("digest mismatch: blob sha256:\(layer)"), "\(pull.stderr)")
         #expect(!FileManager.default.fileExists(atPath: target.appendingPathComponent("model.bin").path))
     }
+
+    @Test func chunkedUploadsGiveTheSameImage() throws {
+        let registry = try TestRegistry()
+        let repository = try ArtifactRepository(modelBytes: 2_500_000)
+        #expect(try repository.modelgate(["run"]).status == 0)
+        let packaged = try repository.modelgate([
+            "package", "--oci", repository.repo.directory.appending("oci").path,
+        ]).output
+        let push = try repository.modelgate([
+            "push", "\(registry.address)/team/chunked:v1", "--insecure", "--chunk-size", "1",
+        ])
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(push.output.hasSuffix("@\(packaged)"))
+        let pulled = repository.repo.directory.appending("pulled")
+        #expect(
+            try repository.modelgate([
+                "pull", "\(registry.address)/team/chunked:v1", "--to", pulled.path, "--insecure",
+            ]).status == 0)
+        #expect(try Data(contentsOf: pulled.appendingPathComponent("model.bin")).count == 2_500_000 + 6)
+        #expect(
+            try repository.modelgate(["push", "\(registry.address)/team/x:v1", "--chunk-size", "0"]).status
+                == 64)
+    }
 }
