@@ -154,25 +154,41 @@ public final class RegistryClient {
             uploaded: uploaded, existing: existing, mounted: mounted, bytes: bytes)
     }
 
-    /// Sends the file in PATCH requests of at most `chunkSize` bytes (each held in memory while
-    /// it is sent), following the Location the registry returns; returns the last Location.
+    /// Sends the file in PATCH requests of at most `chunkSize` bytes, following the Location the
+    /// registry returns; returns the last Location. Each chunk is copied to a temporary file and
+    /// streamed from there, so memory stays flat whatever the chunk size.
     private func uploadChunks(of file: URL, size: Int64, to start: URL, chunkSize: Int) async throws -> URL {
         let handle = try FileHandle(forReadingFrom: file)
         defer { try? handle.close() }
+        let chunkFile = file.deletingLastPathComponent().appendingPathComponent(".chunk-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: chunkFile) }
         var location = start
         var offset: Int64 = 0
         while offset < size {
-            guard let chunk = try handle.read(upToCount: chunkSize), !chunk.isEmpty else {
+            guard FileManager.default.createFile(atPath: chunkFile.path, contents: nil) else {
+                throw ArtifactError("cannot write \(chunkFile.path)", location: chunkFile.path)
+            }
+            let writer = try FileHandle(forWritingTo: chunkFile)
+            var count = 0
+            while count < chunkSize,
+                let piece = try handle.read(upToCount: min(FileChunks.chunkSize, chunkSize - count)),
+                !piece.isEmpty
+            {
+                try writer.write(contentsOf: piece)
+                count += piece.count
+            }
+            try writer.close()
+            guard count > 0 else {
                 throw ArtifactError("\(file.path) ended early while it was uploaded", location: file.path)
             }
-            let end = offset + Int64(chunk.count) - 1
+            let end = offset + Int64(count) - 1
             let (_, response) = try await send(
                 "PATCH", location,
                 headers: [
-                    "Content-Type": "application/octet-stream", "Content-Length": String(chunk.count),
+                    "Content-Type": "application/octet-stream", "Content-Length": String(count),
                     "Content-Range": "\(offset)-\(end)",
                 ],
-                body: .data(chunk), purpose: "upload bytes \(offset)-\(end) of \(size)")
+                body: .file(chunkFile), purpose: "upload bytes \(offset)-\(end) of \(size)")
             try expect(response, [202], "upload bytes \(offset)-\(end)")
             location = try self.location(response)
             offset = end + 1

@@ -45,10 +45,15 @@ measure "modelgate run (train + store)" "$binary" run
 measure "modelgate artifact verify" "$binary" artifact verify
 measure "modelgate package (OCI layout)" "$binary" package --oci "$work/layout" --ref-name v1
 measure "modelgate push (package + upload)" "$binary" push "$registry/bench/modelgate:v1" --insecure
+measure "modelgate push again (no upload)" "$binary" push "$registry/bench/modelgate:v1" --insecure
+measure "modelgate push, other repo (mount)" "$binary" push "$registry/bench/mounted:v1" --insecure
+rm -f "$repo/.git/modelgate/store/registries.json"  # forget where blobs went: a full upload again
+measure "modelgate push --chunk-size 16" "$binary" push "$registry/bench/chunked:v1" --insecure --chunk-size 16
 measure "skopeo copy (same layout)" skopeo copy --preserve-digests --dest-tls-verify=false \
     "oci:$work/layout:v1" "docker://$registry/bench/skopeo:v1"
 measure "modelgate pull (download + verify)" "$binary" pull "$registry/bench/modelgate:v1" --to "$work/pulled" --insecure
 measure "skopeo copy to a layout (pull)" skopeo copy --src-tls-verify=false \
     "docker://$registry/bench/skopeo:v1" "oci:$work/skopeo-pulled:v1"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
-cmp "$repo/model.bin" "$work/pulled/model.bin" && echo "pulled model.bin is identical"
+"$binary" artifact export --to "$work/exported" > /dev/null
+cmp "$work/exported/model.bin" "$work/pulled/model.bin" && echo "pulled model.bin is identical to the stored one"
