@@ -137,40 +137,48 @@ final class TestRegistry {
 
     init(user: String? = nil, password: String? = nil) throws {
         directory = try TemporaryDirectory(prefix: "modelgate-registry")
-        port = try freeLoopbackPort()
-        var config = """
-            version: 0.1
-            log: {level: error}
-            storage: {filesystem: {rootdirectory: \(directory.url.path)/storage}, delete: {enabled: true}}
-            http: {addr: "127.0.0.1:\(port)"}
-
-            """
+        let executable = URL(fileURLWithPath: try ExternalTool.path("docker-registry"))
+        var auth = ""
         if let user, let password {
             let line = try ExternalTool.run("htpasswd", ["-Bbn", user, password], in: directory.url)
             guard line.status == 0 else { throw TestFailure("htpasswd failed: \(line.stderr)") }
             try Data(line.stdout.utf8).write(to: directory.appending("htpasswd"))
-            config += "auth: {htpasswd: {realm: modelgate-test, path: \(directory.url.path)/htpasswd}}\n"
+            auth = "auth: {htpasswd: {realm: modelgate-test, path: \(directory.url.path)/htpasswd}}\n"
         }
-        try Data(config.utf8).write(to: directory.appending("config.yml"))
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: try ExternalTool.path("docker-registry"))
-        process.arguments = ["serve", directory.appending("config.yml").path]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(
-            forWritingTo: {
-                FileManager.default.createFile(
-                    atPath: directory.appending("registry.log").path, contents: nil)
-                return directory.appending("registry.log")
-            }())
-        try process.run()
-        for _ in 0..<200 where !isListening(port) {
-            usleep(50_000)
-        }
-        guard isListening(port) else {
+        let log = directory.appending("registry.log")
+        // Tests run in parallel: a port found free may be taken before the registry binds it, so
+        // a registry that exited (address in use) is retried on another port.
+        for _ in 0..<5 {
+            let port = try freeLoopbackPort()
+            let config = """
+                version: 0.1
+                log: {level: error}
+                storage: {filesystem: {rootdirectory: \(directory.url.path)/storage}, delete: {enabled: true}}
+                http: {addr: "127.0.0.1:\(port)"}
+
+                """ + auth
+            try Data(config.utf8).write(to: directory.appending("config.yml"))
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = ["serve", directory.appending("config.yml").path]
+            process.standardOutput = FileHandle.nullDevice
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: log)
+            try process.run()
+            for _ in 0..<200 where !isListening(port) && process.isRunning {
+                usleep(50_000)
+            }
+            usleep(100_000)
+            if process.isRunning, isListening(port) {
+                self.port = port
+                self.process = process
+                return
+            }
             process.terminate()
-            let log = (try? String(contentsOf: directory.appending("registry.log"), encoding: .utf8)) ?? ""
-            throw TestFailure("docker-registry did not start on \(port): \(log)")
+            process.waitUntilExit()
         }
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        throw TestFailure("docker-registry did not start: \(text)")
     }
 
     deinit {
