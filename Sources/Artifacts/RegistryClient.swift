@@ -106,16 +106,17 @@ public final class RegistryClient {
                 uploadURL = try location(response)
             }
             let put: HTTPURLResponse
+            let putBody: Data?
             if let chunkSize, blob.size > Int64(chunkSize) {
                 uploadURL = try await uploadChunks(
                     of: image.blobURL(blob.digest), size: blob.size, to: uploadURL, chunkSize: chunkSize)
-                (_, put) = try await send(
+                (putBody, put) = try await send(
                     "PUT", appending(("digest", blob.digest), to: uploadURL),
                     headers: ["Content-Type": "application/octet-stream", "Content-Length": "0"],
                     body: .data(Data()),
                     purpose: "finish the upload of blob \(blob.digest.prefix(19))")
             } else {
-                (_, put) = try await send(
+                (putBody, put) = try await send(
                     "PUT", appending(("digest", blob.digest), to: uploadURL),
                     headers: [
                         "Content-Type": "application/octet-stream", "Content-Length": String(blob.size),
@@ -123,7 +124,7 @@ public final class RegistryClient {
                     body: .file(image.blobURL(blob.digest)),
                     purpose: "upload blob \(blob.digest.prefix(19)) (\(blob.size) bytes)")
             }
-            try expect(put, [201], "upload blob \(blob.digest.prefix(19))")
+            try expect(put, [201], "upload blob \(blob.digest.prefix(19))", body: putBody)
             if let stored = put.value(forHTTPHeaderField: "Docker-Content-Digest"), stored != blob.digest {
                 throw ArtifactError(
                     "the registry stored blob \(stored), not \(blob.digest): digest mismatch",
@@ -133,12 +134,18 @@ public final class RegistryClient {
             uploaded.append(blob.digest)
             bytes += blob.size
         }
-        let tag = target.tag ?? "latest"
-        let (_, put) = try await send(
+        if let wanted = target.digest, wanted != image.digest {
+            throw ArtifactError(
+                "the image's digest is \(image.digest), not the \(wanted) the reference names",
+                location: target.description,
+                hint: "push by tag (REGISTRY/REPOSITORY:TAG), or name the digest 'modelgate package' prints")
+        }
+        let tag = target.tag ?? target.digest?.description ?? "latest"
+        let (manifestBody, put) = try await send(
             "PUT", url("/v2/\(target.repository)/manifests/\(tag)"),
             headers: ["Content-Type": OCI.manifestType],
             body: .data(image.manifest), purpose: "upload the manifest")
-        try expect(put, [201], "upload the manifest")
+        try expect(put, [201], "upload the manifest", body: manifestBody)
         if let stored = put.value(forHTTPHeaderField: "Docker-Content-Digest"),
             stored != image.digest.description
         {
@@ -546,8 +553,28 @@ public final class RegistryClient {
         switch response.statusCode {
         case 401, 403: throw denied(response.statusCode, purpose: purpose)
         default:
+            // The distribution spec's error body: {"errors": [{"code": "...", "message": "..."}]}.
+            struct Errors: Decodable {
+                struct Entry: Decodable {
+                    var code: String?
+                    var message: String?
+                }
+                var errors: [Entry]?
+            }
+            let entries = body.flatMap { try? JSONDecoder().decode(Errors.self, from: $0) }?.errors ?? []
+            let detail = entries.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: ": ") }
+                .joined(separator: "; ")
+            if entries.contains(where: { $0.code == "DIGEST_INVALID" }) {
+                throw ArtifactError(
+                    "digest mismatch: \(target.registry) refused to \(purpose) (\(detail))",
+                    location: target.description,
+                    hint:
+                        "the bytes were altered on the way or on disk; run 'modelgate artifact verify' and push again"
+                )
+            }
             throw ArtifactError(
-                "\(target.registry) answered HTTP \(response.statusCode) when asked to \(purpose)",
+                "\(target.registry) answered HTTP \(response.statusCode) when asked to \(purpose)"
+                    + (detail.isEmpty ? "" : " (\(detail))"),
                 location: target.description,
                 hint: "check the registry's log; retrying is safe (blobs already uploaded are skipped)")
         }
