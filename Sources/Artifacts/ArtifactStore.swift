@@ -29,6 +29,8 @@ public struct ArtifactStore: ArtifactSink, Sendable {
 
     var temporaryDirectory: URL { root.appendingPathComponent("tmp", isDirectory: true) }
     var markerDirectory: URL { root.appendingPathComponent("artifacts", isDirectory: true) }
+    /// Image layouts being pushed; gc removes only entries a day old (left by an interrupted push).
+    var scratchDirectory: URL { root.appendingPathComponent("scratch", isDirectory: true) }
 
     /// Where the blob with digest `digest` lives.
     public func blobURL(_ digest: Digest) -> URL {
@@ -334,6 +336,16 @@ public struct ArtifactStore: ArtifactSink, Sendable {
                 for name in (try? fileManager.contentsOfDirectory(atPath: temporaryDirectory.path)) ?? [] {
                     try? fileManager.removeItem(at: temporaryDirectory.appendingPathComponent(name))
                 }
+            }
+            // Layouts of pushes interrupted a day ago or more (a running push holds no lock).
+            let dayAgo = Date().addingTimeInterval(-86_400)
+            for name in dryRun
+                ? [] : (try? fileManager.contentsOfDirectory(atPath: scratchDirectory.path)) ?? []
+            {
+                let url = scratchDirectory.appendingPathComponent(name)
+                let modified =
+                    (try? fileManager.attributesOfItem(atPath: url.path)[.modificationDate] as? Date) ?? nil
+                if let modified, modified < dayAgo { try? fileManager.removeItem(at: url) }
             }
             return Collection(
                 kept: kept.map(\.description), removed: removed.map(\.description),

@@ -47,7 +47,8 @@ public struct Publisher {
         _ digest: Digest, labels: ImagePackager.Labels, to reference: RegistryReference, insecure: Bool,
         credentials: RegistryCredentials?, chunkSize: Int? = nil
     ) async throws -> RegistryClient.PushResult {
-        let scratch = store.temporaryDirectory.appendingPathComponent(
+        // Not under tmp/, which gc empties: a push holds no store lock while it uploads.
+        let scratch = store.scratchDirectory.appendingPathComponent(
             "push-\(UUID().uuidString)", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let image = try ImagePackager(store: store).package(digest, into: scratch, labels: labels)
