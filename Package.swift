@@ -49,13 +49,15 @@ let package = Package(
                 "Checksum", "Diagnostics", "GitKit", "Markdown", "Pipeline",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
+        // Artifact store, manifest, verification, OCI image layout, registry client, releases.
+        .target(name: "Artifacts", dependencies: ["Checksum", "Diagnostics", "GitKit", "Pipeline"]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
 
         .executableTarget(
             name: "modelgate",
             dependencies: [
-                "Diagnostics", "GitKit", "Learning", "Markdown", "Pipeline", "Site",
+                "Artifacts", "Diagnostics", "GitKit", "Learning", "Markdown", "Pipeline", "Site",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -65,6 +67,8 @@ let package = Package(
         .testTarget(name: "LearningTests", dependencies: ["Learning"]),
         .testTarget(name: "PipelineTests", dependencies: ["Learning", "Pipeline", "TestSupport"]),
         .testTarget(name: "SiteTests", dependencies: ["Site", "Pipeline", "GitKit", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "GitKit", "Pipeline"]),
+        .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Checksum", "TestSupport"]),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["Artifacts", "Checksum", "TestSupport", "GitKit", "Pipeline"]),
     ]
 )

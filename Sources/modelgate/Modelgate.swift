@@ -11,8 +11,10 @@ struct Modelgate: AsyncParsableCommand {
         discussion: Help.discussion(),
         version: Tool.version,
         subcommands: [
-            Init.self, Run.self, Status.self, Show.self, Log.self, Diff.self, Train.self, Predict.self, Doctor.self,
-            Install.self, Uninstall.self, Hooks.self, Hook.self, Sync.self, SiteCommand.self,
+            Init.self, Run.self, Status.self, Show.self, Log.self, Diff.self, Train.self, Predict.self,
+            Install.self, Uninstall.self, Hooks.self, Hook.self, Sync.self,
+            Artifact.self, PackageImage.self, Push.self, Pull.self, Deployable.self, Release.self, Releases.self, GC.self,
+            SiteCommand.self, Doctor.self,
         ])
 
     /// Runs the command line and exits with the documented status.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Artifacts
 import Diagnostics
 import Foundation
 import GitKit
@@ -22,7 +23,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let repository = try Repository(discoveringFrom: .currentDirectory())
-        let outcome = try PipelineRunner(repository: repository).run(
+        let outcome = try PipelineRunner(repository: repository, artifacts: ArtifactStore(repository: repository)).run(
             source.source(default: .revision("HEAD")), force: force, observer: ProgressPrinter())
         try VerdictPrinter(json: json).print(outcome)
     }

@@ -1,0 +1,160 @@
+import Foundation
+
+/// `REGISTRY/REPOSITORY[:TAG][@sha256:…]`, e.g. `127.0.0.1:5000/team/housing:v1.4`.
+///
+/// The registry is always explicit (a host with a dot or a port, or `localhost`): modelgate never
+/// guesses Docker Hub.
+public struct RegistryReference: Sendable, Equatable, CustomStringConvertible {
+    /// `host[:port]`.
+    public let registry: String
+    /// The repository path, e.g. `team/housing`.
+    public let repository: String
+    /// The tag, when given (`latest` when neither tag nor digest is).
+    public let tag: String?
+    /// The manifest digest, when given.
+    public let digest: Digest?
+
+    /// Parses `text`; bad input (exit 2) with an example when it is not a reference.
+    public init(parsing text: String) throws {
+        func bad(_ why: String) -> ArtifactError {
+            ArtifactError(
+                "'\(text)' is not an image reference: \(why)", location: text,
+                hint: "write REGISTRY/REPOSITORY:TAG, e.g. 127.0.0.1:5000/team/housing:v1.4",
+                exitStatus: .badInput)
+        }
+        var rest = text
+        if rest.hasPrefix("docker://") { rest = String(rest.dropFirst(9)) }
+        var digest: Digest?
+        if let at = rest.firstIndex(of: "@") {
+            guard let parsed = Digest(String(rest[rest.index(after: at)...])) else {
+                throw bad("the digest is not sha256:<64 hex>")
+            }
+            digest = parsed
+            rest = String(rest[..<at])
+        }
+        guard let slash = rest.firstIndex(of: "/") else { throw bad("it names no registry") }
+        let registry = String(rest[..<slash])
+        guard registry.contains(".") || registry.contains(":") || registry == "localhost" else {
+            throw bad("'\(registry)' does not look like a registry host (it needs a dot or a port)")
+        }
+        var path = String(rest[rest.index(after: slash)...])
+        var tag: String?
+        if let colon = path.lastIndex(of: ":"), !path[colon...].contains("/") {
+            tag = String(path[path.index(after: colon)...])
+            path = String(path[..<colon])
+        }
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        let componentCharacters = Set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+        guard !components.isEmpty,
+            components.allSatisfy({
+                !$0.isEmpty && $0.allSatisfy(componentCharacters.contains)
+                    && ($0.first!.isLetter || $0.first!.isNumber)
+            })
+        else {
+            throw bad("the repository '\(path)' must be lowercase letters, digits and . _ - separated by /")
+        }
+        if let tag {
+            let tagCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+            guard !tag.isEmpty, tag.count <= 128, tag.allSatisfy(tagCharacters.contains), tag.first != ".",
+                tag.first != "-"
+            else {
+                throw bad("the tag '\(tag)' may hold only letters, digits, '.', '_' and '-' (up to 128)")
+            }
+        }
+        self.registry = registry
+        repository = path
+        self.tag = tag
+        self.digest = digest
+    }
+
+    /// What goes after `/manifests/`: the digest when given, else the tag (default `latest`).
+    public var reference: String { digest?.description ?? tag ?? "latest" }
+
+    /// `registry/repository[:tag][@digest]`.
+    public var description: String {
+        "\(registry)/\(repository)" + (tag.map { ":\($0)" } ?? "") + (digest.map { "@\($0)" } ?? "")
+    }
+
+    /// True for a registry on this machine (127.0.0.0/8, ::1, localhost).
+    public var isLoopback: Bool {
+        let host =
+            registry.hasPrefix("[")
+            ? String(registry.dropFirst().prefix { $0 != "]" }) : String(registry.prefix { $0 != ":" })
+        return host == "localhost" || host.hasPrefix("127.") || host == "::1"
+    }
+}
+
+/// A user name and password for a registry.
+public struct RegistryCredentials: Sendable, Equatable {
+    /// The user.
+    public let username: String
+    /// The password or token.
+    public let password: String
+    /// Where they came from, for messages ("MODELGATE_REGISTRY_USER", "~/.docker/config.json").
+    public let origin: String
+
+    /// Makes credentials.
+    public init(username: String, password: String, origin: String) {
+        self.username = username
+        self.password = password
+        self.origin = origin
+    }
+
+    /// `MODELGATE_REGISTRY_USER`/`MODELGATE_REGISTRY_PASSWORD` when both are set, else the
+    /// `auths` entry for `registry` in `$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`).
+    public static func lookup(
+        registry: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> RegistryCredentials? {
+        if let user = environment["MODELGATE_REGISTRY_USER"],
+            let password = environment["MODELGATE_REGISTRY_PASSWORD"]
+        {
+            return RegistryCredentials(
+                username: user, password: password, origin: "MODELGATE_REGISTRY_USER/PASSWORD")
+        }
+        let directory =
+            environment["DOCKER_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.docker")
+        let file = URL(fileURLWithPath: directory).appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+        struct Config: Decodable {
+            struct Entry: Decodable {
+                var auth: String?
+                var username: String?
+                var password: String?
+            }
+            var auths: [String: Entry]?
+        }
+        let config: Config
+        do {
+            config = try JSONDecoder().decode(Config.self, from: data)
+        } catch {
+            throw ArtifactError(
+                "the Docker config file is not valid JSON: \(error)", location: file.path,
+                hint: "fix it, or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD",
+                exitStatus: .badInput)
+        }
+        for (key, entry) in config.auths ?? [:] where normalize(key) == registry {
+            if let auth = entry.auth, let decoded = Data(base64Encoded: auth),
+                let text = String(data: decoded, encoding: .utf8),
+                let colon = text.firstIndex(of: ":")
+            {
+                return RegistryCredentials(
+                    username: String(text[..<colon]), password: String(text[text.index(after: colon)...]),
+                    origin: file.path)
+            }
+            if let username = entry.username, let password = entry.password {
+                return RegistryCredentials(username: username, password: password, origin: file.path)
+            }
+        }
+        return nil
+    }
+
+    /// `https://host:5000/v1/` → `host:5000`.
+    static func normalize(_ key: String) -> String {
+        var text = key
+        for scheme in ["https://", "http://"] where text.hasPrefix(scheme) {
+            text = String(text.dropFirst(scheme.count))
+        }
+        return String(text.prefix { $0 != "/" })
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+
+/// A minimal, deterministic ustar (POSIX.1-1988) writer and reader: regular files and
+/// directories only, uid/gid 0, one fixed time stamp, entries in the order given. Paths longer
+/// than ustar's name/prefix split are carried by a PAX `path` record.
+///
+/// No package among the ones this project builds with writes tar, and the format is small; a
+/// fixed, byte-exact output is also what makes packaging reproducible.
+enum TarArchive {
+    static let blockSize = 512
+
+    /// The 512-byte ustar header of one entry.
+    static func header(path: String, size: Int64, isDirectory: Bool, mtime: Int64, type: UInt8? = nil) throws
+        -> [UInt8]
+    {
+        var block = [UInt8](repeating: 0, count: blockSize)
+        let (prefix, name) = try split(path)
+        put(name, into: &block, at: 0, width: 100)
+        put(octal(isDirectory ? 0o755 : 0o644, width: 8), into: &block, at: 100, width: 8)
+        put(octal(0, width: 8), into: &block, at: 108, width: 8)
+        put(octal(0, width: 8), into: &block, at: 116, width: 8)
+        guard size < 0o77777777777 else {
+            throw ArtifactError(
+                "'\(path)' is larger than 8 GiB, which a ustar layer cannot hold", location: path)
+        }
+        put(octal(size, width: 12), into: &block, at: 124, width: 12)
+        put(octal(mtime, width: 12), into: &block, at: 136, width: 12)
+        block[156] = type ?? (isDirectory ? UInt8(ascii: "5") : UInt8(ascii: "0"))
+        put("ustar", into: &block, at: 257, width: 6)
+        put("00", into: &block, at: 263, width: 2)
+        put(prefix, into: &block, at: 345, width: 155)
+        // The checksum is computed with its own field read as spaces.
+        for index in 148..<156 { block[index] = UInt8(ascii: " ") }
+        let sum = block.reduce(0) { $0 + Int64($1) }
+        put(octal(sum, width: 7), into: &block, at: 148, width: 7)
+        block[155] = UInt8(ascii: " ")
+        return block
+    }
+
+    /// Splits `path` into ustar's prefix (≤155 bytes) and name (≤100 bytes) fields; a path that
+    /// does not fit throws `TarArchive.LongPath`, and the caller adds a PAX record.
+    static func split(_ path: String) throws -> (String, String) {
+        let bytes = Array(path.utf8)
+        if bytes.count <= 100 { return ("", path) }
+        for index in stride(from: min(bytes.count - 1, 155), through: 1, by: -1)
+        where bytes[index] == UInt8(ascii: "/") {
+            let name = bytes.count - index - 1
+            if name <= 100, name > 0 {
+                return (
+                    String(decoding: bytes[..<index], as: UTF8.self),
+                    String(decoding: bytes[(index + 1)...], as: UTF8.self)
+                )
+            }
+        }
+        throw LongPath()
+    }
+
+    struct LongPath: Error {}
+
+    /// The header block(s) for `path`: a PAX extended header first when the path is too long.
+    static func headers(path: String, size: Int64, isDirectory: Bool, mtime: Int64) throws -> [UInt8] {
+        do {
+            return try header(path: path, size: size, isDirectory: isDirectory, mtime: mtime)
+        } catch is LongPath {
+            let record = paxRecord("path", path)
+            var blocks = try header(
+                path: "PaxHeaders/\(String(path.suffix(80)).replacingOccurrences(of: "/", with: "_"))",
+                size: Int64(record.count), isDirectory: false, mtime: mtime, type: UInt8(ascii: "x"))
+            blocks += record
+            blocks += padding(Int64(record.count))
+            let short = String(decoding: path.utf8.suffix(99), as: UTF8.self)
+            blocks += try header(path: short, size: size, isDirectory: isDirectory, mtime: mtime)
+            return blocks
+        }
+    }
+
+    /// "LEN key=value\n", where LEN counts itself.
+    static func paxRecord(_ key: String, _ value: String) -> [UInt8] {
+        let body = " \(key)=\(value)\n"
+        var length = body.utf8.count + 1
+        while String(length).utf8.count + body.utf8.count > length { length += 1 }
+        return Array("\(length)\(body)".utf8)
+    }
+
+    /// Zero bytes that fill the last block of `size` bytes of content.
+    static func padding(_ size: Int64) -> [UInt8] {
+        let remainder = Int(size % Int64(blockSize))
+        return remainder == 0 ? [] : [UInt8](repeating: 0, count: blockSize - remainder)
+    }
+
+    /// The end-of-archive marker: two zero blocks.
+    static let trailer = [UInt8](repeating: 0, count: blockSize * 2)
+
+    private static func octal(_ value: Int64, width: Int) -> String {
+        let digits = String(value, radix: 8)
+        return String(repeating: "0", count: max(0, width - 1 - digits.count)) + digits
+    }
+
+    private static func put(_ text: String, into block: inout [UInt8], at offset: Int, width: Int) {
+        for (index, byte) in text.utf8.prefix(width).enumerated() { block[offset + index] = byte }
+    }
+
+    // MARK: - Reading
+
+    /// One entry read back.
+    struct Entry {
+        /// The entry's path.
+        let path: String
+        /// Its size in bytes (0 for directories).
+        let size: Int64
+        /// "0" file, "5" directory, others (links, devices) are refused by the reader's users.
+        let type: UInt8
+        /// Byte offset of the content in the archive.
+        let offset: Int64
+    }
+
+    /// Lists the entries of the tar file at `url` (PAX `path` records applied), reading only headers.
+    static func entries(of url: URL) throws -> [Entry] {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        var result: [Entry] = []
+        var offset: Int64 = 0
+        var pendingPath: String?
+        while true {
+            try handle.seek(toOffset: UInt64(offset))
+            guard let data = try handle.read(upToCount: blockSize), data.count == blockSize else { break }
+            let block = [UInt8](data)
+            if block.allSatisfy({ $0 == 0 }) { break }
+            guard let size = Int64(field(block, 124, 12).trimmingCharacters(in: .whitespaces), radix: 8)
+            else {
+                throw ArtifactError(
+                    "the layer is not a tar archive (bad size field at byte \(offset))", location: url.path)
+            }
+            let stored = field(block, 148, 8).trimmingCharacters(in: CharacterSet(charactersIn: " \0"))
+            var sum: Int64 = 0
+            for (index, byte) in block.enumerated() { sum += (148..<156).contains(index) ? 32 : Int64(byte) }
+            guard Int64(stored, radix: 8) == sum else {
+                throw ArtifactError(
+                    "the layer is not a valid tar archive (checksum mismatch at byte \(offset))",
+                    location: url.path)
+            }
+            let type = block[156]
+            let content = offset + Int64(blockSize)
+            if type == UInt8(ascii: "x") {
+                try handle.seek(toOffset: UInt64(content))
+                let text = String(decoding: try handle.read(upToCount: Int(size)) ?? Data(), as: UTF8.self)
+                for line in text.split(separator: "\n") {
+                    if let space = line.firstIndex(of: " "),
+                        line[line.index(after: space)...].hasPrefix("path=")
+                    {
+                        pendingPath = String(line[line.index(after: space)...].dropFirst(5))
+                    }
+                }
+            } else if type != UInt8(ascii: "g") {
+                let prefix = field(block, 345, 155)
+                let name = field(block, 0, 100)
+                let path = pendingPath ?? (prefix.isEmpty ? name : "\(prefix)/\(name)")
+                pendingPath = nil
+                result.append(
+                    Entry(path: path, size: size, type: type == 0 ? UInt8(ascii: "0") : type, offset: content)
+                )
+            }
+            offset = content + size + Int64(padding(size).count)
+        }
+        return result
+    }
+
+    private static func field(_ block: [UInt8], _ offset: Int, _ width: Int) -> String {
+        let slice = block[offset..<(offset + width)]
+        let end = slice.firstIndex(of: 0) ?? slice.endIndex
+        return String(decoding: slice[offset..<end], as: UTF8.self)
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Artifacts
+import Diagnostics
+import Foundation
+import GitKit
+
+/// `modelgate gc`: removes artifacts that are neither released nor recent.
+struct GC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc",
+        abstract: "Remove stored artifacts that are neither released nor among the most recent.",
+        discussion: "Released artifacts are those named by a release tag's Modelgate-Artifact trailer.\n\n"
+            + ExitStatus.contract)
+
+    @Option(help: "How many of the most recent artifacts to keep besides released ones.") var keep = 10
+    @Flag(help: "Only report what would be removed.") var dryRun = false
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() throws {
+        guard keep >= 0 else { throw ValidationError("--keep must be 0 or more") }
+        let repository = try Repository(discoveringFrom: .currentDirectory())
+        let released = Set(
+            try ReleaseBook(repository: repository).releases().compactMap(\.artifact).compactMap {
+                Digest($0)
+            })
+        let result = try ArtifactStore(repository: repository).collectGarbage(
+            keeping: released, newest: keep, dryRun: dryRun)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            return
+        }
+        let verb = dryRun ? "would remove" : "removed"
+        for digest in result.removed { print("\(verb) \(digest)") }
+        print(
+            "\(verb) \(result.removed.count) artifact(s), \(result.removedBlobs) blob(s), \(result.freedBytes) bytes; kept \(result.kept.count)"
+        )
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Artifacts
+import Diagnostics
+import Foundation
+import GitKit
+
+/// `modelgate package [REV] --oci DIR`: the artifact as an OCI image layout.
+struct PackageImage: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "package",
+        abstract: "Write a commit's artifact as an OCI image layout (files under /model).",
+        discussion: """
+            The image is deterministic: packaging the same artifact twice gives the same digest.
+            Standard tools accept it: 'skopeo inspect oci:DIR', 'skopeo copy oci:DIR docker://…',
+            'umoci unpack --image DIR:REF'. Prints the manifest digest.
+
+            """ + ExitStatus.contract)
+
+    @Argument(help: "The commit (or artifact digest sha256:…).") var rev = "HEAD"
+    @Option(help: "The OCI layout directory to write (created; other images in it are kept).") var oci: String
+    @Option(
+        help:
+            "org.opencontainers.image.version (default: a release tag on the commit, else the short commit id)."
+    )
+    var version: String?
+    @Option(help: "The name index.json lists the image under (default: the version).") var refName: String?
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() throws {
+        let repository = try Repository(discoveringFrom: .currentDirectory())
+        let labels = try ImageLabels.make(for: rev, in: repository, version: version, referenceName: refName)
+        let directory = URL(fileURLWithPath: oci, relativeTo: .currentDirectory()).standardizedFileURL
+        let image = try ImagePackager(store: ArtifactStore(repository: repository))
+            .package(labels.digest, into: directory, labels: labels.labels)
+        if json {
+            let summary: [String: String] = [
+                "digest": image.digest.description, "layout": directory.path,
+                "artifact": labels.digest.description,
+                "reference": labels.labels.referenceName ?? "",
+            ]
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        } else {
+            print(image.digest.description)
+        }
+    }
+}
+
+/// The annotations `package` and `push` put on an image of `rev`.
+enum ImageLabels {
+    static func make(
+        for rev: String, in repository: Repository, version: String?, referenceName: String?
+    ) throws -> (digest: Digest, labels: ImagePackager.Labels) {
+        let located = try ArtifactLocator(repository: repository).locate(rev)
+        var resolvedVersion = version
+        if resolvedVersion == nil, let commit = located.commit {
+            let releases = try ReleaseBook(repository: repository).releases().filter {
+                $0.commit == commit.hex
+            }
+            resolvedVersion =
+                releases.first(where: { $0.version != nil })?.version ?? releases.first?.tag ?? commit.short
+        }
+        let source = try repository.configString("remote.origin.url").flatMap { $0.isEmpty ? nil : $0 }
+        let labels = ImagePackager.Labels(
+            revision: located.commit?.hex, source: source, version: resolvedVersion,
+            referenceName: ImagePackager.referenceName(referenceName ?? resolvedVersion ?? "latest"))
+        return (located.digest, labels)
+    }
+}

@@ -1,0 +1,94 @@
+import ArgumentParser
+import Artifacts
+import Diagnostics
+import Foundation
+import GitKit
+
+/// `modelgate push [REV] REGISTRY/REPO:TAG`: the artifact as an image in an OCI registry.
+struct Push: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Package a commit's artifact and push it to an OCI registry.",
+        discussion: """
+            Blobs the registry already has are skipped (or mounted from another repository this
+            store pushed them to); the manifest goes last, so a failed push never leaves the tag
+            pointing at missing blobs. Credentials: MODELGATE_REGISTRY_USER and
+            MODELGATE_REGISTRY_PASSWORD, else the 'auths' entry in $DOCKER_CONFIG/config.json
+            (default ~/.docker/config.json). Prints the pushed reference with its digest.
+
+            """ + ExitStatus.contract)
+
+    @Argument(help: "[REV] REGISTRY/REPOSITORY:TAG (REV defaults to HEAD).") var arguments: [String]
+    @Flag(help: "Use plain HTTP (for a registry on this machine).") var insecure = false
+    @Option(
+        help:
+            "org.opencontainers.image.version (default: a release tag on the commit, else the short commit id)."
+    )
+    var version: String?
+    @Option(
+        help:
+            "Upload blobs larger than this many MiB in PATCH chunks of this size (default: one PUT per blob)."
+    )
+    var chunkSize: Int?
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func validate() throws {
+        if let chunkSize, chunkSize < 1 {
+            throw ValidationError("--chunk-size is in MiB and must be at least 1")
+        }
+        guard (1...2).contains(arguments.count) else {
+            throw ValidationError("give [REV] REGISTRY/REPOSITORY:TAG")
+        }
+    }
+
+    func run() async throws {
+        let rev = arguments.count == 2 ? arguments[0] : "HEAD"
+        let reference = try RegistryReference(parsing: arguments.last!)
+        let (digest, labels) = try {
+            let repository = try Repository(discoveringFrom: .currentDirectory())
+            let made = try ImageLabels.make(
+                for: rev, in: repository, version: version, referenceName: reference.tag)
+            return (made.digest, made.labels)
+        }()
+        let store = try ArtifactStore(repository: Repository(discoveringFrom: .currentDirectory()))
+        let credentials = try RegistryCredentials.lookup(registry: reference.registry)
+        let result = try await Publisher(store: store).push(
+            digest, labels: labels, to: reference, insecure: insecure, credentials: credentials,
+            chunkSize: chunkSize.map { $0 << 20 })
+        if json {
+            try Terminal.printJSON(result)
+        } else {
+            Terminal.printError(
+                "pushed \(result.uploaded.count) blob(s) (\(result.bytes) bytes), \(result.existing.count) already there, \(result.mounted.count) mounted"
+            )
+            print(result.reference)
+        }
+    }
+}
+
+/// `modelgate pull REGISTRY/REPO:TAG --to DIR`: the model files of an image, verified.
+struct Pull: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Download an image's model files (verifying every digest) into a directory.",
+        discussion: ExitStatus.contract)
+
+    @Argument(help: "REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:….") var reference: String
+    @Option(help: "The directory to write the files into (created if needed).") var to: String
+    @Flag(help: "Use plain HTTP (for a registry on this machine).") var insecure = false
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() async throws {
+        let parsed = try RegistryReference(parsing: reference)
+        let directory = URL(fileURLWithPath: to, relativeTo: .currentDirectory()).standardizedFileURL
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let result = try await Publisher(store: ArtifactStore(root: directory)).pull(
+            parsed, into: directory, insecure: insecure,
+            credentials: try RegistryCredentials.lookup(registry: parsed.registry))
+        if json {
+            try Terminal.printJSON(result)
+        } else {
+            Terminal.printError(
+                "pulled \(parsed) (\(result.digest)), \(result.bytes) bytes, every digest verified")
+            for file in result.files { print(directory.appendingPathComponent(file).path) }
+        }
+    }
+}

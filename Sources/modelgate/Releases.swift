@@ -1,0 +1,45 @@
+import ArgumentParser
+import Artifacts
+import Diagnostics
+import Foundation
+import GitKit
+
+/// `modelgate releases`: deployments per environment, newest first.
+struct Releases: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List releases (release tags and GTO tags) per environment, newest first.",
+        discussion: ExitStatus.contract)
+
+    @Option(help: "Only this environment.") var env: String?
+    @Flag(help: "Print the releases as JSON.") var json = false
+
+    func run() throws {
+        let repository = try Repository(discoveringFrom: .currentDirectory())
+        var releases = try ReleaseBook(repository: repository).releases()
+        if let env { releases = releases.filter { $0.environment == env } }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            encoder.dateEncodingStrategy = .iso8601
+            print(String(decoding: try encoder.encode(releases), as: UTF8.self))
+            return
+        }
+        var order: [String] = []
+        var groups: [String: [Artifacts.Release]] = [:]
+        for release in releases {
+            let key = release.environment ?? "(no environment)"
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(release)
+        }
+        for key in order.sorted(by: {
+            ($0 == "(no environment)" ? 1 : 0, $0) < ($1 == "(no environment)" ? 1 : 0, $1)
+        }) {
+            print(key)
+            for release in groups[key]! {
+                let date = release.date.map { $0.formatted(.iso8601) } ?? "-"
+                let artifact = release.artifact.map { String($0.prefix(19)) } ?? "-"
+                print("  \(release.tag)  \(release.commit.prefix(7))  \(date)  \(artifact)")
+            }
+        }
+    }
+}
