@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// Anything that hands out bytes in order: a file, a git blob, a pipe.
 ///
@@ -28,7 +29,8 @@ public final class FileByteSource: ByteSource {
     public init(url: URL, name: String) throws {
         let fd = open(url.path, O_RDONLY)
         guard fd >= 0 else {
-            throw DataError.cannotOpen(name: name, reason: String(cString: strerror(errno)), missing: errno == ENOENT)
+            throw DataError.cannotOpen(
+                name: name, reason: String(cString: strerror(errno)), missing: errno == ENOENT)
         }
         descriptor = fd
         var info = stat()

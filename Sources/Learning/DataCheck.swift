@@ -21,7 +21,8 @@ public struct DataExpectations: Sendable, Equatable {
 
     /// Expectations; see the properties.
     public init(
-        columns: [String]? = nil, types: [String: ColumnType] = [:], ranges: [String: ClosedRange<Double>] = [:],
+        columns: [String]? = nil, types: [String: ColumnType] = [:],
+        ranges: [String: ClosedRange<Double>] = [:],
         minimumRows: Int? = nil, baseline: URL? = nil, baselineName: String? = nil
     ) {
         self.columns = columns
@@ -67,7 +68,9 @@ public enum DataCheck {
     public static let sampleLimit = 100_000
 
     /// Reads `data` once (memory bounded by the sample limit) and checks it against `expectations`.
-    public static func validate(data: URL, name: String, expectations: DataExpectations) throws -> DataCheckReport {
+    public static func validate(data: URL, name: String, expectations: DataExpectations) throws
+        -> DataCheckReport
+    {
         let current = try ColumnScan(url: data, name: name, ranges: expectations.ranges)
         var metrics: [String: Double] = ["rows": Double(current.rows)]
         var problems: [DataProblem] = []
@@ -78,42 +81,54 @@ public enum DataCheck {
         for column in expectations.columns ?? [] where !current.header.contains(column) {
             problems.append(
                 DataProblem(
-                    summary: "column '\(column)' is missing; the header has \(current.header.map { "'\($0)'" }.joined(separator: ", "))",
+                    summary:
+                        "column '\(column)' is missing; the header has \(current.header.map { "'\($0)'" }.joined(separator: ", "))",
                     location: "\(name):1:1", column: column))
         }
         for (column, type) in expectations.types.sorted(by: { $0.key < $1.key }) {
             guard let index = current.header.firstIndex(of: column) else {
-                problems.append(DataProblem(summary: "column '\(column)' is missing", location: "\(name):1:1", column: column))
+                problems.append(
+                    DataProblem(
+                        summary: "column '\(column)' is missing", location: "\(name):1:1", column: column))
                 continue
             }
             if type == .number, let location = current.firstText[index] {
                 problems.append(
                     DataProblem(
-                        summary: "column '\(column)' should hold numbers but has text ('\(current.firstTextValue[index] ?? "")')",
+                        summary:
+                            "column '\(column)' should hold numbers but has text ('\(current.firstTextValue[index] ?? "")')",
                         location: location, column: column))
             }
         }
         for (column, range) in expectations.ranges.sorted(by: { $0.key < $1.key }) {
             guard let index = current.header.firstIndex(of: column) else {
-                problems.append(DataProblem(summary: "column '\(column)' is missing", location: "\(name):1:1", column: column))
+                problems.append(
+                    DataProblem(
+                        summary: "column '\(column)' is missing", location: "\(name):1:1", column: column))
                 continue
             }
             metrics["out_of_range.\(column)"] = Double(current.outOfRange[index])
             if let location = current.firstOutOfRange[index] {
                 problems.append(
                     DataProblem(
-                        summary: "\(current.outOfRange[index]) value(s) of '\(column)' outside \(range.lowerBound)…\(range.upperBound)",
+                        summary:
+                            "\(current.outOfRange[index]) value(s) of '\(column)' outside \(range.lowerBound)…\(range.upperBound)",
                         location: location, column: column))
             }
         }
         if let minimum = expectations.minimumRows, current.rows < minimum {
-            problems.append(DataProblem(summary: "\(current.rows) rows; expected at least \(minimum)", location: name, column: nil))
+            problems.append(
+                DataProblem(
+                    summary: "\(current.rows) rows; expected at least \(minimum)", location: name, column: nil
+                ))
         }
         if let baselineURL = expectations.baseline {
-            let baseline = try ColumnScan(url: baselineURL, name: expectations.baselineName ?? baselineURL.path, ranges: [:])
+            let baseline = try ColumnScan(
+                url: baselineURL, name: expectations.baselineName ?? baselineURL.path, ranges: [:])
             for (index, column) in current.header.enumerated() {
                 guard current.firstText[index] == nil, let other = baseline.header.firstIndex(of: column),
-                    baseline.firstText[other] == nil, !current.samples[index].isEmpty, !baseline.samples[other].isEmpty
+                    baseline.firstText[other] == nil, !current.samples[index].isEmpty,
+                    !baseline.samples[other].isEmpty
                 else { continue }
                 let expected = baseline.samples[other].sorted()
                 let actual = current.samples[index].sorted()
@@ -124,7 +139,8 @@ public enum DataCheck {
         let summaries = current.header.indices.map { index in
             ColumnSummary(
                 name: current.header[index], type: current.firstText[index] == nil ? .number : .text,
-                missing: current.missing[index], minimum: current.minimum[index], maximum: current.maximum[index])
+                missing: current.missing[index], minimum: current.minimum[index],
+                maximum: current.maximum[index])
         }
         return DataCheckReport(metrics: metrics, problems: problems, columns: summaries)
     }
@@ -221,7 +237,9 @@ private struct ColumnScan {
                     maximum[column] = max(maximum[column] ?? value, value)
                     if let range = bounds[column], !range.contains(value) {
                         outOfRange[column] += 1
-                        if firstOutOfRange[column] == nil { firstOutOfRange[column] = csv.location(ofField: column) }
+                        if firstOutOfRange[column] == nil {
+                            firstOutOfRange[column] = csv.location(ofField: column)
+                        }
                     }
                     seen[column] += 1
                     if samples[column].count < DataCheck.sampleLimit {

@@ -32,7 +32,8 @@ public struct DataError: UserFacingError, Equatable {
     static func cannotOpen(name: String, reason: String, missing: Bool = false) -> DataError {
         DataError(
             .cannotOpen, "cannot open '\(name)': \(reason)", location: name,
-            hint: "check the path; it is relative to the repository root", exitStatus: missing ? .badInput : .failure)
+            hint: "check the path; it is relative to the repository root",
+            exitStatus: missing ? .badInput : .failure)
     }
 
     static func readFailed(reason: String) -> DataError {

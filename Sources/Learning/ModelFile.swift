@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// A fitted built-in model as versioned JSON: everything `predict` and `score` need.
 public struct ModelFile: Codable, Sendable, Equatable {
@@ -98,7 +99,8 @@ public struct ModelFile: Codable, Sendable, Equatable {
             try? FileManager.default.removeItem(at: temporary)
             throw DataError(
                 .readFailed, "cannot write model file '\(url.path)': \(error.localizedDescription)",
-                location: url.path, hint: "check that the directory exists and is writable", exitStatus: .failure)
+                location: url.path, hint: "check that the directory exists and is writable",
+                exitStatus: .failure)
         }
     }
 
@@ -110,7 +112,8 @@ public struct ModelFile: Codable, Sendable, Equatable {
             data = try Data(contentsOf: url)
         } catch {
             let missing = !FileManager.default.fileExists(atPath: url.path)
-            throw DataError.cannotOpen(name: name, reason: missing ? "no such file" : "not readable", missing: missing)
+            throw DataError.cannotOpen(
+                name: name, reason: missing ? "no such file" : "not readable", missing: missing)
         }
         let model: ModelFile
         do {
@@ -137,13 +140,16 @@ public struct ModelFile: Codable, Sendable, Equatable {
             problem = "a coefficient row does not have one value per feature"
         } else if kind != KMeansTrainer.kind && intercept.count != coefficients.count {
             problem = "intercept count differs from coefficient rows"
-        } else if let preprocessing, preprocessing.means.count != width || preprocessing.scales.count != width {
+        } else if let preprocessing, preprocessing.means.count != width || preprocessing.scales.count != width
+        {
             problem = "preprocessing does not have one mean and scale per feature"
         } else if !Trainers.kinds.contains(kind) {
             problem = "unknown kind '\(kind)'"
         } else if kind == LogisticRegressionTrainer.kind {
             let classCount = classes?.count ?? 0
-            if classCount < 2 || (classCount == 2 ? coefficients.count != 1 : coefficients.count != classCount) {
+            if classCount < 2
+                || (classCount == 2 ? coefficients.count != 1 : coefficients.count != classCount)
+            {
                 problem = "classes do not match coefficient rows"
             }
         }

@@ -27,7 +27,10 @@ public func quantize(_ model: ModelFile, to type: QuantizationType) -> Quantizat
         quantized.coefficients = model.coefficients.map { row in
             row.map { value in
                 let half = Double(Float16(value))
-                return half.isFinite ? half : (value < 0 ? -Double(Float16.greatestFiniteMagnitude) : Double(Float16.greatestFiniteMagnitude))
+                return half.isFinite
+                    ? half
+                    : (value < 0
+                        ? -Double(Float16.greatestFiniteMagnitude) : Double(Float16.greatestFiniteMagnitude))
             }
         }
         quantized.quantization = ModelFile.Quantization(dtype: type.rawValue, scales: nil, codes: nil)

@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// A one-line progress bar on standard error: phase, bytes read, rows, rate and ETA.
 ///
@@ -38,7 +39,9 @@ public final class TerminalProgress: ProgressReporter {
         if let total = update.totalBytes, total > 0 {
             let fraction = min(1, Double(update.bytesRead) / Double(total))
             let filled = Int(fraction * 24)
-            parts.append("[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 24 - filled) + "]")
+            parts.append(
+                "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 24 - filled) + "]"
+            )
             parts.append("\(Int(fraction * 100))%")
             parts.append("\(megabytes(update.bytesRead))/\(megabytes(total))")
             if fraction > 0.01 && fraction < 1 {

@@ -28,7 +28,8 @@ public enum TrainerOption: Sendable, Equatable, Codable, CustomStringConvertible
 
     public var description: String {
         switch self {
-        case .number(let value): return value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+        case .number(let value):
+            return value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
         case .bool(let value): return String(value)
         case .string(let value): return value
         }
@@ -190,7 +191,9 @@ struct OptionReader {
         }
     }
 
-    func number(_ name: String, default value: Double, where valid: (Double) -> Bool, expected: String) throws -> Double {
+    func number(_ name: String, default value: Double, where valid: (Double) -> Bool, expected: String) throws
+        -> Double
+    {
         guard let option = options[name] else { return value }
         guard case .number(let number) = option, valid(number) else {
             throw DataError(
@@ -209,7 +212,8 @@ struct OptionReader {
     func bool(_ name: String, default value: Bool) throws -> Bool {
         guard let option = options[name] else { return value }
         guard case .bool(let flag) = option else {
-            throw DataError(.badOption, "option '\(name)' of trainer '\(kind)' is \(option); expected true or false")
+            throw DataError(
+                .badOption, "option '\(name)' of trainer '\(kind)' is \(option); expected true or false")
         }
         return flag
     }

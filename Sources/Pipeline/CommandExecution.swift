@@ -35,14 +35,17 @@ struct CommandExecution {
     /// Variables that would point a child `git` at the user's repository or index instead of the
     /// evaluated tree (hooks run with several of them set).
     static let repositoryVariables: Set<String> = [
-        "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
         "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_NAMESPACE", "GIT_QUARANTINE_PATH", "GIT_REFLOG_ACTION",
         "GIT_EDITOR", "GIT_AUTHOR_DATE", "GIT_INTERNAL_SUPER_PREFIX",
     ]
 
     /// The child's environment: ours without the repository variables, plus `environment`.
     func childEnvironment() -> [String] {
-        var variables = ProcessInfo.processInfo.environment.filter { !Self.repositoryVariables.contains($0.key) }
+        var variables = ProcessInfo.processInfo.environment.filter {
+            !Self.repositoryVariables.contains($0.key)
+        }
         variables.merge(environment) { _, new in new }
         return variables.map { "\($0.key)=\($0.value)" }.sorted()
     }

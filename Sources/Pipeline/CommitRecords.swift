@@ -30,7 +30,8 @@ struct CommitRecords {
         fingerprintBudget -= 1
         let tree = try EvaluatedTree(.revision(commit.hex), in: repository)
         guard let config = try? tree.loadConfig(),
-            let fingerprint = try? PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName),
+            let fingerprint = try? PipelineFingerprint(
+                config: config, tree: tree, configFile: PipelineConfig.fileName),
             var record = store.cachedRecord(for: fingerprint.digest)
         else { return nil }
         record.commit = commit.hex

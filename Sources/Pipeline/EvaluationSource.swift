@@ -48,7 +48,8 @@ struct EvaluatedTree {
             self.commit = commit
             tree = try repository.commit(commit).treeID
             let entries = try repository.treeEntries(commit: commit).filter { $0.mode != .gitlink }
-            recordedIDs = Dictionary(entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
+            recordedIDs = Dictionary(
+                entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
             paths = entries.map(\.path)
             workingDirectory = nil
             self.statCache = nil
@@ -57,7 +58,8 @@ struct EvaluatedTree {
             commit = nil
             tree = try repository.indexTreeID()
             let entries = try repository.indexEntries().filter { $0.mode != .gitlink && $0.stage == 0 }
-            recordedIDs = Dictionary(entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
+            recordedIDs = Dictionary(
+                entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
             paths = entries.map(\.path)
             workingDirectory = nil
             self.statCache = nil
@@ -66,7 +68,8 @@ struct EvaluatedTree {
             commit = nil
             tree = nil
             let entries = try repository.indexEntries().filter { $0.mode != .gitlink && $0.stage == 0 }
-            recordedIDs = Dictionary(entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
+            recordedIDs = Dictionary(
+                entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
             paths = entries.map(\.path)
             self.statCache = statCache ?? StatCache(repository: repository)
         }

@@ -44,7 +44,9 @@ struct PipelineFingerprint {
     }
 
     /// The same fingerprints restricted to the stages `include` accepts.
-    func keeping(_ include: ((stage: Stage, inputs: StageFingerprint, digest: String)) -> Bool) -> PipelineFingerprint {
+    func keeping(_ include: ((stage: Stage, inputs: StageFingerprint, digest: String)) -> Bool)
+        -> PipelineFingerprint
+    {
         PipelineFingerprint(stages: stages.filter(include))
     }
 
@@ -67,7 +69,8 @@ struct PipelineFingerprint {
                 for path in matches { files[path] = try tree.id(of: path)?.hex }
             }
             let inputs = StageFingerprint(
-                definition: stage.definition, files: files, upstream: upstream, tool: "\(Tool.name) \(Tool.version)")
+                definition: stage.definition, files: files, upstream: upstream,
+                tool: "\(Tool.name) \(Tool.version)")
             let digest = inputs.digest
             stages.append((stage, inputs, digest))
             upstream = digest

@@ -36,7 +36,9 @@ public struct GateResult: Codable, Sendable, Equatable {
     }
 
     /// Judges `gate` on `metrics`, against `baseline` metrics when there is a baseline run.
-    public static func judge(_ gate: Gate, metrics: [String: Double], baseline: [String: Double]?) -> GateResult {
+    public static func judge(_ gate: Gate, metrics: [String: Double], baseline: [String: Double]?)
+        -> GateResult
+    {
         let value = metrics[gate.metric]
         let base = baseline?[gate.metric]
         func result(_ status: Status) -> GateResult {

@@ -23,7 +23,8 @@ public struct PipelineInspector {
         let tree = try EvaluatedTree(source, in: repository)
         if let commit = tree.commit, let record = try notes.record(on: commit) { return record }
         guard let config = try? tree.loadConfig(),
-            let fingerprint = try? PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
+            let fingerprint = try? PipelineFingerprint(
+                config: config, tree: tree, configFile: PipelineConfig.fileName)
         else { return nil }
         return store.cachedRecord(for: fingerprint.digest)
     }
@@ -59,7 +60,8 @@ public struct PipelineInspector {
     public func status(of source: EvaluationSource) throws -> Status {
         let tree = try EvaluatedTree(source, in: repository)
         let config = try tree.loadConfig()
-        let fingerprint = try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
+        let fingerprint = try PipelineFingerprint(
+            config: config, tree: tree, configFile: PipelineConfig.fileName)
         let start: ObjectID? = try tree.commit ?? repository.head()?.id
         var previous: (ObjectID, RunRecord)?
         if let start {
@@ -72,14 +74,18 @@ public struct PipelineInspector {
         }
         let stages = fingerprint.stages.map { entry -> Status.StageState in
             guard let record = previous?.1 else {
-                return .init(name: entry.stage.name, changed: true, changedFiles: entry.inputs.files.keys.sorted())
+                return .init(
+                    name: entry.stage.name, changed: true, changedFiles: entry.inputs.files.keys.sorted())
             }
             let old = record.stages.first { $0.name == entry.stage.name }
             let files = entry.inputs.files
             let changedFiles = Set(files.keys).union(
-                record.inputs.keys.filter { path in entry.stage.dependencyPatterns.contains { PathPattern($0).matches(path) } }
+                record.inputs.keys.filter { path in
+                    entry.stage.dependencyPatterns.contains { PathPattern($0).matches(path) }
+                }
             ).filter { files[$0] != record.inputs[$0] }.sorted()
-            return .init(name: entry.stage.name, changed: old?.fingerprint != entry.digest, changedFiles: changedFiles)
+            return .init(
+                name: entry.stage.name, changed: old?.fingerprint != entry.digest, changedFiles: changedFiles)
         }
         return Status(
             subject: tree.description, comparedWith: previous.map { $0.0.short }, stages: stages,
@@ -153,12 +159,16 @@ extension PipelineInspector {
                 delta: oldMetrics[name].flatMap { old in newMetrics[name].map { $0 - old } })
         }
         let (oldParams, newParams) = (sides[0].2, sides[1].2)
-        let paramRows = Set(oldParams.keys).union(newParams.keys).sorted().filter { oldParams[$0] != newParams[$0] }
-            .map { name in
-                Comparison.Row(
-                    name: name, old: oldParams[name], new: newParams[name],
-                    delta: Double(oldParams[name] ?? "").flatMap { old in Double(newParams[name] ?? "").map { $0 - old } })
-            }
+        let paramRows = Set(oldParams.keys).union(newParams.keys).sorted().filter {
+            oldParams[$0] != newParams[$0]
+        }
+        .map { name in
+            Comparison.Row(
+                name: name, old: oldParams[name], new: newParams[name],
+                delta: Double(oldParams[name] ?? "").flatMap { old in
+                    Double(newParams[name] ?? "").map { $0 - old }
+                })
+        }
         for (index, side) in sides.enumerated() where side.1 == nil {
             throw StageFailure(
                 "\(side.0) has not been evaluated", location: nil,

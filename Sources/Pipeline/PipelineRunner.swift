@@ -40,20 +40,25 @@ public final class PipelineRunner {
 
     /// Evaluates `source`: reuses a cached verdict unless `force`, else runs every stage in an
     /// isolated checkout. Gates are judged against the configured baseline either way.
-    public func run(_ source: EvaluationSource, force: Bool = false, observer: RunObserver? = nil) throws -> Outcome {
+    public func run(_ source: EvaluationSource, force: Bool = false, observer: RunObserver? = nil) throws
+        -> Outcome
+    {
         let started = Date()
         let tree = try EvaluatedTree(source, in: repository)
         let config = try tree.loadConfig()
-        let fingerprint = try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
+        let fingerprint = try PipelineFingerprint(
+            config: config, tree: tree, configFile: PipelineConfig.fileName)
 
         return try store.withLock {
             let scratch = try store.makeScratchDirectory()
             defer { try? FileManager.default.removeItem(at: scratch) }
             let baseline = try findBaseline(config: config, tree: tree)
             var context = RunContext(
-                repository: repository, store: store, tree: tree, config: config, baseline: baseline, scratch: scratch,
+                repository: repository, store: store, tree: tree, config: config, baseline: baseline,
+                scratch: scratch,
                 stageFingerprints: Dictionary(
-                    fingerprint.stages.map { ($0.stage.name, $0.digest) }, uniquingKeysWith: { first, _ in first }))
+                    fingerprint.stages.map { ($0.stage.name, $0.digest) },
+                    uniquingKeysWith: { first, _ in first }))
             var record: RunRecord
             var errorStatus = ExitStatus.failure
             let reused: Bool
@@ -67,14 +72,17 @@ public final class PipelineRunner {
                     return stage
                 }
                 observer?.notice(
-                    "inputs unchanged since an earlier run (fingerprint \(fingerprint.digest.prefix(12))); no stage ran")
+                    "inputs unchanged since an earlier run (fingerprint \(fingerprint.digest.prefix(12))); no stage ran"
+                )
             } else {
                 reused = false
                 let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
                 try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
-                try tree.materialize(into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
+                try tree.materialize(
+                    into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
                 context.checkout = checkout
-                (record, errorStatus) = try execute(fingerprint: fingerprint, context: context, observer: observer)
+                (record, errorStatus) = try execute(
+                    fingerprint: fingerprint, context: context, observer: observer)
             }
             record.commit = tree.commit?.hex
             record.tree = tree.tree?.hex
@@ -97,7 +105,8 @@ public final class PipelineRunner {
             if let commit = tree.commit, try !notes.hasEquivalentRecord(record, on: commit) {
                 try notes.write(record, on: commit)
             }
-            return Outcome(record: record, reused: reused, subject: tree.description, errorStatus: errorStatus)
+            return Outcome(
+                record: record, reused: reused, subject: tree.description, errorStatus: errorStatus)
         }
     }
 
@@ -123,7 +132,8 @@ public final class PipelineRunner {
             try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
             try tree.materialize(into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
             context.checkout = checkout
-            var (record, errorStatus) = try execute(fingerprint: fingerprint, context: context, observer: observer)
+            var (record, errorStatus) = try execute(
+                fingerprint: fingerprint, context: context, observer: observer)
             record.source = tree.source.label
             record.started = started
             if record.verdict != .error {
@@ -143,7 +153,9 @@ public final class PipelineRunner {
     private func findBaseline(config: PipelineConfig, tree: EvaluatedTree) throws -> (ObjectID, RunRecord)? {
         let needsBaseline =
             config.gates.contains(where: \.needsBaseline)
-            || config.stages.contains { if case .validate(let validate) = $0.kind { return validate.drift } else { return false } }
+            || config.stages.contains {
+                if case .validate(let validate) = $0.kind { return validate.drift } else { return false }
+            }
         guard needsBaseline else { return nil }
         // The candidate's own record never counts: start at its parent (or at HEAD, the parent-to-be).
         let start = try tree.commit.map { try repository.commit($0).parentIDs.first } ?? repository.head()?.id
@@ -181,7 +193,8 @@ public final class PipelineRunner {
                         throw StageFailure(
                             "stages '\(other)' and '\(stage.name)' both report the metric '\(name)'",
                             location: PipelineConfig.fileName,
-                            hint: "metric names are global; rename one (e.g. nest it: {\"\(stage.name)\": {\"\(name)\": …}})",
+                            hint:
+                                "metric names are global; rename one (e.g. nest it: {\"\(stage.name)\": {\"\(name)\": …}})",
                             exitStatus: .badInput)
                     }
                     producers[name] = stage.name
@@ -194,7 +207,8 @@ public final class PipelineRunner {
             let elapsed = clock.now - start
             let result = RunRecord.StageResult(
                 name: stage.name, status: failure == nil ? "pass" : "error",
-                durationMilliseconds: Int(elapsed / .milliseconds(1)), cached: false, fingerprint: entry.digest,
+                durationMilliseconds: Int(elapsed / .milliseconds(1)), cached: false,
+                fingerprint: entry.digest,
                 metrics: stageMetrics)
             results.append(result)
             observer?.stageFinished(stage, result: result)
@@ -202,7 +216,8 @@ public final class PipelineRunner {
         let record = RunRecord(
             commit: nil, tree: nil, fingerprint: fingerprint.digest, verdict: failure == nil ? .pass : .error,
             metrics: metrics, gates: [], stages: results, artifact: nil, tool: "\(Tool.name) \(Tool.version)",
-            started: Date(), durationMilliseconds: 0, baseline: nil, source: context.tree.source.label, inputs: [:],
+            started: Date(), durationMilliseconds: 0, baseline: nil, source: context.tree.source.label,
+            inputs: [:],
             error: failure?.renderedMessage)
         return (record, failure?.exitStatus == .badInput ? .badInput : .failure)
     }
@@ -216,18 +231,24 @@ public final class PipelineRunner {
             return
         }
         var baselineMetrics = context.baseline?.1.metrics
-        var comparison = context.baseline == nil ? "no baseline run found" : "recorded metrics of the baseline run"
+        var comparison =
+            context.baseline == nil ? "no baseline run found" : "recorded metrics of the baseline run"
         if let baseline = context.baseline {
-            let rescored = try BaselineRescorer(context: context, stageFingerprints: context.stageFingerprints)
-                .rescore(baseline: baseline.1)
+            let rescored = try BaselineRescorer(
+                context: context, stageFingerprints: context.stageFingerprints
+            )
+            .rescore(baseline: baseline.1)
             if !rescored.isEmpty {
                 baselineMetrics?.merge(rescored) { _, new in new }
-                comparison = "baseline model re-scored on this run's test data (\(rescored.keys.sorted().joined(separator: ", ")))"
+                comparison =
+                    "baseline model re-scored on this run's test data (\(rescored.keys.sorted().joined(separator: ", ")))"
             }
         }
         record.baseline = RunRecord.Baseline(
             policy: config.baseline.description, commit: context.baseline?.0.hex, comparison: comparison)
-        record.gates = config.gates.map { GateResult.judge($0, metrics: record.metrics, baseline: baselineMetrics) }
+        record.gates = config.gates.map {
+            GateResult.judge($0, metrics: record.metrics, baseline: baselineMetrics)
+        }
         record.verdict = record.failedGates.isEmpty ? .pass : .fail
     }
 }
@@ -252,7 +273,8 @@ struct RunContext {
         if let checkout { return checkout.appendingPathComponent(path) }
         guard let data = try tree.contents(of: path, in: repository) else { return nil }
         let url = scratch.appendingPathComponent("files/\(path)")
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try data.write(to: url)
         return url
     }
@@ -260,10 +282,13 @@ struct RunContext {
     /// The file at `path` as it is in the baseline commit, written to scratch; nil without one.
     func baselineFile(_ path: String) throws -> URL? {
         guard let commit = baseline?.0,
-            let entry = try repository.treeEntries(commit: commit, matching: [path]).first(where: { $0.path == path })
+            let entry = try repository.treeEntries(commit: commit, matching: [path]).first(where: {
+                $0.path == path
+            })
         else { return nil }
         let url = scratch.appendingPathComponent("baseline/\(path)")
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try repository.blob(entry.id).write(to: url)
         return url
     }

@@ -1,4 +1,5 @@
 import Learning
+
 /// A stage exactly as written in `modelgate.yml`; its canonical JSON enters the stage's fingerprint.
 public struct StageDefinition: Codable, Sendable, Equatable {
     /// The stage's unique name.
@@ -83,7 +84,8 @@ public struct StageDefinition: Codable, Sendable, Equatable {
         switch kind {
         case .command: return [.cmd, .deps, .params, .outs, .metrics, .timeout, .env]
         case .trainer:
-            return Set([.builtin, .data, .target, .features, .test, .split, .seed, .model, .missing] + optionKeys)
+            return Set(
+                [.builtin, .data, .target, .features, .test, .split, .seed, .model, .missing] + optionKeys)
         case .validate: return [.builtin, .data, .columns, .types, .ranges, .min_rows, .drift, .missing]
         case .optimize: return [.builtin, .from, .dtype, .max_change, .test, .model]
         }

@@ -13,7 +13,8 @@ import Synchronization
 struct Hook: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a hook's check; the shims installed by 'modelgate install' call this.",
-        discussion: Help.discussion("""
+        discussion: Help.discussion(
+            """
             pre-commit judges the staged files (the index git is committing, GIT_INDEX_FILE included)
             when a staged path is one the pipeline depends on, and exits 0 at once otherwise.
             pre-push REMOTE URL reads git's ref lines on stdin and requires a passing verdict for
