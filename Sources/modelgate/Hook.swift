@@ -1,3 +1,4 @@
+import Artifacts
 import ArgumentParser
 import Diagnostics
 import Foundation
@@ -56,7 +57,8 @@ struct Hook: ParsableCommand {
         let progress = HookProgress(style: style)
         let result: PreCommitCheck.Result
         do {
-            result = try PreCommitCheck(repository: repository).run(observer: progress)
+            result = try PreCommitCheck(repository: repository, artifacts: ArtifactStore(repository: repository)).run(
+                observer: progress)
             progress.stop()
         } catch {
             progress.stop()
@@ -114,7 +116,9 @@ struct Hook: ParsableCommand {
         let progress = HookProgress(style: style)
         let results: [PrePushCheck.TipResult]
         do {
-            results = try PrePushCheck(repository: repository, remote: remote).run(refs, observer: progress)
+            results = try PrePushCheck(
+                repository: repository, remote: remote, artifacts: ArtifactStore(repository: repository)
+            ).run(refs, observer: progress)
             progress.stop()
         } catch {
             progress.stop()

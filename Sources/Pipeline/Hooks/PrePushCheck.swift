@@ -45,11 +45,14 @@ public struct PrePushCheck {
 
     let repository: Repository
     let remote: String
+    let artifacts: ArtifactSink?
 
-    /// Makes a check of a push to `remote` (a remote's name or a URL) from `repository`.
-    public init(repository: Repository, remote: String) {
+    /// Makes a check of a push to `remote` (a remote's name or a URL) from `repository`; passing
+    /// runs' outputs go to `artifacts`.
+    public init(repository: Repository, remote: String, artifacts: ArtifactSink? = nil) {
         self.repository = repository
         self.remote = remote
+        self.artifacts = artifacts
     }
 
     /// Parses the hook's stdin; blank lines are ignored, malformed ones are bad input.
@@ -134,7 +137,7 @@ public struct PrePushCheck {
             tip.outcome = PipelineRunner.Outcome(record: recorded, reused: true, subject: tip.commit.short)
             tip.origin = "note"
         } else {
-            let outcome = try PipelineRunner(repository: repository).run(
+            let outcome = try PipelineRunner(repository: repository, artifacts: artifacts).run(
                 .revision(tip.commit.hex), observer: observer)
             tip.outcome = PipelineRunner.Outcome(
                 record: outcome.record, reused: outcome.reused, subject: tip.commit.short)
