@@ -36,7 +36,8 @@ public struct ArtifactLocator {
         let commit = try repository.resolveCommit(rev)
         let subject = "\(rev) (\(commit.short))"
         // The note, or for a commit made after a staged run, the cached verdict of its inputs.
-        guard let record = try PipelineInspector(repository: repository).record(for: .revision(commit.hex)) else {
+        guard let record = try PipelineInspector(repository: repository).record(for: .revision(commit.hex))
+        else {
             throw ArtifactError(
                 "\(subject) has not been evaluated, so it has no artifact", location: rev,
                 hint: "run 'modelgate run --rev \(commit.short)'", exitStatus: .badInput)

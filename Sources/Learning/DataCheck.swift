@@ -17,6 +17,7 @@ public struct DataExpectations: Sendable, Equatable {
     public var minimumRows: Int?
     /// A baseline CSV to measure drift against (e.g. the baseline commit's data), with its name.
     public var baseline: URL?
+    /// The baseline file as shown in messages.
     public var baselineName: String?
 
     /// Expectations; see the properties.
@@ -40,16 +41,21 @@ public struct DataProblem: Sendable, Equatable, Codable {
     public var summary: String
     /// `file:line:column` of the first offending cell, or the file.
     public var location: String?
+    /// The column concerned, if one.
     public var column: String?
 }
 
 /// Summary of one column.
 public struct ColumnSummary: Sendable, Equatable, Codable {
+    /// The column name.
     public var name: String
     /// "number" when every present value is a number, else "text".
     public var type: DataExpectations.ColumnType
+    /// How many values are missing.
     public var missing: Int
+    /// The smallest numeric value, if any.
     public var minimum: Double?
+    /// The largest numeric value, if any.
     public var maximum: Double?
 }
 
@@ -58,7 +64,9 @@ public struct DataCheckReport: Sendable, Equatable {
     /// `rows`, `missing.<col>` (share of rows), `out_of_range.<col>` (count), and with a baseline
     /// `drift.psi.<col>` and `drift.ks.<col>` for numeric columns present in both.
     public var metrics: [String: Double]
+    /// Expectations the data does not meet.
     public var problems: [DataProblem]
+    /// One summary per column, in file order.
     public var columns: [ColumnSummary]
 }
 

@@ -8,14 +8,21 @@ import Foundation
 /// centre) and `silhouette` (on a seeded sample of at most 4096 rows); `train_inertia` is
 /// scikit-learn's `inertia_`.
 public struct KMeansTrainer: Trainer {
+    /// The `builtin:` name in modelgate.yml.
     public static let kind = "kmeans"
     static let optionNames = ["max_iter", "n_clusters", "n_init", "random_state", "standardize", "tol"]
 
+    /// `n_clusters`: how many clusters.
     public var clusterCount: Int
+    /// `n_init`: how many seeded starts; the lowest inertia wins.
     public var initializations: Int
+    /// `max_iter`: iteration limit.
     public var maxIterations: Int
+    /// `tol`: convergence tolerance.
     public var tolerance: Double
+    /// `random_state`: seed of the initialisation.
     public var randomState: UInt64
+    /// Standardise features before fitting (stored in the model).
     public var standardize: Bool
     /// Explicit starting centres (in standardised units when standardising); replaces k-means++.
     public var initialCentres: [[Double]]?
@@ -37,6 +44,7 @@ public struct KMeansTrainer: Trainer {
         self.options = options
     }
 
+    /// Reads the data, fits, and evaluates on the test rows.
     public func train(_ request: TrainingRequest, progress: ProgressReporter?) throws -> TrainingOutcome {
         let meter = ProgressMeter(progress)
         defer { meter.finish() }

@@ -7,12 +7,15 @@ import Foundation
 /// Matches scikit-learn's `LinearRegression` (alpha = 0) and `Ridge(alpha)`, with
 /// `standardize: true` matching `make_pipeline(StandardScaler(), …)`.
 public struct LinearRegressionTrainer: Trainer {
+    /// The `builtin:` name in modelgate.yml.
     public static let kind = "linear-regression"
     static let optionNames = ["alpha", "fit_intercept", "standardize"]
 
     /// L2 penalty; 0 is ordinary least squares.
     public var alpha: Double
+    /// `fit_intercept`: whether to fit an intercept.
     public var fitIntercept: Bool
+    /// Standardise features before fitting (stored in the model).
     public var standardize: Bool
     let options: [String: TrainerOption]
     /// Threads reading byte ranges of a large file at once (1 = one sequential pass).
@@ -32,6 +35,7 @@ public struct LinearRegressionTrainer: Trainer {
         self.options = options
     }
 
+    /// Reads the data, fits, and evaluates on the test rows.
     public func train(_ request: TrainingRequest, progress: ProgressReporter?) throws -> TrainingOutcome {
         guard let target = request.target else {
             throw DataError(

@@ -8,15 +8,19 @@ import Foundation
 /// classes it is the multinomial (softmax) loss with one weight row per class; intercepts are
 /// fixed only up to a common constant, and like lbfgs started from zero we take them summing to 0.
 public struct LogisticRegressionTrainer: Trainer {
+    /// The `builtin:` name in modelgate.yml.
     public static let kind = "logistic-regression"
     static let optionNames = ["C", "fit_intercept", "max_iter", "standardize", "tol"]
 
     /// Inverse regularisation strength.
     public var c: Double
+    /// `max_iter`: iteration limit.
     public var maxIterations: Int
     /// Stop when the largest gradient component of the objective divided by C·n is below tol × 1e-4.
     public var tolerance: Double
+    /// `fit_intercept`: whether to fit an intercept.
     public var fitIntercept: Bool
+    /// Standardise features before fitting (stored in the model).
     public var standardize: Bool
     let options: [String: TrainerOption]
     /// Threads reading byte ranges of a large file at once.
@@ -37,6 +41,7 @@ public struct LogisticRegressionTrainer: Trainer {
         self.options = options
     }
 
+    /// Reads the data, fits, and evaluates on the test rows.
     public func train(_ request: TrainingRequest, progress: ProgressReporter?) throws -> TrainingOutcome {
         guard let target = request.target else {
             throw DataError(

@@ -13,7 +13,9 @@ public struct ModelFile: Codable, Sendable, Equatable {
 
     /// Feature standardisation: z = (x - mean) / scale, fitted on the training rows.
     public struct Preprocessing: Codable, Sendable, Equatable {
+        /// Per-feature means subtracted before the model applies.
         public var means: [Double]
+        /// Per-feature scales divided by before the model applies.
         public var scales: [Double]
     }
 
@@ -27,6 +29,7 @@ public struct ModelFile: Codable, Sendable, Equatable {
         public var codes: [[Int8]]?
     }
 
+    /// The model file layout version.
     public var formatVersion: Int
     /// "linear-regression", "logistic-regression" or "kmeans".
     public var kind: String
@@ -41,13 +44,17 @@ public struct ModelFile: Codable, Sendable, Equatable {
     public var intercept: [Double]
     /// Class labels as written in the data, in scikit-learn's order (`classes_`).
     public var classes: [String]?
+    /// Standardisation applied to features, when the model was trained with it.
     public var preprocessing: Preprocessing?
+    /// How the coefficients were quantised, when they were.
     public var quantization: Quantization?
     /// Options the trainer ran with.
     public var options: [String: TrainerOption]
     /// Test metrics at training time.
     public var metrics: [String: Double]
+    /// Rows used for fitting.
     public var trainingRows: Int
+    /// Rows used for the test metrics.
     public var testRows: Int
     /// Git blob ids of the data files, filled in by the pipeline engine (path -> id).
     public var dataBlobs: [String: String]?

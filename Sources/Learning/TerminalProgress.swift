@@ -21,6 +21,7 @@ public final class TerminalProgress: ProgressReporter {
 
     private init() {}
 
+    /// Draws the latest state (throttled).
     public func report(_ update: ProgressUpdate) {
         let elapsed = ProcessInfo.processInfo.systemUptime - start
         guard elapsed >= 0.3 else { return }  // quick runs show nothing
@@ -28,6 +29,7 @@ public final class TerminalProgress: ProgressReporter {
         drawn = true
     }
 
+    /// Clears the bar.
     public func finish() {
         if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         drawn = false

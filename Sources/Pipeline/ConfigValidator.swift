@@ -163,7 +163,7 @@ struct ConfigValidator {
         return ValidateStage(
             data: data,
             expectations: DataExpectations(
-                columns: definition.columns, types: types, ranges: ranges, minimumRows: definition.min_rows),
+                columns: definition.columns, types: types, ranges: ranges, minimumRows: definition.minRows),
             drift: definition.drift ?? false)
     }
 
@@ -198,14 +198,14 @@ struct ConfigValidator {
                 at: node,
                 hint: "'\(fromName)' holds out a split; give this stage 'test: data/test.csv'")
         }
-        if let bound = definition.max_change, !(bound >= 0) {
+        if let bound = definition.maxChange, !(bound >= 0) {
             throw error(
                 "max_change must be a positive number", at: node?["max_change"],
                 hint: "e.g. 'max_change: 0.01'")
         }
         return OptimizeStage(
             from: fromName, sourceModel: trained.model, type: type, testFile: test,
-            model: definition.model ?? "\(definition.name).model.json", maxChange: definition.max_change)
+            model: definition.model ?? "\(definition.name).model.json", maxChange: definition.maxChange)
     }
 
     private func required(
@@ -264,7 +264,7 @@ struct ConfigValidator {
 
     private func gate(_ gate: RawGate, node: Node?) throws -> Gate {
         let bounds: [(Gate.Kind, Double?)] = [
-            (.min, gate.min), (.max, gate.max), (.maxDrop, gate.max_drop), (.maxRise, gate.max_rise),
+            (.min, gate.min), (.max, gate.max), (.maxDrop, gate.maxDrop), (.maxRise, gate.maxRise),
         ]
         let set = bounds.compactMap { kind, value in value.map { (kind, $0) } }
         guard set.count == 1, let (kind, limit) = set.first else {

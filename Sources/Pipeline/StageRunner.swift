@@ -94,7 +94,9 @@ struct StageRunner {
 
 /// The user pressed Ctrl-C; nothing is recorded.
 public struct Interrupted: UserFacingError {
+    /// What went wrong, on one line.
     public var summary: String { "interrupted; the stage was stopped and nothing was recorded" }
+    /// The exit code this error maps to.
     public var exitStatus: ExitStatus { .failure }
 }
 

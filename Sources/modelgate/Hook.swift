@@ -1,5 +1,5 @@
-import Artifacts
 import ArgumentParser
+import Artifacts
 import Diagnostics
 import Foundation
 import GitKit
@@ -57,7 +57,9 @@ struct Hook: ParsableCommand {
         let progress = HookProgress(style: style)
         let result: PreCommitCheck.Result
         do {
-            result = try PreCommitCheck(repository: repository, artifacts: ArtifactStore(repository: repository)).run(
+            result = try PreCommitCheck(
+                repository: repository, artifacts: ArtifactStore(repository: repository)
+            ).run(
                 observer: progress)
             progress.stop()
         } catch {

@@ -67,7 +67,8 @@ public struct PreCommitCheck {
         case .off:
             return .allowed(nil)
         case .train:
-            let outcome = try PipelineRunner(repository: repository, artifacts: artifacts).run(.staged, observer: observer)
+            let outcome = try PipelineRunner(repository: repository, artifacts: artifacts).run(
+                .staged, observer: observer)
             return .evaluated(outcome, changed: relevant)
         case .validate:
             return try validate(config, changed: relevant, observer: observer)
