@@ -41,7 +41,7 @@ format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
 install: release
-	install -d $(PREFIX)/bin && install -m 755 .build/release/modelgate $(PREFIX)/bin/modelgate
+	install -d $(PREFIX)/bin && install -s -m 755 .build/release/modelgate $(PREFIX)/bin/modelgate
 
 clean:
 	rm -rf .build
