@@ -259,7 +259,7 @@ struct ConfigValidator {
         }
         throw error(
             "timeout '\(value)' is not a duration", at: node,
-            hint: "write a number with a unit: '90s', '10m', '2h' (a bare number means seconds)")
+            hint: "write a number with a unit, at most a week: '90s', '10m', '2h' (a bare number means seconds)")
     }
 
     private func gate(_ gate: RawGate, node: Node?) throws -> Gate {
@@ -369,10 +369,15 @@ struct ConfigValidator {
 }
 
 extension Duration {
-    /// Parses "90", "90s", "10m", "2h", "1h30m".
+    /// The longest timeout accepted: a week.
+    static let longestTimeout = 7 * 24 * 3600.0
+
+    /// Parses "90", "90s", "10m", "2h", "1h30m"; nil for anything else, including values that are
+    /// not finite or longer than a week.
     init?(configText text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed) {
+            guard seconds.isFinite, seconds <= Self.longestTimeout else { return nil }
             self = .milliseconds(Int64(seconds * 1000))
             return
         }
@@ -392,7 +397,7 @@ extension Duration {
             }
             number = ""
         }
-        guard number.isEmpty, total > 0 else { return nil }
+        guard number.isEmpty, total > 0, total.isFinite, total <= Self.longestTimeout else { return nil }
         self = .milliseconds(Int64(total * 1000))
     }
 }

@@ -18,15 +18,15 @@ public struct PipelineInspector {
 
     // MARK: - Records by source
 
-    /// The record for `source`: a commit's note, else any cached run with the same inputs.
+    /// The record for `source`: a commit's note, else the cached measurements of the same inputs
+    /// judged with its own gates and baseline.
     public func record(for source: EvaluationSource) throws -> RunRecord? {
-        let tree = try EvaluatedTree(source, in: repository)
-        if let commit = tree.commit, let record = try notes.record(on: commit) { return record }
-        guard let config = try? tree.loadConfig(),
-            let fingerprint = try? PipelineFingerprint(
-                config: config, tree: tree, configFile: PipelineConfig.fileName)
-        else { return nil }
-        return store.cachedRecord(for: fingerprint.digest)
+        if case .revision(let rev) = source {
+            let commit = try repository.resolveCommit(rev)
+            var records = CommitRecords(repository: repository, persist: false)
+            return try records.record(on: commit)
+        }
+        return try CommitRecords.adopt(source, in: repository)
     }
 
     // MARK: - Status
@@ -58,10 +58,9 @@ public struct PipelineInspector {
 
     /// What `modelgate run` on `source` would do, and what changed since the last record.
     public func status(of source: EvaluationSource) throws -> Status {
-        let tree = try EvaluatedTree(source, in: repository)
-        let config = try tree.loadConfig()
-        let fingerprint = try PipelineFingerprint(
-            config: config, tree: tree, configFile: PipelineConfig.fileName)
+        var notesOnly = CommitRecords.notesOnly(repository)
+        let evaluation = try Evaluation(source, in: repository, records: &notesOnly)
+        let (tree, fingerprint) = (evaluation.tree, evaluation.fingerprint)
         let start: ObjectID? = try tree.commit ?? repository.head()?.id
         var previous: (ObjectID, RunRecord)?
         if let start {

@@ -43,34 +43,20 @@ public final class PipelineRunner {
     public func run(_ source: EvaluationSource, force: Bool = false, observer: RunObserver? = nil) throws
         -> Outcome
     {
-        let started = Date()
-        let tree = try EvaluatedTree(source, in: repository)
-        let config = try tree.loadConfig()
-        let fingerprint = try PipelineFingerprint(
-            config: config, tree: tree, configFile: PipelineConfig.fileName)
-
-        return try store.withLock {
+        try store.withLock {
+            let started = Date()
+            var records = CommitRecords(repository: repository, persist: true)
+            let evaluation = try Evaluation(source, in: repository, records: &records)
+            let (tree, config, fingerprint) = (evaluation.tree, evaluation.config, evaluation.fingerprint)
             let scratch = try store.makeScratchDirectory()
             defer { try? FileManager.default.removeItem(at: scratch) }
-            let baseline = try findBaseline(config: config, tree: tree)
-            var context = RunContext(
-                repository: repository, store: store, tree: tree, config: config, baseline: baseline,
-                scratch: scratch,
-                stageFingerprints: Dictionary(
-                    fingerprint.stages.map { ($0.stage.name, $0.digest) },
-                    uniquingKeysWith: { first, _ in first }))
+            var context = RunContext(evaluation: evaluation, repository: repository, store: store, scratch: scratch)
             var record: RunRecord
             var errorStatus = ExitStatus.failure
             let reused: Bool
             if !force, let cached = store.cachedRecord(for: fingerprint.digest) {
                 reused = true
-                record = cached
-                record.stages = cached.stages.map { stage in
-                    var stage = stage
-                    stage.cached = true
-                    stage.durationMilliseconds = 0
-                    return stage
-                }
+                record = Self.reusing(cached)
                 observer?.notice(
                     "inputs unchanged since an earlier run (fingerprint \(fingerprint.digest.prefix(12))); no stage ran"
                 )
@@ -84,18 +70,10 @@ public final class PipelineRunner {
                 (record, errorStatus) = try execute(
                     fingerprint: fingerprint, context: context, observer: observer)
             }
-            record.commit = tree.commit?.hex
-            record.tree = tree.tree?.hex
-            record.source = tree.source.label
-            record.fingerprint = fingerprint.digest
-            record.inputs = fingerprint.inputs
-            record.started = started
-            if record.verdict != .error {
-                try judge(&record, context: context)
-                if record.verdict == .pass, !reused, let artifacts, let checkout = context.checkout {
-                    record.artifact = try artifacts.store(
-                        outputs: config.outputPaths, from: checkout, record: record, config: config)
-                }
+            try conclude(&record, context: context, started: started)
+            if record.verdict == .pass, !reused, let artifacts, let checkout = context.checkout {
+                record.artifact = try artifacts.store(
+                    outputs: config.outputPaths, from: checkout, record: record, config: config)
             }
             record.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
             // A reused verdict is already in the cache; only fresh results are added.
@@ -110,58 +88,75 @@ public final class PipelineRunner {
         }
     }
 
+    /// A cached record as a reused one: its stages marked cached, with no time spent.
+    static func reusing(_ cached: RunRecord) -> RunRecord {
+        var record = cached
+        record.stages = cached.stages.map { stage in
+            var stage = stage
+            stage.cached = true
+            stage.durationMilliseconds = 0
+            return stage
+        }
+        return record
+    }
+
+    /// Stamps what was evaluated onto `record` and, unless a stage failed, judges the gates of
+    /// this source's own config against its own baseline (the cache holds measurements; the
+    /// judgement is always made afresh).
+    func conclude(_ record: inout RunRecord, context: RunContext, started: Date) throws {
+        let tree = context.tree
+        record.commit = tree.commit?.hex
+        record.tree = tree.tree?.hex
+        record.source = tree.source.label
+        record.fingerprint = context.evaluation.fingerprint.digest
+        record.inputs = context.evaluation.fingerprint.inputs
+        record.started = started
+        if record.verdict != .error {
+            try judge(&record, context: context)
+        }
+    }
+
     /// Runs only the stages `selected` accepts on `source`, with no cache and no note, and judges
     /// the gates whose metrics those stages reported (e.g. data checks before a commit).
     public func runStages(
         _ source: EvaluationSource, where selected: (Stage) -> Bool, observer: RunObserver? = nil
     ) throws -> Outcome {
-        let started = Date()
-        let tree = try EvaluatedTree(source, in: repository)
-        let config = try tree.loadConfig()
-        let full = try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
-        let fingerprint = full.keeping { selected($0.stage) }
-        return try store.withLock {
+        try store.withLock {
+            let started = Date()
+            // Nothing is recorded here, so cached verdicts are not adopted as notes either.
+            var records = CommitRecords(repository: repository, persist: false)
+            let evaluation = try Evaluation(source, in: repository, records: &records)
+            let fingerprint = evaluation.fingerprint.keeping { selected($0.stage) }
             let scratch = try store.makeScratchDirectory()
             defer { try? FileManager.default.removeItem(at: scratch) }
-            var context = RunContext(
-                repository: repository, store: store, tree: tree, config: config,
-                baseline: try findBaseline(config: config, tree: tree), scratch: scratch,
-                stageFingerprints: Dictionary(
-                    full.stages.map { ($0.stage.name, $0.digest) }, uniquingKeysWith: { first, _ in first }))
+            var context = RunContext(evaluation: evaluation, repository: repository, store: store, scratch: scratch)
             let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
             try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
-            try tree.materialize(into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
+            try evaluation.tree.materialize(
+                into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
             context.checkout = checkout
             var (record, errorStatus) = try execute(
                 fingerprint: fingerprint, context: context, observer: observer)
-            record.source = tree.source.label
+            record.source = evaluation.tree.source.label
             record.started = started
             if record.verdict != .error {
-                record.gates = config.gates.filter { record.metrics[$0.metric] != nil }.map {
-                    GateResult.judge($0, metrics: record.metrics, baseline: context.baseline?.1.metrics)
+                let unmeasured = Self.unmeasured(context: context)
+                record.gates = evaluation.config.gates.filter {
+                    record.metrics[$0.metric] != nil || unmeasured($0.metric)
+                }.map {
+                    GateResult.judge(
+                        $0, metrics: record.metrics, baseline: context.baseline?.1.metrics,
+                        unmeasured: unmeasured($0.metric))
                 }
                 record.verdict = record.failedGates.isEmpty ? .pass : .fail
             }
             record.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
-            return Outcome(record: record, reused: false, subject: tree.description, errorStatus: errorStatus)
+            return Outcome(
+                record: record, reused: false, subject: evaluation.tree.description, errorStatus: errorStatus)
         }
     }
 
     // MARK: - Steps
-
-    /// The baseline run, when a change bound or a drift check needs one.
-    private func findBaseline(config: PipelineConfig, tree: EvaluatedTree) throws -> (ObjectID, RunRecord)? {
-        let needsBaseline =
-            config.gates.contains(where: \.needsBaseline)
-            || config.stages.contains {
-                if case .validate(let validate) = $0.kind { return validate.drift } else { return false }
-            }
-        guard needsBaseline else { return nil }
-        // The candidate's own record never counts: start at its parent (or at HEAD, the parent-to-be).
-        let start = try tree.commit.map { try repository.commit($0).parentIDs.first } ?? repository.head()?.id
-        var finder = BaselineFinder(records: CommitRecords(repository: repository, persist: true))
-        return try finder.find(config.baseline, from: start)
-    }
 
     private func execute(fingerprint: PipelineFingerprint, context: RunContext, observer: RunObserver?) throws
         -> (RunRecord, ExitStatus)
@@ -202,6 +197,12 @@ public final class PipelineRunner {
             } catch let error as UserFacingError {
                 if error is Interrupted || error is ConfigError { throw error }
                 failure = error
+            } catch {
+                // A file-system failure inside a stage (disk full, a path that cannot be written)
+                // is the stage's error, reported with its name, not an internal error.
+                failure = StageFailure(
+                    "stage '\(stage.name)' failed: \((error as NSError).localizedDescription)",
+                    location: "stage '\(stage.name)'", hint: "check free disk space, permissions and the stage's paths")
             }
             metrics.merge(stageMetrics) { first, _ in first }
             let elapsed = clock.now - start
@@ -222,11 +223,24 @@ public final class PipelineRunner {
         return (record, failure?.exitStatus == .badInput ? .badInput : .failure)
     }
 
+    /// Drift metrics cannot be measured without a baseline commit; gates on them then say
+    /// `no-baseline` (as change bounds do) rather than fail, or no first commit could ever pass.
+    static func unmeasured(context: RunContext) -> (String) -> Bool {
+        let measuresDrift = context.config.stages.contains {
+            if case .validate(let validate) = $0.kind { return validate.drift } else { return false }
+        }
+        let noBaseline = context.baseline == nil
+        return { metric in measuresDrift && noBaseline && metric.hasPrefix("drift.") }
+    }
+
     private func judge(_ record: inout RunRecord, context: RunContext) throws {
         let config = context.config
+        let unmeasured = Self.unmeasured(context: context)
         guard config.gates.contains(where: \.needsBaseline) else {
             record.baseline = nil
-            record.gates = config.gates.map { GateResult.judge($0, metrics: record.metrics, baseline: nil) }
+            record.gates = config.gates.map {
+                GateResult.judge($0, metrics: record.metrics, baseline: nil, unmeasured: unmeasured($0.metric))
+            }
             record.verdict = record.failedGates.isEmpty ? .pass : .fail
             return
         }
@@ -247,7 +261,8 @@ public final class PipelineRunner {
         record.baseline = RunRecord.Baseline(
             policy: config.baseline.description, commit: context.baseline?.0.hex, comparison: comparison)
         record.gates = config.gates.map {
-            GateResult.judge($0, metrics: record.metrics, baseline: baselineMetrics)
+            GateResult.judge(
+                $0, metrics: record.metrics, baseline: baselineMetrics, unmeasured: unmeasured($0.metric))
         }
         record.verdict = record.failedGates.isEmpty ? .pass : .fail
     }
@@ -255,18 +270,20 @@ public final class PipelineRunner {
 
 /// What the stages of one run share: the evaluated tree, its config, the baseline, scratch space.
 struct RunContext {
+    let evaluation: Evaluation
     let repository: Repository
     let store: RunStore
-    let tree: EvaluatedTree
-    let config: PipelineConfig
-    /// The baseline commit and record, when one was needed and found.
-    let baseline: (ObjectID, RunRecord)?
     /// A directory removed after the run.
     let scratch: URL
-    /// Each stage's fingerprint in this run, by name.
-    let stageFingerprints: [String: String]
     /// The isolated checkout the stages run in; nil when the verdict came from the cache.
     var checkout: URL?
+
+    var tree: EvaluatedTree { evaluation.tree }
+    var config: PipelineConfig { evaluation.config }
+    /// The baseline commit and record, when one was needed and found.
+    var baseline: (ObjectID, RunRecord)? { evaluation.baseline }
+    /// Each stage's fingerprint in this run, by name.
+    var stageFingerprints: [String: String] { evaluation.stageFingerprints }
 
     /// A file of the evaluated tree on disk: in the checkout when there is one, else written to scratch.
     func file(_ path: String) throws -> URL? {

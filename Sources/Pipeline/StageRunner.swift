@@ -36,6 +36,9 @@ struct StageRunner {
             at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
         var environment = command.environment
         environment["MODELGATE_STAGE"] = stage.name
+        // The checkout lives under the user's .git: without a ceiling, a stage's own `git` would
+        // walk up into the user's repository (and could write to it).
+        environment["GIT_CEILING_DIRECTORIES"] = checkout.deletingLastPathComponent().path
         environment["MODELGATE_SOURCE"] = subject.source.label
         if let commit = subject.commit { environment["MODELGATE_COMMIT"] = commit.hex }
         let execution = CommandExecution(
@@ -58,7 +61,7 @@ struct StageRunner {
                 hint: "read its output in \(log.path); reproduce with '\(reproduce)'")
         case .timedOut:
             throw StageFailure(
-                "stage '\(stage.name)' timed out after \(command.timeout) and was stopped with everything it started",
+                "stage '\(stage.name)' timed out after \(command.timeout) and was stopped with its process group",
                 location: location,
                 hint: "raise 'timeout:' for this stage, or make it faster; output in \(log.path)")
         case .interrupted:

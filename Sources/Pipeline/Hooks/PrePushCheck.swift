@@ -97,7 +97,12 @@ public struct PrePushCheck {
                 byCommit[commit] = existing
                 continue
             }
-            let new = try repository.commits(reachableFrom: commit, excluding: [ref.remoteID] + tracking)
+            // A branch gets a verdict for its new tip unless the remote branch already has it:
+            // commits the remote holds under another name (a branch pushed with --no-verify) do
+            // not vouch for this one. Tags and other refs of commits the remote has are let through.
+            let isBranch = ref.remoteRef.hasPrefix("refs/heads/")
+            let new = try repository.commits(
+                reachableFrom: commit, excluding: [ref.remoteID] + (isBranch ? [] : tracking))
             if new.isEmpty {
                 skipped.append(
                     TipResult(commit: commit, refs: [ref.remoteRef], skipped: "no new commits", changed: []))
