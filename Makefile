@@ -26,6 +26,10 @@ test: deps
 test-browser: build
 	./scripts/install-deps.sh chromium && python3 Tests/Fixtures/site/browser-check.py .build/debug/modelgate
 
+# The product's story in a fresh temporary directory, no network, no Python: examples/demo.sh.
+demo: release
+	MODELGATE=.build/release/modelgate ./examples/demo.sh
+
 bench: release
 	./benchmarks/run.sh .build/release/modelgate
 
