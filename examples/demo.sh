@@ -110,7 +110,8 @@ expect 0 git notes --ref=modelgate list HEAD
 
 step 4 "commit a corrupted batch (distance measured 25 km off): the pre-commit hook refuses it"
 ./generate.sh --no-header --distance-shift 25 4000 3 >>data/train.csv
-corrupted=$(sha256sum data/train.csv)
+expect 0 sha256sum data/train.csv
+corrupted=$(cat "$out")
 git add data/train.csv
 expect 1 git commit -m "Add batch 2 from the new agency"
 printed "commit refused"
@@ -120,8 +121,8 @@ printed "skip once: git commit --no-verify"
 say "nothing was lost: the corrupted batch is still staged, byte for byte"
 expect 0 git status --short
 printed "M  data/train.csv"
-[[ $(sha256sum data/train.csv) == "$corrupted" ]] || fail "data/train.csv changed after the refusal"
-expect 0 tail -2 data/train.csv
+expect 0 sha256sum data/train.csv
+[[ $(cat "$out") == "$corrupted" ]] || fail "data/train.csv changed after the refusal"
 
 step 5 "fix the batch, commit, push: the pre-push hook answers from the cached verdict"
 ./generate.sh 16000 1 >data/train.csv
