@@ -89,8 +89,7 @@ expect 0 head -3 data/train.csv
 step 2 "modelgate init and modelgate install"
 expect 0 modelgate init
 [[ -f modelgate.yml ]] || fail "modelgate init wrote no modelgate.yml"
-say "init suggested a linear-regression stage for the CSVs; the demo uses examples/housing/modelgate.yml,"
-say "which adds a validate stage (ranges) and regression gates against the baseline (max_drop, max_rise):"
+say "init suggested one linear-regression stage; the demo uses examples/housing/modelgate.yml instead:"
 cp "$root/examples/housing/modelgate.yml" modelgate.yml
 expect 0 grep -E '^  - \{metric|^    (builtin|ranges):' modelgate.yml
 expect 0 modelgate install
@@ -99,11 +98,11 @@ say "the hooks call modelgate by the absolute path recorded at install:"
 expect 0 grep -F recorded_bin= .git/hooks/pre-commit
 
 step 3 "commit the data: the pre-commit hook trains and gates it"
-git add modelgate.yml generate.sh README.md data
+expect 0 git add modelgate.yml generate.sh README.md data
 expect 0 git commit -m "Housing model: 16,000 training rows"
 printed "modelgate: pass on the staged files"
 first=$(git rev-parse --short HEAD)
-say "the verdict is cached by the inputs' fingerprint: 'modelgate run' prints the gate table without training"
+say "the verdict is cached by the inputs' fingerprint: 'modelgate run' shows the gate table, no training"
 expect 0 modelgate run
 printed "verdict: pass for HEAD ($first) (cached)"
 expect 0 git notes --ref=modelgate list HEAD
@@ -112,7 +111,7 @@ step 4 "commit a corrupted batch (distance measured 25 km off): the pre-commit h
 ./generate.sh --no-header --distance-shift 25 4000 3 >>data/train.csv
 expect 0 sha256sum data/train.csv
 corrupted=$(cat "$out")
-git add data/train.csv
+expect 0 git add data/train.csv
 expect 1 git commit -m "Add batch 2 from the new agency"
 printed "commit refused"
 printed "reproduce: modelgate run --staged"
@@ -127,7 +126,7 @@ expect 0 sha256sum data/train.csv
 step 5 "fix the batch, commit, push: the pre-push hook answers from the cached verdict"
 ./generate.sh 16000 1 >data/train.csv
 ./generate.sh --no-header 4000 3 >>data/train.csv
-git add data/train.csv
+expect 0 git add data/train.csv
 expect 0 git commit -m "Add batch 2 from the new agency, distances fixed"
 printed "modelgate: pass on the staged files"
 blessed=$(git rev-parse --short HEAD)
@@ -149,7 +148,7 @@ printed "Modelgate-Artifact: sha256:"
 printed "Modelgate-Environment: production"
 say "a colleague skips the hook and commits the bad batch anyway; CI evaluates it:"
 ./generate.sh --no-header --distance-shift 25 4000 4 >>data/train.csv
-git add data/train.csv
+expect 0 git add data/train.csv
 expect 0 git commit --no-verify -m "Add batch 3 (hook skipped)"
 bad=$(git rev-parse --short HEAD)
 expect 1 modelgate run --rev "$bad"
