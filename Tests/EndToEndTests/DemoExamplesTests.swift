@@ -80,4 +80,32 @@ import Testing
         #expect((badMetrics["recall"] ?? 1) < 0.5)
         #expect((badMetrics["f1"] ?? 1) < 0.7)
     }
+
+    /// The virtualenv `make demo-sklearn` creates; the scikit-learn demo runs only when it exists.
+    static let venv = examples.appendingPathComponent("sklearn/.venv")
+    static let hasVenv = FileManager.default.isExecutableFile(
+        atPath: venv.appendingPathComponent("bin/python").path)
+
+    @Test(
+        .enabled(if: hasVenv, "no examples/sklearn/.venv: run 'make demo-sklearn' once"),
+        .timeLimit(.minutes(2)))
+    func sklearnDemoPassesACommitAndRefusesABadBatch() throws {
+        let directory = try TemporaryDirectory(prefix: "modelgate-demo-test")
+        let result = try ProcessRunner.run(
+            "/bin/bash",
+            [Self.examples.appendingPathComponent("sklearn/demo.sh").path, directory.appending("work").path],
+            in: directory.url,
+            environment: ["MODELGATE": try ModelgateBinary.url.path, "VENV": Self.venv.path])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("train | trained on 16000 rows, tested on 4000: r2 0.9659"))
+        #expect(result.stdout.contains("modelgate: pass on the staged files"))
+        #expect(result.stdout.contains("modelgate: commit refused: 3 gate(s) failed on the staged files"))
+        #expect(result.stdout.contains("$ git status --short\nM  data/train.csv\n"))
+        #expect(result.stdout.contains("demo: all 4 steps played as expected"))
+        // The passing commit's verdict stays with it, as a note.
+        let notes = try ProcessRunner.run(
+            "git", ["notes", "--ref=modelgate", "list", "HEAD"],
+            in: directory.appending("work/housing-sklearn"))
+        #expect(notes.status == 0 && !notes.output.isEmpty)
+    }
 }
