@@ -86,6 +86,7 @@ printed "modelgate: pass on the staged files"
 blessed=$(git rev-parse --short HEAD)
 push_started=$(date +%s%N)
 expect 0 git push origin main
+printed "cached verdict, no stage ran"
 push_ms=$((($(date +%s%N) - push_started) / 1000000))
 say "git push took $push_ms ms, the pre-push hook included: no retraining"
 [[ $(git --git-dir="$remote" rev-parse --short main) == "$blessed" ]] || fail "the remote did not get $blessed"
