@@ -1,10 +1,11 @@
 # Each target is a line or two; read them to see exactly what runs.
 PREFIX ?= /usr/local
 SWIFT ?= swift
-# Debian packages: libraries we link, and the tools the tests drive (shellcheck lints hooks/;
-# promtool from prometheus checks the site's metrics.prom; docker-registry, skopeo, umoci and
-# htpasswd from apache2-utils check the OCI images and pushes).
-APT_PACKAGES = libgit2-dev libcmark-dev libssl-dev pkg-config git shellcheck prometheus \
+# Debian packages: the libraries we link (libcurl for Foundation's networking in the static
+# build), and the tools the tests drive: shellcheck lints hooks/, promtool (prometheus) checks
+# the site's metrics.prom, docker-registry, skopeo, umoci and htpasswd (apache2-utils) check the
+# OCI images and pushes.
+APT_PACKAGES = libgit2-dev libcmark-dev libssl-dev libcurl4-openssl-dev pkg-config git shellcheck prometheus \
 	docker-registry skopeo umoci apache2-utils
 
 .PHONY: deps build release test test-browser demo bench bench-hooks lint format install clean
@@ -50,7 +51,7 @@ format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
 install: release
-	install -d $(PREFIX)/bin && install -m 755 .build/release/modelgate $(PREFIX)/bin/modelgate
+	install -d $(PREFIX)/bin && install -s -m 755 .build/release/modelgate $(PREFIX)/bin/modelgate
 
 clean:
 	rm -rf .build

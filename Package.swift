@@ -69,6 +69,7 @@ let package = Package(
         .testTarget(name: "SiteTests", dependencies: ["Site", "Pipeline", "GitKit", "TestSupport"]),
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Checksum", "TestSupport"]),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["Artifacts", "Checksum", "TestSupport", "GitKit", "Pipeline"]),
+            name: "EndToEndTests",
+            dependencies: ["Artifacts", "Checksum", "TestSupport", "GitKit", "Pipeline"]),
     ]
 )

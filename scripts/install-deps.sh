@@ -15,4 +15,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing:$missing" >&2
 apt-get update -qq
+# $missing is a space-separated list of package names: splitting it into words is intended.
+# shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null

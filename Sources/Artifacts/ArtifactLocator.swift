@@ -35,10 +35,9 @@ public struct ArtifactLocator {
         }
         let commit = try repository.resolveCommit(rev)
         let subject = "\(rev) (\(commit.short))"
-        let record =
-            try RecordNotes(repository: repository).record(on: commit)
-            ?? PipelineInspector(repository: repository).record(for: .revision(commit.hex))
-        guard let record else {
+        // The note, or for a commit made after a staged run, the cached verdict of its inputs.
+        guard let record = try PipelineInspector(repository: repository).record(for: .revision(commit.hex))
+        else {
             throw ArtifactError(
                 "\(subject) has not been evaluated, so it has no artifact", location: rev,
                 hint: "run 'modelgate run --rev \(commit.short)'", exitStatus: .badInput)

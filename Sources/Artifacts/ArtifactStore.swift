@@ -324,7 +324,7 @@ public struct ArtifactStore: ArtifactSink, Sendable {
                     let url = fanURL.appendingPathComponent(name)
                     let size = (try? fileManager.attributesOfItem(atPath: url.path)[.size] as? Int64) ?? 0
                     removedBlobs += 1
-                    freed += size ?? 0
+                    freed += size
                     if !dryRun { try fileManager.removeItem(at: url) }
                 }
             }

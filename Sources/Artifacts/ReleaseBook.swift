@@ -11,12 +11,14 @@ public struct ReleaseBook {
     let repository: Repository
     let store: ArtifactStore
     let notes: RecordNotes
+    let inspector: PipelineInspector
 
     /// Makes a release book for `repository`.
     public init(repository: Repository) {
         self.repository = repository
         store = ArtifactStore(repository: repository)
         notes = RecordNotes(repository: repository)
+        inspector = PipelineInspector(repository: repository)
     }
 
     // MARK: - Blessing
@@ -45,7 +47,9 @@ public struct ReleaseBook {
             Assessment(commit: commit, record: record, artifact: nil, refusal: reason, hint: hint)
         }
         let short = commit.short
-        guard let record = try notes.record(on: commit) else {
+        // A commit made after a passing staged run (the pre-commit hook) has no note yet; its
+        // verdict is found by its inputs.
+        guard let record = try inspector.record(for: .revision(commit.hex)) else {
             return refuse(nil, "\(short) has not been evaluated", "run 'modelgate run --rev \(short)' first")
         }
         switch record.verdict {

@@ -14,8 +14,11 @@ public protocol UserFacingError: Error, CustomStringConvertible {
 }
 
 extension UserFacingError {
+    /// Where: `file:line:column`, a path, or nil.
     public var location: String? { nil }
+    /// How to fix it, or nil.
     public var hint: String? { nil }
+    /// The exit code this error maps to.
     public var exitStatus: ExitStatus { .badInput }
 
     /// The multi-line message printed on stderr.

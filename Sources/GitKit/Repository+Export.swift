@@ -20,6 +20,15 @@ extension Repository {
         return entries.filter { $0.mode != .gitlink }
     }
 
+    /// Writes tree `treeID`'s files into `directory`, as `export(commit:to:)` does for a commit;
+    /// with the tree `indexTreeID()` wrote, this is exactly a snapshot of the staged files.
+    @discardableResult
+    public func export(tree treeID: ObjectID, to directory: URL) throws -> [TreeEntry] {
+        let entries = try treeEntries(tree: treeID)
+        try write(entries, to: directory)
+        return entries.filter { $0.mode != .gitlink }
+    }
+
     /// Writes the staged files into `directory` (empty or absent), as `export(commit:to:)` does for a commit.
     ///
     /// This is what `git commit` would record, whatever the work tree holds. Intent-to-add paths

@@ -10,14 +10,16 @@ extension Repository {
     public static func hashFile(at url: URL) throws -> ObjectID {
         do {
             guard let id = ObjectID(hex: try SHA1.gitBlobID(ofFileAt: url)) else {
-                throw GitError(operation: "hash the file", message: "the digest is not an object id", location: url.path)
+                throw GitError(
+                    operation: "hash the file", message: "the digest is not an object id", location: url.path)
             }
             return id
         } catch let error as GitError {
             throw error
         } catch {
             throw GitError(
-                operation: "hash the file", message: (error as NSError).localizedDescription, location: url.path,
+                operation: "hash the file", message: (error as NSError).localizedDescription,
+                location: url.path,
                 hint: "check that the file exists and is readable")
         }
     }

@@ -56,8 +56,12 @@ extension Repository {
     /// Directories are walked, not listed; submodules appear as `.gitlink` entries. Globs follow
     /// `PathPattern`. The order and contents are those of `git ls-tree -r COMMIT`.
     public func treeEntries(commit: ObjectID, matching globs: [String] = []) throws -> [TreeEntry] {
+        try treeEntries(tree: try self.commit(commit).treeID, matching: globs)
+    }
+
+    /// The files of tree `treeID` (e.g. one written by `indexTreeID()`) matching any of `globs`.
+    public func treeEntries(tree treeID: ObjectID, matching globs: [String] = []) throws -> [TreeEntry] {
         let patterns = globs.map(PathPattern.init)
-        let treeID = try self.commit(commit).treeID
         var entries: [TreeEntry] = []
         try walkTree(treeID, prefix: "") { entry in
             if PathPattern.matchesAny(patterns, entry.path) { entries.append(entry) }

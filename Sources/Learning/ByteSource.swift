@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// Anything that hands out bytes in order: a file, a git blob, a pipe.
 ///
@@ -16,19 +17,22 @@ public protocol ByteSource {
 }
 
 extension ByteSource {
+    /// The size of the whole input when known (for progress), else nil.
     public var totalBytes: Int64? { nil }
 }
 
 /// A file read with `read(2)`. Owns its descriptor and closes it on deinit.
 public final class FileByteSource: ByteSource {
     private let descriptor: Int32
+    /// The size of the whole input when known (for progress), else nil.
     public let totalBytes: Int64?
 
     /// Opens `url` for reading; `name` is the path as the user wrote it, for errors.
     public init(url: URL, name: String) throws {
         let fd = open(url.path, O_RDONLY)
         guard fd >= 0 else {
-            throw DataError.cannotOpen(name: name, reason: String(cString: strerror(errno)), missing: errno == ENOENT)
+            throw DataError.cannotOpen(
+                name: name, reason: String(cString: strerror(errno)), missing: errno == ENOENT)
         }
         descriptor = fd
         var info = stat()
@@ -45,6 +49,7 @@ public final class FileByteSource: ByteSource {
 
     deinit { close(descriptor) }
 
+    /// Fills `buffer` with the next bytes; returns how many, 0 at the end.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
             let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
@@ -60,6 +65,7 @@ public struct ChunkByteSource<Chunks: IteratorProtocol>: ByteSource where Chunks
     private var chunks: Chunks
     private var pending: [UInt8] = []
     private var offset = 0
+    /// The size of the whole input when known (for progress), else nil.
     public let totalBytes: Int64?
 
     /// Reads `chunks` in order; pass `totalBytes` when known so progress can show an ETA.
@@ -68,6 +74,7 @@ public struct ChunkByteSource<Chunks: IteratorProtocol>: ByteSource where Chunks
         self.totalBytes = totalBytes
     }
 
+    /// Fills `buffer` with the next bytes; returns how many, 0 at the end.
     public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while offset == pending.count {
             guard let next = chunks.next() else { return 0 }

@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// A streaming RFC 4180 reader: a header row, then one record at a time from any `ByteSource`.
 ///
@@ -72,7 +73,10 @@ public final class CSVReader {
     /// Reads records of a file from `offset` on, without a header: `header` is the file's.
     /// `offset` must be the start of a line; `line` is its number when known (else errors count
     /// lines from the range start, so callers only use ranges that ended without an error).
-    init(source: any ByteSource, name: String, header: [String], offset: Int64, line: Int = 1, chunkSize: Int = 1 << 20) {
+    init(
+        source: any ByteSource, name: String, header: [String], offset: Int64, line: Int = 1,
+        chunkSize: Int = 1 << 20
+    ) {
         self.source = source
         self.name = name
         totalBytes = source.totalBytes
@@ -128,7 +132,9 @@ public final class CSVReader {
 
     /// Field `index` as a String, unescaped.
     public func string(_ index: Int) -> String {
-        let text = String(decoding: UnsafeBufferPointer(start: buffer + starts[index], count: ends[index] - starts[index]), as: UTF8.self)
+        let text = String(
+            decoding: UnsafeBufferPointer(start: buffer + starts[index], count: ends[index] - starts[index]),
+            as: UTF8.self)
         return flags[index] == 2 ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
     }
 
@@ -198,7 +204,9 @@ public final class CSVReader {
     /// column `c` with `slots[c] >= 0` straight into `values[slots[c]]` in the same pass over the
     /// bytes. Field positions are recorded, so `cell(_:)`, `withField` and `location` work after it.
     @inline(__always)
-    public func nextNumericRow(slots: UnsafePointer<Int>, into values: UnsafeMutablePointer<Double>) -> NumericRow {
+    public func nextNumericRow(slots: UnsafePointer<Int>, into values: UnsafeMutablePointer<Double>)
+        -> NumericRow
+    {
         let bytes = buffer
         let limit = end
         var cursor = position
@@ -394,7 +402,8 @@ public final class CSVReader {
                 line = nextLine
                 fieldCount = count
                 throw DataError(
-                    .badQuote, "unexpected character after a closing quote; expected ',' or the end of the line",
+                    .badQuote,
+                    "unexpected character after a closing quote; expected ',' or the end of the line",
                     location: location(ofOffset: cursor),
                     hint: "quote the whole field and double any '\"' inside it")
             } else {
@@ -456,7 +465,8 @@ public final class CSVReader {
             buffer = bigger
             capacity *= 2
         }
-        let count = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: capacity - end))
+        let count = try source.read(
+            into: UnsafeMutableRawBufferPointer(start: buffer + end, count: capacity - end))
         if count == 0 { atEOF = true } else { end += count }
     }
 }

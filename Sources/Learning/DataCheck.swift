@@ -17,11 +17,13 @@ public struct DataExpectations: Sendable, Equatable {
     public var minimumRows: Int?
     /// A baseline CSV to measure drift against (e.g. the baseline commit's data), with its name.
     public var baseline: URL?
+    /// The baseline file as shown in messages.
     public var baselineName: String?
 
     /// Expectations; see the properties.
     public init(
-        columns: [String]? = nil, types: [String: ColumnType] = [:], ranges: [String: ClosedRange<Double>] = [:],
+        columns: [String]? = nil, types: [String: ColumnType] = [:],
+        ranges: [String: ClosedRange<Double>] = [:],
         minimumRows: Int? = nil, baseline: URL? = nil, baselineName: String? = nil
     ) {
         self.columns = columns
@@ -39,16 +41,21 @@ public struct DataProblem: Sendable, Equatable, Codable {
     public var summary: String
     /// `file:line:column` of the first offending cell, or the file.
     public var location: String?
+    /// The column concerned, if one.
     public var column: String?
 }
 
 /// Summary of one column.
 public struct ColumnSummary: Sendable, Equatable, Codable {
+    /// The column name.
     public var name: String
     /// "number" when every present value is a number, else "text".
     public var type: DataExpectations.ColumnType
+    /// How many values are missing.
     public var missing: Int
+    /// The smallest numeric value, if any.
     public var minimum: Double?
+    /// The largest numeric value, if any.
     public var maximum: Double?
 }
 
@@ -57,7 +64,9 @@ public struct DataCheckReport: Sendable, Equatable {
     /// `rows`, `missing.<col>` (share of rows), `out_of_range.<col>` (count), and with a baseline
     /// `drift.psi.<col>` and `drift.ks.<col>` for numeric columns present in both.
     public var metrics: [String: Double]
+    /// Expectations the data does not meet.
     public var problems: [DataProblem]
+    /// One summary per column, in file order.
     public var columns: [ColumnSummary]
 }
 
@@ -67,7 +76,9 @@ public enum DataCheck {
     public static let sampleLimit = 100_000
 
     /// Reads `data` once (memory bounded by the sample limit) and checks it against `expectations`.
-    public static func validate(data: URL, name: String, expectations: DataExpectations) throws -> DataCheckReport {
+    public static func validate(data: URL, name: String, expectations: DataExpectations) throws
+        -> DataCheckReport
+    {
         let current = try ColumnScan(url: data, name: name, ranges: expectations.ranges)
         var metrics: [String: Double] = ["rows": Double(current.rows)]
         var problems: [DataProblem] = []
@@ -78,42 +89,54 @@ public enum DataCheck {
         for column in expectations.columns ?? [] where !current.header.contains(column) {
             problems.append(
                 DataProblem(
-                    summary: "column '\(column)' is missing; the header has \(current.header.map { "'\($0)'" }.joined(separator: ", "))",
+                    summary:
+                        "column '\(column)' is missing; the header has \(current.header.map { "'\($0)'" }.joined(separator: ", "))",
                     location: "\(name):1:1", column: column))
         }
         for (column, type) in expectations.types.sorted(by: { $0.key < $1.key }) {
             guard let index = current.header.firstIndex(of: column) else {
-                problems.append(DataProblem(summary: "column '\(column)' is missing", location: "\(name):1:1", column: column))
+                problems.append(
+                    DataProblem(
+                        summary: "column '\(column)' is missing", location: "\(name):1:1", column: column))
                 continue
             }
             if type == .number, let location = current.firstText[index] {
                 problems.append(
                     DataProblem(
-                        summary: "column '\(column)' should hold numbers but has text ('\(current.firstTextValue[index] ?? "")')",
+                        summary:
+                            "column '\(column)' should hold numbers but has text ('\(current.firstTextValue[index] ?? "")')",
                         location: location, column: column))
             }
         }
         for (column, range) in expectations.ranges.sorted(by: { $0.key < $1.key }) {
             guard let index = current.header.firstIndex(of: column) else {
-                problems.append(DataProblem(summary: "column '\(column)' is missing", location: "\(name):1:1", column: column))
+                problems.append(
+                    DataProblem(
+                        summary: "column '\(column)' is missing", location: "\(name):1:1", column: column))
                 continue
             }
             metrics["out_of_range.\(column)"] = Double(current.outOfRange[index])
             if let location = current.firstOutOfRange[index] {
                 problems.append(
                     DataProblem(
-                        summary: "\(current.outOfRange[index]) value(s) of '\(column)' outside \(range.lowerBound)…\(range.upperBound)",
+                        summary:
+                            "\(current.outOfRange[index]) value(s) of '\(column)' outside \(range.lowerBound)…\(range.upperBound)",
                         location: location, column: column))
             }
         }
         if let minimum = expectations.minimumRows, current.rows < minimum {
-            problems.append(DataProblem(summary: "\(current.rows) rows; expected at least \(minimum)", location: name, column: nil))
+            problems.append(
+                DataProblem(
+                    summary: "\(current.rows) rows; expected at least \(minimum)", location: name, column: nil
+                ))
         }
         if let baselineURL = expectations.baseline {
-            let baseline = try ColumnScan(url: baselineURL, name: expectations.baselineName ?? baselineURL.path, ranges: [:])
+            let baseline = try ColumnScan(
+                url: baselineURL, name: expectations.baselineName ?? baselineURL.path, ranges: [:])
             for (index, column) in current.header.enumerated() {
                 guard current.firstText[index] == nil, let other = baseline.header.firstIndex(of: column),
-                    baseline.firstText[other] == nil, !current.samples[index].isEmpty, !baseline.samples[other].isEmpty
+                    baseline.firstText[other] == nil, !current.samples[index].isEmpty,
+                    !baseline.samples[other].isEmpty
                 else { continue }
                 let expected = baseline.samples[other].sorted()
                 let actual = current.samples[index].sorted()
@@ -124,7 +147,8 @@ public enum DataCheck {
         let summaries = current.header.indices.map { index in
             ColumnSummary(
                 name: current.header[index], type: current.firstText[index] == nil ? .number : .text,
-                missing: current.missing[index], minimum: current.minimum[index], maximum: current.maximum[index])
+                missing: current.missing[index], minimum: current.minimum[index],
+                maximum: current.maximum[index])
         }
         return DataCheckReport(metrics: metrics, problems: problems, columns: summaries)
     }
@@ -221,7 +245,9 @@ private struct ColumnScan {
                     maximum[column] = max(maximum[column] ?? value, value)
                     if let range = bounds[column], !range.contains(value) {
                         outOfRange[column] += 1
-                        if firstOutOfRange[column] == nil { firstOutOfRange[column] = csv.location(ofField: column) }
+                        if firstOutOfRange[column] == nil {
+                            firstOutOfRange[column] = csv.location(ofField: column)
+                        }
                     }
                     seen[column] += 1
                     if samples[column].count < DataCheck.sampleLimit {

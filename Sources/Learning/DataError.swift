@@ -10,10 +10,15 @@ public struct DataError: UserFacingError, Equatable {
         case emptyTrainingSet, modelMismatch, badModelFile, noFeatures
     }
 
+    /// Which kind of problem or model this is.
     public let kind: Kind
+    /// What went wrong, on one line.
     public let summary: String
+    /// Where: `file:line:column`, a path, or nil.
     public let location: String?
+    /// How to fix it, or nil.
     public let hint: String?
+    /// The exit code this error maps to.
     public let exitStatus: ExitStatus
 
     /// A problem of `kind`; bad input (exit 2) unless `exitStatus` says otherwise.
@@ -32,7 +37,8 @@ public struct DataError: UserFacingError, Equatable {
     static func cannotOpen(name: String, reason: String, missing: Bool = false) -> DataError {
         DataError(
             .cannotOpen, "cannot open '\(name)': \(reason)", location: name,
-            hint: "check the path; it is relative to the repository root", exitStatus: missing ? .badInput : .failure)
+            hint: "check the path; it is relative to the repository root",
+            exitStatus: missing ? .badInput : .failure)
     }
 
     static func readFailed(reason: String) -> DataError {

@@ -13,18 +13,21 @@ enum Evaluation {
     static let silhouetteSampleLimit = 4096
 
     /// Opens the test rows of `request` for `model`: the same file filtered by the split, or the test file.
-    static func testTable(for model: ModelFile, request: TrainingRequest) throws -> (TableReader, SplitRule?) {
+    static func testTable(for model: ModelFile, request: TrainingRequest) throws -> (TableReader, SplitRule?)
+    {
         let kind: TargetKind = model.kind == LogisticRegressionTrainer.kind ? .label : .numeric
         switch request.test {
         case .split(let fraction, let seed):
             let csv = try CSVReader(url: request.data, name: request.dataName)
             let table = try TableReader(
-                csv: csv, target: model.target, targetKind: kind, features: model.features, policy: request.missing)
+                csv: csv, target: model.target, targetKind: kind, features: model.features,
+                policy: request.missing)
             return (table, SplitRule(fraction: fraction, seed: seed))
         case .file(let url, let name):
             let csv = try CSVReader(url: url, name: name)
             let table = try TableReader(
-                csv: csv, target: model.target, targetKind: kind, features: model.features, policy: request.missing)
+                csv: csv, target: model.target, targetKind: kind, features: model.features,
+                policy: request.missing)
             return (table, nil)
         }
     }
@@ -34,7 +37,8 @@ enum Evaluation {
         model: ModelFile, request: TrainingRequest, split: SplitRule?, meter: ProgressMeter?
     ) throws -> Result {
         let (table, rule) = try testTable(for: model, request: request)
-        let result = try run(model: model, table: table, include: rule.map { rule in { rule.isTest($0) } }, meter: meter)
+        let result = try run(
+            model: model, table: table, include: rule.map { rule in { rule.isTest($0) } }, meter: meter)
         guard result.rows > 0 else { throw emptyTest(request: request) }
         return result
     }
@@ -49,13 +53,13 @@ enum Evaluation {
         x.withUnsafeMutableBufferPointer { buffer in
             let z = buffer.baseAddress!
             for rows in sets {
-            count += rows.count
-            for index in 0..<rows.count {
-                let row = rows.row(index)
-                z.update(from: row, count: width)
-                predictor.standardize(z)
-                accumulator.add(truth: row[width], prediction: predictor.regress(z))
-            }
+                count += rows.count
+                for index in 0..<rows.count {
+                    let row = rows.row(index)
+                    z.update(from: row, count: width)
+                    predictor.standardize(z)
+                    accumulator.add(truth: row[width], prediction: predictor.regress(z))
+                }
             }
         }
         return Result(metrics: accumulator.metrics, rows: count, droppedRows: 0, confusion: nil)
@@ -105,7 +109,9 @@ enum Evaluation {
                 }
                 if let include, !include(csv) { continue }
                 rows += 1
-                if rows & 4095 == 0 { meter?.update("evaluating \(csv.name)", csv: csv, rows: table.recordsRead) }
+                if rows & 4095 == 0 {
+                    meter?.update("evaluating \(csv.name)", csv: csv, rows: table.recordsRead)
+                }
                 predictor.standardize(x)
                 switch model.kind {
                 case LinearRegressionTrainer.kind:
@@ -124,7 +130,9 @@ enum Evaluation {
                         classOfLabel.append(index)
                     }
                     truth.append(classOfLabel[id])
-                    let best = probabilities.withUnsafeMutableBufferPointer { predictor.classify(x, probabilities: $0.baseAddress!) }
+                    let best = probabilities.withUnsafeMutableBufferPointer {
+                        predictor.classify(x, probabilities: $0.baseAddress!)
+                    }
                     predicted.append(best)
                     probabilityRows.append(contentsOf: probabilities[0..<predictor.outputs])
                 default:
@@ -151,7 +159,8 @@ enum Evaluation {
             result.metrics = regression.metrics
         case LogisticRegressionTrainer.kind:
             result.metrics = Metrics.classification(
-                truth: truth, predictions: predicted, probabilities: probabilityRows, classCount: predictor.outputs)
+                truth: truth, predictions: predicted, probabilities: probabilityRows,
+                classCount: predictor.outputs)
             result.confusion = Metrics.confusionMatrix(truth: truth, predictions: predicted, labels: classes)
         default:
             result.metrics["inertia"] = inertia
@@ -186,16 +195,20 @@ extension ModelFile {
     /// Streams predictions for every row of a CSV (see `Prediction.stream`).
     @discardableResult
     public func predict(
-        csv url: URL, name: String, missing: MissingValuePolicy = .error, _ body: (PredictedRow) throws -> Void
+        csv url: URL, name: String, missing: MissingValuePolicy = .error,
+        _ body: (PredictedRow) throws -> Void
     ) throws -> Int {
         try Prediction.stream(model: self, csv: CSVReader(url: url, name: name), missing: missing, body)
     }
 
     /// Re-scores this model on another CSV with the same columns (any order, extra columns ignored).
-    public func score(csv url: URL, name: String, missing: MissingValuePolicy = .error) throws -> [String: Double] {
+    public func score(csv url: URL, name: String, missing: MissingValuePolicy = .error) throws -> [String:
+        Double]
+    {
         let kind: TargetKind = self.kind == LogisticRegressionTrainer.kind ? .label : .numeric
         let csv = try CSVReader(url: url, name: name)
-        let table = try TableReader(csv: csv, target: target, targetKind: kind, features: features, policy: missing)
+        let table = try TableReader(
+            csv: csv, target: target, targetKind: kind, features: features, policy: missing)
         let result = try Evaluation.run(model: self, table: table, include: nil, meter: nil)
         guard result.rows > 0 else {
             throw DataError(.emptyTestSplit, "'\(name)' has no usable rows to score", location: name)
@@ -222,12 +235,14 @@ final class ProgressMeter {
         lastReport = now
         bytesRead = csv.bytesRead
         totalBytes = csv.totalBytes
-        reporter.report(ProgressUpdate(phase: phase, bytesRead: bytesRead, totalBytes: totalBytes, rows: rows))
+        reporter.report(
+            ProgressUpdate(phase: phase, bytesRead: bytesRead, totalBytes: totalBytes, rows: rows))
     }
 
     /// A phase change with no new file position (e.g. "fitting").
     func report(_ phase: String, rows: Int) {
-        reporter?.report(ProgressUpdate(phase: phase, bytesRead: bytesRead, totalBytes: totalBytes, rows: rows))
+        reporter?.report(
+            ProgressUpdate(phase: phase, bytesRead: bytesRead, totalBytes: totalBytes, rows: rows))
     }
 
     func finish() { reporter?.finish() }

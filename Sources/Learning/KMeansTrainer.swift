@@ -8,14 +8,21 @@ import Foundation
 /// centre) and `silhouette` (on a seeded sample of at most 4096 rows); `train_inertia` is
 /// scikit-learn's `inertia_`.
 public struct KMeansTrainer: Trainer {
+    /// The `builtin:` name in modelgate.yml.
     public static let kind = "kmeans"
     static let optionNames = ["max_iter", "n_clusters", "n_init", "random_state", "standardize", "tol"]
 
+    /// `n_clusters`: how many clusters.
     public var clusterCount: Int
+    /// `n_init`: how many seeded starts; the lowest inertia wins.
     public var initializations: Int
+    /// `max_iter`: iteration limit.
     public var maxIterations: Int
+    /// `tol`: convergence tolerance.
     public var tolerance: Double
+    /// `random_state`: seed of the initialisation.
     public var randomState: UInt64
+    /// Standardise features before fitting (stored in the model).
     public var standardize: Bool
     /// Explicit starting centres (in standardised units when standardising); replaces k-means++.
     public var initialCentres: [[Double]]?
@@ -37,6 +44,7 @@ public struct KMeansTrainer: Trainer {
         self.options = options
     }
 
+    /// Reads the data, fits, and evaluates on the test rows.
     public func train(_ request: TrainingRequest, progress: ProgressReporter?) throws -> TrainingOutcome {
         let meter = ProgressMeter(progress)
         defer { meter.finish() }
@@ -52,7 +60,10 @@ public struct KMeansTrainer: Trainer {
                 location: request.dataName, hint: "lower n_clusters or add rows")
         }
         if let initialCentres, initialCentres.contains(where: { $0.count != rows.width }) {
-            throw DataError(.badOption, "initial centres need \(rows.width) values each (\(data.featureNames.joined(separator: ", ")))")
+            throw DataError(
+                .badOption,
+                "initial centres need \(rows.width) values each (\(data.featureNames.joined(separator: ", ")))"
+            )
         }
         var preprocessing: ModelFile.Preprocessing?
         if standardize {
@@ -74,8 +85,11 @@ public struct KMeansTrainer: Trainer {
         var best: (centres: [Double], inertia: Double, iterations: Int)?
         var generator = SplitMixGenerator(seed: randomState)
         for _ in 0..<(initialCentres == nil ? initializations : 1) {
-            let start = initialCentres.map { $0.flatMap { $0 } } ?? Self.plusPlus(rows: rows, k: k, generator: &generator)
-            let run = Self.lloyd(rows: rows, centres: start, k: k, maxIterations: maxIterations, tolerance: absoluteTolerance)
+            let start =
+                initialCentres.map { $0.flatMap { $0 } }
+                ?? Self.plusPlus(rows: rows, k: k, generator: &generator)
+            let run = Self.lloyd(
+                rows: rows, centres: start, k: k, maxIterations: maxIterations, tolerance: absoluteTolerance)
             if best == nil || run.inertia < best!.inertia { best = run }
         }
         let fit = best!
@@ -84,7 +98,8 @@ public struct KMeansTrainer: Trainer {
         var model = ModelFile(
             formatVersion: ModelFile.currentFormatVersion, kind: Self.kind, features: data.featureNames,
             target: nil, coefficients: centres, intercept: [], classes: nil, preprocessing: preprocessing,
-            quantization: nil, options: options, metrics: [:], trainingRows: rows.count, testRows: data.test.count,
+            quantization: nil, options: options, metrics: [:], trainingRows: rows.count,
+            testRows: data.test.count,
             dataBlobs: nil, tool: "modelgate \(Tool.version)")
         var metrics = Self.clusteringMetrics(rows: data.test, centres: fit.centres, k: k, seed: randomState)
         metrics["train_inertia"] = fit.inertia
@@ -93,12 +108,15 @@ public struct KMeansTrainer: Trainer {
             model: model, metrics: metrics, trainingRows: rows.count, testRows: data.test.count,
             droppedRows: data.droppedRows, confusionMatrix: nil,
             convergence: Convergence(
-                converged: fit.iterations < maxIterations, iterations: fit.iterations, gradientNorm: 0, solver: "lloyd"),
+                converged: fit.iterations < maxIterations, iterations: fit.iterations, gradientNorm: 0,
+                solver: "lloyd"),
             warnings: data.warnings)
     }
 
     /// `inertia` and `silhouette` of `rows` against `centres`.
-    static func clusteringMetrics(rows: DenseRows, centres: [Double], k: Int, seed: UInt64) -> [String: Double] {
+    static func clusteringMetrics(rows: DenseRows, centres: [Double], k: Int, seed: UInt64) -> [String:
+        Double]
+    {
         let width = rows.width
         var labels = [Int32](repeating: 0, count: rows.count)
         let inertia = assign(rows: rows, centres: centres, k: k, labels: &labels)
@@ -111,11 +129,14 @@ public struct KMeansTrainer: Trainer {
         }
         var points: [Double] = []
         points.reserveCapacity(indices.count * width)
-        for index in indices { points.append(contentsOf: UnsafeBufferPointer(start: rows.row(index), count: width)) }
+        for index in indices {
+            points.append(contentsOf: UnsafeBufferPointer(start: rows.row(index), count: width))
+        }
         let sampleLabels = indices.map { Int(labels[$0]) }
         var metrics = ["inertia": inertia]
         if Set(sampleLabels).count >= 2 && Set(sampleLabels).count < sampleLabels.count {
-            metrics["silhouette"] = Metrics.silhouette(points: points, width: width, labels: sampleLabels, clusterCount: k)
+            metrics["silhouette"] = Metrics.silhouette(
+                points: points, width: width, labels: sampleLabels, clusterCount: k)
         }
         return metrics
     }
@@ -190,7 +211,9 @@ public struct KMeansTrainer: Trainer {
                     let x = rows.row(index)
                     let own = Int(labels[index])
                     var distance = 0.0
-                    for j in 0..<width { distance += (x[j] - centres[own * width + j]) * (x[j] - centres[own * width + j]) }
+                    for j in 0..<width {
+                        distance += (x[j] - centres[own * width + j]) * (x[j] - centres[own * width + j])
+                    }
                     if distance > largest && counts[own] > 1 {
                         largest = distance
                         farthest = index
@@ -210,7 +233,8 @@ public struct KMeansTrainer: Trainer {
             for cluster in 0..<k {
                 for j in 0..<width {
                     let updated = sums[cluster * width + j] / Double(counts[cluster])
-                    shift += (updated - centres[cluster * width + j]) * (updated - centres[cluster * width + j])
+                    shift +=
+                        (updated - centres[cluster * width + j]) * (updated - centres[cluster * width + j])
                     centres[cluster * width + j] = updated
                 }
             }
@@ -226,7 +250,9 @@ public struct KMeansTrainer: Trainer {
         for index in 0..<rows.count {
             let x = rows.row(index)
             let cluster = Int(labels[index])
-            for j in 0..<width { inertia += (x[j] - centres[cluster * width + j]) * (x[j] - centres[cluster * width + j]) }
+            for j in 0..<width {
+                inertia += (x[j] - centres[cluster * width + j]) * (x[j] - centres[cluster * width + j])
+            }
         }
         return (centres, inertia, iterations)
     }

@@ -2,7 +2,9 @@
 enum LinearAlgebra {
     /// Cholesky factor L (lower, row-major) of a symmetric positive-definite `matrix`, or the
     /// index of the first pivot that is not positive relative to its diagonal (`tolerance`).
-    static func cholesky(_ matrix: [Double], size n: Int, tolerance: Double = 1e-12) -> Result<[Double], PivotFailure> {
+    static func cholesky(_ matrix: [Double], size n: Int, tolerance: Double = 1e-12) -> Result<
+        [Double], PivotFailure
+    > {
         var l = [Double](repeating: 0, count: n * n)
         for j in 0..<n {
             var diagonal = matrix[j * n + j]
@@ -86,7 +88,9 @@ enum LinearAlgebra {
 
     /// The minimum-norm solution of A x = b for symmetric positive semi-definite A, treating
     /// eigenvalues below `relativeCutoff` × the largest as zero (what `lstsq` gives).
-    static func pseudoInverseSolve(_ matrix: [Double], size n: Int, _ b: [Double], relativeCutoff: Double) -> [Double] {
+    static func pseudoInverseSolve(_ matrix: [Double], size n: Int, _ b: [Double], relativeCutoff: Double)
+        -> [Double]
+    {
         let (values, vectors) = symmetricEigen(matrix, size: n)
         let largest = values.map(abs).max() ?? 0
         var x = [Double](repeating: 0, count: n)

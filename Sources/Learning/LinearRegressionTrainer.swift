@@ -7,12 +7,15 @@ import Foundation
 /// Matches scikit-learn's `LinearRegression` (alpha = 0) and `Ridge(alpha)`, with
 /// `standardize: true` matching `make_pipeline(StandardScaler(), …)`.
 public struct LinearRegressionTrainer: Trainer {
+    /// The `builtin:` name in modelgate.yml.
     public static let kind = "linear-regression"
     static let optionNames = ["alpha", "fit_intercept", "standardize"]
 
     /// L2 penalty; 0 is ordinary least squares.
     public var alpha: Double
+    /// `fit_intercept`: whether to fit an intercept.
     public var fitIntercept: Bool
+    /// Standardise features before fitting (stored in the model).
     public var standardize: Bool
     let options: [String: TrainerOption]
     /// Threads reading byte ranges of a large file at once (1 = one sequential pass).
@@ -25,24 +28,31 @@ public struct LinearRegressionTrainer: Trainer {
     /// A trainer configured from scikit-learn-named options.
     public init(options: [String: TrainerOption] = [:]) throws {
         let reader = try OptionReader(kind: Self.kind, options: options, accepted: Self.optionNames)
-        alpha = try reader.number("alpha", default: 0, where: { $0 >= 0 && $0.isFinite }, expected: "a number ≥ 0")
+        alpha = try reader.number(
+            "alpha", default: 0, where: { $0 >= 0 && $0.isFinite }, expected: "a number ≥ 0")
         fitIntercept = try reader.bool("fit_intercept", default: true)
         standardize = try reader.bool("standardize", default: false)
         self.options = options
     }
 
+    /// Reads the data, fits, and evaluates on the test rows.
     public func train(_ request: TrainingRequest, progress: ProgressReporter?) throws -> TrainingOutcome {
         guard let target = request.target else {
-            throw DataError(.badOption, "trainer '\(Self.kind)' needs a 'target' column", hint: "set 'target:' in the stage")
+            throw DataError(
+                .badOption, "trainer '\(Self.kind)' needs a 'target' column",
+                hint: "set 'target:' in the stage")
         }
         let meter = ProgressMeter(progress)
         defer { meter.finish() }
         let csv = try CSVReader(url: request.data, name: request.dataName)
         let table = try TableReader(
-            csv: csv, target: target, targetKind: .numeric, features: request.features, policy: request.missing)
+            csv: csv, target: target, targetKind: .numeric, features: request.features,
+            policy: request.missing)
         let width = table.featureColumns.count + 1
         let split: SplitRule? =
-            if case .split(let fraction, let seed) = request.test { SplitRule(fraction: fraction, seed: seed) } else { nil }
+            if case .split(let fraction, let seed) = request.test {
+                SplitRule(fraction: fraction, seed: seed)
+            } else { nil }
         // Test rows of a split are kept (up to a budget, so memory stays bounded) and scored
         // once the model is known; past the budget a second streaming pass scores them instead.
         let budgetRows = heldOutBudgetBytes / (8 * width)
@@ -51,7 +61,8 @@ public struct LinearRegressionTrainer: Trainer {
                 request: request, csv: csv, table: table, threads: threads, meter: meter,
                 minimumBytes: parallelMinimumBytes,
                 pass: { table, csv, meter, share in
-                    try Self.pass(table: table, csv: csv, split: split, budgetRows: budgetRows / share, meter: meter)
+                    try Self.pass(
+                        table: table, csv: csv, split: split, budgetRows: budgetRows / share, meter: meter)
                 })
         var moments = Moments(width: width)
         for range in ranges { moments.merge(range.moments) }
@@ -60,7 +71,8 @@ public struct LinearRegressionTrainer: Trainer {
         let dropped = ranges.reduce(0) { $0 + $1.dropped }
         guard moments.count > 0 else {
             throw DataError(
-                .emptyTrainingSet, "no training rows left in '\(csv.name)' after the test split and dropped rows",
+                .emptyTrainingSet,
+                "no training rows left in '\(csv.name)' after the test split and dropped rows",
                 location: csv.name, hint: "add rows, or lower the test fraction")
         }
         meter.report("fitting", rows: records)
@@ -76,7 +88,9 @@ public struct LinearRegressionTrainer: Trainer {
 
         let evaluation: Evaluation.Result
         if split != nil && !heldOutOverflowed {
-            guard ranges.contains(where: { $0.heldOut.count > 0 }) else { throw Evaluation.emptyTest(request: request) }
+            guard ranges.contains(where: { $0.heldOut.count > 0 }) else {
+                throw Evaluation.emptyTest(request: request)
+            }
             evaluation = Evaluation.regression(model: model, rows: ranges.map(\.heldOut))
         } else {
             evaluation = try Evaluation.regression(model: model, request: request, split: split, meter: meter)
@@ -85,7 +99,8 @@ public struct LinearRegressionTrainer: Trainer {
         model.testRows = evaluation.rows
         return TrainingOutcome(
             model: model, metrics: evaluation.metrics, trainingRows: moments.count, testRows: evaluation.rows,
-            droppedRows: dropped + (split == nil || heldOutOverflowed ? evaluation.droppedRows : 0), confusionMatrix: nil,
+            droppedRows: dropped + (split == nil || heldOutOverflowed ? evaluation.droppedRows : 0),
+            confusionMatrix: nil,
             convergence: nil,
             warnings: fit.warnings)
     }
@@ -176,7 +191,8 @@ public struct LinearRegressionTrainer: Trainer {
         var b = [Double](repeating: 0, count: d)
         for i in 0..<d {
             for j in 0..<d {
-                a[i * d + j] = c[i * width + j] / (scales[i] * scales[j]) + (raw ? n * means[i] * means[j] : 0)
+                a[i * d + j] =
+                    c[i * width + j] / (scales[i] * scales[j]) + (raw ? n * means[i] * means[j] : 0)
             }
             b[i] = c[i * width + d] / scales[i] + (raw ? n * means[i] * means[d] : 0)
             a[i * d + i] += alpha
@@ -195,8 +211,11 @@ public struct LinearRegressionTrainer: Trainer {
             intercept = means[d]
             if !standardize { for j in 0..<d { intercept -= means[j] * coefficients[j] } }
         }
-        let preprocessing = standardize ? ModelFile.Preprocessing(means: Array(means[0..<d]), scales: scales) : nil
-        return Fit(coefficients: coefficients, intercept: intercept, preprocessing: preprocessing, warnings: warnings)
+        let preprocessing =
+            standardize ? ModelFile.Preprocessing(means: Array(means[0..<d]), scales: scales) : nil
+        return Fit(
+            coefficients: coefficients, intercept: intercept, preprocessing: preprocessing, warnings: warnings
+        )
     }
 
     /// Names the columns that are constant or combinations of earlier ones.

@@ -8,15 +8,19 @@ import Foundation
 /// classes it is the multinomial (softmax) loss with one weight row per class; intercepts are
 /// fixed only up to a common constant, and like lbfgs started from zero we take them summing to 0.
 public struct LogisticRegressionTrainer: Trainer {
+    /// The `builtin:` name in modelgate.yml.
     public static let kind = "logistic-regression"
     static let optionNames = ["C", "fit_intercept", "max_iter", "standardize", "tol"]
 
     /// Inverse regularisation strength.
     public var c: Double
+    /// `max_iter`: iteration limit.
     public var maxIterations: Int
     /// Stop when the largest gradient component of the objective divided by C·n is below tol × 1e-4.
     public var tolerance: Double
+    /// `fit_intercept`: whether to fit an intercept.
     public var fitIntercept: Bool
+    /// Standardise features before fitting (stored in the model).
     public var standardize: Bool
     let options: [String: TrainerOption]
     /// Threads reading byte ranges of a large file at once.
@@ -37,9 +41,12 @@ public struct LogisticRegressionTrainer: Trainer {
         self.options = options
     }
 
+    /// Reads the data, fits, and evaluates on the test rows.
     public func train(_ request: TrainingRequest, progress: ProgressReporter?) throws -> TrainingOutcome {
         guard let target = request.target else {
-            throw DataError(.badOption, "trainer '\(Self.kind)' needs a 'target' column", hint: "set 'target:' in the stage")
+            throw DataError(
+                .badOption, "trainer '\(Self.kind)' needs a 'target' column",
+                hint: "set 'target:' in the stage")
         }
         let meter = ProgressMeter(progress)
         defer { meter.finish() }
@@ -77,7 +84,8 @@ public struct LogisticRegressionTrainer: Trainer {
             formatVersion: ModelFile.currentFormatVersion, kind: Self.kind, features: data.featureNames,
             target: target, coefficients: solver.coefficients, intercept: solver.intercepts, classes: classes,
             preprocessing: preprocessing, quantization: nil, options: options, metrics: [:],
-            trainingRows: data.train.count, testRows: data.test.count, dataBlobs: nil, tool: "modelgate \(Tool.version)")
+            trainingRows: data.train.count, testRows: data.test.count, dataBlobs: nil,
+            tool: "modelgate \(Tool.version)")
         // Test rows are already standardised, so score with a copy that skips the preprocessing.
         var raw = model
         raw.preprocessing = nil
@@ -86,7 +94,9 @@ public struct LogisticRegressionTrainer: Trainer {
         var probabilities = [Double](repeating: 0, count: data.test.count * classes.count)
         probabilities.withUnsafeMutableBufferPointer { buffer in
             for index in 0..<data.test.count {
-                predicted.append(predictor.classify(data.test.row(index), probabilities: buffer.baseAddress! + index * classes.count))
+                predicted.append(
+                    predictor.classify(
+                        data.test.row(index), probabilities: buffer.baseAddress! + index * classes.count))
             }
         }
         let metrics = Metrics.classification(
@@ -149,7 +159,8 @@ final class InMemoryData {
     /// Reads the request's data (and test file), splitting rows as asked; errors on empty parts.
     /// Large files are read as parallel byte ranges and joined in file order.
     static func load(
-        request: TrainingRequest, targetKind: TargetKind, meter: ProgressMeter, threads: Int = DenseRows.threads,
+        request: TrainingRequest, targetKind: TargetKind, meter: ProgressMeter,
+        threads: Int = DenseRows.threads,
         parallelMinimumBytes: Int64 = ParallelRanges.defaultMinimumBytes
     ) throws -> InMemoryData {
         let csv = try CSVReader(url: request.data, name: request.dataName)
@@ -157,15 +168,20 @@ final class InMemoryData {
             csv: csv, target: request.target, targetKind: targetKind, features: request.features,
             policy: request.missing)
         var split: SplitRule?
-        if case .split(let fraction, let seed) = request.test { split = SplitRule(fraction: fraction, seed: seed) }
+        if case .split(let fraction, let seed) = request.test {
+            split = SplitRule(fraction: fraction, seed: seed)
+        }
         let parts = try ParallelRanges.read(
             request: request, csv: csv, table: table, threads: threads, meter: meter,
-            minimumBytes: parallelMinimumBytes, pass: { table, csv, meter, _ in try readPart(table: table, csv: csv, split: split, meter: meter) })
+            minimumBytes: parallelMinimumBytes,
+            pass: { table, csv, meter, _ in try readPart(table: table, csv: csv, split: split, meter: meter) }
+        )
         let data = parts[0]
         for part in parts.dropFirst() { data.absorb(part, labelled: targetKind == .label) }
         guard data.train.count > 0 else {
             throw DataError(
-                .emptyTrainingSet, "no training rows left in '\(csv.name)' after the test split and dropped rows",
+                .emptyTrainingSet,
+                "no training rows left in '\(csv.name)' after the test split and dropped rows",
                 location: csv.name, hint: "add rows, or lower the test fraction")
         }
         if case .file(let url, let name) = request.test {
@@ -191,7 +207,8 @@ final class InMemoryData {
     }
 
     /// Reads `table` to its end into memory.
-    private static func readPart(table: TableReader, csv: CSVReader, split: SplitRule?, meter: ProgressMeter?) throws
+    private static func readPart(table: TableReader, csv: CSVReader, split: SplitRule?, meter: ProgressMeter?)
+        throws
         -> InMemoryData
     {
         let data = InMemoryData(featureNames: table.featureNames)
@@ -215,7 +232,9 @@ final class InMemoryData {
             } else {
                 data.trainTargets.append(target)
             }
-            if table.recordsRead & 4095 == 0 { meter?.update("reading \(csv.name)", csv: csv, rows: table.recordsRead) }
+            if table.recordsRead & 4095 == 0 {
+                meter?.update("reading \(csv.name)", csv: csv, rows: table.recordsRead)
+            }
         }
         data.droppedRows = table.droppedRows
         data.labels = table.labels
@@ -257,7 +276,9 @@ struct NewtonLogistic {
         theta = [Double](repeating: 0, count: outputs * stride)
     }
 
-    var coefficients: [[Double]] { (0..<outputs).map { Array(theta[($0 * stride)..<($0 * stride + rows.width)]) } }
+    var coefficients: [[Double]] {
+        (0..<outputs).map { Array(theta[($0 * stride)..<($0 * stride + rows.width)]) }
+    }
     var intercepts: [Double] { (0..<outputs).map { fitIntercept ? theta[$0 * stride + rows.width] : 0 } }
 
     private struct Evaluation {
@@ -352,7 +373,9 @@ struct NewtonLogistic {
                                             for j in 0..<stride { gk[j] += residual * xa[j] }
                                             for l in k..<outputs {
                                                 let weight = z[k] * ((k == l ? 1 : 0) - z[l])
-                                                NewtonLogistic.addOuter(weight, outer, to: h, block: (k, l), size: stride, total: p)
+                                                NewtonLogistic.addOuter(
+                                                    weight, outer, to: h, block: (k, l), size: stride,
+                                                    total: p)
                                             }
                                         }
                                     }
@@ -365,7 +388,8 @@ struct NewtonLogistic {
             }
         }
         var evaluation = Evaluation(
-            value: 0, gradient: [Double](repeating: 0, count: p), hessian: [Double](repeating: 0, count: p * p))
+            value: 0, gradient: [Double](repeating: 0, count: p),
+            hessian: [Double](repeating: 0, count: p * p))
         for worker in 0..<workers {
             evaluation.value += values[worker]
             for i in 0..<p { evaluation.gradient[i] += gradients[worker * p + i] }
@@ -389,7 +413,9 @@ struct NewtonLogistic {
             evaluation.value += 0.5 * sum * sum
             for k in 0..<outputs {
                 evaluation.gradient[k * stride + width] += sum
-                for l in k..<outputs { evaluation.hessian[(k * stride + width) * p + l * stride + width] += 1 }
+                for l in k..<outputs {
+                    evaluation.hessian[(k * stride + width) * p + l * stride + width] += 1
+                }
             }
         }
         // Mirror the upper triangle.
@@ -438,7 +464,9 @@ struct NewtonLogistic {
             var step: [Double]
             switch LinearAlgebra.cholesky(current.hessian, size: p, tolerance: 1e-14) {
             case .success(let l): step = LinearAlgebra.choleskySolve(l, size: p, negative)
-            case .failure: step = LinearAlgebra.pseudoInverseSolve(current.hessian, size: p, negative, relativeCutoff: 1e-14)
+            case .failure:
+                step = LinearAlgebra.pseudoInverseSolve(
+                    current.hessian, size: p, negative, relativeCutoff: 1e-14)
             }
             var slope = 0.0
             for i in 0..<p { slope += step[i] * current.gradient[i] }
@@ -447,7 +475,9 @@ struct NewtonLogistic {
             while length > 1e-12 {
                 let candidate = (0..<p).map { theta[$0] + length * step[$0] }
                 let trial = evaluate(candidate)
-                if trial.value <= current.value + 1e-4 * length * slope || trial.value <= current.value && length < 1e-6 {
+                if trial.value <= current.value + 1e-4 * length * slope
+                    || trial.value <= current.value && length < 1e-6
+                {
                     theta = candidate
                     current = trial
                     accepted = true
@@ -459,6 +489,7 @@ struct NewtonLogistic {
             if !accepted { break }
         }
         return Convergence(
-            converged: gradientNorm <= tolerance, iterations: iterations, gradientNorm: gradientNorm, solver: "newton")
+            converged: gradientNorm <= tolerance, iterations: iterations, gradientNorm: gradientNorm,
+            solver: "newton")
     }
 }

@@ -58,8 +58,10 @@ public enum Metrics {
             metrics["f1"] = present.reduce(0) { $0 + f1[$1] } / count
         }
         let total = Double(support.reduce(0, +))
-        metrics["precision_weighted"] = (0..<classCount).reduce(0) { $0 + precision[$1] * Double(support[$1]) } / total
-        metrics["recall_weighted"] = (0..<classCount).reduce(0) { $0 + recall[$1] * Double(support[$1]) } / total
+        metrics["precision_weighted"] =
+            (0..<classCount).reduce(0) { $0 + precision[$1] * Double(support[$1]) } / total
+        metrics["recall_weighted"] =
+            (0..<classCount).reduce(0) { $0 + recall[$1] * Double(support[$1]) } / total
         metrics["f1_weighted"] = (0..<classCount).reduce(0) { $0 + f1[$1] * Double(support[$1]) } / total
 
         let epsilon = Double.ulpOfOne
@@ -140,7 +142,9 @@ public enum Metrics {
                 guard sizes[own] > 1 else { continue }
                 let a = sums[own] / Double(sizes[own] - 1)
                 var b = Double.infinity
-                for k in 0..<clusterCount where k != own && sizes[k] > 0 { b = min(b, sums[k] / Double(sizes[k])) }
+                for k in 0..<clusterCount where k != own && sizes[k] > 0 {
+                    b = min(b, sums[k] / Double(sizes[k]))
+                }
                 total += (b - a) / max(a, b)
             }
         }

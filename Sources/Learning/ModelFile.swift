@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// A fitted built-in model as versioned JSON: everything `predict` and `score` need.
 public struct ModelFile: Codable, Sendable, Equatable {
@@ -12,7 +13,9 @@ public struct ModelFile: Codable, Sendable, Equatable {
 
     /// Feature standardisation: z = (x - mean) / scale, fitted on the training rows.
     public struct Preprocessing: Codable, Sendable, Equatable {
+        /// Per-feature means subtracted before the model applies.
         public var means: [Double]
+        /// Per-feature scales divided by before the model applies.
         public var scales: [Double]
     }
 
@@ -26,6 +29,7 @@ public struct ModelFile: Codable, Sendable, Equatable {
         public var codes: [[Int8]]?
     }
 
+    /// The model file layout version.
     public var formatVersion: Int
     /// "linear-regression", "logistic-regression" or "kmeans".
     public var kind: String
@@ -40,13 +44,17 @@ public struct ModelFile: Codable, Sendable, Equatable {
     public var intercept: [Double]
     /// Class labels as written in the data, in scikit-learn's order (`classes_`).
     public var classes: [String]?
+    /// Standardisation applied to features, when the model was trained with it.
     public var preprocessing: Preprocessing?
+    /// How the coefficients were quantised, when they were.
     public var quantization: Quantization?
     /// Options the trainer ran with.
     public var options: [String: TrainerOption]
     /// Test metrics at training time.
     public var metrics: [String: Double]
+    /// Rows used for fitting.
     public var trainingRows: Int
+    /// Rows used for the test metrics.
     public var testRows: Int
     /// Git blob ids of the data files, filled in by the pipeline engine (path -> id).
     public var dataBlobs: [String: String]?
@@ -98,7 +106,8 @@ public struct ModelFile: Codable, Sendable, Equatable {
             try? FileManager.default.removeItem(at: temporary)
             throw DataError(
                 .readFailed, "cannot write model file '\(url.path)': \(error.localizedDescription)",
-                location: url.path, hint: "check that the directory exists and is writable", exitStatus: .failure)
+                location: url.path, hint: "check that the directory exists and is writable",
+                exitStatus: .failure)
         }
     }
 
@@ -110,7 +119,8 @@ public struct ModelFile: Codable, Sendable, Equatable {
             data = try Data(contentsOf: url)
         } catch {
             let missing = !FileManager.default.fileExists(atPath: url.path)
-            throw DataError.cannotOpen(name: name, reason: missing ? "no such file" : "not readable", missing: missing)
+            throw DataError.cannotOpen(
+                name: name, reason: missing ? "no such file" : "not readable", missing: missing)
         }
         let model: ModelFile
         do {
@@ -137,13 +147,16 @@ public struct ModelFile: Codable, Sendable, Equatable {
             problem = "a coefficient row does not have one value per feature"
         } else if kind != KMeansTrainer.kind && intercept.count != coefficients.count {
             problem = "intercept count differs from coefficient rows"
-        } else if let preprocessing, preprocessing.means.count != width || preprocessing.scales.count != width {
+        } else if let preprocessing, preprocessing.means.count != width || preprocessing.scales.count != width
+        {
             problem = "preprocessing does not have one mean and scale per feature"
         } else if !Trainers.kinds.contains(kind) {
             problem = "unknown kind '\(kind)'"
         } else if kind == LogisticRegressionTrainer.kind {
             let classCount = classes?.count ?? 0
-            if classCount < 2 || (classCount == 2 ? coefficients.count != 1 : coefficients.count != classCount) {
+            if classCount < 2
+                || (classCount == 2 ? coefficients.count != 1 : coefficients.count != classCount)
+            {
                 problem = "classes do not match coefficient rows"
             }
         }

@@ -62,7 +62,8 @@ struct Moments {
         for j in 0..<width { difference[j] = other.means[j] - means[j] }
         for i in 0..<width {
             for j in i..<width {
-                comoments[i * width + j] += other.comoments[i * width + j] + factor * difference[i] * difference[j]
+                comoments[i * width + j] +=
+                    other.comoments[i * width + j] + factor * difference[i] * difference[j]
             }
         }
         for j in 0..<width { means[j] += difference[j] * Double(other.count) / n }

@@ -178,7 +178,9 @@ enum NumberParser {
             exponent += exponentNegative ? -value : value
             index = cursor
         }
-        guard sawDigit, digits <= 15, exponent >= -22, exponent <= 22 || mantissa == 0 else { return (nil, index) }
+        guard sawDigit, digits <= 15, exponent >= -22, exponent <= 22 || mantissa == 0 else {
+            return (nil, index)
+        }
         var result = Double(mantissa)
         if exponent < 0 {
             result /= powers[-exponent]

@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// Reads one large CSV file as several byte ranges on several threads.
 ///
@@ -25,7 +26,8 @@ enum ParallelRanges {
     ) throws -> [Result] {
         var attempted = false
         if let results = try readRanges(
-            request: request, csv: csv, table: table, threads: threads, meter: meter, minimumBytes: minimumBytes,
+            request: request, csv: csv, table: table, threads: threads, meter: meter,
+            minimumBytes: minimumBytes,
             pass: pass, attempted: &attempted)
         {
             return results
@@ -49,7 +51,8 @@ enum ParallelRanges {
         var starts: [Int64] = [dataStart]
         for index in 1..<threads {
             let nominal = dataStart + (total - dataStart) * Int64(index) / Int64(threads)
-            guard let start = try lineStart(atOrAfter: nominal, in: request.data, name: request.dataName) else {
+            guard let start = try lineStart(atOrAfter: nominal, in: request.data, name: request.dataName)
+            else {
                 return nil
             }
             starts.append(start)
@@ -59,7 +62,8 @@ enum ParallelRanges {
         guard zip(starts, nominalEnds).allSatisfy({ $0 < $1 }) else { return nil }
 
         let job = RangeJob(
-            request: request, csv: csv, table: table, meter: meter, pass: pass, starts: starts, ends: nominalEnds)
+            request: request, csv: csv, table: table, meter: meter, pass: pass, starts: starts,
+            ends: nominalEnds)
         attempted = true
         DispatchQueue.concurrentPerform(iterations: threads) { index in job.run(index) }
         guard !job.stops.contains(-2) else { return nil }
@@ -98,7 +102,8 @@ private final class RangeJob<Result: AnyObject>: @unchecked Sendable {
 
     init(
         request: TrainingRequest, csv: CSVReader, table: TableReader, meter: ProgressMeter,
-        pass: @escaping (TableReader, CSVReader, ProgressMeter?, Int) throws -> Result, starts: [Int64], ends: [Int64]
+        pass: @escaping (TableReader, CSVReader, ProgressMeter?, Int) throws -> Result, starts: [Int64],
+        ends: [Int64]
     ) {
         self.request = request
         self.csv = csv
@@ -132,10 +137,13 @@ private final class RangeJob<Result: AnyObject>: @unchecked Sendable {
                 rangeCSV = csv
                 rangeTable = table
             } else {
-                let source = try FileByteSource(url: request.data, name: request.dataName, offset: starts[index])
-                rangeCSV = CSVReader(source: source, name: request.dataName, header: header, offset: starts[index])
+                let source = try FileByteSource(
+                    url: request.data, name: request.dataName, offset: starts[index])
+                rangeCSV = CSVReader(
+                    source: source, name: request.dataName, header: header, offset: starts[index])
                 rangeTable = try TableReader(
-                    csv: rangeCSV, target: request.target, targetKind: table.targetKind, features: featureNames,
+                    csv: rangeCSV, target: request.target, targetKind: table.targetKind,
+                    features: featureNames,
                     policy: request.missing, allowEmpty: true)
             }
             rangeCSV.stopOffset = ends[index]

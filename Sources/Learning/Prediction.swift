@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// One row's prediction.
 public struct PredictedRow: Sendable, Equatable {
@@ -23,12 +24,14 @@ public enum Prediction {
     /// Calls `body` with the prediction of every data row of `csv`, in order; returns the row count.
     @discardableResult
     public static func stream(
-        model: ModelFile, csv: CSVReader, missing: MissingValuePolicy = .error, progress: ProgressReporter? = nil,
+        model: ModelFile, csv: CSVReader, missing: MissingValuePolicy = .error,
+        progress: ProgressReporter? = nil,
         _ body: (PredictedRow) throws -> Void
     ) throws -> Int {
         let meter = ProgressMeter(progress)
         defer { meter.finish() }
-        let table = try TableReader(csv: csv, target: nil, targetKind: .none, features: model.features, policy: missing)
+        let table = try TableReader(
+            csv: csv, target: nil, targetKind: .none, features: model.features, policy: missing)
         let predictor = Predictor(model)
         var x = [Double](repeating: 0, count: predictor.width)
         var probabilities = [Double](repeating: 0, count: max(predictor.outputs, 2))
@@ -78,7 +81,8 @@ public enum Prediction {
         var header: [String]
         switch model.kind {
         case LinearRegressionTrainer.kind: header = ["prediction"]
-        case LogisticRegressionTrainer.kind: header = ["prediction"] + (model.classes ?? []).map { "probability_\($0)" }
+        case LogisticRegressionTrainer.kind:
+            header = ["prediction"] + (model.classes ?? []).map { "probability_\($0)" }
         default: header = ["cluster"]
         }
         writer.append(header.map(csvEscaped).joined(separator: ",") + "\n")
@@ -111,7 +115,9 @@ public enum Prediction {
 
     /// Quotes a field when it holds a comma, quote or newline (RFC 4180).
     static func csvEscaped(_ field: String) -> String {
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
+            return field
+        }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
@@ -194,6 +200,8 @@ final class BufferedWriter {
     }
 
     private func writeError(_ path: String) -> DataError {
-        DataError(.readFailed, "cannot write '\(path)': \(String(cString: strerror(failed)))", location: path, exitStatus: .failure)
+        DataError(
+            .readFailed, "cannot write '\(path)': \(String(cString: strerror(failed)))", location: path,
+            exitStatus: .failure)
     }
 }

@@ -8,9 +8,11 @@ public enum QuantizationType: String, Sendable, Equatable, CaseIterable, Codable
 
 /// A quantised model and what it saves; the engine re-scores it and applies its bound.
 public struct QuantizationResult: Sendable, Equatable {
+    /// The quantised model.
     public var model: ModelFile
     /// `size_bytes` of the parameters before and after.
     public var sizeBytesBefore: Int
+    /// Model file size after quantisation.
     public var sizeBytesAfter: Int
     /// The largest absolute change of any coefficient.
     public var largestChange: Double
@@ -27,7 +29,10 @@ public func quantize(_ model: ModelFile, to type: QuantizationType) -> Quantizat
         quantized.coefficients = model.coefficients.map { row in
             row.map { value in
                 let half = Double(Float16(value))
-                return half.isFinite ? half : (value < 0 ? -Double(Float16.greatestFiniteMagnitude) : Double(Float16.greatestFiniteMagnitude))
+                return half.isFinite
+                    ? half
+                    : (value < 0
+                        ? -Double(Float16.greatestFiniteMagnitude) : Double(Float16.greatestFiniteMagnitude))
             }
         }
         quantized.quantization = ModelFile.Quantization(dtype: type.rawValue, scales: nil, codes: nil)

@@ -113,7 +113,8 @@ final class TableReader {
             guard let column = header.firstIndex(of: target) else {
                 throw DataError(
                     .missingColumn, "target column '\(target)' is not in '\(csv.name)'",
-                    location: headerLocation, hint: "the header has \(columnList); set 'target' to one of them")
+                    location: headerLocation,
+                    hint: "the header has \(columnList); set 'target' to one of them")
             }
             targetColumn = column
         } else {
@@ -169,7 +170,8 @@ final class TableReader {
             throw DataError(
                 .noFeatures, "'\(csv.name)' has no numeric feature columns",
                 location: "\(csv.name):2:1",
-                hint: "the header has \(columnList); built-in trainers need numeric columns besides the target")
+                hint:
+                    "the header has \(columnList); built-in trainers need numeric columns besides the target")
         }
     }
 

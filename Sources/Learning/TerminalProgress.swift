@@ -1,9 +1,10 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Foundation
 
 /// A one-line progress bar on standard error: phase, bytes read, rows, rate and ETA.
 ///
@@ -20,6 +21,7 @@ public final class TerminalProgress: ProgressReporter {
 
     private init() {}
 
+    /// Draws the latest state (throttled).
     public func report(_ update: ProgressUpdate) {
         let elapsed = ProcessInfo.processInfo.systemUptime - start
         guard elapsed >= 0.3 else { return }  // quick runs show nothing
@@ -27,6 +29,7 @@ public final class TerminalProgress: ProgressReporter {
         drawn = true
     }
 
+    /// Clears the bar.
     public func finish() {
         if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         drawn = false
@@ -38,7 +41,9 @@ public final class TerminalProgress: ProgressReporter {
         if let total = update.totalBytes, total > 0 {
             let fraction = min(1, Double(update.bytesRead) / Double(total))
             let filled = Int(fraction * 24)
-            parts.append("[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 24 - filled) + "]")
+            parts.append(
+                "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: 24 - filled) + "]"
+            )
             parts.append("\(Int(fraction * 100))%")
             parts.append("\(megabytes(update.bytesRead))/\(megabytes(total))")
             if fraction > 0.01 && fraction < 1 {

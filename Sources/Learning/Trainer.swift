@@ -6,6 +6,7 @@ public enum TrainerOption: Sendable, Equatable, Codable, CustomStringConvertible
     case bool(Bool)
     case string(String)
 
+    /// Decodes a YAML/JSON scalar: a bool, a number or a string.
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let value = try? container.decode(Bool.self) {
@@ -17,6 +18,7 @@ public enum TrainerOption: Sendable, Equatable, Codable, CustomStringConvertible
         }
     }
 
+    /// Encodes the scalar as YAML/JSON would write it.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
@@ -26,9 +28,11 @@ public enum TrainerOption: Sendable, Equatable, Codable, CustomStringConvertible
         }
     }
 
+    /// The value as text.
     public var description: String {
         switch self {
-        case .number(let value): return value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+        case .number(let value):
+            return value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
         case .bool(let value): return String(value)
         case .string(let value): return value
         }
@@ -76,9 +80,11 @@ public struct TrainingRequest: Sendable {
 public struct ProgressUpdate: Sendable, Equatable {
     /// What is happening, e.g. "reading data/train.csv" or "fitting".
     public var phase: String
+    /// Bytes read so far.
     public var bytesRead: Int64
     /// Nil when the size is unknown.
     public var totalBytes: Int64?
+    /// Rows read so far.
     public var rows: Int
 
     /// An update; see the properties.
@@ -100,10 +106,13 @@ public protocol ProgressReporter: AnyObject {
 
 /// How an iterative solver ended.
 public struct Convergence: Sendable, Equatable, Codable {
+    /// True when the tolerance was reached.
     public var converged: Bool
+    /// Iterations taken.
     public var iterations: Int
     /// The largest absolute gradient component of the objective at the end.
     public var gradientNorm: Double
+    /// The solver used, e.g. "newton".
     public var solver: String
 
     enum CodingKeys: String, CodingKey {
@@ -114,7 +123,9 @@ public struct Convergence: Sendable, Equatable, Codable {
 
 /// Counts of (true class, predicted class) pairs; rows are true classes in `labels` order.
 public struct ConfusionMatrix: Sendable, Equatable, Codable {
+    /// Class labels, in row and column order.
     public var labels: [String]
+    /// counts[true][predicted].
     public var counts: [[Int]]
 }
 
@@ -124,7 +135,9 @@ public struct TrainingOutcome: Sendable, Encodable {
     public var model: ModelFile
     /// Test metrics with scikit-learn's names.
     public var metrics: [String: Double]
+    /// Rows used for fitting.
     public var trainingRows: Int
+    /// Rows used for the test metrics.
     public var testRows: Int
     /// Rows left out under `missing: drop-row`.
     public var droppedRows: Int
@@ -190,7 +203,9 @@ struct OptionReader {
         }
     }
 
-    func number(_ name: String, default value: Double, where valid: (Double) -> Bool, expected: String) throws -> Double {
+    func number(_ name: String, default value: Double, where valid: (Double) -> Bool, expected: String) throws
+        -> Double
+    {
         guard let option = options[name] else { return value }
         guard case .number(let number) = option, valid(number) else {
             throw DataError(
@@ -209,7 +224,8 @@ struct OptionReader {
     func bool(_ name: String, default value: Bool) throws -> Bool {
         guard let option = options[name] else { return value }
         guard case .bool(let flag) = option else {
-            throw DataError(.badOption, "option '\(name)' of trainer '\(kind)' is \(option); expected true or false")
+            throw DataError(
+                .badOption, "option '\(name)' of trainer '\(kind)' is \(option); expected true or false")
         }
         return flag
     }

@@ -5,7 +5,8 @@ import Foundation
 public protocol ArtifactSink {
     /// Stores `outputs` (paths relative to `checkout`) with a manifest built from `record`, and
     /// returns the artifact's digest (`sha256:…`), which the record then names.
-    func store(outputs: [String], from checkout: URL, record: RunRecord, config: PipelineConfig) throws -> String
+    func store(outputs: [String], from checkout: URL, record: RunRecord, config: PipelineConfig) throws
+        -> String
 }
 
 extension PipelineConfig {

@@ -27,7 +27,9 @@ struct BaselineFinder {
             for tag in try repository.tags() {
                 let target = tag.targetID
                 let reachable = try target == start || repository.isAncestor(target, of: start)
-                guard reachable, let record = try records.record(on: target), record.verdict == .pass else { continue }
+                guard reachable, let record = try records.record(on: target), record.verdict == .pass else {
+                    continue
+                }
                 let date = try repository.commit(target).committer.date
                 if best == nil || date > best!.2 { best = (target, record, date) }
             }

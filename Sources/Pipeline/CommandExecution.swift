@@ -35,14 +35,17 @@ struct CommandExecution {
     /// Variables that would point a child `git` at the user's repository or index instead of the
     /// evaluated tree (hooks run with several of them set).
     static let repositoryVariables: Set<String> = [
-        "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
         "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_NAMESPACE", "GIT_QUARANTINE_PATH", "GIT_REFLOG_ACTION",
         "GIT_EDITOR", "GIT_AUTHOR_DATE", "GIT_INTERNAL_SUPER_PREFIX",
     ]
 
     /// The child's environment: ours without the repository variables, plus `environment`.
     func childEnvironment() -> [String] {
-        var variables = ProcessInfo.processInfo.environment.filter { !Self.repositoryVariables.contains($0.key) }
+        var variables = ProcessInfo.processInfo.environment.filter {
+            !Self.repositoryVariables.contains($0.key)
+        }
         variables.merge(environment) { _, new in new }
         return variables.map { "\($0.key)=\($0.value)" }.sorted()
     }
@@ -58,6 +61,9 @@ struct CommandExecution {
         let (readEnd, writeEnd) = (pipe[0], pipe[1])
         defer { close(readEnd) }
 
+        // Handlers first: a Ctrl-C arriving just after the spawn must still stop the stage.
+        Interruption.begin()
+        defer { Interruption.end() }
         let pid: pid_t
         do {
             pid = try spawn(output: writeEnd)
@@ -66,9 +72,6 @@ struct CommandExecution {
             throw error
         }
         close(writeEnd)
-
-        Interruption.begin()
-        defer { Interruption.end() }
 
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
@@ -149,6 +152,7 @@ struct CommandExecution {
         sigemptyset(&defaults)
         sigaddset(&defaults, SIGINT)
         sigaddset(&defaults, SIGTERM)
+        sigaddset(&defaults, SIGHUP)
         sigaddset(&defaults, SIGPIPE)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
 
@@ -185,11 +189,13 @@ enum Interruption {
         requested.store(false, ordering: .relaxed)
         signal(SIGINT) { _ in Interruption.requested.store(true, ordering: .relaxed) }
         signal(SIGTERM) { _ in Interruption.requested.store(true, ordering: .relaxed) }
+        signal(SIGHUP) { _ in Interruption.requested.store(true, ordering: .relaxed) }
         // A parent may have started us with these signals blocked (the mask survives exec).
         var signals = sigset_t()
         sigemptyset(&signals)
         sigaddset(&signals, SIGINT)
         sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGHUP)
         pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
@@ -197,6 +203,7 @@ enum Interruption {
     static func end() {
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
+        signal(SIGHUP, SIG_DFL)
     }
 
     /// True once Ctrl-C was pressed during the current stage.

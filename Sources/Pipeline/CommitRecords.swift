@@ -1,19 +1,20 @@
 import Foundation
 import GitKit
 
-/// A commit's run record: its note, or the cached run with the same inputs.
+/// A commit's run record: its note, or the cached run with the same inputs, judged afresh.
 ///
 /// A commit made after a staged run (the pre-commit hook) has no note yet, but its inputs were
-/// evaluated: the cache holds that verdict under the same fingerprint. Looking there lets the
-/// next commit compare against it without retraining anything.
+/// evaluated: the cache holds those measurements under the same fingerprint. They are judged
+/// with the commit's own gates and baseline before they count, because the fingerprint covers
+/// what determines the metrics, not the gates.
 struct CommitRecords {
     let repository: Repository
     let notes: RecordNotes
     let store: RunStore
-    /// Write an adopted cached record as the commit's note (runs do; read-only commands don't).
+    /// Write an adopted record as the commit's note (runs do; read-only commands don't).
     let persist: Bool
     /// How many commits without a note may be fingerprinted in one search; each costs a tree
-    /// walk and a config parse, so a long unevaluated history stays cheap.
+    /// walk and a config parse, so a long unevaluated history stays cheap. 0 reads notes only.
     var fingerprintBudget = 20
 
     init(repository: Repository, persist: Bool) {
@@ -23,20 +24,35 @@ struct CommitRecords {
         store = RunStore(repository: repository)
     }
 
-    /// The record of `commit`, if it has a note or its inputs' verdict is cached.
+    /// Records from notes alone: for baseline searches inside an adoption, which must not recurse.
+    static func notesOnly(_ repository: Repository) -> CommitRecords {
+        var records = CommitRecords(repository: repository, persist: false)
+        records.fingerprintBudget = 0
+        return records
+    }
+
+    /// The record of `commit`, if it has a note or its inputs' measurements are cached.
     mutating func record(on commit: ObjectID) throws -> RunRecord? {
         if let record = try notes.record(on: commit) { return record }
         guard fingerprintBudget > 0 else { return nil }
         fingerprintBudget -= 1
-        let tree = try EvaluatedTree(.revision(commit.hex), in: repository)
-        guard let config = try? tree.loadConfig(),
-            let fingerprint = try? PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName),
-            var record = store.cachedRecord(for: fingerprint.digest)
-        else { return nil }
-        record.commit = commit.hex
-        record.tree = tree.tree?.hex
-        record.source = EvaluationSource.revision(commit.hex).label
+        guard let record = try Self.adopt(.revision(commit.hex), in: repository) else { return nil }
         if persist { try notes.write(record, on: commit) }
+        return record
+    }
+
+    /// The cached measurements of `source`'s inputs, judged with its own config and baseline
+    /// (found from notes); nil when the inputs were never evaluated or the config is unusable.
+    static func adopt(_ source: EvaluationSource, in repository: Repository) throws -> RunRecord? {
+        var notesOnly = notesOnly(repository)
+        guard let evaluation = try? Evaluation(source, in: repository, records: &notesOnly) else { return nil }
+        let store = RunStore(repository: repository)
+        guard let cached = store.cachedRecord(for: evaluation.fingerprint.digest) else { return nil }
+        var record = PipelineRunner.reusing(cached)
+        let scratch = try store.makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let context = RunContext(evaluation: evaluation, repository: repository, store: store, scratch: scratch)
+        try PipelineRunner(repository: repository).conclude(&record, context: context, started: cached.started)
         return record
     }
 }

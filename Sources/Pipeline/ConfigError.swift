@@ -32,6 +32,7 @@ public struct SourcePosition: Codable, Sendable, Equatable, CustomStringConverti
         self.column = column
     }
 
+    /// The value as text.
     public var description: String { "\(line):\(column)" }
 }
 

@@ -104,7 +104,9 @@ public struct ConfigLoader {
         default:
             let name = String(describing: type)
             if name.hasPrefix("Array") || name.hasPrefix("Sequence") { return "a list" }
-            if name.hasPrefix("Dictionary") || name.hasPrefix("Mapping") || name.hasPrefix("Raw") || name.hasSuffix("Definition") {
+            if name.hasPrefix("Dictionary") || name.hasPrefix("Mapping") || name.hasPrefix("Raw")
+                || name.hasSuffix("Definition")
+            {
                 return "a mapping"
             }
             return "a \(name)"
@@ -115,7 +117,8 @@ public struct ConfigLoader {
         switch path.last?.stringValue {
         case "stages": return "write 'stages:' followed by '- name: train' items"
         case "name": return "give it a name, e.g. 'name: train'"
-        case "deps", "outs", "features": return "write a list, e.g. '\(path.last!.stringValue): [a.csv, b.csv]'"
+        case "deps", "outs", "features":
+            return "write a list, e.g. '\(path.last!.stringValue): [a.csv, b.csv]'"
         case "metric": return "name the metric, e.g. '- {metric: r2, min: 0.9}'"
         case "gates": return "write a list, e.g. 'gates: [{metric: r2, min: 0.9}]'"
         case "env": return "write a mapping, e.g. 'env: {SEED: \"1\"}'"

@@ -1,5 +1,5 @@
-import Learning
 import Foundation
+import Learning
 import Yams
 
 /// Turns a decoded `RawConfig` into a `PipelineConfig`, checking what types alone cannot.
@@ -18,7 +18,9 @@ struct ConfigValidator {
         guard let definitions = raw.stages, !definitions.isEmpty else {
             throw error(
                 "no stages: the pipeline has nothing to run", at: root["stages"] ?? root,
-                hint: "add a stage, e.g. 'stages: [{name: train, builtin: linear-regression, data: data/train.csv, target: y}]'")
+                hint:
+                    "add a stage, e.g. 'stages: [{name: train, builtin: linear-regression, data: data/train.csv, target: y}]'"
+            )
         }
         var stages: [Stage] = []
         for (index, definition) in definitions.enumerated() {
@@ -100,7 +102,8 @@ struct ConfigValidator {
                 let suggestion = closestMatch(to: trainer, in: kinds)
                 throw error(
                     "unknown built-in trainer '\(trainer)'", at: node?["builtin"],
-                    hint: (suggestion.map { "did you mean '\($0)'? " } ?? "") + "available: \(kinds.joined(separator: ", "))")
+                    hint: (suggestion.map { "did you mean '\($0)'? " } ?? "")
+                        + "available: \(kinds.joined(separator: ", "))")
             }
             try onlyAllowedKeys(of: .trainer, definition, node: node)
             kind = .builtin(try builtin(trainer, definition, node: node))
@@ -108,8 +111,10 @@ struct ConfigValidator {
         return Stage(name: definition.name, kind: kind, definition: definition, position: position)
     }
 
-    private func builtin(_ trainer: String, _ definition: StageDefinition, node: Node?) throws -> BuiltinStage {
-        let data = try required(definition.data, "data", of: definition, node: node, example: "data: data/train.csv")
+    private func builtin(_ trainer: String, _ definition: StageDefinition, node: Node?) throws -> BuiltinStage
+    {
+        let data = try required(
+            definition.data, "data", of: definition, node: node, example: "data: data/train.csv")
         if catalog.needsTarget(trainer), definition.target == nil {
             throw error(
                 "built-in stage '\(definition.name)' has no 'target'", at: node,
@@ -134,12 +139,14 @@ struct ConfigValidator {
     }
 
     private func validate(_ definition: StageDefinition, node: Node?) throws -> ValidateStage {
-        let data = try required(definition.data, "data", of: definition, node: node, example: "data: data/train.csv")
+        let data = try required(
+            definition.data, "data", of: definition, node: node, example: "data: data/train.csv")
         var types: [String: DataExpectations.ColumnType] = [:]
         for (column, text) in definition.types ?? [:] {
             guard let type = DataExpectations.ColumnType(rawValue: text) else {
                 throw error(
-                    "type '\(text)' of column '\(column)' is neither 'number' nor 'text'", at: node?["types"]?[column],
+                    "type '\(text)' of column '\(column)' is neither 'number' nor 'text'",
+                    at: node?["types"]?[column],
                     hint: "write 'number' or 'text'")
             }
             types[column] = type
@@ -156,18 +163,24 @@ struct ConfigValidator {
         return ValidateStage(
             data: data,
             expectations: DataExpectations(
-                columns: definition.columns, types: types, ranges: ranges, minimumRows: definition.min_rows),
+                columns: definition.columns, types: types, ranges: ranges, minimumRows: definition.minRows),
             drift: definition.drift ?? false)
     }
 
-    private func optimize(_ definition: StageDefinition, node: Node?, earlier: [Stage]) throws -> OptimizeStage {
-        let trainerStages = earlier.filter { if case .builtin = $0.kind { return true } else { return false } }
+    private func optimize(_ definition: StageDefinition, node: Node?, earlier: [Stage]) throws
+        -> OptimizeStage
+    {
+        let trainerStages = earlier.filter {
+            if case .builtin = $0.kind { return true } else { return false }
+        }
         let fromName = definition.from ?? trainerStages.last?.name
         guard let fromName, let source = earlier.first(where: { $0.name == fromName }),
             case .builtin(let trained) = source.kind
         else {
             throw error(
-                definition.from.map { "stage '\(definition.name)' optimises '\($0)', which is not an earlier built-in trainer stage" }
+                definition.from.map {
+                    "stage '\(definition.name)' optimises '\($0)', which is not an earlier built-in trainer stage"
+                }
                     ?? "stage '\(definition.name)' has no earlier built-in trainer stage to optimise",
                 at: node?["from"] ?? node,
                 hint: "put the optimize stage after a built-in trainer stage, and name it with 'from:'")
@@ -185,12 +198,14 @@ struct ConfigValidator {
                 at: node,
                 hint: "'\(fromName)' holds out a split; give this stage 'test: data/test.csv'")
         }
-        if let bound = definition.max_change, !(bound >= 0) {
-            throw error("max_change must be a positive number", at: node?["max_change"], hint: "e.g. 'max_change: 0.01'")
+        if let bound = definition.maxChange, !(bound >= 0) {
+            throw error(
+                "max_change must be a positive number", at: node?["max_change"],
+                hint: "e.g. 'max_change: 0.01'")
         }
         return OptimizeStage(
             from: fromName, sourceModel: trained.model, type: type, testFile: test,
-            model: definition.model ?? "\(definition.name).model.json", maxChange: definition.max_change)
+            model: definition.model ?? "\(definition.name).model.json", maxChange: definition.maxChange)
     }
 
     private func required(
@@ -208,7 +223,8 @@ struct ConfigValidator {
         guard let text = definition.missing else { return .error }
         guard let policy = MissingValuePolicy(rawValue: text) else {
             throw error(
-                "missing: '\(text)' is not a policy", at: node?["missing"], hint: "use 'error' (default) or 'drop-row'")
+                "missing: '\(text)' is not a policy", at: node?["missing"],
+                hint: "use 'error' (default) or 'drop-row'")
         }
         return policy
     }
@@ -217,7 +233,8 @@ struct ConfigValidator {
     private func onlyAllowedKeys(of kind: StageKindName, _ definition: StageDefinition, node: Node?) throws {
         let allowed = StageDefinition.allowedKeys(for: kind)
         for (key, _) in node?.mapping ?? [:] {
-            guard let name = key.string, name != "name", let codingKey = StageDefinition.CodingKeys(rawValue: name),
+            guard let name = key.string, name != "name",
+                let codingKey = StageDefinition.CodingKeys(rawValue: name),
                 !allowed.contains(codingKey)
             else { continue }
             let description: String
@@ -229,7 +246,9 @@ struct ConfigValidator {
             }
             throw error(
                 "'\(name)' does not apply to stage '\(definition.name)'", at: key,
-                hint: "remove it: \(description); it accepts \(allowed.map(\.rawValue).sorted().joined(separator: ", "))")
+                hint:
+                    "remove it: \(description); it accepts \(allowed.map(\.rawValue).sorted().joined(separator: ", "))"
+            )
         }
     }
 
@@ -240,12 +259,12 @@ struct ConfigValidator {
         }
         throw error(
             "timeout '\(value)' is not a duration", at: node,
-            hint: "write a number with a unit: '90s', '10m', '2h' (a bare number means seconds)")
+            hint: "write a number with a unit, at most a week: '90s', '10m', '2h' (a bare number means seconds)")
     }
 
     private func gate(_ gate: RawGate, node: Node?) throws -> Gate {
         let bounds: [(Gate.Kind, Double?)] = [
-            (.min, gate.min), (.max, gate.max), (.maxDrop, gate.max_drop), (.maxRise, gate.max_rise),
+            (.min, gate.min), (.max, gate.max), (.maxDrop, gate.maxDrop), (.maxRise, gate.maxRise),
         ]
         let set = bounds.compactMap { kind, value in value.map { (kind, $0) } }
         guard set.count == 1, let (kind, limit) = set.first else {
@@ -254,7 +273,9 @@ struct ConfigValidator {
                     ? "gate on '\(gate.metric)' has no limit"
                     : "gate on '\(gate.metric)' has \(set.count) limits; a gate has exactly one",
                 at: node,
-                hint: "use one of min, max, max_drop, max_rise per gate, e.g. '- {metric: \(gate.metric), min: 0.9}'")
+                hint:
+                    "use one of min, max, max_drop, max_rise per gate, e.g. '- {metric: \(gate.metric), min: 0.9}'"
+            )
         }
         guard limit.isFinite else {
             throw error("gate limit on '\(gate.metric)' is not a finite number", at: node, hint: nil)
@@ -293,18 +314,22 @@ struct ConfigValidator {
                 known += OptimizeStage.sizeMetrics + [OptimizeStage.maxChangeMetric]
                 let source = stages.first { $0.name == optimize.from }
                 if case .builtin(let trained) = source?.kind {
-                    known += (catalog.metricsByTrainer[trained.trainer] ?? []).map { "\(OptimizeStage.metricPrefix)\($0)" }
+                    known += (catalog.metricsByTrainer[trained.trainer] ?? []).map {
+                        "\(OptimizeStage.metricPrefix)\($0)"
+                    }
                 }
             }
         }
-        for gate in gates where !known.contains(gate.metric) && !prefixes.contains(where: gate.metric.hasPrefix) {
+        for gate in gates
+        where !known.contains(gate.metric) && !prefixes.contains(where: gate.metric.hasPrefix) {
             let suggestion = closestMatch(to: gate.metric, in: known)
             throw ConfigError(
                 "gate on '\(gate.metric)', but no stage produces that metric", file: file, at: gate.position,
                 hint: (suggestion.map { "did you mean '\($0)'? " } ?? "")
                     + (known.isEmpty
                         ? "add 'metrics: metrics.json' to a command stage"
-                        : "the stages produce: \((known + prefixes.map { $0 + "<column>" }).joined(separator: ", "))"))
+                        : "the stages produce: \((known + prefixes.map { $0 + "<column>" }).joined(separator: ", "))")
+            )
         }
     }
 
@@ -327,7 +352,8 @@ struct ConfigValidator {
         return HookPolicy(preCommit: preCommit, prePush: prePush)
     }
 
-    private func choice<T: RawRepresentable & CaseIterable>(_ text: String?, default value: T, key: String) throws -> T
+    private func choice<T: RawRepresentable & CaseIterable>(_ text: String?, default value: T, key: String)
+        throws -> T
     where T.RawValue == String {
         guard let text else { return value }
         if let parsed = T(rawValue: text) { return parsed }
@@ -343,10 +369,15 @@ struct ConfigValidator {
 }
 
 extension Duration {
-    /// Parses "90", "90s", "10m", "2h", "1h30m".
+    /// The longest timeout accepted: a week.
+    static let longestTimeout = 7 * 24 * 3600.0
+
+    /// Parses "90", "90s", "10m", "2h", "1h30m"; nil for anything else, including values that are
+    /// not finite or longer than a week.
     init?(configText text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed) {
+            guard seconds.isFinite, seconds <= Self.longestTimeout else { return nil }
             self = .milliseconds(Int64(seconds * 1000))
             return
         }
@@ -366,7 +397,7 @@ extension Duration {
             }
             number = ""
         }
-        guard number.isEmpty, total > 0 else { return nil }
+        guard number.isEmpty, total > 0, total.isFinite, total <= Self.longestTimeout else { return nil }
         self = .milliseconds(Int64(total * 1000))
     }
 }

@@ -48,15 +48,19 @@ struct EvaluatedTree {
             self.commit = commit
             tree = try repository.commit(commit).treeID
             let entries = try repository.treeEntries(commit: commit).filter { $0.mode != .gitlink }
-            recordedIDs = Dictionary(entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
+            recordedIDs = Dictionary(
+                entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
             paths = entries.map(\.path)
             workingDirectory = nil
             self.statCache = nil
         case .staged:
             _ = try repository.requireWorkingDirectory(for: "evaluate the staged files")
             commit = nil
-            tree = try repository.indexTreeID()
-            let entries = try repository.indexEntries().filter { $0.mode != .gitlink && $0.stage == 0 }
+            // One snapshot of the index: the tree it would commit. Ids, fingerprint and checkout
+            // all come from this tree, so a `git add` during the run cannot mix two states.
+            let snapshot = try repository.indexTreeID()
+            tree = snapshot
+            let entries = try repository.treeEntries(tree: snapshot).filter { $0.mode != .gitlink }
             recordedIDs = Dictionary(entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
             paths = entries.map(\.path)
             workingDirectory = nil
@@ -65,8 +69,11 @@ struct EvaluatedTree {
             workingDirectory = try repository.requireWorkingDirectory(for: "evaluate the work tree")
             commit = nil
             tree = nil
-            let entries = try repository.indexEntries().filter { $0.mode != .gitlink && $0.stage == 0 }
-            recordedIDs = Dictionary(entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
+            let entries = try repository.indexEntries().filter {
+                $0.mode != .gitlink && $0.stage == 0 && !$0.isIntentToAdd
+            }
+            recordedIDs = Dictionary(
+                entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
             paths = entries.map(\.path)
             self.statCache = statCache ?? StatCache(repository: repository)
         }
@@ -137,7 +144,7 @@ struct EvaluatedTree {
         case .revision:
             try repository.export(commit: commit!, to: directory)
         case .staged:
-            try repository.exportIndex(to: directory)
+            try repository.export(tree: tree!, to: directory)
         case .worktree:
             // Stages write outputs; copying keeps them out of the user's work tree.
             for path in Set(paths + extraPaths).sorted() {

@@ -35,8 +35,11 @@ struct PipelineFingerprint {
     /// The fingerprint of the whole run: the last stage's chained digest.
     var digest: String { stages.last?.digest ?? SHA256.hex(of: "") }
     /// Every input path → blob id.
+    /// Every input file of the evaluated tree → blob id (baseline blobs of drift checks left out).
     var inputs: [String: String] {
-        stages.reduce(into: [:]) { result, stage in result.merge(stage.inputs.files) { first, _ in first } }
+        stages.reduce(into: [:]) { result, stage in
+            result.merge(stage.inputs.files.filter { !$0.key.hasPrefix("baseline:") }) { first, _ in first }
+        }
     }
 
     private init(stages: [(stage: Stage, inputs: StageFingerprint, digest: String)]) {
@@ -44,12 +47,19 @@ struct PipelineFingerprint {
     }
 
     /// The same fingerprints restricted to the stages `include` accepts.
-    func keeping(_ include: ((stage: Stage, inputs: StageFingerprint, digest: String)) -> Bool) -> PipelineFingerprint {
+    func keeping(_ include: ((stage: Stage, inputs: StageFingerprint, digest: String)) -> Bool)
+        -> PipelineFingerprint
+    {
         PipelineFingerprint(stages: stages.filter(include))
     }
 
     /// Computes the fingerprints; a dependency pattern matching nothing is a config error.
-    init(config: PipelineConfig, tree: EvaluatedTree, configFile: String) throws {
+    ///
+    /// `driftBaselines` maps a validate stage's name to the baseline blob its drift is measured
+    /// against; it enters that stage's inputs as `baseline:<data path>`.
+    init(
+        config: PipelineConfig, tree: EvaluatedTree, configFile: String, driftBaselines: [String: String] = [:]
+    ) throws {
         var upstream = ""
         var stages: [(Stage, StageFingerprint, String)] = []
         for stage in config.stages {
@@ -66,8 +76,12 @@ struct PipelineFingerprint {
                 }
                 for path in matches { files[path] = try tree.id(of: path)?.hex }
             }
+            if let baselineBlob = driftBaselines[stage.name], case .validate(let validate) = stage.kind {
+                files["baseline:\(validate.data)"] = baselineBlob
+            }
             let inputs = StageFingerprint(
-                definition: stage.definition, files: files, upstream: upstream, tool: "\(Tool.name) \(Tool.version)")
+                definition: stage.definition, files: files, upstream: upstream,
+                tool: "\(Tool.name) \(Tool.version)")
             let digest = inputs.digest
             stages.append((stage, inputs, digest))
             upstream = digest

@@ -36,7 +36,12 @@ public struct GateResult: Codable, Sendable, Equatable {
     }
 
     /// Judges `gate` on `metrics`, against `baseline` metrics when there is a baseline run.
-    public static func judge(_ gate: Gate, metrics: [String: Double], baseline: [String: Double]?) -> GateResult {
+    ///
+    /// `unmeasured` says the metric could not be measured for lack of a baseline (drift): the gate
+    /// is then `no-baseline`, like a change bound without one, instead of `missing`.
+    public static func judge(
+        _ gate: Gate, metrics: [String: Double], baseline: [String: Double]?, unmeasured: Bool = false
+    ) -> GateResult {
         let value = metrics[gate.metric]
         let base = baseline?[gate.metric]
         func result(_ status: Status) -> GateResult {
@@ -45,7 +50,7 @@ public struct GateResult: Codable, Sendable, Equatable {
                 value: value, baseline: base,
                 passed: status == .pass ? true : status == .noBaseline ? nil : false, status: status)
         }
-        guard let value, value.isFinite else { return result(.missing) }
+        guard let value, value.isFinite else { return result(unmeasured ? .noBaseline : .missing) }
         switch gate.kind {
         case .min: return result(value >= gate.limit ? .pass : .fail)
         case .max: return result(value <= gate.limit ? .pass : .fail)

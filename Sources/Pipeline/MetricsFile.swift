@@ -24,7 +24,9 @@ public enum MetricsFile {
         return metrics
     }
 
-    private static func flatten(_ object: [String: JSONValue], prefix: String, into metrics: inout [String: Double])
+    private static func flatten(
+        _ object: [String: JSONValue], prefix: String, into metrics: inout [String: Double]
+    )
         throws
     {
         for (key, value) in object {
@@ -34,7 +36,8 @@ public enum MetricsFile {
             case .number(let number): metrics[name] = number
             case .bool(let flag): metrics[name] = flag ? 1 : 0
             case .null: throw Problem(reason: "'\(name)' is null; write a number")
-            case .string(let text): throw Problem(reason: "'\(name)' is the string \"\(text)\"; write a number")
+            case .string(let text):
+                throw Problem(reason: "'\(name)' is the string \"\(text)\"; write a number")
             case .array: throw Problem(reason: "'\(name)' is a list; write a number or an object")
             }
         }
@@ -43,7 +46,8 @@ public enum MetricsFile {
     private static func describe(_ error: DecodingError) -> String {
         switch error {
         case .dataCorrupted(let context):
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
+            let underlying =
+                (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
             return underlying ?? context.debugDescription
         default: return "\(error)"
         }

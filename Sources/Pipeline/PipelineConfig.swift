@@ -176,6 +176,7 @@ public enum BaselinePolicy: Sendable, Equatable, CustomStringConvertible {
     /// The tip of a branch, e.g. `branch:main`.
     case branch(String)
 
+    /// The value as text.
     public var description: String {
         switch self {
         case .ancestor: return "ancestor"

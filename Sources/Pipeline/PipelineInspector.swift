@@ -18,14 +18,15 @@ public struct PipelineInspector {
 
     // MARK: - Records by source
 
-    /// The record for `source`: a commit's note, else any cached run with the same inputs.
+    /// The record for `source`: a commit's note, else the cached measurements of the same inputs
+    /// judged with its own gates and baseline.
     public func record(for source: EvaluationSource) throws -> RunRecord? {
-        let tree = try EvaluatedTree(source, in: repository)
-        if let commit = tree.commit, let record = try notes.record(on: commit) { return record }
-        guard let config = try? tree.loadConfig(),
-            let fingerprint = try? PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
-        else { return nil }
-        return store.cachedRecord(for: fingerprint.digest)
+        if case .revision(let rev) = source {
+            let commit = try repository.resolveCommit(rev)
+            var records = CommitRecords(repository: repository, persist: false)
+            return try records.record(on: commit)
+        }
+        return try CommitRecords.adopt(source, in: repository)
     }
 
     // MARK: - Status
@@ -57,9 +58,9 @@ public struct PipelineInspector {
 
     /// What `modelgate run` on `source` would do, and what changed since the last record.
     public func status(of source: EvaluationSource) throws -> Status {
-        let tree = try EvaluatedTree(source, in: repository)
-        let config = try tree.loadConfig()
-        let fingerprint = try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
+        var notesOnly = CommitRecords.notesOnly(repository)
+        let evaluation = try Evaluation(source, in: repository, records: &notesOnly)
+        let (tree, fingerprint) = (evaluation.tree, evaluation.fingerprint)
         let start: ObjectID? = try tree.commit ?? repository.head()?.id
         var previous: (ObjectID, RunRecord)?
         if let start {
@@ -72,14 +73,18 @@ public struct PipelineInspector {
         }
         let stages = fingerprint.stages.map { entry -> Status.StageState in
             guard let record = previous?.1 else {
-                return .init(name: entry.stage.name, changed: true, changedFiles: entry.inputs.files.keys.sorted())
+                return .init(
+                    name: entry.stage.name, changed: true, changedFiles: entry.inputs.files.keys.sorted())
             }
             let old = record.stages.first { $0.name == entry.stage.name }
             let files = entry.inputs.files
             let changedFiles = Set(files.keys).union(
-                record.inputs.keys.filter { path in entry.stage.dependencyPatterns.contains { PathPattern($0).matches(path) } }
+                record.inputs.keys.filter { path in
+                    entry.stage.dependencyPatterns.contains { PathPattern($0).matches(path) }
+                }
             ).filter { files[$0] != record.inputs[$0] }.sorted()
-            return .init(name: entry.stage.name, changed: old?.fingerprint != entry.digest, changedFiles: changedFiles)
+            return .init(
+                name: entry.stage.name, changed: old?.fingerprint != entry.digest, changedFiles: changedFiles)
         }
         return Status(
             subject: tree.description, comparedWith: previous.map { $0.0.short }, stages: stages,
@@ -153,12 +158,16 @@ extension PipelineInspector {
                 delta: oldMetrics[name].flatMap { old in newMetrics[name].map { $0 - old } })
         }
         let (oldParams, newParams) = (sides[0].2, sides[1].2)
-        let paramRows = Set(oldParams.keys).union(newParams.keys).sorted().filter { oldParams[$0] != newParams[$0] }
-            .map { name in
-                Comparison.Row(
-                    name: name, old: oldParams[name], new: newParams[name],
-                    delta: Double(oldParams[name] ?? "").flatMap { old in Double(newParams[name] ?? "").map { $0 - old } })
-            }
+        let paramRows = Set(oldParams.keys).union(newParams.keys).sorted().filter {
+            oldParams[$0] != newParams[$0]
+        }
+        .map { name in
+            Comparison.Row(
+                name: name, old: oldParams[name], new: newParams[name],
+                delta: Double(oldParams[name] ?? "").flatMap { old in
+                    Double(newParams[name] ?? "").map { $0 - old }
+                })
+        }
         for (index, side) in sides.enumerated() where side.1 == nil {
             throw StageFailure(
                 "\(side.0) has not been evaluated", location: nil,

@@ -40,54 +40,40 @@ public final class PipelineRunner {
 
     /// Evaluates `source`: reuses a cached verdict unless `force`, else runs every stage in an
     /// isolated checkout. Gates are judged against the configured baseline either way.
-    public func run(_ source: EvaluationSource, force: Bool = false, observer: RunObserver? = nil) throws -> Outcome {
-        let started = Date()
-        let tree = try EvaluatedTree(source, in: repository)
-        let config = try tree.loadConfig()
-        let fingerprint = try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
-
-        return try store.withLock {
+    public func run(_ source: EvaluationSource, force: Bool = false, observer: RunObserver? = nil) throws
+        -> Outcome
+    {
+        try store.withLock {
+            let started = Date()
+            var records = CommitRecords(repository: repository, persist: true)
+            let evaluation = try Evaluation(source, in: repository, records: &records)
+            let (tree, config, fingerprint) = (evaluation.tree, evaluation.config, evaluation.fingerprint)
             let scratch = try store.makeScratchDirectory()
             defer { try? FileManager.default.removeItem(at: scratch) }
-            let baseline = try findBaseline(config: config, tree: tree)
-            var context = RunContext(
-                repository: repository, store: store, tree: tree, config: config, baseline: baseline, scratch: scratch,
-                stageFingerprints: Dictionary(
-                    fingerprint.stages.map { ($0.stage.name, $0.digest) }, uniquingKeysWith: { first, _ in first }))
+            var context = RunContext(evaluation: evaluation, repository: repository, store: store, scratch: scratch)
             var record: RunRecord
             var errorStatus = ExitStatus.failure
             let reused: Bool
             if !force, let cached = store.cachedRecord(for: fingerprint.digest) {
                 reused = true
-                record = cached
-                record.stages = cached.stages.map { stage in
-                    var stage = stage
-                    stage.cached = true
-                    stage.durationMilliseconds = 0
-                    return stage
-                }
+                record = Self.reusing(cached)
                 observer?.notice(
-                    "inputs unchanged since an earlier run (fingerprint \(fingerprint.digest.prefix(12))); no stage ran")
+                    "inputs unchanged since an earlier run (fingerprint \(fingerprint.digest.prefix(12))); no stage ran"
+                )
             } else {
                 reused = false
                 let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
                 try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
-                try tree.materialize(into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
+                try tree.materialize(
+                    into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
                 context.checkout = checkout
-                (record, errorStatus) = try execute(fingerprint: fingerprint, context: context, observer: observer)
+                (record, errorStatus) = try execute(
+                    fingerprint: fingerprint, context: context, observer: observer)
             }
-            record.commit = tree.commit?.hex
-            record.tree = tree.tree?.hex
-            record.source = tree.source.label
-            record.fingerprint = fingerprint.digest
-            record.inputs = fingerprint.inputs
-            record.started = started
-            if record.verdict != .error {
-                try judge(&record, context: context)
-                if record.verdict == .pass, !reused, let artifacts, let checkout = context.checkout {
-                    record.artifact = try artifacts.store(
-                        outputs: config.outputPaths, from: checkout, record: record, config: config)
-                }
+            try conclude(&record, context: context, started: started)
+            if record.verdict == .pass, !reused, let artifacts, let checkout = context.checkout {
+                record.artifact = try artifacts.store(
+                    outputs: config.outputPaths, from: checkout, record: record, config: config)
             }
             record.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
             // A reused verdict is already in the cache; only fresh results are added.
@@ -97,7 +83,36 @@ public final class PipelineRunner {
             if let commit = tree.commit, try !notes.hasEquivalentRecord(record, on: commit) {
                 try notes.write(record, on: commit)
             }
-            return Outcome(record: record, reused: reused, subject: tree.description, errorStatus: errorStatus)
+            return Outcome(
+                record: record, reused: reused, subject: tree.description, errorStatus: errorStatus)
+        }
+    }
+
+    /// A cached record as a reused one: its stages marked cached, with no time spent.
+    static func reusing(_ cached: RunRecord) -> RunRecord {
+        var record = cached
+        record.stages = cached.stages.map { stage in
+            var stage = stage
+            stage.cached = true
+            stage.durationMilliseconds = 0
+            return stage
+        }
+        return record
+    }
+
+    /// Stamps what was evaluated onto `record` and, unless a stage failed, judges the gates of
+    /// this source's own config against its own baseline (the cache holds measurements; the
+    /// judgement is always made afresh).
+    func conclude(_ record: inout RunRecord, context: RunContext, started: Date) throws {
+        let tree = context.tree
+        record.commit = tree.commit?.hex
+        record.tree = tree.tree?.hex
+        record.source = tree.source.label
+        record.fingerprint = context.evaluation.fingerprint.digest
+        record.inputs = context.evaluation.fingerprint.inputs
+        record.started = started
+        if record.verdict != .error {
+            try judge(&record, context: context)
         }
     }
 
@@ -106,50 +121,42 @@ public final class PipelineRunner {
     public func runStages(
         _ source: EvaluationSource, where selected: (Stage) -> Bool, observer: RunObserver? = nil
     ) throws -> Outcome {
-        let started = Date()
-        let tree = try EvaluatedTree(source, in: repository)
-        let config = try tree.loadConfig()
-        let full = try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName)
-        let fingerprint = full.keeping { selected($0.stage) }
-        return try store.withLock {
+        try store.withLock {
+            let started = Date()
+            // Nothing is recorded here, so cached verdicts are not adopted as notes either.
+            var records = CommitRecords(repository: repository, persist: false)
+            let evaluation = try Evaluation(source, in: repository, records: &records)
+            let fingerprint = evaluation.fingerprint.keeping { selected($0.stage) }
             let scratch = try store.makeScratchDirectory()
             defer { try? FileManager.default.removeItem(at: scratch) }
-            var context = RunContext(
-                repository: repository, store: store, tree: tree, config: config,
-                baseline: try findBaseline(config: config, tree: tree), scratch: scratch,
-                stageFingerprints: Dictionary(
-                    full.stages.map { ($0.stage.name, $0.digest) }, uniquingKeysWith: { first, _ in first }))
+            var context = RunContext(evaluation: evaluation, repository: repository, store: store, scratch: scratch)
             let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
             try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
-            try tree.materialize(into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
+            try evaluation.tree.materialize(
+                into: checkout, from: repository, extraPaths: Array(fingerprint.inputs.keys))
             context.checkout = checkout
-            var (record, errorStatus) = try execute(fingerprint: fingerprint, context: context, observer: observer)
-            record.source = tree.source.label
+            var (record, errorStatus) = try execute(
+                fingerprint: fingerprint, context: context, observer: observer)
+            record.source = evaluation.tree.source.label
             record.started = started
             if record.verdict != .error {
-                record.gates = config.gates.filter { record.metrics[$0.metric] != nil }.map {
-                    GateResult.judge($0, metrics: record.metrics, baseline: context.baseline?.1.metrics)
+                let unmeasured = Self.unmeasured(context: context)
+                record.gates = evaluation.config.gates.filter {
+                    record.metrics[$0.metric] != nil || unmeasured($0.metric)
+                }.map {
+                    GateResult.judge(
+                        $0, metrics: record.metrics, baseline: context.baseline?.1.metrics,
+                        unmeasured: unmeasured($0.metric))
                 }
                 record.verdict = record.failedGates.isEmpty ? .pass : .fail
             }
             record.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
-            return Outcome(record: record, reused: false, subject: tree.description, errorStatus: errorStatus)
+            return Outcome(
+                record: record, reused: false, subject: evaluation.tree.description, errorStatus: errorStatus)
         }
     }
 
     // MARK: - Steps
-
-    /// The baseline run, when a change bound or a drift check needs one.
-    private func findBaseline(config: PipelineConfig, tree: EvaluatedTree) throws -> (ObjectID, RunRecord)? {
-        let needsBaseline =
-            config.gates.contains(where: \.needsBaseline)
-            || config.stages.contains { if case .validate(let validate) = $0.kind { return validate.drift } else { return false } }
-        guard needsBaseline else { return nil }
-        // The candidate's own record never counts: start at its parent (or at HEAD, the parent-to-be).
-        let start = try tree.commit.map { try repository.commit($0).parentIDs.first } ?? repository.head()?.id
-        var finder = BaselineFinder(records: CommitRecords(repository: repository, persist: true))
-        return try finder.find(config.baseline, from: start)
-    }
 
     private func execute(fingerprint: PipelineFingerprint, context: RunContext, observer: RunObserver?) throws
         -> (RunRecord, ExitStatus)
@@ -181,7 +188,8 @@ public final class PipelineRunner {
                         throw StageFailure(
                             "stages '\(other)' and '\(stage.name)' both report the metric '\(name)'",
                             location: PipelineConfig.fileName,
-                            hint: "metric names are global; rename one (e.g. nest it: {\"\(stage.name)\": {\"\(name)\": …}})",
+                            hint:
+                                "metric names are global; rename one (e.g. nest it: {\"\(stage.name)\": {\"\(name)\": …}})",
                             exitStatus: .badInput)
                     }
                     producers[name] = stage.name
@@ -189,12 +197,19 @@ public final class PipelineRunner {
             } catch let error as UserFacingError {
                 if error is Interrupted || error is ConfigError { throw error }
                 failure = error
+            } catch {
+                // A file-system failure inside a stage (disk full, a path that cannot be written)
+                // is the stage's error, reported with its name, not an internal error.
+                failure = StageFailure(
+                    "stage '\(stage.name)' failed: \((error as NSError).localizedDescription)",
+                    location: "stage '\(stage.name)'", hint: "check free disk space, permissions and the stage's paths")
             }
             metrics.merge(stageMetrics) { first, _ in first }
             let elapsed = clock.now - start
             let result = RunRecord.StageResult(
                 name: stage.name, status: failure == nil ? "pass" : "error",
-                durationMilliseconds: Int(elapsed / .milliseconds(1)), cached: false, fingerprint: entry.digest,
+                durationMilliseconds: Int(elapsed / .milliseconds(1)), cached: false,
+                fingerprint: entry.digest,
                 metrics: stageMetrics)
             results.append(result)
             observer?.stageFinished(stage, result: result)
@@ -202,57 +217,81 @@ public final class PipelineRunner {
         let record = RunRecord(
             commit: nil, tree: nil, fingerprint: fingerprint.digest, verdict: failure == nil ? .pass : .error,
             metrics: metrics, gates: [], stages: results, artifact: nil, tool: "\(Tool.name) \(Tool.version)",
-            started: Date(), durationMilliseconds: 0, baseline: nil, source: context.tree.source.label, inputs: [:],
+            started: Date(), durationMilliseconds: 0, baseline: nil, source: context.tree.source.label,
+            inputs: [:],
             error: failure?.renderedMessage)
         return (record, failure?.exitStatus == .badInput ? .badInput : .failure)
     }
 
+    /// Drift metrics cannot be measured without a baseline commit; gates on them then say
+    /// `no-baseline` (as change bounds do) rather than fail, or no first commit could ever pass.
+    static func unmeasured(context: RunContext) -> (String) -> Bool {
+        let measuresDrift = context.config.stages.contains {
+            if case .validate(let validate) = $0.kind { return validate.drift } else { return false }
+        }
+        let noBaseline = context.baseline == nil
+        return { metric in measuresDrift && noBaseline && metric.hasPrefix("drift.") }
+    }
+
     private func judge(_ record: inout RunRecord, context: RunContext) throws {
         let config = context.config
+        let unmeasured = Self.unmeasured(context: context)
         guard config.gates.contains(where: \.needsBaseline) else {
             record.baseline = nil
-            record.gates = config.gates.map { GateResult.judge($0, metrics: record.metrics, baseline: nil) }
+            record.gates = config.gates.map {
+                GateResult.judge($0, metrics: record.metrics, baseline: nil, unmeasured: unmeasured($0.metric))
+            }
             record.verdict = record.failedGates.isEmpty ? .pass : .fail
             return
         }
         var baselineMetrics = context.baseline?.1.metrics
-        var comparison = context.baseline == nil ? "no baseline run found" : "recorded metrics of the baseline run"
+        var comparison =
+            context.baseline == nil ? "no baseline run found" : "recorded metrics of the baseline run"
         if let baseline = context.baseline {
-            let rescored = try BaselineRescorer(context: context, stageFingerprints: context.stageFingerprints)
-                .rescore(baseline: baseline.1)
+            let rescored = try BaselineRescorer(
+                context: context, stageFingerprints: context.stageFingerprints
+            )
+            .rescore(baseline: baseline.1)
             if !rescored.isEmpty {
                 baselineMetrics?.merge(rescored) { _, new in new }
-                comparison = "baseline model re-scored on this run's test data (\(rescored.keys.sorted().joined(separator: ", ")))"
+                comparison =
+                    "baseline model re-scored on this run's test data (\(rescored.keys.sorted().joined(separator: ", ")))"
             }
         }
         record.baseline = RunRecord.Baseline(
             policy: config.baseline.description, commit: context.baseline?.0.hex, comparison: comparison)
-        record.gates = config.gates.map { GateResult.judge($0, metrics: record.metrics, baseline: baselineMetrics) }
+        record.gates = config.gates.map {
+            GateResult.judge(
+                $0, metrics: record.metrics, baseline: baselineMetrics, unmeasured: unmeasured($0.metric))
+        }
         record.verdict = record.failedGates.isEmpty ? .pass : .fail
     }
 }
 
 /// What the stages of one run share: the evaluated tree, its config, the baseline, scratch space.
 struct RunContext {
+    let evaluation: Evaluation
     let repository: Repository
     let store: RunStore
-    let tree: EvaluatedTree
-    let config: PipelineConfig
-    /// The baseline commit and record, when one was needed and found.
-    let baseline: (ObjectID, RunRecord)?
     /// A directory removed after the run.
     let scratch: URL
-    /// Each stage's fingerprint in this run, by name.
-    let stageFingerprints: [String: String]
     /// The isolated checkout the stages run in; nil when the verdict came from the cache.
     var checkout: URL?
+
+    var tree: EvaluatedTree { evaluation.tree }
+    var config: PipelineConfig { evaluation.config }
+    /// The baseline commit and record, when one was needed and found.
+    var baseline: (ObjectID, RunRecord)? { evaluation.baseline }
+    /// Each stage's fingerprint in this run, by name.
+    var stageFingerprints: [String: String] { evaluation.stageFingerprints }
 
     /// A file of the evaluated tree on disk: in the checkout when there is one, else written to scratch.
     func file(_ path: String) throws -> URL? {
         if let checkout { return checkout.appendingPathComponent(path) }
         guard let data = try tree.contents(of: path, in: repository) else { return nil }
         let url = scratch.appendingPathComponent("files/\(path)")
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try data.write(to: url)
         return url
     }
@@ -260,10 +299,13 @@ struct RunContext {
     /// The file at `path` as it is in the baseline commit, written to scratch; nil without one.
     func baselineFile(_ path: String) throws -> URL? {
         guard let commit = baseline?.0,
-            let entry = try repository.treeEntries(commit: commit, matching: [path]).first(where: { $0.path == path })
+            let entry = try repository.treeEntries(commit: commit, matching: [path]).first(where: {
+                $0.path == path
+            })
         else { return nil }
         let url = scratch.appendingPathComponent("baseline/\(path)")
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try repository.blob(entry.id).write(to: url)
         return url
     }

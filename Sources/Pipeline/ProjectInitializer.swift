@@ -85,7 +85,9 @@ public struct ProjectInitializer {
         guard let head = try? handle.read(upToCount: 4096),
             let line = String(decoding: head, as: UTF8.self).split(whereSeparator: \.isNewline).first
         else { return nil }
-        return line.split(separator: ",").last.map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" \r")) }
+        return line.split(separator: ",").last.map {
+            $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" \r"))
+        }
     }
 
     static func template(name: String, csvs: [String], root: URL) -> String {
@@ -102,7 +104,9 @@ public struct ProjectInitializer {
                     target: \(target)
 
                 """
-            stage += test.map { "    test: \($0)\n" } ?? "    split: 0.2                     # held-out fraction, seeded\n"
+            stage +=
+                test.map { "    test: \($0)\n" }
+                ?? "    split: 0.2                     # held-out fraction, seeded\n"
             stage += """
                     # alpha: 1.0                     # scikit-learn's option names: alpha, C, max_iter, tol, …
 

@@ -49,7 +49,8 @@ public enum RunReport {
         var rows = [["metric", "value", "limit", "baseline", "delta", "result"]]
         for gate in record.gates {
             rows.append([
-                gate.metric, format(gate.value), describeLimit(gate), format(gate.baseline), formatDelta(gate.delta),
+                gate.metric, format(gate.value), describeLimit(gate), format(gate.baseline),
+                formatDelta(gate.delta),
                 gate.status.rawValue,
             ])
         }
@@ -58,7 +59,8 @@ public enum RunReport {
 
     /// Metrics with no gate, as "name value" lines.
     public static func metricsTable(_ record: RunRecord) -> String {
-        let rows = [["metric", "value"]] + record.metrics.keys.sorted().map { [$0, format(record.metrics[$0])] }
+        let rows =
+            [["metric", "value"]] + record.metrics.keys.sorted().map { [$0, format(record.metrics[$0])] }
         return table(rows)
     }
 
@@ -66,9 +68,11 @@ public enum RunReport {
     static func table(_ rows: [[String]]) -> String {
         let widths = (0..<(rows.first?.count ?? 0)).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
-            "  " + row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
+            "  "
+                + row.enumerated().map { index, cell in
+                    index == row.count - 1
+                        ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                }.joined(separator: "  ")
         }.joined(separator: "\n")
     }
 }

@@ -23,7 +23,9 @@ struct RunStore {
 
     /// The cached record for `fingerprint`, if a pass or fail verdict was reached with these inputs.
     func cachedRecord(for fingerprint: String) -> RunRecord? {
-        guard let data = FileManager.default.contents(atPath: cacheURL(for: fingerprint).path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: cacheURL(for: fingerprint).path) else {
+            return nil
+        }
         // An unreadable cache entry (older schema, disk trouble) is a miss, not an error.
         return try? RunRecord.decode(data)
     }
@@ -41,7 +43,8 @@ struct RunStore {
 
     /// Where a baseline model's metrics on a candidate stage's test rows are kept.
     func rescoredURL(candidate: String, baseline: String) -> URL {
-        root.appendingPathComponent("rescored/\(candidate.prefix(2))/\(candidate)-\(baseline.prefix(16)).json")
+        root.appendingPathComponent(
+            "rescored/\(candidate.prefix(2))/\(candidate)-\(baseline.prefix(16)).json")
     }
 
     /// The log file of one stage of one run.

@@ -1,4 +1,5 @@
 import Learning
+
 /// A stage exactly as written in `modelgate.yml`; its canonical JSON enters the stage's fingerprint.
 public struct StageDefinition: Codable, Sendable, Equatable {
     /// The stage's unique name.
@@ -37,19 +38,19 @@ public struct StageDefinition: Codable, Sendable, Equatable {
     /// Ridge penalty.
     public var alpha: TrainerOption?
     /// Inverse regularisation strength (logistic regression).
-    public var C: TrainerOption?
+    public var c: TrainerOption?
     /// Iteration limit.
-    public var max_iter: TrainerOption?
+    public var maxIter: TrainerOption?
     /// Convergence tolerance.
     public var tol: TrainerOption?
     /// Number of clusters (k-means).
-    public var n_clusters: TrainerOption?
+    public var nClusters: TrainerOption?
     /// Number of k-means restarts.
-    public var n_init: TrainerOption?
+    public var nInit: TrainerOption?
     /// Random seed for the trainer.
-    public var random_state: TrainerOption?
+    public var randomState: TrainerOption?
     /// Whether to fit an intercept.
-    public var fit_intercept: TrainerOption?
+    public var fitIntercept: TrainerOption?
     /// Standardise features before fitting.
     public var standardize: TrainerOption?
     /// Missing values in a built-in stage's data: "error" (default) or "drop-row".
@@ -61,7 +62,7 @@ public struct StageDefinition: Codable, Sendable, Equatable {
     /// Allowed [low, high] ranges per numeric column (validate stages).
     public var ranges: [String: [Double]]?
     /// The fewest rows acceptable (validate stages).
-    public var min_rows: Int?
+    public var minRows: Int?
     /// Measure drift against the same file in the baseline commit (validate stages).
     public var drift: Bool?
     /// The built-in stage whose model to optimise (optimize stages).
@@ -69,13 +70,24 @@ public struct StageDefinition: Codable, Sendable, Equatable {
     /// float16 or int8 (optimize stages).
     public var dtype: String?
     /// The largest metric change quantisation may cause (optimize stages).
-    public var max_change: Double?
+    public var maxChange: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, builtin, cmd, deps, params, outs, metrics, timeout, env
         case data, target, features, test, split, seed, model
-        case alpha, C, max_iter, tol, n_clusters, n_init, random_state, fit_intercept, standardize
-        case missing, columns, types, ranges, min_rows, drift, from, dtype, max_change
+        case alpha
+        case c = "C"
+        case maxIter = "max_iter"
+        case tol
+        case nClusters = "n_clusters"
+        case nInit = "n_init"
+        case randomState = "random_state"
+        case fitIntercept = "fit_intercept"
+        case standardize
+        case missing, columns, types, ranges
+        case minRows = "min_rows"
+        case drift, from, dtype
+        case maxChange = "max_change"
     }
 
     /// The keys each kind of stage accepts (besides `name`).
@@ -83,22 +95,23 @@ public struct StageDefinition: Codable, Sendable, Equatable {
         switch kind {
         case .command: return [.cmd, .deps, .params, .outs, .metrics, .timeout, .env]
         case .trainer:
-            return Set([.builtin, .data, .target, .features, .test, .split, .seed, .model, .missing] + optionKeys)
-        case .validate: return [.builtin, .data, .columns, .types, .ranges, .min_rows, .drift, .missing]
-        case .optimize: return [.builtin, .from, .dtype, .max_change, .test, .model]
+            return Set(
+                [.builtin, .data, .target, .features, .test, .split, .seed, .model, .missing] + optionKeys)
+        case .validate: return [.builtin, .data, .columns, .types, .ranges, .minRows, .drift, .missing]
+        case .optimize: return [.builtin, .from, .dtype, .maxChange, .test, .model]
         }
     }
 
     /// The keys that are trainer options.
     static let optionKeys: [CodingKeys] = [
-        .alpha, .C, .max_iter, .tol, .n_clusters, .n_init, .random_state, .fit_intercept, .standardize,
+        .alpha, .c, .maxIter, .tol, .nClusters, .nInit, .randomState, .fitIntercept, .standardize,
     ]
 
     /// Trainer options that are set, by name.
     var options: [String: TrainerOption] {
         let values: [(CodingKeys, TrainerOption?)] = [
-            (.alpha, alpha), (.C, C), (.max_iter, max_iter), (.tol, tol), (.n_clusters, n_clusters),
-            (.n_init, n_init), (.random_state, random_state), (.fit_intercept, fit_intercept),
+            (.alpha, alpha), (.c, c), (.maxIter, maxIter), (.tol, tol), (.nClusters, nClusters),
+            (.nInit, nInit), (.randomState, randomState), (.fitIntercept, fitIntercept),
             (.standardize, standardize),
         ]
         var options: [String: TrainerOption] = [:]
@@ -133,12 +146,15 @@ struct RawGate: Codable {
     var metric: String
     var min: Double?
     var max: Double?
-    var max_drop: Double?
-    var max_rise: Double?
+    var maxDrop: Double?
+    var maxRise: Double?
     var relative: Bool?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case metric, min, max, max_drop, max_rise, relative
+        case metric, min, max
+        case maxDrop = "max_drop"
+        case maxRise = "max_rise"
+        case relative
     }
 }
 

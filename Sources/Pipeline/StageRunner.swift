@@ -32,21 +32,28 @@ struct StageRunner {
     }
 
     private func runCommand(_ command: CommandStage) throws -> [String: Double] {
-        try FileManager.default.createDirectory(at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
         var environment = command.environment
         environment["MODELGATE_STAGE"] = stage.name
+        // The checkout lives under the user's .git: without a ceiling, a stage's own `git` would
+        // walk up into the user's repository (and could write to it).
+        environment["GIT_CEILING_DIRECTORIES"] = checkout.deletingLastPathComponent().path
         environment["MODELGATE_SOURCE"] = subject.source.label
         if let commit = subject.commit { environment["MODELGATE_COMMIT"] = commit.hex }
         let execution = CommandExecution(
-            command: command.command, directory: checkout, environment: environment, timeout: command.timeout, log: log)
+            command: command.command, directory: checkout, environment: environment, timeout: command.timeout,
+            log: log)
         let ending = try execution.run { line in observer?.stageOutput(stage, line: line) }
-        let location = "stage '\(stage.name)' (\(PipelineConfig.fileName):\(stage.position?.description ?? "?"))"
+        let location =
+            "stage '\(stage.name)' (\(PipelineConfig.fileName):\(stage.position?.description ?? "?"))"
         switch ending {
         case .exited(0):
             break
         case .exited(let status):
             throw StageFailure(
-                "stage '\(stage.name)' failed: '\(command.command)' exited with status \(status)", location: location,
+                "stage '\(stage.name)' failed: '\(command.command)' exited with status \(status)",
+                location: location,
                 hint: "read its output in \(log.path); reproduce with '\(reproduce)'")
         case .signalled(let signal):
             throw StageFailure(
@@ -54,35 +61,45 @@ struct StageRunner {
                 hint: "read its output in \(log.path); reproduce with '\(reproduce)'")
         case .timedOut:
             throw StageFailure(
-                "stage '\(stage.name)' timed out after \(command.timeout) and was stopped with everything it started",
-                location: location, hint: "raise 'timeout:' for this stage, or make it faster; output in \(log.path)")
+                "stage '\(stage.name)' timed out after \(command.timeout) and was stopped with its process group",
+                location: location,
+                hint: "raise 'timeout:' for this stage, or make it faster; output in \(log.path)")
         case .interrupted:
             throw Interrupted()
         }
-        for out in command.outs where !FileManager.default.fileExists(atPath: checkout.appendingPathComponent(out).path) {
+        for out in command.outs
+        where !FileManager.default.fileExists(atPath: checkout.appendingPathComponent(out).path) {
             throw StageFailure(
                 "stage '\(stage.name)' finished but did not write its output '\(out)'", location: location,
                 hint: "write '\(out)' relative to the repository root, or remove it from 'outs'")
         }
         guard let metricsPath = command.metrics else { return [:] }
-        guard let data = FileManager.default.contents(atPath: checkout.appendingPathComponent(metricsPath).path) else {
+        guard
+            let data = FileManager.default.contents(atPath: checkout.appendingPathComponent(metricsPath).path)
+        else {
             throw StageFailure(
-                "stage '\(stage.name)' finished but wrote no metrics file '\(metricsPath)'", location: location,
-                hint: "write a JSON object such as {\"r2\": 0.91} to '\(metricsPath)' (relative to the repository root)")
+                "stage '\(stage.name)' finished but wrote no metrics file '\(metricsPath)'",
+                location: location,
+                hint:
+                    "write a JSON object such as {\"r2\": 0.91} to '\(metricsPath)' (relative to the repository root)"
+            )
         }
         do {
             return try MetricsFile.parse(data)
         } catch let problem as MetricsFile.Problem {
             throw StageFailure(
                 "the metrics file '\(metricsPath)' of stage '\(stage.name)' cannot be used: \(problem.reason)",
-                location: metricsPath, hint: "write a JSON object of numbers, e.g. {\"r2\": 0.91, \"test\": {\"mae\": 1.2}}")
+                location: metricsPath,
+                hint: "write a JSON object of numbers, e.g. {\"r2\": 0.91, \"test\": {\"mae\": 1.2}}")
         }
     }
 }
 
 /// The user pressed Ctrl-C; nothing is recorded.
 public struct Interrupted: UserFacingError {
+    /// What went wrong, on one line.
     public var summary: String { "interrupted; the stage was stopped and nothing was recorded" }
+    /// The exit code this error maps to.
     public var exitStatus: ExitStatus { .failure }
 }
 
@@ -107,7 +124,8 @@ extension StageRunner {
         }
         for warning in outcome.warnings { observer?.stageOutput(stage, line: "warning: \(warning)") }
         observer?.stageOutput(
-            stage, line: "\(settings.trainer): \(outcome.trainingRows) training rows, \(outcome.testRows) test rows")
+            stage,
+            line: "\(settings.trainer): \(outcome.trainingRows) training rows, \(outcome.testRows) test rows")
         var model = outcome.model
         model.dataBlobs = try dataBlobs([settings.data] + (settings.testFile.map { [$0] } ?? []))
         try writeModel(model, to: settings.model)
@@ -122,11 +140,13 @@ extension StageRunner {
                 expectations.baseline = baseline
                 expectations.baselineName = "\(settings.data)@\(context.baseline!.0.short)"
             } else {
-                observer?.stageOutput(stage, line: "no baseline commit with \(settings.data): drift not measured")
+                observer?.stageOutput(
+                    stage, line: "no baseline commit with \(settings.data): drift not measured")
             }
         }
         let report = try DataCheck.validate(
-            data: checkout.appendingPathComponent(settings.data), name: settings.data, expectations: expectations)
+            data: checkout.appendingPathComponent(settings.data), name: settings.data,
+            expectations: expectations)
         for problem in report.problems.prefix(20) {
             observer?.stageOutput(stage, line: "\(problem.location ?? settings.data): \(problem.summary)")
         }
@@ -134,7 +154,8 @@ extension StageRunner {
             throw StageFailure(
                 "data check '\(stage.name)' found \(report.problems.count) problem(s) in \(settings.data): \(first.summary)",
                 location: first.location ?? settings.data,
-                hint: "fix the data, or relax the expectations of stage '\(stage.name)' in \(PipelineConfig.fileName)",
+                hint:
+                    "fix the data, or relax the expectations of stage '\(stage.name)' in \(PipelineConfig.fileName)",
                 exitStatus: .badInput)
         }
         return report.metrics
@@ -142,10 +163,12 @@ extension StageRunner {
 
     /// Quantises an earlier stage's model and re-evaluates it on the test file.
     private func quantize(_ settings: OptimizeStage) throws -> [String: Double] {
-        let source = try ModelFile.read(from: checkout.appendingPathComponent(settings.sourceModel), name: settings.sourceModel)
+        let source = try ModelFile.read(
+            from: checkout.appendingPathComponent(settings.sourceModel), name: settings.sourceModel)
         let result = Learning.quantize(source, to: settings.type)
         var metrics: [String: Double] = [
-            "size_bytes.before": Double(result.sizeBytesBefore), "size_bytes.after": Double(result.sizeBytesAfter),
+            "size_bytes.before": Double(result.sizeBytesBefore),
+            "size_bytes.after": Double(result.sizeBytesAfter),
         ]
         var largestChange = 0.0
         if let testPath = settings.testFile {
@@ -160,14 +183,17 @@ extension StageRunner {
         metrics[OptimizeStage.maxChangeMetric] = largestChange
         observer?.stageOutput(
             stage,
-            line: "\(settings.type.rawValue): \(result.sizeBytesBefore) -> \(result.sizeBytesAfter) bytes, largest metric change \(RunReport.format(largestChange))")
+            line:
+                "\(settings.type.rawValue): \(result.sizeBytesBefore) -> \(result.sizeBytesAfter) bytes, largest metric change \(RunReport.format(largestChange))"
+        )
         try writeModel(result.model, to: settings.model)
         return metrics
     }
 
     private func writeModel(_ model: ModelFile, to path: String) throws {
         let url = checkout.appendingPathComponent(path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try model.write(to: url)
         let kept = context.store.modelURL(for: fingerprint)
         try AtomicFile.write(try Data(contentsOf: url), to: kept)

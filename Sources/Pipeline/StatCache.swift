@@ -47,11 +47,14 @@ final class StatCache {
             known.id = ""
             // A file modified within the same second as it was hashed could change again unseen.
             let isRacy = time(nil) - Int(current.mtime / 1_000_000_000) < 2
-            if known == current, !isRacy, let id = entries[path].flatMap({ ObjectID(hex: $0.id) }) { return id }
+            if known == current, !isRacy, let id = entries[path].flatMap({ ObjectID(hex: $0.id) }) {
+                return id
+            }
         }
         let id =
             info.st_mode & S_IFMT == S_IFLNK
-            ? try Repository.hashBlob(Data((try FileManager.default.destinationOfSymbolicLink(atPath: url.path)).utf8))
+            ? try Repository.hashBlob(
+                Data((try FileManager.default.destinationOfSymbolicLink(atPath: url.path)).utf8))
             : try Repository.hashFile(at: url)
         var entry = current
         entry.id = id.hex

@@ -21,7 +21,9 @@ public enum ModelgateBinary {
                 }
                 folder = folder.deletingLastPathComponent()
             }
-            throw TestFailure("modelgate binary not found near \(runner.path); run 'swift build' first or set MODELGATE_BIN")
+            throw TestFailure(
+                "modelgate binary not found near \(runner.path); run 'swift build' first or set MODELGATE_BIN"
+            )
         }
     }
 

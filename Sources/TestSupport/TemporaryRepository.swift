@@ -51,7 +51,8 @@ public final class TemporaryRepository {
     ) throws -> String {
         let result = try gitResult(arguments, in: directory, input: input, environment: environment)
         guard result.status == 0 else {
-            throw TestFailure("git \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
+            throw TestFailure(
+                "git \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
         }
         return result.output
     }

@@ -7,7 +7,8 @@ import Pipeline
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare the metrics and parameters of two evaluated commits (default: HEAD~1 and HEAD).",
-        discussion: Help.discussion("A side may also be 'staged' or 'worktree', found by its inputs in the run cache."))
+        discussion: Help.discussion(
+            "A side may also be 'staged' or 'worktree', found by its inputs in the run cache."))
 
     @Argument(help: "The older side.") var a = "HEAD~1"
     @Argument(help: "The newer side.") var b = "HEAD"
@@ -53,6 +54,7 @@ struct Diff: ParsableCommand {
         func line(_ cells: [String]) -> String {
             "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |"
         }
-        return ([line(rows[0]), line(["---", "---:", "---:", "---:"])] + rows.dropFirst().map(line)).joined(separator: "\n")
+        return ([line(rows[0]), line(["---", "---:", "---:", "---:"])] + rows.dropFirst().map(line)).joined(
+            separator: "\n")
     }
 }

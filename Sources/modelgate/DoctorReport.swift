@@ -53,7 +53,8 @@ struct DoctorReport: Encodable {
             let detail: String
             switch hook.state {
             case "missing": detail = "not installed (run 'modelgate install')"
-            case "modelgate": detail = hook.gitRunsIt ? "modelgate" : "modelgate, NOT executable: git skips it"
+            case "modelgate":
+                detail = hook.gitRunsIt ? "modelgate" : "modelgate, NOT executable: git skips it"
             default: detail = hook.gitRunsIt ? "another tool's hook" : "another tool's hook, not executable"
             }
             rows.append((hook.name, detail))

@@ -6,7 +6,10 @@ enum Help {
     /// terminal can wrap), then the exit-code contract every command keeps.
     static func discussion(_ text: String = "") -> String {
         let paragraphs = text.components(separatedBy: "\n\n")
-            .map { $0.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ") }
+            .map {
+                $0.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(
+                    separator: " ")
+            }
             .filter { !$0.isEmpty }
         return (paragraphs + [ExitStatus.contract]).joined(separator: "\n\n")
     }

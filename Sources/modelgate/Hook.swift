@@ -1,4 +1,5 @@
 import ArgumentParser
+import Artifacts
 import Diagnostics
 import Foundation
 import GitKit
@@ -13,7 +14,8 @@ import Synchronization
 struct Hook: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a hook's check; the shims installed by 'modelgate install' call this.",
-        discussion: Help.discussion("""
+        discussion: Help.discussion(
+            """
             pre-commit judges the staged files (the index git is committing, GIT_INDEX_FILE included)
             when a staged path is one the pipeline depends on, and exits 0 at once otherwise.
             pre-push REMOTE URL reads git's ref lines on stdin and requires a passing verdict for
@@ -55,7 +57,10 @@ struct Hook: ParsableCommand {
         let progress = HookProgress(style: style)
         let result: PreCommitCheck.Result
         do {
-            result = try PreCommitCheck(repository: repository).run(observer: progress)
+            result = try PreCommitCheck(
+                repository: repository, artifacts: ArtifactStore(repository: repository)
+            ).run(
+                observer: progress)
             progress.stop()
         } catch {
             progress.stop()
@@ -113,7 +118,9 @@ struct Hook: ParsableCommand {
         let progress = HookProgress(style: style)
         let results: [PrePushCheck.TipResult]
         do {
-            results = try PrePushCheck(repository: repository, remote: remote).run(refs, observer: progress)
+            results = try PrePushCheck(
+                repository: repository, remote: remote, artifacts: ArtifactStore(repository: repository)
+            ).run(refs, observer: progress)
             progress.stop()
         } catch {
             progress.stop()

@@ -7,7 +7,8 @@ import Pipeline
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a commented modelgate.yml and set up sharing of run records.",
-        discussion: Help.discussion("""
+        discussion: Help.discussion(
+            """
             Suggests a built-in stage for the CSV files it finds. For every remote, adds a fetch
             refspec that brings the remote's records into refs/notes/remotes/REMOTE/modelgate (your
             own notes are never overwritten), and sets notes.rewriteRef so amend and rebase keep
@@ -22,7 +23,10 @@ struct Init: ParsableCommand {
         let repository = try Repository(discoveringFrom: .currentDirectory())
         let summary = try ProjectInitializer(repository: repository).initialize(force: force)
         if json { return try Terminal.printJSON(summary) }
-        print("wrote \(summary.config)" + (summary.detectedData.isEmpty ? "" : " (using \(summary.detectedData.prefix(2).joined(separator: ", ")))"))
+        print(
+            "wrote \(summary.config)"
+                + (summary.detectedData.isEmpty
+                    ? "" : " (using \(summary.detectedData.prefix(2).joined(separator: ", ")))"))
         for line in summary.configured { print("set \(line)") }
         print("next: review \(summary.config), commit it, then 'modelgate run'")
     }

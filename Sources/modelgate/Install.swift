@@ -8,7 +8,8 @@ import Pipeline
 struct Install: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Install the pre-commit and pre-push hooks, keeping and chaining existing hooks.",
-        discussion: Help.discussion("""
+        discussion: Help.discussion(
+            """
             Hooks go to the directory git really uses (core.hooksPath, shared by linked worktrees).
             A hook already there is kept as NAME.modelgate-chained and runs first; its exit status
             counts, and 'modelgate uninstall' puts it back byte for byte. Installing again is a

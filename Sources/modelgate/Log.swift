@@ -11,7 +11,8 @@ struct Log: ParsableCommand {
         discussion: Help.discussion())
 
     @Argument(help: "Where the history starts.") var rev = "HEAD"
-    @Option(name: .customLong("metric"), help: "Show only this metric (repeatable).") var metrics: [String] = []
+    @Option(name: .customLong("metric"), help: "Show only this metric (repeatable).") var metrics: [String] =
+        []
     @Option(name: [.customShort("n"), .long], help: "How many commits.") var limit = 20
     @Flag(help: "Print the entries as JSON.") var json = false
 
@@ -23,12 +24,15 @@ struct Log: ParsableCommand {
         formatter.formatOptions = [.withFullDate]
         for entry in entries {
             let verdict = entry.record?.verdict.rawValue ?? "-"
-            let shown = entry.record.map { record in
-                (metrics.isEmpty ? record.metrics.keys.sorted() : metrics)
-                    .compactMap { name in record.metrics[name].map { "\(name)=\(RunReport.format($0))" } }
-                    .joined(separator: " ")
-            } ?? "(not evaluated)"
-            print("\(entry.commit.prefix(7))  \(formatter.string(from: entry.date))  \(verdict.padding(toLength: 5, withPad: " ", startingAt: 0))  \(shown)  \(entry.summary)")
+            let shown =
+                entry.record.map { record in
+                    (metrics.isEmpty ? record.metrics.keys.sorted() : metrics)
+                        .compactMap { name in record.metrics[name].map { "\(name)=\(RunReport.format($0))" } }
+                        .joined(separator: " ")
+                } ?? "(not evaluated)"
+            print(
+                "\(entry.commit.prefix(7))  \(formatter.string(from: entry.date))  \(verdict.padding(toLength: 5, withPad: " ", startingAt: 0))  \(shown)  \(entry.summary)"
+            )
         }
     }
 }

@@ -13,7 +13,8 @@ struct Modelgate: AsyncParsableCommand {
         subcommands: [
             Init.self, Run.self, Status.self, Show.self, Log.self, Diff.self, Train.self, Predict.self,
             Install.self, Uninstall.self, Hooks.self, Hook.self, Sync.self,
-            Artifact.self, PackageImage.self, Push.self, Pull.self, Deployable.self, Release.self, Releases.self, GC.self,
+            Artifact.self, PackageImage.self, Push.self, Pull.self, Deployable.self, Release.self,
+            Releases.self, GC.self,
             SiteCommand.self, Doctor.self,
         ])
 

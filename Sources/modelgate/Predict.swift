@@ -7,7 +7,8 @@ import Learning
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predict with a built-in model (model.json) for every row of a CSV file.",
-        discussion: Help.discussion("""
+        discussion: Help.discussion(
+            """
             Writes CSV: 'prediction' (linear-regression), 'prediction,probability_<class>…' \
             (logistic-regression) or 'cluster' (kmeans), one line per input row. Columns are \
             matched by name; extra columns are ignored.

@@ -9,7 +9,8 @@ import Pipeline
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train and test the model on a commit, the staged files or the work tree; judge the gates.",
-        discussion: Help.discussion("""
+        discussion: Help.discussion(
+            """
             Without --staged or --worktree, evaluates --rev (default HEAD). Evaluations run in an
             isolated checkout: the work tree, index and stash are never touched. A run whose inputs
             (fingerprint) were already evaluated reuses that verdict without training. A commit's
@@ -23,7 +24,9 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let repository = try Repository(discoveringFrom: .currentDirectory())
-        let outcome = try PipelineRunner(repository: repository, artifacts: ArtifactStore(repository: repository)).run(
+        let outcome = try PipelineRunner(
+            repository: repository, artifacts: ArtifactStore(repository: repository)
+        ).run(
             source.source(default: .revision("HEAD")), force: force, observer: ProgressPrinter())
         try VerdictPrinter(json: json).print(outcome)
     }

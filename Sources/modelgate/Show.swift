@@ -17,7 +17,8 @@ struct Show: ParsableCommand {
         let commit = try repository.resolveCommit(rev)
         guard let record = try RecordNotes(repository: repository).record(on: commit) else {
             throw GitError(
-                operation: "show the record of \(rev)", message: "\(rev) (\(commit.short)) has not been evaluated",
+                operation: "show the record of \(rev)",
+                message: "\(rev) (\(commit.short)) has not been evaluated",
                 hint: "run 'modelgate run --rev \(commit.short)'", exitStatus: .badInput)
         }
         try VerdictPrinter(json: json).print(

@@ -9,7 +9,8 @@ struct SiteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "site",
         abstract: "Render a static site of the branch's metrics history, commits and releases.",
-        discussion: Help.discussion("""
+        discussion: Help.discussion(
+            """
             Writes HTML pages (inline SVG charts, no JavaScript, nothing loaded from other hosts: open index.html straight from disk), history.json, metrics.prom (Prometheus text format) and grafana-dashboard.json into the --out folder, from the run records in refs/notes/modelgate and the tags.
 
             A rebuild renders only the pages whose inputs changed and writes only files whose content changed; a failed build leaves the previous site as it was. The summary goes to stdout: 'site: N files, W written, R removed (M rendered)'.

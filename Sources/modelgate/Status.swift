@@ -7,16 +7,21 @@ import Pipeline
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show which stages' inputs changed since the last record, and whether a run would train.",
-        discussion: Help.discussion("Looks at the work tree unless --rev or --staged is given. Reads no data: tracked files are compared by their git ids."))
+        discussion: Help.discussion(
+            "Looks at the work tree unless --rev or --staged is given. Reads no data: tracked files are compared by their git ids."
+        ))
 
     @OptionGroup var source: SourceOptions
     @Flag(help: "Print the status as JSON.") var json = false
 
     func run() throws {
         let repository = try Repository(discoveringFrom: .currentDirectory())
-        let status = try PipelineInspector(repository: repository).status(of: source.source(default: .worktree))
+        let status = try PipelineInspector(repository: repository).status(
+            of: source.source(default: .worktree))
         if json { return try Terminal.printJSON(status) }
-        print("\(status.subject), compared with \(status.comparedWith.map { "the record of \($0)" } ?? "no record (nothing evaluated yet)"):")
+        print(
+            "\(status.subject), compared with \(status.comparedWith.map { "the record of \($0)" } ?? "no record (nothing evaluated yet)"):"
+        )
         let width = status.stages.map(\.name.count).max() ?? 0
         for stage in status.stages {
             let name = stage.name.padding(toLength: width, withPad: " ", startingAt: 0)
@@ -28,6 +33,9 @@ struct Status: ParsableCommand {
                 print("  \(name)  changed: \(stage.changedFiles.joined(separator: ", "))")
             }
         }
-        print(status.cached ? "a verdict for these inputs is cached: 'modelgate run' trains nothing" : "no verdict for these inputs: 'modelgate run' would run \(status.stages.count) stage(s)")
+        print(
+            status.cached
+                ? "a verdict for these inputs is cached: 'modelgate run' trains nothing"
+                : "no verdict for these inputs: 'modelgate run' would run \(status.stages.count) stage(s)")
     }
 }

@@ -8,7 +8,8 @@ struct Sync: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
             "Fetch and push run records (refs/notes/modelgate) and release tags, never dropping a local record.",
-        discussion: Help.discussion("""
+        discussion: Help.discussion(
+            """
             The remote's notes are fetched into refs/notes/remotes/REMOTE/modelgate and merged. When
             both sides recorded a different run for the same commit, the run that started later
             becomes the note and the other is kept in refs/notes/modelgate-superseded (shared too),

@@ -7,19 +7,22 @@ import Learning
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a built-in model on a CSV file and print its test metrics.",
-        discussion: Help.discussion("""
+        discussion: Help.discussion(
+            """
             Options use scikit-learn's names: --option alpha=0.5 --option C=2 --option n_clusters=4.
             """))
 
     @Option(help: "The trainer: \(Trainers.kinds.joined(separator: ", ")).") var builtin: String
     @Option(help: "The training CSV.") var data: String
     @Option(help: "The target column (not for kmeans).") var target: String?
-    @Option(help: "Comma-separated feature columns (default: all other numeric columns).") var features: String?
+    @Option(help: "Comma-separated feature columns (default: all other numeric columns).") var features:
+        String?
     @Option(help: "A separate test CSV.") var test: String?
     @Option(help: "The share of rows held out for testing when there is no --test file.") var testSplit = 0.2
     @Option(help: "Seed of the train/test split.") var seed: UInt64 = 0
     @Option(help: "Missing values: 'error' or 'drop-row'.") var missing: MissingValuePolicy = .error
-    @Option(name: .customLong("option"), help: "A trainer option NAME=VALUE (repeatable).") var options: [String] = []
+    @Option(name: .customLong("option"), help: "A trainer option NAME=VALUE (repeatable).") var options:
+        [String] = []
     @Option(help: "Write the model file here.") var model: String?
     @Flag(help: "Print the outcome as JSON.") var json = false
 
@@ -31,7 +34,8 @@ struct Train: ParsableCommand {
             }
         let request = TrainingRequest(
             data: URL(fileURLWithPath: data), test: testSource, target: target,
-            features: features.map { $0.split(separator: ",").map(String.init) }, dataName: data, missing: missing)
+            features: features.map { $0.split(separator: ",").map(String.init) }, dataName: data,
+            missing: missing)
         let outcome = try trainer.train(request, progress: TerminalProgress.standardError())
         if let model { try outcome.model.write(to: URL(fileURLWithPath: model)) }
         for warning in outcome.warnings { Terminal.printError("warning: \(warning)") }

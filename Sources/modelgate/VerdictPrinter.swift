@@ -19,16 +19,23 @@ struct VerdictPrinter {
                 Swift.print(RunReport.metricsTable(record))
             }
             if let baseline = record.baseline {
-                Swift.print("  baseline: \(baseline.policy) -> \(baseline.commit.map { String($0.prefix(7)) } ?? "none") (\(baseline.comparison))")
+                Swift.print(
+                    "  baseline: \(baseline.policy) -> \(baseline.commit.map { String($0.prefix(7)) } ?? "none") (\(baseline.comparison))"
+                )
             }
-            Swift.print("verdict: \(record.verdict.rawValue) for \(outcome.subject)\(outcome.reused ? " (cached)" : "")")
+            Swift.print(
+                "verdict: \(record.verdict.rawValue) for \(outcome.subject)\(outcome.reused ? " (cached)" : "")"
+            )
         }
         switch record.verdict {
         case .pass:
             return
         case .fail:
-            let reproduce = record.commit.map { "modelgate run --rev \($0.prefix(7)) --force" } ?? "modelgate run --\(record.source) --force"
-            Terminal.printError("modelgate: gates failed: \(record.failedGates.map(\.metric).joined(separator: ", "))")
+            let reproduce =
+                record.commit.map { "modelgate run --rev \($0.prefix(7)) --force" }
+                ?? "modelgate run --\(record.source) --force"
+            Terminal.printError(
+                "modelgate: gates failed: \(record.failedGates.map(\.metric).joined(separator: ", "))")
             Terminal.printError("  reproduce: \(reproduce)")
             throw ExitCode(ExitStatus.refused.rawValue)
         case .error:

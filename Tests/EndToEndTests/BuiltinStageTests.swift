@@ -16,7 +16,8 @@ import Testing
             let a = next() * 10
             let b = next() * 5
             let y = 3 * a - 2 * b + 1 + (next() - 0.5) * noise
-            lines.append("\(RunTestsFormat.number(a + shift)),\(RunTestsFormat.number(b)),\(RunTestsFormat.number(y))")
+            lines.append(
+                "\(RunTestsFormat.number(a + shift)),\(RunTestsFormat.number(b)),\(RunTestsFormat.number(y))")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -69,7 +70,8 @@ import Testing
         #expect(metrics?["optimized.r2"] != nil)
         #expect(result.stderr.contains("linear-regression: 400 training rows, 100 test rows"))
         let gates = record?["gates"] as? [[String: Any]]
-        #expect(gates?.map { $0["metric"] as? String } == ["r2", "r2", "rows", "quantization.max_metric_change"])
+        #expect(
+            gates?.map { $0["metric"] as? String } == ["r2", "r2", "rows", "quantization.max_metric_change"])
         #expect(try repo.git(["status", "--porcelain"]).isEmpty)
     }
 
@@ -92,20 +94,25 @@ import Testing
         #expect(rescoredR2 != nil && rescoredR2 != recordedR2)
         #expect((rescoredR2 ?? 0) > 0.99)
         let baseline = record?["baseline"] as? [String: Any]
-        #expect((baseline?["comparison"] as? String)?.hasPrefix("baseline model re-scored on this run's test data") == true)
+        #expect(
+            (baseline?["comparison"] as? String)?.hasPrefix(
+                "baseline model re-scored on this run's test data") == true)
         #expect(result.status == 1)
         #expect(result.stderr.contains("gates failed: r2"))
     }
 
     @Test func aSplitStageIsRescoredOnTheCandidatesHeldOutRowsOnceAndThenFromTheCache() throws {
         let repo = try TemporaryRepository()
-        let config = "stages:\n  - {name: train, builtin: linear-regression, data: d.csv, target: y, split: 0.25}\ngates:\n  - {metric: r2, max_drop: 0.5}\n"
-        try repo.commit(files: ["modelgate.yml": config, "d.csv": Self.housingCSV(rows: 300, seed: 1)], message: "one")
+        let config =
+            "stages:\n  - {name: train, builtin: linear-regression, data: d.csv, target: y, split: 0.25}\ngates:\n  - {metric: r2, max_drop: 0.5}\n"
+        try repo.commit(
+            files: ["modelgate.yml": config, "d.csv": Self.housingCSV(rows: 300, seed: 1)], message: "one")
         #expect(try ModelgateBinary.run(["run"], in: repo.url).status == 0)
         try repo.commit(files: ["d.csv": Self.housingCSV(rows: 300, seed: 4, noise: 3)], message: "two")
         let first = try ModelgateBinary.run(["run", "--json"], in: repo.url)
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stdout.contains("baseline model re-scored on this run's test data (mae, mse, r2, rmse)"))
+        #expect(
+            first.stdout.contains("baseline model re-scored on this run's test data (mae, mse, r2, rmse)"))
         // Same inputs on an amended commit: the verdict and its comparison come from the caches.
         try repo.git(["commit", "--amend", "--quiet", "-m", "two, reworded"])
         let again = try ModelgateBinary.run(["run", "--json"], in: repo.url)
@@ -121,7 +128,8 @@ import Testing
     @Test func aCorruptedBatchFailsTheDataCheckWithItsPosition() throws {
         let repo = try makeRepository()
         #expect(try ModelgateBinary.run(["run"], in: repo.url).status == 0)
-        try repo.commit(files: ["data/train.csv": Self.housingCSV(rows: 400, seed: 1, shift: 20)], message: "shifted")
+        try repo.commit(
+            files: ["data/train.csv": Self.housingCSV(rows: 400, seed: 1, shift: 20)], message: "shifted")
         let result = try ModelgateBinary.run(["run"], in: repo.url)
         #expect(result.status == 2)
         #expect(result.stderr.contains("data check 'validate' found"))
@@ -143,7 +151,8 @@ import Testing
         let repo = try TemporaryRepository()
         try repo.commit(
             files: [
-                "modelgate.yml": "stages:\n  - {name: train, builtin: linear-regression, data: d.csv, target: y}\n",
+                "modelgate.yml":
+                    "stages:\n  - {name: train, builtin: linear-regression, data: d.csv, target: y}\n",
                 "d.csv": "a,y\n1,2\n2,oops\n3,4\n",
             ], message: "bad cell")
         let result = try ModelgateBinary.run(["run"], in: repo.url)

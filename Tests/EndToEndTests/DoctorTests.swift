@@ -7,7 +7,8 @@ import Testing
     @Test func reportsLocationsFromASubdirectory() throws {
         let repo = try TemporaryRepository()
         try repo.commit(files: ["data/train.csv": "x,y\n1,2\n"], message: "add data")
-        let result = try ModelgateBinary.run(["doctor", "--json"], in: repo.url.appendingPathComponent("data"))
+        let result = try ModelgateBinary.run(
+            ["doctor", "--json"], in: repo.url.appendingPathComponent("data"))
         #expect(result.status == 0, "\(result.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         #expect(report?["workTree"] as? String == repo.url.path)

@@ -7,7 +7,9 @@ import Testing
     @Test func writesAValidConfigForTheCSVsItFinds() throws {
         let repo = try TemporaryRepository()
         try repo.git(["remote", "add", "origin", repo.directory.appending("remote.git").path])
-        try repo.write(["data/train.csv": "rooms,area,price\n1,2,3\n", "data/test.csv": "rooms,area,price\n1,2,3\n"])
+        try repo.write([
+            "data/train.csv": "rooms,area,price\n1,2,3\n", "data/test.csv": "rooms,area,price\n1,2,3\n",
+        ])
         let result = try ModelgateBinary.run(["init"], in: repo.url)
         #expect(result.status == 0, "\(result.stderr)")
         let config = try ConfigLoader().parse(try repo.read("modelgate.yml"))

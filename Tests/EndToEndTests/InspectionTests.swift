@@ -65,7 +65,9 @@ import Testing
         let json = try modelgate(["diff", "--json"], fixture)
         let comparison = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let rows = comparison?["metrics"] as? [[String: Any]]
-        #expect((rows?.first { $0["name"] as? String == "r2" }?["delta"] as? Double).map { abs($0 - 0.01) < 1e-9 } == true)
+        #expect(
+            (rows?.first { $0["name"] as? String == "r2" }?["delta"] as? Double).map { abs($0 - 0.01) < 1e-9 }
+                == true)
         let unevaluated = try modelgate(["diff", "HEAD", "worktree"], fixture)
         #expect(unevaluated.status == 0)  // the work tree equals HEAD, whose inputs are cached
         try fixture.repo.write(["data/a.csv": "x\n"])
@@ -80,10 +82,12 @@ import Testing
             files: [
                 "params.yaml": "train:\n  lr: 0.1\n  epochs: 3\n",
                 "modelgate.yml": try fixture.repo.read("modelgate.yml").replacingOccurrences(
-                    of: "    metrics: metrics.json", with: "    metrics: metrics.json\n    params: params.yaml"),
+                    of: "    metrics: metrics.json",
+                    with: "    metrics: metrics.json\n    params: params.yaml"),
             ], message: "params")
         #expect(try fixture.run().status == 0)
-        try fixture.repo.commit(files: ["params.yaml": "train:\n  lr: 0.05\n  epochs: 3\n"], message: "lower lr")
+        try fixture.repo.commit(
+            files: ["params.yaml": "train:\n  lr: 0.05\n  epochs: 3\n"], message: "lower lr")
         #expect(try fixture.run().status == 0)
         #expect(fixture.runCount == 2)  // a parameter change is an input change
         let diff = try modelgate(["diff"], fixture)
@@ -147,7 +151,9 @@ import Testing
         #expect(!(try fixture.run(["--worktree"]).stdout.contains("(cached)")))
         #expect(fixture.runCount == 2)
         #expect(try fixture.repo.git(["status", "--porcelain"]).isEmpty)
-        #expect(!FileManager.default.fileExists(atPath: fixture.repo.url.appendingPathComponent("metrics.json").path))
+        #expect(
+            !FileManager.default.fileExists(
+                atPath: fixture.repo.url.appendingPathComponent("metrics.json").path))
     }
 
     @Test func editedTrackedFileIsJudgedAsItIsOnDisk() throws {

@@ -14,7 +14,8 @@ import Testing
         }
 
         init(
-            gates: String = "  - {metric: r2, min: 0.9}\n  - {metric: r2, max_drop: 0.015}\n", script: String? = nil,
+            gates: String = "  - {metric: r2, min: 0.9}\n  - {metric: r2, max_drop: 0.015}\n",
+            script: String? = nil,
             baseline: String = "ancestor"
         ) throws {
             repo = try TemporaryRepository()
@@ -29,17 +30,17 @@ import Testing
             try repo.commit(
                 files: [
                     "modelgate.yml": """
-                        name: demo
-                        stages:
-                          - name: evaluate
-                            cmd: sh score.sh
-                            deps: [score.sh, "data/*.csv"]
-                            metrics: metrics.json
-                            timeout: 5s
-                        baseline: \(baseline)
-                        gates:
-                        \(gates)
-                        """,
+                    name: demo
+                    stages:
+                      - name: evaluate
+                        cmd: sh score.sh
+                        deps: [score.sh, "data/*.csv"]
+                        metrics: metrics.json
+                        timeout: 5s
+                    baseline: \(baseline)
+                    gates:
+                    \(gates)
+                    """,
                     "score.sh": script ?? defaultScript,
                     "data/a.csv": "x\n1\n2\n",
                     "README.md": "demo\n",
@@ -131,7 +132,9 @@ import Testing
         let malformed = try Fixture(script: "echo '{\"r2\": oops}' > metrics.json\n")
         let bad = try malformed.run()
         #expect(bad.status == 3)
-        #expect(bad.stderr.contains("the metrics file 'metrics.json' of stage 'evaluate' cannot be used: it is not valid JSON"))
+        #expect(
+            bad.stderr.contains(
+                "the metrics file 'metrics.json' of stage 'evaluate' cannot be used: it is not valid JSON"))
         let wrongType = try Fixture(script: "echo '{\"r2\": \"high\"}' > metrics.json\n")
         #expect(try wrongType.run().stderr.contains("'r2' is the string \"high\"; write a number"))
         let missing = try Fixture(script: "true\n")
@@ -153,7 +156,9 @@ import Testing
         #expect(try fixture.repo.git(["status", "--porcelain"]) == statusBefore)
         #expect(try fixture.repo.read("data/a.csv") == "x\n1\n")
         #expect(repoIndex(fixture.repo) == index)
-        #expect(!FileManager.default.fileExists(atPath: fixture.repo.url.appendingPathComponent("metrics.json").path))
+        #expect(
+            !FileManager.default.fileExists(
+                atPath: fixture.repo.url.appendingPathComponent("metrics.json").path))
     }
 
     @Test func amendedAndRebasedCommitsReuseTheVerdict() throws {
@@ -189,7 +194,9 @@ import Testing
         // Count runs through the counter file of the default script instead: replace it.
         let counter = fixture.repo.directory.appending("runs.log").path
         try fixture.repo.commit(
-            files: ["score.sh": "echo run >> '\(counter)'\nsleep 1\nprintf '{\"r2\": 0.95}' > metrics.json\n"],
+            files: [
+                "score.sh": "echo run >> '\(counter)'\nsleep 1\nprintf '{\"r2\": 0.95}' > metrics.json\n"
+            ],
             message: "slow stage")
         let results = try (0..<3).map { _ in
             try ProcessRunner.start(try ModelgateBinary.url.path, ["run"], in: fixture.repo.url)
@@ -231,7 +238,8 @@ import Testing
         let record = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         let baseline = record?["baseline"] as? [String: Any]
         #expect(baseline?["policy"] as? String == "release")
-        #expect(baseline?["commit"] as? String == (try fixture.repo.git(["rev-parse", "demo@v1.0.0^{commit}"])))
+        #expect(
+            baseline?["commit"] as? String == (try fixture.repo.git(["rev-parse", "demo@v1.0.0^{commit}"])))
     }
 
     @Test func branchBaselineComparesWithTheBranchTip() throws {

@@ -35,11 +35,14 @@ private func tableError(
 @Suite struct CSVReaderTests {
     @Test(arguments: [1, 2, 3, 7, 1 << 16])
     func readsRFC4180AcrossChunkBoundaries(chunk: Int) throws {
-        let text = "\u{FEFF}name,note,value\r\n\"Smith, J\",\"said \"\"hi\"\"\",1.5\r\nplain,\"two\nlines\",-2\r\n\"\",x,3"
+        let text =
+            "\u{FEFF}name,note,value\r\n\"Smith, J\",\"said \"\"hi\"\"\",1.5\r\nplain,\"two\nlines\",-2\r\n\"\",x,3"
         let rows = try records(text, chunk: chunk)
-        #expect(rows == [
-            ["name", "note", "value"], ["Smith, J", "said \"hi\"", "1.5"], ["plain", "two\nlines", "-2"], ["", "x", "3"],
-        ])
+        #expect(
+            rows == [
+                ["name", "note", "value"], ["Smith, J", "said \"hi\"", "1.5"], ["plain", "two\nlines", "-2"],
+                ["", "x", "3"],
+            ])
     }
 
     @Test func skipsBlankLinesButNotInSingleColumnFiles() throws {
@@ -173,7 +176,8 @@ private func tableError(
             _ = try CSVReader(url: URL(fileURLWithPath: "/nonexistent/data.csv"), name: "data/data.csv")
         } throws: { error in
             let error = error as? DataError
-            return error?.kind == .cannotOpen && error?.exitStatus == .badInput && error?.location == "data/data.csv"
+            return error?.kind == .cannotOpen && error?.exitStatus == .badInput
+                && error?.location == "data/data.csv"
                 && error?.summary == "cannot open 'data/data.csv': No such file or directory"
         }
     }
@@ -199,11 +203,14 @@ private func tableError(
 @Suite struct NumberParsingTests {
     private func parse(_ text: String) -> CellValue {
         let bytes = Array(text.utf8)
-        return bytes.withUnsafeBufferPointer { NumberParser.cell($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count) }
+        return bytes.withUnsafeBufferPointer {
+            NumberParser.cell($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count)
+        }
     }
 
     @Test(arguments: [
-        "0", "-0.5", ".5", "5.", "+3", "1e5", "1E-5", "123456789012345678901234", "0.1", "2.2250738585072014e-308",
+        "0", "-0.5", ".5", "5.", "+3", "1e5", "1E-5", "123456789012345678901234", "0.1",
+        "2.2250738585072014e-308",
         "4.9e-324", "1.7976931348623157e308", "3.141592653589793238462643", " 7 ", "1e-400", "12345.678e-3",
     ])
     func parsesLikeSwift(text: String) {
@@ -214,7 +221,8 @@ private func tableError(
     @Test func roundTripsRandomDoubles() {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<20000 {
-            let value = Double(bitPattern: generator.next() & 0x7FEF_FFFF_FFFF_FFFF) * (Bool.random() ? 1 : -1)
+            let value =
+                Double(bitPattern: generator.next() & 0x7FEF_FFFF_FFFF_FFFF) * (Bool.random() ? 1 : -1)
             #expect(parse("\(value)") == .number(value))
             let short = (Double.random(in: -1000...1000) * 1e6).rounded() / 1e6
             #expect(parse("\(short)") == .number(short))
@@ -223,7 +231,8 @@ private func tableError(
 
     @Test func fastRowPathAgreesWithTheCarefulParser() throws {
         let cells = [
-            "0", "-0.5", "12.25", "1e5", "1E-5", "-3.5e+2", "2.5e-30", "1e23", "123456789012345678", "0.000001",
+            "0", "-0.5", "12.25", "1e5", "1E-5", "-3.5e+2", "2.5e-30", "1e23", "123456789012345678",
+            "0.000001",
             "7e", ".5", "5.", "-", "abc", "1.7976931348623157e308", "9007199254740993", "0e400",
         ]
         let text = "c\n" + cells.joined(separator: "\n") + "\n"
@@ -231,7 +240,9 @@ private func tableError(
         var slot = 0
         var value = 0.0
         for cell in cells {
-            guard case .parsed = withUnsafePointer(to: &slot, { slots in csv.nextNumericRow(slots: slots, into: &value) })
+            guard
+                case .parsed = withUnsafePointer(
+                    to: &slot, { slots in csv.nextNumericRow(slots: slots, into: &value) })
             else {
                 Issue.record("fast path declined '\(cell)'")
                 continue

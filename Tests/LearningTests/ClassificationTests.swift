@@ -6,7 +6,8 @@ import Testing
 @Suite struct LogisticRegressionTests {
     private func request(_ data: String, test: String, target: String) -> TrainingRequest {
         TrainingRequest(
-            data: Fixtures.url(data), test: .file(Fixtures.url(test), name: test), target: target, dataName: data)
+            data: Fixtures.url(data), test: .file(Fixtures.url(test), name: test), target: target,
+            dataName: data)
     }
 
     @Test(arguments: [
@@ -61,7 +62,9 @@ import Testing
         let parallel = try trainer.train(request, progress: nil)
         #expect(parallel.model.classes == sequential.model.classes)
         #expect(parallel.testRows == sequential.testRows)
-        for (a, b) in zip(parallel.model.coefficients, sequential.model.coefficients) { #expect(relativeError(a, b) <= 1e-9) }
+        for (a, b) in zip(parallel.model.coefficients, sequential.model.coefficients) {
+            #expect(relativeError(a, b) <= 1e-9)
+        }
         expectMetrics(parallel.metrics, sequential.metrics, tolerance: 1e-9)
         #expect(parallel.confusionMatrix == sequential.confusionMatrix)
     }
@@ -71,7 +74,8 @@ import Testing
         let data = try scratch.file("one.csv", "x,y\n1,yes\n2,yes\n3,yes\n")
         #expect {
             _ = try LogisticRegressionTrainer().train(
-                TrainingRequest(data: data, test: .file(data, name: "one.csv"), target: "y", dataName: "one.csv"),
+                TrainingRequest(
+                    data: data, test: .file(data, name: "one.csv"), target: "y", dataName: "one.csv"),
                 progress: nil)
         } throws: { error in
             let error = error as? DataError
@@ -86,7 +90,8 @@ import Testing
         let test = try scratch.file("test.csv", "x,y\n1,a\n2,c\n")
         #expect {
             _ = try LogisticRegressionTrainer().train(
-                TrainingRequest(data: data, test: .file(test, name: "test.csv"), target: "y", dataName: "train.csv"),
+                TrainingRequest(
+                    data: data, test: .file(test, name: "test.csv"), target: "y", dataName: "train.csv"),
                 progress: nil)
         } throws: { ($0 as? DataError)?.location == "test.csv:3:3" }
     }
@@ -108,7 +113,8 @@ func predictedClasses(_ model: ModelFile, _ file: String) throws -> [String] {
         trainer.initialCentres = try expected.matrix("initial_centres")
         let outcome = try trainer.train(
             TrainingRequest(
-                data: Fixtures.url("blobs.csv"), test: .file(Fixtures.url("blobs.csv"), name: "blobs.csv"), target: nil,
+                data: Fixtures.url("blobs.csv"), test: .file(Fixtures.url("blobs.csv"), name: "blobs.csv"),
+                target: nil,
                 dataName: "blobs.csv"),
             progress: nil)
         let inertia = try expected.number("inertia")
@@ -122,9 +128,12 @@ func predictedClasses(_ model: ModelFile, _ file: String) throws -> [String] {
 
     @Test func plusPlusFindsTheBlobsAndIsDeterministic() throws {
         let expected = try Fixtures.reference().object("kmeans")
-        let trainer = try KMeansTrainer(options: ["n_clusters": .number(4), "n_init": .number(3), "random_state": .number(42)])
+        let trainer = try KMeansTrainer(options: [
+            "n_clusters": .number(4), "n_init": .number(3), "random_state": .number(42),
+        ])
         let request = TrainingRequest(
-            data: Fixtures.url("blobs.csv"), test: .split(fraction: 0.2, seed: 1), target: nil, dataName: "blobs.csv")
+            data: Fixtures.url("blobs.csv"), test: .split(fraction: 0.2, seed: 1), target: nil,
+            dataName: "blobs.csv")
         let first = try trainer.train(request, progress: nil)
         let second = try trainer.train(request, progress: nil)
         #expect(first.model == second.model)
@@ -140,12 +149,14 @@ func predictedClasses(_ model: ModelFile, _ file: String) throws -> [String] {
         let data = try scratch.file("few.csv", "a,b\n1,2\n3,4\n5,6\n")
         #expect {
             _ = try KMeansTrainer(options: ["n_clusters": .number(5)]).train(
-                TrainingRequest(data: data, test: .file(data, name: "few.csv"), target: nil, dataName: "few.csv"),
+                TrainingRequest(
+                    data: data, test: .file(data, name: "few.csv"), target: nil, dataName: "few.csv"),
                 progress: nil)
         } throws: { error in
             let error = error as? DataError
-            return error?.kind == .tooFewRows && error?.summary.contains("n_clusters is 5 but 'few.csv' has 3 training rows")
-                == true
+            return error?.kind == .tooFewRows
+                && error?.summary.contains("n_clusters is 5 but 'few.csv' has 3 training rows")
+                    == true
         }
     }
 }
@@ -161,7 +172,8 @@ func predictedClasses(_ model: ModelFile, _ file: String) throws -> [String] {
         let truth = try ints(fixture, "truth")
         let probabilities = try fixture.matrix("probabilities")
         let metrics = Metrics.classification(
-            truth: truth, predictions: try ints(fixture, "predictions"), probabilities: probabilities.flatMap { $0 },
+            truth: truth, predictions: try ints(fixture, "predictions"),
+            probabilities: probabilities.flatMap { $0 },
             classCount: probabilities[0].count)
         let expected = try fixture.metrics()
         #expect(Set(metrics.keys) == Set(expected.keys))
@@ -170,7 +182,8 @@ func predictedClasses(_ model: ModelFile, _ file: String) throws -> [String] {
 
     @Test func regressionMetricsMatchScikitLearn() throws {
         let fixture = try Fixtures.reference().object("metrics_regression")
-        let metrics = Metrics.regression(truth: try fixture.numbers("truth"), predictions: try fixture.numbers("predictions"))
+        let metrics = Metrics.regression(
+            truth: try fixture.numbers("truth"), predictions: try fixture.numbers("predictions"))
         expectMetrics(metrics, try fixture.metrics(), tolerance: 1e-9)
     }
 

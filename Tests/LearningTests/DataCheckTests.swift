@@ -8,7 +8,8 @@ import Testing
         let expected = try Fixtures.reference().object("drift")
         let report = try DataCheck.validate(
             data: Fixtures.url("drift_current.csv"), name: "drift_current.csv",
-            expectations: DataExpectations(baseline: Fixtures.url("drift_base.csv"), baselineName: "drift_base.csv"))
+            expectations: DataExpectations(
+                baseline: Fixtures.url("drift_base.csv"), baselineName: "drift_base.csv"))
         for column in ["a", "b"] {
             let reference = try expected.object(column)
             #expect(abs(report.metrics["drift.ks.\(column)"]! - (try reference.number("ks"))) <= 1e-12)
@@ -38,9 +39,15 @@ import Testing
         #expect(report.metrics["missing.y"] == 0.25)
         #expect(report.metrics["missing.z"] == 0)
         #expect(report.metrics["out_of_range.x"] == 1)
-        #expect(report.problems.contains(DataProblem(
-            summary: "column 'w' is missing; the header has 'x', 'y', 'z'", location: "d.csv:1:1", column: "w")))
-        #expect(report.problems.contains { $0.column == "z" && $0.location == "d.csv:5:5" && $0.summary.contains("'x9'") })
+        #expect(
+            report.problems.contains(
+                DataProblem(
+                    summary: "column 'w' is missing; the header has 'x', 'y', 'z'", location: "d.csv:1:1",
+                    column: "w")))
+        #expect(
+            report.problems.contains {
+                $0.column == "z" && $0.location == "d.csv:5:5" && $0.summary.contains("'x9'")
+            })
         #expect(report.problems.contains { $0.column == "x" && $0.location == "d.csv:5:1" })
         #expect(report.problems.contains { $0.summary == "4 rows; expected at least 10" })
         #expect(report.columns.first { $0.name == "y" }?.type == .text)
@@ -65,7 +72,8 @@ import Testing
         #expect(result.sizeBytesAfter == 5 * 2 + 8)
         #expect(result.model.quantization?.dtype == "float16")
         #expect(result.model.coefficients[0].allSatisfy { Double(Float16($0)) == $0 })
-        let rescored = try result.model.score(csv: Fixtures.url("regression_test.csv"), name: "regression_test.csv")
+        let rescored = try result.model.score(
+            csv: Fixtures.url("regression_test.csv"), name: "regression_test.csv")
         #expect(abs(rescored["r2"]! - outcome.metrics["r2"]!) < 1e-3)
         #expect(result.largestChange > 0)
     }

@@ -4,9 +4,12 @@ import Testing
 @testable import Learning
 
 @Suite struct LinearRegressionTests {
-    private func request(test: TestSource? = nil, data: String = "regression.csv", target: String = "y") -> TrainingRequest {
+    private func request(test: TestSource? = nil, data: String = "regression.csv", target: String = "y")
+        -> TrainingRequest
+    {
         TrainingRequest(
-            data: Fixtures.url(data), test: test ?? .file(Fixtures.url("regression_test.csv"), name: "regression_test.csv"),
+            data: Fixtures.url(data),
+            test: test ?? .file(Fixtures.url("regression_test.csv"), name: "regression_test.csv"),
             target: target, dataName: data)
     }
 
@@ -24,7 +27,8 @@ import Testing
         let model = outcome.model
         #expect(model.features == ["x1", "x2", "x3", "x4", "x5"])
         // Relative to each value itself (no floor): the acceptance bound is 1e-8.
-        #expect(relativeError(model.coefficients[0], try expected.numbers("coefficients"), floor: 1e-300) <= 1e-8)
+        #expect(
+            relativeError(model.coefficients[0], try expected.numbers("coefficients"), floor: 1e-300) <= 1e-8)
         #expect(relativeError(model.intercept, [try expected.number("intercept")], floor: 1e-300) <= 1e-8)
         if let means = expected["means"] as? [Double], let scales = expected["scales"] as? [Double] {
             #expect(relativeError(try #require(model.preprocessing).means, means) <= 1e-12)
@@ -97,7 +101,8 @@ import Testing
         var trainer = try LinearRegressionTrainer()
         trainer.parallelMinimumBytes = 0
         trainer.threads = 2
-        let request = TrainingRequest(data: url, test: .file(url, name: "q.csv"), target: "y", features: ["x"], dataName: "q.csv")
+        let request = TrainingRequest(
+            data: url, test: .file(url, name: "q.csv"), target: "y", features: ["x"], dataName: "q.csv")
         let outcome = try trainer.train(request, progress: nil)
         #expect(outcome.trainingRows == 400)
         #expect(abs(outcome.model.coefficients[0][0] - 2) < 1e-12)
@@ -113,7 +118,8 @@ import Testing
         trainer.threads = 4
         #expect {
             _ = try trainer.train(
-                TrainingRequest(data: url, test: .split(fraction: 0.2, seed: 1), target: "y", dataName: "e.csv"),
+                TrainingRequest(
+                    data: url, test: .split(fraction: 0.2, seed: 1), target: "y", dataName: "e.csv"),
                 progress: nil)
         } throws: { ($0 as? DataError)?.location == "e.csv:902:5" }
     }
@@ -122,7 +128,9 @@ import Testing
         let trainer = try LinearRegressionTrainer()
         #expect {
             _ = try trainer.train(request(test: .split(fraction: 0, seed: 1)), progress: nil)
-        } throws: { ($0 as? DataError)?.kind == .emptyTestSplit && ($0 as? DataError)?.location == "regression.csv" }
+        } throws: {
+            ($0 as? DataError)?.kind == .emptyTestSplit && ($0 as? DataError)?.location == "regression.csv"
+        }
     }
 
     @Test func unknownOptionsAndKindsNameWhatExists() throws {
@@ -130,7 +138,8 @@ import Testing
             _ = try Trainers.make(kind: "linear-regression", options: ["lambda": .number(1)])
         } throws: { error in
             let error = error as? DataError
-            return error?.kind == .unknownOption && error?.hint == "linear-regression accepts: alpha, fit_intercept, standardize"
+            return error?.kind == .unknownOption
+                && error?.hint == "linear-regression accepts: alpha, fit_intercept, standardize"
         }
         #expect {
             _ = try Trainers.make(kind: "svm", options: [:])
@@ -142,8 +151,10 @@ import Testing
 
     @Test func modelFileRoundTripsAndRescores() throws {
         let scratch = try Scratch()
-        let outcome = try LinearRegressionTrainer(options: ["alpha": .number(2.5), "standardize": .bool(true)])
-            .train(request(), progress: nil)
+        let outcome = try LinearRegressionTrainer(options: [
+            "alpha": .number(2.5), "standardize": .bool(true),
+        ])
+        .train(request(), progress: nil)
         let url = scratch.directory.appendingPathComponent("model.json")
         try outcome.model.write(to: url)
         let read = try ModelFile.read(from: url)
@@ -166,7 +177,8 @@ import Testing
             _ = try model.score(csv: csv, name: "other.csv")
         } throws: { error in
             let error = error as? DataError
-            return error?.kind == .missingColumn && error?.summary == "feature column 'x5' is not in 'other.csv'"
+            return error?.kind == .missingColumn
+                && error?.summary == "feature column 'x5' is not in 'other.csv'"
                 && error?.location == "other.csv:1:1"
         }
     }

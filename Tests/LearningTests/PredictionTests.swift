@@ -16,7 +16,8 @@ import Testing
         ).model
         let out = scratch.directory.appendingPathComponent("predictions.csv")
         let count = try Prediction.writeCSV(
-            model: model, input: Fixtures.url("regression_test.csv"), inputName: "regression_test.csv", output: out)
+            model: model, input: Fixtures.url("regression_test.csv"), inputName: "regression_test.csv",
+            output: out)
         #expect(count == 100)
         let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
         #expect(lines.first == "prediction")
@@ -30,14 +31,21 @@ import Testing
         let model = try LogisticRegressionTrainer().train(
             TrainingRequest(
                 data: Fixtures.url("multiclass.csv"),
-                test: .file(Fixtures.url("multiclass_test.csv"), name: "multiclass_test.csv"), target: "species",
+                test: .file(Fixtures.url("multiclass_test.csv"), name: "multiclass_test.csv"),
+                target: "species",
                 dataName: "multiclass.csv"),
             progress: nil
         ).model
         let out = scratch.directory.appendingPathComponent("p.csv")
-        try Prediction.writeCSV(model: model, input: Fixtures.url("multiclass_test.csv"), inputName: "t.csv", output: out)
-        let rows = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",") }
-        #expect(rows[0] == ["prediction", "probability_setosa", "probability_versicolor", "probability_virginica"])
+        try Prediction.writeCSV(
+            model: model, input: Fixtures.url("multiclass_test.csv"), inputName: "t.csv", output: out)
+        let rows = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: ",")
+        }
+        #expect(
+            rows[0] == [
+                "prediction", "probability_setosa", "probability_versicolor", "probability_virginica",
+            ])
         #expect(rows.dropFirst().map { String($0[0]) } == (try expected.strings("predictions")))
         let probabilities = try expected.matrix("probabilities")
         for (row, reference) in zip(rows.dropFirst(), probabilities) {
@@ -59,17 +67,20 @@ import Testing
             try Prediction.writeCSV(model: model, input: input, inputName: "in.csv", output: out)
         } throws: { error in
             let error = error as? DataError
-            return error?.exitStatus == .badInput && error?.summary == "feature column 'x5' is not in 'in.csv'"
+            return error?.exitStatus == .badInput
+                && error?.summary == "feature column 'x5' is not in 'in.csv'"
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.directory.path) == ["in.csv"])
     }
 
     @Test(arguments: ["linear-regression", "logistic-regression"])
     func rescoringTheSplitReproducesTrainingMetrics(kind: String) throws {
-        let (data, target) = kind == "linear-regression" ? ("regression.csv", "y") : ("multiclass.csv", "species")
+        let (data, target) =
+            kind == "linear-regression" ? ("regression.csv", "y") : ("multiclass.csv", "species")
         let request = TrainingRequest(
             data: Fixtures.url(data), test: .split(fraction: 0.3, seed: 4), target: target, dataName: data)
-        let outcome = try Trainers.make(kind: kind, options: ["standardize": .bool(true)]).train(request, progress: nil)
+        let outcome = try Trainers.make(kind: kind, options: ["standardize": .bool(true)]).train(
+            request, progress: nil)
         let rescored = try outcome.model.score(testOf: request)
         #expect(Set(rescored.keys) == Set(outcome.metrics.keys))
         expectMetrics(rescored, outcome.metrics, tolerance: 1e-12)
@@ -82,7 +93,8 @@ import Testing
         let scratch = try Scratch()
         let data = try scratch.file("d.csv", "a,y\n1,2\n2,4\n3,6\n4,8\n")
         let model = try LinearRegressionTrainer().train(
-            TrainingRequest(data: data, test: .file(data, name: "d.csv"), target: "y", dataName: "d.csv"), progress: nil
+            TrainingRequest(data: data, test: .file(data, name: "d.csv"), target: "y", dataName: "d.csv"),
+            progress: nil
         ).model
         let input = try scratch.file("in.csv", "a\n5\nNA\n6\n")
         var values: [Double?] = []
@@ -115,7 +127,8 @@ import Testing
 
     @Test func barShowsShareBytesRowsAndETA() {
         let line = TerminalProgress.line(
-            ProgressUpdate(phase: "reading d.csv", bytesRead: 50_000_000, totalBytes: 200_000_000, rows: 250_000),
+            ProgressUpdate(
+                phase: "reading d.csv", bytesRead: 50_000_000, totalBytes: 200_000_000, rows: 250_000),
             elapsed: 1)
         #expect(line == "reading d.csv [######..................] 25% 50 MB/200 MB ETA 3s 250000 rows")
     }
@@ -133,7 +146,8 @@ import Testing
             let c = generator.nextUnit() - 0.5
             let p = 1 / (1 + exp(-(1.5 * a - 0.2 * b + 3 * c + 0.7)))
             let label = generator.nextUnit() < p ? "yes" : "no"
-            text += "\((a * 1e6).rounded() / 1e6),\((b * 1e6).rounded() / 1e6),\((c * 1e6).rounded() / 1e6),\(label)\n"
+            text +=
+                "\((a * 1e6).rounded() / 1e6),\((b * 1e6).rounded() / 1e6),\((c * 1e6).rounded() / 1e6),\(label)\n"
         }
         try text.write(to: url, atomically: true, encoding: .utf8)
     }
@@ -142,7 +156,8 @@ import Testing
         let scratch = try Scratch()
         let url = scratch.directory.appendingPathComponent("big.csv")
         try writeBinary(rows: 300_000, to: url)
-        let request = TrainingRequest(data: url, test: .split(fraction: 0.1, seed: 2), target: "label", dataName: "big.csv")
+        let request = TrainingRequest(
+            data: url, test: .split(fraction: 0.1, seed: 2), target: "label", dataName: "big.csv")
         var trainer = try LogisticRegressionTrainer()
         let warm = try trainer.train(request, progress: nil)
         trainer.warmStartRows = .max

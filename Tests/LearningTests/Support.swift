@@ -23,7 +23,9 @@ enum Fixtures {
 }
 
 extension Dictionary where Key == String, Value == Any {
-    func object(_ key: String) throws -> [String: Any] { try #require(self[key] as? [String: Any], "no \(key)") }
+    func object(_ key: String) throws -> [String: Any] {
+        try #require(self[key] as? [String: Any], "no \(key)")
+    }
     func numbers(_ key: String) throws -> [Double] { try #require(self[key] as? [Double], "no \(key)") }
     func matrix(_ key: String) throws -> [[Double]] { try #require(self[key] as? [[Double]], "no \(key)") }
     func number(_ key: String) throws -> Double { try #require(self[key] as? Double, "no \(key)") }
@@ -38,7 +40,8 @@ final class Scratch {
     let directory: URL
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("learning-tests-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "learning-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
@@ -68,6 +71,8 @@ func expectMetrics(
             Issue.record("metric \(name) missing", sourceLocation: sourceLocation)
             continue
         }
-        #expect(abs(mine - value) <= tolerance, "\(name): \(mine) vs sklearn \(value)", sourceLocation: sourceLocation)
+        #expect(
+            abs(mine - value) <= tolerance, "\(name): \(mine) vs sklearn \(value)",
+            sourceLocation: sourceLocation)
     }
 }

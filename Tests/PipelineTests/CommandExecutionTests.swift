@@ -21,7 +21,8 @@ import Testing
         }
         #expect(ending == .exited(4))
         #expect(lines == ["one", "two", "three"])
-        #expect(try String(contentsOf: directory.appending("stage.log"), encoding: .utf8) == "one\ntwo\nthree")
+        #expect(
+            try String(contentsOf: directory.appending("stage.log"), encoding: .utf8) == "one\ntwo\nthree")
     }
 
     @Test func runsInTheDirectoryWithACleanGitEnvironment() throws {
@@ -29,7 +30,8 @@ import Testing
         setenv("GIT_INDEX_FILE", "/nonexistent/index", 1)
         defer { unsetenv("GIT_INDEX_FILE") }
         var lines: [String] = []
-        let ending = try execution("pwd; echo \"[${GIT_INDEX_FILE-unset}] [$STAGE_VAR]\"", in: directory).run {
+        let ending = try execution("pwd; echo \"[${GIT_INDEX_FILE-unset}] [$STAGE_VAR]\"", in: directory).run
+        {
             lines.append($0)
         }
         #expect(ending == .exited(0))
@@ -46,7 +48,8 @@ import Testing
         ).run { _ in }
         #expect(ending == .timedOut)
         #expect(clock.now - start < .seconds(10))
-        let childPID = pid_t(try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+        let childPID = pid_t(
+            try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
         // Give the kernel a moment to reap; the grandchild must be gone.
         var alive = true
         for _ in 0..<50 where alive {

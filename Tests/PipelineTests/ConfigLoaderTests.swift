@@ -141,13 +141,15 @@ import Testing
     @Test func gateNeedsExactlyOneLimit() {
         let none = failure("stages:\n  - {name: t, cmd: ./t, metrics: m.json}\ngates:\n  - {metric: a}\n")
         #expect(none?.summary == "gate on 'a' has no limit")
-        let two = failure("stages:\n  - {name: t, cmd: ./t, metrics: m.json}\ngates:\n  - {metric: a, min: 1, max: 2}\n")
+        let two = failure(
+            "stages:\n  - {name: t, cmd: ./t, metrics: m.json}\ngates:\n  - {metric: a, min: 1, max: 2}\n")
         #expect(two?.summary == "gate on 'a' has 2 limits; a gate has exactly one")
         #expect(two?.location == "modelgate.yml:4:5")
     }
 
     @Test func unknownTrainerListsWhatExists() {
-        let error = failure("stages:\n  - name: t\n    builtin: linear-regresion\n    data: d.csv\n    target: y\n")
+        let error = failure(
+            "stages:\n  - name: t\n    builtin: linear-regresion\n    data: d.csv\n    target: y\n")
         #expect(error?.summary == "unknown built-in trainer 'linear-regresion'")
         #expect(error?.location == "modelgate.yml:3:14")
         #expect(error?.hint?.contains("did you mean 'linear-regression'?") == true)
@@ -186,7 +188,8 @@ import Testing
         let error = failure("stages:\n  - name: a\n    cmd: ./a\n    timout: 5m\n")
         #expect(
             error?.renderedMessage
-                == "error: unknown key 'stages[0].timout'\n  where: modelgate.yml:4:5\n  fix:   did you mean 'timeout'?")
+                == "error: unknown key 'stages[0].timout'\n  where: modelgate.yml:4:5\n  fix:   did you mean 'timeout'?"
+        )
         #expect(error?.exitStatus == .badInput)
     }
 
@@ -201,7 +204,9 @@ import Testing
               - {metric: drift.psi.a, max: 0.2}
               - {metric: optimized.r2, min: 0.9}
             """)
-        guard case .validate(let check) = config.stages[0].kind, case .optimize(let small) = config.stages[2].kind else {
+        guard case .validate(let check) = config.stages[0].kind,
+            case .optimize(let small) = config.stages[2].kind
+        else {
             Issue.record("stage kinds not recognised")
             return
         }
@@ -223,10 +228,12 @@ import Testing
         let orphan = failure("stages:\n  - {name: o, builtin: optimize}\n")
         #expect(orphan?.summary == "stage 'o' has no earlier built-in trainer stage to optimise")
         let split = failure(
-            "stages:\n  - {name: t, builtin: kmeans, data: d.csv}\n  - {name: o, builtin: optimize, from: t}\n")
+            "stages:\n  - {name: t, builtin: kmeans, data: d.csv}\n  - {name: o, builtin: optimize, from: t}\n"
+        )
         #expect(split?.summary == "stage 'o' needs a test CSV to re-evaluate the quantised model")
         let dtype = failure(
-            "stages:\n  - {name: t, builtin: kmeans, data: d.csv, test: t.csv}\n  - {name: o, builtin: optimize, dtype: int4}\n")
+            "stages:\n  - {name: t, builtin: kmeans, data: d.csv, test: t.csv}\n  - {name: o, builtin: optimize, dtype: int4}\n"
+        )
         #expect(dtype?.hint?.contains("float16") == true)
         let wrongKey = failure("stages:\n  - {name: c, builtin: validate, data: d.csv, target: y}\n")
         #expect(wrongKey?.summary == "'target' does not apply to stage 'c'")

@@ -27,10 +27,13 @@ public struct PreCommitCheck {
     ]
 
     let repository: Repository
+    let artifacts: ArtifactSink?
 
-    /// Makes a check of `repository`'s staged files (set `repository.indexFile` first when git gave one).
-    public init(repository: Repository) {
+    /// Makes a check of `repository`'s staged files (set `repository.indexFile` first when git gave
+    /// one); a passing run's outputs go to `artifacts`.
+    public init(repository: Repository, artifacts: ArtifactSink? = nil) {
         self.repository = repository
+        self.artifacts = artifacts
     }
 
     /// Where the shim's fast-path pathspec lives: `<common dir>/modelgate/pre-commit.pathspec`.
@@ -64,7 +67,8 @@ public struct PreCommitCheck {
         case .off:
             return .allowed(nil)
         case .train:
-            let outcome = try PipelineRunner(repository: repository).run(.staged, observer: observer)
+            let outcome = try PipelineRunner(repository: repository, artifacts: artifacts).run(
+                .staged, observer: observer)
             return .evaluated(outcome, changed: relevant)
         case .validate:
             return try validate(config, changed: relevant, observer: observer)

@@ -45,11 +45,14 @@ public struct PrePushCheck {
 
     let repository: Repository
     let remote: String
+    let artifacts: ArtifactSink?
 
-    /// Makes a check of a push to `remote` (a remote's name or a URL) from `repository`.
-    public init(repository: Repository, remote: String) {
+    /// Makes a check of a push to `remote` (a remote's name or a URL) from `repository`; passing
+    /// runs' outputs go to `artifacts`.
+    public init(repository: Repository, remote: String, artifacts: ArtifactSink? = nil) {
         self.repository = repository
         self.remote = remote
+        self.artifacts = artifacts
     }
 
     /// Parses the hook's stdin; blank lines are ignored, malformed ones are bad input.
@@ -94,7 +97,12 @@ public struct PrePushCheck {
                 byCommit[commit] = existing
                 continue
             }
-            let new = try repository.commits(reachableFrom: commit, excluding: [ref.remoteID] + tracking)
+            // A branch gets a verdict for its new tip unless the remote branch already has it:
+            // commits the remote holds under another name (a branch pushed with --no-verify) do
+            // not vouch for this one. Tags and other refs of commits the remote has are let through.
+            let isBranch = ref.remoteRef.hasPrefix("refs/heads/")
+            let new = try repository.commits(
+                reachableFrom: commit, excluding: [ref.remoteID] + (isBranch ? [] : tracking))
             if new.isEmpty {
                 skipped.append(
                     TipResult(commit: commit, refs: [ref.remoteRef], skipped: "no new commits", changed: []))
@@ -134,7 +142,7 @@ public struct PrePushCheck {
             tip.outcome = PipelineRunner.Outcome(record: recorded, reused: true, subject: tip.commit.short)
             tip.origin = "note"
         } else {
-            let outcome = try PipelineRunner(repository: repository).run(
+            let outcome = try PipelineRunner(repository: repository, artifacts: artifacts).run(
                 .revision(tip.commit.hex), observer: observer)
             tip.outcome = PipelineRunner.Outcome(
                 record: outcome.record, reused: outcome.reused, subject: tip.commit.short)
