@@ -27,6 +27,16 @@ test: deps
 test-browser: build
 	./scripts/install-deps.sh chromium && python3 Tests/Fixtures/site/browser-check.py .build/debug/modelgate
 
+# The product's story in a fresh temporary directory, no network, no Python: examples/demo.sh.
+demo: release
+	MODELGATE=.build/release/modelgate ./examples/demo.sh
+
+# The same story, shorter, with a scikit-learn script as the stage, in a virtualenv from PyPI.
+demo-sklearn: release
+	test -x examples/sklearn/.venv/bin/pip || python3 -m venv examples/sklearn/.venv
+	examples/sklearn/.venv/bin/pip install -q --disable-pip-version-check scikit-learn joblib pandas
+	MODELGATE=.build/release/modelgate ./examples/sklearn/demo.sh
+
 bench: release
 	./benchmarks/run.sh .build/release/modelgate
 
