@@ -1,23 +1,26 @@
 # Each target is a line or two; read them to see exactly what runs.
 PREFIX ?= /usr/local
 SWIFT ?= swift
-# Debian packages: the libraries we link (libcurl for Foundation's networking in the static
-# build), and the tools the tests drive: shellcheck lints hooks/, promtool (prometheus) checks
-# the site's metrics.prom, docker-registry, skopeo, umoci and htpasswd (apache2-utils) check the
-# OCI images and pushes.
-APT_PACKAGES = libgit2-dev libcmark-dev libssl-dev libcurl4-openssl-dev pkg-config git shellcheck prometheus \
-	docker-registry skopeo umoci apache2-utils
+# Debian packages. Building needs the libraries we link (libcurl for Foundation's networking in
+# the static build); the tests also drive real tools: shellcheck lints hooks/, promtool
+# (prometheus) checks the site's metrics.prom, docker-registry, skopeo, umoci and htpasswd
+# (apache2-utils) check the OCI images and pushes, and the pre-commit framework (PyPI).
+BUILD_PACKAGES = libgit2-dev libcmark-dev libssl-dev libcurl4-openssl-dev pkg-config git
+TEST_PACKAGES = shellcheck prometheus docker-registry skopeo umoci apache2-utils python3-venv
 
-.PHONY: deps build release test test-browser demo bench bench-hooks lint format install clean
+.PHONY: deps deps-build build release test test-browser demo demo-sklearn bench bench-hooks lint format install clean
 
-deps:
-	./scripts/install-deps.sh $(APT_PACKAGES) python3-venv && ./scripts/install-test-tools.sh
+deps-build:
+	./scripts/install-deps.sh $(BUILD_PACKAGES)
 
-build: deps
+deps: deps-build
+	./scripts/install-deps.sh $(TEST_PACKAGES) && ./scripts/install-test-tools.sh
+
+build: deps-build
 	$(SWIFT) build
 
 # A static Swift standard library: the binary runs anywhere libgit2 and cmark are, and starts faster.
-release: deps
+release: deps-build
 	$(SWIFT) build -c release --static-swift-stdlib
 
 test: deps
@@ -45,7 +48,7 @@ bench-hooks: release
 	./benchmarks/hooks/run.sh .build/release/modelgate
 
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift && shellcheck hooks/* scripts/*.sh
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift && shellcheck hooks/* scripts/*.sh && shellcheck -x examples/*.sh examples/*/*.sh
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

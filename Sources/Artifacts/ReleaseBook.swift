@@ -236,7 +236,9 @@ public struct ReleaseBook {
     }
 
     private func defaultSubject(manifest: ArtifactManifest, commit: ObjectID, request: Request) -> String {
-        let what = request.name.map { "\(manifest.name) \($0)" } ?? manifest.name
+        // A tag like housing@v1.0.0 already names the model; a bare one (v1.0.0) gets it in front.
+        let what =
+            request.name.map { $0.hasPrefix(manifest.name) ? $0 : "\(manifest.name) \($0)" } ?? manifest.name
         if let environment = request.environment { return "Release \(what) to \(environment)" }
         return "Release \(what) (\(commit.short))"
     }

@@ -45,14 +45,18 @@ struct CommitRecords {
     /// (found from notes); nil when the inputs were never evaluated or the config is unusable.
     static func adopt(_ source: EvaluationSource, in repository: Repository) throws -> RunRecord? {
         var notesOnly = notesOnly(repository)
-        guard let evaluation = try? Evaluation(source, in: repository, records: &notesOnly) else { return nil }
+        guard let evaluation = try? Evaluation(source, in: repository, records: &notesOnly) else {
+            return nil
+        }
         let store = RunStore(repository: repository)
         guard let cached = store.cachedRecord(for: evaluation.fingerprint.digest) else { return nil }
         var record = PipelineRunner.reusing(cached)
         let scratch = try store.makeScratchDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let context = RunContext(evaluation: evaluation, repository: repository, store: store, scratch: scratch)
-        try PipelineRunner(repository: repository).conclude(&record, context: context, started: cached.started)
+        let context = RunContext(
+            evaluation: evaluation, repository: repository, store: store, scratch: scratch)
+        try PipelineRunner(repository: repository).conclude(
+            &record, context: context, started: cached.started)
         return record
     }
 }

@@ -259,7 +259,9 @@ struct ConfigValidator {
         }
         throw error(
             "timeout '\(value)' is not a duration", at: node,
-            hint: "write a number with a unit, at most a week: '90s', '10m', '2h' (a bare number means seconds)")
+            hint:
+                "write a number with a unit, at most a week: '90s', '10m', '2h' (a bare number means seconds)"
+        )
     }
 
     private func gate(_ gate: RawGate, node: Node?) throws -> Gate {

@@ -16,15 +16,18 @@ struct Evaluation {
     init(_ source: EvaluationSource, in repository: Repository, records: inout CommitRecords) throws {
         tree = try EvaluatedTree(source, in: repository)
         config = try tree.loadConfig()
-        baseline = try Self.findBaseline(config: config, tree: tree, repository: repository, records: &records)
+        baseline = try Self.findBaseline(
+            config: config, tree: tree, repository: repository, records: &records)
         fingerprint = try PipelineFingerprint(
             config: config, tree: tree, configFile: PipelineConfig.fileName,
-            driftBaselines: try Self.driftBaselines(config: config, baseline: baseline, repository: repository))
+            driftBaselines: try Self.driftBaselines(
+                config: config, baseline: baseline, repository: repository))
     }
 
     /// Each stage's fingerprint, by name.
     var stageFingerprints: [String: String] {
-        Dictionary(fingerprint.stages.map { ($0.stage.name, $0.digest) }, uniquingKeysWith: { first, _ in first })
+        Dictionary(
+            fingerprint.stages.map { ($0.stage.name, $0.digest) }, uniquingKeysWith: { first, _ in first })
     }
 
     private static func findBaseline(
@@ -52,7 +55,9 @@ struct Evaluation {
         for stage in config.stages {
             guard case .validate(let validate) = stage.kind, validate.drift else { continue }
             let entry = try baseline.flatMap { commit, _ in
-                try repository.treeEntries(commit: commit, matching: [validate.data]).first { $0.path == validate.data }
+                try repository.treeEntries(commit: commit, matching: [validate.data]).first {
+                    $0.path == validate.data
+                }
             }
             inputs[stage.name] = entry?.id.hex ?? "none"
         }

@@ -61,7 +61,8 @@ struct EvaluatedTree {
             let snapshot = try repository.indexTreeID()
             tree = snapshot
             let entries = try repository.treeEntries(tree: snapshot).filter { $0.mode != .gitlink }
-            recordedIDs = Dictionary(entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
+            recordedIDs = Dictionary(
+                entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
             paths = entries.map(\.path)
             workingDirectory = nil
             self.statCache = nil
@@ -82,7 +83,9 @@ struct EvaluatedTree {
     /// A short description for messages: "HEAD (3f2a9c1)", "the staged files", "the work tree".
     var description: String {
         switch source {
-        case .revision(let rev): return "\(rev) (\(commit?.short ?? "?"))"
+        case .revision(let rev):
+            guard let commit else { return rev }
+            return commit.hex.hasPrefix(rev.lowercased()) ? commit.short : "\(rev) (\(commit.short))"
         case .staged: return "the staged files"
         case .worktree: return "the work tree"
         }

@@ -58,7 +58,8 @@ struct PipelineFingerprint {
     /// `driftBaselines` maps a validate stage's name to the baseline blob its drift is measured
     /// against; it enters that stage's inputs as `baseline:<data path>`.
     init(
-        config: PipelineConfig, tree: EvaluatedTree, configFile: String, driftBaselines: [String: String] = [:]
+        config: PipelineConfig, tree: EvaluatedTree, configFile: String,
+        driftBaselines: [String: String] = [:]
     ) throws {
         var upstream = ""
         var stages: [(Stage, StageFingerprint, String)] = []

@@ -50,7 +50,8 @@ public final class PipelineRunner {
             let (tree, config, fingerprint) = (evaluation.tree, evaluation.config, evaluation.fingerprint)
             let scratch = try store.makeScratchDirectory()
             defer { try? FileManager.default.removeItem(at: scratch) }
-            var context = RunContext(evaluation: evaluation, repository: repository, store: store, scratch: scratch)
+            var context = RunContext(
+                evaluation: evaluation, repository: repository, store: store, scratch: scratch)
             var record: RunRecord
             var errorStatus = ExitStatus.failure
             let reused: Bool
@@ -129,7 +130,8 @@ public final class PipelineRunner {
             let fingerprint = evaluation.fingerprint.keeping { selected($0.stage) }
             let scratch = try store.makeScratchDirectory()
             defer { try? FileManager.default.removeItem(at: scratch) }
-            var context = RunContext(evaluation: evaluation, repository: repository, store: store, scratch: scratch)
+            var context = RunContext(
+                evaluation: evaluation, repository: repository, store: store, scratch: scratch)
             let checkout = scratch.appendingPathComponent("tree", isDirectory: true)
             try FileManager.default.createDirectory(at: checkout, withIntermediateDirectories: true)
             try evaluation.tree.materialize(
@@ -202,7 +204,8 @@ public final class PipelineRunner {
                 // is the stage's error, reported with its name, not an internal error.
                 failure = StageFailure(
                     "stage '\(stage.name)' failed: \((error as NSError).localizedDescription)",
-                    location: "stage '\(stage.name)'", hint: "check free disk space, permissions and the stage's paths")
+                    location: "stage '\(stage.name)'",
+                    hint: "check free disk space, permissions and the stage's paths")
             }
             metrics.merge(stageMetrics) { first, _ in first }
             let elapsed = clock.now - start
@@ -239,7 +242,8 @@ public final class PipelineRunner {
         guard config.gates.contains(where: \.needsBaseline) else {
             record.baseline = nil
             record.gates = config.gates.map {
-                GateResult.judge($0, metrics: record.metrics, baseline: nil, unmeasured: unmeasured($0.metric))
+                GateResult.judge(
+                    $0, metrics: record.metrics, baseline: nil, unmeasured: unmeasured($0.metric))
             }
             record.verdict = record.failedGates.isEmpty ? .pass : .fail
             return

@@ -8,8 +8,7 @@ import GitKit
 struct Artifact: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show, verify or export the artifact (model files + manifest.json) of a passing commit.",
-        discussion: "REV is any commit git understands, or an artifact digest (sha256:…).\n\n"
-            + ExitStatus.contract,
+        discussion: Help.discussion("REV is any commit git understands, or an artifact digest (sha256:…)."),
         subcommands: [ShowArtifact.self, VerifyArtifact.self, ExportArtifact.self])
 
     struct ShowArtifact: ParsableCommand {

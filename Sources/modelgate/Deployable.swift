@@ -8,11 +8,12 @@ import GitKit
 struct Deployable: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the newest commit on a branch's first-parent history that may be released.",
-        discussion: """
+        discussion: Help.discussion(
+            """
             A commit may be released when its verdict passed, its record is not stale and its
             artifact verifies. Exit status 1 when no commit qualifies.
 
-            """ + ExitStatus.contract)
+            """))
 
     @Option(help: "The branch (default: the current branch, or HEAD when detached).") var branch: String?
     @Flag(help: "Print the commit and the reasons newer commits were passed over, as JSON.") var json = false

@@ -9,8 +9,8 @@ struct GC: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
         abstract: "Remove stored artifacts that are neither released nor among the most recent.",
-        discussion: "Released artifacts are those named by a release tag's Modelgate-Artifact trailer.\n\n"
-            + ExitStatus.contract)
+        discussion: Help.discussion(
+            "Released artifacts are those named by a release tag's Modelgate-Artifact trailer."))
 
     @Option(help: "How many of the most recent artifacts to keep besides released ones.") var keep = 10
     @Flag(help: "Only report what would be removed.") var dryRun = false

@@ -9,16 +9,18 @@ struct PackageImage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "package",
         abstract: "Write a commit's artifact as an OCI image layout (files under /model).",
-        discussion: """
+        discussion: Help.discussion(
+            """
             The image is deterministic: packaging the same artifact twice gives the same digest.
             Standard tools accept it: 'skopeo inspect oci:DIR', 'skopeo copy oci:DIR docker://…',
             'umoci unpack --image DIR:REF'. Prints the manifest digest.
 
-            """ + ExitStatus.contract)
+            """))
 
     @Argument(help: "The commit (or artifact digest sha256:…).") var rev = "HEAD"
     @Option(help: "The OCI layout directory to write (created; other images in it are kept).") var oci: String
     @Option(
+        name: .customLong("image-version"),
         help:
             "org.opencontainers.image.version (default: a release tag on the commit, else the short commit id)."
     )

@@ -8,14 +8,15 @@ import GitKit
 struct Push: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Package a commit's artifact and push it to an OCI registry.",
-        discussion: """
+        discussion: Help.discussion(
+            """
             Blobs the registry already has are skipped (or mounted from another repository this
             store pushed them to); the manifest goes last, so a failed push never leaves the tag
             pointing at missing blobs. Credentials: MODELGATE_REGISTRY_USER and
             MODELGATE_REGISTRY_PASSWORD, else the 'auths' entry in $DOCKER_CONFIG/config.json
             (default ~/.docker/config.json). Prints the pushed reference with its digest.
 
-            """ + ExitStatus.contract)
+            """))
 
     @Argument(help: "[REV] REGISTRY/REPOSITORY:TAG (REV defaults to HEAD).") var arguments: [String]
     @Flag(help: "Use plain HTTP (for a registry on this machine).") var insecure = false
@@ -69,7 +70,7 @@ struct Push: AsyncParsableCommand {
 struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Download an image's model files (verifying every digest) into a directory.",
-        discussion: ExitStatus.contract)
+        discussion: Help.discussion())
 
     @Argument(help: "REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:….") var reference: String
     @Option(help: "The directory to write the files into (created if needed).") var to: String

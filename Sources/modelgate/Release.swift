@@ -8,7 +8,8 @@ import GitKit
 struct Release: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Tag a blessed commit as a release of the model.",
-        discussion: """
+        discussion: Help.discussion(
+            """
             Refuses (exit 1, with the reason) a commit whose verdict failed, that was never
             evaluated, whose record is stale (its fingerprint no longer matches the commit's
             inputs), or whose artifact is missing or corrupt. The annotated tag's message ends in
@@ -17,7 +18,7 @@ struct Release: ParsableCommand {
             them). With --gto, NAME is a version: the tags are MODEL@vX.Y.Z (register) and
             MODEL#ENV#N (assign, with --env), which GTO reads.
 
-            """ + ExitStatus.contract)
+            """))
 
     @Argument(help: "The tag to create, e.g. housing@v1.4.0 (with --gto: the version, e.g. v1.4.0).")
     var name: String?

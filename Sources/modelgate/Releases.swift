@@ -8,7 +8,7 @@ import GitKit
 struct Releases: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List releases (release tags and GTO tags) per environment, newest first.",
-        discussion: ExitStatus.contract)
+        discussion: Help.discussion())
 
     @Option(help: "Only this environment.") var env: String?
     @Flag(help: "Print the releases as JSON.") var json = false

@@ -15,7 +15,9 @@ struct Show: ParsableCommand {
     func run() throws {
         let repository = try Repository(discoveringFrom: .currentDirectory())
         let commit = try repository.resolveCommit(rev)
-        guard let record = try RecordNotes(repository: repository).record(on: commit) else {
+        // The note, or for a commit the pre-commit hook passed, the verdict of its inputs.
+        guard let record = try PipelineInspector(repository: repository).record(for: .revision(commit.hex))
+        else {
             throw GitError(
                 operation: "show the record of \(rev)",
                 message: "\(rev) (\(commit.short)) has not been evaluated",

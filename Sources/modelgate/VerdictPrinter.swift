@@ -35,12 +35,21 @@ struct VerdictPrinter {
                 record.commit.map { "modelgate run --rev \($0.prefix(7)) --force" }
                 ?? "modelgate run --\(record.source) --force"
             Terminal.printError(
-                "modelgate: gates failed: \(record.failedGates.map(\.metric).joined(separator: ", "))")
+                "modelgate: gates failed: \(record.failedGates.map(\.metric).uniqued().joined(separator: ", "))"
+            )
             Terminal.printError("  reproduce: \(reproduce)")
             throw ExitCode(ExitStatus.refused.rawValue)
         case .error:
             Terminal.printError(record.error ?? "error: a stage failed")
             throw ExitCode(outcome.errorStatus.rawValue)
         }
+    }
+}
+
+extension Array where Element: Hashable {
+    /// The elements in order, each once.
+    func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
     }
 }

@@ -101,7 +101,12 @@ import Testing
         let show = try modelgate(["show", "HEAD~1", "--json"], fixture)
         #expect(show.status == 0)
         #expect(show.stdout.contains(try fixture.repo.git(["rev-parse", "HEAD~1"])))
+        // An empty commit has its parent's inputs: its verdict is known without a note.
         try fixture.repo.commit(message: "empty")
+        let adopted = try modelgate(["show"], fixture)
+        #expect(adopted.status == 0, "\(adopted.stderr)")
+        #expect(adopted.stdout.contains("verdict: pass"))
+        try fixture.repo.commit(files: ["data/a.csv": "x\n7\n"], message: "new data")
         let none = try modelgate(["show"], fixture)
         #expect(none.status == 2)
         #expect(none.stderr.contains("has not been evaluated"))

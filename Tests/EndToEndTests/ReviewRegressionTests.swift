@@ -8,7 +8,8 @@ import Testing
         let fixture = try RunTests.Fixture(gates: "  - {metric: r2, min: 0.9}\n")
         #expect(try fixture.run().status == 0)  // r2 0.92
         // Same stage inputs, stricter gate, committed without the hook.
-        let config = try fixture.repo.read("modelgate.yml").replacingOccurrences(of: "min: 0.9", with: "min: 0.99")
+        let config = try fixture.repo.read("modelgate.yml").replacingOccurrences(
+            of: "min: 0.9", with: "min: 0.99")
         try fixture.repo.commit(files: ["modelgate.yml": config], message: "stricter")
         let release = try ModelgateBinary.run(["release", "demo@v1.0.0"], in: fixture.repo.url)
         #expect(release.status == 1, "\(release.stdout)")
@@ -65,8 +66,10 @@ import Testing
         #expect(try fixture.repo.gitResult(["push", "--quiet", "origin", "main"]).status == 0)
         try fixture.repo.git(["checkout", "--quiet", "-b", "wip"])
         #expect(
-            try fixture.commit(["data/a.csv": HookFixture.failingData], message: "bad", extra: ["--no-verify"])
-                .status == 0)
+            try fixture.commit(
+                ["data/a.csv": HookFixture.failingData], message: "bad", extra: ["--no-verify"]
+            )
+            .status == 0)
         #expect(try fixture.repo.gitResult(["push", "--quiet", "--no-verify", "origin", "wip"]).status == 0)
         try fixture.repo.git(["checkout", "--quiet", "main"])
         try fixture.repo.git(["merge", "--quiet", "--ff-only", "wip"])
@@ -78,7 +81,8 @@ import Testing
 
     @Test func aStageCannotReachTheUsersRepositoryThroughGit() throws {
         let fixture = try RunTests.Fixture(
-            script: "git rev-parse --git-dir >/dev/null 2>&1 && echo reached-user-repo || echo no-repository\nprintf '{\"r2\": 0.95}' > metrics.json\n"
+            script:
+                "git rev-parse --git-dir >/dev/null 2>&1 && echo reached-user-repo || echo no-repository\nprintf '{\"r2\": 0.95}' > metrics.json\n"
         )
         let result = try fixture.run()
         #expect(result.status == 0, "\(result.stderr)")
@@ -89,7 +93,8 @@ import Testing
         for value in ["inf", "nan", "1e300", "1000000h"] {
             let repo = try TemporaryRepository()
             try repo.commit(
-                files: ["modelgate.yml": "stages:\n  - {name: t, cmd: ./t.sh, timeout: \(value)}\n"], message: "c")
+                files: ["modelgate.yml": "stages:\n  - {name: t, cmd: ./t.sh, timeout: \(value)}\n"],
+                message: "c")
             let result = try ModelgateBinary.run(["run"], in: repo.url)
             #expect(result.status == 2, "\(value): \(result.stderr)")
             #expect(result.stderr.contains("is not a duration"))
