@@ -172,11 +172,11 @@ import Testing
     }
 
     @Test func gitIndexFileFromEnvironment() {
-        let base = URL(fileURLWithPath: "/work/repo")
+        let base = URL(fileURLWithPath: "/srv/example/repo")
         #expect(Repository.indexFileFromEnvironment([:], relativeTo: base) == nil)
         #expect(
             Repository.indexFileFromEnvironment(["GIT_INDEX_FILE": ".git/index.lock"], relativeTo: base)?.path
-                == "/work/repo/.git/index.lock")
+                == "/srv/example/repo/.git/index.lock")
         #expect(
             Repository.indexFileFromEnvironment(["GIT_INDEX_FILE": "/tmp/next-index"], relativeTo: base)?.path
                 == "/tmp/next-index")
