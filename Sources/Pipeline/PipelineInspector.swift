@@ -3,7 +3,7 @@ import Foundation
 import GitKit
 
 /// Read-only questions about runs: what would run now, the history of verdicts, and how two
-/// records differ. Nothing here trains or writes.
+/// records differ. Nothing here trains or records a verdict.
 public struct PipelineInspector {
     let repository: Repository
     let store: RunStore
