@@ -41,11 +41,11 @@ demo-sklearn: release
 	MODELGATE=.build/release/modelgate ./examples/sklearn/demo.sh
 
 bench: release
-	./benchmarks/run.sh .build/release/modelgate
+	./scripts/install-deps.sh hyperfine time python3-venv && ./benchmarks/run.sh .build/release/modelgate
 
 # Hook latency against plain git, the pre-commit framework, lefthook and DVC (see benchmarks/hooks/RESULTS.md).
 bench-hooks: release
-	./benchmarks/hooks/run.sh .build/release/modelgate
+	./scripts/install-deps.sh hyperfine time python3-venv && ./benchmarks/hooks/run.sh .build/release/modelgate
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift && shellcheck hooks/* scripts/*.sh && shellcheck -x examples/*.sh examples/*/*.sh
