@@ -33,6 +33,20 @@ public struct DiffEntry: Sendable, Equatable, Codable {
     }
 }
 
+/// One changed path between two commits, with the blob ids on both sides.
+public struct ChangedFile: Sendable, Equatable, Codable {
+    /// What happened to the path.
+    public let status: DiffStatus
+    /// The path after the change (for a deletion, the path that was deleted).
+    public let path: String
+    /// The path before a rename or copy; nil otherwise.
+    public let oldPath: String?
+    /// The blob before the change; nil for an added path.
+    public let oldID: ObjectID?
+    /// The blob after the change; nil for a deleted path.
+    public let newID: ObjectID?
+}
+
 extension Repository {
     /// What is staged: HEAD's tree (empty on an unborn branch) against the index.
     ///
@@ -59,6 +73,22 @@ extension Repository {
     /// `detectRenames` pairs moves as in `git diff -M --name-status`.
     public func diff(from old: ObjectID?, to new: ObjectID, detectRenames: Bool = false) throws -> [DiffEntry]
     {
+        try withTreeDiff(from: old, to: new) { try entries(of: $0, detectRenames: detectRenames) }
+    }
+
+    /// The same changes with the blob ids on both sides, like `git diff --raw --no-renames OLD NEW`;
+    /// at most `limit` of them (`total` counts them all).
+    public func changedFiles(from old: ObjectID?, to new: ObjectID, limit: Int = .max) throws -> (
+        files: [ChangedFile], total: Int
+    ) {
+        let files = try withTreeDiff(from: old, to: new) { changes(of: $0) }
+        return (Array(files.prefix(limit)), files.count)
+    }
+
+    /// Runs `body` with the diff of two commits' trees (borrowed; freed afterwards).
+    private func withTreeDiff<T>(from old: ObjectID?, to new: ObjectID, _ body: (OpaquePointer) throws -> T)
+        throws -> T
+    {
         try withTree(of: old) { oldTree in
             try withTree(of: new) { newTree in
                 try withDiffOptions { options in
@@ -67,7 +97,7 @@ extension Repository {
                         git_diff_tree_to_tree(&diff, handle, oldTree, newTree, &options),
                         "compare \(old?.short ?? "the empty tree") with \(new.short)")
                     defer { git_diff_free(diff) }
-                    return try entries(of: diff!, detectRenames: detectRenames)
+                    return try body(diff!)
                 }
             }
         }
@@ -101,24 +131,40 @@ extension Repository {
             find.flags = GIT_DIFF_FIND_RENAMES.rawValue
             try check(git_diff_find_similar(diff, &find), "detect renames")
         }
-        var result: [DiffEntry] = []
+        let result = changes(of: diff).map {
+            DiffEntry(status: $0.status, path: $0.path, oldPath: $0.oldPath)
+        }
+        // git sorts --name-status output by path; libgit2 sorts renames by their old path.
+        return detectRenames ? result.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) } : result
+    }
+
+    /// Every change in `diff`, with paths and blob ids; kinds git does not list as changes
+    /// (unmodified, ignored, untracked, unreadable, conflicted) are left out.
+    private func changes(of diff: OpaquePointer) -> [ChangedFile] {
+        var result: [ChangedFile] = []
         for index in 0..<git_diff_num_deltas(diff) {
             // The delta is owned by the diff and lives until git_diff_free.
             guard let delta = git_diff_get_delta(diff, index)?.pointee else { continue }
             let newPath = delta.new_file.path.map { String(cString: $0) } ?? ""
             let oldPath = delta.old_file.path.map { String(cString: $0) } ?? newPath
+            let status: DiffStatus
             switch delta.status {
-            case GIT_DELTA_ADDED: result.append(DiffEntry(status: .added, path: newPath))
-            case GIT_DELTA_DELETED: result.append(DiffEntry(status: .deleted, path: oldPath))
-            case GIT_DELTA_MODIFIED: result.append(DiffEntry(status: .modified, path: newPath))
-            case GIT_DELTA_RENAMED:
-                result.append(DiffEntry(status: .renamed, path: newPath, oldPath: oldPath))
-            case GIT_DELTA_COPIED: result.append(DiffEntry(status: .copied, path: newPath, oldPath: oldPath))
-            case GIT_DELTA_TYPECHANGE: result.append(DiffEntry(status: .typeChanged, path: newPath))
-            default: continue  // unmodified, ignored, untracked, unreadable, conflicted: not changes
+            case GIT_DELTA_ADDED: status = .added
+            case GIT_DELTA_DELETED: status = .deleted
+            case GIT_DELTA_MODIFIED: status = .modified
+            case GIT_DELTA_RENAMED: status = .renamed
+            case GIT_DELTA_COPIED: status = .copied
+            case GIT_DELTA_TYPECHANGE: status = .typeChanged
+            default: continue
             }
+            let oldID = ObjectID(delta.old_file.id)
+            let newID = ObjectID(delta.new_file.id)
+            result.append(
+                ChangedFile(
+                    status: status, path: status == .deleted ? oldPath : newPath,
+                    oldPath: status == .renamed || status == .copied ? oldPath : nil,
+                    oldID: oldID.isZero ? nil : oldID, newID: newID.isZero ? nil : newID))
         }
-        // git sorts --name-status output by path; libgit2 sorts renames by their old path.
-        return detectRenames ? result.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) } : result
+        return result
     }
 }

@@ -37,11 +37,7 @@ public struct LinearRegressionTrainer: Trainer {
 
     /// Reads the data, fits, and evaluates on the test rows.
     public func train(_ request: TrainingRequest, progress: ProgressReporter?) throws -> TrainingOutcome {
-        guard let target = request.target else {
-            throw DataError(
-                .badOption, "trainer '\(Self.kind)' needs a 'target' column",
-                hint: "set 'target:' in the stage")
-        }
+        let target = try request.requiredTarget(for: Self.kind)
         let meter = ProgressMeter(progress)
         defer { meter.finish() }
         let csv = try CSVReader(url: request.data, name: request.dataName)

@@ -76,6 +76,17 @@ public struct TrainingRequest: Sendable {
     }
 }
 
+extension TrainingRequest {
+    /// The target column, or the error a trainer that predicts one gives without it.
+    func requiredTarget(for kind: String) throws -> String {
+        guard let target else {
+            throw DataError(
+                .badOption, "trainer '\(kind)' needs a 'target' column", hint: "set 'target:' in the stage")
+        }
+        return target
+    }
+}
+
 /// Where a trainer is: the CLI renders it as a progress bar.
 public struct ProgressUpdate: Sendable, Equatable {
     /// What is happening, e.g. "reading data/train.csv" or "fitting".

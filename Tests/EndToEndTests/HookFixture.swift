@@ -24,28 +24,12 @@ final class HookFixture {
         let counter = repo.directory.appending("runs.log").path
         try repo.commit(
             files: [
-                "modelgate.yml": """
-                name: demo
-                stages:
-                  - name: evaluate
-                    cmd: sh score.sh
-                    deps: [score.sh, "data/*.csv"]
-                    metrics: metrics.json
-                    timeout: 20s
-                gates:
-                  - {metric: r2, min: 0.92}
-                hooks:
-                  pre-commit: \(policy)
-                  pre-push: \(prePush)
-
-                """,
-                "score.sh": """
-                echo run >> '\(counter)'
-                rows=$(($(wc -l < data/a.csv) - 1))
-                echo "rows: $rows"
-                printf '{"r2": %s}' "0.9$rows" > metrics.json
-
-                """,
+                "modelgate.yml": ScoringPipeline.config(
+                    timeout: "20s",
+                    extra:
+                        "gates:\n  - {metric: r2, min: 0.92}\nhooks:\n  pre-commit: \(policy)\n  pre-push: \(prePush)\n"
+                ),
+                "score.sh": ScoringPipeline.script(counter: counter, testRows: false),
                 "data/a.csv": Self.passingData,
                 "README.md": "demo\n",
             ], message: "initial model")

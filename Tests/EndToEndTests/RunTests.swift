@@ -20,28 +20,11 @@ import Testing
         ) throws {
             repo = try TemporaryRepository()
             let counter = repo.directory.appending("runs.log").path
-            let defaultScript = """
-                echo run >> '\(counter)'
-                rows=$(($(wc -l < data/a.csv) - 1))
-                echo "rows: $rows"
-                printf '{"r2": %s, "test": {"rows": %s}}' "0.9$rows" "$rows" > metrics.json
-
-                """
             try repo.commit(
                 files: [
-                    "modelgate.yml": """
-                    name: demo
-                    stages:
-                      - name: evaluate
-                        cmd: sh score.sh
-                        deps: [score.sh, "data/*.csv"]
-                        metrics: metrics.json
-                        timeout: 5s
-                    baseline: \(baseline)
-                    gates:
-                    \(gates)
-                    """,
-                    "score.sh": script ?? defaultScript,
+                    "modelgate.yml": ScoringPipeline.config(
+                        timeout: "5s", extra: "baseline: \(baseline)\ngates:\n\(gates)"),
+                    "score.sh": script ?? ScoringPipeline.script(counter: counter, testRows: true),
                     "data/a.csv": "x\n1\n2\n",
                     "README.md": "demo\n",
                 ], message: "initial model")
