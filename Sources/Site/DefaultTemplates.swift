@@ -94,7 +94,7 @@ The site loads nothing from other hosts and works when opened straight from disk
 """#####,
         "pages/commits.mustache": #####"""
 {{> partials/head}}
-<h1>Commits {{first}}–{{last}} of {{total}}</h1>
+<h1>Commits {{first}}–{{last}}</h1>
 <p class="muted">The first-parent history of <code>{{site.branch}}</code>, newest first. Deltas are against the previous evaluated commit.</p>
 {{> partials/pager}}
 {{> partials/commit-rows}}

@@ -127,8 +127,9 @@ final class SiteBuilder {
         return context
     }
 
-    func render(_ template: String, root: String, title: String, _ extra: [String: Any]) throws -> Data {
-        Data(try templates.render(template, context(root: root, title: title, extra)).utf8)
+    /// Page `template` with the shared context plus `extra`, to be rendered by the writer.
+    func render(_ template: String, root: String, title: String, _ extra: [String: Any]) -> FileContent {
+        .page(template: template, context: context(root: root, title: title, extra))
     }
 
     // MARK: - Plan
@@ -138,7 +139,7 @@ final class SiteBuilder {
         var files: [PlannedFile] = []
         files.append(
             PlannedFile(path: "style.css", key: SHA256Hex.of(parts: [globalKey, "css"])) { [templates] in
-                Data(templates.stylesheet.utf8)
+                .bytes(Data(templates.stylesheet.utf8))
             })
         files.append(PlannedFile(path: "index.html", key: nil) { [unowned self] in try indexPage() })
         files.append(PlannedFile(path: "metrics.html", key: nil) { [unowned self] in try metricsPage() })
@@ -151,7 +152,7 @@ final class SiteBuilder {
                     key: SHA256Hex.of(parts: [globalKey, page.source, page.text])
                 ) {
                     [unowned self] in
-                    try render(
+                    render(
                         "pages/page", root: "../", title: page.title,
                         ["html": MarkdownPage.html(from: page.text), "source": page.source])
                 })
@@ -186,14 +187,14 @@ final class SiteBuilder {
                     })
             }
         }
-        files.append(PlannedFile(path: "history.json", key: nil) { [unowned self] in historyJSON() })
+        files.append(PlannedFile(path: "history.json", key: nil) { [unowned self] in .bytes(historyJSON()) })
         files.append(
             PlannedFile(path: "metrics.prom", key: nil) { [unowned self] in
-                Data(PrometheusExport(builder: self).text().utf8)
+                .bytes(Data(PrometheusExport(builder: self).text().utf8))
             })
         files.append(
             PlannedFile(path: "grafana-dashboard.json", key: nil) { [unowned self] in
-                GrafanaDashboard(builder: self).json()
+                .bytes(GrafanaDashboard(builder: self).json())
             })
         return files
     }
@@ -335,7 +336,7 @@ final class SiteBuilder {
 
     // MARK: - Pages
 
-    func indexPage() throws -> Data {
+    func indexPage() throws -> FileContent {
         var extra: [String: Any] = [:]
         if let newestEvaluated {
             let entry = entries[newestEvaluated]
@@ -378,7 +379,7 @@ final class SiteBuilder {
         extra["allCommitsHref"] = "commits/latest.html"
         extra["commitCount"] = entries.count
         extra["evaluatedCount"] = entries.reduce(0) { $0 + ($1.isEvaluated ? 1 : 0) }
-        return try render("pages/index", root: "", title: "Overview", extra)
+        return render("pages/index", root: "", title: "Overview", extra)
     }
 
     func latestReleasePerEnvironment() -> [Release] {
@@ -391,7 +392,7 @@ final class SiteBuilder {
         return result.sorted { ($0.environment ?? "\u{FFFF}") < ($1.environment ?? "\u{FFFF}") }
     }
 
-    func commitsPage(_ page: Int) throws -> Data {
+    func commitsPage(_ page: Int) throws -> FileContent {
         let range = commitsRange(page)
         var extra: [String: Any] = [
             "first": range.lowerBound + 1, "last": range.upperBound, "keyMetrics": keyMetricsContext(),
@@ -401,11 +402,11 @@ final class SiteBuilder {
             extra["newer"] = ["href": "\(page + 1).html", "label": "page \(page + 1)"]
         }
         if page > 1 { extra["older"] = ["href": "\(page - 1).html", "label": "page \(page - 1)"] }
-        return try render(
+        return render(
             "pages/commits", root: "../", title: "Commits \(range.lowerBound + 1)–\(range.upperBound)", extra)
     }
 
-    func metricsPage() throws -> Data {
+    func metricsPage() throws -> FileContent {
         let latest = newestEvaluated.flatMap { entries[$0].record }
         let rows = metrics.map { name -> [String: Any] in
             let gates = (latest?.gates ?? []).filter { $0.metric == name }.map { Format.limit($0) }
@@ -414,10 +415,10 @@ final class SiteBuilder {
                 "gates": gates.joined(separator: ", "),
             ]
         }
-        return try render("pages/metrics", root: "", title: "Metrics", ["metrics": rows])
+        return render("pages/metrics", root: "", title: "Metrics", ["metrics": rows])
     }
 
-    func metricPage(_ name: String, window: Int) throws -> Data {
+    func metricPage(_ name: String, window: Int) throws -> FileContent {
         let range = windowRange(window)
         let windows = metricWindowCount()
         var values: [Double] = []
@@ -448,10 +449,10 @@ final class SiteBuilder {
                 "label": "commits \(range.lowerBound - layout.chartWindow + 1)–\(range.lowerBound)",
             ]
         }
-        return try render("pages/metric", root: "../../", title: name, extra)
+        return render("pages/metric", root: "../../", title: name, extra)
     }
 
-    func releasesPage() throws -> Data {
+    func releasesPage() throws -> FileContent {
         let groups = Dictionary(grouping: history.releases) { $0.environment ?? "" }
         let names = groups.keys.sorted { ($0.isEmpty ? "\u{FFFF}" : $0) < ($1.isEmpty ? "\u{FFFF}" : $1) }
         let environments = names.map { name -> [String: Any] in
@@ -487,15 +488,15 @@ final class SiteBuilder {
             }
             return ["name": name.isEmpty ? "Plain tags" : name, "releases": releases]
         }
-        return try render("pages/releases", root: "", title: "Releases", ["environments": environments])
+        return render("pages/releases", root: "", title: "Releases", ["environments": environments])
     }
 
-    func commitPage(_ index: Int) throws -> Data {
+    func commitPage(_ index: Int) throws -> FileContent {
         let entry = entries[index]
         guard let record = entry.record else {
             let reason =
                 entry.noteBlob.flatMap { history.loader.unreadable[$0] } ?? "the note could not be read"
-            return try render(
+            return render(
                 "pages/page", root: "../", title: entry.commit.id.short,
                 [
                     "html":
@@ -602,7 +603,7 @@ final class SiteBuilder {
         if let report = try report(for: entry.commit.id) {
             extra["report"] = ["path": report.path, "html": MarkdownPage.html(from: report.text)]
         }
-        return try render(
+        return render(
             "pages/commit", root: "../", title: "\(entry.commit.id.short) \(entry.commit.summary)", extra)
     }
 

@@ -1,6 +1,8 @@
+import Dispatch
 import Foundation
 import GitKit
 import Pipeline
+import Synchronization
 
 /// Reads run records from their note blobs only when a page needs them, and remembers them.
 ///
@@ -30,27 +32,67 @@ final class RecordLoader {
         decoder.dateDecodingStrategy = .iso8601
     }
 
+    /// Notes read by `preload`, kept for `history.json`.
+    private var rawNotes: [ObjectID: Data] = [:]
+
     /// The note's bytes as stored.
-    func raw(_ blob: ObjectID) -> Data? { try? repository.blob(blob) }
+    func raw(_ blob: ObjectID) -> Data? { rawNotes[blob] ?? (try? repository.blob(blob)) }
 
     /// The record in note blob `blob`, or nil when it is not a readable run record.
     func record(_ blob: ObjectID) -> RunRecord? {
         if let cached = records[blob] { return cached }
-        var record: RunRecord?
-        if let data = raw(blob) {
-            do {
-                record = try decoder.decode(RunRecord.self, from: data)
-            } catch {
-                unreadable[blob] = "the note is not a run record: \(error)"
-            }
+        guard let data = raw(blob) else {
+            remember(nil, from: blob)
+            return nil
         }
-        records[blob] = record
-        guard let record else { return nil }
+        do {
+            let record = try decoder.decode(RunRecord.self, from: data)
+            remember(record, from: blob)
+            return record
+        } catch {
+            remember(nil, from: blob, error: error)
+            return nil
+        }
+    }
+
+    /// Keeps what decoding `blob` gave: the record and its summary, or why it is not one.
+    private func remember(_ record: RunRecord?, from blob: ObjectID, error: (any Error)? = nil) {
+        records[blob] = .some(record)
+        if let error { unreadable[blob] = "the note is not a run record: \(error)" }
+        guard let record else { return }
         summaries[blob] = Summary(
             names: record.metrics.keys.sorted(),
             baseline: record.baseline?.commit.flatMap { ObjectID(hex: $0) },
             artifact: record.artifact)
-        return record
+    }
+
+    /// Decodes the records of `blobs` not decoded yet, on every core: a first build needs
+    /// all of them, and JSON decoding is most of the work that is not rendering. The blobs are
+    /// read here, on the caller's thread, because libgit2 wants one thread per repository.
+    func preload(_ blobs: [ObjectID]) {
+        let pending = Array(Set(blobs.filter { records[$0] == nil }))
+        let raws = pending.map { raw($0) }
+        for (blob, data) in zip(pending, raws) { rawNotes[blob] = data }
+        let decoded = Mutex([Int: Result<RunRecord, any Error>]())
+        let chunk = 64
+        DispatchQueue.concurrentPerform(iterations: (pending.count + chunk - 1) / chunk) { part in
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            var results: [Int: Result<RunRecord, any Error>] = [:]
+            for index in part * chunk..<min(pending.count, (part + 1) * chunk) {
+                guard let data = raws[index] else { continue }
+                results[index] = Result { try decoder.decode(RunRecord.self, from: data) }
+            }
+            decoded.withLock { $0.merge(results) { first, _ in first } }
+        }
+        let results = decoded.withLock { $0 }
+        for (index, blob) in pending.enumerated() {
+            switch results[index] {
+            case .success(let record): remember(record, from: blob)
+            case .failure(let error): remember(nil, from: blob, error: error)
+            case nil: remember(nil, from: blob)
+            }
+        }
     }
 
     /// True when `blob` holds a readable record (known from the cache, else decoded now).

@@ -53,8 +53,18 @@ struct PlannedFile {
     let path: String
     /// A digest of everything the content depends on; nil means "always render and compare".
     let key: String?
-    /// Renders the content.
-    let make: () throws -> Data
+    /// Prepares the content. Runs on the building thread (it may read the repository); the
+    /// Mustache rendering of a `.page` happens later, on any core.
+    let make: () throws -> FileContent
+}
+
+/// A planned file's content: bytes ready to write, or a Mustache page still to be rendered.
+///
+/// Unchecked: a page's context holds only values (strings, numbers, booleans, arrays and
+/// dictionaries of them) that nothing mutates after `make` returns, so it can cross threads.
+enum FileContent: @unchecked Sendable {
+    case bytes(Data)
+    case page(template: String, context: [String: Any])
 }
 
 /// Short, safe file names for author-controlled names (metrics, tags, pages).

@@ -31,7 +31,9 @@ public struct SiteSummary: Sendable, Equatable {
 /// whose key is unchanged are not rendered; rendered files whose digest is unchanged are not
 /// written. Everything that changed is first written to a staging folder inside the output
 /// folder; only when every file rendered does one `syncfs` flush them and each is renamed over
-/// its old version (atomic per file). A failed render leaves the previous site as it was.
+/// its old version (atomic per file). A first build stages the whole site beside the output
+/// folder, which does not exist yet, and renames it into place. A failed render leaves the
+/// previous site (or no folder) as it was.
 struct SiteWriter {
     static let manifestName = ".modelgate-site"
     static let manifestHeader = "modelgate-site-manifest 1"
@@ -39,6 +41,8 @@ struct SiteWriter {
     static let fsyncEachLimit = 256
 
     let output: URL
+    /// Renders the planned Mustache pages.
+    let templates: TemplateSet
 
     struct ManifestEntry {
         var key: String
@@ -66,7 +70,10 @@ struct SiteWriter {
         }
     }
 
-    func readManifest() -> [String: ManifestEntry] {
+    func readManifest() -> [String: ManifestEntry] { Self.readManifest(in: output) }
+
+    /// The manifest of the site in `output` (empty when there is none or it is unreadable).
+    static func readManifest(in output: URL) -> [String: ManifestEntry] {
         guard
             let data = FileManager.default.contents(
                 atPath: output.appendingPathComponent(Self.manifestName).path)
@@ -78,7 +85,7 @@ struct SiteWriter {
             for line in bytes.split(separator: 0x0A) {
                 if first {
                     first = false
-                    guard String(decoding: line, as: UTF8.self) == Self.manifestHeader else { return }
+                    guard String(decoding: line, as: UTF8.self) == manifestHeader else { return }
                     continue
                 }
                 let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
@@ -94,8 +101,16 @@ struct SiteWriter {
     func write(_ files: [PlannedFile]) throws -> SiteSummary {
         let clock = PhaseClock()
         let manager = FileManager.default
+        // A first build stages the whole site beside the output folder and renames it into
+        // place at once; later builds stage inside it and rename file by file.
+        let firstBuild = !manager.fileExists(atPath: output.path)
+        let staging =
+            firstBuild
+            ? output.deletingLastPathComponent().appendingPathComponent(
+                ".\(output.lastPathComponent).modelgate-staging-\(UUID().uuidString)", isDirectory: true)
+            : output.appendingPathComponent(".modelgate-staging-\(UUID().uuidString)", isDirectory: true)
         do {
-            try manager.createDirectory(at: output, withIntermediateDirectories: true)
+            try manager.createDirectory(at: staging, withIntermediateDirectories: true)
         } catch {
             throw SiteError.cannotWrite(
                 path: output.path, reason: "cannot create the folder (\(error.localizedDescription))")
@@ -105,39 +120,49 @@ struct SiteWriter {
         manifest.reserveCapacity(files.count)
         var summary = SiteSummary()
         summary.files = files.count
-        let staging = output.appendingPathComponent(
-            ".modelgate-staging-\(UUID().uuidString)", isDirectory: true)
-        var staged: [String] = []
         var createdDirectories = Set<String>()
         defer { try? manager.removeItem(at: staging) }
         let outputPath = output.path
         func exists(_ path: String) -> Bool { access(outputPath + "/" + path, F_OK) == 0 }
-        for file in files {
+        let stager = PageStager(templates: templates, stagingPath: staging.path)
+        var submitted: [(index: Int, key: String?)] = []
+        for (index, file) in files.enumerated() {
             if let key = file.key, let previous = old[file.path], previous.key == key, exists(file.path) {
                 manifest[file.path] = previous
                 continue
             }
+            if stager.hasFailed { break }
             let started = Date()
-            let data = try file.make()
-            clock.note(file.path, since: started)
-            summary.rendered += 1
-            let digest = SHA256Hex.of(data)
-            manifest[file.path] = ManifestEntry(key: file.key ?? "-", digest: digest)
-            if let previous = old[file.path], previous.digest == digest, exists(file.path) {
-                continue
+            let content: FileContent
+            do {
+                content = try file.make()
+            } catch {
+                _ = try? stager.finish()  // let the queued files finish before the staging folder goes
+                throw error
             }
-            let stagedURL = staging.appendingPathComponent(file.path)
-            let directory = stagedURL.deletingLastPathComponent().path
+            clock.note(file.path, since: started)
+            let directory = (staging.path + "/" + file.path as NSString).deletingLastPathComponent
             do {
                 if createdDirectories.insert(directory).inserted {
                     try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 }
-                try Self.writePlain(data, to: stagedURL.path)
             } catch {
-                throw SiteError.cannotWrite(path: stagedURL.path, reason: error.localizedDescription)
+                _ = try? stager.finish()
+                throw SiteError.cannotWrite(path: directory, reason: error.localizedDescription)
             }
-            staged.append(file.path)
+            let previous = old[file.path].flatMap { exists(file.path) ? $0.digest : nil }
+            stager.submit(index, path: file.path, content: content, unchangedDigest: previous)
+            submitted.append((index, file.key))
         }
+        let outcomes = try stager.finish()
+        var staged: [String] = []
+        for (index, key) in submitted {
+            let path = files[index].path
+            guard let outcome = outcomes[index] else { continue }
+            manifest[path] = ManifestEntry(key: key ?? "-", digest: outcome.digest)
+            if outcome.staged { staged.append(path) }
+        }
+        summary.rendered = submitted.count
         clock.lap("  rendered and staged")
         // Flush the staged files before any is renamed into place: a few are fsynced one by one
         // (syncfs would also wait for every other process's writes to the disk); many are
@@ -159,8 +184,11 @@ struct SiteWriter {
             }
         }
         clock.lap("  flushed")
+        if firstBuild, rename(staging.path, output.path) != 0 {
+            throw SiteError.cannotWrite(path: output.path, reason: String(cString: strerror(errno)))
+        }
         var placedDirectories = Set<String>()
-        for path in staged {
+        for path in staged where !firstBuild {
             let target = output.appendingPathComponent(path)
             let directory = target.deletingLastPathComponent().path
             do {
@@ -216,12 +244,16 @@ public enum Site {
         clock.lap("record cache")
         let history = try SiteHistory.load(from: repository, branch: options.branch, cachedSummaries: cache)
         clock.lap("history (\(history.entries.count) commits)")
+        // Records whose summary is not cached are decoded now, on every core (all of them in a
+        // first build); the rest are decoded only if a page that shows them is rendered.
+        history.loader.preload(history.entries.compactMap(\.noteBlob).filter { cache[$0] == nil })
+        clock.lap("records decoded")
         let builder = try SiteBuilder(
             repository: repository, history: history, templates: templates, options: options)
         builder.previousHistory = previousHistory(in: output)
         let plan = builder.plan()
         clock.lap("plan (\(plan.count) files)")
-        let summary = try SiteWriter(output: output).write(plan)
+        let summary = try SiteWriter(output: output, templates: templates).write(plan)
         clock.lap("render and write (\(summary.rendered) rendered, \(summary.written) written)")
         // The cache only speeds up the next build; failing to write it changes nothing else.
         let blobs = history.entries.compactMap(\.noteBlob)
@@ -248,7 +280,7 @@ extension Site {
             let state = SiteBuilder.HistoryState(text: String(decoding: stateData, as: UTF8.self)),
             let bytes = FileManager.default.contents(
                 atPath: output.appendingPathComponent("history.json").path),
-            let recorded = SiteWriter(output: output).readManifest()["history.json"],
+            let recorded = SiteWriter.readManifest(in: output)["history.json"],
             recorded.digest == SHA256Hex.of(bytes)
         else { return nil }
         return (bytes, state.count, state.prefixKey, state.offset)

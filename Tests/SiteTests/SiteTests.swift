@@ -260,14 +260,57 @@ import Testing
         try fixture.build()
         let before = try fixture.files()
         try fixture.commit("new commit", r2: 0.97)
-        let writer = SiteWriter(output: fixture.output)
+        let writer = SiteWriter(output: fixture.output, templates: try TemplateSet.load())
         struct Boom: Error {}
         let planned = [
-            PlannedFile(path: "index.html", key: nil) { Data("new index".utf8) },
-            PlannedFile(path: "commit/new.html", key: nil) { Data("new".utf8) },
+            PlannedFile(path: "index.html", key: nil) { .bytes(Data("new index".utf8)) },
+            PlannedFile(path: "commit/new.html", key: nil) { .page(template: "pages/page", context: [:]) },
             PlannedFile(path: "releases.html", key: nil) { throw Boom() },
         ]
         #expect(throws: Boom.self) { try writer.write(planned) }
+        #expect(try fixture.files() == before)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.output.path)
+            .filter { $0.hasPrefix(".modelgate-staging") }
+        #expect(leftovers.isEmpty)
+    }
+
+    /// A first build is staged beside the folder and renamed into place: a failure leaves no
+    /// folder and no staging folder behind, a success leaves only the site.
+    @Test func aFirstBuildAppearsWholeOrNotAtAll() throws {
+        let fixture = try Self.hostileFixture()
+        let parent = fixture.repo.directory.appending("sites")
+        let output = parent.appendingPathComponent("first")
+        let failing = [
+            PlannedFile(path: "index.html", key: nil) { .bytes(Data("index".utf8)) },
+            PlannedFile(path: "commit/a.html", key: nil) { .page(template: "pages/nope", context: [:]) },
+        ]
+        #expect(throws: SiteError.self) {
+            try SiteWriter(output: output, templates: try TemplateSet.load()).write(failing)
+        }
+        #expect(!FileManager.default.fileExists(atPath: output.path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent.path).isEmpty)
+        let summary = try SiteFixture.build(fixture, into: output, SiteOptions())
+        #expect(!summary.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent.path) == ["first"])
+    }
+
+    /// Pages are rendered on other threads; a page that fails there fails the build the same way.
+    @Test func aPageFailingToRenderLeavesThePreviousSite() throws {
+        let fixture = try Self.hostileFixture()
+        try fixture.build()
+        let before = try fixture.files()
+        let writer = SiteWriter(output: fixture.output, templates: try TemplateSet.load())
+        var planned = (0..<300).map { number in
+            PlannedFile(path: "commit/\(number).html", key: nil) {
+                .page(template: "pages/page", context: ["html": "<p>\(number)</p>"])
+            }
+        }
+        planned.insert(
+            PlannedFile(path: "index.html", key: nil) { .page(template: "pages/nope", context: [:]) }, at: 150
+        )
+        #expect(throws: SiteError.missingTemplate(name: "pages/nope", neededBy: "", directory: nil)) {
+            try writer.write(planned)
+        }
         #expect(try fixture.files() == before)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.output.path)
             .filter { $0.hasPrefix(".modelgate-staging") }
