@@ -8,7 +8,7 @@ SWIFT ?= swift
 BUILD_PACKAGES = libgit2-dev libcmark-dev libssl-dev libcurl4-openssl-dev pkg-config git
 TEST_PACKAGES = shellcheck prometheus docker-registry skopeo umoci apache2-utils python3-venv
 
-.PHONY: deps deps-build build release test test-browser demo demo-sklearn bench bench-hooks lint format install clean
+.PHONY: deps deps-build build release test test-browser demo demo-sklearn bench bench-hooks lint format install uninstall clean
 
 deps-build:
 	./scripts/install-deps.sh $(BUILD_PACKAGES)
@@ -53,8 +53,14 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
+# The stripped binary and its shell completions (bash, zsh, fish); DESTDIR for staged installs.
 install: release
-	install -d $(PREFIX)/bin && install -s -m 755 .build/release/modelgate $(PREFIX)/bin/modelgate
+	install -d $(DESTDIR)$(PREFIX)/bin && install -s -m 755 .build/release/modelgate $(DESTDIR)$(PREFIX)/bin/modelgate
+	./scripts/install-completions.sh $(DESTDIR)$(PREFIX)/bin/modelgate $(DESTDIR)$(PREFIX)
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/modelgate $(DESTDIR)$(PREFIX)/share/bash-completion/completions/modelgate \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_modelgate $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/modelgate.fish
 
 clean:
 	rm -rf .build
