@@ -187,7 +187,12 @@ final class SiteBuilder {
                     })
             }
         }
-        files.append(PlannedFile(path: "history.json", key: nil) { [unowned self] in .bytes(historyJSON()) })
+        let export = HistoryExport(builder: self)
+        for part in export.parts() {
+            files.append(
+                PlannedFile(path: export.href(part), key: export.key(part)) { .bytes(export.part(part)) })
+        }
+        files.append(PlannedFile(path: HistoryExport.indexPath, key: nil) { .bytes(export.index()) })
         files.append(
             PlannedFile(path: "metrics.prom", key: nil) { [unowned self] in
                 .bytes(Data(PrometheusExport(builder: self).text().utf8))
@@ -201,11 +206,7 @@ final class SiteBuilder {
 
     // MARK: - Keys
 
-    func entryKey(_ index: Int?) -> String {
-        guard let index else { return "-" }
-        let entry = entries[index]
-        return "\(entry.commit.id.hex):\(entry.noteBlob?.hex ?? "-")"
-    }
+    func entryKey(_ index: Int?) -> String { index.map { entries[$0].key } ?? "-" }
 
     func releaseKey(_ release: Release) -> String {
         "\(release.tag)|\(release.commit.hex)|\(release.date.timeIntervalSince1970)|\(release.trailers.map { "\($0.key)=\($0.value)" })|\(release.body)"
@@ -642,118 +643,6 @@ final class SiteBuilder {
         guard let entry = candidates.first else { return nil }
         return (entry.path, String(decoding: try repository.blob(entry.id), as: UTF8.self))
     }
-
-    // MARK: - Exports
-
-    /// `history.json`: every record of the first-parent history, oldest first, as stored.
-    ///
-    /// The records come first and the facts that change with every build (commit count,
-    /// releases) after them, so a rebuild reuses the previous file's bytes up to its last
-    /// record when those records are still the history's first ones (`previousHistory`,
-    /// checked by a digest of their commits and note blobs) and reads only the new notes.
-    func historyJSON() -> Data {
-        var data: [UInt8] = []
-        data.reserveCapacity(entries.count * 1600)
-        func add(_ text: String) { data.append(contentsOf: text.utf8) }
-        var header =
-            "{\n\"schema\": 1,\n\"model\": \(JSONText.quote(history.model)),\n\"branch\": \(JSONText.quote(history.branch)),\n"
-        header += "\"generator\": \(JSONText.quote("\(Tool.name) \(Tool.version)")),\n"
-        if let base = options.baseURL { header += "\"site\": \(JSONText.quote(base)),\n" }
-        header += "\"records\": ["
-        let included = entries.filter { entry in entry.noteBlob.map { history.loader.isRecord($0) } ?? false }
-        var prefix = SHA256Hex.Incremental()
-        prefix.add(header)
-        var reused = 0
-        if let previous = previousHistory, previous.count <= included.count,
-            previous.offset <= previous.bytes.count
-        {
-            var candidate = SHA256Hex.Incremental()
-            candidate.add(header)
-            for entry in included.prefix(previous.count) {
-                candidate.add("\(entry.commit.id.hex):\(entry.noteBlob!.hex)\n")
-            }
-            if candidate.hex() == previous.prefixKey {
-                data.append(contentsOf: previous.bytes[0..<previous.offset])
-                reused = previous.count
-                prefix = candidate
-            }
-        }
-        if reused == 0 { add(header) }
-        var written = reused
-        for entry in included.dropFirst(reused) {
-            guard let raw = entry.rawNote else { continue }
-            prefix.add("\(entry.commit.id.hex):\(entry.noteBlob!.hex)\n")
-            add(written == 0 ? "\n" : ",\n")
-            written += 1
-            add(
-                "{\"commit\": \"\(entry.commit.id.hex)\", \"parents\": [\(entry.commit.parentIDs.map { "\"\($0.hex)\"" }.joined(separator: ", "))], "
-            )
-            add(
-                "\"date\": \"\(Format.isoDate(entry.commit.committer.date))\", \"author\": \(JSONText.quote(entry.commit.author.name)), "
-            )
-            add(
-                "\"summary\": \(JSONText.quote(entry.commit.summary)), \"page\": \"\(commitHref(entry.commit.id))\",\n\"record\": "
-            )
-            raw.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-                var end = bytes.count
-                while end > 0,
-                    bytes[end - 1] == 0x20 || bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D
-                        || bytes[end - 1] == 0x09
-                {
-                    end -= 1
-                }
-                data.append(contentsOf: bytes[0..<end])
-            }
-            add("}")
-        }
-        historyState = HistoryState(count: written, prefixKey: prefix.hex(), offset: data.count)
-        add("\n],\n\"commits\": \(entries.count),\n\"releases\": [")
-        add(
-            history.releases.map { release in
-                var fields = [
-                    "\"tag\": \(JSONText.quote(release.tag))", "\"commit\": \"\(release.commit.hex)\"",
-                    "\"date\": \"\(Format.isoDate(release.date))\"",
-                    "\"environment\": \(release.environment.map(JSONText.quote) ?? "null")",
-                    "\"artifact\": \(release.artifact.map(JSONText.quote) ?? "null")",
-                ]
-                fields.append(
-                    "\"trailers\": {\(release.trailers.map { "\(JSONText.quote($0.key)): \(JSONText.quote($0.value))" }.joined(separator: ", "))}"
-                )
-                return "\n{" + fields.joined(separator: ", ") + "}"
-            }.joined(separator: ","))
-        add("\n]\n}\n")
-        return Data(data)
-    }
-
-    /// Where the records of a `history.json` end, and which records they are.
-    struct HistoryState: Equatable {
-        var count: Int
-        var prefixKey: String
-        var offset: Int
-
-        static let fileName = ".modelgate-site-history"
-
-        var text: String { "modelgate-site-history 1\n\(count)\n\(prefixKey)\n\(offset)\n" }
-
-        init(count: Int, prefixKey: String, offset: Int) {
-            self.count = count
-            self.prefixKey = prefixKey
-            self.offset = offset
-        }
-
-        init?(text: String) {
-            let lines = text.split(separator: "\n")
-            guard lines.count == 4, lines[0] == "modelgate-site-history 1", let count = Int(lines[1]),
-                let offset = Int(lines[3])
-            else { return nil }
-            self.init(count: count, prefixKey: String(lines[2]), offset: offset)
-        }
-    }
-
-    /// The previous build's `history.json` and its state, when both are on disk and agree.
-    var previousHistory: (bytes: Data, count: Int, prefixKey: String, offset: Int)?
-    /// The state of the `history.json` this build made (nil until it is rendered).
-    var historyState: HistoryState?
 
     // MARK: - Helpers
 

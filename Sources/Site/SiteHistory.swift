@@ -22,6 +22,8 @@ final class RecordLoader {
     private let decoder: JSONDecoder
     /// Note blob → summary, from the cache file and from records decoded this run.
     private(set) var summaries: [ObjectID: Summary] = [:]
+    /// True once a record was decoded whose summary the cache did not have.
+    private(set) var learned = false
     /// Blobs that could not be read as records, with the reason.
     private(set) var unreadable: [ObjectID: String] = [:]
 
@@ -60,6 +62,7 @@ final class RecordLoader {
         records[blob] = .some(record)
         if let error { unreadable[blob] = "the note is not a run record: \(error)" }
         guard let record else { return }
+        if summaries[blob] == nil { learned = true }
         summaries[blob] = Summary(
             names: record.metrics.keys.sorted(),
             baseline: record.baseline?.commit.flatMap { ObjectID(hex: $0) },
@@ -139,25 +142,38 @@ final class RecordLoader {
         return first ? [:] : result
     }
 
-    /// The cache's text for `blobs` (records with tabs, newlines or U+0001 in a metric name are not cached).
-    func cacheText(for blobs: [ObjectID]) -> String {
-        var text = Self.cacheHeader + "\n"
+    /// The cache's bytes for `blobs` (records with tabs, newlines or U+0001 in a metric name are not cached).
+    func cacheData(for blobs: [ObjectID]) -> Data {
+        func plain(_ text: String) -> Bool {
+            !text.utf8.contains { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x01 }
+        }
+        var bytes = Array((Self.cacheHeader + "\n").utf8)
+        bytes.reserveCapacity(blobs.count * 200)
         for blob in blobs {
-            func plain(_ text: String) -> Bool {
-                !text.utf8.contains { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x01 }
-            }
             guard let summary = summaries[blob], summary.names.allSatisfy(plain),
                 plain(summary.artifact ?? "")
             else { continue }
-            text += blob.hex + "\t" + (summary.baseline?.hex ?? "-") + "\t" + (summary.artifact ?? "") + "\t"
-            text += summary.names.joined(separator: "\u{1}") + "\n"
+            bytes.append(contentsOf: blob.hex.utf8)
+            bytes.append(0x09)
+            bytes.append(contentsOf: (summary.baseline?.hex ?? "-").utf8)
+            bytes.append(0x09)
+            bytes.append(contentsOf: (summary.artifact ?? "").utf8)
+            bytes.append(0x09)
+            for (index, name) in summary.names.enumerated() {
+                if index > 0 { bytes.append(0x01) }
+                bytes.append(contentsOf: name.utf8)
+            }
+            bytes.append(0x0A)
         }
-        return text
+        return Data(bytes)
     }
 }
 
 /// One commit of the first-parent history, with its run record when it was evaluated.
-public struct SiteEntry {
+///
+/// A class: pages look entries up by position tens of thousands of times, and copying a commit
+/// (strings, signatures, parents) each time was a tenth of a rebuild.
+public final class SiteEntry {
     /// The commit.
     public let commit: Commit
     /// The blob holding the commit's note in `refs/notes/modelgate`, which changes whenever the record does.
@@ -165,6 +181,16 @@ public struct SiteEntry {
     /// Position from the oldest commit of the history (0 is the root).
     public let position: Int
     let loader: RecordLoader
+    /// "commit:note-blob", the part of every page key that says this entry is unchanged.
+    let key: String
+
+    init(commit: Commit, noteBlob: ObjectID?, position: Int, loader: RecordLoader) {
+        self.commit = commit
+        self.noteBlob = noteBlob
+        self.position = position
+        self.loader = loader
+        key = "\(commit.id.hex):\(noteBlob?.hex ?? "-")"
+    }
 
     /// Its run record, or nil when it was not evaluated (or the note is unreadable); decoded on first use.
     public var record: RunRecord? { noteBlob.flatMap { loader.record($0) } }

@@ -43,6 +43,8 @@ struct SiteLayout: Sendable {
     var recentCommits = 20
     /// Changed paths listed on a commit page.
     var changedFilesShown = 200
+    /// First-parent positions per part of the `history.json` export.
+    var historyPart = 500
     /// Largest CSV blob whose rows are counted.
     var rowCountLimit = 4 << 20
 }

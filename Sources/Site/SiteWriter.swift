@@ -44,7 +44,7 @@ struct SiteWriter {
     /// Renders the planned Mustache pages.
     let templates: TemplateSet
 
-    struct ManifestEntry {
+    struct ManifestEntry: Equatable {
         var key: String
         var digest: String
     }
@@ -213,13 +213,23 @@ struct SiteWriter {
             }
         }
         clock.lap("  stale files removed")
-        var text = Self.manifestHeader + "\n"
+        if manifest == old {
+            return summary  // nothing to remember that the manifest does not already say
+        }
+        // Bytes rather than string interpolation: ten thousand lines on every build that wrote something.
+        var bytes = Array((Self.manifestHeader + "\n").utf8)
+        bytes.reserveCapacity(manifest.count * 160)
         for path in manifest.keys.sorted() {
             let entry = manifest[path]!
-            text += "\(path)\t\(entry.key)\t\(entry.digest)\n"
+            bytes.append(contentsOf: path.utf8)
+            bytes.append(0x09)
+            bytes.append(contentsOf: entry.key.utf8)
+            bytes.append(0x09)
+            bytes.append(contentsOf: entry.digest.utf8)
+            bytes.append(0x0A)
         }
         do {
-            try AtomicFile.write(Data(text.utf8), to: output.appendingPathComponent(Self.manifestName))
+            try AtomicFile.write(Data(bytes), to: output.appendingPathComponent(Self.manifestName))
         } catch {
             throw SiteError.cannotWrite(
                 path: output.path, reason: "cannot write the manifest (\(error.localizedDescription))")
@@ -250,40 +260,19 @@ public enum Site {
         clock.lap("records decoded")
         let builder = try SiteBuilder(
             repository: repository, history: history, templates: templates, options: options)
-        builder.previousHistory = previousHistory(in: output)
         let plan = builder.plan()
         clock.lap("plan (\(plan.count) files)")
         let summary = try SiteWriter(output: output, templates: templates).write(plan)
         clock.lap("render and write (\(summary.rendered) rendered, \(summary.written) written)")
         // The cache only speeds up the next build; failing to write it changes nothing else.
-        let blobs = history.entries.compactMap(\.noteBlob)
-        try? AtomicFile.write(
-            Data(history.loader.cacheText(for: blobs).utf8),
-            to: output.appendingPathComponent(RecordLoader.cacheName))
-        let historyFile = output.appendingPathComponent(SiteBuilder.HistoryState.fileName)
-        if let state = builder.historyState {
-            try? AtomicFile.write(Data(state.text.utf8), to: historyFile)
+        if history.loader.learned {
+            let blobs = history.entries.compactMap(\.noteBlob)
+            try? AtomicFile.write(
+                history.loader.cacheData(for: blobs),
+                to: output.appendingPathComponent(RecordLoader.cacheName))
         }
         clock.lap("record cache written")
         return summary
-    }
-}
-
-extension Site {
-    /// The previous `history.json` with the state saved beside it, when both exist and the
-    /// manifest's digest of the file matches what is on disk.
-    static func previousHistory(in output: URL) -> (bytes: Data, count: Int, prefixKey: String, offset: Int)?
-    {
-        guard
-            let stateData = FileManager.default.contents(
-                atPath: output.appendingPathComponent(SiteBuilder.HistoryState.fileName).path),
-            let state = SiteBuilder.HistoryState(text: String(decoding: stateData, as: UTF8.self)),
-            let bytes = FileManager.default.contents(
-                atPath: output.appendingPathComponent("history.json").path),
-            let recorded = SiteWriter.readManifest(in: output)["history.json"],
-            recorded.digest == SHA256Hex.of(bytes)
-        else { return nil }
-        return (bytes, state.count, state.prefixKey, state.offset)
     }
 }
 

@@ -11,7 +11,7 @@ struct SiteCommand: ParsableCommand {
         abstract: "Render a static site of the branch's metrics history, commits and releases.",
         discussion: Help.discussion(
             """
-            Writes HTML pages (inline SVG charts, no JavaScript, nothing loaded from other hosts: open index.html straight from disk), history.json, metrics.prom (Prometheus text format) and grafana-dashboard.json into the --out folder, from the run records in refs/notes/modelgate and the tags.
+            Writes HTML pages (inline SVG charts, no JavaScript, nothing loaded from other hosts: open index.html straight from disk), history.json (the releases and the list of parts, history/N.json, that hold every record, 500 commits each), metrics.prom (Prometheus text format) and grafana-dashboard.json into the --out folder, from the run records in refs/notes/modelgate and the tags.
 
             A rebuild renders only the pages whose inputs changed and writes only files whose content changed; a failed build leaves the previous site as it was. The summary goes to stdout: 'site: N files, W written, R removed (M rendered)'.
 

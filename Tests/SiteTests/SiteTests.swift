@@ -192,14 +192,21 @@ import Testing
     @Test func historyJSONHoldsEveryRecord() throws {
         let fixture = try Self.hostileFixture()
         try fixture.build()
-        let data = try Data(contentsOf: fixture.output.appendingPathComponent("history.json"))
-        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(json["model"] as? String == "housing")
-        let records = try #require(json["records"] as? [[String: Any]])
-        #expect(records.count == 3)
+        func json(_ path: String) throws -> [String: Any] {
+            let data = try Data(contentsOf: fixture.output.appendingPathComponent(path))
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+        let index = try json("history.json")
+        #expect(index["model"] as? String == "housing")
+        #expect(index["records"] as? Int == 3)
+        let parts = try #require(index["parts"] as? [[String: Any]])
+        #expect(parts.count == 1)
+        #expect(parts.first?["href"] as? String == "history/1.json")
+        #expect(parts.first?["records"] as? Int == 3)
+        let records = try #require(try json("history/1.json")["records"] as? [[String: Any]])
         #expect(records.map { $0["commit"] as? String } == Array(fixture.commits[1...3]))
         #expect((records[1]["record"] as? [String: Any])?["verdict"] as? String == "pass")
-        #expect((json["releases"] as? [[String: Any]])?.count == 4)
+        #expect((index["releases"] as? [[String: Any]])?.count == 4)
         let dashboard =
             try JSONSerialization.jsonObject(
                 with: Data(contentsOf: fixture.output.appendingPathComponent("grafana-dashboard.json")))
@@ -214,6 +221,7 @@ import Testing
         options.layout.commitsPerPage = 4
         options.layout.chartWindow = 5
         options.layout.indexWindow = 5
+        options.layout.historyPart = 5
         for round in 1...11 { try fixture.commit("change \(round)", r2: 0.9 + Double(round) / 1000) }
         let first = try fixture.build(options)
         #expect(first.written == first.files)
@@ -236,6 +244,7 @@ import Testing
         #expect(written.contains("commits/4.html"))
         #expect(written.contains("commits/3.html"))  // gains its "newer" link
         #expect(written.contains("history.json") && written.contains("metrics.prom"))
+        #expect(written.contains("history/3.json") && !written.contains("history/1.json"))
         #expect(!written.contains("commits/1.html") && !written.contains("metrics/r2/1.html"))
         #expect(after.written < 15, "\(after.writtenPaths)")
         let now = try fixture.files()
@@ -252,7 +261,16 @@ import Testing
             #expect(incremental[path] == data, "\(path) differs from a fresh build")
         }
         let history = try JSONSerialization.jsonObject(with: incremental["history.json"]!) as? [String: Any]
-        #expect((history?["records"] as? [Any])?.count == 13)
+        #expect(history?["records"] as? Int == 13)
+        // Parts of 5 positions: 14 commits (the root has no record) in three parts.
+        let parts = (history?["parts"] as? [[String: Any]])?.compactMap { $0["href"] as? String }
+        #expect(parts == ["history/1.json", "history/2.json", "history/3.json"])
+        var records: [String] = []
+        for part in parts ?? [] {
+            let json = try JSONSerialization.jsonObject(with: incremental[part]!) as? [String: Any]
+            records += (json?["records"] as? [[String: Any]] ?? []).compactMap { $0["commit"] as? String }
+        }
+        #expect(records.count == 13 && Set(records).count == 13)
     }
 
     @Test func aFailedBuildLeavesThePreviousSite() throws {
