@@ -535,14 +535,14 @@ public final class RegistryClient {
                 "\(target.registry) rejected the credentials of '\(credentials.username)' (HTTP \(status)) while trying to \(purpose)",
                 location: credentials.origin,
                 hint:
-                    "check the user and password (MODELGATE_REGISTRY_USER/PASSWORD or 'auths' in the Docker config file)"
+                    "check the user and password where they came from (\(credentials.origin)), or log in again"
             )
         }
         return ArtifactError(
             "\(target.registry) requires credentials (HTTP \(status)) to \(purpose)",
             location: target.description,
             hint:
-                "set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD, or add an 'auths' entry to ~/.docker/config.json ('skopeo login --authfile ~/.docker/config.json \(target.registry)')"
+                "log in with 'docker login \(target.registry)' (modelgate reads ~/.docker/config.json: auths, credHelpers, credsStore) or 'skopeo login --authfile ~/.docker/config.json \(target.registry)', or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD"
         )
     }
 

@@ -100,8 +100,9 @@ public struct RegistryCredentials: Sendable, Equatable {
         self.origin = origin
     }
 
-    /// `MODELGATE_REGISTRY_USER`/`MODELGATE_REGISTRY_PASSWORD` when both are set, else the
-    /// `auths` entry for `registry` in `$DOCKER_CONFIG/config.json` (default `~/.docker/config.json`).
+    /// `MODELGATE_REGISTRY_USER`/`MODELGATE_REGISTRY_PASSWORD` when both are set, else what
+    /// Docker's client config holds for `registry`: its credential helper (`credHelpers`,
+    /// `credsStore`) or its `auths` entry (see `DockerCredentials`).
     public static func lookup(
         registry: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> RegistryCredentials? {
@@ -111,42 +112,7 @@ public struct RegistryCredentials: Sendable, Equatable {
             return RegistryCredentials(
                 username: user, password: password, origin: "MODELGATE_REGISTRY_USER/PASSWORD")
         }
-        let directory =
-            environment["DOCKER_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.docker")
-        let file = URL(fileURLWithPath: directory).appendingPathComponent("config.json")
-        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
-        struct Config: Decodable {
-            struct Entry: Decodable {
-                var auth: String?
-                var username: String?
-                var password: String?
-            }
-            var auths: [String: Entry]?
-        }
-        let config: Config
-        do {
-            config = try JSONDecoder().decode(Config.self, from: data)
-        } catch {
-            throw ArtifactError(
-                "the Docker config file is not valid JSON: \(error)", location: file.path,
-                hint: "fix it, or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD",
-                exitStatus: .badInput)
-        }
-        for (key, entry) in config.auths ?? [:] where normalize(key) == registry {
-            if let auth = entry.auth, let decoded = Data(base64Encoded: auth),
-                let text = String(data: decoded, encoding: .utf8),
-                let colon = text.firstIndex(of: ":")
-            {
-                return RegistryCredentials(
-                    username: String(text[..<colon]), password: String(text[text.index(after: colon)...]),
-                    origin: file.path)
-            }
-            if let username = entry.username, let password = entry.password {
-                return RegistryCredentials(username: username, password: password, origin: file.path)
-            }
-        }
-        return nil
+        return try DockerCredentials(environment: environment).lookup(registry: registry)
     }
 
     /// `https://host:5000/v1/` → `host:5000`.

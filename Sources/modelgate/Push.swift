@@ -13,8 +13,10 @@ struct Push: AsyncParsableCommand {
             Blobs the registry already has are skipped (or mounted from another repository this
             store pushed them to); the manifest goes last, so a failed push never leaves the tag
             pointing at missing blobs. Credentials: MODELGATE_REGISTRY_USER and
-            MODELGATE_REGISTRY_PASSWORD, else the 'auths' entry in $DOCKER_CONFIG/config.json
-            (default ~/.docker/config.json). Prints the pushed reference with its digest.
+            MODELGATE_REGISTRY_PASSWORD, else what 'docker login' left in $DOCKER_CONFIG/config.json
+            (default ~/.docker/config.json): the registry's credential helper (credHelpers, then
+            credsStore: docker-credential-NAME on PATH) or its 'auths' entry. Prints the pushed
+            reference with its digest.
 
             """))
 
@@ -70,7 +72,12 @@ struct Push: AsyncParsableCommand {
 struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Download an image's model files (verifying every digest) into a directory.",
-        discussion: Help.discussion())
+        discussion: Help.discussion(
+            """
+            Credentials come from the same places as for 'modelgate push': MODELGATE_REGISTRY_USER
+            and MODELGATE_REGISTRY_PASSWORD, else the registry's credential helper or 'auths' entry
+            in $DOCKER_CONFIG/config.json (default ~/.docker/config.json).
+            """))
 
     @Argument(help: "REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:….") var reference: String
     @Option(help: "The directory to write the files into (created if needed).") var to: String

@@ -52,6 +52,90 @@ import Testing
         #expect(fromEnvironment?.username == "env")
     }
 
+    /// A credential helper speaking docker-credential-helpers' protocol, for `credsStore` and `credHelpers`.
+    static func writeHelper(named name: String, in directory: URL, user: String) throws {
+        let script = """
+            #!/bin/sh
+            read -r server
+            [ "$1" = get ] || exit 2
+            case "$server" in
+            reg.example.com:5000|https://index.docker.io/v1/|other.example)
+                printf '{"ServerURL": "%s", "Username": "\(user)", "Secret": "pw for %s"}\n' "$server" "$server" ;;
+            token.example) printf '{"ServerURL": "%s", "Username": "<token>", "Secret": "t"}\n' "$server" ;;
+            broken.example) echo "the keychain is locked" >&2; exit 3 ;;
+            garbage.example) echo "hello" ;;
+            *) echo "credentials not found in native keychain"; exit 1 ;;
+            esac
+            """
+        let url = directory.appendingPathComponent("docker-credential-\(name)")
+        try Data(script.utf8).write(to: url)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+    }
+
+    @Test func credentialsComeFromDockerCredentialHelpers() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mg-docker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Self.writeHelper(named: "store", in: directory, user: "ada")
+        try Self.writeHelper(named: "special", in: directory, user: "bo")
+        let auth = Data("file:user".utf8).base64EncodedString()
+        try Data(
+            #"{"credsStore": "store", "credHelpers": {"other.example": "special", "missing.example": "nope"}, "auths": {"fallback.example": {"auth": "\#(auth)"}}}"#
+                .utf8
+        ).write(to: directory.appendingPathComponent("config.json"))
+        let environment = ["DOCKER_CONFIG": directory.path, "PATH": directory.path + ":/usr/bin:/bin"]
+        func lookup(_ registry: String) throws -> RegistryCredentials? {
+            try RegistryCredentials.lookup(registry: registry, environment: environment)
+        }
+
+        let stored = try #require(try lookup("reg.example.com:5000"))
+        #expect(stored.username == "ada" && stored.password == "pw for reg.example.com:5000")
+        #expect(stored.origin.contains("docker-credential-store (credsStore in"))
+        // Docker Hub's credentials are filed under its v1 address.
+        #expect(try lookup("docker.io")?.password == "pw for https://index.docker.io/v1/")
+        // A credHelpers entry wins over credsStore for its registry.
+        #expect(try lookup("other.example")?.username == "bo")
+        // The helper knows nothing: an auths entry still counts; without one there are no credentials.
+        #expect(try lookup("fallback.example")?.username == "file")
+        #expect(try lookup("unknown.example") == nil)
+
+        #expect(throws: ArtifactError.self) { try lookup("token.example") }
+        do {
+            _ = try lookup("token.example")
+        } catch let error as ArtifactError {
+            #expect(error.summary.contains("identity token") && error.exitStatus == .badInput)
+        }
+        do {
+            _ = try lookup("broken.example")
+            Issue.record("a failing helper gave credentials")
+        } catch let error as ArtifactError {
+            #expect(error.summary.contains("the keychain is locked") && error.exitStatus == .failure)
+            #expect(error.hint?.contains("docker-credential-store get") == true)
+        }
+        do {
+            _ = try lookup("garbage.example")
+            Issue.record("a helper printing garbage gave credentials")
+        } catch let error as ArtifactError {
+            #expect(error.summary.contains("not credentials") && error.exitStatus == .badInput)
+        }
+        do {
+            _ = try lookup("missing.example")
+            Issue.record("a helper missing from PATH gave credentials")
+        } catch let error as ArtifactError {
+            #expect(error.summary.contains("docker-credential-nope is not on PATH"))
+            #expect(error.location == directory.appendingPathComponent("config.json").path)
+            #expect(error.exitStatus == .badInput)
+        }
+        // The environment's variables still come first.
+        var withUser = environment
+        withUser["MODELGATE_REGISTRY_USER"] = "env"
+        withUser["MODELGATE_REGISTRY_PASSWORD"] = "pw"
+        #expect(
+            try RegistryCredentials.lookup(registry: "reg.example.com:5000", environment: withUser)?.username
+                == "env")
+    }
+
     @Test func parsesBearerChallenges() {
         let (scheme, parameters) = RegistryClient.parseChallenge(
             #"Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push""#

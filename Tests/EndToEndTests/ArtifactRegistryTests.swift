@@ -140,6 +140,45 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: pulled.appendingPathComponent("model.bin").path))
     }
 
+    /// `docker login` with a credential store leaves only the helper's name in config.json.
+    @Test func credentialsFromADockerCredentialHelper() throws {
+        let registry = try TestRegistry(user: "ada", password: "s3cret")
+        let repository = try ArtifactRepository()
+        #expect(try repository.modelgate(["run"]).status == 0)
+        let target = "\(registry.address)/team/demo:v2"
+        let docker = repository.repo.directory.appending("docker")
+        try FileManager.default.createDirectory(at: docker, withIntermediateDirectories: true)
+        let helper = docker.appendingPathComponent("docker-credential-teststore")
+        try Data(
+            """
+            #!/bin/sh
+            read -r server
+            if [ "$1" = get ] && [ "$server" = "\(registry.address)" ]; then
+                printf '{"ServerURL": "%s", "Username": "ada", "Secret": "s3cret"}\n' "$server"
+            else
+                echo "credentials not found in native keychain"; exit 1
+            fi
+            """.utf8
+        ).write(to: helper)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: helper.path)
+        try Data(#"{"auths": {"\#(registry.address)": {}}, "credsStore": "teststore"}"#.utf8).write(
+            to: docker.appendingPathComponent("config.json"))
+        let environment = [
+            "DOCKER_CONFIG": docker.path,
+            "PATH": docker.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
+        ]
+        let push = try repository.modelgate(["push", target, "--insecure"], environment: environment)
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(try inspect(target, in: repository.url, creds: "ada:s3cret").status == 0)
+
+        // The store is named but its program is gone: what is missing, where, and what to do.
+        try FileManager.default.removeItem(at: helper)
+        let missing = try repository.modelgate(["push", target, "--insecure"], environment: environment)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("docker-credential-teststore is not on PATH"), "\(missing.stderr)")
+        #expect(missing.stderr.contains(docker.appendingPathComponent("config.json").path))
+    }
+
     @Test func clearErrorsForRefusedConnectionsAndMissingImages() throws {
         let repository = try ArtifactRepository()
         #expect(try repository.modelgate(["run"]).status == 0)

@@ -1,0 +1,187 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Registry credentials as `docker login` leaves them in Docker's client config
+/// (`$DOCKER_CONFIG/config.json`, default `~/.docker/config.json`).
+///
+/// Docker's order: a `credHelpers` entry for the registry names a credential helper for it;
+/// otherwise `credsStore` names one for every registry; otherwise the `auths` entry holds the
+/// credentials itself. A helper is the program `docker-credential-NAME` on `PATH`, which
+/// answers `get` with the server's address on stdin and `{"Username", "Secret"}` on stdout
+/// (the protocol of docker/docker-credential-helpers). When the helper knows nothing about the
+/// registry, an `auths` entry with credentials is still used.
+struct DockerCredentials {
+    let file: URL
+    let environment: [String: String]
+    /// How long a helper may take (it may be waiting on a keychain prompt nobody sees).
+    var helperTimeout: TimeInterval = 30
+
+    init(environment: [String: String]) {
+        let directory =
+            environment["DOCKER_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.docker")
+        file = URL(fileURLWithPath: directory).appendingPathComponent("config.json")
+        self.environment = environment
+    }
+
+    private struct Config: Decodable {
+        struct Entry: Decodable {
+            var auth: String?
+            var username: String?
+            var password: String?
+        }
+        var auths: [String: Entry]?
+        var credHelpers: [String: String]?
+        var credsStore: String?
+    }
+
+    /// The credentials for `registry` (`host[:port]`), or nil when the config has none.
+    func lookup(registry: String) throws -> RegistryCredentials? {
+        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+        let config: Config
+        do {
+            config = try JSONDecoder().decode(Config.self, from: data)
+        } catch {
+            throw ArtifactError(
+                "the Docker config file is not valid JSON: \(error)", location: file.path,
+                hint: "fix it, or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD",
+                exitStatus: .badInput)
+        }
+        let helper =
+            config.credHelpers?.first { RegistryCredentials.normalize($0.key) == registry }.map {
+                (name: $0.value, key: "credHelpers")
+            } ?? config.credsStore.flatMap { $0.isEmpty ? nil : (name: $0, key: "credsStore") }
+        if let helper, let found = try ask(helper: helper.name, configKey: helper.key, registry: registry) {
+            return found
+        }
+        for (key, entry) in config.auths ?? [:] where RegistryCredentials.normalize(key) == registry {
+            if let auth = entry.auth, let decoded = Data(base64Encoded: auth),
+                let text = String(data: decoded, encoding: .utf8),
+                let colon = text.firstIndex(of: ":")
+            {
+                return RegistryCredentials(
+                    username: String(text[..<colon]), password: String(text[text.index(after: colon)...]),
+                    origin: file.path)
+            }
+            if let username = entry.username, let password = entry.password {
+                return RegistryCredentials(username: username, password: password, origin: file.path)
+            }
+        }
+        return nil
+    }
+
+    /// The address helpers file Docker Hub's credentials under; every other registry by its host.
+    static func serverAddress(for registry: String) -> String {
+        ["docker.io", "index.docker.io", "registry-1.docker.io"].contains(registry)
+            ? "https://index.docker.io/v1/" : registry
+    }
+
+    /// Runs `docker-credential-NAME get` for `registry`; nil when it has no credentials for it.
+    func ask(helper name: String, configKey: String, registry: String) throws -> RegistryCredentials? {
+        let program = "docker-credential-\(name)"
+        let origin = "\(program) (\(configKey) in \(file.path))"
+        guard let executable = Self.find(program, path: environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin")
+        else {
+            throw ArtifactError(
+                "the Docker config names the credential helper '\(name)' (\(configKey)), but \(program) is not on PATH",
+                location: file.path,
+                hint:
+                    "install \(program), remove the '\(configKey)' entry, or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD",
+                exitStatus: .badInput)
+        }
+        let answer = try run(executable, input: Self.serverAddress(for: registry), origin: origin)
+        guard answer.status == 0 else {
+            // The helpers' protocol says "not found" on stdout with a failing status.
+            if answer.stdout.lowercased().contains("credentials not found") { return nil }
+            let said = (answer.stdout + answer.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw ArtifactError(
+                "\(program) failed (exit \(answer.status)) getting the credentials for \(registry): \(said)",
+                location: origin,
+                hint:
+                    "run 'echo \(Self.serverAddress(for: registry)) | \(program) get' to see why, or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD"
+            )
+        }
+        struct Reply: Decodable {
+            var username: String?
+            var secret: String?
+            enum CodingKeys: String, CodingKey {
+                case username = "Username"
+                case secret = "Secret"
+            }
+        }
+        guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(answer.stdout.utf8)),
+            let username = reply.username, let secret = reply.secret
+        else {
+            throw ArtifactError(
+                "\(program) answered something that is not credentials: \(answer.stdout.prefix(200))",
+                location: origin,
+                hint:
+                    "it should print {\"Username\": …, \"Secret\": …}; check its version, or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD",
+                exitStatus: .badInput)
+        }
+        if username == "<token>" {
+            throw ArtifactError(
+                "\(program) holds an identity token for \(registry), which modelgate cannot use yet",
+                location: origin,
+                hint:
+                    "log in with a user name and password or an access token ('docker login -u USER \(registry)'), or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD",
+                exitStatus: .badInput)
+        }
+        return RegistryCredentials(username: username, password: secret, origin: origin)
+    }
+
+    /// The first executable `name` in the colon-separated `path`.
+    static func find(_ name: String, path: String) -> String? {
+        for directory in path.split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Runs `executable get` with `input` on stdin; kills it after `helperTimeout`.
+    private func run(_ executable: String, input: String, origin: String) throws -> (
+        status: Int32, stdout: String, stderr: String
+    ) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["get"]
+        process.environment = environment
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        do {
+            try process.run()
+        } catch {
+            throw ArtifactError("could not start \(executable): \(error)", location: origin)
+        }
+        try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
+        try? stdin.fileHandleForWriting.close()
+        let timedOut = Mutex(false)
+        let timer = DispatchWorkItem {
+            timedOut.withLock { $0 = true }
+            process.terminate()
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + helperTimeout, execute: timer)
+        // Helpers print a few hundred bytes: reading stdout to its end, then stderr, cannot fill a pipe.
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        timer.cancel()
+        if timedOut.withLock({ $0 }) {
+            throw ArtifactError(
+                "\(executable) did not answer within \(Int(helperTimeout)) s", location: origin,
+                hint:
+                    "it may be waiting for a keychain to be unlocked; run it by hand, or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD"
+            )
+        }
+        return (
+            process.terminationStatus, String(decoding: out, as: UTF8.self),
+            String(decoding: err, as: UTF8.self)
+        )
+    }
+}
