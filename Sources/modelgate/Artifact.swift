@@ -7,6 +7,7 @@ import GitKit
 /// `modelgate artifact show|verify|export`: the stored outputs of a passing run.
 struct Artifact: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "artifact",
         abstract: "Show, verify or export the artifact (model files + manifest.json) of a passing commit.",
         discussion: Help.discussion("REV is any commit git understands, or an artifact digest (sha256:…)."),
         subcommands: [ShowArtifact.self, VerifyArtifact.self, ExportArtifact.self])

@@ -7,6 +7,7 @@ import GitKit
 /// `modelgate deployable`: the newest blessed commit of a branch.
 struct Deployable: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "deployable",
         abstract: "Print the newest commit on a branch's first-parent history that may be released.",
         discussion: Help.discussion(
             """

@@ -6,6 +6,7 @@ import Pipeline
 /// `modelgate diff [A] [B]`: metrics and parameters of two evaluations, with deltas.
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Compare the metrics and parameters of two evaluated commits (default: HEAD~1 and HEAD).",
         discussion: Help.discussion(
             "A side may also be 'staged' or 'worktree', found by its inputs in the run cache."))

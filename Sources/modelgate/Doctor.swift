@@ -7,6 +7,7 @@ import Markdown
 /// `modelgate doctor`: where things are and what is installed, for humans and scripts.
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "doctor",
         abstract: "Show where the repository, its hooks and modelgate's files are, and what is installed.",
         discussion: Help.discussion())
 

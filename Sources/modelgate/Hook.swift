@@ -13,6 +13,7 @@ import Synchronization
 /// `modelgate hook NAME [ARGS]`: the check a hook shim runs.
 struct Hook: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "hook",
         abstract: "Run a hook's check; the shims installed by 'modelgate install' call this.",
         discussion: Help.discussion(
             """

@@ -6,6 +6,7 @@ import Pipeline
 /// `modelgate init`: write modelgate.yml and set up notes.
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Write a commented modelgate.yml and set up sharing of run records.",
         discussion: Help.discussion(
             """

@@ -7,6 +7,7 @@ import Pipeline
 /// `modelgate install`: put the hook shims where git runs hooks, keeping any hook already there.
 struct Install: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "install",
         abstract: "Install the pre-commit and pre-push hooks, keeping and chaining existing hooks.",
         discussion: Help.discussion(
             """

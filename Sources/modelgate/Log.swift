@@ -7,6 +7,7 @@ import Pipeline
 /// `modelgate log`: first-parent history with verdicts and metrics.
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "log",
         abstract: "List the first-parent history with each commit's verdict and metrics.",
         discussion: Help.discussion())
 

@@ -6,6 +6,7 @@ import Learning
 /// `modelgate predict`: stream a built-in model's predictions for a CSV file.
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "predict",
         abstract: "Predict with a built-in model (model.json) for every row of a CSV file.",
         discussion: Help.discussion(
             """

@@ -7,6 +7,7 @@ import GitKit
 /// `modelgate push [REV] REGISTRY/REPO:TAG`: the artifact as an image in an OCI registry.
 struct Push: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "push",
         abstract: "Package a commit's artifact and push it to an OCI registry.",
         discussion: Help.discussion(
             """
@@ -71,6 +72,7 @@ struct Push: AsyncParsableCommand {
 /// `modelgate pull REGISTRY/REPO:TAG --to DIR`: the model files of an image, verified.
 struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "pull",
         abstract: "Download an image's model files (verifying every digest) into a directory.",
         discussion: Help.discussion(
             """

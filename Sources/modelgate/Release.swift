@@ -7,6 +7,7 @@ import GitKit
 /// `modelgate release NAME`: an annotated tag on a blessed commit, with trailers.
 struct Release: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "release",
         abstract: "Tag a blessed commit as a release of the model.",
         discussion: Help.discussion(
             """

@@ -7,6 +7,7 @@ import GitKit
 /// `modelgate releases`: deployments per environment, newest first.
 struct Releases: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "releases",
         abstract: "List releases (release tags and GTO tags) per environment, newest first.",
         discussion: Help.discussion())
 

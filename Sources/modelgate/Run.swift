@@ -8,6 +8,7 @@ import Pipeline
 /// `modelgate run`: evaluate a commit, the staged files, or the work tree, and judge the gates.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Train and test the model on a commit, the staged files or the work tree; judge the gates.",
         discussion: Help.discussion(
             """

@@ -6,6 +6,7 @@ import Pipeline
 /// `modelgate show [REV]`: the run record of a commit.
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show the run record of a commit (default HEAD).",
         discussion: Help.discussion("Exit status 1 when the record's verdict is not pass."))
 

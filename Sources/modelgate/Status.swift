@@ -6,6 +6,7 @@ import Pipeline
 /// `modelgate status`: which stages would run, and what changed since the last record.
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show which stages' inputs changed since the last record, and whether a run would train.",
         discussion: Help.discussion(
             "Looks at the work tree unless --rev or --staged is given. Reads no data: tracked files are compared by their git ids."

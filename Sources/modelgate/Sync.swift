@@ -6,6 +6,7 @@ import Pipeline
 /// `modelgate sync [REMOTE]`: exchange run records and release tags with a remote.
 struct Sync: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sync",
         abstract:
             "Fetch and push run records (refs/notes/modelgate) and release tags, never dropping a local record.",
         discussion: Help.discussion(

@@ -6,6 +6,7 @@ import Learning
 /// `modelgate train`: run one built-in trainer outside a pipeline (for trying options and benchmarks).
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "train",
         abstract: "Train a built-in model on a CSV file and print its test metrics.",
         discussion: Help.discussion(
             """

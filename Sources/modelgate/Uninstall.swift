@@ -6,6 +6,7 @@ import Pipeline
 /// `modelgate uninstall`: remove the shims and put back the hooks they replaced.
 struct Uninstall: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "uninstall",
         abstract: "Remove modelgate's hooks and restore the hooks they replaced, byte for byte.",
         discussion: Help.discussion())
 
