@@ -25,6 +25,9 @@ let package = Package(
             name: "CLibCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
 
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+
         // SHA-256 over libcrypto, for fingerprints and artifact digests.
         .target(name: "Checksum", dependencies: ["CLibCrypto"]),
         // Errors users see and the exit-code contract; every module below the CLI shares it.
@@ -50,7 +53,7 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
         // Artifact store, manifest, verification, OCI image layout, registry client, releases.
-        .target(name: "Artifacts", dependencies: ["Checksum", "Diagnostics", "GitKit", "Pipeline"]),
+        .target(name: "Artifacts", dependencies: ["CZlib", "Checksum", "Diagnostics", "GitKit", "Pipeline"]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
 

@@ -256,21 +256,28 @@ public final class RegistryClient {
         let manifest = try decode(OCI.Manifest.self, data, "the image manifest")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         var bytes: Int64 = Int64(data.count)
-        _ = try await download(manifest.config, into: scratch)
+        let configFile = try await download(manifest.config, into: scratch)
         bytes += manifest.config.size
+        // The uncompressed digests, to check what a compressed layer inflates to.
+        let diffIDs = (try? JSONDecoder().decode(OCI.ImageConfig.self, from: Data(contentsOf: configFile)))?
+            .rootfs.diffIDs
         var files: [String] = []
-        for layer in manifest.layers {
-            guard
-                layer.mediaType == OCI.layerType
-                    || layer.mediaType == "application/vnd.docker.image.rootfs.diff.tar"
-            else {
-                throw ArtifactError(
-                    "the layer \(layer.digest.prefix(19)) is \(layer.mediaType), which modelgate cannot unpack",
-                    location: target.description,
-                    hint: "modelgate pulls the uncompressed tar layers that 'modelgate package' writes")
-            }
-            let file = try await download(layer, into: scratch)
+        for (position, layer) in manifest.layers.enumerated() {
+            let compression = try LayerCompression(
+                mediaType: layer.mediaType, layer: layer.digest, target: target)
+            var file = try await download(layer, into: scratch)
             bytes += layer.size
+            if compression == .gzip {
+                let tar = scratch.appendingPathComponent(UUID().uuidString)
+                let digest = "sha256:" + (try GzipInflater.gunzip(file, to: tar))
+                if let diffIDs, position < diffIDs.count, diffIDs[position] != digest {
+                    throw ArtifactError(
+                        "digest mismatch: layer \(layer.digest.prefix(19)) inflates to \(digest), but the image config says \(diffIDs[position])",
+                        location: target.description,
+                        hint: "the image was altered after it was built; do not use it")
+                }
+                file = tar
+            }
             files += try LayerExtractor.extract(file, into: directory)
         }
         try LayerExtractor.checkAgainstManifest(directory, files: files)
@@ -664,5 +671,25 @@ final class ChallengeAnswerer: NSObject, URLSessionTaskDelegate, @unchecked Send
         }
         refused.withLock { $0 = true }
         completionHandler(.cancelAuthenticationChallenge, nil)
+    }
+}
+
+/// How a pulled layer is stored: the tar as is, or gzip-compressed.
+enum LayerCompression {
+    case none, gzip
+
+    /// The compression `mediaType` says; an error naming the layer for one modelgate cannot unpack.
+    init(mediaType: String, layer: String, target: RegistryReference) throws {
+        switch mediaType {
+        case OCI.layerType, "application/vnd.docker.image.rootfs.diff.tar": self = .none
+        case OCI.layerType + "+gzip", "application/vnd.docker.image.rootfs.diff.tar.gzip": self = .gzip
+        default:
+            throw ArtifactError(
+                "the layer \(layer.prefix(19)) is \(mediaType), which modelgate cannot unpack",
+                location: target.description,
+                hint:
+                    "modelgate unpacks tar layers, plain or gzip-compressed; copy the image with 'skopeo copy --dest-compress-format gzip' first"
+            )
+        }
     }
 }

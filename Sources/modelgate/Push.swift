@@ -79,6 +79,11 @@ struct Pull: AsyncParsableCommand {
             Credentials come from the same places as for 'modelgate push': MODELGATE_REGISTRY_USER
             and MODELGATE_REGISTRY_PASSWORD, else the registry's credential helper or 'auths' entry
             in $DOCKER_CONFIG/config.json (default ~/.docker/config.json).
+
+            Layers may be plain or gzip-compressed tar (as copies made by other tools often are); a
+            compressed layer must inflate to the digest the image config lists for it. Only the
+            files under model/ are written, each atomically; links and paths leaving the directory
+            are refused.
             """))
 
     @Argument(help: "REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:….") var reference: String

@@ -75,6 +75,68 @@ import Testing
         #expect((copied as? [String: Any])?["Digest"] as? String == packaged)
     }
 
+    /// Images copied with compression (what `docker push` and most registries' tooling produce)
+    /// pull to the same files; a compression modelgate cannot unpack is named in the error.
+    @Test func compressedLayersPullToTheSameFiles() throws {
+        let registry = try TestRegistry()
+        let repository = try ArtifactRepository(modelBytes: 2_000_000)
+        #expect(try repository.modelgate(["run"]).status == 0)
+        #expect(
+            try repository.modelgate(["push", "\(registry.address)/team/demo:v1", "--insecure"]).status == 0)
+        // Through an OCI layout, which skopeo compresses (a copy between repositories of one
+        // registry would reuse the uncompressed blobs), then to the registry as it is.
+        func copy(to name: String, format: String) throws -> ProcessResult {
+            let layout = repository.repo.directory.appending("layout-\(format)")
+            let compressed = try ExternalTool.run(
+                "skopeo",
+                [
+                    "copy", "--src-tls-verify=false", "--dest-compress-format", format,
+                    "docker://\(registry.address)/team/demo:v1", "oci:\(layout.path):v1",
+                ],
+                in: repository.url)
+            guard compressed.status == 0 else { return compressed }
+            return try ExternalTool.run(
+                "skopeo",
+                [
+                    "copy", "--preserve-digests", "--dest-tls-verify=false", "oci:\(layout.path):v1",
+                    "docker://\(registry.address)/\(name):v1",
+                ],
+                in: repository.url)
+        }
+        let gzipped = try copy(to: "team/gzipped", format: "gzip")
+        #expect(gzipped.status == 0, "\(gzipped.stderr)")
+        let raw = try ExternalTool.run(
+            "skopeo",
+            ["inspect", "--raw", "--tls-verify=false", "docker://\(registry.address)/team/gzipped:v1"],
+            in: repository.url)
+        #expect(raw.stdout.contains("application/vnd.oci.image.layer.v1.tar+gzip"), "\(raw.stdout)")
+
+        let plain = repository.repo.directory.appending("plain")
+        let fromGzip = repository.repo.directory.appending("from-gzip")
+        for (reference, folder) in [("team/demo", plain), ("team/gzipped", fromGzip)] {
+            let pull = try repository.modelgate(
+                ["pull", "\(registry.address)/\(reference):v1", "--to", folder.path, "--insecure"])
+            #expect(pull.status == 0, "\(reference): \(pull.stderr)")
+        }
+        for file in ["model.bin", "weights/a.txt", "weights/layer/b.txt", "manifest.json"] {
+            #expect(
+                try Data(contentsOf: fromGzip.appendingPathComponent(file))
+                    == Data(contentsOf: plain.appendingPathComponent(file)), "\(file)")
+        }
+
+        let zstd = try copy(to: "team/zstd", format: "zstd")
+        #expect(zstd.status == 0, "\(zstd.stderr)")
+        let refused = try repository.modelgate(
+            [
+                "pull", "\(registry.address)/team/zstd:v1", "--to",
+                repository.repo.directory.appending("z").path, "--insecure",
+            ])
+        #expect(refused.status == 3)
+        #expect(refused.stderr.contains("zstd, which modelgate cannot unpack"), "\(refused.stderr)")
+        #expect(
+            !FileManager.default.fileExists(atPath: repository.repo.directory.appending("z/model.bin").path))
+    }
+
     @Test func aRegistryThatClosesMidUploadLeavesNoManifest() throws {
         let registry = try TestRegistry()
         let proxy = try CuttingProxy(upstream: registry.port, cutAfter: 400_000)

@@ -1,0 +1,89 @@
+import CZlib
+import Checksum
+import Foundation
+
+/// Decompresses a gzip stream piece by piece: the one owner of a zlib `z_stream`.
+///
+/// Compressed image layers (`…tar+gzip`, written by `docker push` or `skopeo copy
+/// --dest-compress`) are inflated with it before their tar is read.
+final class GzipInflater {
+    /// Heap-allocated: zlib's state points back at the stream and rejects a stream that moved.
+    private let stream: UnsafeMutablePointer<z_stream>
+    private let output: UnsafeMutableRawBufferPointer
+    /// True between the end of one gzip member and the start of the next (or the end of input).
+    private(set) var atMemberEnd = false
+
+    init() throws {
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        output = .allocate(byteCount: 1 << 18, alignment: 16)
+        // 15 + 16: the largest window, and a gzip (not zlib) wrapper.
+        let code = inflateInit2_(stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard code == Z_OK else {
+            stream.deinitialize(count: 1)
+            stream.deallocate()
+            output.deallocate()
+            throw ArtifactError("could not start gzip decompression (zlib error \(code))")
+        }
+    }
+
+    deinit {
+        inflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+        output.deallocate()
+    }
+
+    /// Feeds `input`; calls `body` with each piece of decompressed output. Throws on corrupt data.
+    func inflate(_ input: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard let base = input.baseAddress, !input.isEmpty else { return }
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
+        stream.pointee.avail_in = uInt(input.count)
+        while stream.pointee.avail_in > 0 {
+            if atMemberEnd {
+                // Concatenated gzip members form one stream (RFC 1952, section 2.2).
+                guard inflateReset(stream) == Z_OK else { throw corrupt("cannot start the next member") }
+                atMemberEnd = false
+            }
+            stream.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_out = uInt(output.count)
+            let code = CZlib.inflate(stream, Z_NO_FLUSH)
+            let produced = output.count - Int(stream.pointee.avail_out)
+            if produced > 0 { try body(UnsafeRawBufferPointer(rebasing: output[0..<produced])) }
+            switch code {
+            case Z_STREAM_END: atMemberEnd = true
+            case Z_OK, Z_BUF_ERROR: continue
+            default:
+                let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(code)"
+                throw corrupt(message)
+            }
+        }
+    }
+
+    private func corrupt(_ reason: String) -> ArtifactError {
+        ArtifactError("the layer is not valid gzip: \(reason)")
+    }
+
+    /// Decompresses the gzip file `source` into `destination`; returns the SHA-256 (hex) of what it wrote.
+    static func gunzip(_ source: URL, to destination: URL) throws -> String {
+        let inflater = try GzipInflater()
+        guard FileManager.default.createFile(atPath: destination.path, contents: nil),
+            let handle = try? FileHandle(forWritingTo: destination)
+        else {
+            throw ArtifactError("could not create \(destination.path)", location: destination.path)
+        }
+        defer { try? handle.close() }
+        let hasher = SHA256()
+        try FileChunks.read(source) { chunk in
+            try inflater.inflate(chunk) { piece in
+                hasher.update(piece)
+                try handle.write(contentsOf: Data(piece))
+            }
+        }
+        guard inflater.atMemberEnd else {
+            throw ArtifactError(
+                "the layer is not valid gzip: it ends in the middle of the stream", location: source.path)
+        }
+        return hasher.finalize()
+    }
+}
