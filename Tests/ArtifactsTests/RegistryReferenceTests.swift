@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Artifacts
@@ -100,33 +101,22 @@ import Testing
         #expect(try lookup("fallback.example")?.username == "file")
         #expect(try lookup("unknown.example") == nil)
 
-        #expect(throws: ArtifactError.self) { try lookup("token.example") }
-        do {
-            _ = try lookup("token.example")
-        } catch let error as ArtifactError {
-            #expect(error.summary.contains("identity token") && error.exitStatus == .badInput)
+        /// The error looking up `registry` throws.
+        func failure(_ registry: String) throws -> ArtifactError {
+            do { _ = try lookup(registry) } catch let error as ArtifactError { return error }
+            throw TestFailure("looking up \(registry) did not fail")
         }
-        do {
-            _ = try lookup("broken.example")
-            Issue.record("a failing helper gave credentials")
-        } catch let error as ArtifactError {
-            #expect(error.summary.contains("the keychain is locked") && error.exitStatus == .failure)
-            #expect(error.hint?.contains("docker-credential-store get") == true)
-        }
-        do {
-            _ = try lookup("garbage.example")
-            Issue.record("a helper printing garbage gave credentials")
-        } catch let error as ArtifactError {
-            #expect(error.summary.contains("not credentials") && error.exitStatus == .badInput)
-        }
-        do {
-            _ = try lookup("missing.example")
-            Issue.record("a helper missing from PATH gave credentials")
-        } catch let error as ArtifactError {
-            #expect(error.summary.contains("docker-credential-nope is not on PATH"))
-            #expect(error.location == directory.appendingPathComponent("config.json").path)
-            #expect(error.exitStatus == .badInput)
-        }
+        let token = try failure("token.example")
+        #expect(token.summary.contains("identity token") && token.exitStatus == .badInput)
+        let broken = try failure("broken.example")
+        #expect(broken.summary.contains("the keychain is locked") && broken.exitStatus == .failure)
+        #expect(broken.hint?.contains("docker-credential-store get") == true)
+        let garbage = try failure("garbage.example")
+        #expect(garbage.summary.contains("not credentials") && garbage.exitStatus == .badInput)
+        let missing = try failure("missing.example")
+        #expect(missing.summary.contains("docker-credential-nope is not on PATH"))
+        #expect(missing.location == directory.appendingPathComponent("config.json").path)
+        #expect(missing.exitStatus == .badInput)
         // The environment's variables still come first.
         var withUser = environment
         withUser["MODELGATE_REGISTRY_USER"] = "env"
