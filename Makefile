@@ -36,8 +36,7 @@ demo: release
 
 # The same story, shorter, with a scikit-learn script as the stage, in a virtualenv from PyPI.
 demo-sklearn: release
-	test -x examples/sklearn/.venv/bin/pip || python3 -m venv examples/sklearn/.venv
-	examples/sklearn/.venv/bin/pip install -q --disable-pip-version-check scikit-learn joblib pandas
+	./scripts/install-test-tools.sh sklearn
 	MODELGATE=.build/release/modelgate ./examples/sklearn/demo.sh
 
 bench: release

@@ -1,8 +1,28 @@
 #!/bin/sh
-# Installs the Python tools the tests drive for real (the pre-commit framework) into
-# .build-tools/venv, once. PyPI is the only source; nothing is committed.
+# Installs the Python tools the tests drive for real, once each; PyPI is the only source and
+# nothing is committed:
+#   pre-commit  the pre-commit framework, into .build-tools/venv (the hook chaining tests)
+#   sklearn     scikit-learn, pandas and joblib, into examples/sklearn/.venv (the sklearn demo)
+# Usage: scripts/install-test-tools.sh [pre-commit] [sklearn]   (no argument: both)
 set -eu
-venv=.build-tools/venv
-[ -x "$venv/bin/pre-commit" ] && exit 0
-python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check pre-commit
+[ $# -gt 0 ] || set -- pre-commit sklearn
+for tool in "$@"; do
+    case $tool in
+    pre-commit)
+        venv=.build-tools/venv
+        [ -x "$venv/bin/pre-commit" ] && continue
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check pre-commit
+        ;;
+    sklearn)
+        venv=examples/sklearn/.venv
+        [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import sklearn, pandas, joblib" 2>/dev/null && continue
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check scikit-learn joblib pandas
+        ;;
+    *)
+        echo "usage: $0 [pre-commit] [sklearn]" >&2
+        exit 2
+        ;;
+    esac
+done
