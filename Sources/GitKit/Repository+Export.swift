@@ -10,6 +10,8 @@ extension Repository {
     ///
     /// Files get their committed bytes (no smudge filters or line-ending conversion, so Git LFS
     /// files stay pointers), executables their executable bit and symlinks become symlinks.
+    /// A work-tree file that git's stat check says holds the same blob is copied instead of
+    /// inflating the blob (see `CleanWorkTreeFiles`); the bytes are the same either way.
     /// Submodules (gitlinks) are skipped. Nothing in the repository changes: not the work tree,
     /// the index, HEAD or the stash. Blobs are streamed to disk, so loose objects are copied
     /// with bounded memory (see `streamBlob`). Returns what was written, in tree order.
@@ -78,6 +80,8 @@ extension Repository {
             try fileManager.createDirectory(at: root, withIntermediateDirectories: true)
         }
         var symlinks: Set<String> = []
+        // Read the index only when there is a file to write; bare repositories have none.
+        lazy var workTree = CleanWorkTreeFiles(self)
         for entry in entries where entry.mode != .gitlink {
             let components = entry.path.split(separator: "/", omittingEmptySubsequences: false)
             // A crafted tree can name "..", ".git" or an absolute path; never write outside
@@ -101,12 +105,14 @@ extension Repository {
                 try fileManager.createSymbolicLink(atPath: target.path, withDestinationPath: destination)
                 symlinks.insert(entry.path)
             } else {
-                try writeFile(entry, to: target)
+                try writeFile(entry, to: target, copyingFrom: workTree)
             }
         }
     }
 
-    private func writeFile(_ entry: TreeEntry, to target: URL) throws {
+    private func writeFile(
+        _ entry: TreeEntry, to target: URL, copyingFrom workTree: CleanWorkTreeFiles?
+    ) throws {
         // Like git, ask for 0666/0777 and let the umask decide the rest; O_EXCL and O_NOFOLLOW
         // make sure we create a new file and never follow a link.
         let permissions: mode_t = entry.mode == .executable ? 0o777 : 0o666
@@ -115,6 +121,16 @@ extension Repository {
             throw GitError(
                 operation: "export '\(entry.path)'", message: String(cString: strerror(errno)),
                 location: target.path)
+        }
+        if let workTree, workTree.copy(entry, into: descriptor) {
+            close(descriptor)
+            return
+        }
+        // Not copied: start over (a failed copy may have written part of the file).
+        guard ftruncate(descriptor, 0) == 0, lseek(descriptor, 0, SEEK_SET) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            throw GitError(operation: "export '\(entry.path)'", message: reason, location: target.path)
         }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         do {

@@ -26,6 +26,9 @@ import Testing
         #expect(error?.location == blob.hex)
         #expect(error?.summary.contains("read blob \(blob.short)") == true)
         #expect(gitError { try repository.streamBlob(blob) { _ in } }?.exitStatus == .failure)
+        // A clean work-tree copy of the file would be exported instead of the blob (same bytes);
+        // rewritten, its stat data no longer matches the index, so the export reads the blob.
+        try repo.write(["README.md": try repo.read("README.md")])
         #expect(
             gitError {
                 try repository.export(
