@@ -48,6 +48,10 @@ public enum BlobDelivery: Sendable, Equatable {
     case streamed
     /// Loaded whole (packed objects cannot be streamed by libgit2 1.5), then handed out in chunks.
     case loadedWhole
+    /// A large packed blob, read from `git cat-file blob` as it inflates it (git streams big
+    /// blobs stored without deltas, as it stores files over `core.bigFileThreshold`), its
+    /// object id checked at the end: memory is bounded by the chunk size here.
+    case streamedByGit
 }
 
 extension Repository {
@@ -104,12 +108,14 @@ extension Repository {
     /// Hands blob `id` to `body` in chunks of at most `chunkSize` bytes, in order.
     ///
     /// Loose objects are inflated incrementally, so memory stays near `chunkSize` whatever the
-    /// blob's size. libgit2 1.5 cannot stream packed objects, so those are read whole first and
-    /// cost their full size in memory; the result says which happened. An empty blob calls
-    /// `body` no times.
+    /// blob's size. libgit2 1.5 cannot stream packed objects: one of `gitStreamThreshold` bytes or
+    /// more is read from the `git` command instead (`BlobDelivery.streamedByGit`), smaller ones
+    /// (or any, when git cannot be run) are read whole first and cost their size in memory. The
+    /// result says which happened. An empty blob calls `body` no times.
     @discardableResult
     public func streamBlob(
-        _ id: ObjectID, chunkSize: Int = 1 << 20, _ body: (Data) throws -> Void
+        _ id: ObjectID, chunkSize: Int = 1 << 20, gitStreamThreshold: Int = 64 << 20,
+        _ body: (Data) throws -> Void
     ) throws -> BlobDelivery {
         let chunkSize = max(1, chunkSize)
         var odb: OpaquePointer?
@@ -142,6 +148,13 @@ extension Repository {
                     message: "the object ended after \(total) of \(length) bytes", location: id.hex)
             }
             return .streamed
+        }
+        var packedSize = 0
+        if git_odb_read_header(&packedSize, &type, odb, &oid) == 0, type == GIT_OBJECT_BLOB,
+            packedSize >= gitStreamThreshold,
+            try streamThroughGit(id, size: packedSize, chunkSize: chunkSize, body)
+        {
+            return .streamedByGit
         }
         // Not loose (or unreadable as a stream): load it whole, which also reports corruption,
         // and hand out chunks straight from libgit2's buffer so the blob is in memory only once.

@@ -259,6 +259,15 @@ import Testing
         #expect(chunks.allSatisfy { $0.count <= 4096 })
         #expect(chunks.reduce(Data(), +) == Data(big.utf8))
 
+        // A packed blob at or over the threshold comes from `git cat-file` as git inflates it.
+        chunks = []
+        let throughGit = try packedRepository.streamBlob(bigID, chunkSize: 4096, gitStreamThreshold: 1) {
+            chunks.append($0)
+        }
+        #expect(throughGit == .streamedByGit)
+        #expect(chunks.allSatisfy { $0.count <= 4096 })
+        #expect(chunks.reduce(Data(), +) == Data(big.utf8))
+
         var calls = 0
         try packedRepository.streamBlob(try objectID(repo.git(["rev-parse", "HEAD:empty.txt"]))) { _ in
             calls += 1
