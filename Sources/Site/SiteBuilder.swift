@@ -25,7 +25,8 @@ final class SiteBuilder {
     let positionByCommit: [ObjectID: Int]
     let releasesByCommit: [ObjectID: [Release]]
     let releasesByArtifact: [String: [Release]]
-    /// Every metric name, gated ones (newest record's gates) first, then by name.
+    /// Every metric name: gated ones (newest record's gates) first, then by name, names with a
+    /// dot (a data check's) last.
     let metrics: [String]
     /// The metrics shown as table columns: gated ones first, at most four.
     let keyMetrics: [String]
@@ -66,7 +67,14 @@ final class SiteBuilder {
                 gated.append(gate.metric)
             }
         }
-        metrics = gated + names.subtracting(gated).sorted()
+        // Gated metrics first, then the model's own, then namespaced ones ("missing.age" from a
+        // data check), so the index's charts lead with what decides a verdict.
+        metrics =
+            gated
+            + names.subtracting(gated).sorted { first, second in
+                let (one, other) = (first.contains("."), second.contains("."))
+                return one == other ? first < second : !one
+            }
         keyMetrics = Array(metrics.prefix(gated.isEmpty ? 3 : min(4, max(gated.count, 1))))
 
         var pages: [(slug: String, title: String, source: String, text: String)] = []

@@ -189,6 +189,17 @@ import Testing
         }
     }
 
+    /// The index's charts lead with gated metrics, then the model's own, then data checks'.
+    @Test func metricsAreOrderedGatedThenPlainThenNamespaced() throws {
+        let fixture = try SiteFixture()
+        try fixture.commit("data", extraMetrics: ["missing.age": 0, "accuracy": 0.5, "zeta": 1])
+        try fixture.build()
+        let page = try fixture.text("metrics.html")
+        let order = ["r2", "accuracy", "zeta", "missing.age"].map { page.range(of: ">\($0)<")?.lowerBound }
+        #expect(order.allSatisfy { $0 != nil }, "\(page)")
+        #expect(zip(order, order.dropFirst()).allSatisfy { $0! < $1! })
+    }
+
     @Test func historyJSONHoldsEveryRecord() throws {
         let fixture = try Self.hostileFixture()
         try fixture.build()
