@@ -39,8 +39,16 @@ struct Evaluation {
                 if case .validate(let validate) = $0.kind { return validate.drift } else { return false }
             }
         guard needsBaseline else { return nil }
-        // The candidate's own record never counts: start at its parent (or at HEAD, the parent-to-be).
-        let start = try tree.commit.map { try repository.commit($0).parentIDs.first } ?? repository.head()?.id
+        // The candidate's own record never counts: start at its parent, or at the parent-to-be of
+        // staged files (HEAD, or HEAD's first parent when amending, since HEAD is being replaced).
+        let start: ObjectID?
+        if let commit = tree.commit {
+            start = try repository.commit(commit).parentIDs.first
+        } else if tree.source == .amend, let head = try repository.head()?.id {
+            start = try repository.commit(head).parentIDs.first
+        } else {
+            start = try repository.head()?.id
+        }
         var finder = BaselineFinder(records: records)
         defer { records = finder.records }
         return try finder.find(config.baseline, from: start)

@@ -8,6 +8,9 @@ public enum EvaluationSource: Sendable, Equatable {
     case revision(String)
     /// The index, as `git commit` would record it.
     case staged
+    /// The index, as `git commit --amend` would record it: replacing HEAD, so HEAD's first
+    /// parent is the parent-to-be (and where a baseline search starts).
+    case amend
     /// The files in the work tree, for iterating before staging.
     case worktree
 
@@ -15,10 +18,13 @@ public enum EvaluationSource: Sendable, Equatable {
     public var label: String {
         switch self {
         case .revision: return "rev"
-        case .staged: return "staged"
+        case .staged, .amend: return "staged"
         case .worktree: return "worktree"
         }
     }
+
+    /// True for the index, amending or not.
+    public var isStaged: Bool { self == .staged || self == .amend }
 }
 
 /// A resolved source: the files it holds (path → blob id), and how to lay them out for stages.
@@ -53,7 +59,7 @@ struct EvaluatedTree {
             paths = entries.map(\.path)
             workingDirectory = nil
             self.statCache = nil
-        case .staged:
+        case .staged, .amend:
             _ = try repository.requireWorkingDirectory(for: "evaluate the staged files")
             commit = nil
             // One snapshot of the index: the tree it would commit. Ids, fingerprint and checkout
@@ -87,6 +93,7 @@ struct EvaluatedTree {
             guard let commit else { return rev }
             return commit.hex.hasPrefix(rev.lowercased()) ? commit.short : "\(rev) (\(commit.short))"
         case .staged: return "the staged files"
+        case .amend: return "the staged files (amending HEAD)"
         case .worktree: return "the work tree"
         }
     }
@@ -119,7 +126,7 @@ struct EvaluatedTree {
         guard let data = try contents(of: PipelineConfig.fileName, in: repository) else {
             throw ConfigError(
                 "\(description) has no \(PipelineConfig.fileName)", file: PipelineConfig.fileName, at: nil,
-                hint: source == .staged
+                hint: source.isStaged
                     ? "run 'modelgate init' and 'git add \(PipelineConfig.fileName)'"
                     : "run 'modelgate init' and commit \(PipelineConfig.fileName)")
         }
@@ -146,7 +153,7 @@ struct EvaluatedTree {
         switch source {
         case .revision:
             try repository.export(commit: commit!, to: directory)
-        case .staged:
+        case .staged, .amend:
             try repository.export(tree: tree!, to: directory)
         case .worktree:
             // Stages write outputs; copying keeps them out of the user's work tree.

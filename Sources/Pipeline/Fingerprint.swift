@@ -71,7 +71,7 @@ struct PipelineFingerprint {
                     throw ConfigError(
                         "stage '\(stage.name)' depends on '\(pattern)', which matches no file in \(tree.description)",
                         file: configFile, at: stage.position,
-                        hint: tree.source == .staged
+                        hint: tree.source.isStaged
                             ? "stage the file ('git add \(pattern)') or fix the path"
                             : "commit the file or fix the path; paths are relative to the repository root")
                 }

@@ -198,6 +198,7 @@ extension EvaluationSource {
         switch self {
         case .revision(let rev): return "--rev \(rev)"
         case .staged: return "--staged"
+        case .amend: return "--staged --amend"
         case .worktree: return "--worktree"
         }
     }

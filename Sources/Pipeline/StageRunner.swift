@@ -27,6 +27,7 @@ struct StageRunner {
         switch subject.source {
         case .revision: return "modelgate run --rev \(subject.commit?.short ?? "HEAD")"
         case .staged: return "modelgate run --staged"
+        case .amend: return "modelgate run --staged --amend"
         case .worktree: return "modelgate run --worktree"
         }
     }

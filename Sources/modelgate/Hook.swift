@@ -57,11 +57,11 @@ struct Hook: ParsableCommand {
         let repository = try Repository(discoveringFrom: .currentDirectory())
         let progress = HookProgress(style: style)
         let result: PreCommitCheck.Result
+        let check = PreCommitCheck(
+            repository: repository, artifacts: ArtifactStore(repository: repository),
+            amending: GitInvocation.isAmendingCommit(in: repository))
         do {
-            result = try PreCommitCheck(
-                repository: repository, artifacts: ArtifactStore(repository: repository)
-            ).run(
-                observer: progress)
+            result = try check.run(observer: progress)
             progress.stop()
         } catch {
             progress.stop()
@@ -85,7 +85,7 @@ struct Hook: ParsableCommand {
                     : "a stage failed on the staged files"
                 Terminal.printError(style.red("modelgate: commit refused: ") + headline)
                 for line in HookReport.refusalDetails(
-                    record, changed: changed, reproduce: "modelgate run --staged", hook: name)
+                    record, changed: changed, reproduce: check.reproduce, hook: name)
                 {
                     Terminal.printError(line)
                 }
@@ -100,7 +100,7 @@ struct Hook: ParsableCommand {
                 if !failed.isEmpty { Terminal.printError(HookReport.failedGateTable(failed)) }
                 for line in (error ?? "").split(separator: "\n") { Terminal.printError("  " + line) }
                 if !changed.isEmpty { Terminal.printError("  changed: \(HookReport.list(changed))") }
-                Terminal.printError("  reproduce: modelgate run --staged")
+                Terminal.printError("  reproduce: \(check.reproduce)")
                 Terminal.printError(HookReport.skipLine(name))
                 throw ExitCode(ExitStatus.refused.rawValue)
             }

@@ -27,6 +27,53 @@ import Testing
         #expect(fixture.runCount == 2)
     }
 
+    /// An amend replaces HEAD, so a change bound is measured from HEAD's parent: amending
+    /// cannot spend the allowed drop again on top of the commit it replaces.
+    @Test func anAmendIsJudgedAgainstTheParentOfTheCommitItReplaces() throws {
+        let repo = try TemporaryRepository()
+        let counter = repo.directory.appending("runs.log").path
+        // r2 = 0.9 followed by the row count: 9 rows 0.99, 7 rows 0.97, 5 rows 0.95.
+        func rows(_ count: Int) -> String { "x\n" + (1...count).map { "\($0)\n" }.joined() }
+        try repo.commit(
+            files: [
+                "modelgate.yml": ScoringPipeline.config(
+                    timeout: "20s", extra: "gates:\n  - {metric: r2, max_drop: 0.03}\n"),
+                "score.sh": ScoringPipeline.script(counter: counter, testRows: false),
+                "data/a.csv": rows(9),
+            ], message: "model")
+        func modelgate(_ arguments: [String]) throws -> ProcessResult {
+            try ModelgateBinary.run(arguments, in: repo.url, environment: repo.gitEnvironment())
+        }
+        #expect(try modelgate(["install"]).status == 0)
+        #expect(try modelgate(["run"]).status == 0)  // the baseline: r2 0.99
+
+        try repo.write(["data/a.csv": rows(7)])
+        try repo.git(["add", "data/a.csv"])
+        let first = try repo.gitResult(["commit", "--quiet", "-m", "fewer rows"])
+        #expect(first.status == 0, "\(first.stderr)")  // 0.97: a drop of 0.02 from 0.99
+        let replaced = try repo.git(["rev-parse", "HEAD"])
+
+        // 0.95 is 0.02 below the commit being replaced but 0.04 below its parent: refused.
+        try repo.write(["data/a.csv": rows(5)])
+        try repo.git(["add", "data/a.csv"])
+        let amend = try repo.gitResult(["commit", "--quiet", "--amend", "--no-edit"])
+        #expect(amend.status != 0, "\(amend.stderr)")
+        #expect(amend.stderr.contains("commit refused"), "\(amend.stderr)")
+        #expect(amend.stderr.contains("reproduce: modelgate run --staged --amend"))
+        #expect(try repo.git(["rev-parse", "HEAD"]) == replaced)
+        let reproduced = try modelgate(["run", "--staged", "--amend"])
+        #expect(reproduced.status == 1, "\(reproduced.stderr)")
+        // The same staged files as a new commit on top are within the bound of their parent.
+        let onTop = try repo.gitResult(["commit", "--quiet", "-m", "fewer still"])
+        #expect(onTop.status == 0, "\(onTop.stderr)")
+        // Through an alias too.
+        try repo.git(["config", "alias.fix", "commit --amend --no-edit"])
+        try repo.write(["data/a.csv": rows(3)])
+        try repo.git(["add", "data/a.csv"])
+        let aliased = try repo.gitResult(["fix", "--quiet"])
+        #expect(aliased.status != 0 && aliased.stderr.contains("--amend"), "\(aliased.stderr)")
+    }
+
     @Test func irrelevantCommitRunsNothingAndPrintsNothing() throws {
         let fixture = try HookFixture()
         // install already wrote the shim's shortcut for the committed config.

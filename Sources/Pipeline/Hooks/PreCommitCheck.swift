@@ -28,13 +28,20 @@ public struct PreCommitCheck {
 
     let repository: Repository
     let artifacts: ArtifactSink?
+    /// What is evaluated: `.staged`, or `.amend` when the commit replaces HEAD.
+    let source: EvaluationSource
 
     /// Makes a check of `repository`'s staged files (set `repository.indexFile` first when git gave
-    /// one); a passing run's outputs go to `artifacts`.
-    public init(repository: Repository, artifacts: ArtifactSink? = nil) {
+    /// one); a passing run's outputs go to `artifacts`. `amending`: the commit replaces HEAD
+    /// (`git commit --amend`, see `GitInvocation`), so baselines are searched from HEAD's parent.
+    public init(repository: Repository, artifacts: ArtifactSink? = nil, amending: Bool = false) {
         self.repository = repository
         self.artifacts = artifacts
+        source = amending ? .amend : .staged
     }
+
+    /// The command that evaluates the same thing by hand: `modelgate run --staged [--amend]`.
+    public var reproduce: String { "modelgate run \(source.runArguments)" }
 
     /// Where the shim's fast-path pathspec lives: `<common dir>/modelgate/pre-commit.pathspec`.
     public static func pathspecURL(_ repository: Repository) -> URL {
@@ -68,7 +75,7 @@ public struct PreCommitCheck {
             return .allowed(nil)
         case .train:
             let outcome = try PipelineRunner(repository: repository, artifacts: artifacts).run(
-                .staged, observer: observer)
+                source, observer: observer)
             return .evaluated(outcome, changed: relevant)
         case .validate:
             return try validate(config, changed: relevant, observer: observer)
@@ -153,7 +160,7 @@ public struct PreCommitCheck {
         }
         let names = Set(stages.map(\.name))
         let outcome = try PipelineRunner(repository: repository).runStages(
-            .staged, where: { names.contains($0.name) }, observer: observer)
+            source, where: { names.contains($0.name) }, observer: observer)
         let record = outcome.record
         return .validated(stages: record.stages, error: record.error, gates: record.gates, changed: changed)
     }
