@@ -1,6 +1,5 @@
-import Dispatch
 import Foundation
-import Synchronization
+import Pipeline
 
 /// Registry credentials as `docker login` leaves them in Docker's client config
 /// (`$DOCKER_CONFIG/config.json`, default `~/.docker/config.json`).
@@ -14,8 +13,8 @@ import Synchronization
 struct DockerCredentials {
     let file: URL
     let environment: [String: String]
-    /// How long a helper may take (it may be waiting on a keychain prompt nobody sees).
-    var helperTimeout: TimeInterval = 30
+    /// How long a helper may take, in seconds (it may be waiting on a keychain prompt nobody sees).
+    var helperTimeout = 30
 
     init(environment: [String: String]) {
         let directory =
@@ -140,48 +139,44 @@ struct DockerCredentials {
         return nil
     }
 
-    /// Runs `executable get` with `input` on stdin; kills it after `helperTimeout`.
+    /// Runs `executable get` with `input` on stdin, in its own process group: after
+    /// `helperTimeout` (or on Ctrl-C) the helper and everything it started are stopped, so a
+    /// helper waiting on a keychain prompt cannot hang the command. Its stdout and stderr come
+    /// back merged (a helper prints nothing on stderr when it succeeds).
     private func run(_ executable: String, input: String, origin: String) throws -> (
         status: Int32, stdout: String, stderr: String
     ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["get"]
-        process.environment = environment
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "modelgate-credential-helper-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: log) }
+        var environment = self.environment
+        environment["MODELGATE_HELPER"] = executable
+        environment["MODELGATE_SERVER"] = input
+        let execution = CommandExecution(
+            command: #"printf '%s\n' "$MODELGATE_SERVER" | "$MODELGATE_HELPER" get"#,
+            directory: FileManager.default.temporaryDirectory, environment: environment,
+            timeout: .seconds(helperTimeout), log: log)
+        var lines: [String] = []
+        let ending: CommandExecution.Ending
         do {
-            try process.run()
+            ending = try execution.run { lines.append($0) }
         } catch {
             throw ArtifactError("could not start \(executable): \(error)", location: origin)
         }
-        try? stdin.fileHandleForWriting.write(contentsOf: Data(input.utf8))
-        try? stdin.fileHandleForWriting.close()
-        let timedOut = Mutex(false)
-        let timer = DispatchWorkItem {
-            timedOut.withLock { $0 = true }
-            process.terminate()
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + helperTimeout, execute: timer)
-        // Helpers print a few hundred bytes: reading stdout to its end, then stderr, cannot fill a pipe.
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        timer.cancel()
-        if timedOut.withLock({ $0 }) {
+        let output = lines.joined(separator: "\n")
+        switch ending {
+        case .exited(let status):
+            return (status, output, "")
+        case .signalled(let signal):
+            return (128 + signal, output, "killed by signal \(signal)")
+        case .timedOut:
             throw ArtifactError(
                 "\(executable) did not answer within \(Int(helperTimeout)) s", location: origin,
                 hint:
                     "it may be waiting for a keychain to be unlocked; run it by hand, or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD"
             )
+        case .interrupted:
+            throw ArtifactError("interrupted while \(executable) was running", location: origin)
         }
-        return (
-            process.terminationStatus, String(decoding: out, as: UTF8.self),
-            String(decoding: err, as: UTF8.self)
-        )
     }
 }

@@ -60,12 +60,28 @@ final class GzipInflater {
         }
     }
 
+    private static func checkFreeSpace(_ file: URL, reserve: Int64, written: Int64) throws {
+        var status = statvfs()
+        guard statvfs(file.deletingLastPathComponent().path, &status) == 0 else { return }
+        let free = Int64(status.f_bavail) * Int64(status.f_frsize)
+        guard free >= reserve else {
+            throw ArtifactError(
+                "the layer has inflated to \(written >> 20) MiB and the disk has \(free >> 20) MiB left; stopped before it fills up",
+                location: file.deletingLastPathComponent().path,
+                hint: "free disk space, or pull into a folder on a larger disk")
+        }
+    }
+
     private func corrupt(_ reason: String) -> ArtifactError {
         ArtifactError("the layer is not valid gzip: \(reason)")
     }
 
     /// Decompresses the gzip file `source` into `destination`; returns the SHA-256 (hex) of what it wrote.
-    static func gunzip(_ source: URL, to destination: URL) throws -> String {
+    ///
+    /// A layer's inflated size is not known in advance (gzip can expand a thousandfold), so the
+    /// free space of `destination`'s file system is checked every 64 MiB: below `reserve` bytes
+    /// the inflation stops with an error rather than fill the disk.
+    static func gunzip(_ source: URL, to destination: URL, reserve: Int64 = 1 << 30) throws -> String {
         let inflater = try GzipInflater()
         guard FileManager.default.createFile(atPath: destination.path, contents: nil),
             let handle = try? FileHandle(forWritingTo: destination)
@@ -74,10 +90,17 @@ final class GzipInflater {
         }
         defer { try? handle.close() }
         let hasher = SHA256()
+        var written: Int64 = 0
+        var nextCheck: Int64 = 0
         try FileChunks.read(source) { chunk in
             try inflater.inflate(chunk) { piece in
+                if written >= nextCheck {
+                    try Self.checkFreeSpace(destination, reserve: reserve, written: written)
+                    nextCheck = written + (64 << 20)
+                }
                 hasher.update(piece)
                 try handle.write(contentsOf: Data(piece))
+                written += Int64(piece.count)
             }
         }
         guard inflater.atMemberEnd else {

@@ -268,9 +268,15 @@ public final class RegistryClient {
             var file = try await download(layer, into: scratch)
             bytes += layer.size
             if compression == .gzip {
+                guard let diffIDs, position < diffIDs.count else {
+                    throw ArtifactError(
+                        "the image config lists no uncompressed digest for layer \(layer.digest.prefix(19)), so what it inflates to cannot be checked",
+                        location: target.description, hint: "the image is malformed; rebuild or re-copy it")
+                }
                 let tar = scratch.appendingPathComponent(UUID().uuidString)
                 let digest = "sha256:" + (try GzipInflater.gunzip(file, to: tar))
-                if let diffIDs, position < diffIDs.count, diffIDs[position] != digest {
+                try? FileManager.default.removeItem(at: file)  // peak disk: one copy of each layer
+                guard diffIDs[position] == digest else {
                     throw ArtifactError(
                         "digest mismatch: layer \(layer.digest.prefix(19)) inflates to \(digest), but the image config says \(diffIDs[position])",
                         location: target.description,
@@ -279,6 +285,7 @@ public final class RegistryClient {
                 file = tar
             }
             files += try LayerExtractor.extract(file, into: directory)
+            try? FileManager.default.removeItem(at: file)
         }
         try LayerExtractor.checkAgainstManifest(directory, files: files)
         return PullResult(digest: digest, files: files.sorted(), bytes: bytes)

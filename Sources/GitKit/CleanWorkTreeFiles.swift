@@ -19,10 +19,12 @@ private func linuxCopyFileRange(
 ///
 /// A file qualifies when the index stages that blob at that path, the file's stat data (size,
 /// mtime, ctime, inode, device) still equals what the index recorded, the entry is not racily
-/// clean (modified in the same instant the index was written, the case git re-hashes), and no
-/// filter applies to the path (line-ending conversion, `ident`, Git LFS and other clean/smudge
-/// filters make work-tree bytes differ from the blob). The stat data is checked again after the
-/// copy; a file changed meanwhile is not used. Anything unexpected means "inflate the blob".
+/// clean (modified in the same instant the index was written, the case git re-hashes; git also
+/// marks such entries with size 0), no filter or encoding applies to the path (line-ending
+/// conversion, `ident`, a `filter=` driver such as Git LFS, `working-tree-encoding` make
+/// work-tree bytes differ from the blob), and its size is the blob's. The stat data is checked
+/// again after the copy; a file changed meanwhile is not used. Anything unexpected means
+/// "inflate the blob".
 final class CleanWorkTreeFiles {
     private let repository: Repository
     private let root: String
@@ -32,14 +34,20 @@ final class CleanWorkTreeFiles {
 
     /// Nil for a bare repository or when the index cannot be read: every blob is then inflated.
     init?(_ repository: Repository) {
-        guard let workingDirectory = repository.workingDirectory,
-            let index = try? IndexHandle(repository)
+        guard let workingDirectory = repository.workingDirectory else { return nil }
+        let indexPath = (repository.indexFile ?? repository.gitDirectory.appendingPathComponent("index")).path
+        // The index's time must be the time of the entries read: a git writing the index in
+        // between would make the racy test use a newer time than the entries'.
+        var before = stat()
+        var after = stat()
+        guard stat(indexPath, &before) == 0, let index = try? IndexHandle(repository),
+            index.path == indexPath,
+            stat(indexPath, &after) == 0, before.st_ino == after.st_ino, before.st_size == after.st_size,
+            Self.same(before.st_mtim, after.st_mtim)
         else { return nil }
-        var status = stat()
-        guard stat(index.path, &status) == 0 else { return nil }
         self.repository = repository
         root = workingDirectory.path
-        indexWritten = status.st_mtim
+        indexWritten = before.st_mtim
         var staged: [String: IndexEntry] = [:]
         for entry in index.entries where entry.stage == 0 && !entry.isIntentToAdd {
             staged[entry.path] = entry
@@ -51,13 +59,16 @@ final class CleanWorkTreeFiles {
     /// does not qualify or anything failed (`output` may then hold part of the file).
     func copy(_ entry: TreeEntry, into output: Int32) -> Bool {
         guard entry.mode == .regular || entry.mode == .executable,
-            let indexed = staged[entry.path], indexed.id == entry.id, !hasFilters(entry.path)
+            let indexed = staged[entry.path], indexed.id == entry.id, indexed.size > 0,
+            !hasFilters(entry.path)
         else { return false }
         let input = open(root + "/" + entry.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard input >= 0 else { return false }
         defer { close(input) }
         var before = stat()
-        guard fstat(input, &before) == 0, matches(before, indexed) else { return false }
+        guard fstat(input, &before) == 0, matches(before, indexed),
+            blobSize(entry.id) == Int(before.st_size)  // a pointer file vs its data, say
+        else { return false }
         var remaining = Int(before.st_size)
         while remaining > 0 {
             let copied = linuxCopyFileRange(input, nil, output, nil, remaining, 0)
@@ -85,13 +96,35 @@ final class CleanWorkTreeFiles {
             && Self.earlier(status.st_mtim, than: indexWritten)
     }
 
-    /// True when git would convert the file between blob and work tree (any filter at all).
+    /// True when git may convert the file between blob and work tree. libgit2's filter list
+    /// knows only its own filters (line endings, `ident`), so the attributes that name a filter
+    /// driver (Git LFS, git-crypt, nbstripout) or an encoding are checked as well: any value at
+    /// all, configured or not, means "do not trust the work-tree bytes".
     private func hasFilters(_ path: String) -> Bool {
         var filters: OpaquePointer?
         let code = git_filter_list_load(
             &filters, repository.handle, nil, path, GIT_FILTER_TO_WORKTREE, GIT_FILTER_DEFAULT.rawValue)
         defer { git_filter_list_free(filters) }
-        return code != 0 || filters != nil
+        if code != 0 || filters != nil { return true }
+        for name in ["filter", "working-tree-encoding"] {
+            var value: UnsafePointer<CChar>?
+            guard git_attr_get(&value, repository.handle, 0, path, name) == 0 else { return true }
+            let kind = git_attr_value(value)
+            if kind != GIT_ATTR_VALUE_UNSPECIFIED && kind != GIT_ATTR_VALUE_FALSE { return true }
+        }
+        return false
+    }
+
+    /// The blob's size from its object header (no inflating), or nil.
+    private func blobSize(_ id: ObjectID) -> Int? {
+        var odb: OpaquePointer?
+        guard git_repository_odb(&odb, repository.handle) == 0 else { return nil }
+        defer { git_odb_free(odb) }
+        var oid = id.raw
+        var size = 0
+        var type = GIT_OBJECT_INVALID
+        guard git_odb_read_header(&size, &type, odb, &oid) == 0, type == GIT_OBJECT_BLOB else { return nil }
+        return size
     }
 
     private static func same(_ one: timespec, _ other: timespec) -> Bool {

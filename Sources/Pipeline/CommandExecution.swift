@@ -11,9 +11,9 @@ import Synchronization
 /// order, passed line by line to `onLine` and appended to `log`. On timeout or Ctrl-C the whole
 /// process group is sent SIGTERM, then SIGKILL after a grace period, so nothing it started
 /// survives.
-struct CommandExecution {
+public struct CommandExecution {
     /// How the command ended.
-    enum Ending: Equatable {
+    public enum Ending: Equatable, Sendable {
         /// It exited with this status.
         case exited(Int32)
         /// A signal other than ours ended it.
@@ -31,6 +31,16 @@ struct CommandExecution {
     let log: URL
     /// Time between SIGTERM and SIGKILL.
     var gracePeriod: Duration = .seconds(2)
+
+    /// `command` for `/bin/sh -c` in `directory`, with `environment` added to ours (minus the
+    /// variables that point git at a repository), stopped after `timeout`; output also goes to `log`.
+    public init(command: String, directory: URL, environment: [String: String], timeout: Duration, log: URL) {
+        self.command = command
+        self.directory = directory
+        self.environment = environment
+        self.timeout = timeout
+        self.log = log
+    }
 
     /// Variables that would point a child `git` at the user's repository or index instead of the
     /// evaluated tree (hooks run with several of them set).
@@ -51,7 +61,7 @@ struct CommandExecution {
     }
 
     /// Runs the command to its end and says how it ended.
-    func run(onLine: (String) -> Void) throws -> Ending {
+    public func run(onLine: (String) -> Void) throws -> Ending {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let logHandle = try FileHandle(forWritingTo: log)
         defer { try? logHandle.close() }

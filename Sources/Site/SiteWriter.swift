@@ -72,6 +72,26 @@ struct SiteWriter {
 
     func readManifest() -> [String: ManifestEntry] { Self.readManifest(in: output) }
 
+    /// Removes staging folders a build left when it was killed (Ctrl-C, SIGKILL, power loss):
+    /// beside the output folder for a first build, inside it for later ones. Only those older
+    /// than an hour, so a build running at the same moment keeps its own.
+    func sweepAbandonedStaging() {
+        let manager = FileManager.default
+        let cutoff = Date().addingTimeInterval(-3600)
+        let places = [
+            (output.deletingLastPathComponent(), ".\(output.lastPathComponent).modelgate-staging-"),
+            (output, ".modelgate-staging-"),
+        ]
+        for (folder, prefix) in places {
+            for name in (try? manager.contentsOfDirectory(atPath: folder.path)) ?? []
+            where name.hasPrefix(prefix) {
+                let url = folder.appendingPathComponent(name)
+                let modified = (try? manager.attributesOfItem(atPath: url.path)[.modificationDate]) as? Date
+                if let modified, modified < cutoff { try? manager.removeItem(at: url) }
+            }
+        }
+    }
+
     /// The manifest of the site in `output` (empty when there is none or it is unreadable).
     static func readManifest(in output: URL) -> [String: ManifestEntry] {
         guard
@@ -101,6 +121,7 @@ struct SiteWriter {
     func write(_ files: [PlannedFile]) throws -> SiteSummary {
         let clock = PhaseClock()
         let manager = FileManager.default
+        sweepAbandonedStaging()
         // A first build stages the whole site beside the output folder and renames it into
         // place at once; later builds stage inside it and rename file by file.
         let firstBuild = !manager.fileExists(atPath: output.path)

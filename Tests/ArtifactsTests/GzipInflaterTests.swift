@@ -37,6 +37,19 @@ import Testing
         #expect(digest == SHA256.hex(of: first + second))
     }
 
+    /// A layer that would leave the disk with less than the reserve stops inflating.
+    @Test func inflatingStopsBeforeTheDiskFills() throws {
+        let source = try gzipped([Data(repeating: 0, count: 1_000_000)], name: "zeros")
+        let out = directory.appending("zeros.tar")
+        do {
+            _ = try GzipInflater.gunzip(source, to: out, reserve: Int64.max / 2)
+            Issue.record("inflated past the reserve")
+        } catch let error as ArtifactError {
+            #expect(error.summary.contains("stopped before it fills up"))
+        }
+        #expect(try GzipInflater.gunzip(source, to: directory.appending("ok.tar"), reserve: 0).count == 64)
+    }
+
     @Test func corruptAndTruncatedInputsAreErrors() throws {
         let source = try gzipped([Data(repeating: 7, count: 100_000)], name: "one")
         var bytes = try Data(contentsOf: source)

@@ -126,6 +126,33 @@ import Testing
                 == "env")
     }
 
+    /// A helper that hangs (here it ignores SIGTERM and leaves a child holding its output) is
+    /// stopped with everything it started once the timeout passes.
+    @Test func aHangingCredentialHelperIsStopped() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "mg-docker-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let helper = directory.appendingPathComponent("docker-credential-stuck")
+        try Data("#!/bin/sh\ntrap '' TERM\nread -r server\nsleep 91 &\nsleep 92\n".utf8).write(to: helper)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: helper.path)
+        try Data(#"{"credsStore": "stuck"}"#.utf8).write(to: directory.appendingPathComponent("config.json"))
+        var credentials = DockerCredentials(
+            environment: ["DOCKER_CONFIG": directory.path, "PATH": directory.path + ":/usr/bin:/bin"])
+        credentials.helperTimeout = 1
+        let started = ContinuousClock.now
+        do {
+            _ = try credentials.lookup(registry: "reg.example.com")
+            Issue.record("a hanging helper gave credentials")
+        } catch let error as ArtifactError {
+            #expect(error.summary.contains("did not answer within 1 s"))
+            #expect(error.exitStatus == .failure)
+        }
+        #expect(ContinuousClock.now - started < .seconds(20))
+        let left = try ProcessRunner.run("pgrep", ["-f", "sleep 9[12]"], in: directory)
+        #expect(left.stdout.isEmpty, "still running: \(left.stdout)")
+    }
+
     @Test func parsesBearerChallenges() {
         let (scheme, parameters) = RegistryClient.parseChallenge(
             #"Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push""#

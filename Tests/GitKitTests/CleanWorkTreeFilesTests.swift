@@ -83,6 +83,32 @@ import Testing
         #expect(try copied(repo, "data/train.csv") == nil)
     }
 
+    /// A clean/smudge filter driver (what Git LFS and git-crypt are) and a working-tree
+    /// encoding change the bytes too, though libgit2 knows neither.
+    @Test func aFileWithAFilterDriverOrAnEncodingIsNotCopied() throws {
+        let repo = try TemporaryRepository()
+        try repo.git(["config", "filter.upper.clean", "tr a-z A-Z"])
+        try repo.git(["config", "filter.upper.smudge", "cat"])
+        try repo.write([
+            ".gitattributes": "*.dat filter=upper\n*.u16 working-tree-encoding=UTF-16LE\n",
+            "data/a.dat": "hello world\n",
+        ])
+        try Data([0x68, 0x00, 0x69, 0x00, 0x0A, 0x00]).write(
+            to: repo.url.appendingPathComponent("data/b.u16"))
+        try repo.git(["add", "."])
+        try repo.git(["commit", "--quiet", "-m", "filtered"])
+        usleep(20_000)
+        try repo.git(["update-index", "--really-refresh"])
+        #expect(try copied(repo, "data/a.dat") == nil)
+        #expect(try copied(repo, "data/b.u16") == nil)
+        let out = repo.directory.appending("export")
+        try repo.open().export(commit: try repo.open().resolveCommit("HEAD"), to: out)
+        #expect(
+            try String(contentsOf: out.appendingPathComponent("data/a.dat"), encoding: .utf8)
+                == "HELLO WORLD\n")
+        #expect(try Data(contentsOf: out.appendingPathComponent("data/b.u16")) == Data("hi\n".utf8))
+    }
+
     /// Line-ending conversion makes the work-tree bytes differ from the blob's.
     @Test func aFileWithAFilterIsNotCopied() throws {
         let repo = try TemporaryRepository()

@@ -323,6 +323,27 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent.path) == ["first"])
     }
 
+    /// Staging folders of builds that were killed are removed once they are an hour old.
+    @Test func abandonedStagingFoldersAreSwept() throws {
+        let fixture = try Self.hostileFixture()
+        let parent = fixture.output.deletingLastPathComponent()
+        let name = fixture.output.lastPathComponent
+        let old = parent.appendingPathComponent(".\(name).modelgate-staging-OLD")
+        let recent = parent.appendingPathComponent(".\(name).modelgate-staging-RECENT")
+        let otherSite = parent.appendingPathComponent(".elsewhere.modelgate-staging-OLD")
+        for folder in [old, recent, otherSite] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+        for folder in [old, otherSite] {
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: folder.path)
+        }
+        try fixture.build()
+        #expect(!FileManager.default.fileExists(atPath: old.path))
+        #expect(FileManager.default.fileExists(atPath: recent.path))
+        #expect(FileManager.default.fileExists(atPath: otherSite.path))  // not this site's
+    }
+
     /// Pages are rendered on other threads; a page that fails there fails the build the same way.
     @Test func aPageFailingToRenderLeavesThePreviousSite() throws {
         let fixture = try Self.hostileFixture()
