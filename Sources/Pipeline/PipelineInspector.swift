@@ -103,6 +103,16 @@ public struct PipelineInspector {
         public let date: Date
         /// The record, or nil when the commit was never evaluated.
         public let record: RunRecord?
+
+        /// The entry with only the metrics named `names` in its record and its stages.
+        public func keepingMetrics(_ names: Set<String>) -> LogEntry {
+            guard var record else { return self }
+            record.metrics = record.metrics.filter { names.contains($0.key) }
+            for index in record.stages.indices {
+                record.stages[index].metrics = record.stages[index].metrics.filter { names.contains($0.key) }
+            }
+            return LogEntry(commit: commit, summary: summary, date: date, record: record)
+        }
     }
 
     /// The first-parent history from `rev`, newest first, with records.

@@ -55,9 +55,7 @@ struct Artifact: ParsableCommand {
             let located = try ArtifactLocator(repository: repository).locate(rev)
             let result = try ArtifactStore(repository: repository).verify(located.digest)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(result), as: UTF8.self))
+                try Terminal.printJSON(result)
             } else if result.isIntact {
                 print("ok \(located.digest): \(result.checked) files, \(result.bytes) bytes")
             } else {

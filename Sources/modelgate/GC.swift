@@ -26,9 +26,7 @@ struct GC: ParsableCommand {
         let result = try ArtifactStore(repository: repository).collectGarbage(
             keeping: released, newest: keep, dryRun: dryRun)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            try Terminal.printJSON(result)
             return
         }
         let verb = dryRun ? "would remove" : "removed"

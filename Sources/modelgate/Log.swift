@@ -12,15 +12,21 @@ struct Log: ParsableCommand {
         discussion: Help.discussion())
 
     @Argument(help: "Where the history starts.") var rev = "HEAD"
-    @Option(name: .customLong("metric"), help: "Show only this metric (repeatable).") var metrics: [String] =
-        []
+    @Option(
+        name: .customLong("metric"),
+        help: "Show only this metric (repeatable); with --json, records hold only these metrics.")
+    var metrics: [String] = []
     @Option(name: [.customShort("n"), .long], help: "How many commits.") var limit = 20
     @Flag(help: "Print the entries as JSON.") var json = false
 
     func run() throws {
         let repository = try Repository(discoveringFrom: .currentDirectory())
         let entries = try PipelineInspector(repository: repository).log(from: rev, limit: limit)
-        if json { return try Terminal.printJSON(entries) }
+        if json {
+            // --metric narrows the records to those metrics, as it narrows the text.
+            let names = Set(metrics)
+            return try Terminal.printJSON(names.isEmpty ? entries : entries.map { $0.keepingMetrics(names) })
+        }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate]
         for entry in entries {

@@ -40,9 +40,7 @@ struct PackageImage: ParsableCommand {
                 "artifact": labels.digest.description,
                 "reference": labels.labels.referenceName ?? "",
             ]
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            try Terminal.printJSON(summary)
         } else {
             print(image.digest.description)
         }

@@ -42,10 +42,7 @@ struct Release: ParsableCommand {
         let created = try ReleaseBook(repository: repository).release(
             commit, .init(name: name, environment: env, message: message, gto: gto))
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.dateEncodingStrategy = .iso8601
-            print(String(decoding: try encoder.encode(created), as: UTF8.self))
+            try Terminal.printJSON(created)
         } else {
             for release in created { print(release.tag) }
         }

@@ -19,10 +19,7 @@ struct Releases: ParsableCommand {
         var releases = try ReleaseBook(repository: repository).releases()
         if let env { releases = releases.filter { $0.environment == env } }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            encoder.dateEncodingStrategy = .iso8601
-            print(String(decoding: try encoder.encode(releases), as: UTF8.self))
+            try Terminal.printJSON(releases)
             return
         }
         var order: [String] = []

@@ -35,6 +35,15 @@ import Testing
         let entries = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
         #expect(entries?.count == 2)
         #expect(entries?[1]["commit"] as? String == (try fixture.repo.git(["rev-parse", "HEAD~1"])))
+        // Dates are ISO 8601 text, as in the notes (not seconds since 2001).
+        let date = try #require(entries?[1]["date"] as? String)
+        #expect(ISO8601DateFormatter().date(from: date) != nil, "\(date)")
+        // --metric narrows the JSON records too.
+        let narrowed = try modelgate(["log", "--json", "-n", "2", "--metric", "r2"], fixture)
+        let narrowedEntries =
+            try JSONSerialization.jsonObject(with: Data(narrowed.stdout.utf8)) as? [[String: Any]]
+        let record = narrowedEntries?[1]["record"] as? [String: Any]
+        #expect((record?["metrics"] as? [String: Any])?.keys.sorted() == ["r2"])
     }
 
     @Test func statusNamesChangedDependenciesWithoutRunning() throws {

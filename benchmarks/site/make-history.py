@@ -12,7 +12,7 @@ def run(args, cwd, stdin=None):
     return subprocess.run(args, cwd=cwd, input=stdin, check=True, capture_output=True).stdout
 
 def main():
-    repo, commits, metrics = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    repo, commits, metrics = os.path.abspath(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     append = "--append" in sys.argv
     env = dict(os.environ, GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
     os.environ.update(env)
