@@ -42,6 +42,9 @@ struct EvaluatedTree {
     let workingDirectory: URL?
     /// Remembers the ids of work-tree files by their stat data, for `.worktree`.
     private let statCache: StatCache?
+    /// The stat data of each work-tree file when its id was taken, for `.worktree`: a file that
+    /// differs when it is copied changed after it was fingerprinted.
+    private let observed = ObservedFiles()
     private let repository: Repository
 
     /// Resolves `source` in `repository`.
@@ -115,6 +118,7 @@ struct EvaluatedTree {
     /// provably what the index holds.
     func id(of path: String) throws -> ObjectID? {
         guard let workingDirectory, let statCache else { return recordedIDs[path] }
+        observed.note(path, workingDirectory.appendingPathComponent(path))
         if recordedIDs[path] != nil, try repository.workingFileMatchesIndex(path: path) {
             return recordedIDs[path]
         }
@@ -164,6 +168,14 @@ struct EvaluatedTree {
                 try FileManager.default.createDirectory(
                     at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try FileManager.default.copyItem(at: source, to: target)
+                if observed.changed(path, source) {
+                    throw StageFailure(
+                        "'\(path)' changed while modelgate was evaluating the work tree",
+                        location: path,
+                        hint:
+                            "nothing was recorded; run 'modelgate run --worktree' again once the file is written"
+                    )
+                }
             }
         }
     }
@@ -194,5 +206,43 @@ struct EvaluatedTree {
     private static func isDirectory(_ url: URL) -> Bool {
         var flag: ObjCBool = false
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &flag) && flag.boolValue
+    }
+}
+
+/// The stat data of work-tree files at the moment their ids were taken.
+final class ObservedFiles {
+    private struct Stamp: Equatable {
+        var size: Int64
+        var mtime: timespec
+        var ctime: timespec
+        var inode: UInt64
+
+        init?(_ url: URL) {
+            var info = stat()
+            guard lstat(url.path, &info) == 0 else { return nil }
+            size = Int64(info.st_size)
+            mtime = info.st_mtim
+            ctime = info.st_ctim
+            inode = UInt64(info.st_ino)
+        }
+
+        static func == (one: Stamp, other: Stamp) -> Bool {
+            one.size == other.size && one.inode == other.inode
+                && one.mtime.tv_sec == other.mtime.tv_sec && one.mtime.tv_nsec == other.mtime.tv_nsec
+                && one.ctime.tv_sec == other.ctime.tv_sec && one.ctime.tv_nsec == other.ctime.tv_nsec
+        }
+    }
+
+    private var stamps: [String: Stamp] = [:]
+
+    /// Remembers `path`'s stat data (the first time it is asked for).
+    func note(_ path: String, _ url: URL) {
+        if stamps[path] == nil, let stamp = Stamp(url) { stamps[path] = stamp }
+    }
+
+    /// True when `path` was noted and its stat data is no longer what it was.
+    func changed(_ path: String, _ url: URL) -> Bool {
+        guard let before = stamps[path] else { return false }
+        return Stamp(url) != before
     }
 }
