@@ -16,6 +16,8 @@ public enum SiteError: UserFacingError, Equatable {
     case unreadablePage(String)
     /// The output folder cannot be written.
     case cannotWrite(path: String, reason: String)
+    /// `--out` names something that is not a folder.
+    case notAFolder(String)
 
     /// What went wrong, in one line.
     public var summary: String {
@@ -29,6 +31,7 @@ public enum SiteError: UserFacingError, Equatable {
         case .unreadableTemplates(let path): "cannot read the templates folder '\(path)'"
         case .unreadablePage(let path): "cannot read the page '\(path)'"
         case .cannotWrite(_, let reason): "cannot write the site: \(reason)"
+        case .notAFolder: "the --out path exists and is not a folder"
         }
     }
 
@@ -40,7 +43,7 @@ public enum SiteError: UserFacingError, Equatable {
         case .missingTemplate(let name, _, let directory), .badTemplate(let name, _, let directory):
             directory.map { "\($0)/\(name).mustache" } ?? "built-in templates: \(name).mustache"
         case .unreadableTemplates(let path), .unreadablePage(let path): path
-        case .cannotWrite(let path, _): path
+        case .cannotWrite(let path, _), .notAFolder(let path): path
         }
     }
 
@@ -56,6 +59,7 @@ public enum SiteError: UserFacingError, Equatable {
         case .unreadablePage: "pass --page a Markdown file of the repository, e.g. --page MODEL_CARD.md"
         case .cannotWrite:
             "check that the --out folder is writable and the disk has space; the previous site is unchanged"
+        case .notAFolder: "give --out a new or existing folder; nothing was written"
         }
     }
 

@@ -121,6 +121,10 @@ struct SiteWriter {
     func write(_ files: [PlannedFile]) throws -> SiteSummary {
         let clock = PhaseClock()
         let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: output.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw SiteError.notAFolder(output.path)
+        }
         sweepAbandonedStaging()
         // A first build stages the whole site beside the output folder and renames it into
         // place at once; later builds stage inside it and rename file by file.

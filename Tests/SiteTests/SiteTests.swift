@@ -388,6 +388,18 @@ import Testing
         #expect(try fixture.text("index.html").contains("<p>custom housing</p>"))
     }
 
+    @Test func anOutputThatIsAFileIsBadInput() throws {
+        let fixture = try Self.hostileFixture()
+        let file = fixture.repo.directory.appending("a-file")
+        try Data("keep me\n".utf8).write(to: file)
+        let error = #expect(throws: SiteError.self) {
+            try SiteFixture.build(fixture, into: file, SiteOptions())
+        }
+        #expect(error == .notAFolder(file.path))
+        #expect(error?.exitStatus == .badInput)
+        #expect(try String(contentsOf: file, encoding: .utf8) == "keep me\n")
+    }
+
     @Test func unknownBranchIsBadInput() throws {
         let fixture = try Self.hostileFixture()
         #expect(throws: SiteError.unknownBranch("nope")) { try fixture.build(SiteOptions(branch: "nope")) }
