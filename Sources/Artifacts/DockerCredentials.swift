@@ -9,7 +9,9 @@ import Pipeline
 /// credentials itself. A helper is the program `docker-credential-NAME` on `PATH`, which
 /// answers `get` with the server's address on stdin and `{"Username", "Secret"}` on stdout
 /// (the protocol of docker/docker-credential-helpers). When the helper knows nothing about the
-/// registry, an `auths` entry with credentials is still used.
+/// registry, an `auths` entry with credentials is still used. A username of `<token>` (from a
+/// helper) or an `identitytoken` (in `auths`) is an OAuth2 refresh token, exchanged at the
+/// registry's token service (`RegistryClient`).
 struct DockerCredentials {
     let file: URL
     let environment: [String: String]
@@ -29,6 +31,12 @@ struct DockerCredentials {
             var auth: String?
             var username: String?
             var password: String?
+            var identityToken: String?
+
+            enum CodingKeys: String, CodingKey {
+                case auth, username, password
+                case identityToken = "identitytoken"
+            }
         }
         var auths: [String: Entry]?
         var credHelpers: [String: String]?
@@ -55,6 +63,10 @@ struct DockerCredentials {
             return found
         }
         for (key, entry) in config.auths ?? [:] where RegistryCredentials.normalize(key) == registry {
+            if let token = entry.identityToken, !token.isEmpty {
+                return RegistryCredentials(
+                    username: "<token>", password: token, origin: file.path, isIdentityToken: true)
+            }
             if let auth = entry.auth, let decoded = Data(base64Encoded: auth),
                 let text = String(data: decoded, encoding: .utf8),
                 let colon = text.firstIndex(of: ":")
@@ -119,15 +131,9 @@ struct DockerCredentials {
                     "it should print {\"Username\": …, \"Secret\": …}; check its version, or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD",
                 exitStatus: .badInput)
         }
-        if username == "<token>" {
-            throw ArtifactError(
-                "\(program) holds an identity token for \(registry), which modelgate cannot use yet",
-                location: origin,
-                hint:
-                    "log in with a user name and password or an access token ('docker login -u USER \(registry)'), or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD",
-                exitStatus: .badInput)
-        }
-        return RegistryCredentials(username: username, password: secret, origin: origin)
+        // "<token>" is how helpers say the secret is an identity token (docker-credential-helpers).
+        return RegistryCredentials(
+            username: username, password: secret, origin: origin, isIdentityToken: username == "<token>")
     }
 
     /// The first executable `name` in the colon-separated `path`.

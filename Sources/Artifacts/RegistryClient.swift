@@ -462,13 +462,33 @@ public final class RegistryClient {
             for requested in Set([scope] + (parameters["scope"].map { [$0] } ?? [])).sorted() {
                 items.append(URLQueryItem(name: "scope", value: requested))
             }
-            components.queryItems = items
-            guard let tokenURL = components.url else {
-                throw ArtifactError("bad token realm '\(realm)'", location: target.registry)
-            }
-            var request = URLRequest(url: tokenURL)
-            if let credentials {
-                request.setValue(Self.basic(credentials), forHTTPHeaderField: "Authorization")
+            var request: URLRequest
+            if let credentials, credentials.isIdentityToken {
+                // The OAuth2 flow of the distribution token spec: the refresh token is posted,
+                // with the same service and scopes, for an access token.
+                guard let tokenURL = components.url else {
+                    throw ArtifactError("bad token realm '\(realm)'", location: target.registry)
+                }
+                request = URLRequest(url: tokenURL)
+                request.httpMethod = "POST"
+                request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+                request.httpBody = Data(
+                    Self.formEncoded(
+                        [
+                            ("grant_type", "refresh_token"), ("client_id", "modelgate"),
+                            ("refresh_token", credentials.password),
+                        ]
+                            + items.map { ($0.name, $0.value ?? "") }
+                    ).utf8)
+            } else {
+                components.queryItems = items
+                guard let tokenURL = components.url else {
+                    throw ArtifactError("bad token realm '\(realm)'", location: target.registry)
+                }
+                request = URLRequest(url: tokenURL)
+                if let credentials {
+                    request.setValue(Self.basic(credentials), forHTTPHeaderField: "Authorization")
+                }
             }
             let (data, response): (Data, URLResponse)
             do {
@@ -495,12 +515,29 @@ public final class RegistryClient {
             authorization = "Bearer \(value)"
         case "basic":
             guard let credentials else { throw denied(401, purpose: purpose) }
+            if credentials.isIdentityToken {
+                throw ArtifactError(
+                    "\(target.registry) wants a user and password, but the credentials found are an identity token",
+                    location: credentials.origin,
+                    hint:
+                        "log in with a user name and password ('docker login -u USER \(target.registry)'), or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD"
+                )
+            }
             authorization = Self.basic(credentials)
         default:
             throw ArtifactError(
                 "the registry asked for authentication this client does not speak ('\(challenge)')",
                 location: target.registry)
         }
+    }
+
+    /// `application/x-www-form-urlencoded` text of `fields` (RFC 3986 unreserved characters kept).
+    static func formEncoded(_ fields: [(String, String)]) -> String {
+        let allowed = CharacterSet(
+            charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        return fields.map { name, value in
+            "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
+        }.joined(separator: "&")
     }
 
     static func basic(_ credentials: RegistryCredentials) -> String {
@@ -546,7 +583,7 @@ public final class RegistryClient {
         }
         if let credentials {
             return ArtifactError(
-                "\(target.registry) rejected the credentials of '\(credentials.username)' (HTTP \(status)) while trying to \(purpose)",
+                "\(target.registry) rejected \(credentials.isIdentityToken ? "the identity token" : "the credentials of '\(credentials.username)'") (HTTP \(status)) while trying to \(purpose)",
                 location: credentials.origin,
                 hint:
                     "check the user and password where they came from (\(credentials.origin)), or log in again"

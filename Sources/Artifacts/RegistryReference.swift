@@ -92,12 +92,17 @@ public struct RegistryCredentials: Sendable, Equatable {
     public let password: String
     /// Where they came from, for messages ("MODELGATE_REGISTRY_USER", "~/.docker/config.json").
     public let origin: String
+    /// True when `password` is an identity token (the OAuth2 refresh token `docker login` keeps
+    /// for some registries): it is exchanged at the registry's token service, never sent as a
+    /// password.
+    public let isIdentityToken: Bool
 
     /// Makes credentials.
-    public init(username: String, password: String, origin: String) {
+    public init(username: String, password: String, origin: String, isIdentityToken: Bool = false) {
         self.username = username
         self.password = password
         self.origin = origin
+        self.isIdentityToken = isIdentityToken
     }
 
     /// `MODELGATE_REGISTRY_USER`/`MODELGATE_REGISTRY_PASSWORD` when both are set, else what

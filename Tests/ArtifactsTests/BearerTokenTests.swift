@@ -16,6 +16,7 @@ final class BearerRegistry: @unchecked Sendable {
         let method: String
         let target: String
         let authorization: String?
+        let body: String
     }
 
     let port: Int
@@ -90,7 +91,10 @@ final class BearerRegistry: @unchecked Sendable {
             body += buffer[0..<count]
         }
         seen.withLock {
-            $0.append(Seen(method: method, target: target, authorization: headers["authorization"]))
+            $0.append(
+                Seen(
+                    method: method, target: target, authorization: headers["authorization"],
+                    body: String(decoding: body, as: UTF8.self)))
         }
         let (status, extra, payload) = respond(method, target, headers["authorization"], Data(body))
         var response =
@@ -106,6 +110,16 @@ final class BearerRegistry: @unchecked Sendable {
         Int, [String: String], [UInt8]
     ) {
         if target.hasPrefix("/token") {
+            if method == "POST" {
+                // The OAuth2 refresh-token grant: the identity token `docker login` kept.
+                let fields = Set(String(decoding: body, as: UTF8.self).split(separator: "&").map(String.init))
+                let granted = fields.isSuperset(of: [
+                    "grant_type=refresh_token", "refresh_token=id%2Btoken%3D", "service=fake",
+                ])
+                return granted
+                    ? (200, ["Content-Type": "application/json"], Array(#"{"access_token":"good"}"#.utf8))
+                    : (400, [:], Array(#"{"error":"invalid_grant"}"#.utf8))
+            }
             let good = "Basic " + Data("ada:s3cret".utf8).base64EncodedString()
             return authorization == good
                 ? (200, ["Content-Type": "application/json"], Array(#"{"token":"good"}"#.utf8))
@@ -156,6 +170,35 @@ final class BearerRegistry: @unchecked Sendable {
                 || token.target.contains("scope=repository%3Ateam%2Fmodel%3Apull%2Cpush"))
         #expect(seen.last?.method == "PUT")
         #expect(seen.last?.authorization == "Bearer good")
+    }
+
+    /// An identity token is posted to the token service (never sent as a password) for an access token.
+    @Test func anIdentityTokenIsExchangedForAnAccessToken() async throws {
+        let registry = try BearerRegistry()
+        let reference = try RegistryReference(parsing: "127.0.0.1:\(registry.port)/team/model:v1")
+        let client = try RegistryClient(
+            reference: reference, insecure: true,
+            credentials: RegistryCredentials(
+                username: "<token>", password: "id+token=", origin: "test", isIdentityToken: true),
+            push: true)
+        _ = try await client.push(image())
+        let seen = registry.seen.withLock { $0 }
+        let exchange = try #require(seen.first { $0.target.hasPrefix("/token") })
+        #expect(exchange.method == "POST" && exchange.authorization == nil)
+        #expect(exchange.body.contains("scope=repository%3Ateam%2Fmodel%3Apull%2Cpush"))
+        #expect(seen.last?.method == "PUT" && seen.last?.authorization == "Bearer good")
+
+        let wrong = try RegistryClient(
+            reference: reference, insecure: true,
+            credentials: RegistryCredentials(
+                username: "<token>", password: "expired", origin: "test", isIdentityToken: true),
+            push: true)
+        do {
+            _ = try await wrong.push(image())
+            Issue.record("an expired identity token pushed")
+        } catch let error as ArtifactError {
+            #expect(error.summary.contains("rejected the identity token"), "\(error.summary)")
+        }
     }
 
     @Test func wrongCredentialsForTheTokenServiceAreAClearError() async throws {

@@ -82,7 +82,7 @@ import Testing
         try Self.writeHelper(named: "special", in: directory, user: "bo")
         let auth = Data("file:user".utf8).base64EncodedString()
         try Data(
-            #"{"credsStore": "store", "credHelpers": {"other.example": "special", "missing.example": "nope"}, "auths": {"fallback.example": {"auth": "\#(auth)"}}}"#
+            #"{"credsStore": "store", "credHelpers": {"other.example": "special", "missing.example": "nope"}, "auths": {"fallback.example": {"auth": "\#(auth)"}, "idt.example": {"identitytoken": "abc"}}}"#
                 .utf8
         ).write(to: directory.appendingPathComponent("config.json"))
         let environment = ["DOCKER_CONFIG": directory.path, "PATH": directory.path + ":/usr/bin:/bin"]
@@ -100,14 +100,16 @@ import Testing
         // The helper knows nothing: an auths entry still counts; without one there are no credentials.
         #expect(try lookup("fallback.example")?.username == "file")
         #expect(try lookup("unknown.example") == nil)
+        let fromAuths = try #require(try lookup("idt.example"))  // `docker login` kept an identity token
+        #expect(fromAuths.isIdentityToken && fromAuths.password == "abc")
 
         /// The error looking up `registry` throws.
         func failure(_ registry: String) throws -> ArtifactError {
             do { _ = try lookup(registry) } catch let error as ArtifactError { return error }
             throw TestFailure("looking up \(registry) did not fail")
         }
-        let token = try failure("token.example")
-        #expect(token.summary.contains("identity token") && token.exitStatus == .badInput)
+        let token = try #require(try lookup("token.example"))
+        #expect(token.isIdentityToken && token.password == "t")
         let broken = try failure("broken.example")
         #expect(broken.summary.contains("the keychain is locked") && broken.exitStatus == .failure)
         #expect(broken.hint?.contains("docker-credential-store get") == true)
