@@ -27,6 +27,8 @@ let package = Package(
 
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .systemLibrary(
+            name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
 
         // SHA-256 over libcrypto, for fingerprints and artifact digests.
         .target(name: "Checksum", dependencies: ["CLibCrypto"]),
@@ -53,7 +55,9 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
         // Artifact store, manifest, verification, OCI image layout, registry client, releases.
-        .target(name: "Artifacts", dependencies: ["CZlib", "Checksum", "Diagnostics", "GitKit", "Pipeline"]),
+        .target(
+            name: "Artifacts",
+            dependencies: ["CZlib", "CZstd", "Checksum", "Diagnostics", "GitKit", "Pipeline"]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
 

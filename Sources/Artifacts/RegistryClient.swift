@@ -267,14 +267,16 @@ public final class RegistryClient {
                 mediaType: layer.mediaType, layer: layer.digest, target: target)
             var file = try await download(layer, into: scratch)
             bytes += layer.size
-            if compression == .gzip {
+            if compression != .none {
                 guard let diffIDs, position < diffIDs.count else {
                     throw ArtifactError(
                         "the image config lists no uncompressed digest for layer \(layer.digest.prefix(19)), so what it inflates to cannot be checked",
                         location: target.description, hint: "the image is malformed; rebuild or re-copy it")
                 }
                 let tar = scratch.appendingPathComponent(UUID().uuidString)
-                let digest = "sha256:" + (try GzipInflater.gunzip(file, to: tar))
+                let decompressor: LayerDecompressor =
+                    compression == .gzip ? try GzipInflater() : try ZstdInflater()
+                let digest = "sha256:" + (try LayerInflation.inflate(file, to: tar, with: decompressor))
                 try? FileManager.default.removeItem(at: file)  // peak disk: one copy of each layer
                 guard diffIDs[position] == digest else {
                     throw ArtifactError(
@@ -718,21 +720,22 @@ final class ChallengeAnswerer: NSObject, URLSessionTaskDelegate, @unchecked Send
     }
 }
 
-/// How a pulled layer is stored: the tar as is, or gzip-compressed.
+/// How a pulled layer is stored: the tar as is, or compressed with gzip or zstd.
 enum LayerCompression {
-    case none, gzip
+    case none, gzip, zstd
 
     /// The compression `mediaType` says; an error naming the layer for one modelgate cannot unpack.
     init(mediaType: String, layer: String, target: RegistryReference) throws {
         switch mediaType {
         case OCI.layerType, "application/vnd.docker.image.rootfs.diff.tar": self = .none
         case OCI.layerType + "+gzip", "application/vnd.docker.image.rootfs.diff.tar.gzip": self = .gzip
+        case OCI.layerType + "+zstd": self = .zstd
         default:
             throw ArtifactError(
                 "the layer \(layer.prefix(19)) is \(mediaType), which modelgate cannot unpack",
                 location: target.description,
                 hint:
-                    "modelgate unpacks tar layers, plain or gzip-compressed; copy the image with 'skopeo copy --dest-compress-format gzip' first"
+                    "modelgate unpacks tar layers, plain or compressed with gzip or zstd; copy the image with 'skopeo copy --dest-compress-format gzip' first"
             )
         }
     }

@@ -80,8 +80,8 @@ struct Pull: AsyncParsableCommand {
             and MODELGATE_REGISTRY_PASSWORD, else the registry's credential helper or 'auths' entry
             in $DOCKER_CONFIG/config.json (default ~/.docker/config.json).
 
-            Layers may be plain or gzip-compressed tar (as copies made by other tools often are); a
-            compressed layer must inflate to the digest the image config lists for it. Only the
+            Layers may be plain tar or compressed with gzip or zstd (as copies made by other tools
+            often are); a compressed layer must inflate to the digest the image config lists for it. Only the
             files under model/ are written, each atomically; links and paths leaving the directory
             are refused.
             """))
