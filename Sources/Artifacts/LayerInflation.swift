@@ -168,8 +168,13 @@ final class ZstdInflater: LayerDecompressor {
                     "the layer is not valid zstd: \(String(cString: ZSTD_getErrorName(hint)))")
             }
             if target.pos > 0 { try body(UnsafeRawBufferPointer(rebasing: output[0..<target.pos])) }
-            isComplete = hint == 0
-            if source.pos == source.size && target.pos < target.size { return }
+            // Done with this input once it is used up and either a frame just ended (0) or zstd
+            // had room to spare (nothing held back). Calling again after a frame ended would
+            // start looking for the next one and no longer say "complete".
+            if source.pos == source.size && (hint == 0 || target.pos < target.size) {
+                isComplete = hint == 0
+                return
+            }
         }
     }
 }

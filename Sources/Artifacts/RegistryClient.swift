@@ -474,14 +474,16 @@ public final class RegistryClient {
                 request = URLRequest(url: tokenURL)
                 request.httpMethod = "POST"
                 request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-                request.httpBody = Data(
-                    Self.formEncoded(
-                        [
-                            ("grant_type", "refresh_token"), ("client_id", "modelgate"),
-                            ("refresh_token", credentials.password),
-                        ]
-                            + items.map { ($0.name, $0.value ?? "") }
-                    ).utf8)
+                // One `scope` field with the scopes space-separated, as the spec and Docker send it
+                // (token services that read a single form value would see only the first).
+                let scopes = items.filter { $0.name == "scope" }.compactMap(\.value)
+                var fields = [
+                    ("grant_type", "refresh_token"), ("client_id", "modelgate"),
+                    ("refresh_token", credentials.password),
+                ]
+                if let service = parameters["service"] { fields.append(("service", service)) }
+                if !scopes.isEmpty { fields.append(("scope", scopes.joined(separator: " "))) }
+                request.httpBody = Data(Self.formEncoded(fields).utf8)
             } else {
                 components.queryItems = items
                 guard let tokenURL = components.url else {
@@ -522,8 +524,8 @@ public final class RegistryClient {
                     "\(target.registry) wants a user and password, but the credentials found are an identity token",
                     location: credentials.origin,
                     hint:
-                        "log in with a user name and password ('docker login -u USER \(target.registry)'), or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD"
-                )
+                        "log in with a user name and password ('docker login -u USER \(target.registry)'), or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD",
+                    exitStatus: .badInput)
             }
             authorization = Self.basic(credentials)
         default:

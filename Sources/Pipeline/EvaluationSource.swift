@@ -163,21 +163,24 @@ struct EvaluatedTree {
             // Stages write outputs; copying keeps them out of the user's work tree.
             for path in Set(paths + extraPaths).sorted() {
                 let source = workingDirectory!.appendingPathComponent(path)
-                guard Self.exists(source) else { continue }
+                guard Self.exists(source) else {
+                    // Fingerprinted and now gone: the stages would run without it.
+                    if observed.changed(path, source) { throw Self.changedDuringRun(path) }
+                    continue
+                }
                 let target = directory.appendingPathComponent(path)
                 try FileManager.default.createDirectory(
                     at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try FileManager.default.copyItem(at: source, to: target)
-                if observed.changed(path, source) {
-                    throw StageFailure(
-                        "'\(path)' changed while modelgate was evaluating the work tree",
-                        location: path,
-                        hint:
-                            "nothing was recorded; run 'modelgate run --worktree' again once the file is written"
-                    )
-                }
+                if observed.changed(path, source) { throw Self.changedDuringRun(path) }
             }
         }
+    }
+
+    private static func changedDuringRun(_ path: String) -> StageFailure {
+        StageFailure(
+            "'\(path)' changed while modelgate was evaluating the work tree", location: path,
+            hint: "nothing was recorded; run 'modelgate run --worktree' again once the file is written")
     }
 
     private static func exists(_ url: URL) -> Bool {

@@ -59,7 +59,7 @@ struct Hook: ParsableCommand {
         let result: PreCommitCheck.Result
         let check = PreCommitCheck(
             repository: repository, artifacts: ArtifactStore(repository: repository),
-            amending: GitInvocation.isAmendingCommit(in: repository))
+            amending: GitInvocation.isAmendingCommit())
         do {
             result = try check.run(observer: progress)
             progress.stop()

@@ -85,6 +85,18 @@ import Testing
         }
     }
 
+    /// Output that ends exactly at the end of zstd's output buffer (a multiple of 128 KiB) is a
+    /// complete frame too.
+    @Test func zstdOutputEndingOnTheBufferBoundaryIsComplete() throws {
+        for size in [131_072, 262_144, 655_360] {
+            let plain = Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 % 253) })
+            let source = try compressed([plain], name: "boundary-\(size)", tool: "zstd")
+            let out = directory.appending("boundary-\(size).tar")
+            _ = try LayerInflation.inflate(source, to: out, with: try ZstdInflater())
+            #expect(try Data(contentsOf: out) == plain, "\(size)")
+        }
+    }
+
     @Test func onlyKnownCompressionsAreAccepted() throws {
         let target = try RegistryReference(parsing: "127.0.0.1:5000/team/model:v1")
         #expect(try LayerCompression(mediaType: OCI.layerType, layer: "sha256:a", target: target) == .none)

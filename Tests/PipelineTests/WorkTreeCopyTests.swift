@@ -27,6 +27,14 @@ import Testing
         #expect(throws: StageFailure.self) {
             try tree.materialize(into: repo.directory.appending("second"), from: repository)
         }
+        // Deleted after its fingerprint: the stages would run without it.
+        let deleted = try EvaluatedTree(.worktree, in: repository)
+        _ = try deleted.id(of: "data/a.csv")
+        try FileManager.default.removeItem(at: repo.url.appendingPathComponent("data/a.csv"))
+        #expect(throws: StageFailure.self) {
+            try deleted.materialize(into: repo.directory.appending("fourth"), from: repository)
+        }
+        try repo.write(["data/a.csv": "x\n3\n"])
         // A file never fingerprinted is copied as it is, whatever happened to it.
         try repo.write(["notes.txt": "changed\n"])
         let third = try EvaluatedTree(.worktree, in: repository)

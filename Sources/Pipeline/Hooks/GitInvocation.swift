@@ -1,13 +1,13 @@
 import Foundation
-import GitKit
 
 /// The `git` command that runs a hook, read from `/proc`: git tells a pre-commit hook nothing
 /// about the commit it is making, but whether it amends HEAD changes the parent-to-be.
 ///
 /// The hook's process (or the shell git started it with) descends from the `git` process; its
-/// command line says `commit --amend`, directly or through an alias (`alias.ca = commit
-/// --amend`). When the command line cannot be read, the commit is taken as a plain one, which is
-/// what modelgate did before it looked (the pushed tip is judged against its real parent anyway).
+/// command line says `commit --amend` (options parsed as git does: abbreviations, values that
+/// look like options). When the command line cannot be read, the commit is taken as a plain
+/// one, which is what modelgate did before it looked (the pushed tip is judged against its real
+/// parent anyway).
 public struct GitInvocation: Equatable {
     /// The arguments after `git`, e.g. `["-c", "x=y", "commit", "--amend", "-m", "msg"]`.
     public let arguments: [String]
@@ -30,11 +30,14 @@ public struct GitInvocation: Equatable {
         return nil
     }
 
-    /// The git subcommand (or alias) and its arguments, after git's own options.
+    /// The git subcommand and its arguments, after git's own options.
     var subcommand: (name: String, arguments: [String])? {
         var index = 0
         // Options of `git` itself that take their value as the next argument.
-        let withValue: Set<String> = ["-c", "-C", "--git-dir", "--work-tree", "--namespace", "--exec-path"]
+        let withValue: Set<String> = [
+            "-c", "-C", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env",
+            "--attr-source",
+        ]
         while index < arguments.count {
             let argument = arguments[index]
             if withValue.contains(argument) {
@@ -48,46 +51,65 @@ public struct GitInvocation: Equatable {
         return nil
     }
 
-    /// True when this is `git commit --amend`, directly or through an alias `aliases` defines
-    /// (`alias.NAME` → its value).
-    public func isCommitAmend(aliases: (String) -> String? = { _ in nil }) -> Bool {
-        guard var (name, rest) = subcommand else { return false }
-        if name != "commit", let alias = aliases(name), !alias.hasPrefix("!") {
-            let words = alias.split(whereSeparator: \.isWhitespace).map(String.init)
-            guard let first = words.first else { return false }
-            (name, rest) = (first, Array(words.dropFirst()) + rest)
-        }
-        guard name == "commit" else { return false }
+    /// True when this is `git commit --amend`. An alias (`git ca`) needs no special case: git
+    /// runs it as a child `git commit --amend …`, the nearest git process to the hook.
+    public func isCommitAmend() -> Bool {
+        guard let (name, rest) = subcommand, name == "commit" else { return false }
         var amend = false
         var index = 0
         while index < rest.count {
             let argument = rest[index]
+            index += 1
             if argument == "--" { break }
-            if argument == "--amend" { amend = true }
-            if argument == "--no-amend" { amend = false }
-            // A message or other value is never an option, even when it reads "--amend".
-            index += Self.takesValue(argument) ? 2 : 1
+            if argument.hasPrefix("--") {
+                let body = argument.dropFirst(2)
+                // "--message=…" carries its value; an unknown or ambiguous name git refuses itself.
+                guard !body.contains("="), let option = Self.commitOption(String(body)) else { continue }
+                if option == "amend" { amend = true }
+                if option == "no-amend" { amend = false }
+                // A message (or other value) is never an option, even when it reads "--amend".
+                if Self.commitOptionsWithValue.contains(option) { index += 1 }
+            } else if argument.hasPrefix("-"), argument.count > 1 {
+                // Short options clustered ("-am MSG", "-mMSG"): the first one taking a value takes
+                // the rest of the cluster, or the next argument when it ends the cluster.
+                let letters = Array(argument.dropFirst())
+                if let position = letters.firstIndex(where: { "mFCct".contains($0) }),
+                    position == letters.count - 1
+                {
+                    index += 1
+                }
+            }
         }
         return amend
     }
 
-    /// `git commit` options whose value is the next argument ("-m MSG", also "-am MSG").
-    private static func takesValue(_ argument: String) -> Bool {
-        let long: Set<String> = [
-            "--message", "--file", "--reuse-message", "--reedit-message", "--author", "--date", "--template",
-            "--cleanup", "--fixup", "--squash", "--trailer", "--pathspec-from-file",
-        ]
-        if long.contains(argument) { return true }
-        guard argument.hasPrefix("-"), !argument.hasPrefix("--"), let last = argument.last else {
-            return false
-        }
-        return "mFCct".contains(last)
+    /// `git commit`'s long options (git 2.39), to resolve abbreviations as git does.
+    private static let commitOptions: Set<String> = [
+        "quiet", "verbose", "file", "author", "date", "message", "reedit-message", "reuse-message", "fixup",
+        "squash", "reset-author", "trailer", "signoff", "no-signoff", "template", "edit", "no-edit",
+        "cleanup",
+        "status", "no-status", "gpg-sign", "no-gpg-sign", "all", "include", "interactive", "patch", "only",
+        "verify", "no-verify", "dry-run", "short", "branch", "ahead-behind", "no-ahead-behind", "porcelain",
+        "long", "null", "amend", "no-amend", "post-rewrite", "no-post-rewrite", "untracked-files",
+        "pathspec-from-file", "pathspec-file-nul", "allow-empty", "allow-empty-message", "no-verbose",
+        "no-quiet",
+    ]
+
+    /// Those whose value, when not attached with "=", is the next argument.
+    private static let commitOptionsWithValue: Set<String> = [
+        "file", "author", "date", "message", "reedit-message", "reuse-message", "fixup", "squash", "trailer",
+        "template", "cleanup", "pathspec-from-file",
+    ]
+
+    /// `name` or the one option it abbreviates ("am" → "amend"); nil when unknown or ambiguous.
+    private static func commitOption(_ name: String) -> String? {
+        if commitOptions.contains(name) { return name }
+        let candidates = commitOptions.filter { $0.hasPrefix(name) }
+        return candidates.count == 1 ? candidates.first : nil
     }
 
-    /// True when the git running this hook amends HEAD (aliases read from `repository`'s config).
-    public static func isAmendingCommit(in repository: Repository) -> Bool {
-        current()?.isCommitAmend { name in try? repository.configString("alias.\(name)") } ?? false
-    }
+    /// True when the git running this hook amends HEAD.
+    public static func isAmendingCommit() -> Bool { current()?.isCommitAmend() ?? false }
 
     private static func commandLine(of pid: pid_t) -> [String]? {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else {
