@@ -104,8 +104,8 @@ struct DockerCredentials {
         let answer = try run(executable, input: Self.serverAddress(for: registry), origin: origin)
         guard answer.status == 0 else {
             // The helpers' protocol says "not found" on stdout with a failing status.
-            if answer.stdout.lowercased().contains("credentials not found") { return nil }
-            let said = (answer.stdout + answer.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
+            if answer.output.lowercased().contains("credentials not found") { return nil }
+            let said = answer.output.trimmingCharacters(in: .whitespacesAndNewlines)
             throw ArtifactError(
                 "\(program) failed (exit \(answer.status)) getting the credentials for \(registry): \(said)",
                 location: origin,
@@ -121,11 +121,11 @@ struct DockerCredentials {
                 case secret = "Secret"
             }
         }
-        guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(answer.stdout.utf8)),
+        guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(answer.output.utf8)),
             let username = reply.username, let secret = reply.secret
         else {
             throw ArtifactError(
-                "\(program) answered something that is not credentials: \(answer.stdout.prefix(200))",
+                "\(program) answered something that is not credentials: \(answer.output.prefix(200))",
                 location: origin,
                 hint:
                     "it should print {\"Username\": …, \"Secret\": …}; check its version, or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD",
@@ -150,7 +150,7 @@ struct DockerCredentials {
     /// helper waiting on a keychain prompt cannot hang the command. Its stdout and stderr come
     /// back merged (a helper prints nothing on stderr when it succeeds).
     private func run(_ executable: String, input: String, origin: String) throws -> (
-        status: Int32, stdout: String, stderr: String
+        status: Int32, output: String
     ) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent(
             "modelgate-credential-helper-\(UUID().uuidString).log")
@@ -172,9 +172,9 @@ struct DockerCredentials {
         let output = lines.joined(separator: "\n")
         switch ending {
         case .exited(let status):
-            return (status, output, "")
+            return (status, output)
         case .signalled(let signal):
-            return (128 + signal, output, "killed by signal \(signal)")
+            return (128 + signal, output + "\n(killed by signal \(signal))")
         case .timedOut:
             throw ArtifactError(
                 "\(executable) did not answer within \(Int(helperTimeout)) s", location: origin,

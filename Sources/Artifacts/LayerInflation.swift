@@ -75,9 +75,7 @@ final class GzipInflater: LayerDecompressor {
     private let stream: UnsafeMutablePointer<z_stream>
     private let output: UnsafeMutableRawBufferPointer
     /// True between the end of one gzip member and the start of the next (or the end of input).
-    private(set) var atMemberEnd = false
-
-    var isComplete: Bool { atMemberEnd }
+    private(set) var isComplete = false
     let format = "gzip"
 
     init() throws {
@@ -107,10 +105,10 @@ final class GzipInflater: LayerDecompressor {
         stream.pointee.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
         stream.pointee.avail_in = uInt(input.count)
         while stream.pointee.avail_in > 0 {
-            if atMemberEnd {
+            if isComplete {
                 // Concatenated gzip members form one stream (RFC 1952, section 2.2).
                 guard inflateReset(stream) == Z_OK else { throw corrupt("cannot start the next member") }
-                atMemberEnd = false
+                isComplete = false
             }
             stream.pointee.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
             stream.pointee.avail_out = uInt(output.count)
@@ -118,7 +116,7 @@ final class GzipInflater: LayerDecompressor {
             let produced = output.count - Int(stream.pointee.avail_out)
             if produced > 0 { try body(UnsafeRawBufferPointer(rebasing: output[0..<produced])) }
             switch code {
-            case Z_STREAM_END: atMemberEnd = true
+            case Z_STREAM_END: isComplete = true
             case Z_OK, Z_BUF_ERROR: continue
             default:
                 let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(code)"

@@ -58,15 +58,8 @@ public final class CSVReader {
     private static let carriageReturn: UInt8 = 0x0D
 
     /// Reads the header from `source`; `name` is how errors refer to it.
-    public init(source: any ByteSource, name: String, chunkSize: Int = 1 << 20) throws {
-        self.source = source
-        self.name = name
-        totalBytes = source.totalBytes
-        capacity = max(chunkSize, 16)
-        buffer = .allocate(capacity: capacity)
-        starts = .allocate(capacity: fieldCapacity)
-        ends = .allocate(capacity: fieldCapacity)
-        flags = .allocate(capacity: fieldCapacity)
+    public convenience init(source: any ByteSource, name: String, chunkSize: Int = 1 << 20) throws {
+        self.init(source: source, name: name, header: [], offset: 0, chunkSize: chunkSize)
         try readHeader()
     }
 

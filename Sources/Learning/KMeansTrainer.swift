@@ -156,21 +156,8 @@ public struct KMeansTrainer: Trainer {
                         let (block, count, first) = rows.block(blockIndex)
                         var total = 0.0
                         for r in 0..<count {
-                            let x = block + r * width
-                            var bestDistance = Double.infinity
-                            var bestCluster = 0
-                            for cluster in 0..<k {
-                                let centre = c + cluster * width
-                                var distance = 0.0
-                                for j in 0..<width {
-                                    let difference = x[j] - centre[j]
-                                    distance += difference * difference
-                                }
-                                if distance < bestDistance {
-                                    bestDistance = distance
-                                    bestCluster = cluster
-                                }
-                            }
+                            let (bestCluster, bestDistance) = Predictor.nearest(
+                                block + r * width, centres: c, count: k, width: width)
                             labelBase[first + r] = Int32(bestCluster)
                             total += bestDistance
                         }

@@ -51,82 +51,25 @@ enum NumberParser {
         return slowCell(start, count)
     }
 
+    /// The fast path for a whole cell: `prefixDouble` must consume all of it; anything else
+    /// (spaces, long mantissas, large exponents, `inf`) is left to `slowCell`.
     @inline(__always)
     static func fastDouble(_ start: UnsafePointer<UInt8>, _ count: Int) -> Double? {
-        var index = 0
-        var negative = false
-        let first = start[0]
-        if first == 0x2D {
-            negative = true
-            index = 1
-        } else if first == 0x2B {
-            index = 1
+        // A leading "+" is allowed in a cell (`prefixDouble` reads only "-"), but not "+-".
+        let from = start[0] == 0x2B ? 1 : 0
+        guard count > from, from == 0 || start[from] != 0x2D else { return nil }
+        let (value, stop) = powersOfTen.withUnsafeBufferPointer {
+            prefixDouble(start, from: from, to: count, powers: $0.baseAddress!)
         }
-        var mantissa: UInt64 = 0
-        var digits = 0
-        var exponent = 0
-        var sawDigit = false
-        // Integer part; leading zeros don't count as significant digits.
-        while index < count {
-            let digit = start[index] &- 0x30
-            if digit > 9 { break }
-            sawDigit = true
-            if mantissa != 0 || digit != 0 { digits += 1 }
-            mantissa = mantissa &* 10 &+ UInt64(digit)
-            index += 1
-        }
-        if index < count && start[index] == 0x2E {
-            index += 1
-            while index < count {
-                let digit = start[index] &- 0x30
-                if digit > 9 { break }
-                sawDigit = true
-                if mantissa != 0 || digit != 0 { digits += 1 }
-                mantissa = mantissa &* 10 &+ UInt64(digit)
-                exponent -= 1
-                index += 1
-            }
-        }
-        guard sawDigit, digits <= 15 else { return nil }
-        if index < count && (start[index] | 0x20) == 0x65 {  // e or E
-            index += 1
-            var exponentNegative = false
-            if index < count && (start[index] == 0x2D || start[index] == 0x2B) {
-                exponentNegative = start[index] == 0x2D
-                index += 1
-            }
-            var value = 0
-            var sawExponentDigit = false
-            while index < count {
-                let digit = start[index] &- 0x30
-                if digit > 9 { break }
-                sawExponentDigit = true
-                if value < 100_000 { value = value * 10 + Int(digit) }
-                index += 1
-            }
-            guard sawExponentDigit else { return nil }
-            exponent += exponentNegative ? -value : value
-        }
-        guard index == count else { return nil }
-        var result = Double(mantissa)
-        if exponent == 0 {
-        } else if exponent > 0 && exponent <= 22 {
-            result *= powersOfTen[exponent]
-        } else if exponent < 0 && exponent >= -22 {
-            result /= powersOfTen[-exponent]
-        } else if mantissa == 0 {
-            result = 0
-        } else {
-            return nil
-        }
-        return negative ? -result : result
+        return stop == count ? value : nil
     }
 
-    /// Parses a plain decimal (`-12.5`, no exponent, at most 15 significant digits) starting at
-    /// `from`; returns the value (nil when it is not one) and where parsing stopped.
+    /// Parses a decimal (`-12.5`, `3e-4`; at most 15 significant digits and a power of ten that
+    /// is exact, Clinger's fast path) starting at `from`; returns the value (nil when it is not
+    /// one the fast path can take) and where parsing stopped.
     @inline(__always)
     static func prefixDouble(
-        _ bytes: UnsafeMutablePointer<UInt8>, from: Int, to limit: Int, powers: UnsafePointer<Double>
+        _ bytes: UnsafePointer<UInt8>, from: Int, to limit: Int, powers: UnsafePointer<Double>
     ) -> (Double?, Int) {
         var index = from
         var negative = false

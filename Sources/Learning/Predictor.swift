@@ -87,21 +87,30 @@ struct Predictor {
     @inline(__always)
     func nearestCentre(_ x: UnsafePointer<Double>) -> (Int, Double) {
         weights.withUnsafeBufferPointer { w in
-            var best = 0
-            var bestDistance = Double.infinity
-            for k in 0..<rows {
-                let centre = w.baseAddress! + k * width
-                var distance = 0.0
-                for j in 0..<width {
-                    let difference = x[j] - centre[j]
-                    distance += difference * difference
-                }
-                if distance < bestDistance {
-                    bestDistance = distance
-                    best = k
-                }
-            }
-            return (best, bestDistance)
+            Self.nearest(x, centres: w.baseAddress!, count: rows, width: width)
         }
+    }
+
+    /// The nearest of `count` centres (row-major, `width` each) to `x`, and its squared distance;
+    /// the first wins a tie. Shared by prediction and k-means training.
+    @inline(__always)
+    static func nearest(
+        _ x: UnsafePointer<Double>, centres: UnsafePointer<Double>, count: Int, width: Int
+    ) -> (Int, Double) {
+        var best = 0
+        var bestDistance = Double.infinity
+        for k in 0..<count {
+            let centre = centres + k * width
+            var distance = 0.0
+            for j in 0..<width {
+                let difference = x[j] - centre[j]
+                distance += difference * difference
+            }
+            if distance < bestDistance {
+                bestDistance = distance
+                best = k
+            }
+        }
+        return (best, bestDistance)
     }
 }

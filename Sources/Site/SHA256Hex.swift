@@ -9,15 +9,4 @@ enum SHA256Hex {
 
     /// A digest of several parts, separated so that ("ab","c") and ("a","bc") differ.
     static func of(parts: [String]) -> String { of(parts.joined(separator: "\u{0}")) }
-
-    /// A digest fed piece by piece; a value, so a copy can be extended or hashed again.
-    struct Incremental {
-        private var buffer = Data()
-
-        /// Adds the UTF-8 bytes of `text`.
-        mutating func add(_ text: String) { buffer.append(contentsOf: text.utf8) }
-
-        /// The digest of everything added so far.
-        func hex() -> String { SHA256.hex(of: buffer) }
-    }
 }

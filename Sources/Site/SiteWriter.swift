@@ -70,8 +70,6 @@ struct SiteWriter {
         }
     }
 
-    func readManifest() -> [String: ManifestEntry] { Self.readManifest(in: output) }
-
     /// Removes staging folders a build left when it was killed (Ctrl-C, SIGKILL, power loss):
     /// beside the output folder for a first build, inside it for later ones. Only those older
     /// than an hour, so a build running at the same moment keeps its own.
@@ -93,7 +91,7 @@ struct SiteWriter {
     }
 
     /// The manifest of the site in `output` (empty when there is none or it is unreadable).
-    static func readManifest(in output: URL) -> [String: ManifestEntry] {
+    func readManifest() -> [String: ManifestEntry] {
         guard
             let data = FileManager.default.contents(
                 atPath: output.appendingPathComponent(Self.manifestName).path)
@@ -105,7 +103,7 @@ struct SiteWriter {
             for line in bytes.split(separator: 0x0A) {
                 if first {
                     first = false
-                    guard String(decoding: line, as: UTF8.self) == manifestHeader else { return }
+                    guard String(decoding: line, as: UTF8.self) == Self.manifestHeader else { return }
                     continue
                 }
                 let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)

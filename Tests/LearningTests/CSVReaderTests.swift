@@ -255,6 +255,8 @@ private func tableError(
         #expect(parse("abc") == .text)
         #expect(parse("1.2.3") == .text)
         #expect(parse("0x10") == .text)
+        #expect(parse("+-1") == .text)
+        #expect(parse("1e5x") == .text)
         #expect(parse("inf") == .nonFinite)
         #expect(parse("-Infinity") == .nonFinite)
         #expect(parse("1e999") == .nonFinite)
