@@ -68,9 +68,7 @@ import Testing
             *) echo "credentials not found in native keychain"; exit 1 ;;
             esac
             """
-        let url = directory.appendingPathComponent("docker-credential-\(name)")
-        try Data(script.utf8).write(to: url)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+        try ExecutableFile.write(script, to: directory.appendingPathComponent("docker-credential-\(name)"))
     }
 
     @Test func credentialsComeFromDockerCredentialHelpers() throws {
@@ -135,9 +133,9 @@ import Testing
             "mg-docker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let helper = directory.appendingPathComponent("docker-credential-stuck")
-        try Data("#!/bin/sh\ntrap '' TERM\nread -r server\nsleep 91 &\nsleep 92\n".utf8).write(to: helper)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: helper.path)
+        try ExecutableFile.write(
+            "#!/bin/sh\ntrap '' TERM\nread -r server\nsleep 91 &\nsleep 92\n",
+            to: directory.appendingPathComponent("docker-credential-stuck"))
         try Data(#"{"credsStore": "stuck"}"#.utf8).write(to: directory.appendingPathComponent("config.json"))
         var credentials = DockerCredentials(
             environment: ["DOCKER_CONFIG": directory.path, "PATH": directory.path + ":/usr/bin:/bin"])

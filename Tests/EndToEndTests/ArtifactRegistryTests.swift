@@ -211,7 +211,7 @@ import Testing
         let docker = repository.repo.directory.appending("docker")
         try FileManager.default.createDirectory(at: docker, withIntermediateDirectories: true)
         let helper = docker.appendingPathComponent("docker-credential-teststore")
-        try Data(
+        try ExecutableFile.write(
             """
             #!/bin/sh
             read -r server
@@ -220,9 +220,8 @@ import Testing
             else
                 echo "credentials not found in native keychain"; exit 1
             fi
-            """.utf8
-        ).write(to: helper)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: helper.path)
+            """,
+            to: helper)
         try Data(#"{"auths": {"\#(registry.address)": {}}, "credsStore": "teststore"}"#.utf8).write(
             to: docker.appendingPathComponent("config.json"))
         let environment = [

@@ -83,8 +83,5 @@ func fileMode(_ url: URL) throws -> Int {
 
 /// Writes an executable script.
 func writeScript(_ text: String, to url: URL, mode: Int = 0o755) throws {
-    try FileManager.default.createDirectory(
-        at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try Data(text.utf8).write(to: url)
-    try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
+    try ExecutableFile.write(text, to: url, mode: mode_t(mode))
 }
