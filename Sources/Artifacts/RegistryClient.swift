@@ -261,7 +261,7 @@ public final class RegistryClient {
         // The uncompressed digests, to check what a compressed layer inflates to.
         let diffIDs = (try? JSONDecoder().decode(OCI.ImageConfig.self, from: Data(contentsOf: configFile)))?
             .rootfs.diffIDs
-        var files: [String] = []
+        let unpacker = try LayerUnpacker(into: directory)
         for (position, layer) in manifest.layers.enumerated() {
             let compression = try LayerCompression(
                 mediaType: layer.mediaType, layer: layer.digest, target: target)
@@ -286,10 +286,10 @@ public final class RegistryClient {
                 }
                 file = tar
             }
-            files += try LayerExtractor.extract(file, into: directory)
+            try unpacker.add(file)
             try? FileManager.default.removeItem(at: file)
         }
-        try LayerExtractor.checkAgainstManifest(directory, files: files)
+        let files = try unpacker.finish()
         return PullResult(digest: digest, files: files.sorted(), bytes: bytes)
     }
 
