@@ -141,7 +141,7 @@ public enum RegistryError: UserFacingError, Equatable {
         case .responseTooLarge(let what, let limit, let registry):
             "\(what) from \(registry) is larger than \(limit / 1024) KiB, more than modelgate reads"
         case .blobTooLarge(let digest, let declared, let received, _):
-            "blob \(digest) is declared as \(declared) bytes, but \(received) bytes or more arrived; the download was stopped"
+            "blob \(digest) is declared as \(declared) bytes, but the registry sends at least \(received) bytes; the download was stopped"
         case .insufficientSpace(let digest, let declared, let available, _):
             "blob \(digest) is declared as \(declared) bytes, but only \(available) bytes are free"
         case .unexpectedStatus(let registry, let status, let purpose, let detail, _):

@@ -13,6 +13,7 @@ SCENARIO picks the misbehaviour; every repository serves the same small public i
 `model/model.bin` in one uncompressed tar layer):
 
   basic             Basic auth (alice / ALICE_PASSWORD); blobs answer 307 to the CDN
+  cdn-asks          like basic, but the CDN answers 401 with a Basic challenge of its own
   bearer            Bearer tokens from /token on the registry (Basic alice there); blobs 307 to the CDN
   http-realm        Bearer challenge whose realm is plain HTTP on the CDN host
   loop              blobs redirect to themselves forever (same origin)
@@ -131,6 +132,17 @@ class Handler(BaseHTTPRequestHandler):
         self.record(sent)
 
     def read_body(self):
+        # FoundationNetworking streams uploads chunked (and sends a Content-Length beside it).
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            body = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return body
+                body += self.rfile.read(size)
+                self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
@@ -170,7 +182,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def authorized_or_challenge(self, serve):
         auth = self.headers.get("Authorization")
-        if scenario in ("basic", "echo", "upload-elsewhere"):
+        if scenario in ("basic", "cdn-asks", "echo", "upload-elsewhere"):
             if auth != BASIC:
                 return self.answer(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
                                    {"WWW-Authenticate": 'Basic realm="hostile"'})
@@ -225,13 +237,15 @@ class Handler(BaseHTTPRequestHandler):
                 return self.answer(307, b"", {"Location": f"{self.path.partition('?')[0]}?n={count}"})
             if scenario in ("lying", "lying-length") and reference != digest(CONFIG):
                 return self.stream_lie(with_length=scenario == "lying-length")
-            if scenario in ("basic", "bearer") and reference in BLOBS:
+            if scenario in ("basic", "bearer", "cdn-asks") and reference in BLOBS:
                 return self.answer(307, b"", {"Location": f"http://127.0.0.2:{ports['cdn']}/cdn/blobs/{reference}"})
             if reference in BLOBS:
                 return self.answer(200, BLOBS[reference], {"Docker-Content-Digest": reference})
         return self.answer(404, b'{"errors":[{"code":"BLOB_UNKNOWN"}]}')
 
     def cdn(self, path, query, body):
+        if scenario == "cdn-asks":
+            return self.answer(401, b"{}", {"WWW-Authenticate": 'Basic realm="cdn"'})
         if path.startswith("/cdn/blobs/") and path[len("/cdn/blobs/"):] in BLOBS:
             return self.answer(200, BLOBS[path[len("/cdn/blobs/"):]])
         if path == "/token":
