@@ -70,6 +70,11 @@ public struct RegistryReference: Sendable, Equatable, CustomStringConvertible {
         self.digest = digest
     }
 
+    /// `init(parsing:)` over raw bytes (read as UTF-8): the fuzzing entry point.
+    package static func parse(_ bytes: [UInt8]) throws -> RegistryReference {
+        try RegistryReference(parsing: String(decoding: bytes, as: UTF8.self))
+    }
+
     /// What goes after `/manifests/`: the digest when given, else the tag (default `latest`).
     public var reference: String { digest?.description ?? tag ?? "latest" }
 

@@ -180,4 +180,52 @@ import Testing
                 == "DENIED")
         #expect(RegistryDocument.errors(Data("<html>".utf8)).isEmpty)
     }
+
+    /// The fuzzing entry points on inputs made by mutating valid ones (a fixed seed, so a failure
+    /// repeats): none traps, hangs or throws anything but its own error.
+    @Test func parsersSurviveMangledInput() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return state
+        }
+        let digest = "sha256:" + String(repeating: "a", count: 64)
+        let seeds = [
+            #"Bearer realm="https://auth.example.com/token",service="reg",scope="repository:a/b:pull""#,
+            #"Basic realm="x", Negotiate abc==, Digest nonce=""q"""#,
+            #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"c","digest":"\#(digest)","size":2},"layers":[{"mediaType":"l","digest":"\#(digest)","size":5}]}"#,
+            #"{"schemaVersion":2,"manifests":[{"mediaType":"m","digest":"\#(digest)","size":5,"platform":{"os":"linux","architecture":"amd64"}}]}"#,
+            #"{"created":"x","architecture":"amd64","os":"linux","config":{"Labels":{},"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["\#(digest)"]},"history":[]}"#,
+            #"{"token":"abc","access_token":"def"}"#, #"{"errors":[{"code":"DENIED","message":"no"}]}"#,
+            "127.0.0.1:5000/team/model:v1@\(digest)", "[::1]:5000/a/b:c",
+        ].map { Array($0.utf8) }
+        let pool = Array("\"\\,={}[]: \0".utf8)
+        for round in 0..<3000 {
+            var bytes = seeds[round % seeds.count]
+            for _ in 0..<(1 + Int(next() % 8)) {
+                let position = bytes.isEmpty ? 0 : Int(next() % UInt64(bytes.count))
+                switch next() % 4 {
+                case 0 where !bytes.isEmpty: bytes[position] = UInt8(truncatingIfNeeded: next())
+                case 1: bytes.insert(pool[Int(next() % UInt64(pool.count))], at: position)
+                case 2 where !bytes.isEmpty: bytes.remove(at: position)
+                default:
+                    bytes = Array(bytes.prefix(position)) + Array(bytes.suffix(from: position)).reversed()
+                }
+            }
+            let data = Data(bytes)
+            _ = RegistryChallenge.parse(bytes)
+            _ = LoopbackHost.isLoopback(String(decoding: bytes, as: UTF8.self))
+            _ = RegistryDocument.mediaType(data)
+            _ = RegistryDocument.errors(data)
+            for decode in [
+                { _ = try RegistryDocument.manifest(data) }, { _ = try RegistryDocument.index(data) },
+                { _ = try RegistryDocument.imageConfig(data) }, { _ = try RegistryDocument.token(data) },
+            ] {
+                do { try decode() } catch is RegistryDocument.Invalid {}
+            }
+            do { _ = try RegistryReference.parse(bytes) } catch is ArtifactError {}
+        }
+    }
 }
