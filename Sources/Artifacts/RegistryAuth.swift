@@ -64,7 +64,7 @@ final class RegistryAuth: Sendable {
         self.credentials = credentials
         self.scope = scope
         if let credentials {
-            let secrets = [credentials.password, Self.basicValue(credentials)].filter { $0.count >= 4 }
+            let secrets = [credentials.password, Self.basicValue(credentials)].filter { !$0.isEmpty }
             state.withLock { $0.secrets = secrets }
         }
     }
@@ -106,7 +106,7 @@ final class RegistryAuth: Sendable {
             return .failure(.tooManyRedirects(url: from?.absoluteString ?? target, limit: Self.redirectLimit))
         }
         guard let to = Origin(request.url), let previous = Origin(from) else {
-            return .failure(.insecureRedirect(from: from?.absoluteString ?? "?", to: target))
+            return .failure(.badRedirect(to: redact(target)))
         }
         if previous.isSecure, !to.isSecure {
             return .failure(.insecureRedirect(from: from?.absoluteString ?? "?", to: target))
@@ -282,7 +282,8 @@ extension RegistryTransport {
         completionHandler: @Sendable @escaping (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
     ) {
         keepResponse(of: task)
-        completionHandler(.cancelAuthenticationChallenge, nil)
+        // Declining cancels the task, which syncs with the transfer thread: not from this queue.
+        DispatchQueue.global().async { completionHandler(.cancelAuthenticationChallenge, nil) }
     }
 }
 

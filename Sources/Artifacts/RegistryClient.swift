@@ -41,7 +41,8 @@ public final class RegistryClient {
         configuration.urlCredentialStorage = nil
         configuration.httpCookieStorage = nil
         configuration.httpShouldSetCookies = false
-        session = URLSession(configuration: configuration, delegate: transport, delegateQueue: nil)
+        session = URLSession(
+            configuration: configuration, delegate: transport, delegateQueue: BoundedDelegateQueue())
     }
 
     deinit { session.finishTasksAndInvalidate() }
@@ -349,7 +350,7 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
                 return true
             }
         }
-        if stop { dataTask.cancel() }
+        if stop { Self.cancel(dataTask) }
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
@@ -366,7 +367,13 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
                 return true
             }
         }
-        if stop { dataTask.cancel() }
+        if stop { Self.cancel(dataTask) }
+    }
+
+    /// Cancels `task` from another thread: `cancel()` waits for the transfer thread, which may
+    /// be waiting for this (delegate) queue in `BoundedDelegateQueue.addOperation`.
+    static func cancel(_ task: URLSessionTask) {
+        DispatchQueue.global().async { task.cancel() }
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
@@ -388,5 +395,46 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
             )
         }
         continuation?.resume(with: result)
+    }
+}
+
+/// The session's delegate queue: serial, and it holds back whoever feeds it. libcurl cannot
+/// pause, and FoundationNetworking hands each 16 KiB of a body to the delegate as one operation,
+/// so a registry faster than the disk would pile the body up in memory. Here `addOperation`
+/// makes the caller (FoundationNetworking's transfer thread) wait once `limit` operations are
+/// pending, until half of them have run: libcurl then stops reading, and TCP's flow control
+/// holds the registry back. (Waking it at half, not at each operation, saves a wake-up per chunk.)
+///
+/// No deadlock: an operation added from this queue itself never waits, and the delegate never
+/// waits for the transfer thread from here (`RegistryTransport.cancel` and the challenge answer
+/// run on another thread, since `URLSessionTask.cancel()` syncs with the transfer thread).
+final class BoundedDelegateQueue: OperationQueue, @unchecked Sendable {
+    private let limit: Int
+    private let condition = NSCondition()
+    /// Operations added and not yet run; guarded by `condition`.
+    private var pending = 0
+
+    /// A serial queue with at most `limit` operations waiting (64 × 16 KiB: 1 MiB of body).
+    init(limit: Int = 64) {
+        self.limit = limit
+        super.init()
+        maxConcurrentOperationCount = 1
+    }
+
+    override func addOperation(_ block: @Sendable @escaping () -> Void) {
+        let isOwn = OperationQueue.current === self
+        condition.lock()
+        if !isOwn, pending >= limit {
+            while pending > limit / 2 { condition.wait() }
+        }
+        pending += 1
+        condition.unlock()
+        super.addOperation { [self] in
+            block()
+            condition.lock()
+            pending -= 1
+            if pending == limit / 2 { condition.broadcast() }
+            condition.unlock()
+        }
     }
 }

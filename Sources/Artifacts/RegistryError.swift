@@ -46,6 +46,8 @@ public enum RegistryError: UserFacingError, Equatable {
     case tooManyRedirects(url: String, limit: Int)
     /// A redirect to another host for a request whose body carries a secret.
     case secretRedirected(to: String)
+    /// A redirect to something that is not an http(s) URL.
+    case badRedirect(to: String)
     /// Nothing listens at the registry's address.
     case cannotConnect(registry: String, address: String, detail: String)
     /// The connection ended before the answer did.
@@ -129,6 +131,7 @@ public enum RegistryError: UserFacingError, Equatable {
         case .tooManyRedirects(let url, let limit): "more than \(limit) redirects for \(url)"
         case .secretRedirected(let to):
             "refusing to send a request carrying credentials on to another host (\(to))"
+        case .badRedirect(let to): "the registry redirected to '\(to)', which is not an http(s) URL"
         case .cannotConnect(let registry, _, let detail):
             "cannot connect to the registry \(registry): connection refused (\(detail))"
         case .connectionClosed(let registry, _, let purpose):
@@ -185,7 +188,7 @@ public enum RegistryError: UserFacingError, Equatable {
             .storedDigestMismatch(_, _, _, let registry), .noUploadLocation(let registry),
             .noHTTPResponse(let registry):
             registry
-        case .insecureRedirect(_, let to), .secretRedirected(let to): to
+        case .insecureRedirect(_, let to), .secretRedirected(let to), .badRedirect(let to): to
         case .identityTokenAtBasicRegistry(_, let origin), .rejectedCredentials(_, _, _, let origin, _):
             origin
         case .accessDenied(_, _, let reference, _), .unexpectedStatus(_, _, _, _, let reference),
@@ -228,7 +231,7 @@ public enum RegistryError: UserFacingError, Equatable {
         case .unsupportedChallenge: "modelgate speaks Basic and Bearer (token) authentication"
         case .badTokenRealm, .noToken, .tokenServiceFailed:
             "check the registry's token service; its answer is not shown, as it may hold credentials"
-        case .tooManyRedirects: "the registry redirects in a loop; check its configuration"
+        case .tooManyRedirects, .badRedirect: "the registry's redirects are broken; check its configuration"
         case .secretRedirected: "the token service must answer the exchange itself"
         case .cannotConnect: "is the registry running? check the host and port"
         case .connectionClosed:
