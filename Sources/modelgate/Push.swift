@@ -84,6 +84,10 @@ struct Pull: AsyncParsableCommand {
             often are); a compressed layer must inflate to the digest the image config lists for it. Only the
             files under model/ are written, each atomically; links and paths leaving the directory
             are refused.
+
+            Credentials go only to the registry itself (never to a host it redirects to, never
+            over plain HTTP off this machine), and a blob stops downloading as soon as it outgrows
+            the size the manifest declares.
             """))
 
     @Argument(help: "REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:….") var reference: String
