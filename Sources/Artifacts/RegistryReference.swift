@@ -37,6 +37,9 @@ public struct RegistryReference: Sendable, Equatable, CustomStringConvertible {
         guard registry.contains(".") || registry.contains(":") || registry == "localhost" else {
             throw bad("'\(registry)' does not look like a registry host (it needs a dot or a port)")
         }
+        guard Self.isRegistryAddress(registry) else {
+            throw bad("'\(registry)' is not a host[:port] (a DNS name, an IPv4 address or [an IPv6 address])")
+        }
         var path = String(rest[rest.index(after: slash)...])
         var tag: String?
         if let colon = path.lastIndex(of: ":"), !path[colon...].contains("/") {
@@ -67,6 +70,11 @@ public struct RegistryReference: Sendable, Equatable, CustomStringConvertible {
         self.digest = digest
     }
 
+    /// `init(parsing:)` over raw bytes (read as UTF-8): the fuzzing entry point.
+    package static func parse(_ bytes: [UInt8]) throws -> RegistryReference {
+        try RegistryReference(parsing: String(decoding: bytes, as: UTF8.self))
+    }
+
     /// What goes after `/manifests/`: the digest when given, else the tag (default `latest`).
     public var reference: String { digest?.description ?? tag ?? "latest" }
 
@@ -75,12 +83,50 @@ public struct RegistryReference: Sendable, Equatable, CustomStringConvertible {
         "\(registry)/\(repository)" + (tag.map { ":\($0)" } ?? "") + (digest.map { "@\($0)" } ?? "")
     }
 
-    /// True for a registry on this machine (127.0.0.0/8, ::1, localhost).
+    /// True for a registry on this machine: its host parses as an address in 127.0.0.0/8 or ::1,
+    /// or is `localhost` (`LoopbackHost`); `127.evil.example` is a name, not an address.
     public var isLoopback: Bool {
         let host =
             registry.hasPrefix("[")
             ? String(registry.dropFirst().prefix { $0 != "]" }) : String(registry.prefix { $0 != ":" })
-        return host == "localhost" || host.hasPrefix("127.") || host == "::1"
+        return LoopbackHost.isLoopback(host)
+    }
+
+    /// `host[:port]`: DNS labels of letters, digits and inner hyphens, or `[IPv6]`; a port of 1 to
+    /// 65535. The registry part becomes a URL's authority, so nothing else may pass.
+    static func isRegistryAddress(_ text: String) -> Bool {
+        var host = Substring(text)
+        var port: Substring?
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return false }
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.first == ":" else { return false }
+                port = rest.dropFirst()
+            }
+            guard host.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == ":" || $0 == ".") }),
+                host.contains(":")
+            else { return false }
+        } else {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2 else { return false }
+            host = parts[0]
+            port = parts.count == 2 ? parts[1] : nil
+            let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+            guard
+                labels.allSatisfy({ label in
+                    !label.isEmpty && label.count <= 63 && label.first != "-" && label.last != "-"
+                        && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+                })
+            else { return false }
+        }
+        if let port {
+            guard (1...5).contains(port.count), port.allSatisfy({ $0.isASCII && $0.isNumber }),
+                let number = Int(port), (1...65535).contains(number)
+            else { return false }
+        }
+        return true
     }
 }
 

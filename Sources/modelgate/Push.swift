@@ -84,6 +84,10 @@ struct Pull: AsyncParsableCommand {
             often are); a compressed layer must inflate to the digest the image config lists for it. Only the
             files under model/ are written, each atomically; links and paths leaving the directory
             are refused.
+
+            Credentials go only to the registry itself (never to a host it redirects to, never
+            over plain HTTP off this machine), and a blob stops downloading as soon as it outgrows
+            the size the manifest declares.
             """))
 
     @Argument(help: "REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:….") var reference: String
@@ -94,10 +98,22 @@ struct Pull: AsyncParsableCommand {
     func run() async throws {
         let parsed = try RegistryReference(parsing: reference)
         let directory = URL(fileURLWithPath: to, relativeTo: .currentDirectory()).standardizedFileURL
+        let existed = FileManager.default.fileExists(atPath: directory.path)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let result = try await Publisher(store: ArtifactStore(root: directory)).pull(
-            parsed, into: directory, insecure: insecure,
-            credentials: try RegistryCredentials.lookup(registry: parsed.registry))
+        let result: RegistryClient.PullResult
+        do {
+            result = try await Publisher(store: ArtifactStore(root: directory)).pull(
+                parsed, into: directory, insecure: insecure,
+                credentials: try RegistryCredentials.lookup(registry: parsed.registry))
+        } catch {
+            // A failed pull leaves no trace: not even the folder, when it made it and it is empty.
+            if !existed,
+                (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.isEmpty == true
+            {
+                try? FileManager.default.removeItem(at: directory)
+            }
+            throw error
+        }
         if json {
             try Terminal.printJSON(result)
         } else {

@@ -193,12 +193,11 @@ final class BearerRegistry: @unchecked Sendable {
             credentials: RegistryCredentials(
                 username: "<token>", password: "expired", origin: "test", isIdentityToken: true),
             push: true)
-        do {
-            _ = try await wrong.push(image())
-            Issue.record("an expired identity token pushed")
-        } catch let error as ArtifactError {
-            #expect(error.summary.contains("rejected the identity token"), "\(error.summary)")
-        }
+        await #expect(
+            throws: RegistryError.rejectedCredentials(
+                registry: "127.0.0.1:\(registry.port)", identityToken: true, user: "<token>", origin: "test",
+                purpose: "reach the registry API")
+        ) { try await wrong.push(image()) }
     }
 
     @Test func wrongCredentialsForTheTokenServiceAreAClearError() async throws {
@@ -208,13 +207,14 @@ final class BearerRegistry: @unchecked Sendable {
             reference: reference, insecure: true,
             credentials: RegistryCredentials(username: "ada", password: "nope", origin: "test"),
             push: true)
-        await #expect(throws: ArtifactError.self) { try await client.push(image()) }
-        do {
-            _ = try await client.push(image())
-        } catch let error as ArtifactError {
-            #expect(error.summary.contains("rejected the credentials of 'ada'"))
-            #expect(error.exitStatus == .failure)
-        }
+        let error = await #expect(throws: RegistryError.self) { try await client.push(image()) }
+        #expect(
+            error
+                == .rejectedCredentials(
+                    registry: "127.0.0.1:\(registry.port)", identityToken: false, user: "ada", origin: "test",
+                    purpose: "reach the registry API"))
+        #expect(error?.summary.contains("rejected the credentials of 'ada'") == true)
+        #expect(error?.exitStatus == .failure)
         #expect(!registry.seen.withLock { $0 }.contains { $0.method == "PUT" })
     }
 }

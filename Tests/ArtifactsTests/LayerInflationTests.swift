@@ -106,7 +106,10 @@ import Testing
         #expect(
             try LayerCompression(mediaType: OCI.layerType + "+zstd", layer: "sha256:a", target: target)
                 == .zstd)
-        #expect(throws: ArtifactError.self) {
+        #expect(
+            throws: RegistryError.unsupportedLayer(
+                digest: "sha256:a", mediaType: OCI.layerType + "+lz4", reference: target.description)
+        ) {
             try LayerCompression(mediaType: OCI.layerType + "+lz4", layer: "sha256:a", target: target)
         }
     }

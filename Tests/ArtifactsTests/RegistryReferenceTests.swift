@@ -153,17 +153,6 @@ import Testing
         #expect(left.stdout.isEmpty, "still running: \(left.stdout)")
     }
 
-    @Test func parsesBearerChallenges() {
-        let (scheme, parameters) = RegistryClient.parseChallenge(
-            #"Bearer realm="https://auth.example.com/token",service="registry.example.com",scope="repository:a/b:pull,push""#
-        )
-        #expect(scheme == "Bearer")
-        #expect(parameters["realm"] == "https://auth.example.com/token")
-        #expect(parameters["service"] == "registry.example.com")
-        #expect(parameters["scope"] == "repository:a/b:pull,push")
-        #expect(RegistryClient.parseChallenge(#"Basic realm="x""#).0 == "Basic")
-    }
-
     @Test func readsTrailersAndGTONames() {
         let trailers = ReleaseBook.trailers(
             of: "Release\n\nbody\n\nModelgate-Artifact: sha256:x\nModelgate-Metrics: {\"r2\":1}\n")
