@@ -5,7 +5,7 @@ SWIFT ?= swift
 # the static build); the tests also drive real tools: shellcheck lints hooks/, promtool
 # (prometheus) checks the site's metrics.prom, docker-registry, skopeo, umoci and htpasswd
 # (apache2-utils) check the OCI images and pushes, and the pre-commit framework (PyPI).
-BUILD_PACKAGES = libgit2-dev libcmark-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev pkg-config git
+BUILD_PACKAGES = libgit2-dev libcmark-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev libarchive-dev pkg-config git
 TEST_PACKAGES = shellcheck prometheus docker-registry skopeo umoci apache2-utils python3-venv gzip zstd
 
 .PHONY: deps deps-build build release test test-browser demo demo-sklearn bench bench-hooks lint format install uninstall clean
