@@ -133,6 +133,14 @@ final class DirectoryHandle {
         return data
     }
 
+    /// fsyncs the regular file `name`, so that its content survives a crash.
+    func syncFile(_ name: String) throws {
+        let opened = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard opened >= 0 else { throw UnpackError.system(operation: "flush", path: child(name), code: errno) }
+        defer { close(opened) }
+        guard fsync(opened) == 0 else { throw UnpackError.system(operation: "flush", path: child(name), code: errno) }
+    }
+
     /// Renames `name` to `newName` in `folder` (replacing a file there, as rename(2) does).
     func move(_ name: String, to folder: DirectoryHandle, as newName: String) throws {
         guard renameat(descriptor, name, folder.descriptor, newName) == 0 else {
@@ -235,12 +243,11 @@ final class OutputFile {
         size += Int64(bytes.count)
     }
 
-    /// Flushes the file to disk and closes it; returns its lowercase hex SHA-256.
+    /// Closes the file; returns its lowercase hex SHA-256. (Not flushed: the unpacker flushes
+    /// only the files it keeps, so that a layer of a million empty files costs no million fsyncs.)
     func finish() throws -> String {
         isOpen = false
-        let synced = fsync(descriptor) == 0 ? 0 : errno
-        close(descriptor)
-        if synced != 0 { throw UnpackError.system(operation: "write", path: path, code: synced) }
+        guard close(descriptor) == 0 else { throw UnpackError.system(operation: "write", path: path, code: errno) }
         return hasher.finalize()
     }
 }

@@ -20,8 +20,8 @@ import Foundation
 ///   `.` (`.git`, `.ssh`), names that are not UTF-8 or too long, a size beyond the end of the
 ///   layer; libarchive itself refuses malformed headers and negative or overflowing sizes.
 ///   Files are written 0644 and folders 0755 (less the umask): no setuid, setgid or sticky bit.
-/// - At most `PullOptions.maxBytes` bytes of files are written and `maxEntries` entries read
-///   per layer (decompression bombs; `LayerInflation` caps what a compressed layer inflates to).
+/// - At most `PullOptions.maxBytes` bytes of files are written and `maxEntries` entries read in
+///   all (decompression bombs; `LayerInflation` caps what each compressed layer inflates to).
 /// - `finish()` reads modelgate's `manifest.json` from the layers (an image without one is
 ///   refused), checks every listed file's size and SHA-256, and keeps only the files listed.
 ///   When the target did not exist, the staged folder becomes it in one rename. Otherwise each
@@ -44,6 +44,7 @@ final class LayerUnpacker {
     /// The target's path with its links resolved.
     private let target: URL
     private var layerCount = 0
+    private var entryCount = 0
     private var bytesWritten: Int64 = 0
     /// The SHA-256 and size of every file unpacked so far, by path under `model/` (a later entry
     /// of the same path replaces the earlier one, as later layers do in an image).
@@ -68,10 +69,9 @@ final class LayerUnpacker {
         } catch let failure as TarReader.Failure {
             throw malformed(failure)
         }
-        var entries = 0
         while let entry = try next(in: reader) {
-            entries += 1
-            guard entries <= options.maxEntries else {
+            entryCount += 1
+            guard entryCount <= options.maxEntries else {
                 throw UnpackError.limitReached(
                     .entries(options.maxEntries), layer: layerCount, offset: entry.offset)
             }
@@ -222,19 +222,28 @@ final class LayerUnpacker {
             paths.append(file.path)
         }
         paths.append(ArtifactManifest.fileName)
+        // The files kept go to a folder of their own, flushed to disk before they are placed.
         let result = try staging.folder.makeFolder("model").0
         for path in paths {
             let components = path.split(separator: "/").map(String.init)
-            try Self.walk(components.dropLast(), from: unpacked).move(
-                components[components.count - 1],
-                to: Self.walk(components.dropLast(), from: result, creating: true),
-                as: components[components.count - 1])
+            let name = components[components.count - 1]
+            let folder = try Self.walk(components.dropLast(), from: result, creating: true)
+            try Self.walk(components.dropLast(), from: unpacked).move(name, to: folder, as: name)
+            try folder.syncFile(name)
+            folder.sync()
         }
         if staging.isInsideTarget {
             try TargetPlacement(staging: staging, result: result, overwrite: options.overwrite).place(paths)
         } else {
-            let name = target.lastPathComponent
-            try staging.folder.move("model", to: staging.container, as: name)
+            // rename(2) takes the name only while it is free (or an empty folder).
+            do {
+                try staging.folder.move("model", to: staging.container, as: target.lastPathComponent)
+            } catch UnpackError.system(_, _, let code)
+                where [ENOTEMPTY, EEXIST, ENOTDIR, EISDIR].contains(code)
+            {
+                throw UnpackError.inTheWay(
+                    target.path, found: "folder or file made during the pull", needed: "folder")
+            }
             staging.container.sync()
         }
         staging.remove()

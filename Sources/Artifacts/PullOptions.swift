@@ -8,7 +8,7 @@
 public struct PullOptions: Sendable, Equatable {
     /// The most bytes one layer may inflate to, and the most bytes of files a pull writes.
     public var maxBytes: Int64
-    /// The most entries (files, folders, anything) one layer may have.
+    /// The most entries (files, folders, anything) the layers may have in all.
     public var maxEntries: Int
     /// Replace files that already exist in the target (never links or folders).
     public var overwrite: Bool

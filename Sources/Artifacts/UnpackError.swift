@@ -61,7 +61,7 @@ public enum UnpackError: UserFacingError, Equatable {
     public enum Limit: Equatable, Sendable {
         /// Bytes inflated from one layer or written in all.
         case bytes(Int64)
-        /// Entries (files, folders, anything) in one layer.
+        /// Entries (files, folders, anything) in all layers.
         case entries(Int)
     }
 
@@ -107,9 +107,8 @@ public enum UnpackError: UserFacingError, Equatable {
             let what = layer.map { "layer \($0)" } ?? "a compressed layer"
             return
                 "\(what) unpacks to more than \(PullOptions.describe(bytes: limit)), the most a pull writes"
-        case .limitReached(.entries(let limit), let layer, _):
-            let what = layer.map { "layer \($0)" } ?? "a layer"
-            return "\(what) has more than \(limit) entries, the most a pull unpacks"
+        case .limitReached(.entries(let limit), _, _):
+            return "the image's layers have more than \(limit) entries, the most a pull unpacks"
         case .missingManifest:
             return "the image has no model/manifest.json, so its files cannot be checked"
         case .unreadableManifest(let reason):

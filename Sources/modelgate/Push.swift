@@ -109,7 +109,8 @@ struct Pull: AsyncParsableCommand {
             "The most bytes a layer may inflate to and the pull may write (K, M, G, T suffixes).",
             valueName: "size"))
     var maxBytes = "32G"
-    @Option(help: "The most entries (files, folders) a layer may hold.") var maxEntries = 100_000
+    @Option(help: "The most entries (files, folders) the image's layers may hold in all.")
+    var maxEntries = 100_000
     @Flag(help: "Print the result as JSON.") var json = false
 
     func validate() throws {
