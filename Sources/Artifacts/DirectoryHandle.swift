@@ -136,9 +136,10 @@ final class DirectoryHandle {
     /// fsyncs the regular file `name`, so that its content survives a crash.
     func syncFile(_ name: String) throws {
         let opened = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard opened >= 0 else { throw UnpackError.system(operation: "flush", path: child(name), code: errno) }
-        defer { close(opened) }
-        guard fsync(opened) == 0 else { throw UnpackError.system(operation: "flush", path: child(name), code: errno) }
+        defer { if opened >= 0 { close(opened) } }
+        guard opened >= 0, fsync(opened) == 0 else {
+            throw UnpackError.system(operation: "flush", path: child(name), code: errno)
+        }
     }
 
     /// Renames `name` to `newName` in `folder` (replacing a file there, as rename(2) does).
@@ -247,7 +248,9 @@ final class OutputFile {
     /// only the files it keeps, so that a layer of a million empty files costs no million fsyncs.)
     func finish() throws -> String {
         isOpen = false
-        guard close(descriptor) == 0 else { throw UnpackError.system(operation: "write", path: path, code: errno) }
+        guard close(descriptor) == 0 else {
+            throw UnpackError.system(operation: "write", path: path, code: errno)
+        }
         return hasher.finalize()
     }
 }

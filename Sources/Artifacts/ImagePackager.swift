@@ -180,9 +180,7 @@ public struct ImagePackager {
     /// refuse to write (a name starting with '.', too long…): every image modelgate builds pulls.
     static func checkPullable(_ manifest: ArtifactManifest, digest: Digest) throws {
         for file in manifest.files {
-            let components = file.path.split(separator: "/", omittingEmptySubsequences: false).map(
-                String.init)
-            guard let refusal = LayerUnpacker.refusal(of: components) else { continue }
+            guard let refusal = LayerUnpacker.refusal(ofPath: file.path) else { continue }
             throw ArtifactError(
                 "the artifact \(digest.short) holds '\(file.path)', \(refusal.words), which 'modelgate pull' refuses",
                 location: file.path,

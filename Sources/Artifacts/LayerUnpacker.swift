@@ -80,6 +80,8 @@ final class LayerUnpacker {
             case .folder:
                 if !components.isEmpty { _ = try folder(for: components[...], of: entry) }
             case .file:
+                // `model` itself as a file: it is the target's folder.
+                guard !components.isEmpty else { throw refused(entry, .fileFolderClash) }
                 try write(entry, to: components, from: reader)
             case .hardLink(let target):
                 throw refused(entry, .hardLink(target))
@@ -103,7 +105,7 @@ final class LayerUnpacker {
     /// entry outside `model/`, which is skipped. Throws for names that are never acceptable,
     /// wherever they are: absolute, `..`, not UTF-8.
     private func modelComponents(of entry: TarReader.Entry) throws -> [String]? {
-        guard var path = entry.path else { throw refused(entry, .notUTF8) }
+        guard var path = entry.path else { throw refused(entry, .notText) }
         guard !path.hasPrefix("/") else { throw refused(entry, .absolute) }
         while path.hasPrefix("./") { path.removeFirst(2) }
         if entry.kind == .folder, path.hasSuffix("/") { path.removeLast() }
@@ -112,16 +114,19 @@ final class LayerUnpacker {
         guard components.first == "model" else { return nil }
         let inside = Array(components.dropFirst())
         if let refusal = Self.refusal(of: inside) { throw refused(entry, refusal) }
-        if inside.isEmpty, entry.kind != .folder {
-            // `model` itself as a file or a link.
-            throw refused(entry, entry.kind == .file ? .fileFolderClash : .symbolicLink(""))
-        }
         return inside
+    }
+
+    /// Why modelgate would not write `path` (relative to the target), or nil when it would.
+    static func refusal(ofPath path: String) -> UnpackError.Refusal? {
+        if path.hasPrefix("/") { return .absolute }
+        return refusal(of: path.split(separator: "/", omittingEmptySubsequences: false).map(String.init))
     }
 
     /// Why modelgate would not write the relative path `components`, or nil when it would.
     static func refusal(of components: [String]) -> UnpackError.Refusal? {
         if components.contains("..") { return .parent }
+        if components.contains(where: { $0.utf8.contains(0) }) { return .notText }
         if let dotted = components.first(where: { $0.hasPrefix(".") }) { return .dotComponent(dotted) }
         if components.contains("") { return .emptyComponent }
         if components.count > maxDepth || components.contains(where: { $0.utf8.count > 255 })
@@ -202,10 +207,7 @@ final class LayerUnpacker {
         var paths: [String] = []
         var seen: Set<String> = [ArtifactManifest.fileName]
         for file in manifest.files {
-            if let refusal = Self.refusal(
-                of: file.path.split(separator: "/", omittingEmptySubsequences: false).map(String.init))
-                ?? (file.path.hasPrefix("/") ? .absolute : nil)
-            {
+            if let refusal = Self.refusal(ofPath: file.path) {
                 throw UnpackError.refusedManifestPath(file.path, refusal: refusal.words)
             }
             guard seen.insert(file.path).inserted else {
@@ -252,9 +254,14 @@ final class LayerUnpacker {
 
     /// The image's modelgate manifest, from the unpacked `model/manifest.json`.
     private func readManifest() throws -> ArtifactManifest {
-        guard files[ArtifactManifest.fileName] != nil,
-            let data = try unpacked.readFile(ArtifactManifest.fileName, limit: Self.maxManifestBytes)
-        else { throw UnpackError.missingManifest }
+        guard let listed = files[ArtifactManifest.fileName] else { throw UnpackError.missingManifest }
+        guard listed.size <= Self.maxManifestBytes else {
+            throw UnpackError.unreadableManifest(
+                "it is larger than \(PullOptions.describe(bytes: Int64(Self.maxManifestBytes)))")
+        }
+        guard let data = try unpacked.readFile(ArtifactManifest.fileName, limit: Self.maxManifestBytes) else {
+            throw UnpackError.missingManifest
+        }
         do {
             return try ArtifactManifest.decode(data)
         } catch let error as DecodingError {

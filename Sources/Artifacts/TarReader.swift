@@ -103,16 +103,16 @@ final class TarReader {
         guard code == ARCHIVE_OK, let handle else { throw failure(at: offset) }
         let raw = archive_entry_pathname(handle)
         let path = raw.flatMap { String(validatingCString: $0) }
-        let displayName = raw.map { Self.printable(Array(String(cString: $0).utf8)) } ?? ""
+        let displayName = raw.map(Self.printable) ?? ""
         let kind: Kind
         if let target = archive_entry_hardlink(handle) {
-            kind = .hardLink(String(cString: target))
+            kind = .hardLink(Self.printable(target))
         } else {
             switch archive_entry_filetype(handle) {
             case S_IFREG: kind = .file
             case S_IFDIR: kind = .folder
             case S_IFLNK:
-                kind = .symbolicLink(archive_entry_symlink(handle).map { String(cString: $0) } ?? "")
+                kind = .symbolicLink(archive_entry_symlink(handle).map(Self.printable) ?? "")
             case S_IFCHR: kind = .special("character device")
             case S_IFBLK: kind = .special("block device")
             case S_IFIFO: kind = .special("FIFO")
@@ -157,13 +157,20 @@ final class TarReader {
         return name.isEmpty ? nil : name
     }
 
-    /// `bytes` as text safe to print: UTF-8 with control characters (and invalid bytes) as `?`,
-    /// at most 200 characters.
+    /// A C string as text safe to print in a terminal.
+    static func printable(_ text: UnsafePointer<CChar>) -> String {
+        printable(Array(UnsafeBufferPointer(start: text, count: strlen(text)).map { UInt8(bitPattern: $0) }))
+    }
+
+    /// `bytes` as text safe to print in a terminal: UTF-8 with control and formatting
+    /// characters (escape sequences, bidirectional overrides) and invalid bytes as `?`, at most
+    /// 200 characters.
     static func printable(_ bytes: [UInt8]) -> String {
         let text = String(decoding: bytes, as: UTF8.self)
         let cleaned = String(
             text.unicodeScalars.map {
-                $0.properties.generalCategory == .control || $0 == "\u{FFFD}" ? "?" : Character($0)
+                [.control, .format].contains($0.properties.generalCategory) || $0 == "\u{FFFD}"
+                    ? "?" : Character($0)
             })
         return cleaned.count > 200 ? cleaned.prefix(200) + "…" : cleaned
     }

@@ -28,8 +28,8 @@ public enum UnpackError: UserFacingError, Equatable {
         case dotComponent(String)
         /// An empty component (`a//b`) or an empty name.
         case emptyComponent
-        /// A name that is not UTF-8 (a manifest could not list it).
-        case notUTF8
+        /// A name that is not UTF-8 text, or holds a NUL byte (a manifest could not list it).
+        case notText
         /// A size larger than what follows its header in the layer.
         case sizeBeyondLayer(size: Int64, available: Int64)
         /// A folder and a file of the same name.
@@ -48,7 +48,7 @@ public enum UnpackError: UserFacingError, Equatable {
             case .dotComponent(let part):
                 "a path with the component '\(part)' (names starting with '.' are never written)"
             case .emptyComponent: "a path with an empty component"
-            case .notUTF8: "a name that is not UTF-8"
+            case .notText: "a name that is not UTF-8 text or holds a NUL byte"
             case .sizeBeyondLayer(let size, let available):
                 "an entry of \(size) bytes with only \(available) bytes of the layer after its header"
             case .fileFolderClash: "both a file and a folder of the same name"

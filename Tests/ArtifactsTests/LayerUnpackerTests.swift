@@ -385,6 +385,24 @@ import Testing
         #expect(try Data(contentsOf: target.appendingPathComponent(long)) == Data(content))
     }
 
+    @Test func namesAreShownWithoutTerminalControlCharacters() throws {
+        var tar = TarBuilder()
+        tar.add("model/\u{1B}[2Jevil\u{202E}", type: "2", link: "/etc/\u{07}passwd")
+        #expect(
+            throws: UnpackError.refusedEntry(
+                layer: 1, offset: 0, entry: "model/?[2Jevil?", refusal: .symbolicLink("/etc/?passwd"))
+        ) { try unpack([tar.finished]) }
+        var listed = TarBuilder()
+        listed.add("model/manifest.json", try Self.manifest([("a\u{0}b", [1])]))
+        do {
+            try unpack([listed.finished])
+            Issue.record("a manifest path with a NUL byte was accepted")
+        } catch UnpackError.refusedManifestPath(_, let refusal) {
+            #expect(refusal == UnpackError.Refusal.notText.words)
+        }
+        expectNothingWritten()
+    }
+
     @Test func packagingRefusesWhatAPullWouldRefuse() throws {
         #expect(LayerUnpacker.refusal(of: ["weights", ".DS_Store"]) == .dotComponent(".DS_Store"))
         #expect(LayerUnpacker.refusal(of: ["weights", "a.bin"]) == nil)

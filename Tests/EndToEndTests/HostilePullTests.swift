@@ -426,4 +426,40 @@ struct CraftedImage {
         #expect(
             badSize.stderr.contains("--max-bytes takes a size such as 500M, 32G or 1T"), "\(badSize.stderr)")
     }
+
+    /// Every image modelgate builds can be pulled: an artifact holding a file a pull would
+    /// refuse (a name starting with '.') is refused when packaging, before anything is written.
+    @Test func packagingRefusesAnArtifactAPullWouldRefuse() throws {
+        let repository = try TemporaryRepository()
+        try repository.commit(
+            files: [
+                "modelgate.yml": """
+                name: demo
+                stages:
+                  - name: evaluate
+                    cmd: sh score.sh
+                    deps: [score.sh]
+                    metrics: metrics.json
+                    outs: [weights]
+                gates:
+                  - {metric: r2, min: 0.9}
+                """,
+                "score.sh": """
+                printf '{"r2": 0.95}' > metrics.json
+                mkdir -p weights/.cache && echo w > weights/a.txt && echo c > weights/.cache/index
+
+                """,
+            ], message: "a stage whose outputs hold a hidden folder")
+        let run = try ModelgateBinary.run(["run"], in: repository.url)
+        #expect(run.status == 0, "\(run.stderr)")
+        let layout = directory.appending("oci")
+        let package = try ModelgateBinary.run(["package", "--oci", layout.path], in: repository.url)
+        #expect(package.status == 2, "\(package.stderr)")
+        #expect(
+            package.stderr.contains(
+                "holds 'weights/.cache/index', a path with the component '.cache' (names starting with '.' are never written), which 'modelgate pull' refuses"
+            ), "\(package.stderr)")
+        #expect(package.stderr.contains("leave it out of the stage's 'outs'"))
+        #expect(!FileManager.default.fileExists(atPath: layout.path))
+    }
 }
