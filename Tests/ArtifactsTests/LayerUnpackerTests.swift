@@ -319,6 +319,18 @@ import Testing
         #expect(debris().isEmpty)
     }
 
+    /// The folder the user names may itself be a link (`models -> /data/models`): it is
+    /// resolved once; nothing inside it is ever followed.
+    @Test func aTargetThatIsALinkIsResolvedOnce() throws {
+        let real = directory.appending("real")
+        try FileManager.default.createDirectory(at: real, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: target.path, withDestinationPath: real.path)
+        try unpack([try Self.goodLayer([("a.bin", Array("abc".utf8))]).finished])
+        #expect(snapshot(real).keys.sorted() == ["a.bin", "manifest.json"])
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: target.path) == real.path)
+        #expect(debris().isEmpty)
+    }
+
     @Test func aFolderOrFileInTheWayIsRefused() throws {
         try FileManager.default.createDirectory(
             at: target.appendingPathComponent("a.bin"), withIntermediateDirectories: true)
