@@ -55,17 +55,27 @@ final class PullStaging {
             for created in missing { rmdir(created.path) }
             throw UnpackError.system(operation: "create the folder", path: folder.path, code: code)
         }
+        do {
+            (container, name, folder) = try Self.makeFolder(in: containerURL)
+        } catch {
+            for created in missing { rmdir(created.path) }
+            throw error
+        }
+    }
+
+    /// Opens `containerURL`, sweeps it and creates a locked staging folder in it, all under a
+    /// lock on the container.
+    private static func makeFolder(in containerURL: URL) throws -> (DirectoryHandle, String, DirectoryHandle)
+    {
         let container = try DirectoryHandle(opening: containerURL.path)
         // Best effort: a file system without flock (some network ones) still gets its pull.
         let containerLocked = container.lock(waiting: true)
         defer { if containerLocked { container.unlock() } }
-        Self.sweep(container)
-        let name = Self.prefix + UUID().uuidString.lowercased()
+        sweep(container)
+        let name = prefix + UUID().uuidString.lowercased()
         let folder = try container.makeFolder(name, mode: 0o700).0
         _ = folder.lock(waiting: false)
-        self.container = container
-        self.name = name
-        self.folder = folder
+        return (container, name, folder)
     }
 
     deinit { remove() }
