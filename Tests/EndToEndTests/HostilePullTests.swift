@@ -462,4 +462,54 @@ struct CraftedImage {
         #expect(package.stderr.contains("leave it out of the stage's 'outs'"))
         #expect(!FileManager.default.fileExists(atPath: layout.path))
     }
+
+    /// `kill -9` in the middle of a pull leaves its staging folder (nothing in the target); the
+    /// next pull beside it removes it, since no live process holds its lock any more.
+    @Test func aPullKilledMidwayLeavesAFolderTheNextPullSweeps() throws {
+        let registry = try TestRegistry()
+        // A layer that takes a while to inflate and unpack: 64 MiB of zeros in one file.
+        let zeros = [UInt8](repeating: 0, count: 64 << 20)
+        var tar = TarBuilder()
+        tar.add("model/zeros.bin", zeros)
+        tar.add("model/manifest.json", CraftedImage.modelManifest([("zeros.bin", zeros)]))
+        let plain = directory.appending("big.tar")
+        try Data(tar.finished).write(to: plain)
+        let diffID = "sha256:" + SHA256.hex(of: Data(tar.finished))
+        #expect(try ExternalTool.run("gzip", ["-1", plain.path], in: directory.url).status == 0)
+        let big = "\(registry.address)/team/big:v1"
+        try CraftedImage.push(
+            [
+                CraftedImage.Layer(
+                    blob: try [UInt8](Data(contentsOf: directory.appending("big.tar.gz"))),
+                    mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", diffID: diffID)
+            ], to: big, in: directory.url)
+        let small = "\(registry.address)/team/small:v1"
+        try CraftedImage.push(
+            [.tar(CraftedImage.modelLayer([("a.bin", Array("abc".utf8))]))], to: small, in: directory.url)
+
+        let target = directory.appending("out")
+        let process = Process()
+        process.executableURL = try ModelgateBinary.url
+        process.arguments = ["pull", big, "--to", target.path, "--insecure"]
+        process.currentDirectoryURL = directory.url
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait (at most a minute) for the pull to create its staging folder, then kill it.
+        var polls = 0
+        while debris().isEmpty, process.isRunning, polls < 6000 {
+            usleep(10_000)
+            polls += 1
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the pull ended before it was killed")
+        #expect(!debris().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: target.path))
+
+        let next = try pull(small, to: target)
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(snapshot(target).keys.sorted() == ["a.bin", "manifest.json"])
+        #expect(debris().isEmpty, "\(debris())")
+    }
 }
