@@ -185,7 +185,7 @@ public struct ImagePackager {
                 "the artifact \(digest.short) holds '\(file.path)', \(refusal.words), which 'modelgate pull' refuses",
                 location: file.path,
                 hint:
-                    "rename it or leave it out of the stage's 'outs' (a pull never writes names such as .git or .ssh), then 'modelgate run --force'",
+                    "rename it or leave it out of the stage's 'outs' (a pull never writes names such as .git or .ssh), commit, and run again",
                 exitStatus: .badInput)
         }
     }
