@@ -29,6 +29,10 @@ let package = Package(
             name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .systemLibrary(
             name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        // Reads the tar layers of pulled images (tar format only, no filters). Linked statically
+        // (module.modulemap: libarchive.a, from libarchive-dev): only its tar reader comes in, and
+        // no process loads the eight shared libraries libarchive.so needs (about 5 ms at start).
+        .systemLibrary(name: "CLibArchive", providers: [.apt(["libarchive-dev"])]),
 
         // SHA-256 over libcrypto, for fingerprints and artifact digests.
         .target(name: "Checksum", dependencies: ["CLibCrypto"]),
@@ -57,7 +61,7 @@ let package = Package(
         // Artifact store, manifest, verification, OCI image layout, registry client, releases.
         .target(
             name: "Artifacts",
-            dependencies: ["CZlib", "CZstd", "Checksum", "Diagnostics", "GitKit", "Pipeline"]),
+            dependencies: ["CLibArchive", "CZlib", "CZstd", "Checksum", "Diagnostics", "GitKit", "Pipeline"]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
 

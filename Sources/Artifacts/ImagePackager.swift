@@ -80,6 +80,7 @@ public struct ImagePackager {
     /// (created if needed; an existing layout keeps its other images).
     public func package(_ digest: Digest, into directory: URL, labels: Labels) throws -> Image {
         let manifest = try store.requireIntact(digest, for: "package")
+        try Self.checkPullable(manifest, digest: digest)
         let blobs = directory.appendingPathComponent("blobs/sha256", isDirectory: true)
         try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
         let mtime = Int64(manifest.created.timeIntervalSince1970)
@@ -173,6 +174,20 @@ public struct ImagePackager {
         return Image(
             layout: directory, digest: Digest(manifestDescriptor.digest)!, manifest: manifestData,
             blobs: [configDescriptor, layerDescriptor])
+    }
+
+    /// Refuses, before anything is written, an artifact with a file `modelgate pull` would
+    /// refuse to write (a name starting with '.', too long…): every image modelgate builds pulls.
+    static func checkPullable(_ manifest: ArtifactManifest, digest: Digest) throws {
+        for file in manifest.files {
+            guard let refusal = LayerUnpacker.refusal(ofPath: file.path) else { continue }
+            throw ArtifactError(
+                "the artifact \(digest.short) holds '\(file.path)', \(refusal.words), which 'modelgate pull' refuses",
+                location: file.path,
+                hint:
+                    "rename it or leave it out of the stage's 'outs' (a pull never writes names such as .git or .ssh), commit, and run again",
+                exitStatus: .badInput)
+        }
     }
 
     private func writeBlob(_ data: Data, mediaType: String, into blobs: URL) throws -> OCI.Descriptor {

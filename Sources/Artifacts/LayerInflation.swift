@@ -18,11 +18,13 @@ enum LayerInflation {
     /// Decompresses `source` into `destination` with `decompressor`; returns the SHA-256 (hex) of
     /// what it wrote (the layer's uncompressed digest, its `diff_id`).
     ///
-    /// A layer's inflated size is not known in advance (compression can expand a thousandfold), so
-    /// the free space of `destination`'s file system is checked every 64 MiB: below `reserve`
-    /// bytes the inflation stops with an error rather than fill the disk.
+    /// A layer's inflated size is not known in advance (gzip can expand a thousandfold, zstd far
+    /// more), so it stops with an error past `limit` bytes (a decompression bomb; `pull
+    /// --max-bytes`), and the free space of `destination`'s file system is checked every 64 MiB:
+    /// below `reserve` bytes the inflation stops rather than fill the disk.
     static func inflate(
-        _ source: URL, to destination: URL, with decompressor: LayerDecompressor, reserve: Int64 = 1 << 30
+        _ source: URL, to destination: URL, with decompressor: LayerDecompressor, reserve: Int64 = 1 << 30,
+        limit: Int64 = PullOptions.defaults.maxBytes
     ) throws -> String {
         guard FileManager.default.createFile(atPath: destination.path, contents: nil),
             let handle = try? FileHandle(forWritingTo: destination)
@@ -38,6 +40,9 @@ enum LayerInflation {
                 if written >= nextCheck {
                     try checkFreeSpace(destination, reserve: reserve, written: written)
                     nextCheck = written + (64 << 20)
+                }
+                guard written + Int64(piece.count) <= limit else {
+                    throw UnpackError.limitReached(.bytes(limit), layer: nil, offset: nil)
                 }
                 hasher.update(piece)
                 try handle.write(contentsOf: Data(piece))

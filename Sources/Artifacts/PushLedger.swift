@@ -62,15 +62,19 @@ public struct Publisher {
         return result
     }
 
-    /// Pulls `reference` into `directory`, verifying every digest.
+    /// Pulls `reference` into `directory`, verifying every digest; with `options` (overwriting,
+    /// limits). On failure `directory` is left as it was.
     public func pull(
-        _ reference: RegistryReference, into directory: URL, insecure: Bool, credentials: RegistryCredentials?
+        _ reference: RegistryReference, into directory: URL, insecure: Bool,
+        credentials: RegistryCredentials?,
+        options: PullOptions = .defaults
     ) async throws -> RegistryClient.PullResult {
-        let scratch = directory.appendingPathComponent(
-            ".modelgate-pull-\(UUID().uuidString)", isDirectory: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
         let client = try RegistryClient(
             reference: reference, insecure: insecure, credentials: credentials, push: false)
-        return try await client.pull(into: directory, scratch: scratch)
+        // Downloads go to a staging folder on the target's file system, removed at the end (or,
+        // after a crash, by the next pull there); never into the target itself.
+        let scratch = try PullStaging(for: PullStaging.resolve(directory))
+        defer { scratch.remove() }
+        return try await client.pull(into: directory, scratch: scratch.url, options: options)
     }
 }

@@ -22,7 +22,7 @@ extension RegistryClient {
     /// Downloads the image, verifying every digest and size, and writes the files under `/model`
     /// of its layers into `directory` (and checks them against the artifact's `manifest.json`).
     /// No body is read past its bound: manifests and configs 4 MiB, blobs their declared size.
-    public func pull(into directory: URL, scratch: URL) async throws -> PullResult {
+    public func pull(into directory: URL, scratch: URL, options: PullOptions) async throws -> PullResult {
         try await ping()
         let accept = [OCI.manifestType, OCI.indexType, OCI.dockerManifestType, OCI.dockerListType].joined(
             separator: ", ")
@@ -57,9 +57,9 @@ extension RegistryClient {
         let configFile = try await download(manifest.config, into: scratch)
         bytes += manifest.config.size
         // The uncompressed digests, to check what a compressed layer inflates to.
-        let diffIDs = (try? RegistryDocument.imageConfig(Data(contentsOf: configFile)))?.rootfs.diffIDs
+        let diffIDs = try? RegistryDocument.diffIDs(Data(contentsOf: configFile))
         try? FileManager.default.removeItem(at: configFile)
-        let unpacker = try LayerUnpacker(into: directory)
+        let unpacker = try LayerUnpacker(into: directory, options: options)
         for (position, layer) in manifest.layers.enumerated() {
             let compression = try LayerCompression(
                 mediaType: layer.mediaType, layer: layer.digest, target: target)
@@ -72,7 +72,10 @@ extension RegistryClient {
                 let tar = scratch.appendingPathComponent(UUID().uuidString)
                 let decompressor: LayerDecompressor =
                     compression == .gzip ? try GzipInflater() : try ZstdInflater()
-                let digest = "sha256:" + (try LayerInflation.inflate(file, to: tar, with: decompressor))
+                let digest =
+                    "sha256:"
+                    + (try LayerInflation.inflate(
+                        file, to: tar, with: decompressor, limit: options.maxBytes))
                 try? FileManager.default.removeItem(at: file)  // peak disk: one copy of each layer
                 guard diffIDs[position] == digest else {
                     throw RegistryError.layerDigestMismatch(

@@ -29,9 +29,18 @@ package enum RegistryDocument {
         return index
     }
 
-    /// An image config.
-    package static func imageConfig(_ bytes: Data) throws -> OCI.ImageConfig {
-        try decode(OCI.ImageConfig.self, bytes)
+    /// The layers' uncompressed digests (`rootfs.diff_ids`) of an image config. Only that field is
+    /// read: everything else in a config (`created`, `config`, `history`) is optional in the OCI
+    /// spec, and an image other tools built may leave it out.
+    package static func diffIDs(_ bytes: Data) throws -> [String] {
+        struct Config: Decodable {
+            struct RootFS: Decodable {
+                var diffIDs: [String]
+                enum CodingKeys: String, CodingKey { case diffIDs = "diff_ids" }
+            }
+            var rootfs: RootFS
+        }
+        return try decode(Config.self, bytes).rootfs.diffIDs
     }
 
     /// The `mediaType` a manifest or index declares about itself, if any.

@@ -1,11 +1,11 @@
 import Foundation
 
-/// A minimal, deterministic ustar (POSIX.1-1988) writer and reader: regular files and
-/// directories only, uid/gid 0, one fixed time stamp, entries in the order given. Paths longer
-/// than ustar's name/prefix split are carried by a PAX `path` record.
+/// A minimal, deterministic ustar (POSIX.1-1988) writer: regular files and directories only,
+/// uid/gid 0, one fixed time stamp, entries in the order given. Paths longer than ustar's
+/// name/prefix split are carried by a PAX `path` record.
 ///
-/// No package among the ones this project builds with writes tar, and the format is small; a
-/// fixed, byte-exact output is also what makes packaging reproducible.
+/// Writing our own trusted files is small and a fixed, byte-exact output is what makes
+/// packaging reproducible. Reading untrusted layers is libarchive's job (`TarReader`).
 enum TarArchive {
     static let blockSize = 512
 
@@ -98,76 +98,5 @@ enum TarArchive {
 
     private static func put(_ text: String, into block: inout [UInt8], at offset: Int, width: Int) {
         for (index, byte) in text.utf8.prefix(width).enumerated() { block[offset + index] = byte }
-    }
-
-    // MARK: - Reading
-
-    /// One entry read back.
-    struct Entry {
-        /// The entry's path.
-        let path: String
-        /// Its size in bytes (0 for directories).
-        let size: Int64
-        /// "0" file, "5" directory, others (links, devices) are refused by the reader's users.
-        let type: UInt8
-        /// Byte offset of the content in the archive.
-        let offset: Int64
-    }
-
-    /// Lists the entries of the tar file at `url` (PAX `path` records applied), reading only headers.
-    static func entries(of url: URL) throws -> [Entry] {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        var result: [Entry] = []
-        var offset: Int64 = 0
-        var pendingPath: String?
-        while true {
-            try handle.seek(toOffset: UInt64(offset))
-            guard let data = try handle.read(upToCount: blockSize), data.count == blockSize else { break }
-            let block = [UInt8](data)
-            if block.allSatisfy({ $0 == 0 }) { break }
-            guard let size = Int64(field(block, 124, 12).trimmingCharacters(in: .whitespaces), radix: 8)
-            else {
-                throw ArtifactError(
-                    "the layer is not a tar archive (bad size field at byte \(offset))", location: url.path)
-            }
-            let stored = field(block, 148, 8).trimmingCharacters(in: CharacterSet(charactersIn: " \0"))
-            var sum: Int64 = 0
-            for (index, byte) in block.enumerated() { sum += (148..<156).contains(index) ? 32 : Int64(byte) }
-            guard Int64(stored, radix: 8) == sum else {
-                throw ArtifactError(
-                    "the layer is not a valid tar archive (checksum mismatch at byte \(offset))",
-                    location: url.path)
-            }
-            let type = block[156]
-            let content = offset + Int64(blockSize)
-            if type == UInt8(ascii: "x") {
-                try handle.seek(toOffset: UInt64(content))
-                let text = String(decoding: try handle.read(upToCount: Int(size)) ?? Data(), as: UTF8.self)
-                for line in text.split(separator: "\n") {
-                    if let space = line.firstIndex(of: " "),
-                        line[line.index(after: space)...].hasPrefix("path=")
-                    {
-                        pendingPath = String(line[line.index(after: space)...].dropFirst(5))
-                    }
-                }
-            } else if type != UInt8(ascii: "g") {
-                let prefix = field(block, 345, 155)
-                let name = field(block, 0, 100)
-                let path = pendingPath ?? (prefix.isEmpty ? name : "\(prefix)/\(name)")
-                pendingPath = nil
-                result.append(
-                    Entry(path: path, size: size, type: type == 0 ? UInt8(ascii: "0") : type, offset: content)
-                )
-            }
-            offset = content + size + Int64(padding(size).count)
-        }
-        return result
-    }
-
-    private static func field(_ block: [UInt8], _ offset: Int, _ width: Int) -> String {
-        let slice = block[offset..<(offset + width)]
-        let end = slice.firstIndex(of: 0) ?? slice.endIndex
-        return String(decoding: slice[offset..<end], as: UTF8.self)
     }
 }

@@ -81,9 +81,22 @@ struct Pull: AsyncParsableCommand {
             in $DOCKER_CONFIG/config.json (default ~/.docker/config.json).
 
             Layers may be plain tar or compressed with gzip or zstd (as copies made by other tools
-            often are); a compressed layer must inflate to the digest the image config lists for it. Only the
-            files under model/ are written, each atomically; links and paths leaving the directory
-            are refused.
+            often are); a compressed layer must inflate to the digest the image config lists for it.
+            Only the files the image's model/manifest.json lists are written, each checked against
+            its size and SHA-256; an image without that manifest is refused. Links, devices,
+            names starting with '.' (such as .git) and paths leaving the directory are refused,
+            and nothing is ever written through a link already in the directory. Files are written
+            0644, folders 0755.
+
+            All or nothing: the files are unpacked into a hidden .modelgate-pull-* folder on the
+            same file system (removed at the end, or by the next pull after a crash) and moved into
+            place only once all are checked. A new directory appears in one rename; in an existing
+            one, a pull that would overwrite a file is refused before anything moves, unless
+            --overwrite is given (other files in the directory are left alone).
+
+            A malformed or hostile image, or one past the limits, is exit 3; a directory in the way
+            (a file to overwrite, a link inside it) is exit 2. Either way the directory is left as
+            it was.
 
             Credentials go only to the registry itself (never to a host it redirects to, never
             over plain HTTP off this machine), and a blob stops downloading as soon as it outgrows
@@ -93,27 +106,33 @@ struct Pull: AsyncParsableCommand {
     @Argument(help: "REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:….") var reference: String
     @Option(help: "The directory to write the files into (created if needed).") var to: String
     @Flag(help: "Use plain HTTP (for a registry on this machine).") var insecure = false
+    @Flag(help: "Replace files of the image that already exist in the directory (never links or folders).")
+    var overwrite = false
+    @Option(
+        help: ArgumentHelp(
+            "The most bytes a layer may inflate to and the pull may write (K, M, G, T suffixes).",
+            valueName: "size"))
+    var maxBytes = "32G"
+    @Option(help: "The most entries (files, folders) the image's layers may hold in all.")
+    var maxEntries = 100_000
     @Flag(help: "Print the result as JSON.") var json = false
+
+    func validate() throws {
+        guard PullOptions.parse(size: maxBytes) != nil else {
+            throw ValidationError("--max-bytes takes a size such as 500M, 32G or 1T")
+        }
+        guard maxEntries > 0 else { throw ValidationError("--max-entries must be at least 1") }
+    }
 
     func run() async throws {
         let parsed = try RegistryReference(parsing: reference)
         let directory = URL(fileURLWithPath: to, relativeTo: .currentDirectory()).standardizedFileURL
-        let existed = FileManager.default.fileExists(atPath: directory.path)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let result: RegistryClient.PullResult
-        do {
-            result = try await Publisher(store: ArtifactStore(root: directory)).pull(
-                parsed, into: directory, insecure: insecure,
-                credentials: try RegistryCredentials.lookup(registry: parsed.registry))
-        } catch {
-            // A failed pull leaves no trace: not even the folder, when it made it and it is empty.
-            if !existed,
-                (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.isEmpty == true
-            {
-                try? FileManager.default.removeItem(at: directory)
-            }
-            throw error
-        }
+        let options = PullOptions(
+            maxBytes: PullOptions.parse(size: maxBytes) ?? PullOptions.defaults.maxBytes,
+            maxEntries: maxEntries, overwrite: overwrite)
+        let result = try await Publisher(store: ArtifactStore(root: directory)).pull(
+            parsed, into: directory, insecure: insecure,
+            credentials: try RegistryCredentials.lookup(registry: parsed.registry), options: options)
         if json {
             try Terminal.printJSON(result)
         } else {

@@ -59,6 +59,18 @@ import Testing
         #expect(try Self.gunzip(source, to: directory.appending("ok.tar"), reserve: 0).count == 64)
     }
 
+    /// A decompression bomb stops at the limit (`pull --max-bytes`), whatever the disk holds.
+    @Test func inflatingStopsAtTheLimit() throws {
+        let source = try gzipped([Data(repeating: 0, count: 3_000_000)], name: "bomb")
+        #expect(throws: UnpackError.limitReached(.bytes(1 << 20), layer: nil, offset: nil)) {
+            try LayerInflation.inflate(
+                source, to: directory.appending("bomb.tar"), with: try GzipInflater(), limit: 1 << 20)
+        }
+        let exact = try LayerInflation.inflate(
+            source, to: directory.appending("exact.tar"), with: try GzipInflater(), limit: 3_000_000)
+        #expect(exact == SHA256.hex(of: Data(repeating: 0, count: 3_000_000)))
+    }
+
     @Test func zstdFramesInflateAndBadOnesAreErrors() throws {
         let first = Data((0..<2_000_000).map { UInt8(truncatingIfNeeded: $0 % 241) })
         let second = Data("a second frame\n".utf8)

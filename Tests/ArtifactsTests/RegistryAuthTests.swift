@@ -221,7 +221,7 @@ import Testing
             _ = RegistryDocument.errors(data)
             for decode in [
                 { _ = try RegistryDocument.manifest(data) }, { _ = try RegistryDocument.index(data) },
-                { _ = try RegistryDocument.imageConfig(data) }, { _ = try RegistryDocument.token(data) },
+                { _ = try RegistryDocument.diffIDs(data) }, { _ = try RegistryDocument.token(data) },
             ] {
                 do { try decode() } catch is RegistryDocument.Invalid {}
             }
