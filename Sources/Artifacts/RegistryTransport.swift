@@ -158,6 +158,9 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
         _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
         completionHandler: @Sendable @escaping (URLSession.ResponseDisposition) -> Void
     ) {
+        // Always allowed, then cancelled if refused: FoundationNetworking reads a cancelled
+        // disposition's body to its end (measured: all 50 MB of a lying blob), while a task
+        // cancelled by `cancel()` hangs up.
         completionHandler(.allow)
         guard let http = response as? HTTPURLResponse else { return }
         let stop = exchanges.withLock { all -> Bool in
@@ -176,10 +179,10 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let stop = exchanges.withLock { all -> Bool in
-            guard let exchange = all[dataTask.taskIdentifier], exchange.failure == nil,
-                !exchange.keepsResponse
-            else { return false }
+        let stop = exchanges.withLock { all -> Bool? in
+            guard let exchange = all[dataTask.taskIdentifier] else { return false }
+            // Already stopped: the cancellation is on its way (see `cancel`).
+            guard exchange.failure == nil, !exchange.keepsResponse else { return nil }
             do {
                 if try exchange.collector.take(data) { return false }
                 exchange.keepsResponse = true
@@ -189,7 +192,15 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
                 return true
             }
         }
-        if stop { Self.cancel(dataTask) }
+        switch stop {
+        case true?: Self.cancel(dataTask)
+        case nil:
+            // Bytes past the decision are dropped, but slowly: the transfer thread waits on this
+            // queue (`BoundedDelegateQueue`), so a registry cannot pour gigabytes through in the
+            // moment the cancellation takes to land on a loaded machine.
+            usleep(5_000)
+        case false?: break
+        }
     }
 
     /// Cancels `task` from another thread: `cancel()` waits for the transfer thread, which may

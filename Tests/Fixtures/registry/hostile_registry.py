@@ -10,7 +10,7 @@ request either server receives is appended to STATE_DIR/requests.jsonl when its 
 answer ended or the connection closed)}. Python 3 standard library only; nothing leaves loopback.
 
 SCENARIO picks the misbehaviour; every repository serves the same small public image (a
-`model/model.bin` in one uncompressed tar layer):
+`model/model.bin` and its manifest.json in one uncompressed tar layer):
 
   basic             Basic auth (alice / ALICE_PASSWORD); blobs answer 307 to the CDN
   cdn-asks          like basic, but the CDN answers 401 with a Basic challenge of its own
@@ -52,10 +52,17 @@ def digest(data):
 def make_layer():
     buffer = io.BytesIO()
     content = b"public model bytes\n" * 1000
+    # modelgate's own manifest.json lists the files a pull may write (and their digests).
+    listing = json.dumps({
+        "created": "2026-01-01T00:00:00Z", "fingerprint": "f", "inputs": {}, "metrics": {},
+        "name": "demo", "schema": 1, "source": "rev", "tool": "hostile registry", "verdict": "pass",
+        "files": [{"path": "model.bin", "sha256": hashlib.sha256(content).hexdigest(), "size": len(content)}],
+    }).encode()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        info = tarfile.TarInfo("model/model.bin")
-        info.size, info.mode, info.mtime = len(content), 0o644, 0
-        tar.addfile(info, io.BytesIO(content))
+        for name, data in (("model/model.bin", content), ("model/manifest.json", listing)):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
 
 
