@@ -66,14 +66,17 @@ import Testing
             #expect(beside == ["outside", "repo"], sourceLocation: sourceLocation)
             let marker = try FileManager.default.subpathsOfDirectory(atPath: outside.path)
             #expect(marker == ["secret.csv"], sourceLocation: sourceLocation)
-            #expect(try String(contentsOf: secret, encoding: .utf8) == Self.secretText, sourceLocation: sourceLocation)
+            #expect(
+                try String(contentsOf: secret, encoding: .utf8) == Self.secretText,
+                sourceLocation: sourceLocation)
             #expect(
                 try repo.gitResult(["show-ref", "--verify", "refs/notes/modelgate"]).status != 0,
                 "a record was written", sourceLocation: sourceLocation)
             let store = repo.url.appendingPathComponent(".git/modelgate")
             for folder in ["cache", "store", "models"] {
-                let entries = (try? FileManager.default.subpathsOfDirectory(
-                    atPath: store.appendingPathComponent(folder).path)) ?? []
+                let entries =
+                    (try? FileManager.default.subpathsOfDirectory(
+                        atPath: store.appendingPathComponent(folder).path)) ?? []
                 #expect(entries.isEmpty, "\(folder): \(entries)", sourceLocation: sourceLocation)
             }
         }
@@ -83,7 +86,8 @@ import Testing
     static func position(of text: String, in config: String) -> String {
         for (index, line) in config.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             if let range = line.range(of: text) {
-                return "modelgate.yml:\(index + 1):\(line.distance(from: line.startIndex, to: range.lowerBound) + 1)"
+                return
+                    "modelgate.yml:\(index + 1):\(line.distance(from: line.startIndex, to: range.lowerBound) + 1)"
             }
         }
         return "modelgate.yml:?:?"
@@ -109,8 +113,10 @@ import Testing
 
             """
         let hostile = try Hostile(["modelgate.yml": config])
+        // Refused where the expansion passes the limit, long before the key (Yams hung hashing it).
         try hostile.expectRefused(
-            location: Self.position(of: "*l8", in: config), message: "an alias cannot be a mapping key")
+            location: Self.position(of: "*l3", in: config), message: "more than 10000 values once its aliases"
+        )
     }
 
     @Test func anAliasBombAsAValueIsRefused() throws {
@@ -125,7 +131,8 @@ import Testing
             """
         let hostile = try Hostile(["modelgate.yml": config])
         try hostile.expectRefused(
-            location: Self.position(of: "*l8", in: config), message: "more than 10000 values once its aliases")
+            location: Self.position(of: "*l3", in: config), message: "more than 10000 values once its aliases"
+        )
     }
 
     @Test func anAliasBombInAParametersFileDoesNotHangDiff() throws {
@@ -166,7 +173,8 @@ import Testing
         switch key {
         case "data", "test", "model":
             let data = key == "data" ? "" : "    data: train.csv\n"
-            return "stages:\n  - name: t\n    builtin: linear-regression\n    target: y\n\(data)    \(key): \(written)\n"
+            return
+                "stages:\n  - name: t\n    builtin: linear-regression\n    target: y\n\(data)    \(key): \(written)\n"
         default:
             return "stages:\n  - name: t\n    cmd: \"true\"\n    \(key): \(written)\n"
         }
