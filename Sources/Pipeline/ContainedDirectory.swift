@@ -190,8 +190,9 @@ package struct ContainedDirectory {
             let error = errno
             close(current)
             guard next >= 0 else {
-                if error == ENOENT { return nil }
-                // ELOOP or ENOTDIR: a link appeared after the path was resolved.
+                // Missing, or a file where a folder was expected: nothing is there. (A link that
+                // appeared after resolving fails here too, with ELOOP or ENOTDIR: never followed.)
+                if error == ENOENT || error == ENOTDIR { return nil }
                 throw StageFailure.system("open '\(resolved)'", error)
             }
             current = next
