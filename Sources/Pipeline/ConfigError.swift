@@ -76,6 +76,11 @@ public struct ConfigError: UserFacingError, Equatable {
             location: position == nil ? location ?? file : Self.location(file, position), hint: hint)
     }
 
+    /// The same error, pointing at `position` in `file` (e.g. the stage that names a path).
+    func located(at position: SourcePosition?, in file: String) -> ConfigError {
+        ConfigError(problem, summary: summary, location: Self.location(file, position), hint: hint)
+    }
+
     private init(_ problem: Problem, summary: String, location: String, hint: String?) {
         self.problem = problem
         self.summary = summary.escapingControlCharacters

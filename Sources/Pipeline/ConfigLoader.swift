@@ -27,8 +27,7 @@ public struct ConfigLoader {
                 hint: "run 'modelgate init' to write one, or commit the one you have")
         }
         defer { try? handle.close() }
-        guard let data = try handle.read(upToCount: Self.maxBytes + 1) else { return try parse(Data()) }
-        return try parse(data)
+        return try parse(try handle.read(upToCount: Self.maxBytes + 1) ?? Data())
     }
 
     /// Reads and validates the config in blob `id` (a commit's or the index's), refusing one of

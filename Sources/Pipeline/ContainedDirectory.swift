@@ -214,6 +214,14 @@ package final class OpenedFile {
 
     deinit { close(descriptor) }
 
+    /// Everything from the current offset to the end, or just over `limit` bytes when there
+    /// is more (so a caller can tell the file is too large without reading it whole).
+    package func read(atMost limit: Int = .max) throws -> Data {
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
+        let data = limit == .max ? try handle.readToEnd() : try handle.read(upToCount: limit + 1)
+        return data ?? Data()
+    }
+
     /// A path naming this open file itself (not a path to it): reading it reads what was opened.
     package var url: URL {
         #if os(Linux)

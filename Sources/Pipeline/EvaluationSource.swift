@@ -185,8 +185,7 @@ struct EvaluatedTree {
                 do {
                     _ = try resolve(path)
                 } catch let error as ConfigError {
-                    // Point at the stage that names the path.
-                    throw ConfigError(error.problem, file: PipelineConfig.fileName, at: stage.position)
+                    throw error.located(at: stage.position, in: PipelineConfig.fileName)
                 }
             }
         }
@@ -202,14 +201,9 @@ struct EvaluatedTree {
             else {
                 return nil
             }
-            let handle = FileHandle(fileDescriptor: file.descriptor, closeOnDealloc: false)
-            let data = try withExtendedLifetime(file) {
-                limit == .max ? try handle.readToEnd() : try handle.read(upToCount: limit + 1)
-            }
-            guard (data?.count ?? 0) <= limit else {
-                throw ConfigError(.tooLarge(limit: limit), file: path, at: nil)
-            }
-            return data ?? Data()
+            let data = try file.read(atMost: limit)
+            guard data.count <= limit else { throw ConfigError(.tooLarge(limit: limit), file: path, at: nil) }
+            return data
         }
         guard let id = recordedIDs[path] else { return nil }
         if limit < .max, try repository.blobSize(id) > limit {

@@ -88,10 +88,7 @@ struct StageRunner {
             }
         }
         guard let metricsPath = command.metrics else { return [:] }
-        guard let metricsFile = try files.open(metricsPath), metricsFile.kind == .file,
-            let data = try FileHandle(fileDescriptor: metricsFile.descriptor, closeOnDealloc: false)
-                .read(upToCount: Self.maxMetricsBytes + 1)
-        else {
+        guard let metricsFile = try files.open(metricsPath), metricsFile.kind == .file else {
             throw StageFailure(
                 "stage '\(stage.name)' finished but wrote no metrics file '\(metricsPath)'",
                 location: location,
@@ -99,6 +96,7 @@ struct StageRunner {
                     "write a JSON object such as {\"r2\": 0.91} to '\(metricsPath)' (relative to the repository root)"
             )
         }
+        let data = try metricsFile.read(atMost: Self.maxMetricsBytes)
         guard data.count <= Self.maxMetricsBytes else {
             throw StageFailure(
                 "the metrics file '\(metricsPath)' of stage '\(stage.name)' is larger than \(Self.maxMetricsBytes >> 20) MiB",
@@ -225,6 +223,7 @@ extension StageRunner {
     /// Writes the model into the checkout (never through a link leading out of it) and keeps a
     /// copy under the stage's fingerprint.
     private func writeModel(_ model: ModelFile, to path: String) throws {
+        // Encoded as `ModelFile.write` does; that writes by path, this through the checkout's descriptors.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(model)
