@@ -139,7 +139,13 @@ struct EvaluatedTree {
         if let workingDirectory { return try ContainedDirectory(root: workingDirectory).resolve(path) }
         do {
             let resolved = try RepositoryPath.resolve(path) { prefix in
-                try links[prefix].map { String(decoding: try repository.blob($0), as: UTF8.self) }
+                guard let id = links[prefix] else { return nil }
+                // A crafted tree can store anything as a link; no real target is longer than PATH_MAX.
+                let size = try repository.blobSize(id)
+                guard size <= PATH_MAX else {
+                    throw RepositoryPath.Escape(link: prefix, target: "(\(size) bytes)")
+                }
+                return String(decoding: try repository.blob(id), as: UTF8.self)
             }
             guard let resolved else {
                 throw ConfigError(
