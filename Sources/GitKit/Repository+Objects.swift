@@ -105,6 +105,23 @@ extension Repository {
         return Data(bytes: bytes, count: size)
     }
 
+    /// The size of blob `id` in bytes, read from the object's header without inflating it.
+    public func blobSize(_ id: ObjectID) throws -> Int {
+        var odb: OpaquePointer?
+        try check(git_repository_odb(&odb, handle), "open the object database")
+        defer { git_odb_free(odb) }
+        var oid = id.raw
+        var size = 0
+        var type = GIT_OBJECT_INVALID
+        try check(git_odb_read_header(&size, &type, odb, &oid), "read blob \(id.short)", location: id.hex)
+        guard type == GIT_OBJECT_BLOB else {
+            throw GitError(
+                operation: "read blob \(id.short)",
+                message: "the object is a \(Repository.typeName(type)), not a blob", location: id.hex)
+        }
+        return size
+    }
+
     /// Hands blob `id` to `body` in chunks of at most `chunkSize` bytes, in order.
     ///
     /// Loose objects are inflated incrementally, so memory stays near `chunkSize` whatever the

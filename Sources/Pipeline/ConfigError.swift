@@ -1,7 +1,14 @@
 import Diagnostics
 
-/// A problem in `modelgate.yml`, with the position it was found at.
+/// A problem in `modelgate.yml` (or a path it names), with the position it was found at.
+///
+/// `problem` says which mistake it is, for code and tests that need to tell them apart; checks
+/// written before the cases existed carry `.described` and say everything in `summary`. Every
+/// text is shown with its control and invisible characters escaped, because names and paths
+/// come from a repository an attacker may have written, and must not drive the terminal.
 public struct ConfigError: UserFacingError, Equatable {
+    /// Which mistake this is.
+    public let problem: Problem
     /// What is wrong.
     public let summary: String
     /// `modelgate.yml:LINE:COLUMN`, or just the file when the problem has no position.
@@ -11,11 +18,182 @@ public struct ConfigError: UserFacingError, Equatable {
     /// Always bad input.
     public var exitStatus: ExitStatus { .badInput }
 
-    /// Makes an error at `position` in `file`.
+    /// The mistakes that have a case of their own.
+    public enum Problem: Equatable, Sendable {
+        /// The file is larger than `limit` bytes.
+        case tooLarge(limit: Int)
+        /// More than `limit` values once the YAML aliases are expanded.
+        case tooManyValues(limit: Int)
+        /// Collections nested more than `limit` deep (aliases expanded).
+        case tooDeep(limit: Int)
+        /// An alias (`*name`) as a mapping key.
+        case aliasKey
+        /// A list or mapping as a mapping key.
+        case collectionKey
+        /// The path-valued `key` of `stage` is `path`, which is not a path inside the repository.
+        case unsafePath(stage: String, key: String, path: String, RepositoryPath.Problem)
+        /// `path` reaches `link`, a symbolic link to `target` outside the repository.
+        case linkLeavesRepository(path: String, link: String, target: String)
+        /// A stage or metric name that cannot be used.
+        case unsafeName(NameKind, name: String, NameProblem)
+        /// Any other mistake; `summary` says which.
+        case described
+    }
+
+    /// What a name names.
+    public enum NameKind: String, Sendable {
+        /// A stage's `name:`.
+        case stage
+        /// A gate's `metric:`.
+        case metric
+    }
+
+    /// Why a name cannot be used.
+    public enum NameProblem: Equatable, Sendable {
+        /// It is empty.
+        case empty
+        /// It holds `/` or `\`.
+        case separator
+        /// It holds `..`.
+        case dotDot
+        /// It holds a control or invisible character (such as an escape sequence).
+        case controlCharacter
+        /// It is longer than this many characters.
+        case tooLong(Int)
+    }
+
+    /// Makes an error at `position` in `file`, described in free text.
     public init(_ summary: String, file: String, at position: SourcePosition?, hint: String?) {
-        self.summary = summary
-        self.location = position.map { "\(file):\($0.line):\($0.column)" } ?? file
-        self.hint = hint
+        self.init(.described, summary: summary, location: Self.location(file, position), hint: hint)
+    }
+
+    /// Makes the error for `problem` at `position` in `file`, or at `location` (a path) when there
+    /// is no position.
+    public init(_ problem: Problem, file: String, at position: SourcePosition?, location: String? = nil) {
+        let (summary, hint) = Self.text(for: problem, file: file)
+        self.init(
+            problem, summary: summary,
+            location: position == nil ? location ?? file : Self.location(file, position), hint: hint)
+    }
+
+    /// The same error, pointing at `position` in `file` (e.g. the stage that names a path).
+    func located(at position: SourcePosition?, in file: String) -> ConfigError {
+        ConfigError(problem, summary: summary, location: Self.location(file, position), hint: hint)
+    }
+
+    private init(_ problem: Problem, summary: String, location: String, hint: String?) {
+        self.problem = problem
+        self.summary = summary.escapingControlCharacters
+        self.location = location.escapingControlCharacters
+        self.hint = hint?.escapingControlCharacters
+    }
+
+    private static func location(_ file: String, _ position: SourcePosition?) -> String {
+        position.map { "\(file):\($0.line):\($0.column)" } ?? file
+    }
+
+    private static func text(for problem: Problem, file: String) -> (String, String?) {
+        switch problem {
+        case .tooLarge(let limit):
+            return (
+                "\(file) is larger than \(limit >> 20) MiB",
+                "a pipeline config is a few kilobytes; check that this is the file you meant to commit"
+            )
+        case .tooManyValues(let limit):
+            return (
+                "\(file) holds more than \(limit) values once its aliases are expanded",
+                "write the values out instead of repeating aliases ('*name'); nested aliases multiply"
+            )
+        case .tooDeep(let limit):
+            return (
+                "\(file) is nested more than \(limit) levels deep",
+                "a pipeline config needs a handful of levels; flatten the lists and mappings here"
+            )
+        case .aliasKey:
+            return ("an alias cannot be a mapping key", "write the key as a plain name, e.g. 'name:'")
+        case .collectionKey:
+            return (
+                "a list or mapping cannot be a mapping key", "write the key as a plain name, e.g. 'name:'"
+            )
+        case .unsafePath(let stage, let key, let path, let reason):
+            let what = "'\(key)' of stage '\(stage)' is '\(path)', which"
+            switch reason {
+            case .empty:
+                return (
+                    "'\(key)' of stage '\(stage)' is an empty path",
+                    "name a file relative to the repository root, e.g. 'data/train.csv'"
+                )
+            case .absolute:
+                return (
+                    "\(what) is an absolute path",
+                    "write it relative to the repository root, e.g. 'data/train.csv'; modelgate reads and writes only inside the repository"
+                )
+            case .parentDirectory:
+                return (
+                    "\(what) leaves the repository through '..'",
+                    "write it relative to the repository root without '..'; modelgate reads and writes only inside the repository"
+                )
+            case .gitDirectory:
+                return (
+                    "\(what) is inside '.git'",
+                    "name a file of the work tree; git's own files are neither inputs nor outputs"
+                )
+            case .controlCharacter:
+                return (
+                    "\(what) holds a control character",
+                    "rename the file to a name without control characters"
+                )
+            }
+        case .linkLeavesRepository(let path, let link, let target):
+            let summary =
+                path == link
+                ? "'\(path)' is a symbolic link leading outside the repository (to '\(target)')"
+                : "'\(path)' goes through '\(link)', a symbolic link leading outside the repository (to '\(target)')"
+            return (
+                summary,
+                "modelgate reads and writes only inside the repository; commit the file itself, or a link to a file inside it"
+            )
+        case .unsafeName(let kind, let name, let reason):
+            let reasonText: String
+            switch reason {
+            case .empty: reasonText = "is empty"
+            case .separator: reasonText = "holds '/' or '\\'"
+            case .dotDot: reasonText = "holds '..'"
+            case .controlCharacter: reasonText = "holds a control or invisible character"
+            case .tooLong(let limit): reasonText = "is longer than \(limit) characters"
+            }
+            let hint =
+                kind == .stage
+                ? "stage names become file names (logs, default model files): use letters, digits, '-', '_' and '.', e.g. 'name: train'"
+                : "metric names are dotted words, e.g. 'r2' or 'test.accuracy'"
+            return ("\(kind.rawValue) name '\(name)' \(reasonText)", hint)
+        case .described:
+            return ("\(file) is not valid", nil)
+        }
+    }
+}
+
+extension String {
+    /// The text with control and invisible characters (escape sequences, bidirectional
+    /// overrides, zero-width characters) written as `\u{1B}`, safe to print on a terminal.
+    var escapingControlCharacters: String {
+        guard unicodeScalars.contains(where: \.isControlOrFormat) else { return self }
+        var escaped = ""
+        for scalar in unicodeScalars {
+            if scalar.isControlOrFormat {
+                escaped += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            } else {
+                escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
+    }
+}
+
+extension Unicode.Scalar {
+    /// A control character (C0, DEL, C1) or an invisible formatting one (general category Cf).
+    var isControlOrFormat: Bool {
+        properties.generalCategory == .control || properties.generalCategory == .format
     }
 }
 

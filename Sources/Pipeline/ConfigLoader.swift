@@ -1,4 +1,5 @@
 import Foundation
+import GitKit
 import Yams
 
 /// Reads `modelgate.yml` into a `PipelineConfig`, or fails with a `ConfigError` at `file:line:column`.
@@ -14,12 +15,34 @@ public struct ConfigLoader {
         self.catalog = catalog
     }
 
+    /// The largest config read: a pipeline is a few kilobytes, and a file past this is refused
+    /// before it is read (`load(from:)`, and the readers of a commit's or the index's config).
+    public static let maxBytes = 1 << 20
+
     /// Reads and validates the config at `url`.
     public func load(from url: URL) throws -> PipelineConfig {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else {
             throw ConfigError(
                 "no \(file) in this repository", file: file, at: nil,
                 hint: "run 'modelgate init' to write one, or commit the one you have")
+        }
+        defer { try? handle.close() }
+        return try parse(try handle.read(upToCount: Self.maxBytes + 1) ?? Data())
+    }
+
+    /// Reads and validates the config in blob `id` (a commit's or the index's), refusing one of
+    /// more than `maxBytes` before reading it.
+    public func load(blob id: ObjectID, in repository: Repository) throws -> PipelineConfig {
+        guard try repository.blobSize(id) <= Self.maxBytes else {
+            throw ConfigError(.tooLarge(limit: Self.maxBytes), file: file, at: nil)
+        }
+        return try parse(try repository.blob(id))
+    }
+
+    /// Parses and validates config bytes, which must be UTF-8 and at most `maxBytes` long.
+    public func parse(_ data: Data) throws -> PipelineConfig {
+        guard data.count <= Self.maxBytes else {
+            throw ConfigError(.tooLarge(limit: Self.maxBytes), file: file, at: nil)
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError("\(file) is not UTF-8 text", file: file, at: nil, hint: "save it as UTF-8")
@@ -28,7 +51,19 @@ public struct ConfigLoader {
     }
 
     /// Parses and validates config text.
+    ///
+    /// Bounded whatever the text: it must be at most `maxBytes` long, and its YAML shape is
+    /// checked (`YAMLShape.config`) before Yams composes it, so an alias bomb or deep nesting is
+    /// refused at its line and column instead of exhausting time or memory.
     public func parse(_ text: String) throws -> PipelineConfig {
+        guard text.utf8.count <= Self.maxBytes else {
+            throw ConfigError(.tooLarge(limit: Self.maxBytes), file: file, at: nil)
+        }
+        do throws(YAMLShape.Violation) {
+            try YAMLShape.config.check(text)
+        } catch {
+            throw shapeError(error)
+        }
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
@@ -48,6 +83,32 @@ public struct ConfigLoader {
             throw decodingError(error, root: root)
         }
         return try ConfigValidator(file: file, catalog: catalog, root: root).validate(raw)
+    }
+
+    /// Fuzzing entry point: raw bytes as `modelgate.yml` through the whole loader (size cap,
+    /// shape check, Yams, validation). It must return a config or throw a `ConfigError` (what
+    /// users see as a message with a position), never crash, trap or hang; any other error would
+    /// reach users as an internal error, so it stops the fuzzer too.
+    package static func fuzz(_ bytes: [UInt8]) {
+        do {
+            _ = try ConfigLoader().parse(Data(bytes))
+        } catch is ConfigError {
+            return
+        } catch {
+            preconditionFailure("ConfigLoader threw \(type(of: error)), not a ConfigError: \(error)")
+        }
+    }
+
+    private func shapeError(_ violation: YAMLShape.Violation) -> ConfigError {
+        let problem: ConfigError.Problem
+        switch violation.kind {
+        case .tooManyNodes(let limit): problem = .tooManyValues(limit: limit)
+        case .tooDeep(let limit): problem = .tooDeep(limit: limit)
+        case .aliasKey: problem = .aliasKey
+        case .collectionKey: problem = .collectionKey
+        }
+        return ConfigError(
+            problem, file: file, at: SourcePosition(line: violation.line, column: violation.column))
     }
 
     // MARK: - Syntax and type errors, mapped to positions

@@ -69,9 +69,11 @@ struct ConfigValidator {
 
     private func stage(_ definition: StageDefinition, node: Node?, earlier: [Stage]) throws -> Stage {
         let position = node?.position
-        guard !definition.name.isEmpty else {
-            throw error("a stage has an empty name", at: node?["name"], hint: "e.g. 'name: train'")
+        if let problem = Self.nameProblem(definition.name) {
+            throw ConfigError(
+                .unsafeName(.stage, name: definition.name, problem), file: file, at: node?["name"]?.position)
         }
+        try checkPaths(of: definition, node: node)
         let kind: Stage.Kind
         switch (definition.cmd, definition.builtin) {
         case (.some, .some):
@@ -208,6 +210,43 @@ struct ConfigValidator {
             model: definition.model ?? "\(definition.name).model.json", maxChange: definition.maxChange)
     }
 
+    /// The longest stage or metric name.
+    static let maxNameLength = 100
+
+    /// Why `name` cannot name a stage or a metric, or nil. Stage names become file names (logs,
+    /// default model files) and both are printed on terminals and pages, so separators, `..`
+    /// and control or invisible characters are refused.
+    static func nameProblem(_ name: String) -> ConfigError.NameProblem? {
+        if name.isEmpty { return .empty }
+        if name.contains("/") || name.contains("\\") { return .separator }
+        if name.contains("..") { return .dotDot }
+        if name.unicodeScalars.contains(where: \.isControlOrFormat) { return .controlCharacter }
+        if name.count > maxNameLength { return .tooLong(maxNameLength) }
+        return nil
+    }
+
+    /// Refuses any path-valued key of the stage that is absolute, has a `..` or `.git`
+    /// component, or a control character, at the position of the offending value.
+    private func checkPaths(of definition: StageDefinition, node: Node?) throws {
+        let single: [(String, String?)] = [
+            ("params", definition.params), ("metrics", definition.metrics), ("data", definition.data),
+            ("test", definition.test), ("model", definition.model),
+        ]
+        var paths = single.compactMap { key, value in value.map { (key, $0, node?[key]) } }
+        for key in ["deps", "outs"] {
+            let values = key == "deps" ? definition.deps : definition.outs
+            for (index, value) in (values ?? []).enumerated() {
+                paths.append(("\(key)[\(index)]", value, node?[key]?.sequence?[index]))
+            }
+        }
+        for (key, path, valueNode) in paths {
+            guard let problem = RepositoryPath.problem(in: path) else { continue }
+            throw ConfigError(
+                .unsafePath(stage: definition.name, key: key, path: path, problem), file: file,
+                at: valueNode?.position ?? node?.position)
+        }
+    }
+
     private func required(
         _ value: String?, _ key: String, of definition: StageDefinition, node: Node?, example: String
     ) throws -> String {
@@ -265,6 +304,11 @@ struct ConfigValidator {
     }
 
     private func gate(_ gate: RawGate, node: Node?) throws -> Gate {
+        if let problem = Self.nameProblem(gate.metric) {
+            throw ConfigError(
+                .unsafeName(.metric, name: gate.metric, problem), file: file,
+                at: (node?["metric"] ?? node)?.position)
+        }
         let bounds: [(Gate.Kind, Double?)] = [
             (.min, gate.min), (.max, gate.max), (.maxDrop, gate.maxDrop), (.maxRise, gate.maxRise),
         ]

@@ -38,6 +38,8 @@ struct EvaluatedTree {
     let paths: [String]
     /// Blob ids from the commit or the index.
     private let recordedIDs: [String: ObjectID]
+    /// The symbolic links of the commit or the index, by path (their blobs hold the targets).
+    private let links: [String: ObjectID]
     /// The repository's work tree, for `.worktree`.
     let workingDirectory: URL?
     /// Remembers the ids of work-tree files by their stat data, for `.worktree`.
@@ -59,6 +61,7 @@ struct EvaluatedTree {
             let entries = try repository.treeEntries(commit: commit).filter { $0.mode != .gitlink }
             recordedIDs = Dictionary(
                 entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
+            links = Self.links(entries.map { ($0.path, $0.id, $0.mode) })
             paths = entries.map(\.path)
             workingDirectory = nil
             self.statCache = nil
@@ -72,6 +75,7 @@ struct EvaluatedTree {
             let entries = try repository.treeEntries(tree: snapshot).filter { $0.mode != .gitlink }
             recordedIDs = Dictionary(
                 entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
+            links = Self.links(entries.map { ($0.path, $0.id, $0.mode) })
             paths = entries.map(\.path)
             workingDirectory = nil
             self.statCache = nil
@@ -84,9 +88,16 @@ struct EvaluatedTree {
             }
             recordedIDs = Dictionary(
                 entries.map { ($0.path, $0.id) }, uniquingKeysWith: { first, _ in first })
+            links = [:]  // the work tree's own links are read from disk
             paths = entries.map(\.path)
             self.statCache = statCache ?? StatCache(repository: repository)
         }
+    }
+
+    private static func links(_ entries: [(String, ObjectID, FileMode)]) -> [String: ObjectID] {
+        var links: [String: ObjectID] = [:]
+        for (path, id, mode) in entries where mode == .symlink { links[path] = id }
+        return links
     }
 
     /// A short description for messages: "HEAD (3f2a9c1)", "the staged files", "the work tree".
@@ -104,14 +115,50 @@ struct EvaluatedTree {
     /// The paths matching `pattern` (a glob, or a plain path).
     ///
     /// In the work tree, tracked files deleted from disk are left out, and untracked or ignored
-    /// files matching the pattern are included: data often lives outside git.
-    func paths(matching pattern: String) -> [String] {
+    /// files matching the pattern are included: data often lives outside git. A match that is a
+    /// symbolic link leading outside the repository is refused (`ConfigError`), in every source.
+    func paths(matching pattern: String) throws -> [String] {
         let glob = PathPattern(pattern)
         let tracked = paths.filter { glob.matches($0) }
-        guard let workingDirectory else { return tracked }
+        guard let workingDirectory else {
+            for path in tracked where links[path] != nil { _ = try resolve(path) }
+            return tracked
+        }
         let present = tracked.filter { Self.exists(workingDirectory.appendingPathComponent($0)) }
-        let untracked = Self.files(under: workingDirectory, matching: glob).filter { recordedIDs[$0] == nil }
-        return present + untracked
+        let untracked = try files(under: workingDirectory, matching: glob).filter { recordedIDs[$0] == nil }
+        let found = present + untracked
+        for path in found where Self.isLink(workingDirectory.appendingPathComponent(path)) {
+            _ = try resolve(path)
+        }
+        return found
+    }
+
+    /// `path` with the symbolic links it passes through in this source replaced by their
+    /// targets; a `ConfigError` when one leads outside the repository.
+    func resolve(_ path: String) throws -> String {
+        if let workingDirectory { return try ContainedDirectory(root: workingDirectory).resolve(path) }
+        do {
+            let resolved = try RepositoryPath.resolve(path) { prefix in
+                guard let id = links[prefix] else { return nil }
+                // A crafted tree can store anything as a link; no real target is longer than PATH_MAX.
+                let size = try repository.blobSize(id)
+                guard size <= PATH_MAX else {
+                    throw RepositoryPath.Escape(link: prefix, target: "(\(size) bytes)")
+                }
+                return String(decoding: try repository.blob(id), as: UTF8.self)
+            }
+            guard let resolved else {
+                throw ConfigError(
+                    "'\(path)' passes through more than \(RepositoryPath.maxLinks) symbolic links",
+                    file: path, at: nil, hint: "point the link at the file itself")
+            }
+            return resolved
+        } catch let escape as RepositoryPath.Escape {
+            throw ConfigError(
+                .linkLeavesRepository(
+                    path: path, link: escape.link.isEmpty ? path : escape.link, target: escape.target),
+                file: PipelineConfig.fileName, at: nil, location: path)
+        }
     }
 
     /// The blob id of `path` in this source; for the work tree, computed only when the file is not
@@ -125,29 +172,49 @@ struct EvaluatedTree {
         return try statCache.id(of: workingDirectory.appendingPathComponent(path), path: path)
     }
 
-    /// The `modelgate.yml` of this source, parsed and validated.
+    /// The `modelgate.yml` of this source, parsed and validated; every path it names is checked
+    /// against this source's symbolic links.
     func loadConfig() throws -> PipelineConfig {
-        guard let data = try contents(of: PipelineConfig.fileName, in: repository) else {
+        guard
+            let data = try contents(
+                of: PipelineConfig.fileName, in: repository, atMost: ConfigLoader.maxBytes)
+        else {
             throw ConfigError(
                 "\(description) has no \(PipelineConfig.fileName)", file: PipelineConfig.fileName, at: nil,
                 hint: source.isStaged
                     ? "run 'modelgate init' and 'git add \(PipelineConfig.fileName)'"
                     : "run 'modelgate init' and commit \(PipelineConfig.fileName)")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(
-                "\(PipelineConfig.fileName) is not UTF-8 text", file: PipelineConfig.fileName, at: nil,
-                hint: "save it as UTF-8")
+        let config = try ConfigLoader().parse(data)
+        for stage in config.stages {
+            for path in stage.configuredPaths {
+                do {
+                    _ = try resolve(path)
+                } catch let error as ConfigError {
+                    throw error.located(at: stage.position, in: PipelineConfig.fileName)
+                }
+            }
         }
-        return try ConfigLoader().parse(text)
+        return config
     }
 
-    /// The content of `path` as it is in this source.
-    func contents(of path: String, in repository: Repository) throws -> Data? {
+    /// The content of `path` as it is in this source; nil when there is no such file. In the work
+    /// tree it is read without leaving the repository; more than `limit` bytes is a `ConfigError`,
+    /// raised before the content is read.
+    func contents(of path: String, in repository: Repository, atMost limit: Int = .max) throws -> Data? {
         if let workingDirectory {
-            return FileManager.default.contents(atPath: workingDirectory.appendingPathComponent(path).path)
+            guard let file = try ContainedDirectory(root: workingDirectory).open(path), file.kind == .file
+            else {
+                return nil
+            }
+            let data = try file.read(atMost: limit)
+            guard data.count <= limit else { throw ConfigError(.tooLarge(limit: limit), file: path, at: nil) }
+            return data
         }
         guard let id = recordedIDs[path] else { return nil }
+        if limit < .max, try repository.blobSize(id) > limit {
+            throw ConfigError(.tooLarge(limit: limit), file: path, at: nil)
+        }
         return try repository.blob(id)
     }
 
@@ -188,10 +255,11 @@ struct EvaluatedTree {
         return lstat(url.path, &info) == 0
     }
 
-    /// Files below the pattern's literal directory prefix that match it (skipping `.git`).
-    private static func files(under root: URL, matching glob: PathPattern) -> [String] {
-        let literal = glob.description.prefix { !"*?[".contains($0) }
-        let base = literal.contains("/") ? String(literal[..<literal.lastIndex(of: "/")!]) : ""
+    /// Files below the pattern's literal directory prefix that match it (skipping `.git`); the
+    /// prefix itself must not lead outside the repository.
+    private func files(under root: URL, matching glob: PathPattern) throws -> [String] {
+        let base = glob.literalDirectory
+        if !base.isEmpty { _ = try resolve(base) }
         let start = base.isEmpty ? root : root.appendingPathComponent(base)
         guard let walker = FileManager.default.enumerator(atPath: start.path) else { return [] }
         var found: [String] = []
@@ -201,9 +269,14 @@ struct EvaluatedTree {
                 continue
             }
             let path = base.isEmpty ? relative : "\(base)/\(relative)"
-            if glob.matches(path), !isDirectory(root.appendingPathComponent(path)) { found.append(path) }
+            if glob.matches(path), !Self.isDirectory(root.appendingPathComponent(path)) { found.append(path) }
         }
         return found
+    }
+
+    private static func isLink(_ url: URL) -> Bool {
+        var info = stat()
+        return lstat(url.path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
     }
 
     private static func isDirectory(_ url: URL) -> Bool {

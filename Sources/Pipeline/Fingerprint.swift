@@ -66,7 +66,7 @@ struct PipelineFingerprint {
         for stage in config.stages {
             var files: [String: String] = [:]
             for pattern in stage.dependencyPatterns {
-                let matches = tree.paths(matching: pattern)
+                let matches = try tree.paths(matching: pattern)
                 guard !matches.isEmpty else {
                     throw ConfigError(
                         "stage '\(stage.name)' depends on '\(pattern)', which matches no file in \(tree.description)",

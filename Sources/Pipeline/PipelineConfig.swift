@@ -53,6 +53,19 @@ public struct Stage: Sendable, Equatable {
         }
     }
 
+    /// Every path this stage names: dependency globs, parameters, outputs, metrics, data, test
+    /// file and model files, as written.
+    public var configuredPaths: [String] {
+        switch kind {
+        case .command(let command):
+            return command.deps + [command.params, command.metrics].compactMap { $0 } + command.outs
+        case .builtin(let builtin): return [builtin.data, builtin.testFile, builtin.model].compactMap { $0 }
+        case .validate(let validate): return [validate.data]
+        case .optimize(let optimize):
+            return [optimize.sourceModel, optimize.testFile, optimize.model].compactMap { $0 }
+        }
+    }
+
     /// The model file this stage writes, for built-in trainer and optimize stages.
     public var modelPath: String? {
         switch kind {

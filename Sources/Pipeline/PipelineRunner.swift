@@ -291,7 +291,10 @@ struct RunContext {
 
     /// A file of the evaluated tree on disk: in the checkout when there is one, else written to scratch.
     func file(_ path: String) throws -> URL? {
-        if let checkout { return checkout.appendingPathComponent(path) }
+        // Resolved inside the checkout: a link there (committed, or made by a stage) cannot lead out.
+        if let checkout {
+            return checkout.appendingPathComponent(try ContainedDirectory(root: checkout).resolve(path))
+        }
         guard let data = try tree.contents(of: path, in: repository) else { return nil }
         let url = scratch.appendingPathComponent("files/\(path)")
         try FileManager.default.createDirectory(

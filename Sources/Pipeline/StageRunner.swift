@@ -3,6 +3,11 @@ import Foundation
 import Learning
 
 /// Runs one stage in the isolated checkout and returns the metrics it reported.
+///
+/// Every file a stage's settings name is read and written through `ContainedDirectory`, so a
+/// symbolic link (committed, or made by an earlier stage) cannot lead a read or a write outside
+/// the checkout; such a link is a `ConfigError` (exit 2, nothing recorded). Outputs are checked
+/// before the command runs and again after, before anything copies them into the artifact.
 struct StageRunner {
     let stage: Stage
     let context: RunContext
@@ -12,6 +17,7 @@ struct StageRunner {
     let observer: RunObserver?
 
     private var checkout: URL { context.checkout! }
+    private var files: ContainedDirectory { ContainedDirectory(root: checkout) }
     private var subject: EvaluatedTree { context.tree }
 
     func run() throws -> [String: Double] {
@@ -33,6 +39,8 @@ struct StageRunner {
     }
 
     private func runCommand(_ command: CommandStage) throws -> [String: Double] {
+        // A committed link at an output's place is refused before the command runs.
+        for out in command.outs { _ = try files.resolve(out) }
         try FileManager.default.createDirectory(
             at: log.deletingLastPathComponent(), withIntermediateDirectories: true)
         var environment = command.environment
@@ -68,22 +76,32 @@ struct StageRunner {
         case .interrupted:
             throw Interrupted()
         }
-        for out in command.outs
-        where !FileManager.default.fileExists(atPath: checkout.appendingPathComponent(out).path) {
-            throw StageFailure(
-                "stage '\(stage.name)' finished but did not write its output '\(out)'", location: location,
-                hint: "write '\(out)' relative to the repository root, or remove it from 'outs'")
+        for out in command.outs {
+            switch try files.kind(of: out) {
+            case nil:
+                throw StageFailure(
+                    "stage '\(stage.name)' finished but did not write its output '\(out)'",
+                    location: location,
+                    hint: "write '\(out)' relative to the repository root, or remove it from 'outs'")
+            case .directory: try files.checkLinks(under: out)
+            case .file: break
+            }
         }
         guard let metricsPath = command.metrics else { return [:] }
-        guard
-            let data = FileManager.default.contents(atPath: checkout.appendingPathComponent(metricsPath).path)
-        else {
+        guard let metricsFile = try files.open(metricsPath), metricsFile.kind == .file else {
             throw StageFailure(
                 "stage '\(stage.name)' finished but wrote no metrics file '\(metricsPath)'",
                 location: location,
                 hint:
                     "write a JSON object such as {\"r2\": 0.91} to '\(metricsPath)' (relative to the repository root)"
             )
+        }
+        let data = try metricsFile.read(atMost: Self.maxMetricsBytes)
+        guard data.count <= Self.maxMetricsBytes else {
+            throw StageFailure(
+                "the metrics file '\(metricsPath)' of stage '\(stage.name)' is larger than \(Self.maxMetricsBytes >> 20) MiB",
+                location: metricsPath, hint: "write a JSON object of the metrics only, e.g. {\"r2\": 0.91}",
+                exitStatus: .badInput)
         }
         do {
             return try MetricsFile.parse(data)
@@ -108,16 +126,20 @@ extension StageRunner {
     /// Trains a built-in model, writes its file into the checkout and keeps a copy by fingerprint.
     private func train(_ settings: BuiltinStage) throws -> [String: Double] {
         let trainer = try Trainers.make(kind: settings.trainer, options: settings.options)
+        let data = try input(settings.data)
+        let testFile = try settings.testFile.map { (file: try input($0), name: $0) }
         let test: TestSource =
-            settings.testFile.map { .file(checkout.appendingPathComponent($0), name: $0) }
+            testFile.map { .file($0.file.url, name: $0.name) }
             ?? .split(fraction: settings.split, seed: settings.seed)
         let request = TrainingRequest(
-            data: checkout.appendingPathComponent(settings.data), test: test, target: settings.target,
+            data: data.url, test: test, target: settings.target,
             features: settings.features, dataName: settings.data, missing: settings.missing)
         let progress = observer?.progressReporter(for: stage)
         let outcome: TrainingOutcome
         do {
-            outcome = try trainer.train(request, progress: progress)
+            outcome = try withExtendedLifetime((data, testFile?.file)) {
+                try trainer.train(request, progress: progress)
+            }
             progress?.finish()
         } catch {
             progress?.finish()
@@ -145,9 +167,10 @@ extension StageRunner {
                     stage, line: "no baseline commit with \(settings.data): drift not measured")
             }
         }
-        let report = try DataCheck.validate(
-            data: checkout.appendingPathComponent(settings.data), name: settings.data,
-            expectations: expectations)
+        let data = try input(settings.data)
+        let report = try withExtendedLifetime(data) {
+            try DataCheck.validate(data: data.url, name: settings.data, expectations: expectations)
+        }
         for problem in report.problems.prefix(20) {
             observer?.stageOutput(stage, line: "\(problem.location ?? settings.data): \(problem.summary)")
         }
@@ -164,8 +187,10 @@ extension StageRunner {
 
     /// Quantises an earlier stage's model and re-evaluates it on the test file.
     private func quantize(_ settings: OptimizeStage) throws -> [String: Double] {
-        let source = try ModelFile.read(
-            from: checkout.appendingPathComponent(settings.sourceModel), name: settings.sourceModel)
+        let sourceFile = try input(settings.sourceModel)
+        let source = try withExtendedLifetime(sourceFile) {
+            try ModelFile.read(from: sourceFile.url, name: settings.sourceModel)
+        }
         let result = Learning.quantize(source, to: settings.type)
         var metrics: [String: Double] = [
             "size_bytes.before": Double(result.sizeBytesBefore),
@@ -173,9 +198,13 @@ extension StageRunner {
         ]
         var largestChange = 0.0
         if let testPath = settings.testFile {
-            let test = checkout.appendingPathComponent(testPath)
-            let before = try source.score(csv: test, name: testPath)
-            let after = try result.model.score(csv: test, name: testPath)
+            let test = try input(testPath)
+            let (before, after) = try withExtendedLifetime(test) {
+                (
+                    try source.score(csv: test.url, name: testPath),
+                    try result.model.score(csv: test.url, name: testPath)
+                )
+            }
             for (name, value) in after {
                 metrics[OptimizeStage.metricPrefix + name] = value
                 if let old = before[name] { largestChange = max(largestChange, abs(value - old)) }
@@ -191,14 +220,29 @@ extension StageRunner {
         return metrics
     }
 
+    /// Writes the model into the checkout (never through a link leading out of it) and keeps a
+    /// copy under the stage's fingerprint.
     private func writeModel(_ model: ModelFile, to path: String) throws {
-        let url = checkout.appendingPathComponent(path)
-        try FileManager.default.createDirectory(
-            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try model.write(to: url)
-        let kept = context.store.modelURL(for: fingerprint)
-        try AtomicFile.write(try Data(contentsOf: url), to: kept)
+        // Encoded as `ModelFile.write` does; that writes by path, this through the checkout's descriptors.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(model)
+        try files.write(data, to: path)
+        try AtomicFile.write(data, to: context.store.modelURL(for: fingerprint))
     }
+
+    /// The checkout's regular file at `path`, opened without leaving the checkout.
+    private func input(_ path: String) throws -> OpenedFile {
+        guard let file = try files.open(path), file.kind == .file else {
+            throw DataError(
+                .cannotOpen, "cannot open '\(path)': no such file", location: path,
+                hint: "check the path; it is relative to the repository root")
+        }
+        return file
+    }
+
+    /// The largest metrics file read: a JSON object of numbers is a few kilobytes.
+    static let maxMetricsBytes = 16 << 20
 
     private func dataBlobs(_ paths: [String]) throws -> [String: String] {
         var blobs: [String: String] = [:]

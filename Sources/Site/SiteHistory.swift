@@ -252,8 +252,7 @@ public struct SiteHistory {
     static func modelName(repository: Repository, tip: ObjectID) -> String {
         if let entry = try? repository.treeEntries(commit: tip, matching: [PipelineConfig.fileName])
             .first(where: { $0.path == PipelineConfig.fileName }),
-            let data = try? repository.blob(entry.id),
-            let config = try? ConfigLoader().parse(String(decoding: data, as: UTF8.self))
+            let config = try? ConfigLoader().load(blob: entry.id, in: repository)
         {
             return config.name
         }

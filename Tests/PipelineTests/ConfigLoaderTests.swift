@@ -245,4 +245,134 @@ import Testing
     @Test func catalogMatchesTheTrainersThatExist() {
         #expect(BuiltinCatalog.standard.trainers == Trainers.kinds.sorted())
     }
+
+    // MARK: - Hostile files
+
+    /// 9^levels values once expanded, in a few hundred bytes.
+    static func laughs(levels: Int) -> String {
+        "l0: &l0 [a, a, a, a, a, a, a, a, a]\n"
+            + (1...levels).map { level in
+                "l\(level): &l\(level) ["
+                    + Array(repeating: "*l\(level - 1)", count: 9).joined(separator: ", ")
+                    + "]\n"
+            }.joined()
+    }
+
+    @Test func aliasBombsAreRefusedWhereTheyPassTheLimit() {
+        let error = failure(Self.laughs(levels: 9) + "stages:\n  - {name: t, cmd: x}\n")
+        #expect(error?.problem == .tooManyValues(limit: 10_000))
+        #expect(error?.location == "modelgate.yml:5:10")  // the first '*l3' of l4
+        #expect(error?.exitStatus == .badInput)
+    }
+
+    @Test func aliasesAndCollectionsAreNotKeys() {
+        let alias = failure("a: &a x\nstages:\n  - {name: t, cmd: x}\n*a : y\n")
+        #expect(alias?.problem == .aliasKey)
+        #expect(alias?.location == "modelgate.yml:4:1")
+        #expect(alias?.summary == "an alias cannot be a mapping key")
+        let collection = failure("? [a, b]\n: c\n")
+        #expect(collection?.problem == .collectionKey)
+        #expect(collection?.location == "modelgate.yml:1:3")
+    }
+
+    @Test func nestingIsBoundedThroughAliasesToo() {
+        let deep = failure("stages: " + String(repeating: "[", count: 65) + String(repeating: "]", count: 65))
+        #expect(deep?.problem == .tooDeep(limit: 64))
+        #expect(deep?.location == "modelgate.yml:1:72")  // the 64th '[', 65 deep under the top mapping
+        // 40 levels under an anchor, used 30 levels down: 70 deep once expanded.
+        let anchored = "a: &a " + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + "\n"
+        let used = "b: " + String(repeating: "[", count: 30) + "*a" + String(repeating: "]", count: 30) + "\n"
+        let aliased = failure(anchored + used)
+        #expect(aliased?.problem == .tooDeep(limit: 64))
+        #expect(aliased?.location == "modelgate.yml:2:34")
+    }
+
+    @Test func theShapeCheckCountsExactly() throws {
+        let shape = YAMLShape(maxNodes: 5, maxDepth: 2)
+        try shape.check("[a, [b, c]]")  // 5 nodes, 2 deep
+        #expect(throws: YAMLShape.Violation(kind: .tooManyNodes(5), line: 1, column: 13)) {
+            try shape.check("[a, [b, c], d]")
+        }
+        #expect(throws: YAMLShape.Violation(kind: .tooDeep(2), line: 1, column: 6)) {
+            try shape.check("[a, [[b]]]")
+        }
+        // An alias counts as what it names: 3 + 1 + 3.
+        #expect(throws: YAMLShape.Violation(kind: .tooManyNodes(5), line: 1, column: 13)) {
+            try shape.check("[&x [a, b], *x]")
+        }
+        try shape.check("")  // nothing, and not YAML at all, are left to Yams
+        try shape.check("[unclosed")
+    }
+
+    @Test func aConfigOverTheSizeCapIsRefused() {
+        let error = failure("stages: []\n" + String(repeating: "#", count: ConfigLoader.maxBytes))
+        #expect(error?.problem == .tooLarge(limit: ConfigLoader.maxBytes))
+        #expect(error?.summary == "modelgate.yml is larger than 1 MiB")
+        #expect(error?.location == "modelgate.yml")
+    }
+
+    @Test(arguments: [
+        ("../x.csv", RepositoryPath.Problem.parentDirectory), ("data/../../x.csv", .parentDirectory),
+        ("/etc/passwd", .absolute), (".git/config", .gitDirectory), ("sub/.GIT/hooks/x", .gitDirectory),
+        ("a\u{1B}[2J.csv", .controlCharacter), ("", .empty),
+    ])
+    func unsafePathsAreRefusedForEveryKey(path: String, problem: RepositoryPath.Problem) {
+        let builtin = "stages:\n  - name: t\n    builtin: linear-regression\n    target: y\n"
+        let cases: [(String, String, String)] = [
+            ("deps[1]", "stages:\n  - name: t\n    cmd: x\n    deps: [ok.csv, ", "]\n"),
+            ("outs[0]", "stages:\n  - name: t\n    cmd: x\n    outs: [", "]\n"),
+            ("params", "stages:\n  - name: t\n    cmd: x\n    params: ", "\n"),
+            ("metrics", "stages:\n  - name: t\n    cmd: x\n    metrics: ", "\n"),
+            ("data", builtin + "    data: ", "\n"),
+            ("test", builtin + "    data: d.csv\n    test: ", "\n"),
+            ("model", builtin + "    data: d.csv\n    model: ", "\n"),
+        ]
+        for (key, before, after) in cases {
+            let quoted =
+                "\"" + path.unicodeScalars.map { $0 == "\u{1B}" ? "\\e" : String($0) }.joined() + "\""
+            let error = failure(before + quoted + after)
+            #expect(error?.problem == .unsafePath(stage: "t", key: key, path: path, problem), "\(key)")
+            let line = before.split(separator: "\n", omittingEmptySubsequences: false).count
+            let column =
+                (before.split(separator: "\n", omittingEmptySubsequences: false).last?.count ?? 0) + 1
+            #expect(error?.location == "modelgate.yml:\(line):\(column)", "\(key)")
+            #expect(error?.summary.contains("\u{1B}") == false)
+        }
+    }
+
+    @Test func ordinaryPathsAreAccepted() throws {
+        let config = try loader.parse(
+            "stages:\n  - name: t\n    cmd: x\n    deps: [./data/*.csv, \"**/x..y\", .github/x]\n    outs: [out/]\n"
+        )
+        #expect(config.stages[0].configuredPaths == ["./data/*.csv", "**/x..y", ".github/x", "out/"])
+    }
+
+    @Test(arguments: [
+        ("x/../y", ConfigError.NameProblem.separator), ("a\\b", .separator), ("..", .dotDot),
+        ("a..b", .dotDot),
+        ("", .empty), ("t\u{1B}[2J", .controlCharacter), ("t\u{202E}", .controlCharacter),
+        (String(repeating: "s", count: 101), .tooLong(100)),
+    ])
+    func unsafeNamesAreRefused(name: String, problem: ConfigError.NameProblem) {
+        let written =
+            "\"" + name.unicodeScalars.map { ["\u{1B}": "\\e", "\\": "\\\\"][$0] ?? String($0) }.joined()
+            + "\""
+        let stage = failure("stages:\n  - name: \(written)\n    cmd: x\n")
+        #expect(stage?.problem == .unsafeName(.stage, name: name, problem))
+        #expect(stage?.location == "modelgate.yml:2:11")
+        #expect(stage?.summary.hasPrefix("stage name '") == true)
+        let gate = failure(
+            "stages:\n  - {name: t, cmd: x, metrics: m.json}\ngates:\n  - {metric: \(written), min: 1}\n")
+        #expect(gate?.problem == .unsafeName(.metric, name: name, problem))
+        #expect(gate?.location == "modelgate.yml:4:14")
+    }
+
+    @Test func controlCharactersNeverReachTheMessage() {
+        let error = failure("stages:\n  - name: \"t\\e]0;owned\\a\"\n    cmd: x\n")
+        #expect(
+            error?.summary == "stage name 't\\u{1B}]0;owned\\u{7}' holds a control or invisible character")
+        let unknown = failure("stages: []\n\"k\\e[2J\": 1\n")
+        #expect(unknown?.summary == "unknown key 'k\\u{1B}[2J'")
+        #expect(unknown?.renderedMessage.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" } == false)
+    }
 }

@@ -98,13 +98,7 @@ public struct PreCommitCheck {
             let entry = try repository.indexEntries(matching: [PipelineConfig.fileName])
                 .first(where: { $0.path == PipelineConfig.fileName && $0.stage == 0 && !$0.isIntentToAdd })
         else { return nil }
-        let data = try repository.blob(entry.id)
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(
-                "\(PipelineConfig.fileName) is not UTF-8 text", file: PipelineConfig.fileName, at: nil,
-                hint: "save it as UTF-8")
-        }
-        return (try ConfigLoader().parse(text), entry.id)
+        return (try ConfigLoader().load(blob: entry.id, in: repository), entry.id)
     }
 
     /// The shim's fast-path file for `config`: a format line, the config blob it belongs to, the

@@ -124,11 +124,14 @@ public struct PrePushCheck {
     func judge(_ tip: TipResult, observer: RunObserver?) throws -> TipResult {
         var tip = tip
         let tree = try EvaluatedTree(.revision(tip.commit.hex), in: repository)
-        guard let data = try tree.contents(of: PipelineConfig.fileName, in: repository) else {
+        guard
+            let data = try tree.contents(
+                of: PipelineConfig.fileName, in: repository, atMost: ConfigLoader.maxBytes)
+        else {
             tip.skipped = "no \(PipelineConfig.fileName) in \(tip.commit.short)"
             return tip
         }
-        let config = try ConfigLoader().parse(String(decoding: data, as: UTF8.self))
+        let config = try ConfigLoader().parse(data)
         if config.hooks.prePush == .off {
             tip.skipped = "hooks.pre-push is off"
             return tip
