@@ -75,18 +75,17 @@ struct StageRunner {
                 hint: "write '\(out)' relative to the repository root, or remove it from 'outs'")
         }
         guard let metricsPath = command.metrics else { return [:] }
-        guard
-            let data = FileManager.default.contents(atPath: checkout.appendingPathComponent(metricsPath).path)
-        else {
-            throw StageFailure(
-                "stage '\(stage.name)' finished but wrote no metrics file '\(metricsPath)'",
-                location: location,
-                hint:
-                    "write a JSON object such as {\"r2\": 0.91} to '\(metricsPath)' (relative to the repository root)"
-            )
-        }
         do {
-            return try MetricsFile.parse(data)
+            guard let metrics = try MetricsFile.read(contentsOf: checkout.appendingPathComponent(metricsPath))
+            else {
+                throw StageFailure(
+                    "stage '\(stage.name)' finished but wrote no metrics file '\(metricsPath)'",
+                    location: location,
+                    hint:
+                        "write a JSON object such as {\"r2\": 0.91} to '\(metricsPath)' (relative to the repository root)"
+                )
+            }
+            return metrics
         } catch let problem as MetricsFile.Problem {
             throw StageFailure(
                 "the metrics file '\(metricsPath)' of stage '\(stage.name)' cannot be used: \(problem.reason)",
