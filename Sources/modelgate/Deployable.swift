@@ -44,7 +44,7 @@ struct Deployable: ParsableCommand {
             }
             let data = try JSONSerialization.data(
                 withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            Terminal.printJSON(data: data)
         } else if let found {
             print(found.commit.hex)
         }

@@ -26,6 +26,8 @@ struct Diff: ParsableCommand {
             rows.append(["param", "", "", ""])
             rows += comparison.params.map { [$0.name, $0.old ?? "-", $0.new ?? "-", Self.delta($0.delta)] }
         }
+        // Names and parameter values come from records and the repository: shown sanitised and cut.
+        rows = rows.map { $0.map { TerminalText.cell($0, limit: RunReport.nameWidth) } }
         print(md ? Self.markdown(rows) : Self.aligned(rows))
     }
 
