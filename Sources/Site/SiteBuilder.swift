@@ -283,7 +283,10 @@ final class SiteBuilder {
 
     // MARK: - Rows and charts
 
-    func verdict(_ entry: SiteEntry) -> String { entry.record?.verdict.rawValue ?? "none" }
+    /// pass, fail or error; "unreadable" for a note that is not a usable record; "none" without one.
+    func verdict(_ entry: SiteEntry) -> String {
+        entry.record?.verdict.rawValue ?? (entry.unreadable != nil ? "unreadable" : "none")
+    }
 
     func commitRow(_ index: Int) -> [String: Any] {
         let entry = entries[index]
@@ -294,6 +297,7 @@ final class SiteBuilder {
             "date": Format.date(entry.commit.committer.date), "verdict": verdict(entry),
         ]
         if entry.isEvaluated { row["href"] = commitHref(entry.commit.id) }
+        if let reason = entry.unreadable { row["unreadable"] = reason }
         row["metrics"] = keyMetrics.map { name -> [String: Any] in
             let value = entry.record?.metrics[name]
             let delta = value.flatMap { value in previous?.metrics[name].map { value - $0 } }
@@ -349,11 +353,13 @@ final class SiteBuilder {
         var extra: [String: Any] = [:]
         if let newestEvaluated {
             let entry = entries[newestEvaluated]
-            extra["current"] = [
+            var current: [String: Any] = [
                 "verdict": verdict(entry), "short": entry.commit.id.short, "summary": entry.commit.summary,
                 "href": commitHref(entry.commit.id), "date": Format.date(entry.commit.committer.date),
                 "author": entry.commit.author.name,
             ]
+            if let reason = entry.unreadable { current["unreadable"] = reason }
+            extra["current"] = current
             if newestEvaluated != entries.count - 1 {
                 extra["tipNotEvaluated"] = ["tipShort": entries[entries.count - 1].commit.id.short]
             }
@@ -503,13 +509,12 @@ final class SiteBuilder {
     func commitPage(_ index: Int) throws -> FileContent {
         let entry = entries[index]
         guard let record = entry.record else {
-            let reason =
-                entry.noteBlob.flatMap { history.loader.unreadable[$0] } ?? "the note could not be read"
+            let reason = entry.unreadable ?? "the note could not be read"
             return render(
                 "pages/page", root: "../", title: entry.commit.id.short,
                 [
                     "html":
-                        "<h1>\(HTML.escape(entry.commit.id.short)) \(HTML.escape(entry.commit.summary))</h1><p class=\"error\">\(HTML.escape(reason))</p>",
+                        "<h1>\(HTML.escape(entry.commit.id.short)) \(HTML.escape(entry.commit.summary))</h1><p class=\"error\">The run record of this commit is unreadable: \(HTML.escape(reason))</p><p>Look at it with <code>git notes --ref=modelgate show \(HTML.escape(entry.commit.id.short))</code>; <code>modelgate run --rev \(HTML.escape(entry.commit.id.short)) --force</code> replaces it with a fresh record.</p>",
                     "source": "refs/notes/modelgate",
                 ])
         }
