@@ -164,6 +164,10 @@ public struct RecordDecoder {
         var detail = ""
         do {
             _ = try JSONSerialization.jsonObject(with: bytes, options: [.fragmentsAllowed])
+            // Foundation's parser reads what JSONDecoder refuses only for numbers it rounds
+            // (1e-400 to 0): the same numbers, as the decoder sees them.
+            return
+                "it holds a number outside the range of a double (such as 1e-400); numbers must be finite doubles"
         } catch {
             detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? ""
         }
@@ -173,10 +177,12 @@ public struct RecordDecoder {
                 "it holds the number \(TerminalText.cell(String(number), limit: 40)), beyond the range of a double; numbers must be finite"
         }
         if let offset = characterOffset(in: detail), offset >= 0, offset < bytes.count {
-            let rest = String(decoding: bytes[(bytes.startIndex + offset)...].prefix(9), as: UTF8.self)
-            for word in ["NaN", "-Infinity", "Infinity", "-inf", "inf", "nan"] where rest.hasPrefix(word) {
+            let start = bytes.startIndex + offset
+            let rest = String(decoding: bytes[start...].prefix(9), as: UTF8.self)
+            for word in ["NaN", "Infinity", "inf", "nan"] where rest.hasPrefix(word) {
+                let signed = offset > 0 && bytes[start - 1] == UInt8(ascii: "-")
                 return
-                    "it holds '\(word)' (byte \(offset)), which is not a JSON number; numbers must be finite"
+                    "it holds '\(signed ? "-" : "")\(word)' (byte \(signed ? offset - 1 : offset)), which is not a JSON number; numbers must be finite"
             }
         }
         let why = detail.isEmpty ? "" : " (\(TerminalText.cell(detail, limit: 120)))"

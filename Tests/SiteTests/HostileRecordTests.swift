@@ -1,0 +1,130 @@
+import Foundation
+import GitKit
+import Pipeline
+import Testing
+
+@testable import Site
+
+/// Numbers and SVG coordinates are total over every finite double, and a note that is not a
+/// usable record is listed with its reason while everything else renders.
+@Suite struct HostileRecordTests {
+    static let extremes: [Double] = [
+        1.7e308, -1.7e308, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 5e-324, -5e-324, -0.0, 0,
+        .leastNormalMagnitude, 1e-300, 1e15, -1e15, 9.2e18, 1, 0.92,
+    ]
+
+    @Test func numbersFormatForEveryFiniteDouble() {
+        for value in Self.extremes + [.nan, .infinity, -.infinity] {
+            #expect(!Format.number(value).isEmpty)
+            #expect(!Format.delta(value).isEmpty)
+            #expect(!JSONText.number(value).isEmpty)
+            #expect(!PrometheusExport.value(value).isEmpty)
+            let coordinate = Format.coordinate(value)
+            #expect(Double(coordinate) != nil, "\(coordinate)")
+        }
+        #expect(Format.number(1.7e308) == "1.7e+308")
+        #expect(Format.number(5e-324) == "4.941e-324")
+        #expect(Format.number(-0.0) == "0")
+        #expect(Format.coordinate(1.7e308) == "1000000000.0")
+        #expect(Format.coordinate(.nan) == "0.0")
+    }
+
+    @Test func datesFormatForEveryDate() {
+        for seconds in [-1e300, -62_135_596_801, 0, 253_402_300_800, 1e18, 9.3e18, 1e300, .nan, .infinity] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(Format.date(date).hasSuffix(" UTC"))
+            #expect(Format.isoDate(date).hasSuffix("Z"))
+        }
+        #expect(Format.date(Date(timeIntervalSince1970: 1e300)) == "9999-12-31 23:59 UTC")
+        #expect(Format.duration(milliseconds: .max).hasSuffix(" s"))
+        #expect(Format.duration(milliseconds: 185_000) == "3 min 05 s")
+    }
+
+    /// Every pair of extremes as a chart: coordinates are numbers within the view, never nan/inf.
+    @Test func chartsDrawAnyFiniteValues() throws {
+        for first in Self.extremes {
+            for second in Self.extremes {
+                let chart = Chart(
+                    metric: "m",
+                    points: [
+                        .init(x: 0, value: first, commit: "a", date: "d", failed: false, href: "a.html"),
+                        .init(x: 1, value: second, commit: "b", date: "d", failed: true, href: "b.html"),
+                    ],
+                    thresholds: [.init(value: first, label: "gate")], xRange: 0...1, startLabel: "a",
+                    endLabel: "b")
+                let svg = chart.svg()
+                #expect(!svg.contains("nan") && !svg.contains("inf"), "\(first), \(second)")
+                for attribute in ["cy", "y1", "y2"] {
+                    for value in Self.values(of: attribute, in: svg) {
+                        #expect(
+                            value >= 0 && value <= Chart.height,
+                            "\(attribute)=\(value) for \(first), \(second)")
+                    }
+                }
+            }
+        }
+    }
+
+    static func values(of attribute: String, in svg: String) -> [Double] {
+        svg.components(separatedBy: " \(attribute)=\"").dropFirst().compactMap {
+            Double($0.prefix { $0 != "\"" })
+        }
+    }
+
+    @Test func unreadableNotesAreListedWithTheirReasonAndTheRestRenders() throws {
+        let fixture = try SiteFixture()
+        try fixture.commit("first run", r2: 0.91)
+        let huge = try fixture.commit("huge value", r2: 1.7e308)
+        let broken = try fixture.commit("broken note", record: false)
+        try fixture.repo.open().setNote(
+            "{\"schema\": 1, \"verdict\": NaN}", on: ObjectID(hex: broken)!, ref: RecordNotes.ref)
+        let escaped = try fixture.commit(
+            "escaped name", extraMetrics: ["x\u{1B}]0;pwned\u{07}\u{1B}[32mverdict: pass": 1])
+        try fixture.commit("last run", r2: 0.95)
+        try fixture.build()
+
+        let index = try fixture.text("index.html")
+        #expect(index.contains("<span class=\"verdict unreadable\">unreadable</span>"))
+        #expect(
+            index.contains(
+                "it holds &#39;NaN&#39; (byte 25), which is not a JSON number; numbers must be finite"))
+        #expect(index.contains("contains the control character U+001B"))
+        #expect(!index.contains("\u{1B}") && !index.contains("\u{07}"))
+        #expect(index.contains("<span class=\"verdict pass\">pass</span>"))
+        for id in [huge, escaped, broken] { #expect(index.contains(String(id.prefix(7)))) }
+        let page = try fixture.text("commit/\(broken).html")
+        #expect(page.contains("The run record of this commit is unreadable: it holds &#39;NaN&#39;"))
+        let hugePage = try fixture.text("commit/\(huge).html")
+        #expect(hugePage.contains("1.7e+308"))
+
+        let part = try JSONSerialization.jsonObject(with: Data(try fixture.text("history/1.json").utf8))
+        let records = try #require((part as? [String: Any])?["records"] as? [[String: Any]])
+        let listed = try #require(records.first { $0["commit"] as? String == broken })
+        #expect(listed["record"] == nil)
+        #expect((listed["unreadable"] as? String)?.hasPrefix("it holds 'NaN'") == true)
+        #expect(records.filter { $0["record"] != nil }.count == 3)
+        let history = try JSONSerialization.jsonObject(with: Data(try fixture.text("history.json").utf8))
+        let parts = try #require((history as? [String: Any])?["parts"] as? [[String: Any]])
+        #expect(parts.first?["records"] as? Int == 3)
+        #expect(parts.first?["unreadable"] as? Int == 2)
+    }
+
+    @Test func theFuzzEntryPointRendersAnything() throws {
+        let record = try Self.sampleNote()
+        for text in [
+            record, record.replacingOccurrences(of: "0.91", with: "1.7e308"),
+            record.replacingOccurrences(of: "0.91", with: "NaN"), "", "[]", "{",
+            String(repeating: "{\"a\":", count: 600),
+        ] {
+            #expect(RecordFuzzTarget.run(Data(text.utf8)) > 0)
+        }
+        #expect(RecordFuzzTarget.run(Data([0xFF, 0xFE, 0x00])) > 0)
+    }
+
+    /// A record as the site fixture writes it.
+    static func sampleNote() throws -> String {
+        let fixture = try SiteFixture()
+        let id = try fixture.commit("one", r2: 0.91)
+        return try fixture.repo.git(["notes", "--ref=modelgate", "show", id])
+    }
+}
