@@ -153,10 +153,10 @@ The site loads nothing from other hosts and works when opened straight from disk
         "pages/metrics.mustache": #####"""
 {{> partials/head}}
 <h1>Metrics</h1>
-<p class="muted">Every metric recorded on <code>{{site.branch}}</code>, with its latest value. Each links to its chart over the newest commits; older windows are linked from there.</p>
+<p class="muted">Every metric recorded on <code>{{site.branch}}</code>, with its latest value. Each links to its chart over the newest commits; older windows are linked from there.{{#uncharted}} Of {{total}} metrics, the {{charted}} gated or reported by the most records have charts.{{/uncharted}}</p>
 <table>
 <thead><tr><th>metric</th><th class="num">latest</th><th>gates</th></tr></thead>
-<tbody>{{#metrics}}<tr><td><a href="{{root}}{{href}}">{{name}}</a></td><td class="num">{{latest}}</td><td>{{gates}}</td></tr>
+<tbody>{{#metrics}}<tr><td>{{#href}}<a href="{{root}}{{href}}">{{name}}</a>{{/href}}{{^href}}{{name}}{{/href}}</td><td class="num">{{latest}}</td><td>{{gates}}</td></tr>
 {{/metrics}}</tbody>
 </table>
 {{> partials/foot}}

@@ -109,6 +109,36 @@ import Testing
         #expect(parts.first?["unreadable"] as? Int == 2)
     }
 
+    @Test func oneRecordsManyMetricsCannotMultiplyThePages() throws {
+        let fixture = try SiteFixture()
+        try fixture.commit("first run", r2: 0.91)
+        let flood = Dictionary(uniqueKeysWithValues: (0..<40).map { ("a\($0)", Double($0)) })
+        let flooded = try fixture.commit("flood", extraMetrics: flood)
+        try fixture.commit("last run", r2: 0.95)
+        var options = SiteOptions()
+        options.layout.chartedMetrics = 3
+        try fixture.build(options)
+        let files = try fixture.files()
+        // r2 is gated, rmse is in every record; one flooded name fills the third place.
+        #expect(
+            Set(files.keys.filter { $0.hasPrefix("metrics/") }) == [
+                "metrics/r2/1.html", "metrics/rmse/1.html", "metrics/a0/1.html",
+            ])
+        let list = try fixture.text("metrics.html")
+        #expect(list.contains("Of 42 metrics, the 3 gated or reported by the most records have charts."))
+        #expect(list.contains("<td>a39</td>") && list.contains("<a href=\"metrics/rmse/1.html\">rmse</a>"))
+        let page = try fixture.text("commit/\(flooded).html")
+        #expect(page.contains("<tr><td>a39</td>") && page.contains("<a href=\"../metrics/a0/1.html\">a0</a>"))
+        for (path, data) in files where path.hasSuffix(".html") {
+            for link in try ScannedPage.parse(data).links
+            where link.hasPrefix("../metrics/") || link.hasPrefix("metrics/") {
+                let resolved = URL(fileURLWithPath: "/site/" + path).deletingLastPathComponent()
+                    .appendingPathComponent(link).standardizedFileURL.path.dropFirst("/site/".count)
+                #expect(files[String(resolved)] != nil, "\(path) links to \(link)")
+            }
+        }
+    }
+
     @Test func theFuzzEntryPointRendersAnything() throws {
         let record = try Self.sampleNote()
         for text in [
