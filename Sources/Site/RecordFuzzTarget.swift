@@ -4,7 +4,8 @@ import Pipeline
 
 /// The fuzzing entry point for run records: raw bytes read as a note, then rendered the way
 /// every output renders a record (terminal tables through the sanitiser, site numbers, dates and
-/// chart coordinates, the Prometheus and JSON number formats).
+/// chart coordinates, the Prometheus and JSON number formats); the same bytes read as a stage's
+/// metrics file (`MetricsFile`), whose result must fit a record.
 ///
 /// It must return for any input without trapping; it traps on purpose (a finding) when a
 /// record the decoder accepted breaks a limit or when sanitised text still holds a character a
@@ -13,6 +14,10 @@ package enum RecordFuzzTarget {
     /// Decodes `bytes` with `RecordDecoder` and renders the result; returns the rendered size.
     @discardableResult
     package static func run(_ bytes: Data) -> Int {
+        if let metrics = try? MetricsFile.parse(bytes) {
+            precondition(
+                RecordLimits.metricsProblem(metrics) == nil, "a metrics file was accepted over a limit")
+        }
         switch RecordDecoder().decode(bytes) {
         case .failure(let reason):
             return checked(reason.text)

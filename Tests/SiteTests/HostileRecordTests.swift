@@ -151,10 +151,47 @@ import Testing
         #expect(RecordFuzzTarget.run(Data([0xFF, 0xFE, 0x00])) > 0)
     }
 
+    /// Seeded byte mutations of a real note (flips, insertions of JSON's special characters,
+    /// cuts): the decoder and every renderer return for each, which is what a fuzzer checks at scale.
+    @Test func mutatedNotesNeverTrap() throws {
+        let original = Array(try Self.sampleNote().utf8)
+        var generator = SeededGenerator(seed: 7)
+        let specials: [UInt8] =
+            Array("{}[]\",:-+.eE0123456789nN\\u".utf8) + [0x00, 0x1B, 0x7F, 0xC2, 0x9B, 0xFF]
+        for _ in 0..<500 {
+            var bytes = original
+            for _ in 0..<Int.random(in: 1...4, using: &generator) {
+                let position = Int.random(in: 0..<bytes.count, using: &generator)
+                switch Int.random(in: 0..<3, using: &generator) {
+                case 0: bytes[position] = specials.randomElement(using: &generator)!
+                case 1: bytes.insert(specials.randomElement(using: &generator)!, at: position)
+                default: bytes.removeSubrange(position..<min(bytes.count, position + 8))
+                }
+                if bytes.isEmpty { bytes = [0x7B] }
+            }
+            #expect(RecordFuzzTarget.run(Data(bytes)) >= 0)
+        }
+    }
+
     /// A record as the site fixture writes it.
     static func sampleNote() throws -> String {
         let fixture = try SiteFixture()
         let id = try fixture.commit("one", r2: 0.91)
         return try fixture.repo.git(["notes", "--ref=modelgate", "show", id])
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so the mutations are the same on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
