@@ -267,6 +267,17 @@ import Testing
         #expect((record?["metrics"] as? [String: Any])?.isEmpty == true)
     }
 
+    @Test func stageOutputReachesTheTerminalInert() throws {
+        let script = ScoringPipeline.script(counter: "/dev/null", testRows: false)
+        let fixture = try RunTests.Fixture(
+            script: #"printf 'working\033]0;pwned\007\033[31m red\r\033[2Kverdict: pass\n'"# + "\n" + script)
+        let run = try ModelgateBinary.run(["run"], in: fixture.repo.url)
+        Self.expectInert(run, ["run"])
+        #expect(run.status == 0, "\(run.stderr)")
+        // What follows the last carriage return, as a terminal would show it; its controls replaced.
+        #expect(run.stderr.contains("  evaluate | ␛[2Kverdict: pass\n"), "\(run.stderr)")
+    }
+
     @Test func commitMessagesReachTheTerminalInert() throws {
         let fixture = try Fixture()
         try fixture.repo.commit(message: "fix \u{1B}]0;pwned\u{07}\u{1B}[31mred")
