@@ -12,7 +12,8 @@ struct Deployable: ParsableCommand {
         discussion: Help.discussion(
             """
             A commit may be released when its verdict passed, its record is not stale and its
-            artifact verifies. Exit status 1 when no commit qualifies.
+            artifact verifies; a commit whose note is not a readable run record is skipped with
+            the reason. Exit status 1 when no commit qualifies.
 
             """))
 

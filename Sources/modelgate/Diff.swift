@@ -9,7 +9,11 @@ struct Diff: ParsableCommand {
         commandName: "diff",
         abstract: "Compare the metrics and parameters of two evaluated commits (default: HEAD~1 and HEAD).",
         discussion: Help.discussion(
-            "A side may also be 'staged' or 'worktree', found by its inputs in the run cache."))
+            """
+            A side may also be 'staged' or 'worktree', found by its inputs in the run cache. Exit
+            status 2 when a side has no record or its note is not a readable run record.
+
+            """))
 
     @Argument(help: "The older side.") var a = "HEAD~1"
     @Argument(help: "The newer side.") var b = "HEAD"

@@ -9,7 +9,12 @@ struct Status: ParsableCommand {
         commandName: "status",
         abstract: "Show which stages' inputs changed since the last record, and whether a run would train.",
         discussion: Help.discussion(
-            "Looks at the work tree unless --rev or --staged is given. Reads no data: tracked files are compared by their git ids."
+            """
+            Looks at the work tree unless --rev or --staged is given. Reads no data: tracked files
+            are compared by their git ids. Notes that are not readable run records are passed over
+            and named (in --json, under "unreadable").
+
+            """
         ))
 
     @OptionGroup var source: SourceOptions
