@@ -93,9 +93,11 @@ import Testing
             ]).isEmpty)
     }
 
-    /// A collaborator's note over the record size limit is never read: the local record stays, and
-    /// the superseded ref names the big note's blob instead of copying its text.
-    @Test func aNoteOverTheSizeLimitLosesWithoutBeingRead() throws {
+    /// A collaborator's note over the record size limit is never read, nor one that is not UTF-8
+    /// taken as text: the local record stays, and the superseded ref names the note's blob and
+    /// the reason instead of copying its text.
+    @Test(arguments: [true, false])
+    func aNoteTooLargeOrNotUTF8LosesWithoutBeingRead(large: Bool) throws {
         let fixture = try HookFixture(install: false)
         let first = try fixture.head()
         try fixture.repo.git(["push", "--quiet", "--no-verify", "origin", "main"])
@@ -103,9 +105,8 @@ import Testing
         try fixture.repo.git(
             ["clone", "--quiet", fixture.remote.path, clone.path], in: fixture.repo.directory.url)
         let file = fixture.repo.directory.appending("big-note")
-        try
-            (Data(record(commit: first, verdict: "pass", started: "2026-01-09T00:00:00Z").utf8)
-            + Data(repeating: 0x20, count: 10_000_000)).write(to: file)
+        let theirs = Data(record(commit: first, verdict: "pass", started: "2026-01-09T00:00:00Z").utf8)
+        try (theirs + (large ? Data(repeating: 0x20, count: 10_000_000) : Data([0x20, 0xFF]))).write(to: file)
         let blob = try fixture.repo.git(["hash-object", "-w", file.path], in: clone)
         try fixture.repo.git(["notes", "--ref=modelgate", "add", "-f", "-C", blob, first], in: clone)
         #expect(try fixture.modelgate(["sync"], in: clone).status == 0)
@@ -123,7 +124,7 @@ import Testing
         let superseded = try fixture.repo.git(["notes", "--ref=modelgate-superseded", "show", first])
         #expect(
             superseded
-                == "{\"blob\": \"\(blob)\", \"unreadable\": \"the note is 10.0 MB; a run record is at most 4 MiB\"}"
+                == "{\"blob\": \"\(blob)\", \"unreadable\": \"\(large ? "the note is 10.0 MB; a run record is at most 4 MiB" : "it is not valid UTF-8 text")\"}"
         )
         let show = try fixture.modelgate(["show", first])
         #expect(show.status == 1 && show.stdout.contains("verdict: fail"))

@@ -16,8 +16,9 @@ import Synchronization
 /// pass or fail fact is ever lost.
 ///
 /// Notes are read as `RecordDecoder` reads them: a note over `RecordLimits.noteBytes` is never
-/// read at all. It loses to the other side's note whatever that is, and is kept in the
-/// superseded ref as one line naming its blob and size instead of its text.
+/// read at all, and one that is not UTF-8 is not taken as text (repairing it would change it).
+/// Such a note loses to the other side's note whatever that is, and is kept in the superseded
+/// ref as one line naming its blob and the reason instead of its text.
 public struct NotesSync {
     /// Where records that lost a merge are kept.
     public static let supersededRef = "refs/notes/modelgate-superseded"
@@ -133,9 +134,9 @@ public struct NotesSync {
             case (nil, let theirs?):
                 summary.tookRemote += 1
                 try repository.setNote(theirs, on: entry.target, ref: RecordNotes.ref)
-                loser = try oversizedLine(mine)
+                loser = try unreadLine(mine)
             case (_, nil):
-                loser = try oversizedLine(entry.blob)
+                loser = try unreadLine(entry.blob)
             }
             if !(try keepSuperseded(loser, on: entry.target)) {
                 summary.warnings.append(
@@ -150,15 +151,18 @@ public struct NotesSync {
             operation: "merge the remote's notes")
     }
 
-    /// The text of note blob `blob`, nil when it is over the record size limit (left unread).
+    /// The text of note blob `blob`; nil when it is over the record size limit (left unread) or
+    /// not UTF-8.
     func noteText(_ blob: ObjectID) throws -> String? {
         guard try repository.objectSize(blob) <= RecordLimits.noteBytes else { return nil }
-        return String(decoding: try repository.blob(blob), as: UTF8.self)
+        return String(validating: try repository.blob(blob), as: UTF8.self)
     }
 
-    /// The superseded line standing for a note too large to read: its blob and size.
-    func oversizedLine(_ blob: ObjectID) throws -> String {
-        let reason = RecordDecoder.sizeProblem(try repository.objectSize(blob))
+    /// The superseded line standing for a note `noteText` did not read: its blob and why.
+    func unreadLine(_ blob: ObjectID) throws -> String {
+        let size = try repository.objectSize(blob)
+        let reason =
+            size > RecordLimits.noteBytes ? RecordDecoder.sizeProblem(size) : "it is not valid UTF-8 text"
         return "{\"blob\": \"\(blob.hex)\", \"unreadable\": \"\(reason)\"}"
     }
 
