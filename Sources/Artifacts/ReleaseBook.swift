@@ -49,7 +49,16 @@ public struct ReleaseBook {
         let short = commit.short
         // A commit made after a passing staged run (the pre-commit hook) has no note yet; its
         // verdict is found by its inputs.
-        guard let record = try inspector.record(for: .revision(commit.hex)) else {
+        let found: RunRecord?
+        do {
+            found = try inspector.record(for: .revision(commit.hex))
+        } catch RecordError.unreadable(let unreadable) {
+            // An unreadable record is no verdict: never blessed, and said so.
+            return refuse(
+                nil, "\(short)'s run record is unreadable: \(unreadable.reason)",
+                "re-evaluate with 'modelgate run --rev \(short) --force'")
+        }
+        guard let record = found else {
             return refuse(nil, "\(short) has not been evaluated", "run 'modelgate run --rev \(short)' first")
         }
         switch record.verdict {

@@ -44,6 +44,59 @@ extension Repository {
         return git_note_message(note).map { String(cString: $0) } ?? ""
     }
 
+    /// The blob holding the note on `target` in `ref`, found without reading it; nil when there
+    /// is none.
+    ///
+    /// `note(on:ref:)` reads the whole text (libgit2 copies it as a C string), which a note of
+    /// gigabytes from a remote must not cost: callers check `objectSize` of this blob first. The
+    /// lookup is git's: the blob named by the target's full hex id, at the top of the notes tree
+    /// or under fan-out directories of two hex digits each (`ab/cdef…`, `ab/cd/ef…`).
+    public func noteBlob(on target: ObjectID, ref: String) throws -> ObjectID? {
+        let name = try validatedNotesReference(ref)
+        guard let tip = try reference(name) else { return nil }
+        var commitOID = tip.raw
+        var commit: OpaquePointer?
+        try check(git_commit_lookup(&commit, handle, &commitOID), "read \(name)", location: name)
+        defer { git_commit_free(commit) }
+        var tree: OpaquePointer?
+        try check(git_commit_tree(&tree, commit), "read the tree of \(name)", location: name)
+        let hex = Array(target.hex.utf8)
+        var level = tree
+        var fanout = 0
+        // Each level is freed once the next one is looked up; the entries are borrowed from it.
+        defer { git_tree_free(level) }
+        while fanout < hex.count {
+            let rest = String(decoding: hex[fanout...], as: UTF8.self)
+            if let entry = git_tree_entry_byname(level, rest), git_tree_entry_type(entry) == GIT_OBJECT_BLOB {
+                return ObjectID(git_tree_entry_id(entry))
+            }
+            guard fanout + 2 < hex.count,
+                let entry = git_tree_entry_byname(
+                    level, String(decoding: hex[fanout..<fanout + 2], as: UTF8.self)),
+                git_tree_entry_type(entry) == GIT_OBJECT_TREE
+            else { return nil }
+            var subtreeOID = git_tree_entry_id(entry).pointee
+            var subtree: OpaquePointer?
+            try check(git_tree_lookup(&subtree, handle, &subtreeOID), "read \(name)", location: name)
+            git_tree_free(level)
+            level = subtree
+            fanout += 2
+        }
+        return nil
+    }
+
+    /// The size in bytes of object `id` from its header, without inflating its content.
+    public func objectSize(_ id: ObjectID) throws -> Int {
+        var odb: OpaquePointer?
+        try check(git_repository_odb(&odb, handle), "open the object database")
+        defer { git_odb_free(odb) }
+        var oid = id.raw
+        var size = 0
+        var type = GIT_OBJECT_INVALID
+        try check(git_odb_read_header(&size, &type, odb, &oid), "read object \(id.short)", location: id.hex)
+        return size
+    }
+
     /// Sets (or replaces) the note on `target` in `ref` to `text`, stored verbatim (no newline added).
     ///
     /// The notes commit is made first and the ref then moved by compare-and-swap; if another

@@ -39,6 +39,12 @@ public struct Signature: Sendable, Equatable, Codable {
 final class SignatureHandle {
     let raw: UnsafeMutablePointer<git_signature>
 
+    /// `date` in whole seconds since 1970, clamped to what git stores (never traps).
+    static func seconds(_ date: Date) -> Int64 {
+        let value = date.timeIntervalSince1970.rounded(.down)
+        return value.isFinite ? Int64(min(max(value, -9e18), 9e18)) : 0
+    }
+
     /// `signature` as given, or git's configured identity (`user.name`/`user.email`) now, or
     /// `modelgate <modelgate@localhost>` now when none is configured.
     init(_ signature: Signature?, repository: OpaquePointer) throws {
@@ -47,7 +53,7 @@ final class SignatureHandle {
             try check(
                 git_signature_new(
                     &out, signature.name, signature.email,
-                    git_time_t(signature.date.timeIntervalSince1970.rounded(.down)),
+                    git_time_t(Self.seconds(signature.date)),
                     Int32(signature.utcOffsetMinutes)),
                 "make a signature for '\(signature.name) <\(signature.email)>'",
                 exitStatus: .badInput)

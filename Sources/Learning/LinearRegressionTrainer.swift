@@ -250,6 +250,7 @@ public struct LinearRegressionTrainer: Trainer {
 
     private static func formatWeight(_ weight: Double) -> String {
         let rounded = (weight * 1e6).rounded() / 1e6
-        return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+        // Whole numbers print without ".0"; beyond 1e15 (or not finite) Int would trap.
+        return rounded == rounded.rounded() && abs(rounded) < 1e15 ? String(Int(rounded)) : String(rounded)
     }
 }

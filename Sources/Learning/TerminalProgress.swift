@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 #if canImport(Glibc)
@@ -25,7 +26,9 @@ public final class TerminalProgress: ProgressReporter {
     public func report(_ update: ProgressUpdate) {
         let elapsed = ProcessInfo.processInfo.systemUptime - start
         guard elapsed >= 0.3 else { return }  // quick runs show nothing
-        FileHandle.standardError.write(Data(("\r\u{1B}[K" + Self.line(update, elapsed: elapsed)).utf8))
+        // The phase names the data file (a path from the config): sanitised like all terminal text.
+        let line = TerminalText.sanitized(Self.line(update, elapsed: elapsed))
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
         drawn = true
     }
 

@@ -27,7 +27,8 @@ struct BaselineFinder {
             for tag in try repository.tags() {
                 let target = tag.targetID
                 let reachable = try target == start || repository.isAncestor(target, of: start)
-                guard reachable, let record = try records.record(on: target), record.verdict == .pass else {
+                guard reachable, let record = try records.readableRecord(on: target), record.verdict == .pass
+                else {
                     continue
                 }
                 let date = try repository.commit(target).committer.date
@@ -39,7 +40,7 @@ struct BaselineFinder {
 
     private mutating func nearestPassing(from start: ObjectID) throws -> (ObjectID, RunRecord)? {
         for commit in try repository.firstParentHistory(from: start, limit: searchLimit) {
-            if let record = try records.record(on: commit.id), record.verdict == .pass {
+            if let record = try records.readableRecord(on: commit.id), record.verdict == .pass {
                 return (commit.id, record)
             }
         }

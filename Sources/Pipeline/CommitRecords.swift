@@ -32,13 +32,22 @@ struct CommitRecords {
     }
 
     /// The record of `commit`, if it has a note or its inputs' measurements are cached.
-    mutating func record(on commit: ObjectID) throws -> RunRecord? {
-        if let record = try notes.record(on: commit) { return record }
+    ///
+    /// A note that cannot be read is returned as such: the cache is consulted only for a commit
+    /// with no note at all, so a corrupt shared record is never hidden behind a local one.
+    mutating func record(on commit: ObjectID) throws -> NoteRecord? {
+        if let note = try notes.read(on: commit) { return note }
         guard fingerprintBudget > 0 else { return nil }
         fingerprintBudget -= 1
         guard let record = try Self.adopt(.revision(commit.hex), in: repository) else { return nil }
         if persist { try notes.write(record, on: commit) }
-        return record
+        return .record(record)
+    }
+
+    /// The readable record of `commit`; nil when there is none or its note is unreadable (a
+    /// baseline search passes over such a commit as it does over an unevaluated one).
+    mutating func readableRecord(on commit: ObjectID) throws -> RunRecord? {
+        try record(on: commit)?.record
     }
 
     /// The cached measurements of `source`'s inputs, judged with its own config and baseline

@@ -423,7 +423,7 @@ extension Duration {
     init?(configText text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(trimmed) {
-            guard seconds.isFinite, seconds <= Self.longestTimeout else { return nil }
+            guard seconds.isFinite, seconds >= 0, seconds <= Self.longestTimeout else { return nil }
             self = .milliseconds(Int64(seconds * 1000))
             return
         }

@@ -1,6 +1,12 @@
+import Diagnostics
 import Foundation
 
 /// Reads a stage's metrics JSON: an object whose nested keys become dotted names (`test.r2`).
+///
+/// The metrics become part of a run record, so the file must fit `RecordLimits`: at most
+/// `RecordLimits.noteBytes` (checked before it is read), at most `RecordLimits.metrics` metrics,
+/// names of at most `RecordLimits.nameBytes` without control characters, finite numbers. A file
+/// that breaks one is the stage's error, with the reason, and none of its metrics is recorded.
 public enum MetricsFile {
     /// A metrics file that could not be used.
     public struct Problem: Error, Equatable {
@@ -8,19 +14,37 @@ public enum MetricsFile {
         public let reason: String
     }
 
+    /// The metrics in `file` (opened inside the checkout, so never through a link leading out of
+    /// it); its size is checked before it is read.
+    package static func read(_ file: OpenedFile) throws -> [String: Double] {
+        var info = stat()
+        if fstat(file.descriptor, &info) == 0, info.st_size > RecordLimits.noteBytes {
+            throw Problem(
+                reason:
+                    "it is \(RecordDecoder.byteCount(Int(info.st_size))); a metrics file is at most \(RecordDecoder.byteCount(RecordLimits.noteBytes))"
+            )
+        }
+        // At most one byte past the limit: a file that grew after the check is still refused.
+        return try parse(try file.read(atMost: RecordLimits.noteBytes))
+    }
+
     /// Flattens `data` (a JSON object) into name → number; booleans count as 0/1, other values are refused.
     public static func parse(_ data: Data) throws -> [String: Double] {
+        if data.count > RecordLimits.noteBytes {
+            throw Problem(reason: "it is over \(RecordDecoder.byteCount(RecordLimits.noteBytes))")
+        }
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch let error as DecodingError {
-            throw Problem(reason: "it is not valid JSON (\(Self.describe(error)))")
+        } catch {
+            throw Problem(reason: RecordDecoder.describe(error, in: data))
         }
         guard case .object(let object) = value else {
             throw Problem(reason: "it is not a JSON object ({\"name\": number, …})")
         }
         var metrics: [String: Double] = [:]
         try flatten(object, prefix: "", into: &metrics)
+        if let problem = RecordLimits.metricsProblem(metrics) { throw Problem(reason: problem) }
         return metrics
     }
 
@@ -29,27 +53,31 @@ public enum MetricsFile {
     )
         throws
     {
-        for (key, value) in object {
+        for key in object.keys.sorted() {
             let name = prefix + key
-            switch value {
+            // Checked as names grow, so a deep or wide file stops at the first name over a limit.
+            if name.utf8.count > RecordLimits.nameBytes, let problem = RecordLimits.nameProblem(name) {
+                throw Problem(reason: problem)
+            }
+            switch object[key]! {
             case .object(let nested): try flatten(nested, prefix: name + ".", into: &metrics)
             case .number(let number): metrics[name] = number
             case .bool(let flag): metrics[name] = flag ? 1 : 0
-            case .null: throw Problem(reason: "'\(name)' is null; write a number")
+            case .null: throw Problem(reason: "\(RecordLimits.quoted(name)) is null; write a number")
             case .string(let text):
-                throw Problem(reason: "'\(name)' is the string \"\(text)\"; write a number")
-            case .array: throw Problem(reason: "'\(name)' is a list; write a number or an object")
+                throw Problem(
+                    reason:
+                        "\(RecordLimits.quoted(name)) is the string \"\(TerminalText.cell(text, limit: 60))\"; write a number"
+                )
+            case .array:
+                throw Problem(reason: "\(RecordLimits.quoted(name)) is a list; write a number or an object")
             }
-        }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .dataCorrupted(let context):
-            let underlying =
-                (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        default: return "\(error)"
+            if metrics.count > RecordLimits.metrics {
+                throw Problem(
+                    reason:
+                        "it has more than \(RecordLimits.metrics) metrics; at most \(RecordLimits.metrics) are allowed"
+                )
+            }
         }
     }
 }

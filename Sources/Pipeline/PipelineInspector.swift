@@ -19,12 +19,13 @@ public struct PipelineInspector {
     // MARK: - Records by source
 
     /// The record for `source`: a commit's note, else the cached measurements of the same inputs
-    /// judged with its own gates and baseline.
+    /// judged with its own gates and baseline; `RecordError.unreadable` when the commit's note
+    /// cannot be read (it is not replaced by the cached measurements).
     public func record(for source: EvaluationSource) throws -> RunRecord? {
         if case .revision(let rev) = source {
             let commit = try repository.resolveCommit(rev)
             var records = CommitRecords(repository: repository, persist: false)
-            return try records.record(on: commit)
+            return try records.record(on: commit)?.get()
         }
         return try CommitRecords.adopt(source, in: repository)
     }
@@ -54,6 +55,8 @@ public struct PipelineInspector {
         public let cached: Bool
         /// The fingerprint of these inputs.
         public let fingerprint: String
+        /// Notes passed over on the way to the compared record because they cannot be read.
+        public let unreadable: [UnreadableRecord]
     }
 
     /// What `modelgate run` on `source` would do, and what changed since the last record.
@@ -63,12 +66,15 @@ public struct PipelineInspector {
         let (tree, fingerprint) = (evaluation.tree, evaluation.fingerprint)
         let start: ObjectID? = try tree.commit ?? repository.head()?.id
         var previous: (ObjectID, RunRecord)?
+        var unreadable: [UnreadableRecord] = []
         if let start {
             for commit in try repository.firstParentHistory(from: start, limit: 1000) {
-                if let record = try notes.record(on: commit.id) {
-                    previous = (commit.id, record)
-                    break
+                switch try notes.read(on: commit.id) {
+                case .record(let record): previous = (commit.id, record)
+                case .unreadable(let note): unreadable.append(note)
+                case nil: continue
                 }
+                if previous != nil { break }
             }
         }
         let stages = fingerprint.stages.map { entry -> Status.StageState in
@@ -88,7 +94,8 @@ public struct PipelineInspector {
         }
         return Status(
             subject: tree.description, comparedWith: previous.map { $0.0.short }, stages: stages,
-            cached: store.cachedRecord(for: fingerprint.digest) != nil, fingerprint: fingerprint.digest)
+            cached: store.cachedRecord(for: fingerprint.digest) != nil, fingerprint: fingerprint.digest,
+            unreadable: unreadable)
     }
 
     // MARK: - Log
@@ -101,8 +108,10 @@ public struct PipelineInspector {
         public let summary: String
         /// The committer date.
         public let date: Date
-        /// The record, or nil when the commit was never evaluated.
+        /// The record, or nil when the commit was never evaluated or its note is unreadable.
         public let record: RunRecord?
+        /// Why the commit's note cannot be read as a record, when it cannot.
+        public let unreadable: String?
 
         /// The entry with only the metrics named `names` in its record and its stages.
         public func keepingMetrics(_ names: Set<String>) -> LogEntry {
@@ -111,7 +120,7 @@ public struct PipelineInspector {
             for index in record.stages.indices {
                 record.stages[index].metrics = record.stages[index].metrics.filter { names.contains($0.key) }
             }
-            return LogEntry(commit: commit, summary: summary, date: date, record: record)
+            return LogEntry(commit: commit, summary: summary, date: date, record: record, unreadable: nil)
         }
     }
 
@@ -122,9 +131,10 @@ public struct PipelineInspector {
         var records = CommitRecords(repository: repository, persist: false)
         records.fingerprintBudget = limit
         return try repository.firstParentHistory(from: start, limit: limit).map { commit in
-            LogEntry(
+            let note = try records.record(on: commit.id)
+            return LogEntry(
                 commit: commit.id.hex, summary: commit.summary, date: commit.committer.date,
-                record: try records.record(on: commit.id))
+                record: note?.record, unreadable: note?.unreadable?.reason)
         }
     }
 }

@@ -76,7 +76,9 @@ public final class PipelineRunner {
                 record.artifact = try artifacts.store(
                     outputs: config.outputPaths, from: checkout, record: record, config: config)
             }
-            record.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
+            record.durationMilliseconds = Self.milliseconds(since: started)
+            // Nothing is cached or noted that a reader would refuse (RecordLimits).
+            _ = try RecordLimits.requireWritable(record, subject: tree.description)
             // A reused verdict is already in the cache; only fresh results are added.
             if !reused, record.verdict != .error {
                 try store.cache(record)
@@ -87,6 +89,21 @@ public final class PipelineRunner {
             return Outcome(
                 record: record, reused: reused, subject: tree.description, errorStatus: errorStatus)
         }
+    }
+
+    /// Whole milliseconds since `start`, clamped (a clock set back or far forward cannot trap).
+    static func milliseconds(since start: Date) -> Int {
+        clampedInt(Date().timeIntervalSince(start) * 1000)
+    }
+
+    /// Whole milliseconds of `duration`, clamped.
+    static func milliseconds(_ duration: Duration) -> Int {
+        clampedInt(duration / .milliseconds(1))
+    }
+
+    /// `value` truncated to an Int, clamped to ±1e15 (0 when not finite): never traps.
+    static func clampedInt(_ value: Double) -> Int {
+        value.isFinite ? Int(min(max(value, -1e15), 1e15)) : 0
     }
 
     /// A cached record as a reused one: its stages marked cached, with no time spent.
@@ -152,7 +169,7 @@ public final class PipelineRunner {
                 }
                 record.verdict = record.failedGates.isEmpty ? .pass : .fail
             }
-            record.durationMilliseconds = Int(Date().timeIntervalSince(started) * 1000)
+            record.durationMilliseconds = Self.milliseconds(since: started)
             return Outcome(
                 record: record, reused: false, subject: evaluation.tree.description, errorStatus: errorStatus)
         }
@@ -184,7 +201,25 @@ public final class PipelineRunner {
                 let runner = StageRunner(
                     stage: stage, context: context, fingerprint: entry.digest,
                     log: store.logURL(fingerprint: entry.digest, stage: stage.name), observer: observer)
-                stageMetrics = try runner.run()
+                let produced = try runner.run()
+                // Built-in stages name metrics after data columns: every stage's metrics must fit
+                // a record (names, count, finite values) before any of them is kept.
+                if let problem = RecordLimits.metricsProblem(produced) {
+                    throw StageFailure(
+                        "stage '\(stage.name)' reported metrics that cannot be recorded: \(problem)",
+                        location: "stage '\(stage.name)'",
+                        hint:
+                            "run records are limited so that everyone can read them (README, 'Limits of a run record')",
+                        exitStatus: .badInput)
+                }
+                if metrics.count + produced.count > RecordLimits.metrics {
+                    throw StageFailure(
+                        "the stages reported more than \(RecordLimits.metrics) metrics together (stage '\(stage.name)' adds \(produced.count))",
+                        location: "stage '\(stage.name)'",
+                        hint: "report fewer metrics; a run record holds at most \(RecordLimits.metrics)",
+                        exitStatus: .badInput)
+                }
+                stageMetrics = produced
                 for name in stageMetrics.keys.sorted() {
                     if let other = producers[name] {
                         throw StageFailure(
@@ -211,7 +246,7 @@ public final class PipelineRunner {
             let elapsed = clock.now - start
             let result = RunRecord.StageResult(
                 name: stage.name, status: failure == nil ? "pass" : "error",
-                durationMilliseconds: Int(elapsed / .milliseconds(1)), cached: false,
+                durationMilliseconds: Self.milliseconds(elapsed), cached: false,
                 fingerprint: entry.digest,
                 metrics: stageMetrics)
             results.append(result)
@@ -222,7 +257,7 @@ public final class PipelineRunner {
             metrics: metrics, gates: [], stages: results, artifact: nil, tool: "\(Tool.name) \(Tool.version)",
             started: Date(), durationMilliseconds: 0, baseline: nil, source: context.tree.source.label,
             inputs: [:],
-            error: failure?.renderedMessage)
+            error: failure.map { RecordLimits.clipped($0.renderedMessage, toBytes: RecordLimits.errorBytes) })
         return (record, failure?.exitStatus == .badInput ? .badInput : .failure)
     }
 

@@ -3,6 +3,7 @@ import Foundation
 /// The verdict of one pipeline run on one commit or staged tree; stored as JSON in git notes.
 ///
 /// The field names are a contract (see README, "Run record"); `schema` changes when they do.
+/// Records are read only through `RecordDecoder`, which enforces `RecordLimits`.
 public struct RunRecord: Codable, Sendable, Equatable {
     /// The version of this layout.
     public static let currentSchema = 1
@@ -96,12 +97,5 @@ public struct RunRecord: Codable, Sendable, Equatable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return try encoder.encode(self)
-    }
-
-    /// Reads a record written by `encoded()`.
-    public static func decode(_ data: Data) throws -> RunRecord {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(RunRecord.self, from: data)
     }
 }

@@ -1,7 +1,11 @@
+import Diagnostics
 import Foundation
 
 /// Renders a record for a terminal: the gate table and the verdict line.
 public enum RunReport {
+    /// The most characters of a name (metric, stage, parameter) a table shows; longer ones end in `…`.
+    public static let nameWidth = 48
+
     /// A metric value, compactly: integers whole, else up to 4 decimals without trailing zeros,
     /// `%.4g` for very large or small magnitudes. Built by hand: the site formats tens of
     /// thousands of values per build.
@@ -64,8 +68,11 @@ public enum RunReport {
         return table(rows)
     }
 
-    /// Columns padded to their widest cell, two spaces apart, indented by two.
+    /// Columns padded to their widest cell, two spaces apart, indented by two. Cells are
+    /// sanitised (`TerminalText`) and cut to `nameWidth` characters, so a record's names can
+    /// neither act on the terminal nor stretch the table.
     static func table(_ rows: [[String]]) -> String {
+        let rows = rows.map { $0.map { TerminalText.cell($0, limit: nameWidth) } }
         let widths = (0..<(rows.first?.count ?? 0)).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             "  "

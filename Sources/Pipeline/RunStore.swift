@@ -27,7 +27,7 @@ struct RunStore {
             return nil
         }
         // An unreadable cache entry (older schema, disk trouble) is a miss, not an error.
-        return try? RunRecord.decode(data)
+        return try? RecordDecoder().decode(data).get()
     }
 
     /// Stores `record` by its fingerprint, atomically.
@@ -86,10 +86,31 @@ public struct RecordNotes {
         self.repository = repository
     }
 
-    /// The record on `commit`, or nil when it has none (or an unreadable one).
+    /// The note on `commit` read as a run record (or as an unreadable one), nil when there is none.
+    ///
+    /// Every reader of notes goes through here or through `RecordDecoder`: the blob's size is
+    /// checked from its header before its bytes are read, so a note of any size costs nothing
+    /// beyond `RecordLimits.noteBytes`. A note whose blob cannot be read is unreadable too, so
+    /// one damaged note never stops a command that looks at many.
+    public func read(on commit: ObjectID) throws -> NoteRecord? {
+        guard let blob = try repository.noteBlob(on: commit, ref: Self.ref) else { return nil }
+        do {
+            let size = try repository.objectSize(blob)
+            guard size <= RecordLimits.noteBytes else {
+                return .unreadable(
+                    UnreadableRecord(commit: commit.hex, reason: RecordDecoder.sizeProblem(size)))
+            }
+            return RecordDecoder().decode(try repository.blob(blob), commit: commit.hex)
+        } catch let error as GitError {
+            return .unreadable(
+                UnreadableRecord(
+                    commit: commit.hex, reason: "its blob \(blob.short) cannot be read: \(error.summary)"))
+        }
+    }
+
+    /// The readable record on `commit`; nil when it has no note or an unreadable one.
     public func record(on commit: ObjectID) throws -> RunRecord? {
-        guard let text = try repository.note(on: commit, ref: Self.ref) else { return nil }
-        return try? RunRecord.decode(Data(text.utf8))
+        try read(on: commit)?.record
     }
 
     /// True when `commit` already has a note with the same inputs and the same judgement, so
@@ -101,9 +122,11 @@ public struct RecordNotes {
             && existing.artifact == record.artifact && existing.baseline == record.baseline
     }
 
-    /// Writes `record` as the note on `commit`, replacing an older one.
+    /// Writes `record` as the note on `commit`, replacing an older one; `RecordError.overLimit`
+    /// when the record breaks a limit (nobody could read it back).
     public func write(_ record: RunRecord, on commit: ObjectID) throws {
-        let text = String(decoding: try record.encoded(), as: UTF8.self) + "\n"
+        let data = try RecordLimits.requireWritable(record, subject: commit.short)
+        let text = String(decoding: data, as: UTF8.self) + "\n"
         try repository.setNote(text, on: commit, ref: Self.ref)
     }
 }

@@ -96,15 +96,8 @@ struct StageRunner {
                     "write a JSON object such as {\"r2\": 0.91} to '\(metricsPath)' (relative to the repository root)"
             )
         }
-        let data = try metricsFile.read(atMost: Self.maxMetricsBytes)
-        guard data.count <= Self.maxMetricsBytes else {
-            throw StageFailure(
-                "the metrics file '\(metricsPath)' of stage '\(stage.name)' is larger than \(Self.maxMetricsBytes >> 20) MiB",
-                location: metricsPath, hint: "write a JSON object of the metrics only, e.g. {\"r2\": 0.91}",
-                exitStatus: .badInput)
-        }
         do {
-            return try MetricsFile.parse(data)
+            return try MetricsFile.read(metricsFile)
         } catch let problem as MetricsFile.Problem {
             throw StageFailure(
                 "the metrics file '\(metricsPath)' of stage '\(stage.name)' cannot be used: \(problem.reason)",
@@ -242,7 +235,6 @@ extension StageRunner {
     }
 
     /// The largest metrics file read: a JSON object of numbers is a few kilobytes.
-    static let maxMetricsBytes = 16 << 20
 
     private func dataBlobs(_ paths: [String]) throws -> [String: String] {
         var blobs: [String: String] = [:]

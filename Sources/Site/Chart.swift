@@ -46,29 +46,58 @@ struct Chart {
     static let top = 14.0
     static let bottom = 34.0
 
+    /// The y axis' range for `values`: their extent padded by 8% (an equal set by 5% of its
+    /// value, or 1 around 0), within the finite doubles, so any finite values (±1.7e308,
+    /// 5e-324, -0.0) give a range with `low < high`.
+    static func yRange(_ values: [Double]) -> (low: Double, high: Double) {
+        let biggest = Double.greatestFiniteMagnitude
+        var low = values.min() ?? 0
+        var high = values.max() ?? 1
+        if low == high {
+            let pad = low == 0 ? 1 : max(abs(low) * 0.05, Double.leastNormalMagnitude)
+            low = max(-biggest, low - pad)
+            high = min(biggest, high + pad)
+        } else {
+            // The difference of two finite doubles can overflow; the difference of their 8% cannot.
+            let difference = high - low
+            let pad = difference.isFinite ? difference * 0.08 : high * 0.08 - low * 0.08
+            low = max(-biggest, low - pad)
+            high = min(biggest, high + pad)
+        }
+        return (low, high)
+    }
+
+    /// How far `value` sits below `high`, from 0 (at `high`) to 1 (at `low`), without overflow
+    /// for any finite doubles.
+    static func depth(_ value: Double, low: Double, high: Double) -> Double {
+        guard high > low else { return 0.5 }
+        let span = high - low
+        let result = span.isFinite ? (high - value) / span : (high / 2 - value / 2) / (high / 2 - low / 2)
+        return result.isFinite ? result : 0.5
+    }
+
+    /// The value `step` quarters of the way from `low` to `high`, without overflow.
+    static func tick(_ step: Int, low: Double, high: Double) -> Double {
+        let span = high - low
+        let t = Double(step) / 4
+        return span.isFinite ? low + span * Double(step) / 4 : low * (1 - t) + high * t
+    }
+
     /// The `<svg>` element.
     func svg() -> String {
         let plotWidth = Chart.width - Chart.left - Chart.right
         let plotHeight = Chart.height - Chart.top - Chart.bottom
         var values = points.map(\.value).filter(\.isFinite)
         values += thresholds.map(\.value).filter(\.isFinite)
-        var low = values.min() ?? 0
-        var high = values.max() ?? 1
-        if low == high {
-            let pad = low == 0 ? 1 : abs(low) * 0.05
-            low -= pad
-            high += pad
-        } else {
-            let pad = (high - low) * 0.08
-            low -= pad
-            high += pad
-        }
+        let (low, high) = Chart.yRange(values)
         let span = Double(max(1, xRange.upperBound - xRange.lowerBound))
         func px(_ x: Int) -> Double {
             xRange.lowerBound == xRange.upperBound
                 ? Chart.left + plotWidth / 2 : Chart.left + Double(x - xRange.lowerBound) / span * plotWidth
         }
-        func py(_ value: Double) -> Double { Chart.top + (high - value) / (high - low) * plotHeight }
+        func py(_ value: Double) -> Double {
+            Chart.top + Chart.depth(value, low: low, high: high) * plotHeight
+        }
         func f(_ value: Double) -> String { Format.coordinate(value) }
 
         let name = HTML.escape(metric)
@@ -84,7 +113,7 @@ struct Chart {
         out +=
             "<line class=\"axis\" x1=\"\(f(Chart.left))\" y1=\"\(f(bottomY))\" x2=\"\(f(Chart.left + plotWidth))\" y2=\"\(f(bottomY))\"/>"
         for step in 0...4 {
-            let value = low + (high - low) * Double(step) / 4
+            let value = Chart.tick(step, low: low, high: high)
             let y = py(value)
             out +=
                 "<line class=\"grid\" x1=\"\(f(Chart.left))\" y1=\"\(f(y))\" x2=\"\(f(Chart.left + plotWidth))\" y2=\"\(f(y))\"/>"

@@ -109,7 +109,7 @@ The site loads nothing from other hosts and works when opened straight from disk
 <section class="summary">
 <div class="card">
 <h2>Current verdict</h2>
-{{#current}}<p>{{> partials/verdict}} <a href="{{root}}{{href}}"><code>{{short}}</code></a> {{summary}}</p>
+{{#current}}<p>{{> partials/verdict}} <a href="{{root}}{{href}}"><code>{{short}}</code></a> {{summary}}</p>{{#unreadable}}<p class="error">Its run record is unreadable: {{unreadable}}</p>{{/unreadable}}
 <p class="muted">{{date}} · {{author}}</p>{{/current}}
 {{^current}}<p class="muted">No commit of this branch has a run record yet. Run <code>modelgate run</code>.</p>{{/current}}
 {{#tipNotEvaluated}}<p class="muted">The tip <code>{{tipShort}}</code> has not been evaluated; shown is the newest evaluated commit.</p>{{/tipNotEvaluated}}
@@ -153,10 +153,10 @@ The site loads nothing from other hosts and works when opened straight from disk
         "pages/metrics.mustache": #####"""
 {{> partials/head}}
 <h1>Metrics</h1>
-<p class="muted">Every metric recorded on <code>{{site.branch}}</code>, with its latest value. Each links to its chart over the newest commits; older windows are linked from there.</p>
+<p class="muted">Every metric recorded on <code>{{site.branch}}</code>, with its latest value. Each links to its chart over the newest commits; older windows are linked from there.{{#uncharted}} Of {{total}} metrics, the {{charted}} gated or reported by the most records have charts.{{/uncharted}}</p>
 <table>
 <thead><tr><th>metric</th><th class="num">latest</th><th>gates</th></tr></thead>
-<tbody>{{#metrics}}<tr><td><a href="{{root}}{{href}}">{{name}}</a></td><td class="num">{{latest}}</td><td>{{gates}}</td></tr>
+<tbody>{{#metrics}}<tr><td>{{#href}}<a href="{{root}}{{href}}">{{name}}</a>{{/href}}{{^href}}{{name}}{{/href}}</td><td class="num">{{latest}}</td><td>{{gates}}</td></tr>
 {{/metrics}}</tbody>
 </table>
 {{> partials/foot}}
@@ -196,7 +196,7 @@ The site loads nothing from other hosts and works when opened straight from disk
 <thead><tr><th>commit</th><th>summary</th><th>author</th><th>date</th><th>verdict</th>{{#keyMetrics}}<th class="num">{{name}}</th>{{/keyMetrics}}</tr></thead>
 <tbody>
 {{#rows}}
-<tr class="{{verdict}}"><td class="id">{{#href}}<a href="{{root}}{{href}}"><code>{{short}}</code></a>{{/href}}{{^href}}<code>{{short}}</code>{{/href}}</td><td>{{summary}}</td><td>{{author}}</td><td class="date">{{date}}</td><td>{{> partials/verdict}}</td>{{#metrics}}<td class="num">{{value}}{{#delta}} <span class="delta {{direction}}">{{delta}}</span>{{/delta}}</td>{{/metrics}}</tr>
+<tr class="{{verdict}}"><td class="id">{{#href}}<a href="{{root}}{{href}}"><code>{{short}}</code></a>{{/href}}{{^href}}<code>{{short}}</code>{{/href}}</td><td>{{summary}}</td><td>{{author}}</td><td class="date">{{date}}</td><td>{{> partials/verdict}}{{#unreadable}}<br><span class="unreadable">{{unreadable}}</span>{{/unreadable}}</td>{{#metrics}}<td class="num">{{value}}{{#delta}} <span class="delta {{direction}}">{{delta}}</span>{{/delta}}</td>{{/metrics}}</tr>
 {{/rows}}
 </tbody>
 </table>
@@ -261,12 +261,13 @@ td.date, span.date { white-space: nowrap; color: var(--muted); }
 .verdict { display: inline-block; padding: 0 .45rem; border-radius: 3px; font-size: 12px; font-weight: 700; text-transform: uppercase; color: #fff; background: var(--muted); }
 .verdict.pass { background: var(--pass); }
 .verdict.fail, .verdict.missing { background: var(--fail); }
-.verdict.error { background: var(--error); }
+.verdict.error, .verdict.unreadable { background: var(--error); }
 .verdict.none, .verdict.skipped, .verdict.no-baseline { background: #9aa5b1; }
 .delta { font-size: 12px; color: var(--muted); }
 .delta.up::before { content: "\25B2\00A0"; font-size: 9px; }
 .delta.down::before { content: "\25BC\00A0"; font-size: 9px; }
-p.error { color: var(--fail); }
+p.error, span.unreadable { color: var(--fail); }
+span.unreadable { font-size: 12px; overflow-wrap: anywhere; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(22rem, 1fr)); gap: 1rem; }
 figure.chart { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: .4rem; }
 figure.chart figcaption { font-weight: 600; }

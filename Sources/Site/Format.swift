@@ -6,9 +6,12 @@ enum Format {
     /// A metric value, as the terminal prints it.
     static func number(_ value: Double?) -> String { RunReport.format(value) }
 
-    /// `value` with one decimal, for SVG coordinates ("12.5", "-3.0").
+    /// `value` with one decimal, for SVG coordinates ("12.5", "-3.0"); total over every double.
     static func coordinate(_ value: Double) -> String {
-        let tenths = Int64((value * 10).rounded())
+        // Charts place every point inside their plot; a value that is not finite or beyond any
+        // screen is clamped first, so the conversion below cannot trap.
+        let clamped = value.isFinite ? min(max(value, -1e9), 1e9) : 0
+        let tenths = Int64((clamped * 10).rounded())
         let sign = tenths < 0 ? "-" : ""
         let magnitude = abs(tenths)
         return "\(sign)\(magnitude / 10).\(magnitude % 10)"
@@ -31,20 +34,27 @@ enum Format {
 
     /// "2026-01-01 09:30 UTC".
     static func date(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
+        let parts = calendarParts(date)
         return
             "\(parts.tm_year + 1900)-\(pad2(parts.tm_mon + 1))-\(pad2(parts.tm_mday)) \(pad2(parts.tm_hour)):\(pad2(parts.tm_min)) UTC"
     }
 
     /// "2026-01-01T09:30:00Z".
     static func isoDate(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
+        let parts = calendarParts(date)
         return
             "\(parts.tm_year + 1900)-\(pad2(parts.tm_mon + 1))-\(pad2(parts.tm_mday))T\(pad2(parts.tm_hour)):\(pad2(parts.tm_min)):\(pad2(parts.tm_sec))Z"
+    }
+
+    /// The UTC calendar fields of `date`, clamped to the years 1–9999 (a commit or record may
+    /// carry any date; the conversion to `time_t` must not trap, nor `gmtime_r` fail).
+    private static func calendarParts(_ date: Date) -> tm {
+        let seconds = date.timeIntervalSince1970
+        let bounded = seconds.isFinite ? min(max(seconds, -62_135_596_800), 253_402_300_799) : 0
+        var clock = time_t(bounded.rounded(.down))
+        var parts = tm()
+        gmtime_r(&clock, &parts)
+        return parts
     }
 
     /// "850 ms", "2.4 s", "3 min 05 s".
@@ -52,7 +62,8 @@ enum Format {
         if milliseconds < 1000 { return "\(milliseconds) ms" }
         if milliseconds < 60_000 { return String(format: "%.1f s", Double(milliseconds) / 1000) }
         let seconds = milliseconds / 1000
-        return String(format: "%d min %02d s", seconds / 60, seconds % 60)
+        let rest = seconds % 60
+        return "\(seconds / 60) min \(rest < 10 ? "0" : "")\(rest) s"
     }
 
     /// ">= 0.9", "drop <= 1%", as the gate table says it.

@@ -8,26 +8,35 @@ import Foundation
 /// every build (commit count, releases). No file grows with the whole history: a new commit
 /// rewrites the newest part and the index, and a site published to a branch does not store a
 /// fresh copy of every record per commit, which is how one ever-growing data file ends up as a
-/// gigabyte branch. Records are copied as stored in their notes.
+/// gigabyte branch. Records are copied as stored in their notes (every one within
+/// `RecordLimits`); a note that is not a usable record is listed as `{"commit": …, "unreadable":
+/// "<reason>"}` with the commit's other facts and no `record`.
 struct HistoryExport {
     static let indexPath = "history.json"
     static let schema = 2
 
     let builder: SiteBuilder
     private let size: Int
-    /// Records per part (index 0 is part 1).
+    /// Readable records per part (index 0 is part 1).
     private let recordCounts: [Int]
+    /// Unreadable notes per part.
+    private let unreadableCounts: [Int]
 
     init(builder: SiteBuilder) {
         self.builder = builder
         size = builder.layout.historyPart
         var counts = [Int](repeating: 0, count: (builder.entries.count + size - 1) / size)
+        var unreadable = counts
         for (position, entry) in builder.entries.enumerated() {
-            if let blob = entry.noteBlob, builder.history.loader.isRecord(blob) {
+            guard let blob = entry.noteBlob else { continue }
+            if builder.history.loader.isRecord(blob) {
                 counts[position / size] += 1
+            } else {
+                unreadable[position / size] += 1
             }
         }
         recordCounts = counts
+        unreadableCounts = unreadable
     }
 
     /// Positions of part `part` (numbered from 1, the oldest).
@@ -36,15 +45,15 @@ struct HistoryExport {
         return start..<min(builder.entries.count, start + size)
     }
 
-    /// Entries of part `part` that hold a readable record.
+    /// Entries of part `part` that have a note (a readable record or not).
     func records(_ part: Int) -> [SiteEntry] {
-        range(part).map { builder.entries[$0] }.filter { entry in
-            entry.noteBlob.map { builder.history.loader.isRecord($0) } ?? false
-        }
+        range(part).map { builder.entries[$0] }.filter(\.isEvaluated)
     }
 
-    /// The parts that hold at least one record.
-    func parts() -> [Int] { recordCounts.indices.filter { recordCounts[$0] > 0 }.map { $0 + 1 } }
+    /// The parts that hold at least one note.
+    func parts() -> [Int] {
+        recordCounts.indices.filter { recordCounts[$0] + unreadableCounts[$0] > 0 }.map { $0 + 1 }
+    }
 
     func href(_ part: Int) -> String { "history/\(part).json" }
 
@@ -64,7 +73,9 @@ struct HistoryExport {
         add("\"first\": \(range.lowerBound + 1),\n\"last\": \(range.upperBound),\n\"records\": [")
         var written = 0
         for entry in records(part) {
-            guard let raw = entry.rawNote else { continue }
+            // Known readable from the summary cache: copied without decoding it again.
+            let readable = entry.noteBlob.map { builder.history.loader.isRecord($0) } ?? false
+            let raw = readable ? entry.rawNote : nil
             let commit = entry.commit
             add(written == 0 ? "\n" : ",\n")
             written += 1
@@ -73,8 +84,13 @@ struct HistoryExport {
             add("\"date\": \"\(Format.isoDate(commit.committer.date))\", ")
             add("\"author\": \(JSONText.quote(commit.author.name)), ")
             add("\"summary\": \(JSONText.quote(commit.summary)), ")
-            add("\"page\": \"\(builder.commitHref(commit.id))\",\n\"record\": ")
-            data.append(contentsOf: Self.trimmingTrailingWhitespace(raw))
+            add("\"page\": \"\(builder.commitHref(commit.id))\",\n")
+            if let raw {
+                add("\"record\": ")
+                data.append(contentsOf: Self.trimmingTrailingWhitespace(raw))
+            } else {
+                add("\"unreadable\": \(JSONText.quote(entry.unreadable ?? "the note could not be read"))")
+            }
             add("}")
         }
         add("\n]\n}\n")
@@ -94,8 +110,10 @@ struct HistoryExport {
             let range = range(part)
             let count = recordCounts[part - 1]
             total += count
+            let unreadable = unreadableCounts[part - 1]
             return
-                "\n{\"href\": \"\(href(part))\", \"first\": \(range.lowerBound + 1), \"last\": \(range.upperBound), \"records\": \(count)}"
+                "\n{\"href\": \"\(href(part))\", \"first\": \(range.lowerBound + 1), \"last\": \(range.upperBound), \"records\": \(count)"
+                + (unreadable > 0 ? ", \"unreadable\": \(unreadable)}" : "}")
         }
         text += "\"records\": \(total),\n\"parts\": [" + parts.joined(separator: ",") + "\n],\n"
         let releases = history.releases.map { release in

@@ -184,7 +184,11 @@ struct GrafanaDashboard {
                 id: 3, title: "Latest releases", type: "table", x: 16, y: y, width: 8,
                 expr: "modelgate_release_info{\(selector)}", legend: "{{environment}} {{tag}}"))
         y += 8
-        for (offset, item) in PrometheusExport(builder: builder).familyNames().enumerated() {
+        let charted = Set(builder.chartedMetrics)
+        for (offset, item) in PrometheusExport(builder: builder).familyNames().filter({
+            charted.contains($0.metric)
+        })
+        .enumerated() {
             panels.append(
                 panel(
                     id: 10 + offset, title: item.metric, type: "timeseries", x: (offset % 2) * 12,

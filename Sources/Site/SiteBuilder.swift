@@ -30,6 +30,10 @@ final class SiteBuilder {
     let metrics: [String]
     /// The metrics shown as table columns: gated ones first, at most four.
     let keyMetrics: [String]
+    /// The metrics that get chart pages, in `metrics` order: all of them, unless there are more
+    /// than `SiteLayout.chartedMetrics`; then the gated ones and those the most records report.
+    let chartedMetrics: [String]
+    private let charted: Set<String>
     let globalKey: String
     let newestEvaluated: Int?
 
@@ -57,10 +61,14 @@ final class SiteBuilder {
         releasesByArtifact = Dictionary(
             grouping: history.releases.filter { $0.artifact != nil }, by: { $0.artifact! })
 
-        var names = Set<String>()
+        // How many records report each metric: what decides which metrics get chart pages when
+        // there are too many for a page each (one note can hold 10,000 names).
+        var reports: [String: Int] = [:]
         for entry in entries {
-            if let blob = entry.noteBlob { names.formUnion(history.loader.summary(blob).names) }
+            guard let blob = entry.noteBlob else { continue }
+            for name in history.loader.summary(blob).names { reports[name, default: 0] += 1 }
         }
+        let names = Set(reports.keys)
         var gated: [String] = []
         if let last, let record = entries[last].record {
             for gate in record.gates where !gated.contains(gate.metric) && names.contains(gate.metric) {
@@ -76,6 +84,9 @@ final class SiteBuilder {
                 return one == other ? first < second : !one
             }
         keyMetrics = Array(metrics.prefix(gated.isEmpty ? 3 : min(4, max(gated.count, 1))))
+        chartedMetrics = Self.charted(
+            metrics, gated: Set(gated), reports: reports, limit: options.layout.chartedMetrics)
+        charted = Set(chartedMetrics)
 
         var pages: [(slug: String, title: String, source: String, text: String)] = []
         for page in templates.markdownPages {
@@ -94,10 +105,13 @@ final class SiteBuilder {
             pages.append((slug, SiteBuilder.heading(of: text) ?? name, path, text))
         }
         markdownPages = pages
-        globalKey = SHA256Hex.of(parts: [
+        var keyParts = [
             Tool.version, templates.digest, title, history.model, history.branch, options.baseURL ?? "",
             markdownPages.map { "\($0.slug)=\($0.title)" }.joined(separator: "\u{1}"),
-        ])
+        ]
+        // Pages link only to charted metrics: when not all are, every page depends on which are.
+        if chartedMetrics.count < metrics.count { keyParts.append(chartedMetrics.joined(separator: "\u{1}")) }
+        globalKey = SHA256Hex.of(parts: keyParts)
     }
 
     // MARK: - Shared context
@@ -123,6 +137,26 @@ final class SiteBuilder {
     func commitsPageHref(_ page: Int) -> String { "commits/\(page).html" }
     func commitHref(_ id: ObjectID) -> String { "commit/\(id.hex).html" }
     func metricWindowCount() -> Int { max(1, (entries.count + layout.chartWindow - 1) / layout.chartWindow) }
+    /// `metrics` when there are at most `limit`, else `limit` of them in the same order: the gated
+    /// ones, then those reported by the most records (ties: the earlier in `metrics`).
+    static func charted(_ metrics: [String], gated: Set<String>, reports: [String: Int], limit: Int)
+        -> [String]
+    {
+        guard metrics.count > limit else { return metrics }
+        let ranked = metrics.indices.sorted { first, second in
+            let (one, other) = (metrics[first], metrics[second])
+            if gated.contains(one) != gated.contains(other) { return gated.contains(one) }
+            let (oneCount, otherCount) = (reports[one] ?? 0, reports[other] ?? 0)
+            return oneCount != otherCount ? oneCount > otherCount : first < second
+        }
+        return ranked.prefix(limit).sorted().map { metrics[$0] }
+    }
+
+    /// The page of `name`'s chart, nil when it has none (see `chartedMetrics`).
+    func chartHref(_ name: String, window: Int? = nil) -> String? {
+        charted.contains(name) ? metricHref(name, window: window) : nil
+    }
+
     func metricHref(_ name: String, window: Int? = nil) -> String {
         "metrics/\(Slug.make(name))/\(window ?? metricWindowCount()).html"
     }
@@ -186,7 +220,7 @@ final class SiteBuilder {
         for window in 1...windows {
             let range = windowRange(window)
             let windowKey = metricWindowKey(range, hasNewer: window < windows)
-            for name in metrics {
+            for name in chartedMetrics {
                 files.append(
                     PlannedFile(
                         path: metricHref(name, window: window), key: SHA256Hex.of(parts: [windowKey, name])
@@ -283,7 +317,10 @@ final class SiteBuilder {
 
     // MARK: - Rows and charts
 
-    func verdict(_ entry: SiteEntry) -> String { entry.record?.verdict.rawValue ?? "none" }
+    /// pass, fail or error; "unreadable" for a note that is not a usable record; "none" without one.
+    func verdict(_ entry: SiteEntry) -> String {
+        entry.record?.verdict.rawValue ?? (entry.unreadable != nil ? "unreadable" : "none")
+    }
 
     func commitRow(_ index: Int) -> [String: Any] {
         let entry = entries[index]
@@ -294,6 +331,7 @@ final class SiteBuilder {
             "date": Format.date(entry.commit.committer.date), "verdict": verdict(entry),
         ]
         if entry.isEvaluated { row["href"] = commitHref(entry.commit.id) }
+        if let reason = entry.unreadable { row["unreadable"] = reason }
         row["metrics"] = keyMetrics.map { name -> [String: Any] in
             let value = entry.record?.metrics[name]
             let delta = value.flatMap { value in previous?.metrics[name].map { value - $0 } }
@@ -349,11 +387,13 @@ final class SiteBuilder {
         var extra: [String: Any] = [:]
         if let newestEvaluated {
             let entry = entries[newestEvaluated]
-            extra["current"] = [
+            var current: [String: Any] = [
                 "verdict": verdict(entry), "short": entry.commit.id.short, "summary": entry.commit.summary,
                 "href": commitHref(entry.commit.id), "date": Format.date(entry.commit.committer.date),
                 "author": entry.commit.author.name,
             ]
+            if let reason = entry.unreadable { current["unreadable"] = reason }
+            extra["current"] = current
             if newestEvaluated != entries.count - 1 {
                 extra["tipNotEvaluated"] = ["tipShort": entries[entries.count - 1].commit.id.short]
             }
@@ -371,13 +411,13 @@ final class SiteBuilder {
         }
         let range = max(0, entries.count - layout.indexWindow)..<entries.count
         let latest = newestEvaluated.flatMap { entries[$0].record }
-        extra["charts"] = metrics.prefix(layout.indexCharts).map { name -> [String: Any] in
+        extra["charts"] = chartedMetrics.prefix(layout.indexCharts).map { name -> [String: Any] in
             [
                 "name": name, "href": metricHref(name), "latest": Format.number(latest?.metrics[name]),
                 "svg": chart(name, range: range, root: "").svg(),
             ]
         }
-        if metrics.count > layout.indexCharts {
+        if chartedMetrics.count > layout.indexCharts {
             extra["moreMetrics"] = ["shown": layout.indexCharts, "total": metrics.count]
         }
         extra["windowSize"] = min(layout.indexWindow, entries.count)
@@ -419,12 +459,18 @@ final class SiteBuilder {
         let latest = newestEvaluated.flatMap { entries[$0].record }
         let rows = metrics.map { name -> [String: Any] in
             let gates = (latest?.gates ?? []).filter { $0.metric == name }.map { Format.limit($0) }
-            return [
-                "name": name, "href": metricHref(name), "latest": Format.number(latest?.metrics[name]),
+            var row: [String: Any] = [
+                "name": name, "latest": Format.number(latest?.metrics[name]),
                 "gates": gates.joined(separator: ", "),
             ]
+            if let href = chartHref(name) { row["href"] = href }
+            return row
         }
-        return render("pages/metrics", root: "", title: "Metrics", ["metrics": rows])
+        var extra: [String: Any] = ["metrics": rows]
+        if chartedMetrics.count < metrics.count {
+            extra["uncharted"] = ["charted": chartedMetrics.count, "total": metrics.count]
+        }
+        return render("pages/metrics", root: "", title: "Metrics", extra)
     }
 
     func metricPage(_ name: String, window: Int) throws -> FileContent {
@@ -503,13 +549,12 @@ final class SiteBuilder {
     func commitPage(_ index: Int) throws -> FileContent {
         let entry = entries[index]
         guard let record = entry.record else {
-            let reason =
-                entry.noteBlob.flatMap { history.loader.unreadable[$0] } ?? "the note could not be read"
+            let reason = entry.unreadable ?? "the note could not be read"
             return render(
                 "pages/page", root: "../", title: entry.commit.id.short,
                 [
                     "html":
-                        "<h1>\(HTML.escape(entry.commit.id.short)) \(HTML.escape(entry.commit.summary))</h1><p class=\"error\">\(HTML.escape(reason))</p>",
+                        "<h1>\(HTML.escape(entry.commit.id.short)) \(HTML.escape(entry.commit.summary))</h1><p class=\"error\">The run record of this commit is unreadable: \(HTML.escape(reason))</p><p>Look at it with <code>git notes --ref=modelgate show \(HTML.escape(entry.commit.id.short))</code>; <code>modelgate run --rev \(HTML.escape(entry.commit.id.short)) --force</code> replaces it with a fresh record.</p>",
                     "source": "refs/notes/modelgate",
                 ])
         }
@@ -568,20 +613,23 @@ final class SiteBuilder {
             let value = record.metrics[name]!
             let parentDelta = previousMetrics?[name].map { value - $0 }
             let baselineDelta = baselineRecord?.metrics[name].map { value - $0 }
-            return [
-                "name": name, "href": metricHref(name, window: index / layout.chartWindow + 1),
-                "value": Format.number(value),
+            var row = [
+                "name": name, "value": Format.number(value),
                 "parentDelta": Format.delta(parentDelta), "parentDirection": Format.direction(parentDelta),
                 "baselineDelta": Format.delta(baselineDelta),
                 "baselineDirection": Format.direction(baselineDelta),
             ]
+            row["href"] = chartHref(name, window: index / layout.chartWindow + 1)
+            return row
         }
         // The same rows as one pre-escaped HTML string: a record can carry hundreds of metrics,
         // and rendering them through Mustache dominated full builds (see benchmarks/site).
         var metricRows = ""
         for case let row as [String: String] in extra["metrics"] as? [Any] ?? [] {
+            let name = HTML.escape(row["name"]!)
             metricRows +=
-                "<tr><td><a href=\"../\(HTML.escape(row["href"]!))\">\(HTML.escape(row["name"]!))</a></td>"
+                "<tr><td>" + (row["href"].map { "<a href=\"../\(HTML.escape($0))\">\(name)</a>" } ?? name)
+                + "</td>"
             metricRows += "<td class=\"num\">\(HTML.escape(row["value"]!))</td>"
             metricRows +=
                 "<td class=\"num\"><span class=\"delta \(row["parentDirection"]!)\">\(HTML.escape(row["parentDelta"]!))</span></td>"

@@ -19,7 +19,7 @@ final class RecordLoader {
 
     let repository: Repository
     private var records: [ObjectID: RunRecord?] = [:]
-    private let decoder: JSONDecoder
+    private let decoder = RecordDecoder()
     /// Note blob → summary, from the cache file and from records decoded this run.
     private(set) var summaries: [ObjectID: Summary] = [:]
     /// True once a record was decoded whose summary the cache did not have.
@@ -30,43 +30,54 @@ final class RecordLoader {
     init(repository: Repository, cachedSummaries: [ObjectID: Summary] = [:]) {
         self.repository = repository
         summaries = cachedSummaries
-        decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
     }
 
     /// Notes read by `preload`, kept for `history.json`.
     private var rawNotes: [ObjectID: Data] = [:]
 
-    /// The note's bytes as stored.
-    func raw(_ blob: ObjectID) -> Data? { rawNotes[blob] ?? (try? repository.blob(blob)) }
+    /// The note's bytes as stored; nil when it is over the size limit (left unread) or its blob
+    /// cannot be read, which `reason` then says.
+    func raw(_ blob: ObjectID) -> Data? {
+        if let kept = rawNotes[blob] { return kept }
+        if case .success(let data) = read(blob) { return data }
+        return nil
+    }
 
-    /// The record in note blob `blob`, or nil when it is not a readable run record.
-    func record(_ blob: ObjectID) -> RunRecord? {
-        if let cached = records[blob] { return cached }
-        guard let data = raw(blob) else {
-            remember(nil, from: blob)
-            return nil
-        }
+    /// Reads note blob `blob`, its size checked from the object header first.
+    private func read(_ blob: ObjectID) -> Result<Data, UnreadableReason> {
         do {
-            let record = try decoder.decode(RunRecord.self, from: data)
-            remember(record, from: blob)
-            return record
+            let size = try repository.objectSize(blob)
+            guard size <= RecordLimits.noteBytes else {
+                return .failure(UnreadableReason(RecordDecoder.sizeProblem(size)))
+            }
+            return .success(try repository.blob(blob))
         } catch {
-            remember(nil, from: blob, error: error)
-            return nil
+            return .failure(UnreadableReason("its blob \(blob.short) cannot be read"))
         }
     }
 
+    /// The record in note blob `blob`, or nil when it is not a readable run record (`unreadable`
+    /// then holds the reason).
+    func record(_ blob: ObjectID) -> RunRecord? {
+        if let cached = records[blob] { return cached }
+        remember(read(blob).flatMap { decoder.decode($0) }, from: blob)
+        return records[blob] ?? nil
+    }
+
     /// Keeps what decoding `blob` gave: the record and its summary, or why it is not one.
-    private func remember(_ record: RunRecord?, from blob: ObjectID, error: (any Error)? = nil) {
-        records[blob] = .some(record)
-        if let error { unreadable[blob] = "the note is not a run record: \(error)" }
-        guard let record else { return }
-        if summaries[blob] == nil { learned = true }
-        summaries[blob] = Summary(
-            names: record.metrics.keys.sorted(),
-            baseline: record.baseline?.commit.flatMap { ObjectID(hex: $0) },
-            artifact: record.artifact)
+    private func remember(_ result: Result<RunRecord, UnreadableReason>, from blob: ObjectID) {
+        switch result {
+        case .failure(let reason):
+            records[blob] = .some(nil)
+            unreadable[blob] = reason.text
+        case .success(let record):
+            records[blob] = .some(record)
+            if summaries[blob] == nil { learned = true }
+            summaries[blob] = Summary(
+                names: record.metrics.keys.sorted(),
+                baseline: record.baseline?.commit.flatMap { ObjectID(hex: $0) },
+                artifact: record.artifact)
+        }
     }
 
     /// Decodes the records of `blobs` not decoded yet, on every core: a first build needs
@@ -74,27 +85,23 @@ final class RecordLoader {
     /// read here, on the caller's thread, because libgit2 wants one thread per repository.
     func preload(_ blobs: [ObjectID]) {
         let pending = Array(Set(blobs.filter { records[$0] == nil }))
-        let raws = pending.map { raw($0) }
-        for (blob, data) in zip(pending, raws) { rawNotes[blob] = data }
-        let decoded = Mutex([Int: Result<RunRecord, any Error>]())
+        let raws = pending.map { read($0) }
+        for (blob, data) in zip(pending, raws) {
+            if case .success(let data) = data { rawNotes[blob] = data }
+        }
+        let decoded = Mutex([Int: Result<RunRecord, UnreadableReason>]())
         let chunk = 64
         DispatchQueue.concurrentPerform(iterations: (pending.count + chunk - 1) / chunk) { part in
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            var results: [Int: Result<RunRecord, any Error>] = [:]
+            let decoder = RecordDecoder()
+            var results: [Int: Result<RunRecord, UnreadableReason>] = [:]
             for index in part * chunk..<min(pending.count, (part + 1) * chunk) {
-                guard let data = raws[index] else { continue }
-                results[index] = Result { try decoder.decode(RunRecord.self, from: data) }
+                results[index] = raws[index].flatMap { decoder.decode($0) }
             }
             decoded.withLock { $0.merge(results) { first, _ in first } }
         }
         let results = decoded.withLock { $0 }
         for (index, blob) in pending.enumerated() {
-            switch results[index] {
-            case .success(let record): remember(record, from: blob)
-            case .failure(let error): remember(nil, from: blob, error: error)
-            case nil: remember(nil, from: blob)
-            }
+            if let result = results[index] { remember(result, from: blob) }
         }
     }
 
@@ -194,6 +201,11 @@ public final class SiteEntry {
 
     /// Its run record, or nil when it was not evaluated (or the note is unreadable); decoded on first use.
     public var record: RunRecord? { noteBlob.flatMap { loader.record($0) } }
+    /// Why the commit's note cannot be read as a run record, nil when it can (or there is none).
+    public var unreadable: String? {
+        guard let blob = noteBlob, loader.record(blob) == nil else { return nil }
+        return loader.unreadable[blob] ?? "the note could not be read"
+    }
     /// True when the commit has a note (a run record).
     public var isEvaluated: Bool { noteBlob != nil }
     /// The note's bytes as stored (the record's JSON), for `history.json`.

@@ -41,6 +41,9 @@ struct SiteLayout: Sendable {
     var indexCharts = 12
     /// Rows of the index's recent commits table.
     var recentCommits = 20
+    /// Most metrics with chart pages (one page per window each); the rest are listed on
+    /// `metrics.html` only, so a record's 10,000 metrics cannot add 10,000 pages.
+    var chartedMetrics = 1_000
     /// Changed paths listed on a commit page.
     var changedFilesShown = 200
     /// First-parent positions per part of the `history.json` export.

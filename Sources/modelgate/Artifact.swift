@@ -23,7 +23,7 @@ struct Artifact: ParsableCommand {
             let located = try ArtifactLocator(repository: repository).locate(rev)
             let manifest = try ArtifactStore(repository: repository).manifest(located.digest)
             if json {
-                print(String(decoding: try manifest.encoded(), as: UTF8.self), terminator: "")
+                Terminal.printJSON(data: try manifest.encoded(), terminator: "")
                 return
             }
             print("artifact     \(located.digest)")

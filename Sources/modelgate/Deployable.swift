@@ -12,7 +12,8 @@ struct Deployable: ParsableCommand {
         discussion: Help.discussion(
             """
             A commit may be released when its verdict passed, its record is not stale and its
-            artifact verifies. Exit status 1 when no commit qualifies.
+            artifact verifies; a commit whose note is not a readable run record is skipped with
+            the reason. Exit status 1 when no commit qualifies.
 
             """))
 
@@ -44,7 +45,7 @@ struct Deployable: ParsableCommand {
             }
             let data = try JSONSerialization.data(
                 withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            print(String(decoding: data, as: UTF8.self))
+            Terminal.printJSON(data: data)
         } else if let found {
             print(found.commit.hex)
         }

@@ -9,7 +9,11 @@ struct Diff: ParsableCommand {
         commandName: "diff",
         abstract: "Compare the metrics and parameters of two evaluated commits (default: HEAD~1 and HEAD).",
         discussion: Help.discussion(
-            "A side may also be 'staged' or 'worktree', found by its inputs in the run cache."))
+            """
+            A side may also be 'staged' or 'worktree', found by its inputs in the run cache. Exit
+            status 2 when a side has no record or its note is not a readable run record.
+
+            """))
 
     @Argument(help: "The older side.") var a = "HEAD~1"
     @Argument(help: "The newer side.") var b = "HEAD"
@@ -26,6 +30,8 @@ struct Diff: ParsableCommand {
             rows.append(["param", "", "", ""])
             rows += comparison.params.map { [$0.name, $0.old ?? "-", $0.new ?? "-", Self.delta($0.delta)] }
         }
+        // Names and parameter values come from records and the repository: shown sanitised and cut.
+        rows = rows.map { $0.map { TerminalText.cell($0, limit: RunReport.nameWidth) } }
         print(md ? Self.markdown(rows) : Self.aligned(rows))
     }
 

@@ -189,12 +189,13 @@ struct Style {
         return Style(isTerminal: terminal, colours: terminal && !noColour && environment["TERM"] != "dumb")
     }
 
-    func paint(_ text: String, _ code: String) -> String {
-        colours ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+    /// `text` in SGR colour `code` when colours are on; the text is sanitised when written.
+    func paint(_ text: String, _ code: String) -> TerminalLine {
+        TerminalLine(text, colour: colours ? code : nil)
     }
-    func red(_ text: String) -> String { paint(text, "1;31") }
-    func green(_ text: String) -> String { paint(text, "32") }
-    func dim(_ text: String) -> String { paint(text, "2") }
+    func red(_ text: String) -> TerminalLine { paint(text, "1;31") }
+    func green(_ text: String) -> TerminalLine { paint(text, "32") }
+    func dim(_ text: String) -> TerminalLine { paint(text, "2") }
 }
 
 /// Live stage progress on stderr: a spinner with elapsed time and the stage's last output line on
@@ -217,6 +218,7 @@ final class HookProgress: RunObserver {
     }
 
     func stageOutput(_ stage: Pipeline.Stage, line: String) {
+        let line = ProgressPrinter.shown(line)
         if let spinner {
             spinner.output(line)
         } else {
@@ -228,7 +230,7 @@ final class HookProgress: RunObserver {
         let seconds = String(format: "%.1f s", Double(result.durationMilliseconds) / 1000)
         let mark = result.status == "pass" ? style.green("✓") : style.red("✗")
         if let spinner {
-            spinner.end("modelgate: \(mark) \(stage.name) \(result.status) (\(seconds))")
+            spinner.end("modelgate: " + mark + " \(stage.name) \(result.status) (\(seconds))")
         } else {
             Terminal.printError("modelgate: \(stage.name) \(result.status) (\(seconds))")
         }
@@ -236,7 +238,7 @@ final class HookProgress: RunObserver {
 
     func notice(_ message: String) {
         if let spinner {
-            spinner.end("modelgate: \(message)")
+            spinner.end(TerminalLine("modelgate: \(message)"))
         } else {
             Terminal.printError("modelgate: \(message)")
         }
@@ -269,7 +271,7 @@ private final class Spinner: Sendable {
 
     func begin(_ label: String) {
         state.withLock {
-            $0.label = label
+            $0.label = TerminalText.sanitized(label)
             $0.start = ContinuousClock.now
             $0.lastLine = ""
             Spinner.draw(&$0, colours: colours)
@@ -277,14 +279,14 @@ private final class Spinner: Sendable {
     }
 
     func output(_ line: String) {
-        state.withLock { $0.lastLine = line }
+        state.withLock { $0.lastLine = TerminalText.sanitized(line) }
     }
 
     /// Replaces the status line with `line`, kept on screen.
-    func end(_ line: String) {
+    func end(_ line: TerminalLine) {
         state.withLock {
             $0.label = nil
-            Spinner.write("\r\u{1B}[K" + line + "\n")
+            Spinner.write("\r\u{1B}[K" + line.rendered + "\n")
         }
     }
 

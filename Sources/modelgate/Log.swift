@@ -9,7 +9,12 @@ struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "List the first-parent history with each commit's verdict and metrics.",
-        discussion: Help.discussion())
+        discussion: Help.discussion(
+            """
+            A commit whose note is not a readable run record shows '?' and the reason; in --json
+            its entry has no "record" and "unreadable": REASON instead.
+
+            """))
 
     @Argument(help: "Where the history starts.") var rev = "HEAD"
     @Option(
@@ -18,6 +23,23 @@ struct Log: ParsableCommand {
     var metrics: [String] = []
     @Option(name: [.customShort("n"), .long], help: "How many commits.") var limit = 20
     @Flag(help: "Print the entries as JSON.") var json = false
+
+    /// The most metrics one line shows (with --metric, those named are all shown).
+    static let metricsPerLine = 12
+
+    /// "r2=0.92 rmse=2.1": the metrics named `only` (all when empty, up to `metricsPerLine`).
+    static func metricsText(_ record: RunRecord, only: [String]) -> String {
+        let names = only.isEmpty ? record.metrics.keys.sorted() : only
+        var parts = names.prefix(only.isEmpty ? metricsPerLine : names.count).compactMap { name in
+            record.metrics[name].map {
+                "\(TerminalText.cell(name, limit: RunReport.nameWidth))=\(RunReport.format($0))"
+            }
+        }
+        if only.isEmpty && names.count > metricsPerLine {
+            parts.append("(\(names.count - metricsPerLine) more)")
+        }
+        return parts.joined(separator: " ")
+    }
 
     func run() throws {
         let repository = try Repository(discoveringFrom: .currentDirectory())
@@ -30,13 +52,10 @@ struct Log: ParsableCommand {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate]
         for entry in entries {
-            let verdict = entry.record?.verdict.rawValue ?? "-"
+            let verdict = entry.record?.verdict.rawValue ?? (entry.unreadable != nil ? "?" : "-")
             let shown =
-                entry.record.map { record in
-                    (metrics.isEmpty ? record.metrics.keys.sorted() : metrics)
-                        .compactMap { name in record.metrics[name].map { "\(name)=\(RunReport.format($0))" } }
-                        .joined(separator: " ")
-                } ?? "(not evaluated)"
+                entry.record.map { Self.metricsText($0, only: metrics) }
+                ?? entry.unreadable.map { "(unreadable record: \($0))" } ?? "(not evaluated)"
             print(
                 "\(entry.commit.prefix(7))  \(formatter.string(from: entry.date))  \(verdict.padding(toLength: 5, withPad: " ", startingAt: 0))  \(shown)  \(entry.summary)"
             )

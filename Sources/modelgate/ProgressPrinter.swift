@@ -9,7 +9,15 @@ final class ProgressPrinter: RunObserver {
     }
 
     func stageOutput(_ stage: Stage, line: String) {
-        Terminal.printError("  \(stage.name) | \(line)")
+        Terminal.printError("  \(stage.name) | \(Self.shown(line))")
+    }
+
+    /// What a terminal would show of a stage's output line: the text after its last carriage
+    /// return (progress bars redraw that way); the rest of its control characters are replaced
+    /// when it is written, so a stage cannot move the cursor or recolour the hook's own lines.
+    static func shown(_ line: String) -> String {
+        guard let last = line.split(separator: "\r", omittingEmptySubsequences: true).last else { return "" }
+        return String(last)
     }
 
     func stageFinished(_ stage: Stage, result: RunRecord.StageResult) {

@@ -11,19 +11,20 @@ struct VerdictPrinter {
     func print(_ outcome: PipelineRunner.Outcome) throws {
         let record = outcome.record
         if json {
-            Swift.print(String(decoding: try record.encoded(), as: UTF8.self))
+            Terminal.printJSON(data: try record.encoded())
         } else {
+            // The module's `print` (Terminal.swift) replaces control characters a record may hold.
             if !record.gates.isEmpty {
-                Swift.print(RunReport.gateTable(record))
+                modelgate.print(RunReport.gateTable(record))
             } else if !record.metrics.isEmpty {
-                Swift.print(RunReport.metricsTable(record))
+                modelgate.print(RunReport.metricsTable(record))
             }
             if let baseline = record.baseline {
-                Swift.print(
+                modelgate.print(
                     "  baseline: \(baseline.policy) -> \(baseline.commit.map { String($0.prefix(7)) } ?? "none") (\(baseline.comparison))"
                 )
             }
-            Swift.print(
+            modelgate.print(
                 "verdict: \(record.verdict.rawValue) for \(outcome.subject)\(outcome.reused ? " (cached)" : "")"
             )
         }
@@ -35,7 +36,7 @@ struct VerdictPrinter {
                 record.commit.map { "modelgate run --rev \($0.prefix(7)) --force" }
                 ?? "modelgate run --\(record.source) --force"
             Terminal.printError(
-                "modelgate: gates failed: \(record.failedGates.map(\.metric).uniqued().joined(separator: ", "))"
+                "modelgate: gates failed: \(record.failedGates.map { TerminalText.cell($0.metric, limit: RunReport.nameWidth) }.uniqued().joined(separator: ", "))"
             )
             Terminal.printError("  reproduce: \(reproduce)")
             throw ExitCode(ExitStatus.refused.rawValue)

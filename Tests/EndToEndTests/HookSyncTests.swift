@@ -93,6 +93,43 @@ import Testing
             ]).isEmpty)
     }
 
+    /// A collaborator's note over the record size limit is never read, nor one that is not UTF-8
+    /// taken as text: the local record stays, and the superseded ref names the note's blob and
+    /// the reason instead of copying its text.
+    @Test(arguments: [true, false])
+    func aNoteTooLargeOrNotUTF8LosesWithoutBeingRead(large: Bool) throws {
+        let fixture = try HookFixture(install: false)
+        let first = try fixture.head()
+        try fixture.repo.git(["push", "--quiet", "--no-verify", "origin", "main"])
+        let clone = fixture.repo.directory.appending("clone")
+        try fixture.repo.git(
+            ["clone", "--quiet", fixture.remote.path, clone.path], in: fixture.repo.directory.url)
+        let file = fixture.repo.directory.appending("big-note")
+        let theirs = Data(record(commit: first, verdict: "pass", started: "2026-01-09T00:00:00Z").utf8)
+        try (theirs + (large ? Data(repeating: 0x20, count: 10_000_000) : Data([0x20, 0xFF]))).write(to: file)
+        let blob = try fixture.repo.git(["hash-object", "-w", file.path], in: clone)
+        try fixture.repo.git(["notes", "--ref=modelgate", "add", "-f", "-C", blob, first], in: clone)
+        #expect(try fixture.modelgate(["sync"], in: clone).status == 0)
+
+        let mine = record(commit: first, verdict: "fail", started: "2026-01-01T10:00:00Z")
+        try fixture.repo.git(["notes", "--ref=modelgate", "add", "-f", "-m", mine, first])
+        let sync = try fixture.modelgate(["sync", "--json"])
+        #expect(sync.status == 0, "\(sync.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(sync.stdout.utf8)) as? [String: Any]
+        #expect(summary?["conflicts"] as? Int == 1)
+        #expect(summary?["tookRemote"] as? Int == 0)
+        #expect(
+            try fixture.repo.git(["notes", "--ref=modelgate", "show", first]).contains(
+                "\"verdict\" : \"fail\""))
+        let superseded = try fixture.repo.git(["notes", "--ref=modelgate-superseded", "show", first])
+        #expect(
+            superseded
+                == "{\"blob\": \"\(blob)\", \"unreadable\": \"\(large ? "the note is 10.0 MB; a run record is at most 4 MiB" : "it is not valid UTF-8 text")\"}"
+        )
+        let show = try fixture.modelgate(["show", first])
+        #expect(show.status == 1 && show.stdout.contains("verdict: fail"))
+    }
+
     @Test func unknownRemoteIsAnError() throws {
         let fixture = try HookFixture(install: false)
         let result = try fixture.modelgate(["sync", "nowhere"])

@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 
 /// The text a hook prints when it lets something through or refuses it.
@@ -25,8 +26,9 @@ public enum HookReport {
 
     /// "a.csv, b.csv and 3 more".
     public static func list(_ paths: [String], limit: Int = 5) -> String {
-        guard paths.count > limit else { return paths.joined(separator: ", ") }
-        return paths.prefix(limit).joined(separator: ", ") + " and \(paths.count - limit) more"
+        let shown = paths.prefix(limit).map { TerminalText.cell($0, limit: 120) }
+        guard paths.count > limit else { return shown.joined(separator: ", ") }
+        return shown.joined(separator: ", ") + " and \(paths.count - limit) more"
     }
 
     /// How to skip the hook `hook` once.
@@ -62,7 +64,7 @@ public enum HookReport {
     /// One line for a passing verdict: "r2 0.92 (>= 0.9), rmse 2.1 (<= 2.5)".
     public static func passSummary(_ record: RunRecord) -> String {
         let gates = record.gates.filter { $0.status == .pass }.prefix(4).map {
-            "\($0.metric) \(RunReport.format($0.value)) (\(RunReport.describeLimit($0)))"
+            "\(TerminalText.cell($0.metric, limit: RunReport.nameWidth)) \(RunReport.format($0.value)) (\(RunReport.describeLimit($0)))"
         }
         return gates.isEmpty ? "no gates" : gates.joined(separator: ", ")
     }

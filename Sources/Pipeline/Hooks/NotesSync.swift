@@ -14,6 +14,11 @@ import Synchronization
 /// same one), and the other record is kept, one JSON line per record, on the same commit in
 /// `refs/notes/modelgate-superseded`, which is shared the same way and merged by union. No
 /// pass or fail fact is ever lost.
+///
+/// Notes are read as `RecordDecoder` reads them: a note over `RecordLimits.noteBytes` is never
+/// read at all, and one that is not UTF-8 is not taken as text (repairing it would change it).
+/// Such a note loses to the other side's note whatever that is, and is kept in the superseded
+/// ref as one line naming its blob and the reason instead of its text.
 public struct NotesSync {
     /// Where records that lost a merge are kept.
     public static let supersededRef = "refs/notes/modelgate-superseded"
@@ -115,14 +120,29 @@ public struct NotesSync {
             }
             guard mine != entry.blob else { continue }
             summary.conflicts += 1
-            let ours = String(decoding: try repository.blob(mine), as: UTF8.self)
-            let theirs = String(decoding: try repository.blob(entry.blob), as: UTF8.self)
-            let (winner, loser) = Self.resolve(ours, theirs)
-            if winner == theirs {
+            let ours = try noteText(mine)
+            let theirs = try noteText(entry.blob)
+            let loser: String
+            switch (ours, theirs) {
+            case (let ours?, let theirs?):
+                let (winner, lost) = Self.resolve(ours, theirs)
+                if winner == theirs {
+                    summary.tookRemote += 1
+                    try repository.setNote(theirs, on: entry.target, ref: RecordNotes.ref)
+                }
+                loser = lost
+            case (nil, let theirs?):
                 summary.tookRemote += 1
                 try repository.setNote(theirs, on: entry.target, ref: RecordNotes.ref)
+                loser = try unreadLine(mine)
+            case (_, nil):
+                loser = try unreadLine(entry.blob)
             }
-            try keepSuperseded(loser, on: entry.target)
+            if !(try keepSuperseded(loser, on: entry.target)) {
+                summary.warnings.append(
+                    "the superseded records of \(entry.target.short) are over \(RecordDecoder.byteCount(Self.supersededBytes)); one more was not added"
+                )
+            }
         }
         // Conflicts now all resolve to the local side, which holds each winner; git adds the
         // remote-only notes and makes a merge commit, so the push below is a fast-forward.
@@ -131,10 +151,26 @@ public struct NotesSync {
             operation: "merge the remote's notes")
     }
 
+    /// The text of note blob `blob`; nil when it is over the record size limit (left unread) or
+    /// not UTF-8.
+    func noteText(_ blob: ObjectID) throws -> String? {
+        guard try repository.objectSize(blob) <= RecordLimits.noteBytes else { return nil }
+        return String(validating: try repository.blob(blob), as: UTF8.self)
+    }
+
+    /// The superseded line standing for a note `noteText` did not read: its blob and why.
+    func unreadLine(_ blob: ObjectID) throws -> String {
+        let size = try repository.objectSize(blob)
+        let reason =
+            size > RecordLimits.noteBytes ? RecordDecoder.sizeProblem(size) : "it is not valid UTF-8 text"
+        return "{\"blob\": \"\(blob.hex)\", \"unreadable\": \"\(reason)\"}"
+    }
+
     /// Picks the note to keep of two texts for the same commit: (winner, loser).
     public static func resolve(_ ours: String, _ theirs: String) -> (String, String) {
-        let a = try? RunRecord.decode(Data(ours.utf8))
-        let b = try? RunRecord.decode(Data(theirs.utf8))
+        let decoder = RecordDecoder()
+        let a = try? decoder.decode(Data(ours.utf8)).get()
+        let b = try? decoder.decode(Data(theirs.utf8)).get()
         switch (a, b) {
         case (nil, .some): return (theirs, ours)  // a readable record beats an unreadable note
         case (.some, nil): return (ours, theirs)
@@ -145,10 +181,20 @@ public struct NotesSync {
         }
     }
 
-    /// Adds `record` (as one compact JSON line) to the commit's superseded note.
-    func keepSuperseded(_ text: String, on commit: ObjectID) throws {
+    /// The largest superseded note one more line is added to; beyond it, lines are dropped
+    /// (with a warning) rather than reading and rewriting ever larger notes.
+    static let supersededBytes = 4 * RecordLimits.noteBytes
+
+    /// Adds `record` (as one compact JSON line) to the commit's superseded note; false when that
+    /// note is already over `supersededBytes` and nothing was added.
+    func keepSuperseded(_ text: String, on commit: ObjectID) throws -> Bool {
+        if let blob = try repository.noteBlob(on: commit, ref: Self.supersededRef),
+            try repository.objectSize(blob) > Self.supersededBytes
+        {
+            return false
+        }
         let line: String
-        if let record = try? RunRecord.decode(Data(text.utf8)) {
+        if let record = try? RecordDecoder().decode(Data(text.utf8)).get() {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
@@ -158,9 +204,10 @@ public struct NotesSync {
         }
         let existing = try repository.note(on: commit, ref: Self.supersededRef) ?? ""
         var lines = Set(existing.split(separator: "\n").map(String.init))
-        guard lines.insert(line).inserted else { return }
+        guard lines.insert(line).inserted else { return true }
         try repository.setNote(
             lines.sorted().joined(separator: "\n") + "\n", on: commit, ref: Self.supersededRef)
+        return true
     }
 
     /// Annotated tags that modelgate's releases made (their message carries `Modelgate-` trailers).

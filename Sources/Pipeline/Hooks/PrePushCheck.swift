@@ -138,13 +138,18 @@ public struct PrePushCheck {
         }
         let fingerprint = try PipelineFingerprint(
             config: config, tree: tree, configFile: PipelineConfig.fileName)
-        let notes = RecordNotes(repository: repository)
-        if let recorded = try notes.record(on: tip.commit), recorded.fingerprint == fingerprint.digest,
-            recorded.verdict != .error
+        let note = try RecordNotes(repository: repository).read(on: tip.commit)
+        if let recorded = note?.record, recorded.fingerprint == fingerprint.digest, recorded.verdict != .error
         {
             tip.outcome = PipelineRunner.Outcome(record: recorded, reused: true, subject: tip.commit.short)
             tip.origin = "note"
         } else {
+            // An unreadable note is no verdict: the tip is judged afresh, as one without a note.
+            if let unreadable = note?.unreadable {
+                observer?.notice(
+                    "the recorded verdict of \(tip.commit.short) is unreadable (\(unreadable.reason)); evaluating it afresh"
+                )
+            }
             let outcome = try PipelineRunner(repository: repository, artifacts: artifacts).run(
                 .revision(tip.commit.hex), observer: observer)
             tip.outcome = PipelineRunner.Outcome(

@@ -1,0 +1,58 @@
+import Diagnostics
+import Foundation
+import Pipeline
+
+/// The fuzzing entry point for run records: raw bytes read as a note, then rendered the way
+/// every output renders a record (terminal tables through the sanitiser, site numbers, dates and
+/// chart coordinates, the Prometheus and JSON number formats); the same bytes read as a stage's
+/// metrics file (`MetricsFile`), whose result must fit a record.
+///
+/// It must return for any input without trapping; it traps on purpose (a finding) when a
+/// record the decoder accepted breaks a limit or when sanitised text still holds a character a
+/// terminal acts on.
+package enum RecordFuzzTarget {
+    /// Decodes `bytes` with `RecordDecoder` and renders the result; returns the rendered size.
+    @discardableResult
+    package static func run(_ bytes: Data) -> Int {
+        if let metrics = try? MetricsFile.parse(bytes) {
+            precondition(
+                RecordLimits.metricsProblem(metrics) == nil, "a metrics file was accepted over a limit")
+        }
+        switch RecordDecoder().decode(bytes) {
+        case .failure(let reason):
+            return checked(reason.text)
+        case .success(let record):
+            precondition(
+                RecordLimits.problem(in: record) == nil, "the decoder accepted a record over a limit")
+            var size = checked(RunReport.gateTable(record)) + checked(RunReport.metricsTable(record))
+            size += HookReport.refusalDetails(record, changed: [], reproduce: "r", hook: "pre-push").reduce(0)
+            {
+                $0 + checked($1)
+            }
+            size += checked(HookReport.passSummary(record))
+            size += checked(Format.date(record.started)) + checked(Format.isoDate(record.started))
+            var points: [Chart.Point] = []
+            for (offset, name) in record.metrics.keys.sorted().prefix(64).enumerated() {
+                let value = record.metrics[name] ?? 0
+                size += Format.number(value).utf8.count + JSONText.number(value).utf8.count
+                size += PrometheusExport.value(value).utf8.count + Format.delta(value - 1).utf8.count
+                points.append(
+                    Chart.Point(x: offset, value: value, commit: "c", date: "d", failed: false, href: "h"))
+            }
+            let thresholds = record.gates.prefix(16).map {
+                Chart.Threshold(value: $0.limit, label: $0.metric)
+            }
+            let chart = Chart(
+                metric: "m", points: points, thresholds: thresholds, xRange: 0...max(0, points.count - 1),
+                startLabel: "a", endLabel: "b")
+            return size + chart.svg().utf8.count
+        }
+    }
+
+    /// `text` sanitised as the terminal layer does it, checked for anything left a terminal acts on.
+    private static func checked(_ text: String) -> Int {
+        let shown = TerminalText.sanitized(text)
+        precondition(TerminalText.firstUnsafe(in: shown) == nil, "sanitised text still holds a control")
+        return shown.utf8.count
+    }
+}
