@@ -118,6 +118,18 @@ struct DockerCredentials {
             throw CredentialHelperError.failed(
                 helper, status: status, outputBytes: answer.output.count, errorBytes: answer.error.count)
         }
+        guard let (username, secret) = Self.credentials(inAnswer: answer.output) else {
+            throw CredentialHelperError.notCredentials(helper, outputBytes: answer.output.count)
+        }
+        // "<token>" is how helpers say the secret is an identity token (docker-credential-helpers).
+        return RegistryCredentials(
+            username: username, password: secret, origin: helper.origin,
+            isIdentityToken: username == "<token>")
+    }
+
+    /// The username and secret of a helper's answer (`{"Username": …, "Secret": …}` on its
+    /// stdout), nil when the bytes are not one. The fuzzing entry point for helper answers.
+    package static func credentials(inAnswer bytes: [UInt8]) -> (username: String, secret: String)? {
         struct Reply: Decodable {
             var username: String?
             var secret: String?
@@ -126,13 +138,10 @@ struct DockerCredentials {
                 case secret = "Secret"
             }
         }
-        guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(answer.output)),
+        guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(bytes)),
             let username = reply.username, let secret = reply.secret
-        else { throw CredentialHelperError.notCredentials(helper, outputBytes: answer.output.count) }
-        // "<token>" is how helpers say the secret is an identity token (docker-credential-helpers).
-        return RegistryCredentials(
-            username: username, password: secret, origin: helper.origin,
-            isIdentityToken: username == "<token>")
+        else { return nil }
+        return (username, secret)
     }
 
     /// The first executable `name` in the colon-separated `path`.

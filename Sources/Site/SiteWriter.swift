@@ -40,9 +40,12 @@ struct SiteWriter {
     /// the next build can tell early whether pages will likely change.
     var inputs: String?
 
-    struct ManifestEntry: Equatable {
-        var key: String
-        var digest: String
+    /// What the manifest remembers of one file.
+    package struct ManifestEntry: Equatable, Sendable {
+        /// The file's input key ("-" when it has none).
+        package var key: String
+        /// SHA-256 of its content.
+        package var digest: String
     }
 
     /// The folder the site goes to: `output`, or where it leads when it is a symbolic link (the
@@ -72,10 +75,16 @@ struct SiteWriter {
 
     /// The manifest of the site in `output` (empty when there is none or it is unreadable).
     func readManifest() -> [String: ManifestEntry] {
-        guard
-            let data = FileManager.default.contents(
-                atPath: target.appendingPathComponent(Self.manifestName).path)
-        else { return [:] }
+        FileManager.default.contents(atPath: target.appendingPathComponent(Self.manifestName).path).map(
+            Self.parseManifest) ?? [:]
+    }
+
+    /// The entries of a manifest's bytes; empty when the header is not ours. Lines that are
+    /// not three tab-separated fields are skipped, and so are paths that are not plain
+    /// relative paths inside the site (absolute, `..`, `.` or empty parts): the output folder
+    /// may come from elsewhere (a checked-out pages branch), and a dropped path is unlinked.
+    /// The fuzzing entry point for site manifests.
+    package static func parseManifest(_ data: Data) -> [String: ManifestEntry] {
         var result: [String: ManifestEntry] = [:]
         var first = true
         // Byte-level parsing: the manifest of a 10,000-commit site has 10,000 lines, read on every build.
@@ -88,12 +97,22 @@ struct SiteWriter {
                 }
                 let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
                 guard fields.count == 3 else { continue }
-                result[String(decoding: fields[0], as: UTF8.self)] = ManifestEntry(
+                let path = String(decoding: fields[0], as: UTF8.self)
+                guard isPlainRelativePath(path) else { continue }
+                result[path] = ManifestEntry(
                     key: String(decoding: fields[1], as: UTF8.self),
                     digest: String(decoding: fields[2], as: UTF8.self))
             }
         }
         return first ? [:] : result
+    }
+
+    /// True for `a/b.html`; false for `/a`, `a/../b`, `./a`, `a//b`, `a/`, or a NUL byte.
+    static func isPlainRelativePath(_ path: String) -> Bool {
+        !path.isEmpty && !path.utf8.contains(0)
+            && path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy {
+                !$0.isEmpty && $0 != "." && $0 != ".."
+            }
     }
 
     /// The inputs digest the manifest in `folder` records (its second line), nil when none.

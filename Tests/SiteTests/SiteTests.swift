@@ -318,6 +318,27 @@ import Testing
         #expect(beside.isEmpty, "\(beside)")
     }
 
+    /// The output folder may come from elsewhere (a checked-out pages branch): a manifest naming
+    /// paths outside the site cannot make a build remove them.
+    @Test func aHostileManifestCannotRemoveFilesOutsideTheSite() throws {
+        let fixture = try Self.hostileFixture()
+        try fixture.build()
+        let victim = fixture.repo.directory.appending("victim.txt")
+        try Data("keep me".utf8).write(to: victim)
+        let manifest = fixture.output.appendingPathComponent(SiteWriter.manifestName)
+        let text = try String(contentsOf: manifest, encoding: .utf8) + "../victim.txt\tk\td\n"
+        try Data(text.utf8).write(to: manifest)
+        try fixture.commit("new commit", r2: 0.97)
+        let summary = try fixture.build()
+        #expect(summary.written > 0)
+        #expect(try String(contentsOf: victim, encoding: .utf8) == "keep me")
+        let parsed = SiteWriter.parseManifest(
+            Data(
+                "\(SiteWriter.manifestHeader)\n../x\tk\td\n/abs\tk\td\na/./b\tk\td\na//b\tk\td\na/b\tk\td\nshort\n"
+                    .utf8))
+        #expect(parsed.keys.sorted() == ["a/b"])
+    }
+
     @Test func aFailedBuildLeavesThePreviousSite() throws {
         let fixture = try Self.hostileFixture()
         try fixture.build()
