@@ -117,13 +117,13 @@ struct SiteWriter {
 
     /// The inputs digest the manifest in `folder` records (its second line), nil when none.
     static func recordedInputs(in folder: URL) -> String? {
-        guard let handle = FileHandle(forReadingAtPath: folder.appendingPathComponent(manifestName).path)
-        else {
-            return nil
-        }
-        defer { try? handle.close() }
-        let head = String(decoding: (try? handle.read(upToCount: 512)) ?? Data(), as: UTF8.self)
-        let lines = head.split(separator: "\n", maxSplits: 2)
+        let descriptor = open(folder.appendingPathComponent(manifestName).path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = read(descriptor, &buffer, buffer.count)
+        guard count > 0 else { return nil }
+        let lines = String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\n", maxSplits: 2)
         guard lines.count > 1, lines[0] == manifestHeader, lines[1].hasPrefix(inputsPrefix) else {
             return nil
         }
