@@ -30,8 +30,9 @@ final class SiteSwitch {
     let target: URL
     /// True when there is no site yet.
     let isFirstBuild: Bool
-    /// Where the changed files are rendered.
-    let pages: OwnedDirectory
+    /// Where the changed files are rendered; made by `pagesFolder()` once the build gets there,
+    /// so that a build failing earlier (an unknown branch) creates nothing.
+    private var pages: OwnedDirectory?
     /// The next site: links to the current one's files, then the changes; nil for a first build,
     /// and until linking starts.
     private var next: OwnedDirectory?
@@ -62,8 +63,15 @@ final class SiteSwitch {
         if !isFirstBuild {
             OwnedDirectory.sweep(in: target, prefix: ".modelgate-staging-")  // left by older versions
         }
-        pages = try Self.makeFolder(beside: target)
         if !isFirstBuild, linkingEarly { try startLinking() }
+    }
+
+    /// The folder the changed files are rendered into.
+    func pagesFolder() throws -> OwnedDirectory {
+        if let pages { return pages }
+        let made = try Self.makeFolder(beside: target)
+        pages = made
+        return made
     }
 
     private static func makeFolder(beside target: URL) throws -> OwnedDirectory {
@@ -102,14 +110,17 @@ final class SiteSwitch {
             SiteTree.remove(next.url.path)
             next.remove()
         }
-        SiteTree.remove(pages.url.path)
-        pages.remove()
+        if let pages {
+            SiteTree.remove(pages.url.path)
+            pages.remove()
+        }
     }
 
     /// Puts the new site in place: `staged` are the paths rendered into `pages` (flushed),
     /// `dropped` the paths of the current site the new one no longer has, `manifest` the new
     /// manifest's bytes.
     func commit(staged: [String], dropped: [String], manifest: Data, clock: PhaseClock) throws {
+        let pages = try pagesFolder()
         if isFirstBuild {
             try SiteWriter.writeManifest(manifest, to: pages.url)
             guard rename(pages.url.path, target.path) == 0 else { throw failure(target.path, errno) }

@@ -165,7 +165,7 @@ struct SiteWriter {
         var createdDirectories = Set<String>()
         let outputPath = site.target.path
         func exists(_ path: String) -> Bool { access(outputPath + "/" + path, F_OK) == 0 }
-        let stagingPath = site.pages.url.path
+        let stagingPath = try site.pagesFolder().url.path
         let stager = PageStager(templates: templates, stagingPath: stagingPath)
         var submitted: [(index: Int, key: String?)] = []
         for (index, file) in files.enumerated() {

@@ -467,5 +467,10 @@ import Testing
         let fixture = try Self.hostileFixture()
         #expect(throws: SiteError.unknownBranch("nope")) { try fixture.build(SiteOptions(branch: "nope")) }
         #expect(SiteError.unknownBranch("nope").exitStatus == .badInput)
+        // Nothing was made: no folder, no staging folder beside it.
+        let parent = fixture.output.deletingLastPathComponent()
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: parent.path).filter { $0.contains("site") }
+                == [])
     }
 }
