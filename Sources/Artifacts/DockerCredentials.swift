@@ -13,7 +13,7 @@ import Processes
 /// registry, an `auths` entry with credentials is still used. A username of `<token>` (from a
 /// helper) or an `identitytoken` (in `auths`) is an OAuth2 refresh token, exchanged at the
 /// registry's token service (`RegistryClient`).
-struct DockerCredentials {
+package struct DockerCredentials {
     let file: URL
     let environment: [String: String]
     /// How long a helper may take, in seconds (it may be waiting on a keychain prompt nobody

@@ -27,7 +27,7 @@ public struct SiteSummary: Sendable, Equatable {
 /// A manifest (`.modelgate-site`) remembers each file's input key and content digest. Files
 /// whose key is unchanged are not rendered; rendered files whose digest is unchanged are not
 /// written. A build that changes no file touches no page.
-struct SiteWriter {
+package struct SiteWriter {
     static let manifestName = ".modelgate-site"
     static let manifestHeader = "modelgate-site-manifest 1"
     /// Up to this many changed files are fsynced one by one; more get one syncfs.
