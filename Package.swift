@@ -34,12 +34,19 @@ let package = Package(
         // no process loads the eight shared libraries libarchive.so needs (about 5 ms at start).
         .systemLibrary(name: "CLibArchive", providers: [.apt(["libarchive-dev"])]),
 
+        // glibc calls that Swift's Glibc module leaves out (declared only under _GNU_SOURCE):
+        // pipe2, posix_spawn's closefrom and chdir actions, syncfs, renameat2.
+        .target(name: "CLinux"),
+
         // SHA-256 over libcrypto, for fingerprints and artifact digests.
         .target(name: "Checksum", dependencies: ["CLibCrypto"]),
         // Errors users see and the exit-code contract; every module below the CLI shares it.
         .target(name: "Diagnostics"),
+        // Every child process (stage commands, credential helpers, git): one runner, one
+        // environment policy.
+        .target(name: "Processes", dependencies: ["CLinux", "Diagnostics"]),
         // The only importer of CLibGit2.
-        .target(name: "GitKit", dependencies: ["CLibGit2", "Checksum", "Diagnostics"]),
+        .target(name: "GitKit", dependencies: ["CLibGit2", "Checksum", "Diagnostics", "Processes"]),
         // The only importer of CCmark.
         .target(name: "Markdown", dependencies: ["CCmark"]),
         // CSV reader, built-in trainers, metrics, model files, data checks (no git).
@@ -48,30 +55,34 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Checksum", "Diagnostics", "GitKit", "Learning", .product(name: "Yams", package: "Yams"),
+                "Checksum", "Diagnostics", "GitKit", "Learning", "Processes",
+                .product(name: "Yams", package: "Yams"),
             ]),
         // Run records + tags -> static HTML/SVG site, history.json, metrics.prom, Grafana JSON.
         // The default templates are compiled in (DefaultTemplates.swift, generated from site-templates/).
         .target(
             name: "Site",
             dependencies: [
-                "Checksum", "Diagnostics", "GitKit", "Markdown", "Pipeline",
+                "CLinux", "Checksum", "Diagnostics", "GitKit", "Markdown", "Pipeline",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
         // Artifact store, manifest, verification, OCI image layout, registry client, releases.
         .target(
             name: "Artifacts",
-            dependencies: ["CLibArchive", "CZlib", "CZstd", "Checksum", "Diagnostics", "GitKit", "Pipeline"]),
+            dependencies: [
+                "CLibArchive", "CZlib", "CZstd", "Checksum", "Diagnostics", "GitKit", "Pipeline", "Processes",
+            ]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
 
         .executableTarget(
             name: "modelgate",
             dependencies: [
-                "Artifacts", "Diagnostics", "GitKit", "Learning", "Markdown", "Pipeline", "Site",
+                "Artifacts", "Diagnostics", "GitKit", "Learning", "Markdown", "Pipeline", "Processes", "Site",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        .testTarget(name: "ProcessesTests", dependencies: ["Processes", "TestSupport"]),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),

@@ -1,5 +1,6 @@
 import Checksum
 import Foundation
+import Processes
 
 extension Repository {
     /// Hands blob `id` (of `size` bytes) to `body` in chunks as `git cat-file blob` writes it,
@@ -9,49 +10,34 @@ extension Repository {
     func streamThroughGit(
         _ id: ObjectID, size: Int, chunkSize: Int, _ body: (Data) throws -> Void
     ) throws -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "--git-dir=\(gitDirectory.path)", "cat-file", "blob", id.hex]
-        // Only what git needs to find itself and the repository: a hook's GIT_DIR,
-        // GIT_INDEX_FILE or GIT_OBJECT_DIRECTORY must not redirect it.
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("GIT_") }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            return false
-        }
-        let reader = output.fileHandleForReading
+        // --git-dir, and the child environment policy: a hook's GIT_DIR, GIT_INDEX_FILE or
+        // GIT_OBJECT_DIRECTORY must not redirect it.
+        var child = ChildProcess("git", ["--git-dir=\(gitDirectory.path)", "cat-file", "blob", id.hex])
+        child.error = .discard
+        child.chunkSize = chunkSize
         let digest = SHA1()
         digest.update("blob \(size)\u{0}")
         var total = 0
-        var failure: Error?
-        while failure == nil {
-            let chunk: Data
-            do {
-                guard let read = try reader.read(upToCount: chunkSize), !read.isEmpty else { break }
-                chunk = read
-            } catch {
-                failure = error
-                break
+        let ending: ChildProcess.Ending
+        do {
+            ending = try child.run { _, bytes in
+                let chunk = Data(bytes)
+                digest.update(chunk)
+                total += chunk.count
+                try body(chunk)
             }
-            digest.update(chunk)
-            total += chunk.count
-            do { try body(chunk) } catch { failure = error }
+        } catch is ChildProcessError {
+            if total == 0 { return false }  // could not start, or failed before writing: read it ourselves
+            throw GitError(
+                operation: "read blob \(id.short)", message: "git cat-file stopped after \(total) bytes",
+                location: id.hex, hint: "check the repository with 'git fsck'")
         }
-        if failure != nil { process.terminate() }
-        try? reader.close()
-        process.waitUntilExit()
-        if let failure { throw failure }
         if total == 0, size > 0 { return false }  // git failed before writing: read it ourselves
-        guard process.terminationStatus == 0, total == size, digest.finalize() == id.hex else {
+        guard ending == .exited(0), total == size, digest.finalize() == id.hex else {
             throw GitError(
                 operation: "read blob \(id.short)",
                 message:
-                    "git cat-file gave \(total) of \(size) bytes (exit \(process.terminationStatus)) or bytes that do not hash to the blob",
+                    "git cat-file gave \(total) of \(size) bytes (\(ending)) or bytes that do not hash to the blob",
                 location: id.hex, hint: "check the repository with 'git fsck'")
         }
         return true

@@ -29,7 +29,7 @@ public final class FileByteSource: ByteSource {
 
     /// Opens `url` for reading; `name` is the path as the user wrote it, for errors.
     public init(url: URL, name: String) throws {
-        let fd = open(url.path, O_RDONLY)
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw DataError.cannotOpen(
                 name: name, reason: String(cString: strerror(errno)), missing: errno == ENOENT)

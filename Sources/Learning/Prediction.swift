@@ -134,7 +134,7 @@ final class BufferedWriter {
         if let destination {
             let temporary = destination.deletingLastPathComponent()
                 .appendingPathComponent(".\(destination.lastPathComponent).\(getpid()).tmp")
-            let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
                 throw DataError(
                     .readFailed, "cannot write '\(destination.path)': \(String(cString: strerror(errno)))",

@@ -60,8 +60,9 @@ struct CommitRecords {
         let store = RunStore(repository: repository)
         guard let cached = store.cachedRecord(for: evaluation.fingerprint.digest) else { return nil }
         var record = PipelineRunner.reusing(cached)
-        let scratch = try store.makeScratchDirectory()
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        let owned = try store.makeScratchDirectory()
+        defer { owned.remove() }
+        let scratch = owned.url
         let context = RunContext(
             evaluation: evaluation, repository: repository, store: store, scratch: scratch)
         try PipelineRunner(repository: repository).conclude(

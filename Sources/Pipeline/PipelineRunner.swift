@@ -48,8 +48,9 @@ public final class PipelineRunner {
             var records = CommitRecords(repository: repository, persist: true)
             let evaluation = try Evaluation(source, in: repository, records: &records)
             let (tree, config, fingerprint) = (evaluation.tree, evaluation.config, evaluation.fingerprint)
-            let scratch = try store.makeScratchDirectory()
-            defer { try? FileManager.default.removeItem(at: scratch) }
+            let owned = try store.makeScratchDirectory()
+            defer { owned.remove() }
+            let scratch = owned.url
             var context = RunContext(
                 evaluation: evaluation, repository: repository, store: store, scratch: scratch)
             var record: RunRecord
@@ -145,8 +146,9 @@ public final class PipelineRunner {
             var records = CommitRecords(repository: repository, persist: false)
             let evaluation = try Evaluation(source, in: repository, records: &records)
             let fingerprint = evaluation.fingerprint.keeping { selected($0.stage) }
-            let scratch = try store.makeScratchDirectory()
-            defer { try? FileManager.default.removeItem(at: scratch) }
+            let owned = try store.makeScratchDirectory()
+            defer { owned.remove() }
+            let scratch = owned.url
             var context = RunContext(
                 evaluation: evaluation, repository: repository, store: store, scratch: scratch)
             let checkout = scratch.appendingPathComponent("tree", isDirectory: true)

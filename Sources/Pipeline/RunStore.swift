@@ -1,5 +1,6 @@
 import Foundation
 import GitKit
+import Processes
 
 #if canImport(Glibc)
     import Glibc
@@ -52,11 +53,27 @@ struct RunStore {
         root.appendingPathComponent("logs/\(fingerprint.prefix(12))-\(stage).log")
     }
 
-    /// A fresh scratch directory for an isolated checkout.
-    func makeScratchDirectory() throws -> URL {
-        let url = root.appendingPathComponent("runs/\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+    /// Where runs keep their scratch directories (isolated checkouts).
+    var runsDirectory: URL { root.appendingPathComponent("runs", isDirectory: true) }
+
+    /// The variable every stage command gets, naming its run's scratch directory, so a later
+    /// run can find the processes of one that was killed.
+    static let runVariable = "MODELGATE_RUN"
+
+    /// A fresh scratch directory for an isolated checkout, owned by this process until it is
+    /// removed (or the process ends, when a later sweep removes it).
+    func makeScratchDirectory() throws -> OwnedDirectory {
+        try OwnedDirectory(in: runsDirectory, name: UUID().uuidString)
+    }
+
+    /// Removes the scratch directories of runs whose process is gone (killed, crashed), after
+    /// stopping the stage processes they left running; returns how many.
+    @discardableResult
+    func sweepAbandonedRuns() -> Int {
+        OwnedDirectory.sweep(in: runsDirectory) { run in
+            LeftoverProcesses.kill(
+                marked: "\(Self.runVariable)=\(run.lastPathComponent)", orWorkingIn: run.path)
+        }.count
     }
 
     /// Runs `body` holding the repository's run lock, so concurrent runs serialise.
@@ -70,7 +87,18 @@ struct RunStore {
             guard errno == EINTR else { throw StageFailure.system("lock \(path)", errno) }
         }
         defer { flock(descriptor, LOCK_UN) }
+        sweepAbandonedRuns()
         return try body()
+    }
+}
+
+/// The checkouts of runs whose process was killed, under `<common dir>/modelgate/runs/`.
+public enum AbandonedRuns {
+    /// Removes them (each run's own lock says whether its process is alive; see
+    /// `OwnedDirectory`) after stopping the stage processes they left; returns how many.
+    @discardableResult
+    public static func sweep(in repository: Repository) -> Int {
+        RunStore(repository: repository).sweepAbandonedRuns()
     }
 }
 

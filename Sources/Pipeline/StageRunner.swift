@@ -49,6 +49,7 @@ struct StageRunner {
         // walk up into the user's repository (and could write to it).
         environment["GIT_CEILING_DIRECTORIES"] = checkout.deletingLastPathComponent().path
         environment["MODELGATE_SOURCE"] = subject.source.label
+        environment[RunStore.runVariable] = context.scratch.lastPathComponent
         if let commit = subject.commit { environment["MODELGATE_COMMIT"] = commit.hex }
         let execution = CommandExecution(
             command: command.command, directory: checkout, environment: environment, timeout: command.timeout,

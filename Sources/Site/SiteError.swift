@@ -18,6 +18,8 @@ public enum SiteError: UserFacingError, Equatable {
     case cannotWrite(path: String, reason: String)
     /// `--out` names something that is not a folder.
     case notAFolder(String)
+    /// `--out` names a mount point, which cannot be swapped with a new site in one step.
+    case mountPoint(String)
 
     /// What went wrong, in one line.
     public var summary: String {
@@ -32,6 +34,7 @@ public enum SiteError: UserFacingError, Equatable {
         case .unreadablePage(let path): "cannot read the page '\(path)'"
         case .cannotWrite(_, let reason): "cannot write the site: \(reason)"
         case .notAFolder: "the --out path exists and is not a folder"
+        case .mountPoint: "the --out folder is a mount point, so a new site cannot replace it in one step"
         }
     }
 
@@ -43,7 +46,7 @@ public enum SiteError: UserFacingError, Equatable {
         case .missingTemplate(let name, _, let directory), .badTemplate(let name, _, let directory):
             directory.map { "\($0)/\(name).mustache" } ?? "built-in templates: \(name).mustache"
         case .unreadableTemplates(let path), .unreadablePage(let path): path
-        case .cannotWrite(let path, _), .notAFolder(let path): path
+        case .cannotWrite(let path, _), .notAFolder(let path), .mountPoint(let path): path
         }
     }
 
@@ -60,6 +63,7 @@ public enum SiteError: UserFacingError, Equatable {
         case .cannotWrite:
             "check that the --out folder is writable and the disk has space; the previous site is unchanged"
         case .notAFolder: "give --out a new or existing folder; nothing was written"
+        case .mountPoint: "give --out a folder inside it (e.g. --out MOUNT/site); nothing was written"
         }
     }
 

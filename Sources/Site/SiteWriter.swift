@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import GitKit
 import Pipeline
@@ -5,11 +6,6 @@ import Pipeline
 #if canImport(Glibc)
     import Glibc
 #endif
-
-/// glibc's `syncfs(2)` (flush one file system), which the Glibc module does not import because
-/// it is declared only under `_GNU_SOURCE`; `int syncfs(int)` has a plain C ABI.
-@_silgen_name("syncfs")
-private func linuxSyncfs(_ descriptor: Int32) -> Int32
 
 /// What a build did.
 public struct SiteSummary: Sendable, Equatable {
@@ -25,16 +21,13 @@ public struct SiteSummary: Sendable, Equatable {
     public var writtenPaths: [String] = []
 }
 
-/// Writes planned files into the output folder: only what changed, never half a site.
+/// Writes planned files into the output folder: only what changed, never half a site, never a
+/// mix of two (see `SiteSwitch` for how).
 ///
 /// A manifest (`.modelgate-site`) remembers each file's input key and content digest. Files
 /// whose key is unchanged are not rendered; rendered files whose digest is unchanged are not
-/// written. Everything that changed is first written to a staging folder inside the output
-/// folder; only when every file rendered does one `syncfs` flush them and each is renamed over
-/// its old version (atomic per file). A first build stages the whole site beside the output
-/// folder, which does not exist yet, and renames it into place. A failed render leaves the
-/// previous site (or no folder) as it was.
-struct SiteWriter {
+/// written. A build that changes no file touches no page.
+package struct SiteWriter {
     static let manifestName = ".modelgate-site"
     static let manifestHeader = "modelgate-site-manifest 1"
     /// Up to this many changed files are fsynced one by one; more get one syncfs.
@@ -43,11 +36,21 @@ struct SiteWriter {
     let output: URL
     /// Renders the planned Mustache pages.
     let templates: TemplateSet
+    /// A digest of what the build read (see `Site.inputsDigest`), kept in the manifest so that
+    /// the next build can tell early whether pages will likely change.
+    var inputs: String?
 
-    struct ManifestEntry: Equatable {
-        var key: String
-        var digest: String
+    /// What the manifest remembers of one file.
+    package struct ManifestEntry: Equatable, Sendable {
+        /// The file's input key ("-" when it has none).
+        package var key: String
+        /// SHA-256 of its content.
+        package var digest: String
     }
+
+    /// The folder the site goes to: `output`, or where it leads when it is a symbolic link (the
+    /// link stays).
+    var target: URL { output.resolvingSymlinksInPath() }
 
     /// Writes `data` to a new file with plain POSIX calls (no fsync: one `syncfs` covers the
     /// whole staging folder before anything is renamed into place).
@@ -70,32 +73,18 @@ struct SiteWriter {
         }
     }
 
-    /// Removes staging folders a build left when it was killed (Ctrl-C, SIGKILL, power loss):
-    /// beside the output folder for a first build, inside it for later ones. Only those older
-    /// than an hour, so a build running at the same moment keeps its own.
-    func sweepAbandonedStaging() {
-        let manager = FileManager.default
-        let cutoff = Date().addingTimeInterval(-3600)
-        let places = [
-            (output.deletingLastPathComponent(), ".\(output.lastPathComponent).modelgate-staging-"),
-            (output, ".modelgate-staging-"),
-        ]
-        for (folder, prefix) in places {
-            for name in (try? manager.contentsOfDirectory(atPath: folder.path)) ?? []
-            where name.hasPrefix(prefix) {
-                let url = folder.appendingPathComponent(name)
-                let modified = (try? manager.attributesOfItem(atPath: url.path)[.modificationDate]) as? Date
-                if let modified, modified < cutoff { try? manager.removeItem(at: url) }
-            }
-        }
-    }
-
     /// The manifest of the site in `output` (empty when there is none or it is unreadable).
     func readManifest() -> [String: ManifestEntry] {
-        guard
-            let data = FileManager.default.contents(
-                atPath: output.appendingPathComponent(Self.manifestName).path)
-        else { return [:] }
+        FileManager.default.contents(atPath: target.appendingPathComponent(Self.manifestName).path).map(
+            Self.parseManifest) ?? [:]
+    }
+
+    /// The entries of a manifest's bytes; empty when the header is not ours. Lines that are
+    /// not three tab-separated fields are skipped, and so are paths that are not plain
+    /// relative paths inside the site (absolute, `..`, `.` or empty parts): the output folder
+    /// may come from elsewhere (a checked-out pages branch), and a dropped path is unlinked.
+    /// The fuzzing entry point for site manifests.
+    package static func parseManifest(_ data: Data) -> [String: ManifestEntry] {
         var result: [String: ManifestEntry] = [:]
         var first = true
         // Byte-level parsing: the manifest of a 10,000-commit site has 10,000 lines, read on every build.
@@ -108,7 +97,9 @@ struct SiteWriter {
                 }
                 let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
                 guard fields.count == 3 else { continue }
-                result[String(decoding: fields[0], as: UTF8.self)] = ManifestEntry(
+                let path = String(decoding: fields[0], as: UTF8.self)
+                guard isPlainRelativePath(path) else { continue }
+                result[path] = ManifestEntry(
                     key: String(decoding: fields[1], as: UTF8.self),
                     digest: String(decoding: fields[2], as: UTF8.self))
             }
@@ -116,38 +107,66 @@ struct SiteWriter {
         return first ? [:] : result
     }
 
-    func write(_ files: [PlannedFile]) throws -> SiteSummary {
+    /// True for `a/b.html`; false for `/a`, `a/../b`, `./a`, `a//b`, `a/`, or a NUL byte.
+    static func isPlainRelativePath(_ path: String) -> Bool {
+        !path.isEmpty && !path.utf8.contains(0)
+            && path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy {
+                !$0.isEmpty && $0 != "." && $0 != ".."
+            }
+    }
+
+    /// The inputs digest the manifest in `folder` records (its second line), nil when none.
+    static func recordedInputs(in folder: URL) -> String? {
+        let descriptor = open(folder.appendingPathComponent(manifestName).path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = read(descriptor, &buffer, buffer.count)
+        guard count > 0 else { return nil }
+        let lines = String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\n", maxSplits: 2)
+        guard lines.count > 1, lines[0] == manifestHeader, lines[1].hasPrefix(inputsPrefix) else {
+            return nil
+        }
+        return String(lines[1].dropFirst(inputsPrefix.count))
+    }
+
+    /// The second line's start; older readers skip the line (it has two fields, not three).
+    static let inputsPrefix = "inputs\t"
+
+    /// The manifest file's bytes.
+    static func manifestData(_ manifest: [String: ManifestEntry], inputs: String?) -> Data {
+        // Bytes rather than string interpolation: ten thousand lines on every build that wrote something.
+        var bytes = Array((Self.manifestHeader + "\n").utf8)
+        if let inputs { bytes += Array((inputsPrefix + inputs + "\n").utf8) }
+        bytes.reserveCapacity(manifest.count * 160)
+        for path in manifest.keys.sorted() {
+            let entry = manifest[path]!
+            bytes.append(contentsOf: path.utf8)
+            bytes.append(0x09)
+            bytes.append(contentsOf: entry.key.utf8)
+            bytes.append(0x09)
+            bytes.append(contentsOf: entry.digest.utf8)
+            bytes.append(0x0A)
+        }
+        return Data(bytes)
+    }
+
+    /// Renders `files` and puts the new site in place through `site` (prepared at the start of
+    /// the build so that linking overlaps planning; made here when nil).
+    func write(_ files: [PlannedFile], through site: SiteSwitch? = nil) throws -> SiteSummary {
         let clock = PhaseClock()
         let manager = FileManager.default
-        var isDirectory: ObjCBool = false
-        if manager.fileExists(atPath: output.path, isDirectory: &isDirectory), !isDirectory.boolValue {
-            throw SiteError.notAFolder(output.path)
-        }
-        sweepAbandonedStaging()
-        // A first build stages the whole site beside the output folder and renames it into
-        // place at once; later builds stage inside it and rename file by file.
-        let firstBuild = !manager.fileExists(atPath: output.path)
-        let staging =
-            firstBuild
-            ? output.deletingLastPathComponent().appendingPathComponent(
-                ".\(output.lastPathComponent).modelgate-staging-\(UUID().uuidString)", isDirectory: true)
-            : output.appendingPathComponent(".modelgate-staging-\(UUID().uuidString)", isDirectory: true)
-        do {
-            try manager.createDirectory(at: staging, withIntermediateDirectories: true)
-        } catch {
-            throw SiteError.cannotWrite(
-                path: output.path, reason: "cannot create the folder (\(error.localizedDescription))")
-        }
-        let old = readManifest()
+        let site = try site ?? SiteSwitch(output: output)
+        let old = site.isFirstBuild ? [:] : readManifest()
         var manifest: [String: ManifestEntry] = [:]
         manifest.reserveCapacity(files.count)
         var summary = SiteSummary()
         summary.files = files.count
         var createdDirectories = Set<String>()
-        defer { try? manager.removeItem(at: staging) }
-        let outputPath = output.path
+        let outputPath = site.target.path
         func exists(_ path: String) -> Bool { access(outputPath + "/" + path, F_OK) == 0 }
-        let stager = PageStager(templates: templates, stagingPath: staging.path)
+        let stagingPath = try site.pagesFolder().url.path
+        let stager = PageStager(templates: templates, stagingPath: stagingPath)
         var submitted: [(index: Int, key: String?)] = []
         for (index, file) in files.enumerated() {
             if let key = file.key, let previous = old[file.path], previous.key == key, exists(file.path) {
@@ -164,7 +183,7 @@ struct SiteWriter {
                 throw error
             }
             clock.note(file.path, since: started)
-            let directory = (staging.path + "/" + file.path as NSString).deletingLastPathComponent
+            let directory = (stagingPath + "/" + file.path as NSString).deletingLastPathComponent
             do {
                 if createdDirectories.insert(directory).inserted {
                     try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -186,80 +205,61 @@ struct SiteWriter {
             if outcome.staged { staged.append(path) }
         }
         summary.rendered = submitted.count
-        clock.lap("  rendered and staged")
-        // Flush the staged files before any is renamed into place: a few are fsynced one by one
-        // (syncfs would also wait for every other process's writes to the disk); many are
-        // flushed with one syncfs, which is far cheaper than thousands of fsyncs.
-        if staged.count > Self.fsyncEachLimit {
-            let descriptor = open(staging.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if descriptor >= 0 {
-                _ = linuxSyncfs(descriptor)
-                close(descriptor)
-            }
-        } else {
-            for path in staged {
-                let descriptor = open(staging.path + "/" + path, O_RDONLY | O_CLOEXEC)
-                guard descriptor >= 0 else { continue }
-                let started = Date()
-                _ = fsync(descriptor)
-                clock.note("fsync " + path, since: started)
-                close(descriptor)
-            }
-        }
-        clock.lap("  flushed")
-        if firstBuild, rename(staging.path, output.path) != 0 {
-            throw SiteError.cannotWrite(path: output.path, reason: String(cString: strerror(errno)))
-        }
-        var placedDirectories = Set<String>()
-        for path in staged where !firstBuild {
-            let target = output.appendingPathComponent(path)
-            let directory = target.deletingLastPathComponent().path
-            do {
-                if placedDirectories.insert(directory).inserted {
-                    try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                }
-            } catch {
-                throw SiteError.cannotWrite(path: directory, reason: error.localizedDescription)
-            }
-            if rename(staging.appendingPathComponent(path).path, target.path) != 0 {
-                throw SiteError.cannotWrite(path: target.path, reason: String(cString: strerror(errno)))
-            }
-        }
-        clock.lap("  renamed")
         summary.written = staged.count
         summary.writtenPaths = staged
-        // Files an earlier build made that this one does not: remove them (only ours, by the manifest).
-        for path in old.keys where manifest[path] == nil {
-            let url = output.appendingPathComponent(path)
-            if url.standardizedFileURL.path.hasPrefix(output.standardizedFileURL.path + "/") {
-                if (try? manager.removeItem(at: url)) != nil { summary.removed += 1 }
+        // Files an earlier build made that this one does not (only ours, by the manifest).
+        let dropped = old.keys.filter { manifest[$0] == nil && exists($0) }
+        summary.removed = dropped.count
+        clock.lap("  rendered and staged")
+        if !site.isFirstBuild, staged.isEmpty, dropped.isEmpty {
+            site.discard()
+            // No page changes. Keys that changed without changing a page only need the
+            // manifest, which no reader looks at, replaced.
+            if manifest != old || inputs != Self.recordedInputs(in: site.target) {
+                try Self.writeManifest(Self.manifestData(manifest, inputs: inputs), to: site.target)
+                clock.lap("  manifest written")
             }
+            return summary
         }
-        clock.lap("  stale files removed")
-        if manifest == old {
-            return summary  // nothing to remember that the manifest does not already say
-        }
-        // Bytes rather than string interpolation: ten thousand lines on every build that wrote something.
-        var bytes = Array((Self.manifestHeader + "\n").utf8)
-        bytes.reserveCapacity(manifest.count * 160)
-        for path in manifest.keys.sorted() {
-            let entry = manifest[path]!
-            bytes.append(contentsOf: path.utf8)
-            bytes.append(0x09)
-            bytes.append(contentsOf: entry.key.utf8)
-            bytes.append(0x09)
-            bytes.append(contentsOf: entry.digest.utf8)
-            bytes.append(0x0A)
-        }
-        do {
-            try AtomicFile.write(Data(bytes), to: output.appendingPathComponent(Self.manifestName))
-        } catch {
-            throw SiteError.cannotWrite(
-                path: output.path, reason: "cannot write the manifest (\(error.localizedDescription))")
-        }
-        clock.lap("  manifest written")
+        Self.flush(staged, in: stagingPath, clock: clock)
+        clock.lap("  flushed")
+        try site.commit(
+            staged: staged, dropped: dropped, manifest: Self.manifestData(manifest, inputs: inputs),
+            clock: clock)
         return summary
     }
+
+    /// Flushes the staged files before anything is renamed into place: a few are fsynced one
+    /// by one (syncfs would also wait for every other process's writes to the disk); many are
+    /// flushed with one syncfs, which is far cheaper than thousands of fsyncs.
+    static func flush(_ staged: [String], in stagingPath: String, clock: PhaseClock) {
+        if staged.count > fsyncEachLimit {
+            let descriptor = open(stagingPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if descriptor >= 0 {
+                _ = clinux_syncfs(descriptor)
+                close(descriptor)
+            }
+            return
+        }
+        for path in staged {
+            let descriptor = open(stagingPath + "/" + path, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { continue }
+            let started = Date()
+            _ = fsync(descriptor)
+            clock.note("fsync " + path, since: started)
+            close(descriptor)
+        }
+    }
+
+    static func writeManifest(_ manifest: Data, to folder: URL) throws {
+        do {
+            try AtomicFile.write(manifest, to: folder.appendingPathComponent(manifestName))
+        } catch {
+            throw SiteError.cannotWrite(
+                path: folder.path, reason: "cannot write the manifest (\(error.localizedDescription))")
+        }
+    }
+
 }
 
 /// `modelgate site`: builds the static site of a branch's run records into a folder.
@@ -271,6 +271,12 @@ public enum Site {
         throws -> SiteSummary
     {
         let clock = PhaseClock()
+        // First, unless the inputs look as last time: the current site's files are linked into
+        // the next one while the rest is read.
+        let inputs = inputsDigest(of: repository, options: options)
+        let site = try SiteSwitch(
+            output: output,
+            linkingEarly: inputs != SiteWriter.recordedInputs(in: output.resolvingSymlinksInPath()))
         let templates = try TemplateSet.load(overrides: options.templates)
         clock.lap("templates")
         let cache = RecordLoader.readCache(in: output)
@@ -285,26 +291,53 @@ public enum Site {
             repository: repository, history: history, templates: templates, options: options)
         let plan = builder.plan()
         clock.lap("plan (\(plan.count) files)")
-        let summary = try SiteWriter(output: output, templates: templates).write(plan)
+        let summary = try SiteWriter(output: output, templates: templates, inputs: inputs).write(
+            plan, through: site)
         clock.lap("render and write (\(summary.rendered) rendered, \(summary.written) written)")
         // The cache only speeds up the next build; failing to write it changes nothing else.
         if history.loader.learned {
             let blobs = history.entries.compactMap(\.noteBlob)
             try? AtomicFile.write(
                 history.loader.cacheData(for: blobs),
-                to: output.appendingPathComponent(RecordLoader.cacheName))
+                to: site.target.appendingPathComponent(RecordLoader.cacheName))
         }
         clock.lap("record cache written")
         return summary
     }
 }
 
+extension Site {
+    /// A digest of the refs a site is read from: the branch's tip, the notes ref, the tags. When
+    /// it equals the last build's, pages are unlikely to change (templates, options or pages
+    /// may still differ), so the build does not start linking the site before it knows.
+    static func inputsDigest(of repository: Repository, options: SiteOptions) -> String {
+        var text = ""
+        if let branch = options.branch {
+            text += "branch \(branch) \((try? repository.reference("refs/heads/\(branch)"))??.hex ?? "-")\n"
+        } else {
+            text += "HEAD \((try? repository.head())??.id.hex ?? "-")\n"
+        }
+        text += "notes \((try? repository.reference(RecordNotes.ref))??.hex ?? "-")\n"
+        for tag in (try? repository.references(withPrefix: "refs/tags/")) ?? [] {
+            text += "\(tag.name) \(tag.id.hex)\n"
+        }
+        return SHA256Hex.of(Data(text.utf8))
+    }
+}
+
 /// Prints how long each phase of a build took to stderr when `MODELGATE_SITE_TIMING` is set.
+///
+/// For tests of interrupted builds, `MODELGATE_SITE_STOP_AFTER=PHASE` stops the process
+/// (SIGSTOP) right after the phase whose name contains PHASE, so a test can kill it there.
 final class PhaseClock {
     private let enabled = ProcessInfo.processInfo.environment["MODELGATE_SITE_TIMING"] != nil
+    private let stopAfter = ProcessInfo.processInfo.environment["MODELGATE_SITE_STOP_AFTER"].flatMap {
+        $0.isEmpty ? nil : $0
+    }
     private var last = Date()
 
     func lap(_ phase: String) {
+        if let stopAfter, phase.contains(stopAfter) { raise(SIGSTOP) }
         guard enabled else { return }
         let now = Date()
         FileHandle.standardError.write(

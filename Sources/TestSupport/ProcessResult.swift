@@ -81,6 +81,9 @@ public final class RunningProcess {
         try? inPipe.fileHandleForWriting.close()
     }
 
+    /// The process id, to signal it (e.g. `kill -9` in tests of interrupted commands).
+    public var processIdentifier: Int32 { process.processIdentifier }
+
     /// Waits for the process to exit and returns what it printed.
     public func wait() throws -> ProcessResult {
         readers.wait()

@@ -3,6 +3,7 @@ import Artifacts
 import Diagnostics
 import Foundation
 import GitKit
+import Pipeline
 
 /// `modelgate gc`: removes artifacts that are neither released nor recent.
 struct GC: ParsableCommand {
@@ -10,7 +11,11 @@ struct GC: ParsableCommand {
         commandName: "gc",
         abstract: "Remove stored artifacts that are neither released nor among the most recent.",
         discussion: Help.discussion(
-            "Released artifacts are those named by a release tag's Modelgate-Artifact trailer."))
+            """
+            Released artifacts are those named by a release tag's Modelgate-Artifact trailer. Also
+            removes the isolated checkouts of runs that were killed (and stops the stage processes
+            they left running); every run does that too.
+            """))
 
     @Option(help: "How many of the most recent artifacts to keep besides released ones.") var keep = 10
     @Flag(help: "Only report what would be removed.") var dryRun = false
@@ -25,12 +30,14 @@ struct GC: ParsableCommand {
             })
         let result = try ArtifactStore(repository: repository).collectGarbage(
             keeping: released, newest: keep, dryRun: dryRun)
+        let abandonedRuns = dryRun ? 0 : AbandonedRuns.sweep(in: repository)
         if json {
             try Terminal.printJSON(result)
             return
         }
         let verb = dryRun ? "would remove" : "removed"
         for digest in result.removed { print("\(verb) \(digest)") }
+        if abandonedRuns > 0 { print("removed \(abandonedRuns) checkout(s) of killed runs") }
         print(
             "\(verb) \(result.removed.count) artifact(s), \(result.removedBlobs) blob(s), \(result.freedBytes) bytes; kept \(result.kept.count)"
         )

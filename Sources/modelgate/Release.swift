@@ -3,6 +3,7 @@ import Artifacts
 import Diagnostics
 import Foundation
 import GitKit
+import Processes
 
 /// `modelgate release NAME`: an annotated tag on a blessed commit, with trailers.
 struct Release: ParsableCommand {
@@ -47,16 +48,15 @@ struct Release: ParsableCommand {
             for release in created { print(release.tag) }
         }
         if let push {
-            let directory = repository.workingDirectory ?? repository.gitDirectory
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["git", "push", push] + created.map { "refs/tags/\($0.tag)" }
-            process.currentDirectoryURL = directory
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
+            // git's own output and prompts go to the user; the hook's GIT_* variables do not.
+            var child = ChildProcess("git", ["push", push] + created.map { "refs/tags/\($0.tag)" })
+            child.directory = (repository.workingDirectory ?? repository.gitDirectory).path
+            child.output = .inherit
+            child.error = .inherit
+            let ending = try child.run()
+            guard ending == .exited(0) else {
                 throw ArtifactError(
-                    "the release tag(s) were created but 'git push \(push)' failed (status \(process.terminationStatus))",
+                    "the release tag(s) were created but 'git push \(push)' failed (\(ending))",
                     location: push,
                     hint: "push them later with 'git push \(push) "
                         + created.map(\.tag).joined(separator: " ") + "'")

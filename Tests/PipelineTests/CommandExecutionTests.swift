@@ -38,6 +38,15 @@ import Testing
         #expect(lines == [directory.url.path, "[unset] [x y]"])
     }
 
+    @Test func theStageSeesOnlyItsStandardDescriptors() throws {
+        let directory = try TemporaryDirectory()
+        var lines: [String] = []
+        // `; true` keeps the shell, so ls lists the shell's descriptors, not its own.
+        let ending = try execution("ls /proc/$$/fd; true", in: directory).run { lines.append($0) }
+        #expect(ending == .exited(0))
+        #expect(lines.sorted() == ["0", "1", "2"])
+    }
+
     @Test func timeoutKillsTheWholeProcessGroup() throws {
         let directory = try TemporaryDirectory()
         let pidFile = directory.appending("child.pid")

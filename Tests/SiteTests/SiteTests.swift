@@ -1,5 +1,6 @@
 import Foundation
 import GitKit
+import Pipeline
 import TestSupport
 import Testing
 
@@ -284,6 +285,60 @@ import Testing
         #expect(records.count == 13 && Set(records).count == 13)
     }
 
+    /// An incremental build links the files it does not change (same inode, no copy) into the
+    /// new site; one whose refs did not move but whose pages change (other options) links them
+    /// late, with the same result as a fresh build.
+    @Test func anIncrementalBuildLinksUnchangedFilesIntoTheNewSite() throws {
+        let fixture = try SiteFixture()
+        var options = SiteOptions()
+        options.layout.commitsPerPage = 4
+        for round in 1...6 { try fixture.commit("change \(round)", r2: 0.9 + Double(round) / 1000) }
+        try fixture.build(options)
+        func inode(_ path: String) throws -> Int? {
+            try FileManager.default.attributesOfItem(
+                atPath: fixture.output.appendingPathComponent(path).path)[
+                    .systemFileNumber] as? Int
+        }
+        let unchanged = "commit/\(fixture.commits[1]).html"
+        let before = try inode(unchanged)
+        try fixture.commit("one more", r2: 0.95)
+        let after = try fixture.build(options)
+        #expect(!after.writtenPaths.contains(unchanged) && after.written > 0)
+        #expect(try inode(unchanged) == before)
+
+        var other = options
+        other.layout.commitsPerPage = 3
+        let relaid = try fixture.build(other)
+        #expect(relaid.written > 0)
+        let fresh = try SiteFixture.build(fixture, into: fixture.repo.directory.appending("fresh"), other)
+        #expect(try fixture.files() == fresh)
+        let beside = try FileManager.default.contentsOfDirectory(
+            atPath: fixture.output.deletingLastPathComponent().path
+        ).filter { $0.contains("modelgate-staging") }
+        #expect(beside.isEmpty, "\(beside)")
+    }
+
+    /// The output folder may come from elsewhere (a checked-out pages branch): a manifest naming
+    /// paths outside the site cannot make a build remove them.
+    @Test func aHostileManifestCannotRemoveFilesOutsideTheSite() throws {
+        let fixture = try Self.hostileFixture()
+        try fixture.build()
+        let victim = fixture.repo.directory.appending("victim.txt")
+        try Data("keep me".utf8).write(to: victim)
+        let manifest = fixture.output.appendingPathComponent(SiteWriter.manifestName)
+        let text = try String(contentsOf: manifest, encoding: .utf8) + "../victim.txt\tk\td\n"
+        try Data(text.utf8).write(to: manifest)
+        try fixture.commit("new commit", r2: 0.97)
+        let summary = try fixture.build()
+        #expect(summary.written > 0)
+        #expect(try String(contentsOf: victim, encoding: .utf8) == "keep me")
+        let parsed = SiteWriter.parseManifest(
+            Data(
+                "\(SiteWriter.manifestHeader)\n../x\tk\td\n/abs\tk\td\na/./b\tk\td\na//b\tk\td\na/b\tk\td\nshort\n"
+                    .utf8))
+        #expect(parsed.keys.sorted() == ["a/b"])
+    }
+
     @Test func aFailedBuildLeavesThePreviousSite() throws {
         let fixture = try Self.hostileFixture()
         try fixture.build()
@@ -323,25 +378,33 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent.path) == ["first"])
     }
 
-    /// Staging folders of builds that were killed are removed once they are an hour old.
+    /// Staging folders of builds that were killed are removed; one whose build still runs is
+    /// kept, and so is one being created this instant.
     @Test func abandonedStagingFoldersAreSwept() throws {
         let fixture = try Self.hostileFixture()
         let parent = fixture.output.deletingLastPathComponent()
         let name = fixture.output.lastPathComponent
-        let old = parent.appendingPathComponent(".\(name).modelgate-staging-OLD")
-        let recent = parent.appendingPathComponent(".\(name).modelgate-staging-RECENT")
+        let dead = parent.appendingPathComponent(".\(name).modelgate-staging-DEAD")
+        let creating = parent.appendingPathComponent(".\(name).modelgate-staging-NEW.creating")
         let otherSite = parent.appendingPathComponent(".elsewhere.modelgate-staging-OLD")
-        for folder in [old, recent, otherSite] {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for folder in [dead, creating, otherSite] {
+            try FileManager.default.createDirectory(
+                at: folder.appendingPathComponent("pages"), withIntermediateDirectories: true)
         }
-        for folder in [old, otherSite] {
-            try FileManager.default.setAttributes(
-                [.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: folder.path)
-        }
+        let live = try OwnedDirectory(in: parent, name: ".\(name).modelgate-staging-LIVE")
+        defer { live.remove() }
         try fixture.build()
-        #expect(!FileManager.default.fileExists(atPath: old.path))
-        #expect(FileManager.default.fileExists(atPath: recent.path))
+        #expect(!FileManager.default.fileExists(atPath: dead.path))
+        #expect(FileManager.default.fileExists(atPath: live.url.path))
+        #expect(FileManager.default.fileExists(atPath: creating.path))
         #expect(FileManager.default.fileExists(atPath: otherSite.path))  // not this site's
+        // A build that changes pages sweeps too, and leaves nothing of its own beside the site.
+        live.remove()
+        try fixture.commit("new commit", r2: 0.97)
+        try fixture.build()
+        let beside = try FileManager.default.contentsOfDirectory(atPath: parent.path)
+            .filter { $0.hasPrefix(".\(name).") }
+        #expect(beside == [creating.lastPathComponent])
     }
 
     /// Pages are rendered on other threads; a page that fails there fails the build the same way.
@@ -404,5 +467,10 @@ import Testing
         let fixture = try Self.hostileFixture()
         #expect(throws: SiteError.unknownBranch("nope")) { try fixture.build(SiteOptions(branch: "nope")) }
         #expect(SiteError.unknownBranch("nope").exitStatus == .badInput)
+        // Nothing was made: no folder, no staging folder beside it.
+        let parent = fixture.output.deletingLastPathComponent()
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: parent.path).filter { $0.contains("site") }
+                == [])
     }
 }

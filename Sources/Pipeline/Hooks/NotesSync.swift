@@ -1,7 +1,7 @@
 import Diagnostics
 import Foundation
 import GitKit
-import Synchronization
+import Processes
 
 /// `modelgate sync [REMOTE]`: exchange run records (`refs/notes/modelgate`) and release tags with a remote.
 ///
@@ -220,12 +220,9 @@ public struct NotesSync {
 
     // MARK: - Running git
 
-    /// Variables that would point git at another repository, index or object store than this one's.
-    static func cleanEnvironment() -> [String: String] {
-        ProcessInfo.processInfo.environment.filter {
-            !CommandExecution.repositoryVariables.contains($0.key) && !$0.key.hasPrefix("GIT_NOTES")
-        }
-    }
+    /// Most bytes read from one git command's stdout or stderr (ls-remote of two refs, fetch and
+    /// push messages): a remote cannot make us hold more.
+    static let outputLimit = 16 << 20
 
     @discardableResult
     func git(_ arguments: [String], operation: String) throws -> String {
@@ -239,50 +236,30 @@ public struct NotesSync {
         return result.stdout
     }
 
+    /// Runs `git ARGUMENTS` at the top of the repository with the child environment policy
+    /// (no prompts unless the user asked for them) and returns what it printed.
     func gitResult(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let top = repository.workingDirectory ?? repository.gitDirectory
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        process.currentDirectoryURL = top
-        var environment = Self.cleanEnvironment()
-        environment["GIT_TERMINAL_PROMPT"] = environment["GIT_TERMINAL_PROMPT"] ?? "0"
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        var child = ChildProcess("git", arguments)
+        child.directory = (repository.workingDirectory ?? repository.gitDirectory).path
+        child.environment["GIT_TERMINAL_PROMPT"] =
+            ProcessInfo.processInfo.environment["GIT_TERMINAL_PROMPT"] ?? "0"
+        let result: ChildProcess.Collected
         do {
-            try process.run()
-        } catch {
+            result = try child.collect(limit: Self.outputLimit)
+        } catch let error as ChildProcessError {
             throw HookError(
-                "could not run git: \(error)", location: nil, hint: "install git and put it on PATH",
+                "could not run git: \(error.summary)", location: nil, hint: "install git and put it on PATH",
                 exitStatus: .failure)
         }
-        // git's output here is small; read stderr on another thread so neither pipe can fill up.
-        let errorData = ErrorCollector(err.fileHandleForReading)
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), errorData.wait())
-    }
-}
-
-/// Reads a pipe to its end on a background thread.
-private final class ErrorCollector: Sendable {
-    private let data = Mutex(Data())
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ handle: FileHandle) {
-        Thread.detachNewThread { [self] in
-            let bytes = handle.readDataToEndOfFile()
-            data.withLock { $0 = bytes }
-            done.signal()
+        let status: Int32
+        switch result.ending {
+        case .exited(let code): status = code
+        case .signalled(let signal): status = 128 + signal
+        case .timedOut, .interrupted: status = 130
         }
-    }
-
-    func wait() -> String {
-        done.wait()
-        return data.withLock { String(decoding: $0, as: UTF8.self) }
+        return (
+            status, String(decoding: result.output, as: UTF8.self),
+            String(decoding: result.error, as: UTF8.self)
+        )
     }
 }
