@@ -4,22 +4,22 @@ import Foundation
 ///
 /// `pull` hands each layer over as soon as it is downloaded (and inflated), so that only one
 /// layer is on disk at a time, and calls `finish()` once every layer is in.
-final class LayerUnpacker {
+package final class LayerUnpacker {
     let directory: URL
     private var files: [String] = []
 
     /// An unpacker writing into `directory`.
-    init(into directory: URL) throws {
+    package init(into directory: URL) throws {
         self.directory = directory
     }
 
     /// Unpacks the model files of the tar at `layer`.
-    func add(_ layer: URL) throws {
+    package func add(_ layer: URL) throws {
         files += try LayerExtractor.extract(layer, into: directory)
     }
 
     /// Checks the files against the artifact's manifest; returns the paths written.
-    func finish() throws -> [String] {
+    package func finish() throws -> [String] {
         try LayerExtractor.checkAgainstManifest(directory, files: files)
         return files
     }

@@ -549,7 +549,7 @@ public final class RegistryClient {
     }
 
     /// `Bearer realm="…",service="…",scope="…"` → ("Bearer", [realm: …, …]).
-    static func parseChallenge(_ header: String) -> (String, [String: String]) {
+    package static func parseChallenge(_ header: String) -> (String, [String: String]) {
         let trimmed = header.trimmingCharacters(in: .whitespaces)
         guard let space = trimmed.firstIndex(of: " ") else { return (trimmed, [:]) }
         let scheme = String(trimmed[..<space])

@@ -133,7 +133,7 @@ public final class CSVReader {
 
     /// A seeded 64-bit hash of the current record's bytes (line ending excluded): the same row
     /// gets the same value wherever it sits in the file.
-    func recordHash(seed: UInt64) -> UInt64 {
+    package func recordHash(seed: UInt64) -> UInt64 {
         let last = fieldCount - 1
         let stop = ends[last] + (flags[last] == 0 ? 0 : 1)
         var hash = seed ^ 0x9E37_79B9_7F4A_7C15

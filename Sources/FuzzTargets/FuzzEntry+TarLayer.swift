@@ -1,0 +1,31 @@
+import Artifacts
+import Foundation
+
+extension FuzzEntry {
+    /// A pulled image layer: the bytes are the layer's tar, unpacked as `pull` does (one layer,
+    /// then `finish()`, which checks a `manifest.json` found inside). Beyond not crashing, the
+    /// unpacker must write nothing outside its directory: the entry unpacks three directories
+    /// deep and fails if anything appears on the way up.
+    public static func tarLayer(_ bytes: [UInt8]) {
+        ScratchDirectory.with { scratch in
+            let layer = scratch.appendingPathComponent("layer.tar")
+            let ancestors = [
+                scratch, scratch.appendingPathComponent("a"), scratch.appendingPathComponent("a/b"),
+            ]
+            let output = scratch.appendingPathComponent("a/b/out", isDirectory: true)
+            try! FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+            try! Data(bytes).write(to: layer)
+            do {
+                let unpacker = try LayerUnpacker(into: output)
+                try unpacker.add(layer)
+                _ = try unpacker.finish()
+            } catch {}
+            let expected = [["a", "layer.tar"], ["b"], ["out"]]
+            for (directory, names) in zip(ancestors, expected) {
+                let found = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+                precondition(
+                    found.sorted() == names, "the layer wrote outside its directory: \(found.sorted())")
+            }
+        }
+    }
+}
