@@ -434,6 +434,8 @@ def pre_push_seeds():
         "empty": "",
         "tabs": "refs/heads/main\t%s\trefs/heads/main\t%s\n" % (b, a),
         "utf8-ref": "refs/heads/f\u00fcr %s refs/heads/f\u00fcr %s\n" % (b, z),
+        "unicode-separators-in-refs": "refs/heads/a\u2028b %s refs/heads/a\u2028b %s\n"
+                                      "refs/heads/\u0301e %s refs/heads/c\u0085d %s\n" % (b, z, b, z),
     }
     for name, text in seeds.items():
         write("PrePush", name + ".txt", text)
