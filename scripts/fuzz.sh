@@ -28,16 +28,28 @@ else
     done
 fi
 
-# SwiftPM's --sanitize fuzzer builds executables as libraries so libFuzzer's main is the entry;
-# dead-code stripping must stay off or the linker drops the coverage counters.
-build=(env MODELGATE_FUZZ=1 "$SWIFT" build -c release --scratch-path "$scratch"
-    --sanitize fuzzer --sanitize address --disable-dead-strip)
+# SwiftPM's --sanitize fuzzer builds executables as libraries, so that libFuzzer's main is the
+# entry. AddressSanitizer comes through -Xswiftc and -Xcc rather than a second --sanitize:
+# SwiftPM would pass the two as separate -sanitize= flags in no fixed order, swiftc keeps only
+# the last, and every reordering would also rebuild everything. Dead-code stripping must stay
+# off or the linker drops the coverage counters.
+build=(env MODELGATE_FUZZ=1 "$SWIFT" build -c release --scratch-path "$scratch" --sanitize fuzzer
+    -Xswiftc "-sanitize=fuzzer,address" -Xcc -fsanitize=address --disable-dead-strip)
 mkdir -p "$scratch"
 started=$SECONDS
 for target in "${targets[@]}"; do
     if ! "${build[@]}" --product "Fuzz$target" >"$scratch/build.log" 2>&1; then
         grep -v 'Cannot export local symbol' "$scratch/build.log" | tail -40 >&2
         echo "fuzz: building Fuzz$target failed (log: $scratch/build.log)" >&2
+        exit 1
+    fi
+done
+# Both instrumentations in every parser's module, or the run would be blind (no coverage) or
+# miss memory errors (no ASan) without saying so.
+for module in Artifacts GitKit Learning Pipeline Yams; do
+    symbols=$(nm "$scratch/release/$module.build/"*.o 2>/dev/null)
+    if ! grep -q __sancov <<<"$symbols" || ! grep -q __asan_report <<<"$symbols"; then
+        echo "fuzz: $module was built without coverage or AddressSanitizer instrumentation" >&2
         exit 1
     fi
 done

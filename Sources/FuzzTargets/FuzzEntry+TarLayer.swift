@@ -3,10 +3,17 @@ import Foundation
 
 extension FuzzEntry {
     /// A pulled image layer: the bytes are the layer's tar, unpacked as `pull` does (one layer,
-    /// then `finish()`, which checks a `manifest.json` found inside). Beyond not crashing, the
-    /// unpacker must write nothing outside its directory: the entry unpacks three directories
-    /// deep and fails if anything appears on the way up.
+    /// then `finish()`, which checks a `manifest.json` found inside); then again with its header
+    /// checksums made right when they were not (`TarChecksums`), to get past that first check.
+    /// Beyond not crashing, the unpacker must write nothing outside its directory: the entry
+    /// unpacks three directories deep and fails if anything appears on the way up.
     public static func tarLayer(_ bytes: [UInt8]) {
+        unpack(bytes)
+        let fixed = TarChecksums.fixed(bytes)
+        if fixed != bytes { unpack(fixed) }
+    }
+
+    private static func unpack(_ bytes: [UInt8]) {
         ScratchDirectory.with { scratch in
             let layer = scratch.appendingPathComponent("layer.tar")
             let ancestors = [
