@@ -230,7 +230,8 @@ def registry_json_seeds():
 
 def csv_seeds():
     # The selector byte: bit 0 label target, bit 1 drop-row, bit 2 no target; bits 3-5 the buffer
-    # size, 16 + 8 * ((byte >> 3) & 7): "@" reads with a 16-byte buffer, "0" with 64.
+    # size, 16 + 8 * ((byte >> 3) & 7): "@" reads with a 16-byte buffer, "0" with 64; bit 7 a
+    # record limit of 128 bytes.
     seeds = {
         "regression": ("0", "rooms,area,price\n3,120.5,250\n4,99,199.5\n2,45.25,120\n"),
         "classification": ("1", "x1,x2,label\n0.5,1.5,cat\n1.5,0.5,dog\n0.1,0.2,cat\n"),
@@ -265,6 +266,9 @@ def csv_seeds():
     }
     for name, (selector, text) in seeds.items():
         write("CSV", name + ".csv", selector + text)
+    # Bit 7: records of at most 128 bytes; the second row is longer, the open quote longer still.
+    limited = "x,y\n1,2\n" + "3," + "4" * 150 + "\n5,6\n\"" + "7,8\n" * 40
+    write("CSV", "record-limit.csv", b"\xc0" + limited.encode())
 
 
 # MARK: - Config: modelgate.yml
