@@ -13,10 +13,13 @@ import Testing
     /// The directories under `Fuzz/` that are not targets.
     static let shared: Set<String> = ["corpus", "regressions", "dict"]
 
-    static func files(_ kind: String, of target: String) -> [URL] {
+    /// The files of `Fuzz/<kind>/<target>/`, each with its path from the repository root.
+    static func files(_ kind: String, of target: String) -> [(path: String, url: URL)] {
         let directory = fuzz.appendingPathComponent(kind).appendingPathComponent(target)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return names.filter { !$0.hasPrefix(".") }.sorted().map { directory.appendingPathComponent($0) }
+        return names.filter { !$0.hasPrefix(".") }.sorted().map {
+            ("Fuzz/\(kind)/\(target)/\($0)", directory.appendingPathComponent($0))
+        }
     }
 
     @Test func everyTargetHasAnEntryPointAnExecutableAndASeedCorpus() throws {
@@ -39,11 +42,8 @@ import Testing
     func replaysCorpusAndRegressions(target: String) throws {
         let entry = try #require(FuzzEntry.all[target])
         for file in Self.files("corpus", of: target) + Self.files("regressions", of: target) {
-            let bytes = Array(try Data(contentsOf: file))
-            #expect(
-                Self.returns(within: 30) { entry(bytes) },
-                "Fuzz/\(file.deletingLastPathComponent().deletingLastPathComponent().lastPathComponent)/\(target)/\(file.lastPathComponent) hangs: no answer in 30 s"
-            )
+            let bytes = Array(try Data(contentsOf: file.url))
+            #expect(Self.returns(within: 30) { entry(bytes) }, "\(file.path) hangs: no answer in 30 s")
         }
     }
 
