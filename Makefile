@@ -9,7 +9,7 @@ SWIFT ?= swift
 BUILD_PACKAGES = libgit2-dev libcmark-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev libarchive-dev pkg-config git
 TEST_PACKAGES = shellcheck prometheus docker-registry skopeo umoci apache2-utils python3-venv gzip zstd openssl
 
-.PHONY: deps deps-build build release test test-browser demo demo-sklearn bench bench-hooks lint format install uninstall clean
+.PHONY: deps deps-build build release test test-browser fuzz fuzz-smoke demo demo-sklearn bench bench-hooks lint format install uninstall clean
 
 deps-build:
 	./scripts/install-deps.sh $(BUILD_PACKAGES)
@@ -26,6 +26,15 @@ release: deps-build
 
 test: deps
 	$(SWIFT) build && $(SWIFT) test
+
+# libFuzzer on every parser of hostile input (Fuzz/README.md): FUZZ_SECONDS per target, stops at the first finding.
+FUZZ_SECONDS ?= 60
+fuzz: deps-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/fuzz.sh
+
+# The short run CI does, so that a new crash fails the build.
+fuzz-smoke: deps-build
+	FUZZ_SECONDS=10 ./scripts/fuzz.sh
 
 # Opens a generated site in headless Chromium from file://: fails on console messages or network requests.
 test-browser: build
@@ -48,10 +57,10 @@ bench-hooks: release
 	./scripts/install-deps.sh hyperfine time python3-venv && ./benchmarks/hooks/run.sh .build/release/modelgate
 
 lint:
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift && shellcheck hooks/* scripts/*.sh && shellcheck -x examples/*.sh examples/*/*.sh
+	$(SWIFT) format lint --strict --recursive Sources Tests Fuzz Package.swift && shellcheck hooks/* scripts/*.sh && shellcheck -x examples/*.sh examples/*/*.sh
 
 format:
-	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+	$(SWIFT) format --in-place --recursive Sources Tests Fuzz Package.swift
 
 # The stripped binary and its shell completions (bash, zsh, fish); DESTDIR for staged installs.
 install: release
@@ -63,4 +72,4 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_modelgate $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/modelgate.fish
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -74,6 +74,9 @@ let package = Package(
             ]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
+        // One entry point per parser of hostile input (bytes in), shared by the libFuzzer
+        // executables under Fuzz/ and the regression test that replays their corpora.
+        .target(name: "FuzzTargets", dependencies: ["Artifacts", "GitKit", "Learning", "Pipeline", "Site"]),
 
         .executableTarget(
             name: "modelgate",
@@ -93,5 +96,17 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Artifacts", "Checksum", "TestSupport", "GitKit", "Pipeline"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
     ]
 )
+
+// The libFuzzer executables, Fuzz/<Name>/main.swift, exist only for `make fuzz` (MODELGATE_FUZZ=1,
+// built with --sanitize fuzzer): an ordinary build or test never compiles or links them.
+let fuzzTargets = [
+    "TarLayer", "Challenge", "RegistryJSON", "CSV", "Config", "RunRecord", "PrePush", "PathPattern",
+]
+if Context.environment["MODELGATE_FUZZ"] == "1" {
+    package.targets += fuzzTargets.map {
+        .executableTarget(name: "Fuzz\($0)", dependencies: ["FuzzTargets"], path: "Fuzz/\($0)")
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Entry points for fuzzing what a pull reads from a registry: raw bytes in, never a crash, a
+/// The entry point for fuzzing libarchive's reading of a layer (`FuzzEntry.tarLayer` also
+/// unpacks it with `LayerUnpacker`): raw bytes in, never a crash, a
 /// trap or a hang out (errors are the expected outcome and are dropped).
 package enum LayerFuzzing {
     /// Reads `bytes` as a tar file with `TarReader`, every entry and all its content.
@@ -13,21 +14,6 @@ package enum LayerFuzzing {
             while let entry = try? reader.next() {
                 if entry.kind == .file { try? reader.readData { _ in } }
             }
-        }
-    }
-
-    /// Unpacks `bytes` as a layer tar with `LayerUnpacker` (then `finish()`) into a fresh
-    /// temporary folder, removed afterwards; limits small enough for a fuzzer's pace.
-    package static func unpackLayer(_ bytes: [UInt8]) {
-        withTemporaryFolder { folder in
-            let file = folder.appendingPathComponent("layer.tar")
-            guard (try? Data(bytes).write(to: file)) != nil else { return }
-            let options = PullOptions(maxBytes: 64 << 20, maxEntries: 10_000, overwrite: false)
-            guard
-                let unpacker = try? LayerUnpacker(
-                    into: folder.appendingPathComponent("target"), options: options)
-            else { return }
-            if (try? unpacker.add(file)) != nil { _ = try? unpacker.finish() }
         }
     }
 

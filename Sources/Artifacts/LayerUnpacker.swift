@@ -30,7 +30,7 @@ import Foundation
 ///   files are set aside until the end, so that a failure can put everything back.
 /// - Whenever a step fails, or the unpacker is released without `finish()`, the target is left
 ///   as it was and the staging folder is removed.
-final class LayerUnpacker {
+package final class LayerUnpacker {
     /// The longest relative path taken, in bytes, and the deepest.
     static let maxPathBytes = 4096
     static let maxDepth = 256
@@ -51,7 +51,7 @@ final class LayerUnpacker {
     private var files: [String: (sha256: String, size: Int64)] = [:]
 
     /// An unpacker for a pull into `directory` (created if needed, with its parents).
-    init(into directory: URL, options: PullOptions) throws {
+    package init(into directory: URL, options: PullOptions) throws {
         self.options = options
         target = PullStaging.resolve(directory)
         staging = try PullStaging(for: target)
@@ -61,7 +61,7 @@ final class LayerUnpacker {
     // MARK: - Unpacking a layer
 
     /// Unpacks the `model/` entries of the tar at `layer` into the staging folder.
-    func add(_ layer: URL) throws {
+    package func add(_ layer: URL) throws {
         layerCount += 1
         let reader: TarReader
         do {
@@ -202,7 +202,7 @@ final class LayerUnpacker {
 
     /// Checks the unpacked files against the image's `manifest.json`, keeps only those it lists
     /// and puts them (and the manifest) into the target; returns their paths.
-    func finish() throws -> [String] {
+    package func finish() throws -> [String] {
         let manifest = try readManifest()
         var paths: [String] = []
         var seen: Set<String> = [ArtifactManifest.fileName]

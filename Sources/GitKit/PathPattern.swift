@@ -98,16 +98,6 @@ public struct PathPattern: Sendable, Equatable, Hashable, CustomStringConvertibl
         globs.isEmpty || globs.contains { $0.matches(path) }
     }
 
-    /// Fuzzing entry point: the bytes up to the first NUL are the pattern, the rest the path.
-    /// Must return, whatever the bytes, in time linear in the path's length.
-    package static func fuzz(_ data: [UInt8]) {
-        let split = data.firstIndex(of: 0) ?? data.count
-        let pattern = PathPattern(String(decoding: data[..<split], as: UTF8.self))
-        let path = split < data.count ? String(decoding: data[(split + 1)...], as: UTF8.self) : ""
-        _ = pattern.literalDirectory
-        _ = pattern.matches(path)
-    }
-
     // MARK: - Compiling
 
     /// The steps of `bytes[start...]`, with wildmatch's meaning of each character.

@@ -9,7 +9,9 @@ import Foundation
 /// A streaming RFC 4180 reader: a header row, then one record at a time from any `ByteSource`.
 ///
 /// Handles quoted fields, doubled quotes, newlines inside quotes, CRLF and a UTF-8 byte-order
-/// mark. Memory is one buffer that grows only to hold the longest record. Fields are exposed as
+/// mark. Memory is one buffer that grows only to hold the longest record, and no further than
+/// `maxRecordBytes` (64 MiB): a longer record, typically everything after a quote that is never
+/// closed, is bad input rather than a reason to hold the whole file in memory. Fields are exposed as
 /// byte ranges; nothing is copied or turned into a String unless asked. Blank lines are skipped
 /// (as pandas does) unless the file has a single column, where a blank line is a missing value.
 /// Every error names `file:line:column` (1-based; columns count characters).
@@ -32,6 +34,10 @@ public final class CSVReader {
     var stopOffset: Int64 = .max
     /// Absolute offset of the source's first byte (a range reader starts mid-file).
     private var baseOffset: Int64 = 0
+    /// The size of the longest record the buffer may grow to hold.
+    let maxRecordBytes: Int
+    /// 64 MiB: far beyond any row a trainer reads, far below the size of a file that is only big.
+    static let defaultMaxRecordBytes = 64 << 20
 
     private var source: any ByteSource
     private var buffer: UnsafeMutablePointer<UInt8>
@@ -59,7 +65,16 @@ public final class CSVReader {
 
     /// Reads the header from `source`; `name` is how errors refer to it.
     public convenience init(source: any ByteSource, name: String, chunkSize: Int = 1 << 20) throws {
-        self.init(source: source, name: name, header: [], offset: 0, chunkSize: chunkSize)
+        try self.init(
+            source: source, name: name, chunkSize: chunkSize, maxRecordBytes: Self.defaultMaxRecordBytes)
+    }
+
+    /// Reads the header from `source`, holding records of at most `maxRecordBytes` bytes.
+    package convenience init(source: any ByteSource, name: String, chunkSize: Int, maxRecordBytes: Int) throws
+    {
+        self.init(
+            source: source, name: name, header: [], offset: 0, chunkSize: chunkSize,
+            maxRecordBytes: maxRecordBytes)
         try readHeader()
     }
 
@@ -68,12 +83,13 @@ public final class CSVReader {
     /// lines from the range start, so callers only use ranges that ended without an error).
     init(
         source: any ByteSource, name: String, header: [String], offset: Int64, line: Int = 1,
-        chunkSize: Int = 1 << 20
+        chunkSize: Int = 1 << 20, maxRecordBytes: Int = CSVReader.defaultMaxRecordBytes
     ) {
         self.source = source
         self.name = name
         totalBytes = source.totalBytes
-        capacity = max(chunkSize, 16)
+        self.maxRecordBytes = max(maxRecordBytes, 16)
+        capacity = min(max(chunkSize, 16), self.maxRecordBytes)
         buffer = .allocate(capacity: capacity)
         starts = .allocate(capacity: fieldCapacity)
         ends = .allocate(capacity: fieldCapacity)
@@ -133,7 +149,7 @@ public final class CSVReader {
 
     /// A seeded 64-bit hash of the current record's bytes (line ending excluded): the same row
     /// gets the same value wherever it sits in the file.
-    func recordHash(seed: UInt64) -> UInt64 {
+    package func recordHash(seed: UInt64) -> UInt64 {
         let last = fieldCount - 1
         let stop = ends[last] + (flags[last] == 0 ? 0 : 1)
         var hash = seed ^ 0x9E37_79B9_7F4A_7C15
@@ -452,11 +468,22 @@ public final class CSVReader {
             position = 0
         }
         if end == capacity {
-            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
+            guard capacity < maxRecordBytes else {
+                let limit =
+                    maxRecordBytes >= 1 << 20 ? "\(maxRecordBytes >> 20) MiB" : "\(maxRecordBytes) bytes"
+                throw DataError(
+                    .recordTooLong, "the record starting here is longer than \(limit); expected its end",
+                    location: "\(name):\(nextLine):1",
+                    hint:
+                        "look for a quote that is never closed; a field may hold a line break only inside quotes"
+                )
+            }
+            let newCapacity = min(capacity * 2, maxRecordBytes)
+            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
             bigger.moveInitialize(from: buffer, count: end)
             buffer.deallocate()
             buffer = bigger
-            capacity *= 2
+            capacity = newCapacity
         }
         let count = try source.read(
             into: UnsafeMutableRawBufferPointer(start: buffer + end, count: capacity - end))

@@ -9,7 +9,8 @@ public enum MissingValuePolicy: String, Sendable, Equatable, Codable {
 }
 
 /// How the target column is read.
-enum TargetKind {
+package enum TargetKind {
+    /// No target column (data checks, clustering).
     case none
     /// A number (regression).
     case numeric
@@ -18,7 +19,7 @@ enum TargetKind {
 }
 
 /// Class labels as written in the data, interned to small integers in first-seen order.
-struct LabelTable {
+package struct LabelTable {
     private(set) var labels: [[UInt8]] = []
     private var index: [[UInt8]: Int] = [:]
 
@@ -45,7 +46,7 @@ struct LabelTable {
 
     /// Ids in scikit-learn's order (`np.unique`): numeric order when every label is a number,
     /// else code-point order. Returns the sorted names and old id -> new id.
-    func sorted() -> (names: [String], newID: [Int]) {
+    package func sorted() -> (names: [String], newID: [Int]) {
         let names = self.names
         let numbers = labels.map { label -> Double? in
             label.withUnsafeBufferPointer { buffer in
@@ -70,10 +71,11 @@ struct LabelTable {
 ///
 /// Resolves column names against the header, infers which columns are numeric from the first
 /// data row, and reports every bad cell with `file:line:column`, its column and what was expected.
-final class TableReader {
+package final class TableReader {
     let csv: CSVReader
     let featureNames: [String]
-    let featureColumns: [Int]
+    /// Header indices of the feature columns, in feature order.
+    package let featureColumns: [Int]
     let targetName: String?
     let targetColumn: Int?
     let targetKind: TargetKind
@@ -82,7 +84,8 @@ final class TableReader {
     private(set) var recordsRead = 0
     /// Rows left out because of a missing value.
     private(set) var droppedRows = 0
-    var labels = LabelTable()
+    /// The class labels seen so far (label targets).
+    package var labels = LabelTable()
     private var pending = false
     /// When set, a label not in this table is an error (test data against training classes).
     var knownLabelCount: Int?
@@ -91,15 +94,17 @@ final class TableReader {
     private var scratch: UnsafeMutablePointer<Double>
 
     /// What `nextRow` found.
-    enum RowStatus {
+    package enum RowStatus {
+        /// A usable row; its target (a label id as a Double for label targets, 0 without one).
         case row(target: Double)
         /// Left out for a missing value (policy drop-row).
         case dropped
+        /// No more records.
         case end
     }
 
     /// Opens `csv` and resolves `target` and `features` (nil = all other numeric columns).
-    init(
+    package init(
         csv: CSVReader, target: String?, targetKind: TargetKind, features: [String]?,
         policy: MissingValuePolicy, allowEmpty: Bool = false
     ) throws {
@@ -183,7 +188,7 @@ final class TableReader {
     /// Reads the next record, parsing numbers in the same pass as splitting fields when the
     /// record is plain; writes features into `features`.
     @inline(__always)
-    func nextRow(into features: UnsafeMutablePointer<Double>) throws -> RowStatus {
+    package func nextRow(into features: UnsafeMutablePointer<Double>) throws -> RowStatus {
         if !pending, case .parsed(let complete) = csv.nextNumericRow(slots: slots, into: scratch) {
             recordsRead += 1
             if complete {

@@ -437,7 +437,6 @@ import Testing
         seeds.append(link.finished)
         for seed in seeds {
             LayerFuzzing.readTar(seed)
-            LayerFuzzing.unpackLayer(seed)
         }
     }
 }

@@ -56,21 +56,25 @@ public struct PrePushCheck {
     }
 
     /// Parses the hook's stdin; blank lines are ignored, malformed ones are bad input.
+    ///
+    /// Lines and fields are split on the bytes git writes (LF, a CR before it tolerated, and
+    /// spaces), not on Characters: ref names may hold any other byte, including Unicode line
+    /// separators and combining marks that would otherwise break a line or join a field.
     public static func parse(_ input: String) throws -> [PushedRef] {
-        try input.split(whereSeparator: \.isNewline).compactMap { line in
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+        try input.utf8.split(separator: UInt8(ascii: "\n")).compactMap { bytes in
+            let line = bytes.last == UInt8(ascii: "\r") ? bytes.dropLast() : bytes
+            let fields = line.split(separator: UInt8(ascii: " ")).map { String(Substring($0)) }
             if fields.isEmpty { return nil }
-            guard fields.count == 4, let local = ObjectID(hex: String(fields[1])),
-                let remote = ObjectID(hex: String(fields[3]))
+            guard fields.count == 4, let local = ObjectID(hex: fields[1]),
+                let remote = ObjectID(hex: fields[3])
             else {
                 throw HookError(
-                    "pre-push got a line it cannot read: '\(line)'", location: "stdin",
+                    "pre-push got a line it cannot read: '\(Substring(line))'", location: "stdin",
                     hint:
                         "git sends '<local ref> <local sha> <remote ref> <remote sha>'; is the hook called by git?"
                 )
             }
-            return PushedRef(
-                localRef: String(fields[0]), localID: local, remoteRef: String(fields[2]), remoteID: remote)
+            return PushedRef(localRef: fields[0], localID: local, remoteRef: fields[2], remoteID: remote)
         }
     }
 
