@@ -9,9 +9,9 @@ import Processes
 ///
 /// The command runs as `/bin/sh -c COMMAND` in `directory`, started by `ChildProcess` (which
 /// closes every descriptor of ours in it and applies `ChildEnvironment`). Its stdout and stderr
-/// are merged in order, passed line by line to `onLine` and appended to `log`, which is opened
-/// close-on-exec (`OutputLines` bounds a line). On timeout or Ctrl-C the whole process group is sent SIGTERM, then SIGKILL
-/// after a grace period, so nothing it started survives.
+/// are merged in order, passed line by line to `onLine` (a line bounded by `OutputLines`) and
+/// appended to `log`, which is opened close-on-exec. On timeout or Ctrl-C the whole process
+/// group is sent SIGTERM, then SIGKILL after a grace period, so nothing it started survives.
 public struct CommandExecution {
     /// How the command ended.
     public typealias Ending = ChildProcess.Ending
@@ -104,7 +104,7 @@ package struct OutputLines {
         while start < bytes.count {
             let room = limit - pending.count
             // One byte past the room: a newline right after a full line ends that line.
-            let window = min(bytes.count - start, room + 1)
+            let window = room < bytes.count - start ? room + 1 : bytes.count - start
             let newline = memchr(base + start, 0x0A, window).map { UnsafeRawPointer(base).distance(to: $0) }
             let end = newline ?? start + min(window, room)
             pending.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
@@ -137,7 +137,7 @@ package struct OutputLines {
         var start = 0
         let size = max(1, chunkSize)
         while start < output.count {
-            let end = min(output.count, start + size)
+            let end = start + min(size, output.count - start)
             output[start..<end].withUnsafeBytes { splitter.append($0, to: { lines.append($0) }) }
             start = end
         }

@@ -94,6 +94,12 @@ import Testing
             ])
     }
 
+    @Test func extremeLimitsAndChunkSizesDoNotTrap() {
+        let output = Array("ab\ncd".utf8)
+        #expect(OutputLines.lines(of: output, limit: .max, chunkSize: .max) == ["ab", "cd"])
+        #expect(OutputLines.lines(of: output, limit: .min, chunkSize: .min) == ["a", "b", "c", "d"])
+    }
+
     @Test func aStagePrintingWithoutNewlinesKeepsMemoryBounded() async {
         // In a process of its own, so that its peak memory is this stage's alone.
         await #expect(processExitsWith: .success) {
