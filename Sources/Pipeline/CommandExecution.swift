@@ -9,9 +9,9 @@ import Processes
 ///
 /// The command runs as `/bin/sh -c COMMAND` in `directory`, started by `ChildProcess` (which
 /// closes every descriptor of ours in it and applies `ChildEnvironment`). Its stdout and stderr
-/// are merged in order, passed line by line to `onLine` and appended to `log`, which is opened
-/// close-on-exec. On timeout or Ctrl-C the whole process group is sent SIGTERM, then SIGKILL
-/// after a grace period, so nothing it started survives.
+/// are merged in order, passed line by line to `onLine` (a line bounded by `OutputLines`) and
+/// appended to `log`, which is opened close-on-exec. On timeout or Ctrl-C the whole process
+/// group is sent SIGTERM, then SIGKILL after a grace period, so nothing it started survives.
 public struct CommandExecution {
     /// How the command ended.
     public typealias Ending = ChildProcess.Ending
@@ -52,7 +52,7 @@ public struct CommandExecution {
         let logDescriptor = open(log.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard logDescriptor >= 0 else { throw StageFailure.system("create the log \(log.path)", errno) }
         defer { close(logDescriptor) }
-        var pending: [UInt8] = []
+        var lines = OutputLines()
         let ending: Ending
         do {
             ending = try child.run { _, bytes in
@@ -64,20 +64,84 @@ public struct CommandExecution {
                     if count <= 0, errno != EINTR { break }
                     written += max(0, count)
                 }
-                pending.append(contentsOf: bytes)
-                var start = 0
-                while let newline = pending[start...].firstIndex(of: 0x0A) {
-                    onLine(String(decoding: pending[start..<newline], as: UTF8.self))
-                    start = newline + 1
-                }
-                pending.removeFirst(start)
+                lines.append(bytes, to: onLine)
             }
         } catch let error as ChildProcessError {
             throw StageFailure(
                 error.summary, location: directory.path,
                 hint: "check that /bin/sh exists and that the stage's folder can be entered")
         }
-        if !pending.isEmpty { onLine(String(decoding: pending, as: UTF8.self)) }
+        lines.finish(to: onLine)
         return ending
+    }
+}
+
+/// Cuts a stage's output into the lines shown to the user, as it arrives in chunks.
+///
+/// Each byte is looked at once (a chunk is scanned from where the previous one stopped, never
+/// from the start of the unfinished line), and a line passed on holds at most `limit` bytes: a
+/// longer one is passed on in pieces of `limit` bytes, so a stage that prints a gigabyte without
+/// a newline costs one bounded buffer, not its output's size. A character whose UTF-8 bytes a
+/// piece's edge splits shows as U+FFFD; the stage's log keeps its bytes as they came.
+package struct OutputLines {
+    /// The most bytes of one line passed on at once: 64 KiB.
+    package static let defaultLimit = 1 << 16
+
+    private let limit: Int
+    private var pending: [UInt8] = []
+
+    /// Lines of at most `limit` bytes (at least 1).
+    package init(limit: Int = defaultLimit) {
+        self.limit = max(1, limit)
+    }
+
+    /// Passes each line `bytes` completes (without its newline), and each full piece of a
+    /// longer one, to `emit`; keeps the rest for the next chunk.
+    package mutating func append(_ chunk: UnsafeRawBufferPointer, to emit: (String) -> Void) {
+        let bytes = chunk.assumingMemoryBound(to: UInt8.self)
+        guard let base = bytes.baseAddress else { return }
+        var start = 0
+        while start < bytes.count {
+            let room = limit - pending.count
+            // One byte past the room: a newline right after a full line ends that line.
+            let window = room < bytes.count - start ? room + 1 : bytes.count - start
+            let newline = memchr(base + start, 0x0A, window).map { UnsafeRawPointer(base).distance(to: $0) }
+            let end = newline ?? start + min(window, room)
+            pending.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+            if let newline {
+                flush(to: emit)
+                start = newline + 1
+            } else {
+                if window > room { flush(to: emit) }  // a full piece, and more of the line to come
+                start = end
+            }
+        }
+    }
+
+    /// Passes on what is left of an unfinished last line.
+    package mutating func finish(to emit: (String) -> Void) {
+        if !pending.isEmpty { flush(to: emit) }
+    }
+
+    private mutating func flush(to emit: (String) -> Void) {
+        emit(String(decoding: pending, as: UTF8.self))
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// The lines of `output` fed in chunks of `chunkSize` bytes: the fuzzing entry point.
+    package static func lines(of output: [UInt8], limit: Int = defaultLimit, chunkSize: Int = 1 << 16)
+        -> [String]
+    {
+        var splitter = OutputLines(limit: limit)
+        var lines: [String] = []
+        var start = 0
+        let size = max(1, chunkSize)
+        while start < output.count {
+            let end = start + min(size, output.count - start)
+            output[start..<end].withUnsafeBytes { splitter.append($0, to: { lines.append($0) }) }
+            start = end
+        }
+        splitter.finish(to: { lines.append($0) })
+        return lines
     }
 }

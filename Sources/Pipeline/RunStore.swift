@@ -71,8 +71,7 @@ struct RunStore {
     @discardableResult
     func sweepAbandonedRuns() -> Int {
         OwnedDirectory.sweep(in: runsDirectory) { run in
-            LeftoverProcesses.kill(
-                marked: "\(Self.runVariable)=\(run.lastPathComponent)", orWorkingIn: run.path)
+            LeftoverProcesses.kill(marked: "\(Self.runVariable)=\(run.lastPathComponent)")
         }.count
     }
 

@@ -26,6 +26,10 @@ import Foundation
 ///   Ctrl-C, SIGTERM or SIGHUP sends SIGTERM to the whole group, then SIGKILL after
 ///   `gracePeriod`; when the child itself exits, whatever it left running in its group is
 ///   killed, so nothing it started holds its output open or outlives it.
+/// - **No SIGPIPE for us.** A child that exits without reading all of `input` ends the
+///   writing with EPIPE, never modelgate with SIGPIPE, and without changing SIGPIPE's
+///   process-wide disposition (see `writeWithoutBrokenPipeSignal`), so concurrent runs on
+///   other threads cannot undo it for each other.
 /// - **Bounded memory**: output is handed to the caller in chunks of at most `chunkSize`
 ///   bytes as it arrives; `collect(limit:)` stops a child that prints more than it allows.
 ///
@@ -445,11 +449,7 @@ private struct ChildSupervisor {
     /// stopped reading.
     private mutating func writeInput() {
         guard let write = pipes.input?.write else { return }
-        // A child that exits without reading makes the write fail with EPIPE; without this,
-        // SIGPIPE would end modelgate instead.
-        let previous = signal(SIGPIPE, SIG_IGN)
-        defer { signal(SIGPIPE, previous) }
-        let count = pendingInput.withUnsafeBytes { Glibc.write(write, $0.baseAddress, $0.count) }
+        let count = pendingInput.withUnsafeBytes { writeWithoutBrokenPipeSignal(write, $0) }
         if count > 0 {
             pendingInput = pendingInput.dropFirst(count)
             if pendingInput.isEmpty { closeInput() }
@@ -509,6 +509,36 @@ private struct ChildSupervisor {
         send(SIGKILL)
         _ = try? blockingWait()
     }
+}
+
+/// `write(2)` that reports a pipe whose reader is gone as EPIPE, without SIGPIPE.
+///
+/// A child that exits without reading its input makes our write fail with EPIPE, and the
+/// kernel also sends SIGPIPE, whose default action would end modelgate. That signal goes to
+/// the thread that wrote, so it is blocked in this thread for the call and, when the write
+/// raised it, taken off the thread's pending signals (`sigtimedwait` with a zero timeout)
+/// before the mask is restored; one already pending before the call is left for its owner.
+/// The process-wide disposition is never touched: writes on other threads, and modelgate's
+/// own output to a closed pipe (`modelgate log | head -1`), keep SIGPIPE's default action,
+/// and no start-up code is needed in modelgate or in a test process.
+func writeWithoutBrokenPipeSignal(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
+    var brokenPipe = sigset_t()
+    sigemptyset(&brokenPipe)
+    sigaddset(&brokenPipe, SIGPIPE)
+    var mask = sigset_t()
+    pthread_sigmask(SIG_BLOCK, &brokenPipe, &mask)
+    defer { pthread_sigmask(SIG_SETMASK, &mask, nil) }
+    var pending = sigset_t()
+    sigpending(&pending)
+    let wasPending = sigismember(&pending, SIGPIPE) == 1
+    let count = write(descriptor, bytes.baseAddress, bytes.count)
+    let code = errno
+    if count < 0, code == EPIPE, !wasPending {
+        var now = timespec()
+        while sigtimedwait(&brokenPipe, nil, &now) < 0, errno == EINTR {}
+    }
+    errno = code
+    return count
 }
 
 /// Calls `body` with a NULL-terminated C array of `strings`, valid only during the call.

@@ -7,23 +7,27 @@ import Foundation
 /// Processes that outlived a modelgate killed with SIGKILL (stage commands it had started),
 /// found through `/proc` so that the next run can stop them.
 ///
-/// A process counts as left over when its environment holds the exact entry its run gave it
-/// (`MODELGATE_RUN=ID`), or when it works in the run's directory: both name one run, so a
-/// process whose pid or process group number was reused is never taken for one. Each is
-/// killed on its own (not by process group: a stage may have moved a process into a group
-/// that is not its run's). Only our own user's processes can be read, and so killed.
+/// A process counts as left over only when its environment holds the exact entry its run gave
+/// it (`MODELGATE_RUN=ID`): every stage command gets it, and its descendants inherit it, while
+/// a process whose pid or process group number was reused never has it. Where a process works
+/// does not count: a developer's shell that went into a killed run's checkout to look around is
+/// not the run's, and must not be killed (the checkout is removed under it all the same; on
+/// Linux its working directory then reads as deleted, and it can `cd` elsewhere). A stage
+/// process that dropped the variable (`env -i`) is not found either: it is the user's to stop.
+/// Each is killed on its own (not by process group: a stage may have moved a process into a
+/// group that is not its run's). Only our own user's processes can be read, and so killed.
 public enum LeftoverProcesses {
-    /// Sends SIGKILL to every process marked with `entry` (`NAME=value`) or working in
-    /// `directory` or below, looking again until none is found (at most 20 rounds, for
-    /// processes forked meanwhile); returns how many were killed.
+    /// Sends SIGKILL to every process marked with `entry` (`NAME=value`), looking again until
+    /// none is found (at most 20 rounds, for processes forked meanwhile); returns how many were
+    /// killed.
     @discardableResult
-    public static func kill(marked entry: String, orWorkingIn directory: String) -> Int {
+    public static func kill(marked entry: String) -> Int {
         let marker = Array(entry.utf8) + [0]
         let ours: Set<pid_t> = [getpid(), getppid()]
         var killed = 0
         for _ in 0..<20 {
             let found = processes().filter { pid in
-                !ours.contains(pid) && (environment(of: pid, contains: marker) || works(pid, in: directory))
+                !ours.contains(pid) && environment(of: pid, contains: marker)
             }
             if found.isEmpty { break }
             for pid in found where Glibc.kill(pid, SIGKILL) == 0 { killed += 1 }
@@ -51,14 +55,5 @@ public enum LeftoverProcesses {
             start = end + 1
         }
         return false
-    }
-
-    /// True when the process's working directory is `directory` or inside it.
-    static func works(_ pid: pid_t, in directory: String) -> Bool {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink("/proc/\(pid)/cwd", &buffer, buffer.count - 1)
-        guard count > 0 else { return false }
-        let cwd = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return cwd == directory || cwd.hasPrefix(directory + "/")
     }
 }

@@ -58,10 +58,9 @@ public final class RunningProcess {
         self.process = process
         let outPipe = Pipe()
         let errPipe = Pipe()
-        let inPipe = Pipe()
         process.standardOutput = outPipe
         process.standardError = errPipe
-        process.standardInput = inPipe
+        process.standardInput = try input.map(Self.standardInput) ?? FileHandle.nullDevice
         try process.run()
         // Read both pipes on their own threads, so a chatty child cannot fill a pipe and block.
         let output = self.output
@@ -77,8 +76,17 @@ public final class RunningProcess {
             output.bytes.withLock { $0.stderr = data }
             readers.leave()
         }
-        if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
-        try? inPipe.fileHandleForWriting.close()
+    }
+
+    /// A file holding `input`, open for reading and already removed: unlike a pipe, a child
+    /// that exits without reading it cannot make a write of ours raise SIGPIPE (which would end
+    /// the whole test process), and input of any size is given without waiting for the child.
+    private static func standardInput(_ input: String) throws -> FileHandle {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "modelgate-input-\(UUID().uuidString)")
+        try Data(input.utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return try FileHandle(forReadingFrom: file)
     }
 
     /// The process id, to signal it (e.g. `kill -9` in tests of interrupted commands).

@@ -9,10 +9,20 @@ import Testing
         case answers, warnsOnStderr, printsGarbage, fails, hangs
     }
 
+    /// How long modelgate waits for the helper: far longer than the helper needs to look, on
+    /// however loaded a machine, since the `hangs` case asserts that it looked before it was
+    /// stopped (the other cases end as soon as the helper has looked).
+    static let timeout = 20
+
     /// The helper's script: it prints the secret as `behaviour` says, and while modelgate
     /// waits for it, looks for the secret in TMPDIR (where modelgate once logged its output).
+    /// `found` appears (renamed into place) only once the look is over, so its existence says
+    /// the helper looked, and its lines what it found.
     static func script(_ behaviour: Behaviour, secret: String, found: URL) -> String {
-        let scan = #"sleep 0.3; grep -rl -- "\#(secret)" "$TMPDIR" >> '\#(found.path)' 2>/dev/null; true"#
+        let scan = #"""
+            sleep 0.3; grep -rl -- "\#(secret)" "$TMPDIR" > '\#(found.path).partial' 2>/dev/null
+            mv '\#(found.path).partial' '\#(found.path)'
+            """#
         let answer = #"printf '{"ServerURL": "%s", "Username": "ada", "Secret": "\#(secret)"}\n' "$server""#
         let body: String
         switch behaviour {
@@ -45,7 +55,7 @@ import Testing
         let environment = [
             "DOCKER_CONFIG": tools.url.path, "TMPDIR": temporary.url.path,
             "PATH": tools.url.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
-            "MODELGATE_CREDENTIAL_HELPER_TIMEOUT": "3",
+            "MODELGATE_CREDENTIAL_HELPER_TIMEOUT": String(Self.timeout),
         ]
         let push = try repository.modelgate(
             ["push", "\(registry.address)/team/demo:v1", "--insecure"], environment: environment)
@@ -64,7 +74,9 @@ import Testing
             #expect(push.stderr.contains("echo \(registry.address) | docker-credential-secretstore get"))
         case .hangs:
             #expect(push.status == 3)
-            #expect(push.stderr.contains("did not answer within 3 s and was stopped"), "\(push.stderr)")
+            #expect(
+                push.stderr.contains("did not answer within \(Self.timeout) s and was stopped"),
+                "\(push.stderr)")
         }
         #expect(
             !push.stdout.contains(secret) && !push.stderr.contains(secret), "\(push.stdout)\(push.stderr)")

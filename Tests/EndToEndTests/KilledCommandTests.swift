@@ -88,6 +88,38 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: runs.path) == [])
     }
 
+    /// A developer who went into a killed run's checkout to look around keeps their shell: the
+    /// sweep kills the run's own processes (marked with `MODELGATE_RUN`), not whoever works there.
+    @Test func theSweepSparesAShellInTheCheckoutOfAKilledRun() throws {
+        let marks = try TemporaryDirectory(prefix: "modelgate-marks")
+        let repo = try Self.stageRepository(marks: marks.url)
+        let run = try ProcessRunner.start(
+            try ModelgateBinary.url.path, ["run"], in: repo.url, environment: ["MARKS": marks.url.path])
+        let silent = try waitForPID(in: marks.appending("silent.pid"))
+        kill(run.processIdentifier, SIGKILL)
+        _ = try run.wait()
+        let runs = repo.url.appendingPathComponent(".git/modelgate/runs")
+        let checkout = runs.appendingPathComponent(
+            try FileManager.default.contentsOfDirectory(atPath: runs.path).first ?? "?"
+        ).appendingPathComponent("tree")
+        #expect(FileManager.default.fileExists(atPath: checkout.appendingPathComponent("train.sh").path))
+        let shell = try ProcessRunner.start("sleep", ["600"], in: checkout)
+        defer {
+            kill(shell.processIdentifier, SIGKILL)
+            _ = try? shell.wait()
+        }
+        #expect(workingDirectory(of: shell.processIdentifier) == checkout.resolvingSymlinksInPath().path)
+
+        let gc = try ModelgateBinary.run(["gc"], in: repo.url)
+        #expect(gc.status == 0, "\(gc.stderr)")
+        #expect(gc.stdout.contains("removed 1 checkout(s) of killed runs"), "\(gc.stdout)")
+        #expect(waitUntilGone(silent))
+        #expect(isAlive(shell.processIdentifier), "the process working in the checkout was killed")
+        // The checkout is removed all the same: the process stands in a deleted directory.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: runs.path) == [])
+        #expect(workingDirectory(of: shell.processIdentifier)?.hasSuffix(" (deleted)") == true)
+    }
+
     /// A site rebuild killed after each step shows the old site or the new one, whole; the
     /// next build succeeds and leaves nothing beside the site.
     @Test func aKilledSiteBuildLeavesTheOldSiteOrTheNewWhole() throws {
@@ -189,6 +221,11 @@ import Testing
             let close = stat.lastIndex(of: ")")
         else { return nil }
         return stat[stat.index(after: close)...].split(separator: " ").first
+    }
+
+    /// Where `pid` works, as `/proc` shows it; nil when it cannot be read.
+    func workingDirectory(of pid: pid_t) -> String? {
+        try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")
     }
 
     func isAlive(_ pid: pid_t) -> Bool { state(pid).map { $0 != "Z" } ?? false }

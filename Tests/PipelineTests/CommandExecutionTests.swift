@@ -85,6 +85,54 @@ import Testing
         #expect(lines.joined().contains("not found"))
     }
 
+    @Test(arguments: 1...9)
+    func linesLongerThanTheLimitArePassedOnInPieces(chunkSize: Int) {
+        let output = Array("ab\nabcdefghij\n\nabcd\nxyz".utf8)
+        #expect(
+            OutputLines.lines(of: output, limit: 4, chunkSize: chunkSize) == [
+                "ab", "abcd", "efgh", "ij", "", "abcd", "xyz",
+            ])
+    }
+
+    @Test func extremeLimitsAndChunkSizesDoNotTrap() {
+        let output = Array("ab\ncd".utf8)
+        #expect(OutputLines.lines(of: output, limit: .max, chunkSize: .max) == ["ab", "cd"])
+        #expect(OutputLines.lines(of: output, limit: .min, chunkSize: .min) == ["a", "b", "c", "d"])
+    }
+
+    @Test func aStagePrintingWithoutNewlinesKeepsMemoryBounded() async {
+        // In a process of its own, so that its peak memory is this stage's alone.
+        await #expect(processExitsWith: .success) {
+            let directory = try TemporaryDirectory()
+            let size = 100_000_000
+            let before = try CommandExecutionTests.peakMemory()
+            var (count, longest) = (0, 0)
+            let ending = try CommandExecution(
+                command: "head -c \(size) /dev/zero | tr '\\0' x", directory: directory.url, environment: [:],
+                timeout: .seconds(600), log: directory.appending("stage.log")
+            ).run { line in
+                count += line.utf8.count
+                longest = max(longest, line.utf8.count)
+            }
+            let growth = try CommandExecutionTests.peakMemory() - before
+            #expect(ending == .exited(0))
+            #expect(count == size && longest == OutputLines.defaultLimit)
+            #expect(
+                try FileManager.default.attributesOfItem(atPath: directory.appending("stage.log").path)[.size]
+                    as? Int == size)
+            #expect(growth < 16 << 20, "peak memory grew by \(growth >> 20) MiB")
+        }
+    }
+
+    /// This process's peak resident memory in bytes (`VmHWM` in `/proc/self/status`).
+    static func peakMemory() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kibibytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { throw TestFailure("no VmHWM in /proc/self/status") }
+        return kibibytes << 10
+    }
+
     private func isZombie(_ pid: pid_t) -> Bool {
         let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
         return stat?.split(separator: " ").dropFirst(2).first == "Z"

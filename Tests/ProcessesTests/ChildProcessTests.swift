@@ -1,5 +1,6 @@
 import Foundation
 import Processes
+import Synchronization
 import TestSupport
 import Testing
 
@@ -117,13 +118,103 @@ import Testing
         }
     }
 
-    @Test func ignoredSignalsAreRestoredForTheChild() throws {
-        let previous = signal(SIGPIPE, SIG_IGN)
-        defer { signal(SIGPIPE, previous) }
-        // With SIGPIPE ignored, `yes | head -1` would see EPIPE and print an error instead of dying.
-        let result = try shell("yes | head -1; echo done").collect(limit: 1 << 16)
-        #expect(String(decoding: result.output, as: UTF8.self) == "y\ndone\n")
-        #expect(result.error.isEmpty, "\(String(decoding: result.error, as: UTF8.self))")
+    // The tests below change signal dispositions, which belong to the whole process: each runs
+    // in a process of its own (an exit test), so the tests running beside it are not touched.
+
+    @Test func ignoredSignalsAreRestoredForTheChild() async {
+        await #expect(processExitsWith: .success) {
+            signal(SIGPIPE, SIG_IGN)
+            // With SIGPIPE ignored, `yes | head -1` would see EPIPE and print an error instead of dying.
+            let result = try ChildProcess("/bin/sh", ["-c", "yes | head -1; echo done"]).collect(
+                limit: 1 << 16)
+            #expect(String(decoding: result.output, as: UTF8.self) == "y\ndone\n")
+            #expect(result.error.isEmpty, "\(String(decoding: result.error, as: UTF8.self))")
+        }
+    }
+
+    @Test func childrenThatIgnoreTheirInputNeverTouchSIGPIPE() async {
+        // Several threads feed children that exit without reading. Were SIGPIPE switched to
+        // SIG_IGN around each write, the sampling loop would see it, and one thread's restore
+        // could leave another's EPIPE with the default action: the process would die.
+        await #expect(processExitsWith: .success) {
+            let finished = Atomic<Int>(0)
+            for _ in 0..<3 {
+                Thread.detachNewThread {
+                    for _ in 0..<60 {
+                        var child = ChildProcess("/bin/sh", ["-c", "exit 0"])
+                        child.input = Array(repeating: 0x41, count: 1 << 20)  // more than a pipe holds
+                        _ = try? child.collect(limit: 16)
+                    }
+                    finished.add(1, ordering: .relaxed)
+                }
+            }
+            var changed = false
+            while finished.load(ordering: .relaxed) < 3 {
+                var action = sigaction()
+                sigaction(SIGPIPE, nil, &action)
+                changed = changed || action.__sigaction_handler.sa_handler != nil  // nil: SIG_DFL
+            }
+            #expect(!changed, "SIGPIPE's disposition changed while children were fed")
+        }
+    }
+
+    @Test func theInterruptionHandlersPutBackWhatWasThere() async {
+        await #expect(processExitsWith: .success) {
+            signal(SIGHUP, SIG_IGN)  // as under nohup
+            signal(SIGINT) { _ in }  // a handler of the program's own
+            var custom = sigaction()
+            sigaction(SIGINT, nil, &custom)
+            // SIGHUP stays ignored while the child runs: the child asking for one is not stopped.
+            var child = ChildProcess("/bin/sh", ["-c", "kill -HUP $PPID; sleep 0.5; echo survived"])
+            child.stopsOnInterrupt = true
+            let result = try child.collect(limit: 1 << 16)
+            #expect(result.ending == .exited(0))
+            #expect(String(decoding: result.output, as: UTF8.self) == "survived\n")
+            var now = sigaction()
+            sigaction(SIGHUP, nil, &now)
+            #expect(ChildProcessTests.handler(now) == ChildProcessTests.handler(SIG_IGN))
+            sigaction(SIGINT, nil, &now)
+            #expect(ChildProcessTests.handler(now) == ChildProcessTests.handler(custom))
+            sigaction(SIGTERM, nil, &now)
+            #expect(ChildProcessTests.handler(now) == 0)  // SIG_DFL, as it was
+        }
+    }
+
+    @Test func overlappingRunsKeepTheHandlersUntilTheLastEnds() async {
+        // A child whose run ends must not take the handlers from one still running: Ctrl-C
+        // then stops the running child instead of ending the process.
+        await #expect(processExitsWith: .success) {
+            let started = DispatchSemaphore(value: 0)
+            let ending = Mutex<ChildProcess.Ending?>(nil)
+            Thread.detachNewThread {
+                var long = ChildProcess("/bin/sh", ["-c", "echo started; sleep 600"])
+                long.stopsOnInterrupt = true
+                var signalled = false
+                let result = try? long.run { _, _ in
+                    if !signalled { started.signal() }
+                    signalled = true
+                }
+                ending.withLock { $0 = result }
+            }
+            started.wait()
+            var short = ChildProcess("/bin/sh", ["-c", "true"])
+            short.stopsOnInterrupt = true
+            let shortEnding = try short.run()
+            #expect(shortEnding == .exited(0))
+            kill(getpid(), SIGINT)
+            while ending.withLock({ $0 }) == nil { usleep(10_000) }
+            #expect(ending.withLock { $0 } == .interrupted)
+        }
+    }
+
+    /// A signal disposition's handler as a number, to compare (0 for SIG_DFL, 1 for SIG_IGN).
+    static func handler(_ action: sigaction) -> Int {
+        handler(action.__sigaction_handler.sa_handler)
+    }
+
+    /// A signal handler as a number, to compare (0 for SIG_DFL, 1 for SIG_IGN).
+    static func handler(_ handler: __sighandler_t?) -> Int {
+        handler.map { unsafeBitCast($0, to: Int.self) } ?? 0
     }
 
     /// True once `pid` is gone (or a zombie), polling for up to 10 s.
