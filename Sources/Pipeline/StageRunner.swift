@@ -1,4 +1,5 @@
 import Diagnostics
+import FileSafety
 import Foundation
 import Learning
 
