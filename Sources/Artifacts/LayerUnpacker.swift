@@ -119,7 +119,7 @@ final class LayerUnpacker {
         guard var path = entry.path else { throw refused(entry, .notText) }
         guard !path.hasPrefix("/") else { throw refused(entry, .absolute) }
         while path.hasPrefix("./") { path.removeFirst(2) }
-        if entry.kind == .folder, path.hasSuffix("/") { path.removeLast() }
+        if case .folder = entry.kind, path.hasSuffix("/") { path.removeLast() }
         let components = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard !components.contains("..") else { throw refused(entry, .parent) }
         guard components.first == "model" else { return nil }

@@ -35,7 +35,7 @@ final class TarReader {
     }
 
     /// What an entry is.
-    enum Kind: Equatable {
+    enum Kind {
         case file, folder
         case hardLink(String)
         case symbolicLink(String)
@@ -44,7 +44,7 @@ final class TarReader {
     }
 
     /// Why the file could not be read: libarchive's message and where.
-    struct Failure: Error, Equatable {
+    struct Failure: Error {
         /// The byte offset of the entry (or header) concerned.
         let offset: Int64
         /// The entry's name, when known.

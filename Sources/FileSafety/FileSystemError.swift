@@ -7,7 +7,7 @@ import Diagnostics
 /// Why a step of `DirectoryHandle`, `OutputFile` or `OwnedDirectory` failed, as cases a caller
 /// matches and words in its own error (a pull's `UnpackError`, a site's `SiteError`…). Printed
 /// as is, it says what and where in general terms.
-package enum FileSystemError: UserFacingError, Equatable {
+package enum FileSystemError: UserFacingError {
     /// A system call failed with `errno` `code`.
     case system(operation: String, path: String, code: Int32)
     /// Something other than what is needed is at `path`: `found` ("file", "folder", "special

@@ -7,20 +7,11 @@ import Foundation
 /// A file or folder opened for reading by `DirectoryHandle.open`: the one owner of its
 /// descriptor, closed when released.
 package final class OpenedFile {
-    /// What was opened.
-    package enum Kind: Sendable {
-        /// A regular file.
-        case file
-        /// A folder.
-        case folder
-        /// A device, FIFO or socket (opened without blocking; never read by modelgate).
-        case other
-    }
-
     /// The open descriptor.
     package let descriptor: Int32
-    /// What it is.
-    package let kind: Kind
+    /// What it is: a file, a folder, or `other` (a device, FIFO or socket, opened without
+    /// blocking and never read by modelgate).
+    package let kind: DirectoryHandle.Kind
 
     /// Takes over `descriptor` (opened `O_NONBLOCK`, so that a FIFO could not stall the open);
     /// reads block as usual afterwards.

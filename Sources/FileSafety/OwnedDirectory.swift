@@ -99,8 +99,8 @@ package final class OwnedDirectory {
     ) -> [String] {
         let hourAgo = time(nil) - 3600
         var removed: [String] = []
-        for (name, type) in (try? parent.entries()) ?? [] where name.hasPrefix(prefix) {
-            guard type == .folder else { continue }
+        for (name, kind) in (try? parent.entries()) ?? [] where name.hasPrefix(prefix) {
+            guard kind == .folder else { continue }
             if name.hasSuffix(creatingSuffix) {
                 guard let status = try? parent.status(of: name), status.st_mode & S_IFMT == S_IFDIR,
                     status.st_mtim.tv_sec < hourAgo

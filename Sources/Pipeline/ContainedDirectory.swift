@@ -35,14 +35,6 @@ package struct ContainedDirectory {
         self.root = root
     }
 
-    /// What a resolved path names.
-    package enum Kind {
-        /// A regular file.
-        case file
-        /// A directory.
-        case directory
-    }
-
     /// The file or directory at `path` opened for reading, or nil when nothing is there.
     ///
     /// Throws `ConfigError.linkLeavesRepository` when a link on the way leads outside, and a
@@ -66,9 +58,10 @@ package struct ContainedDirectory {
         return file
     }
 
-    /// What is at `path`, or nil when nothing is.
-    package func kind(of path: String) throws -> Kind? {
-        try open(path).map { $0.kind == .folder ? .directory : .file }
+    /// What is at `path`: `missing`, a `file` or a `folder` (anything else is refused as by
+    /// `open`).
+    package func kind(of path: String) throws -> DirectoryHandle.Kind {
+        try open(path)?.kind ?? .missing
     }
 
     /// `path` with its links replaced by their targets; throws when one leads outside.
@@ -87,7 +80,7 @@ package struct ContainedDirectory {
             throw StageFailure("'\(path)' names the top folder, not a file", location: path, hint: nil)
         }
         do {
-            try top.walk(folder, creating: true, mode: 0o777).replaceFile(
+            try top.walk(folder[...], creating: true, mode: 0o777).replaceFile(
                 name, with: data, mode: 0o666, syncing: false)
         } catch let error as FileSystemError {
             throw Self.failure("write '\(path)'", error)
@@ -101,7 +94,7 @@ package struct ContainedDirectory {
         let start = try resolve(path, from: top)
         let components = start.split(separator: "/").map(String.init)
         do {
-            guard let folder = try Self.folder(components, from: top) else { return }
+            guard let folder = try Self.folder(components[...], from: top) else { return }
             try checkLinks(in: folder, at: start, from: top)
         } catch let error as FileSystemError {
             throw Self.failure("read '\(path)'", error)
@@ -111,12 +104,12 @@ package struct ContainedDirectory {
     /// Resolves every link in `folder` (at `relative` below the top) and below, from the top.
     private func checkLinks(in folder: DirectoryHandle, at relative: String, from top: DirectoryHandle) throws
     {
-        for (name, type) in try folder.entries() {
+        for (name, kind) in try folder.entries() {
             let inner = relative.isEmpty ? name : "\(relative)/\(name)"
-            switch type {
+            switch kind {
             case .link: _ = try resolve(inner, from: top)
             case .folder: try checkLinks(in: try folder.folder(name), at: inner, from: top)
-            case .file, .other: continue
+            case .file, .other, .missing: continue
             }
         }
     }
@@ -146,7 +139,7 @@ package struct ContainedDirectory {
     /// The folder at `components` (a resolved path: no links, `..` or `.`) below `top`, reached
     /// without following a link; nil when one is missing or is a file. (A link that appeared
     /// after resolving is an error: never followed.)
-    private static func folder(_ components: some Collection<String>, from top: DirectoryHandle) throws
+    private static func folder(_ components: ArraySlice<String>, from top: DirectoryHandle) throws
         -> DirectoryHandle?
     {
         do {

@@ -141,7 +141,7 @@ final class SiteSwitch {
         if let known = openedFolders[folderPath] {
             folder = known
         } else {
-            folder = try? output.walk(components.dropLast().map(String.init))
+            folder = try? output.walk(components.dropLast().map(String.init)[...])
             openedFolders[folderPath] = folder
         }
         guard let status = (try? folder?.status(of: String(name))) ?? nil else { return false }

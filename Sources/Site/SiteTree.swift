@@ -35,11 +35,11 @@ enum SiteTree {
         _ source: DirectoryHandle, _ target: DirectoryHandle?, prefix: String, display: String,
         cancelled: () -> Bool, skip: (String) -> Bool
     ) throws {
-        for (name, type) in try source.entries() {
+        for (name, kind) in try source.entries() {
             if cancelled() { return }
             let path = prefix + name
             if skip(path) { continue }
-            switch type {
+            switch kind {
             case .folder:
                 let folder = try source.folder(name)
                 let copy = try target?.makeFolder(name, mode: try folder.status().st_mode & 0o7777).0
@@ -56,12 +56,13 @@ enum SiteTree {
                 {
                     try copy(name, from: source, to: target)
                 }
-            case .link:
+            case .link(let destination):
                 throw SiteError.refusedEntry(
-                    path: display + "/" + path,
-                    found: "a symbolic link (to '\(source.destination(of: name))')")
+                    path: display + "/" + path, found: "a symbolic link (to '\(destination)')")
             case .other:
                 throw SiteError.refusedEntry(path: display + "/" + path, found: "a device, FIFO or socket")
+            case .missing:
+                continue
             }
         }
     }
