@@ -12,7 +12,7 @@ import Testing
 /// builds inside a mount point.
 @Suite struct SiteOutputTests {
     /// A repository whose stage reports a metric from its data, with a record on `commits`
-    /// commits; returns it and a folder beside it for victims.
+    /// commits.
     static func recordedRepository(commits: Int = 2) throws -> TemporaryRepository {
         let repo = try TemporaryRepository()
         try repo.commit(
@@ -35,6 +35,17 @@ import Testing
         #expect(try ModelgateBinary.run(["run"], in: repo.url).status == 0)
         for round in stride(from: 2, through: commits, by: 1) { try Self.addRecordedCommit(repo, round) }
         return repo
+    }
+
+    /// A recorded repository with its site built into `site` beside it, and an empty folder
+    /// `victim` there (outside the site).
+    static func builtSite(victim: String) throws -> (TemporaryRepository, output: URL, victim: URL) {
+        let repo = try recordedRepository()
+        let output = repo.directory.appending("site")
+        #expect(try ModelgateBinary.run(["site", "--out", output.path], in: repo.url).status == 0)
+        let folder = repo.directory.appending(victim)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return (repo, output, folder)
     }
 
     static func addRecordedCommit(_ repo: TemporaryRepository, _ round: Int) throws {
@@ -73,11 +84,7 @@ import Testing
     /// `evil/keep.txt`, then a build that changes pages. The build is refused, naming the link;
     /// the victim's file and the site are as they were.
     @Test func aLinkInTheOutputIsNeverDeletedThrough() throws {
-        let repo = try Self.recordedRepository()
-        let output = repo.directory.appending("site")
-        #expect(try ModelgateBinary.run(["site", "--out", output.path], in: repo.url).status == 0)
-        let victim = repo.directory.appending("victim")
-        try FileManager.default.createDirectory(at: victim, withIntermediateDirectories: true)
+        let (repo, output, victim) = try Self.builtSite(victim: "victim")
         try Data("keep me".utf8).write(to: victim.appending(path: "keep.txt"))
         try FileManager.default.createSymbolicLink(
             atPath: output.appending(path: "evil").path, withDestinationPath: victim.path)
@@ -108,11 +115,7 @@ import Testing
     /// The reviewer's second reproduction: the site's `commit` folder replaced by a link to
     /// another folder. No page is written there; the build is refused and the site unchanged.
     @Test func aLinkedPagesFolderIsNeverWrittenInto() throws {
-        let repo = try Self.recordedRepository()
-        let output = repo.directory.appending("site")
-        #expect(try ModelgateBinary.run(["site", "--out", output.path], in: repo.url).status == 0)
-        let victim = repo.directory.appending("victim2")
-        try FileManager.default.createDirectory(at: victim, withIntermediateDirectories: true)
+        let (repo, output, victim) = try Self.builtSite(victim: "victim2")
         let commits = output.appending(path: "commit")
         try FileManager.default.removeItem(at: commits)
         try FileManager.default.createSymbolicLink(atPath: commits.path, withDestinationPath: victim.path)

@@ -313,10 +313,7 @@ import Testing
         #expect(relaid.written > 0)
         let fresh = try SiteFixture.build(fixture, into: fixture.repo.directory.appending("fresh"), other)
         #expect(try fixture.files() == fresh)
-        let beside = try FileManager.default.contentsOfDirectory(
-            atPath: fixture.output.deletingLastPathComponent().path
-        ).filter { $0.contains("modelgate-staging") }
-        #expect(beside.isEmpty, "\(beside)")
+        #expect(try fixture.besideOutput().isEmpty)
     }
 
     /// The output folder may come from elsewhere (a checked-out pages branch): a manifest naming
@@ -403,9 +400,7 @@ import Testing
         live.remove()
         try fixture.commit("new commit", r2: 0.97)
         try fixture.build()
-        let beside = try FileManager.default.contentsOfDirectory(atPath: parent.path)
-            .filter { $0.hasPrefix(".\(name).") }
-        #expect(beside == [creating.lastPathComponent])
+        #expect(try fixture.besideOutput() == [creating.lastPathComponent])
     }
 
     /// Where the kernel cannot exchange two folders, the output is set aside under a name no
@@ -420,10 +415,7 @@ import Testing
             planned, through: SiteSwitch(output: fixture.output, canExchange: false))
         #expect(summary.written == 1)
         #expect(try fixture.text("index.html") == "new index")
-        let beside = try FileManager.default.contentsOfDirectory(
-            atPath: fixture.output.deletingLastPathComponent().path
-        ).filter { $0.hasPrefix(".site.") }
-        #expect(beside.isEmpty, "\(beside)")
+        #expect(try fixture.besideOutput().isEmpty)
     }
 
     /// A build killed between the two renames left the previous site aside and no site: the
