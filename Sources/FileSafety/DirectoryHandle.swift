@@ -40,12 +40,23 @@ package final class DirectoryHandle: Sendable {
     /// Opens the folder at `url`, creating it and its missing parents first (mode 0755 less the
     /// umask): a folder of modelgate's own, such as `.git/modelgate/runs`.
     package convenience init(creating url: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        } catch {
-            throw FileSystemError.system(operation: "create the folder", path: url.path, code: EACCES)
-        }
+        try Self.makeFolders(url.path)
         try self.init(opening: url.path)
+    }
+
+    /// `mkdir -p path`: each missing folder made (0755 less the umask), parents first.
+    private static func makeFolders(_ path: String) throws {
+        if mkdir(path, 0o755) == 0 { return }
+        let code = errno
+        if code == EEXIST { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        guard code == ENOENT, !parent.isEmpty, parent != path else {
+            throw FileSystemError.system(operation: "create the folder", path: path, code: code)
+        }
+        try makeFolders(parent)
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+            throw FileSystemError.system(operation: "create the folder", path: path, code: errno)
+        }
     }
 
     private init(descriptor: Int32, path: String) {

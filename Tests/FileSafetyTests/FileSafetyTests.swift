@@ -82,6 +82,19 @@ import Testing
         try top.removeTree("top")  // nothing there: nothing to do
     }
 
+    @Test func creatingMakesMissingParentsAndRefusesAFileInTheWay() throws {
+        let directory = try TemporaryDirectory()
+        let nested = directory.appending("a/b/c")
+        #expect(try DirectoryHandle(creating: nested).names() == [])
+        try Data().write(to: directory.appending("file"))
+        do {
+            _ = try DirectoryHandle(creating: directory.appending("file/d"))
+            Issue.record("a folder was made below a file")
+        } catch FileSystemError.system(_, let path, let code) {
+            #expect(path == directory.appending("file/d").path && code == ENOTDIR)
+        }
+    }
+
     /// A folder nested far deeper than the removal descends is removed with a bounded number of
     /// descriptors (deep folders are moved up first).
     @Test func aVeryDeepTreeIsRemoved() throws {
