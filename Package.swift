@@ -35,13 +35,16 @@ let package = Package(
         .systemLibrary(name: "CLibArchive", providers: [.apt(["libarchive-dev"])]),
 
         // glibc calls that Swift's Glibc module leaves out (declared only under _GNU_SOURCE):
-        // pipe2, posix_spawn's closefrom and chdir actions, syncfs, renameat2.
+        // pipe2, posix_spawn's closefrom and chdir actions, syncfs, renameat2, statx.
         .target(name: "CLinux"),
 
         // SHA-256 over libcrypto, for fingerprints and artifact digests.
         .target(name: "Checksum", dependencies: ["CLibCrypto"]),
         // Errors users see and the exit-code contract; every module below the CLI shares it.
         .target(name: "Diagnostics"),
+        // Folders reached through descriptors without following links, owned work folders,
+        // files written whole: the one file-system layer under Pipeline, Artifacts and Site.
+        .target(name: "FileSafety", dependencies: ["CLinux", "Diagnostics"]),
         // Every child process (stage commands, credential helpers, git): one runner, one
         // environment policy.
         .target(name: "Processes", dependencies: ["CLinux", "Diagnostics"]),
@@ -55,7 +58,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Checksum", "Diagnostics", "GitKit", "Learning", "Processes",
+                "Checksum", "Diagnostics", "FileSafety", "GitKit", "Learning", "Processes",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Run records + tags -> static HTML/SVG site, history.json, metrics.prom, Grafana JSON.
@@ -63,14 +66,16 @@ let package = Package(
         .target(
             name: "Site",
             dependencies: [
-                "CLinux", "Checksum", "Diagnostics", "GitKit", "Markdown", "Pipeline",
+                "CLinux", "Checksum", "Diagnostics", "FileSafety", "GitKit", "Markdown", "Pipeline",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]),
         // Artifact store, manifest, verification, OCI image layout, registry client, releases.
         .target(
             name: "Artifacts",
             dependencies: [
-                "CLibArchive", "CZlib", "CZstd", "Checksum", "Diagnostics", "GitKit", "Pipeline", "Processes",
+                "CLibArchive", "CZlib", "CZstd", "Checksum", "Diagnostics", "FileSafety", "GitKit",
+                "Pipeline",
+                "Processes",
             ]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
@@ -85,13 +90,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        .testTarget(name: "FileSafetyTests", dependencies: ["FileSafety", "TestSupport"]),
         .testTarget(name: "ProcessesTests", dependencies: ["Processes", "TestSupport"]),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"]),
         .testTarget(name: "PipelineTests", dependencies: ["Learning", "Pipeline", "TestSupport"]),
-        .testTarget(name: "SiteTests", dependencies: ["Site", "Pipeline", "GitKit", "TestSupport"]),
+        .testTarget(
+            name: "SiteTests", dependencies: ["FileSafety", "Site", "Pipeline", "GitKit", "TestSupport"]),
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Checksum", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",

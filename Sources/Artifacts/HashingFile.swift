@@ -1,51 +1,54 @@
 import Checksum
+import FileSafety
 import Foundation
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A new file written once, front to back, while its SHA-256 is computed; the bytes go to a
-/// temporary name and appear under their final name only when complete (`commit(to:)`).
+/// A new file written once, front to back, while its SHA-256 is computed: an `OutputFile`
+/// (whose `writeAll` every write goes through) and a hasher.
+///
+/// Made in a folder of modelgate's store (`init(in:)`), the bytes go to a temporary name and
+/// appear under their final name only when complete and flushed (`finish()`, then
+/// `install(_:at:replacing:)`). Made in a pull's staging folder (`init(creating:in:)`), the
+/// file has its final name from the start and is flushed only if it is kept. Released
+/// unfinished, the file is removed. Failures are `FileSystemError`s naming the file.
 final class HashingFile {
-    /// Where the bytes are written until `commit`.
-    let temporaryURL: URL
-    private let descriptor: Int32
+    private let folder: DirectoryHandle
+    private let name: String
+    private let file: OutputFile
     private let hasher = SHA256()
-    private var isOpen = true
-    /// Bytes written so far.
-    private(set) var size: Int64 = 0
+    private var isFinished = false
 
-    /// Opens a fresh temporary file in `directory` (which must be on the destination's file system).
+    /// Bytes written so far.
+    var size: Int64 { file.size }
+    /// Where the bytes are written.
+    var temporaryURL: URL { URL(fileURLWithPath: folder.child(name)) }
+
+    /// Opens a fresh temporary file in `directory` (created if needed; it must be on the
+    /// destination's file system).
     init(in directory: URL) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        temporaryURL = directory.appendingPathComponent(".tmp-\(UUID().uuidString)")
-        descriptor = open(temporaryURL.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw ArtifactError.system("create \(temporaryURL.path)", path: directory.path, code: errno)
-        }
+        folder = try DirectoryHandle(creating: directory)
+        name = ".tmp-\(UUID().uuidString)"
+        file = try folder.createFile(name, exclusive: true)
+    }
+
+    /// Creates the file `name` in `folder` (emptying a file of that name; never through a link).
+    init(creating name: String, in folder: DirectoryHandle) throws {
+        self.folder = folder
+        self.name = name
+        file = try folder.createFile(name)
     }
 
     deinit {
-        if isOpen {
-            close(descriptor)
-            unlink(temporaryURL.path)
-        }
+        if !isFinished { try? folder.remove(name) }
     }
 
     /// Appends bytes.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         hasher.update(bytes)
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw ArtifactError.system("write \(temporaryURL.path)", path: temporaryURL.path, code: errno)
-            }
-            offset += written
-        }
-        size += Int64(bytes.count)
+        try file.write(bytes)
     }
 
     /// Appends `data`.
@@ -58,13 +61,11 @@ final class HashingFile {
         try FileChunks.read(url) { try write($0) }
     }
 
-    /// Finishes the digest and flushes the bytes to disk; returns the lowercase hex SHA-256.
-    func finish() throws -> String {
-        if fsync(descriptor) != 0 {
-            throw ArtifactError.system("flush \(temporaryURL.path)", path: temporaryURL.path, code: errno)
-        }
-        close(descriptor)
-        isOpen = false
+    /// Finishes the digest and closes the file, flushing its bytes to disk first when
+    /// `syncing`; returns the lowercase hex SHA-256.
+    func finish(syncing: Bool = true) throws -> String {
+        try file.finish(syncing: syncing)
+        isFinished = true
         return hasher.finalize()
     }
 
@@ -84,16 +85,8 @@ final class HashingFile {
             try? fileManager.removeItem(at: temporary)
             throw ArtifactError.system("move a file into place", path: destination.path, code: code)
         }
-        syncDirectory(destination.deletingLastPathComponent())
+        try? DirectoryHandle(opening: destination.deletingLastPathComponent().path).sync()
         return true
-    }
-
-    /// fsyncs a directory so that a rename in it survives a crash.
-    static func syncDirectory(_ url: URL) {
-        let fd = open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
     }
 }
 

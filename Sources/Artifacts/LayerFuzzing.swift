@@ -12,7 +12,7 @@ package enum LayerFuzzing {
                 return
             }
             while let entry = try? reader.next() {
-                if entry.kind == .file { try? reader.readData { _ in } }
+                if case .file = entry.kind { try? reader.readData { _ in } }
             }
         }
     }

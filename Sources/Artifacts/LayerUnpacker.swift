@@ -1,3 +1,4 @@
+import FileSafety
 import Foundation
 
 #if canImport(Glibc)
@@ -50,18 +51,28 @@ package final class LayerUnpacker {
     /// of the same path replaces the earlier one, as later layers do in an image).
     private var files: [String: (sha256: String, size: Int64)] = [:]
 
-    /// An unpacker for a pull into `directory` (created if needed, with its parents).
-    package init(into directory: URL, options: PullOptions) throws {
+    /// An unpacker for a pull into `directory` (created if needed, with its parents), with a
+    /// staging folder of its own.
+    package convenience init(into directory: URL, options: PullOptions) throws {
+        try self.init(staging: PullStaging(for: directory), options: options)
+    }
+
+    /// An unpacker for the pull `staging` was made for, unpacking into it.
+    init(staging: PullStaging, options: PullOptions) throws {
         self.options = options
-        target = PullStaging.resolve(directory)
-        staging = try PullStaging(for: target)
-        unpacked = try staging.folder.makeFolder("unpacked").0
+        self.staging = staging
+        target = staging.target
+        unpacked = try UnpackError.translating { try staging.folder.makeFolder("unpacked").0 }
     }
 
     // MARK: - Unpacking a layer
 
     /// Unpacks the `model/` entries of the tar at `layer` into the staging folder.
     package func add(_ layer: URL) throws {
+        try UnpackError.translating { try unpack(layer) }
+    }
+
+    private func unpack(_ layer: URL) throws {
         layerCount += 1
         let reader: TarReader
         do {
@@ -108,7 +119,7 @@ package final class LayerUnpacker {
         guard var path = entry.path else { throw refused(entry, .notText) }
         guard !path.hasPrefix("/") else { throw refused(entry, .absolute) }
         while path.hasPrefix("./") { path.removeFirst(2) }
-        if entry.kind == .folder, path.hasSuffix("/") { path.removeLast() }
+        if case .folder = entry.kind, path.hasSuffix("/") { path.removeLast() }
         let components = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard !components.contains("..") else { throw refused(entry, .parent) }
         guard components.first == "model" else { return nil }
@@ -148,10 +159,10 @@ package final class LayerUnpacker {
         }
         let parent = try folder(for: components.dropLast(), of: entry)
         let name = components[components.count - 1]
-        let file: OutputFile
+        let file: HashingFile
         do {
-            file = try parent.createFile(name)
-        } catch UnpackError.system(_, _, let code) where code == EISDIR {
+            file = try HashingFile(creating: name, in: parent)
+        } catch FileSystemError.system(_, _, let code) where code == EISDIR {
             throw refused(entry, .fileFolderClash)
         }
         do {
@@ -164,7 +175,7 @@ package final class LayerUnpacker {
         } catch let failure as TarReader.Failure {
             throw malformed(failure)
         }
-        let sha256 = try file.finish()
+        let sha256 = try file.finish(syncing: false)
         guard file.size == entry.size else {
             throw malformed(
                 TarReader.Failure(
@@ -182,7 +193,7 @@ package final class LayerUnpacker {
         for component in components {
             do {
                 current = try current.makeFolder(component).0
-            } catch UnpackError.inTheWay, UnpackError.linkInTarget {
+            } catch FileSystemError.inTheWay, FileSystemError.link {
                 throw refused(entry, .fileFolderClash)
             }
         }
@@ -203,6 +214,10 @@ package final class LayerUnpacker {
     /// Checks the unpacked files against the image's `manifest.json`, keeps only those it lists
     /// and puts them (and the manifest) into the target; returns their paths.
     package func finish() throws -> [String] {
+        try UnpackError.translating { try place() }
+    }
+
+    private func place() throws -> [String] {
         let manifest = try readManifest()
         var paths: [String] = []
         var seen: Set<String> = [ArtifactManifest.fileName]
@@ -229,8 +244,8 @@ package final class LayerUnpacker {
         for path in paths {
             let components = path.split(separator: "/").map(String.init)
             let name = components[components.count - 1]
-            let folder = try Self.walk(components.dropLast(), from: result, creating: true)
-            try Self.walk(components.dropLast(), from: unpacked).move(name, to: folder, as: name)
+            let folder = try result.walk(components.dropLast(), creating: true)
+            try unpacked.walk(components.dropLast()).move(name, to: folder, as: name)
             try folder.syncFile(name)
             folder.sync()
         }
@@ -240,7 +255,7 @@ package final class LayerUnpacker {
             // rename(2) takes the name only while it is free (or an empty folder).
             do {
                 try staging.folder.move("model", to: staging.container, as: target.lastPathComponent)
-            } catch UnpackError.system(_, _, let code)
+            } catch FileSystemError.system(_, _, let code)
                 where [ENOTEMPTY, EEXIST, ENOTDIR, EISDIR].contains(code)
             {
                 throw UnpackError.inTheWay(
@@ -280,24 +295,5 @@ package final class LayerUnpacker {
                 + context.debugDescription
         @unknown default: "\(error)"
         }
-    }
-
-    /// The folder at `components` below `root`, reached without following links; created when
-    /// `creating`. `created` collects the paths of folders it made.
-    static func walk(
-        _ components: ArraySlice<String>, from root: DirectoryHandle, creating: Bool = false,
-        created: ((ArraySlice<String>) -> Void)? = nil
-    ) throws -> DirectoryHandle {
-        var current = root
-        for index in components.indices {
-            if creating {
-                let (next, made) = try current.makeFolder(components[index])
-                if made { created?(components[components.startIndex...index]) }
-                current = next
-            } else {
-                current = try current.folder(components[index])
-            }
-        }
-        return current
     }
 }

@@ -71,10 +71,10 @@ public struct Publisher {
     ) async throws -> RegistryClient.PullResult {
         let client = try RegistryClient(
             reference: reference, insecure: insecure, credentials: credentials, push: false)
-        // Downloads go to a staging folder on the target's file system, removed at the end (or,
-        // after a crash, by the next pull there); never into the target itself.
-        let scratch = try PullStaging(for: PullStaging.resolve(directory))
-        defer { scratch.remove() }
-        return try await client.pull(into: directory, scratch: scratch.url, options: options)
+        // Downloads and unpacking go to one staging folder on the target's file system, removed
+        // at the end (or, after a crash, by the next pull there); never into the target itself.
+        let staging = try PullStaging(for: directory)
+        defer { staging.remove() }
+        return try await client.pull(into: staging, options: options)
     }
 }

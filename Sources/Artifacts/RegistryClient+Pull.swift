@@ -1,4 +1,5 @@
 import Checksum
+import FileSafety
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -20,9 +21,11 @@ extension RegistryClient {
     }
 
     /// Downloads the image, verifying every digest and size, and writes the files under `/model`
-    /// of its layers into `directory` (and checks them against the artifact's `manifest.json`).
+    /// of its layers into the target `staging` was made for (and checks them against the
+    /// artifact's `manifest.json`); downloads and unpacking happen in `staging`.
     /// No body is read past its bound: manifests and configs 4 MiB, blobs their declared size.
-    public func pull(into directory: URL, scratch: URL, options: PullOptions) async throws -> PullResult {
+    func pull(into staging: PullStaging, options: PullOptions) async throws -> PullResult {
+        let scratch = staging.url
         try await ping()
         let accept = [OCI.manifestType, OCI.indexType, OCI.dockerManifestType, OCI.dockerListType].joined(
             separator: ", ")
@@ -48,7 +51,6 @@ extension RegistryClient {
             }
         }
         let manifest = try document("the image manifest") { try RegistryDocument.manifest(data) }
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         var bytes = Int64(data.count)
         guard manifest.config.size <= Int64(RegistryDocument.configLimit) else {
             throw RegistryError.responseTooLarge(
@@ -59,7 +61,7 @@ extension RegistryClient {
         // The uncompressed digests, to check what a compressed layer inflates to.
         let diffIDs = try? RegistryDocument.diffIDs(Data(contentsOf: configFile))
         try? FileManager.default.removeItem(at: configFile)
-        let unpacker = try LayerUnpacker(into: directory, options: options)
+        let unpacker = try LayerUnpacker(staging: staging, options: options)
         for (position, layer) in manifest.layers.enumerated() {
             let compression = try LayerCompression(
                 mediaType: layer.mediaType, layer: layer.digest, target: target)
@@ -225,17 +227,7 @@ final class BlobFile {
     }
 
     private func flush() throws {
-        try buffer.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count, let base = bytes.baseAddress {
-                let written = Glibc.write(descriptor, base + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw ArtifactError.system("write \(url.path)", path: url.path, code: errno)
-                }
-                offset += written
-            }
-        }
+        try buffer.withUnsafeBytes { try OutputFile.writeAll($0, to: descriptor, path: url.path) }
         buffer.removeAll(keepingCapacity: true)
     }
 }

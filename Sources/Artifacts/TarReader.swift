@@ -1,4 +1,5 @@
 import CLibArchive
+import Diagnostics
 import Foundation
 
 #if canImport(Glibc)
@@ -19,7 +20,7 @@ final class TarReader {
     struct Entry {
         /// The entry's name; nil when it is not valid UTF-8.
         let path: String?
-        /// The name as printable text, for messages.
+        /// The name as printable text, for messages (`printable`).
         let displayName: String
         /// What the entry is.
         let kind: Kind
@@ -34,7 +35,7 @@ final class TarReader {
     }
 
     /// What an entry is.
-    enum Kind: Equatable {
+    enum Kind {
         case file, folder
         case hardLink(String)
         case symbolicLink(String)
@@ -43,7 +44,7 @@ final class TarReader {
     }
 
     /// Why the file could not be read: libarchive's message and where.
-    struct Failure: Error, Equatable {
+    struct Failure: Error {
         /// The byte offset of the entry (or header) concerned.
         let offset: Int64
         /// The entry's name, when known.
@@ -162,16 +163,10 @@ final class TarReader {
         printable(Array(UnsafeBufferPointer(start: text, count: strlen(text)).map { UInt8(bitPattern: $0) }))
     }
 
-    /// `bytes` as text safe to print in a terminal: UTF-8 with control and formatting
-    /// characters (escape sequences, bidirectional overrides) and invalid bytes as `?`, at most
+    /// `bytes` as text safe to print in a terminal (`TerminalText`, the one sanitiser): UTF-8,
+    /// invalid bytes as U+FFFD, every character a terminal acts on as a visible stand-in, at most
     /// 200 characters.
     static func printable(_ bytes: [UInt8]) -> String {
-        let text = String(decoding: bytes, as: UTF8.self)
-        let cleaned = String(
-            text.unicodeScalars.map {
-                [.control, .format].contains($0.properties.generalCategory) || $0 == "\u{FFFD}"
-                    ? "?" : Character($0)
-            })
-        return cleaned.count > 200 ? cleaned.prefix(200) + "…" : cleaned
+        TerminalText.cell(String(decoding: bytes, as: UTF8.self), limit: 200)
     }
 }

@@ -1,3 +1,4 @@
+import FileSafety
 import Foundation
 
 /// Moves checked files from a staging folder into an existing target folder, through folder
@@ -37,15 +38,15 @@ struct TargetPlacement {
         do {
             for components in split {
                 let name = components[components.count - 1]
-                let folder = try LayerUnpacker.walk(components.dropLast(), from: target, creating: true) {
-                    steps.append(.createdFolder($0))
+                let folder = try target.walk(components.dropLast(), creating: true) {
+                    steps.append(.createdFolder(components[..<$0]))
                 }
                 if let aside, try folder.kind(of: name) == .file {
                     let asideName = String(steps.count)
                     try folder.move(name, to: aside, as: asideName)
                     steps.append(.setAside(components, as: asideName))
                 }
-                try LayerUnpacker.walk(components.dropLast(), from: result).move(name, to: folder, as: name)
+                try result.walk(components.dropLast()).move(name, to: folder, as: name)
                 steps.append(.placed(components))
                 folder.sync()
             }
@@ -96,15 +97,14 @@ struct TargetPlacement {
             switch step {
             case .placed(let components):
                 let name = components[components.count - 1]
-                try? LayerUnpacker.walk(components.dropLast(), from: target).move(
-                    name, to: LayerUnpacker.walk(components.dropLast(), from: result), as: name)
+                try? target.walk(components.dropLast()).move(
+                    name, to: result.walk(components.dropLast()), as: name)
             case .setAside(let components, let asideName):
                 guard let aside else { continue }
                 try? aside.move(
-                    asideName, to: LayerUnpacker.walk(components.dropLast(), from: target),
-                    as: components[components.count - 1])
+                    asideName, to: target.walk(components.dropLast()), as: components[components.count - 1])
             case .createdFolder(let components):
-                try? LayerUnpacker.walk(components.dropLast(), from: target).remove(
+                try? target.walk(components.dropLast()).remove(
                     components[components.count - 1], isFolder: true)
             }
         }

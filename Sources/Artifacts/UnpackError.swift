@@ -1,4 +1,5 @@
 import Diagnostics
+import FileSafety
 
 #if canImport(Glibc)
     import Glibc
@@ -181,6 +182,27 @@ public enum UnpackError: UserFacingError, Equatable {
         switch self {
         case .inTheWay, .linkInTarget, .wouldOverwrite: .badInput
         default: .failure
+        }
+    }
+}
+
+extension UnpackError {
+    /// `error` in a pull's words: a link in the target, something in the way, a failed call.
+    init(_ error: FileSystemError) {
+        switch error {
+        case .system(let operation, let path, let code):
+            self = .system(operation: operation, path: path, code: code)
+        case .inTheWay(let path, let found, let needed): self = .inTheWay(path, found: found, needed: needed)
+        case .link(let path, let destination): self = .linkInTarget(path, destination: destination)
+        }
+    }
+
+    /// `body`'s result; a `FileSystemError` it throws becomes an `UnpackError`.
+    static func translating<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as FileSystemError {
+            throw UnpackError(error)
         }
     }
 }

@@ -137,27 +137,14 @@ struct EvaluatedTree {
     /// targets; a `ConfigError` when one leads outside the repository.
     func resolve(_ path: String) throws -> String {
         if let workingDirectory { return try ContainedDirectory(root: workingDirectory).resolve(path) }
-        do {
-            let resolved = try RepositoryPath.resolve(path) { prefix in
-                guard let id = links[prefix] else { return nil }
-                // A crafted tree can store anything as a link; no real target is longer than PATH_MAX.
-                let size = try repository.blobSize(id)
-                guard size <= PATH_MAX else {
-                    throw RepositoryPath.Escape(link: prefix, target: "(\(size) bytes)")
-                }
-                return String(decoding: try repository.blob(id), as: UTF8.self)
+        return try RepositoryPath.resolveConfigured(path) { prefix in
+            guard let id = links[prefix] else { return nil }
+            // A crafted tree can store anything as a link; no real target is longer than PATH_MAX.
+            let size = try repository.blobSize(id)
+            guard size <= PATH_MAX else {
+                throw RepositoryPath.Escape(link: prefix, target: "(\(size) bytes)")
             }
-            guard let resolved else {
-                throw ConfigError(
-                    "'\(path)' passes through more than \(RepositoryPath.maxLinks) symbolic links",
-                    file: path, at: nil, hint: "point the link at the file itself")
-            }
-            return resolved
-        } catch let escape as RepositoryPath.Escape {
-            throw ConfigError(
-                .linkLeavesRepository(
-                    path: path, link: escape.link.isEmpty ? path : escape.link, target: escape.target),
-                file: PipelineConfig.fileName, at: nil, location: path)
+            return String(decoding: try repository.blob(id), as: UTF8.self)
         }
     }
 

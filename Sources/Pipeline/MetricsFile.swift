@@ -1,4 +1,5 @@
 import Diagnostics
+import FileSafety
 import Foundation
 
 /// Reads a stage's metrics JSON: an object whose nested keys become dotted names (`test.r2`).

@@ -85,4 +85,22 @@ public enum RepositoryPath {
         }
         return resolved.joined(separator: "/")
     }
+
+    /// `resolve(_:readLink:)` for a path `modelgate.yml` names: a link leading outside the
+    /// repository, or too many chained links, is a `ConfigError` naming `path`.
+    static func resolveConfigured(_ path: String, readLink: (String) throws -> String?) throws -> String {
+        do {
+            guard let resolved = try resolve(path, readLink: readLink) else {
+                throw ConfigError(
+                    "'\(path)' passes through more than \(maxLinks) symbolic links",
+                    file: path, at: nil, hint: "point the link at the file itself")
+            }
+            return resolved
+        } catch let escape as Escape {
+            throw ConfigError(
+                .linkLeavesRepository(
+                    path: path, link: escape.link.isEmpty ? path : escape.link, target: escape.target),
+                file: PipelineConfig.fileName, at: nil, location: path)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Diagnostics
+import FileSafety
 import Foundation
 import Learning
 
@@ -79,13 +80,13 @@ struct StageRunner {
         }
         for out in command.outs {
             switch try files.kind(of: out) {
-            case nil:
+            case .missing:
                 throw StageFailure(
                     "stage '\(stage.name)' finished but did not write its output '\(out)'",
                     location: location,
                     hint: "write '\(out)' relative to the repository root, or remove it from 'outs'")
-            case .directory: try files.checkLinks(under: out)
-            case .file: break
+            case .folder: try files.checkLinks(under: out)
+            case .file, .other, .link: break
             }
         }
         guard let metricsPath = command.metrics else { return [:] }

@@ -1,4 +1,9 @@
 import Diagnostics
+import FileSafety
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Why a site could not be built, in the user's words.
 public enum SiteError: UserFacingError, Equatable {
@@ -18,8 +23,9 @@ public enum SiteError: UserFacingError, Equatable {
     case cannotWrite(path: String, reason: String)
     /// `--out` names something that is not a folder.
     case notAFolder(String)
-    /// `--out` names a mount point, which cannot be swapped with a new site in one step.
-    case mountPoint(String)
+    /// The output folder holds a symbolic link (or a device, FIFO, socket), which a site never
+    /// holds and a build never keeps, follows or removes through.
+    case refusedEntry(path: String, found: String)
 
     /// What went wrong, in one line.
     public var summary: String {
@@ -34,7 +40,8 @@ public enum SiteError: UserFacingError, Equatable {
         case .unreadablePage(let path): "cannot read the page '\(path)'"
         case .cannotWrite(_, let reason): "cannot write the site: \(reason)"
         case .notAFolder: "the --out path exists and is not a folder"
-        case .mountPoint: "the --out folder is a mount point, so a new site cannot replace it in one step"
+        case .refusedEntry(_, let found):
+            "the --out folder holds \(found), which a site never holds; a build never keeps, writes or removes through one"
         }
     }
 
@@ -46,7 +53,7 @@ public enum SiteError: UserFacingError, Equatable {
         case .missingTemplate(let name, _, let directory), .badTemplate(let name, _, let directory):
             directory.map { "\($0)/\(name).mustache" } ?? "built-in templates: \(name).mustache"
         case .unreadableTemplates(let path), .unreadablePage(let path): path
-        case .cannotWrite(let path, _), .notAFolder(let path), .mountPoint(let path): path
+        case .cannotWrite(let path, _), .notAFolder(let path), .refusedEntry(let path, _): path
         }
     }
 
@@ -63,7 +70,8 @@ public enum SiteError: UserFacingError, Equatable {
         case .cannotWrite:
             "check that the --out folder is writable and the disk has space; the previous site is unchanged"
         case .notAFolder: "give --out a new or existing folder; nothing was written"
-        case .mountPoint: "give --out a folder inside it (e.g. --out MOUNT/site); nothing was written"
+        case .refusedEntry:
+            "remove it from the folder (or give --out a new folder) and build again; the site is unchanged"
         }
     }
 
@@ -72,6 +80,21 @@ public enum SiteError: UserFacingError, Equatable {
         switch self {
         case .cannotWrite: .failure
         default: .badInput
+        }
+    }
+}
+
+extension SiteError {
+    /// `error` in a site build's words.
+    init(_ error: FileSystemError) {
+        switch error {
+        case .system(let operation, let path, let code):
+            self = .cannotWrite(
+                path: path, reason: "could not \(operation): \(String(cString: strerror(code)))")
+        case .inTheWay(let path, let found, let needed):
+            self = .cannotWrite(path: path, reason: "a \(found) is where a \(needed) goes")
+        case .link(let path, let destination):
+            self = .refusedEntry(path: path, found: "a symbolic link (to '\(destination)')")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import FileSafety
 import Foundation
 import GitKit
 import Pipeline
@@ -118,9 +119,11 @@ final class RecordLoader {
     static let cacheName = ".modelgate-site-records"
     static let cacheHeader = "modelgate-site-records 1"
 
-    /// Reads the summary cache from `folder` (empty when missing or unreadable).
+    /// Reads the summary cache from `folder` (empty when missing, unreadable, over 64 MiB, or
+    /// not a regular file: a link there is not followed, a FIFO not read).
     static func readCache(in folder: URL) -> [ObjectID: Summary] {
-        guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(cacheName).path)
+        guard let handle = try? DirectoryHandle(opening: folder.path),
+            let data = (try? handle.readFile(cacheName, limit: 64 << 20)) ?? nil
         else {
             return [:]
         }

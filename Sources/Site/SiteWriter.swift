@@ -1,4 +1,5 @@
 import CLinux
+import FileSafety
 import Foundation
 import GitKit
 import Pipeline
@@ -30,6 +31,9 @@ public struct SiteSummary: Sendable, Equatable {
 package struct SiteWriter {
     static let manifestName = ".modelgate-site"
     static let manifestHeader = "modelgate-site-manifest 1"
+    /// The largest manifest read (a site of about 300,000 files); a larger one is ignored, and
+    /// every page rendered again.
+    static let maxManifestBytes = 64 << 20
     /// Up to this many changed files are fsynced one by one; more get one syncfs.
     static let fsyncEachLimit = 256
 
@@ -48,40 +52,25 @@ package struct SiteWriter {
         package var digest: String
     }
 
-    /// The folder the site goes to: `output`, or where it leads when it is a symbolic link (the
-    /// link stays).
-    var target: URL { output.resolvingSymlinksInPath() }
-
-    /// Writes `data` to a new file with plain POSIX calls (no fsync: one `syncfs` covers the
-    /// whole staging folder before anything is renamed into place).
+    /// Writes `data` to a new file of the build's own pages folder with plain POSIX calls (no
+    /// fsync: one `syncfs` covers the whole folder before anything is renamed into place).
     static func writePlain(_ data: Data, to path: String) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw SiteError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
         }
         defer { close(descriptor) }
-        try data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let count = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    throw SiteError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
-                }
-                offset += count
-            }
+        do {
+            try data.withUnsafeBytes { try OutputFile.writeAll($0, to: descriptor, path: path) }
+        } catch let error as FileSystemError {
+            throw SiteError(error)
         }
-    }
-
-    /// The manifest of the site in `output` (empty when there is none or it is unreadable).
-    func readManifest() -> [String: ManifestEntry] {
-        FileManager.default.contents(atPath: target.appendingPathComponent(Self.manifestName).path).map(
-            Self.parseManifest) ?? [:]
     }
 
     /// The entries of a manifest's bytes; empty when the header is not ours. Lines that are
     /// not three tab-separated fields are skipped, and so are paths that are not plain
-    /// relative paths inside the site (absolute, `..`, `.` or empty parts): the output folder
+    /// relative paths inside the site (absolute, `..`, `.` or empty parts), and paths starting
+    /// with `.modelgate` (the build's own files and work folders, never pages): the output folder
     /// may come from elsewhere (a checked-out pages branch), and a dropped path is unlinked.
     /// The fuzzing entry point for site manifests.
     package static func parseManifest(_ data: Data) -> [String: ManifestEntry] {
@@ -98,7 +87,7 @@ package struct SiteWriter {
                 let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
                 guard fields.count == 3 else { continue }
                 let path = String(decoding: fields[0], as: UTF8.self)
-                guard isPlainRelativePath(path) else { continue }
+                guard isPlainRelativePath(path), !path.hasPrefix(".modelgate") else { continue }
                 result[path] = ManifestEntry(
                     key: String(decoding: fields[1], as: UTF8.self),
                     digest: String(decoding: fields[2], as: UTF8.self))
@@ -115,15 +104,24 @@ package struct SiteWriter {
             }
     }
 
-    /// The inputs digest the manifest in `folder` records (its second line), nil when none.
+    /// The inputs digest the manifest in `folder` records (its second line), nil when none. The
+    /// manifest is read only when it is a regular file (not through a link, not a FIFO).
     static func recordedInputs(in folder: URL) -> String? {
-        let descriptor = open(folder.appendingPathComponent(manifestName).path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(
+            folder.appendingPathComponent(manifestName).path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
         var buffer = [UInt8](repeating: 0, count: 512)
         let count = read(descriptor, &buffer, buffer.count)
         guard count > 0 else { return nil }
-        let lines = String(decoding: buffer[0..<count], as: UTF8.self).split(separator: "\n", maxSplits: 2)
+        return recordedInputs(inManifest: buffer[0..<count])
+    }
+
+    /// The inputs digest a manifest's bytes record (its second line), nil when none.
+    static func recordedInputs(inManifest bytes: some Collection<UInt8>) -> String? {
+        let lines = String(decoding: bytes.prefix(512), as: UTF8.self).split(separator: "\n", maxSplits: 2)
         guard lines.count > 1, lines[0] == manifestHeader, lines[1].hasPrefix(inputsPrefix) else {
             return nil
         }
@@ -157,14 +155,14 @@ package struct SiteWriter {
         let clock = PhaseClock()
         let manager = FileManager.default
         let site = try site ?? SiteSwitch(output: output)
-        let old = site.isFirstBuild ? [:] : readManifest()
+        let oldManifest = site.currentFile(Self.manifestName, limit: Self.maxManifestBytes)
+        let old = oldManifest.map(Self.parseManifest) ?? [:]
         var manifest: [String: ManifestEntry] = [:]
         manifest.reserveCapacity(files.count)
         var summary = SiteSummary()
         summary.files = files.count
         var createdDirectories = Set<String>()
-        let outputPath = site.target.path
-        func exists(_ path: String) -> Bool { access(outputPath + "/" + path, F_OK) == 0 }
+        func exists(_ path: String) -> Bool { site.holdsFile(path) }
         let stagingPath = try site.pagesFolder().url.path
         let stager = PageStager(templates: templates, stagingPath: stagingPath)
         var submitted: [(index: Int, key: String?)] = []
@@ -215,8 +213,9 @@ package struct SiteWriter {
             site.discard()
             // No page changes. Keys that changed without changing a page only need the
             // manifest, which no reader looks at, replaced.
-            if manifest != old || inputs != Self.recordedInputs(in: site.target) {
-                try Self.writeManifest(Self.manifestData(manifest, inputs: inputs), to: site.target)
+            if manifest != old || inputs != oldManifest.flatMap(Self.recordedInputs(inManifest:)) {
+                try site.replaceCurrentFile(
+                    Self.manifestName, with: Self.manifestData(manifest, inputs: inputs))
                 clock.lap("  manifest written")
             }
             return summary
@@ -250,16 +249,6 @@ package struct SiteWriter {
             close(descriptor)
         }
     }
-
-    static func writeManifest(_ manifest: Data, to folder: URL) throws {
-        do {
-            try AtomicFile.write(manifest, to: folder.appendingPathComponent(manifestName))
-        } catch {
-            throw SiteError.cannotWrite(
-                path: folder.path, reason: "cannot write the manifest (\(error.localizedDescription))")
-        }
-    }
-
 }
 
 /// `modelgate site`: builds the static site of a branch's run records into a folder.

@@ -402,7 +402,8 @@ import Testing
         tar.add("model/\u{1B}[2Jevil\u{202E}", type: "2", link: "/etc/\u{07}passwd")
         #expect(
             throws: UnpackError.refusedEntry(
-                layer: 1, offset: 0, entry: "model/?[2Jevil?", refusal: .symbolicLink("/etc/?passwd"))
+                layer: 1, offset: 0, entry: "model/\u{241B}[2Jevil\\u{202E}",
+                refusal: .symbolicLink("/etc/\u{2407}passwd"))
         ) { try unpack([tar.finished]) }
         var listed = TarBuilder()
         listed.add("model/manifest.json", try Self.manifest([("a\u{0}b", [1])]))

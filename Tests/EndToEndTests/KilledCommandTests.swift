@@ -123,31 +123,7 @@ import Testing
     /// A site rebuild killed after each step shows the old site or the new one, whole; the
     /// next build succeeds and leaves nothing beside the site.
     @Test func aKilledSiteBuildLeavesTheOldSiteOrTheNewWhole() throws {
-        let repo = try TemporaryRepository()
-        try repo.commit(
-            files: [
-                "modelgate.yml": """
-                version: 1
-                name: site
-                stages:
-                  - name: train
-                    cmd: sh train.sh
-                    deps: [train.sh, data.txt]
-                    metrics: metrics.json
-                gates:
-                  - {metric: r2, min: 0.5}
-
-                """,
-                "train.sh": "echo \"{\\\"r2\\\": 0.9$(wc -c < data.txt)\"} > metrics.json\n",
-                "data.txt": "1",
-            ], message: "first")
-        for round in 2...4 {
-            if round > 2 {
-                try repo.commit(
-                    files: ["data.txt": String(repeating: "x", count: round)], message: "round \(round)")
-            }
-            #expect(try ModelgateBinary.run(["run"], in: repo.url).status == 0)
-        }
+        let repo = try SiteOutputTests.recordedRepository(commits: 3)
         let output = repo.directory.appending("site")
         #expect(try ModelgateBinary.run(["site", "--out", output.path], in: repo.url).status == 0)
         let old = try hashes(of: output)

@@ -53,7 +53,7 @@ import Testing
         }
         #expect(try layout.files.resolve("d/up.csv") == "data/train.csv")
         #expect(try layout.files.open("data/missing.csv") == nil)
-        #expect(try layout.files.kind(of: "d") == .directory)
+        #expect(try layout.files.kind(of: "d") == .folder)
     }
 
     @Test func linksLeadingOutsideAreRefused() throws {

@@ -160,6 +160,13 @@ final class SiteFixture {
         return result
     }
 
+    /// What lies beside the output folder that belongs to its builds (`.site.…`: work folders,
+    /// a site set aside).
+    func besideOutput() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: output.deletingLastPathComponent().path)
+            .filter { $0.hasPrefix(".\(output.lastPathComponent).") }
+    }
+
     func text(_ path: String) throws -> String {
         try String(contentsOf: output.appendingPathComponent(path), encoding: .utf8)
     }

@@ -1,3 +1,4 @@
+import FileSafety
 import Foundation
 import GitKit
 import Pipeline
@@ -312,10 +313,7 @@ import Testing
         #expect(relaid.written > 0)
         let fresh = try SiteFixture.build(fixture, into: fixture.repo.directory.appending("fresh"), other)
         #expect(try fixture.files() == fresh)
-        let beside = try FileManager.default.contentsOfDirectory(
-            atPath: fixture.output.deletingLastPathComponent().path
-        ).filter { $0.contains("modelgate-staging") }
-        #expect(beside.isEmpty, "\(beside)")
+        #expect(try fixture.besideOutput().isEmpty)
     }
 
     /// The output folder may come from elsewhere (a checked-out pages branch): a manifest naming
@@ -402,9 +400,50 @@ import Testing
         live.remove()
         try fixture.commit("new commit", r2: 0.97)
         try fixture.build()
-        let beside = try FileManager.default.contentsOfDirectory(atPath: parent.path)
-            .filter { $0.hasPrefix(".\(name).") }
-        #expect(beside == [creating.lastPathComponent])
+        #expect(try fixture.besideOutput() == [creating.lastPathComponent])
+    }
+
+    /// Where the kernel cannot exchange two folders, the output is set aside under a name no
+    /// sweep takes, the new site renamed in, and the aside folder removed.
+    @Test func withoutAnExchangeTheSiteSwitchesByTwoRenames() throws {
+        let fixture = try Self.hostileFixture()
+        try fixture.build()
+        try fixture.commit("new commit", r2: 0.97)
+        let writer = SiteWriter(output: fixture.output, templates: try TemplateSet.load())
+        let planned = [PlannedFile(path: "index.html", key: nil) { .bytes(Data("new index".utf8)) }]
+        let summary = try writer.write(
+            planned, through: SiteSwitch(output: fixture.output, canExchange: false))
+        #expect(summary.written == 1)
+        #expect(try fixture.text("index.html") == "new index")
+        #expect(try fixture.besideOutput().isEmpty)
+    }
+
+    /// A build killed between the two renames left the previous site aside and no site: the
+    /// next build puts it back before anything else (no sweep takes it), then builds. One
+    /// killed while removing it after the switch leaves both: the aside copy is removed.
+    @Test func aSiteLeftAsideByAKilledBuildIsRestored() throws {
+        let fixture = try Self.hostileFixture()
+        try fixture.build()
+        let before = try fixture.files()
+        let aside = fixture.output.deletingLastPathComponent().appendingPathComponent(
+            ".site.modelgate-previous")
+        try FileManager.default.moveItem(at: fixture.output, to: aside)
+        let dead = fixture.output.deletingLastPathComponent().appendingPathComponent(
+            ".site.modelgate-staging-DEAD")
+        try FileManager.default.createDirectory(at: dead, withIntermediateDirectories: true)
+        let restored = try SiteSwitch(output: fixture.output, linkingEarly: false)
+        #expect(!restored.isFirstBuild)
+        #expect(try fixture.files() == before)
+        #expect(!FileManager.default.fileExists(atPath: aside.path))
+        #expect(!FileManager.default.fileExists(atPath: dead.path))
+        restored.discard()
+
+        try FileManager.default.copyItem(at: fixture.output, to: aside)
+        try fixture.commit("new commit", r2: 0.97)
+        let summary = try fixture.build()
+        #expect(summary.written > 0)
+        #expect(!FileManager.default.fileExists(atPath: aside.path))
+        #expect(try fixture.files() != before)
     }
 
     /// Pages are rendered on other threads; a page that fails there fails the build the same way.

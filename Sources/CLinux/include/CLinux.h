@@ -21,8 +21,15 @@ int clinux_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char *path
 /* syncfs(descriptor): flushes the file system that holds `descriptor`. */
 int clinux_syncfs(int descriptor);
 
-/* renameat2(AT_FDCWD, first, AT_FDCWD, second, RENAME_EXCHANGE): swaps two paths atomically
-   (both must exist). Fails with EINVAL or ENOSYS where the file system or kernel cannot. */
-int clinux_rename_exchange(const char *first, const char *second);
+/* renameat2(first_folder, first, second_folder, second, RENAME_EXCHANGE): swaps two names
+   atomically (both must exist). Fails with EINVAL or ENOSYS where the file system or kernel
+   cannot. */
+int clinux_rename_exchange(int first_folder, const char *first, int second_folder, const char *second);
+
+/* Whether `name` in `folder` (not followed if it is a link) is the root of a mount: 1 or 0, or
+   -1 with errno. Uses statx's STATX_ATTR_MOUNT_ROOT (Linux 5.8), which also sees a bind mount
+   of a folder of the same file system; where the kernel does not report it, compares the
+   device with the folder's. */
+int clinux_is_mount_root(int folder, const char *name);
 
 #endif
