@@ -306,11 +306,15 @@ extension RegistryTransport {
         _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
         newRequest request: URLRequest, completionHandler: @Sendable @escaping (URLRequest?) -> Void
     ) {
-        let (count, carriesSecret) = countRedirect(of: task)
+        // An exchange already ended gets no answer: its cancellation ends the task, and an answer
+        // given after that lands traps FoundationNetworking (see `beginRedirect`).
+        guard let (count, carriesSecret) = beginRedirect(of: task) else { return }
+        defer { endRedirect(of: task) }
         switch auth.redirect(request, from: response.url, count: count, carriesSecret: carriesSecret) {
         case .success(let next): completionHandler(next)
         case .failure(let refusal):
-            fail(task, with: refusal)
+            // Answering nil ends the task with the redirect as its answer; no cancel.
+            end(task, with: refusal)
             completionHandler(nil)
         }
     }

@@ -91,7 +91,9 @@ final class BodyCollector {
 /// at once (under the table's lock, so exactly one decision wins); callbacks that come later find
 /// no exchange and return at once, and the task is asked to cancel (which, in FoundationNetworking,
 /// waits for the transfer thread, and may land late or, while a registry keeps sending, not at
-/// all; the caller no longer waits for it). A watchdog ends, four times a second, every exchange
+/// all; the caller no longer waits for it). A task that ends by itself (a redirect answered nil,
+/// a completed task) is not cancelled, and none is cancelled while one of its redirects is being
+/// answered (`beginRedirect`). A watchdog ends, four times a second, every exchange
 /// past its time (`ExchangeBudget`), which FoundationNetworking does not bound.
 final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
     /// A finished exchange: the last response and its body (what the limit kept).
@@ -114,6 +116,8 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
         /// The challenge was declined: the 401 the task ends with is the answer.
         var keepsResponse = false
         var redirects = 0
+        /// A redirect of it is being answered (`beginRedirect`): not to be cancelled meanwhile.
+        var isAnsweringRedirect = false
 
         init(
             _ task: URLSessionTask, _ collector: BodyCollector, _ budget: ExchangeBudget, carriesSecret: Bool,
@@ -176,14 +180,17 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
     }
 
     /// Decides `task`'s exchange, if it is still open: `rule` returns its result (nil to leave it
-    /// open); a decided exchange is removed, its caller resumed and its task cancelled.
-    private func decide(_ task: URLSessionTask, _ rule: (Exchange) -> Result<Reply, Error>?) {
+    /// open); a decided exchange is removed, its caller resumed and (unless `cancelling` is false:
+    /// the task ends by itself) its task cancelled.
+    private func decide(
+        _ task: URLSessionTask, cancelling: Bool = true, _ rule: (Exchange) -> Result<Reply, Error>?
+    ) {
         let decided = exchanges.withLock { all -> Decided? in
             guard let exchange = all[task.taskIdentifier], let result = rule(exchange) else { return nil }
             all[task.taskIdentifier] = nil
             return Decided(exchange, result)
         }
-        decided?.deliver()
+        decided?.deliver(cancelling: cancelling)
     }
 
     /// Ends every exchange past its budget (`ExchangeBudget`).
@@ -191,7 +198,7 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
         let now = ContinuousClock.now
         let overdue = exchanges.withLock { all -> [Decided] in
             var ended: [Decided] = []
-            for (identifier, exchange) in all {
+            for (identifier, exchange) in all where !exchange.isAnsweringRedirect {
                 guard let spent = exchange.budget.overrun(waitingSince: exchange.waitingSince, at: now) else {
                     continue
                 }
@@ -204,7 +211,7 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
             }
             return ended
         }
-        for decided in overdue { decided.deliver() }
+        for decided in overdue { decided.deliver(cancelling: true) }
     }
 
     /// A decided exchange, reduced to what its caller needs. The exchange itself (and the blob
@@ -221,26 +228,36 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
             self.result = result
         }
 
-        /// Resumes the caller and asks the task to cancel.
-        func deliver() {
+        /// Resumes the caller and, when `cancelling`, asks the task to cancel.
+        func deliver(cancelling: Bool) {
             continuation.resume(with: result)
-            RegistryTransport.cancel(task)
+            if cancelling { RegistryTransport.cancel(task) }
         }
     }
 
-    /// Counts a redirect of `task`; returns the count so far and whether its body is secret.
-    func countRedirect(of task: URLSessionTask) -> (count: Int, carriesSecret: Bool) {
+    /// A redirect of `task` is to be answered: counts it, and returns the count so far and
+    /// whether its body is secret; nil when the exchange has already ended. Until `endRedirect`,
+    /// the exchange is not cancelled: FoundationNetworking traps (`fatalError` in
+    /// HTTPURLProtocol's `didCompleteRedirectCallback`) on a redirect answer given after a
+    /// cancellation landed while it waited for that answer.
+    func beginRedirect(of task: URLSessionTask) -> (count: Int, carriesSecret: Bool)? {
         exchanges.withLock { all in
-            guard let exchange = all[task.taskIdentifier] else { return (Int.max, true) }
+            guard let exchange = all[task.taskIdentifier] else { return nil }
             exchange.redirects += 1
             exchange.waitingSince = .now
+            exchange.isAnsweringRedirect = true
             return (exchange.redirects, exchange.carriesSecret)
         }
     }
 
-    /// Ends `task`'s exchange with `error` now.
-    func fail(_ task: URLSessionTask, with error: Error) {
-        decide(task) { _ in .failure(error) }
+    /// The redirect of `task` is answered (the answer is queued before any later cancellation).
+    func endRedirect(of task: URLSessionTask) {
+        exchanges.withLock { $0[task.taskIdentifier]?.isAnsweringRedirect = false }
+    }
+
+    /// Ends `task`'s exchange with `error` now, without cancelling the task (which ends by itself).
+    func end(_ task: URLSessionTask, with error: Error) {
+        decide(task, cancelling: false) { _ in .failure(error) }
     }
 
     /// The answer `task` has is its result, though the task is being cancelled.
@@ -290,7 +307,7 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        decide(task) { exchange in
+        decide(task, cancelling: false) { exchange in
             if error == nil || exchange.keepsResponse { return exchange.reply }
             return .failure(error ?? RegistryError.noHTTPResponse(registry: auth.registryName))
         }

@@ -158,7 +158,10 @@ extension RegistrySecurityTests {
     /// A registry that stalls an answer (drips the layer a byte every half second, within its
     /// declared size; or sends a redirect whose body never ends, which FoundationNetworking keeps
     /// in memory without telling the delegate) is stopped once the exchange's time is up: 2
-    /// seconds here, through the client's test seam, instead of 5 minutes.
+    /// seconds here, through the client's test seam, instead of 5 minutes. In process, so the
+    /// fixture paces its flood (see hostile_registry.py): all URLSessions of a process share one
+    /// work queue, which a flood faster than FoundationNetworking copies a redirect body would
+    /// hold for as long as it lasts (the modelgate command itself simply exits).
     @Test(arguments: ["drip", "redirect-flood"])
     func aStalledAnswerIsStoppedWhenItsTimeIsUp(scenario: String) async throws {
         let registry = try HostileRegistry(scenario: scenario)

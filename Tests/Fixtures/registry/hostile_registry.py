@@ -19,7 +19,10 @@ SCENARIO picks the misbehaviour; every repository serves the same small public i
   loop              blobs redirect to themselves forever (same origin)
   endless           the manifest declares a 2-byte layer; the blob's body never ends (close-delimited)
   endless-length    the same, announcing a Content-Length of 1 TB
-  redirect-flood    blobs answer 307 to the CDN with a body that never ends
+  redirect-flood    blobs answer 307 to the CDN with a body that keeps coming: 64 KiB every 50 ms for
+                    20 s (URLSession shares one work queue across a process, and an unpaced flood
+                    would starve every other test in it; 20 s is far past the deadline the test
+                    sets, and if it is missed the redirect is followed and the pull succeeds)
   drip              the layer's body comes a byte every half second (within its declared size)
   leaky-redirect    like basic, but the CDN URL carries the password in its query
   redirect-leak     Basic auth; the manifest redirects to itself forever, the password in the query
@@ -142,9 +145,11 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.record(sent)
 
-    def stream_endless(self, status=200, headers=None, length=None):
-        """A body that never ends, until the client hangs up (or the fixture stops)."""
+    def stream_endless(self, status=200, headers=None, length=None, pause=0, seconds=None):
+        """A body that never ends until the client hangs up (or, with `seconds`, until then),
+        `pause` seconds between its 64 KiB chunks."""
         sent = 0
+        stop = time.monotonic() + seconds if seconds else None
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/octet-stream")
@@ -155,9 +160,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.end_headers()
             chunk = b"x" * 65536
-            while True:
+            while stop is None or time.monotonic() < stop:
                 self.wfile.write(chunk)
                 sent += len(chunk)
+                if pause:
+                    self.wfile.flush()
+                    time.sleep(pause)
         except OSError:
             pass
         self.close_connection = True
@@ -298,7 +306,8 @@ class Handler(BaseHTTPRequestHandler):
             if scenario in ("endless", "endless-length") and reference != digest(CONFIG):
                 return self.stream_endless(length=ENDLESS_LENGTH if scenario == "endless-length" else None)
             if scenario == "redirect-flood":
-                return self.stream_endless(307, {"Location": f"http://127.0.0.2:{ports['cdn']}/cdn/blobs/{reference}"})
+                cdn = f"http://127.0.0.2:{ports['cdn']}/cdn/blobs/{reference}"
+                return self.stream_endless(307, {"Location": cdn}, pause=0.05, seconds=20)
             if scenario == "drip" and reference == digest(LAYER):
                 return self.drip(LAYER)
             if scenario in ("basic", "bearer", "cdn-asks") and reference in BLOBS:
