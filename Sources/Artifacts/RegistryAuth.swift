@@ -1,3 +1,4 @@
+import Diagnostics
 import Foundation
 import Synchronization
 
@@ -17,6 +18,8 @@ import Synchronization
 ///
 /// - **Requests.** `authorization(for:)` gives the Authorization header only to a URL of the
 ///   registry's own origin; uploads sent elsewhere (a Location on another host) go without it.
+/// - **Upload locations** (`uploadLocation`) follow the redirect rule: resolved against the URL
+///   that answered, never from HTTPS to plain HTTP.
 /// - **Redirects.** URLSession follows redirects with every header of the request; the session
 ///   delegate's `willPerformHTTPRedirection` (`RegistryTransport`, below) asks `redirect(_:from:)`
 ///   first: a change of scheme, host or port drops the Authorization header, HTTPS to HTTP is
@@ -37,7 +40,11 @@ import Synchronization
 ///   itself without asking /etc/hosts or DNS (checked on Debian's 7.88 with a hosts file pointing
 ///   it elsewhere: curl still connected to 127.0.0.1), so no resolver can send it off the machine.
 /// - **Messages.** Token-service answers are never shown, and any text from a registry goes
-///   through `redact`, which blanks the password, its Basic encoding and every token.
+///   through `redact`, which blanks the password, its Basic encoding and every token (each also
+///   percent-encoded, as a URL would carry it) and makes the rest printable. Every field of a
+///   `RegistryError` that holds registry text is a `RedactedText`, which only `redact` makes, so
+///   an error cannot be built from registry text that skipped it; errors of other modules that
+///   hold what a layer said are wrapped by `redacting(_:)`.
 final class RegistryAuth: Sendable {
     /// Redirects one request may follow (URLSession's own bound is 20).
     static let redirectLimit = 10
@@ -64,9 +71,16 @@ final class RegistryAuth: Sendable {
         self.credentials = credentials
         self.scope = scope
         if let credentials {
-            let secrets = [credentials.password, Self.basicValue(credentials)].filter { !$0.isEmpty }
+            let secrets = [credentials.password, Self.basicValue(credentials)].flatMap(Self.forms)
             state.withLock { $0.secrets = secrets }
         }
+    }
+
+    /// The ways `secret` may appear in text: as is and percent-encoded (none when it is empty).
+    private static func forms(_ secret: String) -> [String] {
+        guard !secret.isEmpty else { return [] }
+        let encoded = formEncoded([("", secret)]).dropFirst()
+        return encoded == secret ? [secret] : [secret, String(encoded)]
     }
 
     /// The Authorization header for a request to `url`: only ever for the registry's origin.
@@ -81,17 +95,24 @@ final class RegistryAuth: Sendable {
         return origin.isLoopback && registry.isLoopback && !registry.isSecure
     }
 
-    /// `text` (from a registry) with every secret blanked, control characters shown as `?`, and
-    /// at most 300 characters.
-    func redact(_ text: String) -> String {
+    /// `text` (from a registry) with every secret blanked (the longest first, so none is left
+    /// half-blanked), every character a terminal acts on shown as a visible stand-in
+    /// (`TerminalText`), and at most `limit` characters.
+    func redact(_ text: String, limit: Int = 300) -> RedactedText {
         var result = text
-        for secret in state.withLock({ $0.secrets }) {
+        for secret in state.withLock({ $0.secrets }).sorted(by: { $0.count > $1.count }) {
             result = result.replacingOccurrences(of: secret, with: "[redacted]")
         }
-        let printable = result.unicodeScalars.map {
-            $0.properties.generalCategory == .control ? "?" : Character($0)
-        }
-        return printable.count > 300 ? String(printable.prefix(300)) + "…" : String(printable)
+        return RedactedText(TerminalText.cell(result, limit: limit))
+    }
+
+    /// `error` (of another module, e.g. unpacking a layer, whose text may quote what the
+    /// registry sent) with its summary, location and hint redacted.
+    func redacting(_ error: any UserFacingError) -> RedactedError {
+        RedactedError(
+            error, summary: redact(error.summary, limit: 2000),
+            location: error.location.map { redact($0, limit: 2000) },
+            hint: error.hint.map { redact($0, limit: 2000) })
     }
 
     // MARK: - Redirects
@@ -103,20 +124,38 @@ final class RegistryAuth: Sendable {
     > {
         let target = request.url?.absoluteString ?? "?"
         guard count <= Self.redirectLimit else {
-            return .failure(.tooManyRedirects(url: from?.absoluteString ?? target, limit: Self.redirectLimit))
+            return .failure(
+                .tooManyRedirects(url: redact(from?.absoluteString ?? target), limit: Self.redirectLimit))
         }
         guard let to = Origin(request.url), let previous = Origin(from) else {
             return .failure(.badRedirect(to: redact(target)))
         }
         if previous.isSecure, !to.isSecure {
-            return .failure(.insecureRedirect(from: from?.absoluteString ?? "?", to: target))
+            return .failure(.insecureRedirect(from: redact(from?.absoluteString ?? "?"), to: redact(target)))
         }
         guard to != previous else { return .success(request) }
-        if carriesSecret { return .failure(.secretRedirected(to: target)) }
+        if carriesSecret { return .failure(.secretRedirected(to: redact(target))) }
         var stripped = request
         stripped.setValue(nil, forHTTPHeaderField: "Authorization")
         stripped.setValue(nil, forHTTPHeaderField: "Cookie")
         return .success(stripped)
+    }
+
+    /// Where an upload goes on: the `Location` header an answer from `source` gave, resolved
+    /// against `source` (as a redirect's is). Another host is allowed (a registry's storage) and
+    /// gets no Authorization header (`authorization(for:)`); plain HTTP after HTTPS is refused,
+    /// as for a redirect, before anything is sent there.
+    func uploadLocation(_ header: String?, from source: URL) throws -> URL {
+        guard let header, let url = URL(string: header, relativeTo: source)?.absoluteURL,
+            let to = Origin(url)
+        else {
+            throw RegistryError.noUploadLocation(registry: registryName)
+        }
+        if let previous = Origin(source), previous.isSecure, !to.isSecure {
+            throw RegistryError.insecureUploadLocation(
+                from: redact(source.absoluteString), to: redact(url.absoluteString))
+        }
+        return url
     }
 
     // MARK: - Challenges
@@ -128,7 +167,7 @@ final class RegistryAuth: Sendable {
     ) async throws {
         guard Origin(url) == registry else {
             throw RegistryError.credentialsAskedByAnotherHost(
-                host: url.flatMap(Origin.init)?.description ?? "another host", registry: registryName)
+                host: redact(url.flatMap(Origin.init)?.description ?? "another host"), registry: registryName)
         }
         let challenges = RegistryChallenge.parse(Array(header.utf8))
         guard let challenge = RegistryChallenge.preferred(challenges) else {
@@ -140,7 +179,7 @@ final class RegistryAuth: Sendable {
                 challenge, purpose: purpose, transport: transport, session: session)
             state.withLock {
                 $0.authorization = "Bearer \(token)"
-                $0.secrets.append(token)
+                $0.secrets += Self.forms(token)
             }
         case "basic":
             guard let credentials else { throw missingCredentials(purpose) }
@@ -170,7 +209,8 @@ final class RegistryAuth: Sendable {
         }
         // Checked before anything is sent: the realm is the registry's word, and may be hostile.
         if credentials != nil, !mayReceiveCredentials(realmOrigin) {
-            throw RegistryError.insecureTokenRealm(realm: realmOrigin.description, registry: registryName)
+            throw RegistryError.insecureTokenRealm(
+                realm: redact(realmOrigin.description), registry: registryName)
         }
         let scopes = Set([scope] + (challenge.parameters["scope"].map { [$0] } ?? [])).sorted()
         var request: URLRequest
@@ -213,7 +253,7 @@ final class RegistryAuth: Sendable {
             throw error
         } catch {
             throw RegistryError.requestFailed(
-                registry: registryName, address: realmOrigin.description, purpose: "get a token",
+                registry: registryName, address: redact(realmOrigin.description), purpose: "get a token",
                 detail: redact((error as NSError).localizedDescription))
         }
         switch reply.response.statusCode {
@@ -223,10 +263,10 @@ final class RegistryAuth: Sendable {
             throw credentials == nil ? missingCredentials(purpose) : rejected(purpose)
         default:
             throw RegistryError.tokenServiceFailed(
-                realm: realmOrigin.description, status: reply.response.statusCode)
+                realm: redact(realmOrigin.description), status: reply.response.statusCode)
         }
         guard let token = try? RegistryDocument.token(reply.body) else {
-            throw RegistryError.noToken(realm: realmOrigin.description)
+            throw RegistryError.noToken(realm: redact(realmOrigin.description))
         }
         return token
     }
@@ -266,11 +306,15 @@ extension RegistryTransport {
         _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
         newRequest request: URLRequest, completionHandler: @Sendable @escaping (URLRequest?) -> Void
     ) {
-        let (count, carriesSecret) = countRedirect(of: task)
+        // An exchange already ended gets no answer: its cancellation ends the task, and an answer
+        // given after that lands traps FoundationNetworking (see `beginRedirect`).
+        guard let (count, carriesSecret) = beginRedirect(of: task) else { return }
+        defer { endRedirect(of: task) }
         switch auth.redirect(request, from: response.url, count: count, carriesSecret: carriesSecret) {
         case .success(let next): completionHandler(next)
         case .failure(let refusal):
-            fail(task, with: refusal)
+            // Answering nil ends the task with the redirect as its answer; no cancel.
+            end(task, with: refusal)
             completionHandler(nil)
         }
     }
@@ -284,6 +328,44 @@ extension RegistryTransport {
         keepResponse(of: task)
         // Declining cancels the task, which syncs with the transfer thread: not from this queue.
         DispatchQueue.global().async { completionHandler(.cancelAuthenticationChallenge, nil) }
+    }
+}
+
+/// Text a registry sent (a URL, a header, a field of its documents, its transport's error), fit to
+/// print: every secret of the exchange blanked and every character a terminal acts on shown as a
+/// stand-in. Only `RegistryAuth.redact` makes one, so a `RegistryError`, whose fields of registry
+/// text all have this type, cannot carry text that skipped it.
+public struct RedactedText: Equatable, Sendable, CustomStringConvertible {
+    /// The text as it is printed.
+    public let description: String
+
+    fileprivate init(_ text: String) { description = text }
+
+    /// True when nothing is left to print.
+    var isEmpty: Bool { description.isEmpty }
+}
+
+/// An error of another module (unpacking a layer, checking the image's manifest.json) whose text
+/// may quote what a registry sent, redacted like every registry text (`RegistryAuth.redacting`).
+public struct RedactedError: UserFacingError {
+    /// The error as it was thrown.
+    public let underlying: any UserFacingError
+    /// The underlying summary, redacted.
+    public let summary: String
+    /// The underlying location, redacted.
+    public let location: String?
+    /// The underlying hint, redacted.
+    public let hint: String?
+    /// The underlying exit status.
+    public var exitStatus: ExitStatus { underlying.exitStatus }
+
+    fileprivate init(
+        _ underlying: any UserFacingError, summary: RedactedText, location: RedactedText?, hint: RedactedText?
+    ) {
+        self.underlying = underlying
+        self.summary = summary.description
+        self.location = location?.description
+        self.hint = hint?.description
     }
 }
 

@@ -1,4 +1,5 @@
 import Checksum
+import Diagnostics
 import FileSafety
 import Foundation
 
@@ -24,7 +25,19 @@ extension RegistryClient {
     /// of its layers into the target `staging` was made for (and checks them against the
     /// artifact's `manifest.json`); downloads and unpacking happen in `staging`.
     /// No body is read past its bound: manifests and configs 4 MiB, blobs their declared size.
+    /// Every error it throws that may quote the registry or the image is redacted: a
+    /// `RegistryError`, or another module's error wrapped in a `RedactedError`.
     func pull(into staging: PullStaging, options: PullOptions) async throws -> PullResult {
+        do {
+            return try await pullImage(into: staging, options: options)
+        } catch let error as RegistryError {
+            throw error
+        } catch let error as any UserFacingError {
+            throw auth.redacting(error)
+        }
+    }
+
+    private func pullImage(into staging: PullStaging, options: PullOptions) async throws -> PullResult {
         let scratch = staging.url
         try await ping()
         let accept = [OCI.manifestType, OCI.indexType, OCI.dockerManifestType, OCI.dockerListType].joined(
@@ -64,7 +77,7 @@ extension RegistryClient {
         let unpacker = try LayerUnpacker(staging: staging, options: options)
         for (position, layer) in manifest.layers.enumerated() {
             let compression = try LayerCompression(
-                mediaType: layer.mediaType, layer: layer.digest, target: target)
+                mediaType: layer.mediaType, layer: layer.digest, target: target, auth: auth)
             var file = try await download(layer, into: scratch)
             bytes += layer.size
             if compression != .none {
@@ -81,7 +94,8 @@ extension RegistryClient {
                 try? FileManager.default.removeItem(at: file)  // peak disk: one copy of each layer
                 guard diffIDs[position] == digest else {
                     throw RegistryError.layerDigestMismatch(
-                        digest: layer.digest, inflated: digest, expected: diffIDs[position],
+                        digest: layer.digest, inflated: digest,
+                        expected: auth.redact(diffIDs[position], limit: 80),
                         reference: target.description)
                 }
                 file = tar
@@ -237,14 +251,14 @@ enum LayerCompression {
     case none, gzip, zstd
 
     /// The compression `mediaType` says; an error naming the layer for one modelgate cannot unpack.
-    init(mediaType: String, layer: String, target: RegistryReference) throws {
+    init(mediaType: String, layer: String, target: RegistryReference, auth: RegistryAuth) throws {
         switch mediaType {
         case OCI.layerType, "application/vnd.docker.image.rootfs.diff.tar": self = .none
         case OCI.layerType + "+gzip", "application/vnd.docker.image.rootfs.diff.tar.gzip": self = .gzip
         case OCI.layerType + "+zstd": self = .zstd
         default:
             throw RegistryError.unsupportedLayer(
-                digest: layer, mediaType: String(mediaType.prefix(100)), reference: target.description)
+                digest: layer, mediaType: auth.redact(mediaType, limit: 100), reference: target.description)
         }
     }
 }

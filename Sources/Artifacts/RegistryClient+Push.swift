@@ -86,7 +86,8 @@ extension RegistryClient {
                 stored != blob.digest
             {
                 throw RegistryError.storedDigestMismatch(
-                    kind: "blob", stored: auth.redact(stored), sent: blob.digest, registry: target.registry)
+                    kind: "blob", stored: auth.redact(stored, limit: 100), sent: blob.digest,
+                    registry: target.registry)
             }
             uploaded.append(blob.digest)
             bytes += blob.size
@@ -105,7 +106,7 @@ extension RegistryClient {
             stored != image.digest.description
         {
             throw RegistryError.storedDigestMismatch(
-                kind: "manifest", stored: auth.redact(stored), sent: image.digest.description,
+                kind: "manifest", stored: auth.redact(stored, limit: 100), sent: image.digest.description,
                 registry: target.registry)
         }
         bytes += Int64(image.manifest.count)
@@ -172,13 +173,9 @@ extension RegistryClient {
         return result
     }
 
-    /// The upload URL a response names (absolute, or relative to the registry).
+    /// The upload URL a response names (absolute, or relative to the URL that answered), by
+    /// the rule of `RegistryAuth.uploadLocation`.
     private func location(_ response: HTTPURLResponse) throws -> URL {
-        guard let text = response.value(forHTTPHeaderField: "Location"),
-            let url = URL(string: text, relativeTo: base)?.absoluteURL, Origin(url) != nil
-        else {
-            throw RegistryError.noUploadLocation(registry: target.registry)
-        }
-        return url
+        try auth.uploadLocation(response.value(forHTTPHeaderField: "Location"), from: response.url ?? base)
     }
 }

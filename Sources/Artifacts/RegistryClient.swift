@@ -20,9 +20,19 @@ public final class RegistryClient {
 
     /// Makes a client for `reference`. `insecure` allows plain HTTP; credentials are never sent
     /// in clear text to a host that is not on this machine (`RegistryAuth`).
-    public init(reference: RegistryReference, insecure: Bool, credentials: RegistryCredentials?, push: Bool)
-        throws
-    {
+    public convenience init(
+        reference: RegistryReference, insecure: Bool, credentials: RegistryCredentials?, push: Bool
+    ) throws {
+        try self.init(
+            reference: reference, insecure: insecure, credentials: credentials, push: push,
+            allowance: ExchangeBudget.allowance)
+    }
+
+    /// The same, with `allowance` for `ExchangeBudget` (shorter in tests that wait for it).
+    init(
+        reference: RegistryReference, insecure: Bool, credentials: RegistryCredentials?, push: Bool,
+        allowance: Duration
+    ) throws {
         guard let base = URL(string: "\(insecure ? "http" : "https")://\(reference.registry)"),
             let origin = Origin(base)
         else { throw RegistryError.badRegistryAddress(reference.registry) }
@@ -31,7 +41,8 @@ public final class RegistryClient {
         transport = RegistryTransport(
             auth: try RegistryAuth(
                 registry: origin, name: reference.registry, credentials: credentials,
-                scope: "repository:\(reference.repository):\(push ? "pull,push" : "pull")"))
+                scope: "repository:\(reference.repository):\(push ? "pull,push" : "pull")"),
+            allowance: allowance)
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 300
         configuration.timeoutIntervalForResource = 24 * 3600
@@ -68,10 +79,14 @@ public final class RegistryClient {
             }
             for (key, value) in headers { request.setValue(value, forHTTPHeaderField: key) }
             var upload: Data?
+            var streamed: Int64 = 0
             switch body {
             case .none: break
             case .data(let bytes): upload = bytes
             case .file(let file):
+                streamed =
+                    (try? file.resourceValues(forKeys: [.fileSizeKey]).fileSize).flatMap { $0 }
+                    .map(Int64.init) ?? 0
                 // A body stream, read in chunks as curl sends: URLSession's own from-file
                 // upload pauses and resumes the transfer and crashes (a `try!` in
                 // FoundationNetworking) when the server drops the connection meanwhile.
@@ -82,7 +97,8 @@ public final class RegistryClient {
             }
             let reply: RegistryTransport.Reply
             do {
-                reply = try await transport.perform(request, upload: upload, on: session, limit: limit)
+                reply = try await transport.perform(
+                    request, upload: upload, sending: streamed, on: session, limit: limit)
             } catch let error as RegistryError {
                 throw error
             } catch let error as ArtifactError {
@@ -136,7 +152,7 @@ public final class RegistryClient {
         case 401:
             if let origin = Origin(response.url), origin != auth.registry {
                 throw RegistryError.credentialsAskedByAnotherHost(
-                    host: origin.description, registry: target.registry)
+                    host: auth.redact(origin.description), registry: target.registry)
             }
             throw auth.rejected(purpose)
         case 403:
@@ -162,7 +178,7 @@ public final class RegistryClient {
     /// A transport failure in the user's words.
     func transportError(_ error: Error, purpose: String) -> RegistryError {
         let detail = auth.redact((error as NSError).localizedDescription)
-        let address = base.absoluteString
+        let address = auth.redact(base.absoluteString)
         switch (error as? URLError)?.code {
         case .cannotConnectToHost?, .cannotFindHost?:
             return .cannotConnect(registry: target.registry, address: address, detail: detail)
@@ -174,7 +190,7 @@ public final class RegistryClient {
             .serverCertificateHasUnknownRoot?:
             return .tlsFailed(registry: target.registry, address: address, detail: detail)
         default:
-            if detail.contains("SSL") || detail.contains("TLS") {
+            if detail.description.contains("SSL") || detail.description.contains("TLS") {
                 return .tlsFailed(registry: target.registry, address: address, detail: detail)
             }
             return .requestFailed(

@@ -5,7 +5,8 @@ import Diagnostics
 /// Exit codes: 2 when modelgate refuses what the registry asks for (credentials over plain HTTP,
 /// a redirect from HTTPS to HTTP, an identity token where a password is wanted), 3 for everything
 /// else the registry or the network did (`RegistryError.exitStatus`). No case carries a secret:
-/// text that came from a registry is redacted (`RegistryAuth.redact`) before it gets here.
+/// every field that holds text a registry sent (URLs it named, headers, fields of its documents,
+/// its transport's errors) is a `RedactedText`, which only `RegistryAuth.redact` makes.
 public enum RegistryError: UserFacingError, Equatable {
     // MARK: Refused by policy (exit 2)
 
@@ -14,9 +15,11 @@ public enum RegistryError: UserFacingError, Equatable {
     /// The reference's registry part is not a `host[:port]`.
     case badRegistryAddress(String)
     /// A Bearer challenge names a token service that would get the credentials in clear text.
-    case insecureTokenRealm(realm: String, registry: String)
+    case insecureTokenRealm(realm: RedactedText, registry: String)
     /// A redirect from HTTPS to plain HTTP.
-    case insecureRedirect(from: String, to: String)
+    case insecureRedirect(from: RedactedText, to: RedactedText)
+    /// An upload location, after HTTPS, on plain HTTP.
+    case insecureUploadLocation(from: RedactedText, to: RedactedText)
     /// The registry wants a password, but the credentials are an identity token.
     case identityTokenAtBasicRegistry(registry: String, origin: String)
 
@@ -30,34 +33,36 @@ public enum RegistryError: UserFacingError, Equatable {
     /// HTTP 403.
     case accessDenied(registry: String, repository: String, reference: String, purpose: String)
     /// A host other than the registry (a redirect target) asked for credentials.
-    case credentialsAskedByAnotherHost(host: String, registry: String)
+    case credentialsAskedByAnotherHost(host: RedactedText, registry: String)
     /// A challenge in a scheme modelgate does not answer (Digest, Negotiate…).
-    case unsupportedChallenge(registry: String, scheme: String)
+    case unsupportedChallenge(registry: String, scheme: RedactedText)
     /// A Bearer challenge without a usable `realm`.
-    case badTokenRealm(registry: String, realm: String)
+    case badTokenRealm(registry: String, realm: RedactedText)
     /// The token service answered, but not with a token.
-    case noToken(realm: String)
+    case noToken(realm: RedactedText)
     /// The token service failed (not a refusal of the credentials).
-    case tokenServiceFailed(realm: String, status: Int)
+    case tokenServiceFailed(realm: RedactedText, status: Int)
 
     // MARK: Transport (exit 3)
 
     /// More redirects than `limit` for one request.
-    case tooManyRedirects(url: String, limit: Int)
+    case tooManyRedirects(url: RedactedText, limit: Int)
     /// A redirect to another host for a request whose body carries a secret.
-    case secretRedirected(to: String)
+    case secretRedirected(to: RedactedText)
     /// A redirect to something that is not an http(s) URL.
-    case badRedirect(to: String)
+    case badRedirect(to: RedactedText)
     /// Nothing listens at the registry's address.
-    case cannotConnect(registry: String, address: String, detail: String)
+    case cannotConnect(registry: String, address: RedactedText, detail: RedactedText)
     /// The connection ended before the answer did.
-    case connectionClosed(registry: String, address: String, purpose: String)
+    case connectionClosed(registry: String, address: RedactedText, purpose: String)
     /// No answer in time.
-    case timedOut(registry: String, address: String, purpose: String)
+    case timedOut(registry: String, address: RedactedText, purpose: String)
+    /// An answer still unfinished past its deadline (`ExchangeBudget`), `seconds` after it began.
+    case tooSlow(registry: String, address: RedactedText, seconds: Int)
     /// TLS failed (certificate, handshake).
-    case tlsFailed(registry: String, address: String, detail: String)
+    case tlsFailed(registry: String, address: RedactedText, detail: RedactedText)
     /// Any other transport failure.
-    case requestFailed(registry: String, address: String, purpose: String, detail: String)
+    case requestFailed(registry: String, address: RedactedText, purpose: String, detail: RedactedText)
 
     // MARK: What the registry sent (exit 3)
 
@@ -69,9 +74,10 @@ public enum RegistryError: UserFacingError, Equatable {
     /// A blob declares more bytes than the disk has free.
     case insufficientSpace(digest: String, declared: Int64, available: Int64, directory: String)
     /// The registry answered with an unexpected status.
-    case unexpectedStatus(registry: String, status: Int, purpose: String, detail: String, reference: String)
+    case unexpectedStatus(
+        registry: String, status: Int, purpose: String, detail: RedactedText, reference: String)
     /// The registry refused an upload's digest (`DIGEST_INVALID`).
-    case uploadDigestRejected(registry: String, purpose: String, detail: String, reference: String)
+    case uploadDigestRejected(registry: String, purpose: String, detail: RedactedText, reference: String)
     /// The manifest or repository does not exist.
     case notFound(registry: String, repository: String, reference: String, target: String)
     /// `/v2/` answered 404.
@@ -81,23 +87,23 @@ public enum RegistryError: UserFacingError, Equatable {
     /// No HTTP answer at all.
     case noHTTPResponse(registry: String)
     /// A JSON document that does not decode, or holds impossible values.
-    case invalidDocument(what: String, reason: String, reference: String)
+    case invalidDocument(what: String, reason: RedactedText, reference: String)
     /// A blob's bytes do not hash to its digest, or its size differs.
     case blobDigestMismatch(digest: String, actual: String, size: Int64, declared: Int64, reference: String)
     /// A manifest's bytes do not hash to the digest asked for.
     case manifestDigestMismatch(expected: String, actual: String, reference: String)
     /// What the registry says it stored is not what was sent.
-    case storedDigestMismatch(kind: String, stored: String, sent: String, registry: String)
+    case storedDigestMismatch(kind: String, stored: RedactedText, sent: String, registry: String)
     /// The reference names a digest the pushed image does not have.
     case referenceDigestMismatch(image: String, wanted: String, reference: String)
     /// An image index without any image.
     case emptyIndex(reference: String)
     /// A layer in a format modelgate cannot unpack.
-    case unsupportedLayer(digest: String, mediaType: String, reference: String)
+    case unsupportedLayer(digest: String, mediaType: RedactedText, reference: String)
     /// A compressed layer whose uncompressed digest the image config does not list.
     case missingDiffID(digest: String, reference: String)
     /// A compressed layer that inflates to another digest than the config lists.
-    case layerDigestMismatch(digest: String, inflated: String, expected: String, reference: String)
+    case layerDigestMismatch(digest: String, inflated: String, expected: RedactedText, reference: String)
 
     /// What went wrong, in one line.
     public var summary: String {
@@ -109,6 +115,8 @@ public enum RegistryError: UserFacingError, Equatable {
             "refusing to send credentials in clear text to the token service \(realm) that \(registry) names"
         case .insecureRedirect(let from, let to):
             "refusing to follow a redirect from HTTPS to plain HTTP (\(from) -> \(to))"
+        case .insecureUploadLocation(let from, let to):
+            "refusing to upload over plain HTTP after HTTPS (\(from) named \(to) as the upload location)"
         case .identityTokenAtBasicRegistry(let registry, _):
             "\(registry) wants a user and password, but the credentials found are an identity token"
         case .requiresCredentials(let registry, let purpose):
@@ -138,6 +146,8 @@ public enum RegistryError: UserFacingError, Equatable {
             "the registry \(registry) closed the connection while trying to \(purpose)"
         case .timedOut(let registry, _, let purpose):
             "the registry \(registry) did not answer in time while trying to \(purpose)"
+        case .tooSlow(let registry, _, let seconds):
+            "an answer from \(registry) was still unfinished after \(seconds >= 120 ? "\(seconds / 60) minutes" : "\(seconds) seconds"), too slow to wait for; modelgate stopped it"
         case .tlsFailed(let registry, _, let detail): "no TLS connection to \(registry): \(detail)"
         case .requestFailed(let registry, _, let purpose, let detail):
             "the request to \(registry) failed while trying to \(purpose): \(detail)"
@@ -188,7 +198,9 @@ public enum RegistryError: UserFacingError, Equatable {
             .storedDigestMismatch(_, _, _, let registry), .noUploadLocation(let registry),
             .noHTTPResponse(let registry):
             registry
-        case .insecureRedirect(_, let to), .secretRedirected(let to), .badRedirect(let to): to
+        case .insecureRedirect(_, let to), .insecureUploadLocation(_, let to), .secretRedirected(let to),
+            .badRedirect(let to):
+            to.description
         case .identityTokenAtBasicRegistry(_, let origin), .rejectedCredentials(_, _, _, let origin, _):
             origin
         case .accessDenied(_, _, let reference, _), .unexpectedStatus(_, _, _, _, let reference),
@@ -199,12 +211,13 @@ public enum RegistryError: UserFacingError, Equatable {
             .missingDiffID(_, let reference),
             .layerDigestMismatch(_, _, _, let reference):
             reference
-        case .noToken(let realm), .tokenServiceFailed(let realm, _): realm
-        case .tooManyRedirects(let url, _): url
+        case .noToken(let realm), .tokenServiceFailed(let realm, _): realm.description
+        case .tooManyRedirects(let url, _): url.description
         case .cannotConnect(_, let address, _), .connectionClosed(_, let address, _),
-            .timedOut(_, let address, _), .tlsFailed(_, let address, _), .requestFailed(_, let address, _, _),
-            .notARegistry(_, let address):
-            address
+            .timedOut(_, let address, _), .tooSlow(_, let address, _), .tlsFailed(_, let address, _),
+            .requestFailed(_, let address, _, _):
+            address.description
+        case .notARegistry(_, let address): address
         case .insufficientSpace(_, _, _, let directory): directory
         }
     }
@@ -219,6 +232,8 @@ public enum RegistryError: UserFacingError, Equatable {
             "the registry's token service must use HTTPS (or, for a plain-HTTP registry on this machine, be on this machine too); fix the registry's auth configuration"
         case .insecureRedirect:
             "the registry (or its storage) must serve over HTTPS; nothing was sent to the plain-HTTP address"
+        case .insecureUploadLocation:
+            "the registry (or its storage) must take uploads over HTTPS; nothing was sent to the plain-HTTP address"
         case .identityTokenAtBasicRegistry(let registry, _):
             "log in with a user name and password ('docker login -u USER \(registry)'), or set MODELGATE_REGISTRY_USER and MODELGATE_REGISTRY_PASSWORD"
         case .requiresCredentials(let registry, _):
@@ -237,6 +252,8 @@ public enum RegistryError: UserFacingError, Equatable {
         case .connectionClosed:
             "nothing was tagged; push again once the registry is healthy (uploaded blobs are reused)"
         case .timedOut: "nothing was tagged; push again"
+        case .tooSlow:
+            "the registry or the network is stuck or far too slow; try again later, or use another registry"
         case .tlsFailed: "for a plain-HTTP registry on this machine add --insecure"
         case .requestFailed: "nothing was tagged; check the registry and push again"
         case .responseTooLarge: "the registry is misbehaving; do not use it"
@@ -272,7 +289,7 @@ public enum RegistryError: UserFacingError, Equatable {
     public var exitStatus: ExitStatus {
         switch self {
         case .credentialsOverPlainHTTP, .badRegistryAddress, .insecureTokenRealm, .insecureRedirect,
-            .identityTokenAtBasicRegistry:
+            .insecureUploadLocation, .identityTokenAtBasicRegistry:
             .badInput
         default: .failure
         }

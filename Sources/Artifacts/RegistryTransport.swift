@@ -80,9 +80,21 @@ final class BodyCollector {
 }
 
 /// The session delegate of one client: runs each request as a task of its own, streams the
-/// body into a `BodyCollector` as it arrives (libcurl cannot pause, so a body over its limit
-/// ends the task at once), and applies `RegistryAuth`'s decisions to redirects and challenges
-/// (that part is in RegistryAuth.swift).
+/// body into a `BodyCollector` as it arrives, and applies `RegistryAuth`'s decisions to redirects
+/// and challenges (that part is in RegistryAuth.swift).
+///
+/// The guarantee: a request ends the moment its answer is decided — a body refused by its limit,
+/// an informative body read far enough, a redirect refused, its time (`ExchangeBudget`) up —
+/// whatever the registry goes on sending and whatever FoundationNetworking's transfer thread is
+/// doing. The mechanism: each request is an `Exchange` in a table, holding the caller's
+/// continuation. Whoever decides removes the exchange from the table and resumes the continuation
+/// at once (under the table's lock, so exactly one decision wins); callbacks that come later find
+/// no exchange and return at once, and the task is asked to cancel (which, in FoundationNetworking,
+/// waits for the transfer thread, and may land late or, while a registry keeps sending, not at
+/// all; the caller no longer waits for it). A task that ends by itself (a redirect answered nil,
+/// a completed task) is not cancelled, and none is cancelled while one of its redirects is being
+/// answered (`beginRedirect`). A watchdog ends, four times a second, every exchange
+/// past its time (`ExchangeBudget`), which FoundationNetworking does not bound.
 final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
     /// A finished exchange: the last response and its body (what the limit kept).
     struct Reply: Sendable {
@@ -90,116 +102,201 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
         let body: Data
     }
 
-    /// One task's state. Touched only under `exchanges`' lock.
+    /// One request in flight. Touched only under `exchanges`' lock while in the table, and only by
+    /// whoever removed it afterwards.
     private final class Exchange: @unchecked Sendable {
+        let task: URLSessionTask
         let collector: BodyCollector
+        let budget: ExchangeBudget
         let carriesSecret: Bool
-        var continuation: CheckedContinuation<Reply, Error>?
+        let continuation: CheckedContinuation<Reply, Error>
         var response: HTTPURLResponse?
-        /// Set by a limit or a policy refusal; wins over whatever URLSession reports after.
-        var failure: Error?
-        /// We stopped the task with its answer in hand (an informative body long enough, a
-        /// challenge declined): the response stands.
+        /// Since when the head of the current answer is awaited; nil once it arrived.
+        var waitingSince: ContinuousClock.Instant?
+        /// The challenge was declined: the 401 the task ends with is the answer.
         var keepsResponse = false
         var redirects = 0
+        /// A redirect of it is being answered (`beginRedirect`): not to be cancelled meanwhile.
+        var isAnsweringRedirect = false
 
-        init(_ collector: BodyCollector, carriesSecret: Bool) {
+        init(
+            _ task: URLSessionTask, _ collector: BodyCollector, _ budget: ExchangeBudget, carriesSecret: Bool,
+            _ continuation: CheckedContinuation<Reply, Error>
+        ) {
+            self.task = task
             self.collector = collector
+            self.budget = budget
             self.carriesSecret = carriesSecret
+            self.continuation = continuation
+            waitingSince = budget.start
+        }
+
+        /// The answer so far, as the result of the exchange.
+        var reply: Result<Reply, Error> {
+            guard let response = response ?? (task.response as? HTTPURLResponse) else {
+                return .failure(RegistryError.noHTTPResponse(registry: collector.registry))
+            }
+            return .success(Reply(response: response, body: collector.data))
         }
     }
 
     let auth: RegistryAuth
+    /// `ExchangeBudget.allowance`, unless a test asks for less.
+    private let allowance: Duration
     private let exchanges = Mutex<[Int: Exchange]>([:])
+    /// Checks the budgets; a dispatch source is safe to use from any thread.
+    private nonisolated(unsafe) let watchdog: DispatchSourceTimer
 
-    init(auth: RegistryAuth) {
+    init(auth: RegistryAuth, allowance: Duration = ExchangeBudget.allowance) {
         self.auth = auth
+        self.allowance = allowance
+        watchdog = DispatchSource.makeTimerSource(queue: .global())
+        super.init()
+        watchdog.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250))
+        watchdog.setEventHandler { [weak self] in self?.endOverdueExchanges() }
+        watchdog.resume()
     }
 
-    /// Runs `request` (with `upload` as its body) on `session` to its end. `carriesSecret` for a
-    /// request whose body holds a credential: it is never redirected to another origin.
+    deinit { watchdog.cancel() }
+
+    /// Runs `request` (with `upload` as its body, or `sending` bytes of a body stream) on
+    /// `session` to its end. `carriesSecret` for a request whose body holds a credential: it is
+    /// never redirected to another origin.
     func perform(
-        _ request: URLRequest, upload: Data? = nil, on session: URLSession, limit: ResponseLimit,
-        carriesSecret: Bool = false
+        _ request: URLRequest, upload: Data? = nil, sending: Int64 = 0, on session: URLSession,
+        limit: ResponseLimit, carriesSecret: Bool = false
     ) async throws -> Reply {
         let task =
             upload.map { session.uploadTask(with: request, from: $0) } ?? session.dataTask(with: request)
-        let exchange = Exchange(
-            BodyCollector(limit, registry: auth.registryName), carriesSecret: carriesSecret)
+        let collector = BodyCollector(limit, registry: auth.registryName)
+        let budget = ExchangeBudget(
+            sending: Int64(upload?.count ?? 0) + sending + Int64(request.httpBody?.count ?? 0),
+            receiving: limit.bytes, from: .now, allowance: allowance)
         return try await withCheckedThrowingContinuation { continuation in
-            exchange.continuation = continuation
+            let exchange = Exchange(task, collector, budget, carriesSecret: carriesSecret, continuation)
             exchanges.withLock { $0[task.taskIdentifier] = exchange }
             task.resume()
         }
     }
 
-    /// Counts a redirect of `task`; returns the count so far and whether its body is secret.
-    func countRedirect(of task: URLSessionTask) -> (count: Int, carriesSecret: Bool) {
+    /// Decides `task`'s exchange, if it is still open: `rule` returns its result (nil to leave it
+    /// open); a decided exchange is removed, its caller resumed and (unless `cancelling` is false:
+    /// the task ends by itself) its task cancelled.
+    private func decide(
+        _ task: URLSessionTask, cancelling: Bool = true, _ rule: (Exchange) -> Result<Reply, Error>?
+    ) {
+        let decided = exchanges.withLock { all -> Decided? in
+            guard let exchange = all[task.taskIdentifier], let result = rule(exchange) else { return nil }
+            all[task.taskIdentifier] = nil
+            return Decided(exchange, result)
+        }
+        decided?.deliver(cancelling: cancelling)
+    }
+
+    /// Ends every exchange past its budget (`ExchangeBudget`).
+    private func endOverdueExchanges() {
+        let now = ContinuousClock.now
+        let overdue = exchanges.withLock { all -> [Decided] in
+            var ended: [Decided] = []
+            for (identifier, exchange) in all where !exchange.isAnsweringRedirect {
+                guard let spent = exchange.budget.overrun(waitingSince: exchange.waitingSince, at: now) else {
+                    continue
+                }
+                all[identifier] = nil
+                let address = exchange.task.currentRequest?.url?.absoluteString ?? auth.registryName
+                let error = RegistryError.tooSlow(
+                    registry: auth.registryName, address: auth.redact(address),
+                    seconds: Int(spent.components.seconds))
+                ended.append(Decided(exchange, .failure(error)))
+            }
+            return ended
+        }
+        for decided in overdue { decided.deliver(cancelling: true) }
+    }
+
+    /// A decided exchange, reduced to what its caller needs. The exchange itself (and the blob
+    /// file its collector writes) is let go first, so that when the caller resumes, nothing of
+    /// the exchange is left: a failed download's file is gone by the time the error arrives.
+    private struct Decided {
+        let continuation: CheckedContinuation<Reply, Error>
+        let task: URLSessionTask
+        let result: Result<Reply, Error>
+
+        init(_ exchange: Exchange, _ result: Result<Reply, Error>) {
+            continuation = exchange.continuation
+            task = exchange.task
+            self.result = result
+        }
+
+        /// Resumes the caller and, when `cancelling`, asks the task to cancel.
+        func deliver(cancelling: Bool) {
+            continuation.resume(with: result)
+            if cancelling { RegistryTransport.cancel(task) }
+        }
+    }
+
+    /// A redirect of `task` is to be answered: counts it, and returns the count so far and
+    /// whether its body is secret; nil when the exchange has already ended. Until `endRedirect`,
+    /// the exchange is not cancelled: FoundationNetworking traps (`fatalError` in
+    /// HTTPURLProtocol's `didCompleteRedirectCallback`) on a redirect answer given after a
+    /// cancellation landed while it waited for that answer.
+    func beginRedirect(of task: URLSessionTask) -> (count: Int, carriesSecret: Bool)? {
         exchanges.withLock { all in
-            guard let exchange = all[task.taskIdentifier] else { return (Int.max, true) }
+            guard let exchange = all[task.taskIdentifier] else { return nil }
             exchange.redirects += 1
+            exchange.waitingSince = .now
+            exchange.isAnsweringRedirect = true
             return (exchange.redirects, exchange.carriesSecret)
         }
     }
 
-    /// Ends `task` with `error` (the first one recorded wins).
-    func fail(_ task: URLSessionTask, with error: Error) {
-        exchanges.withLock { all in
-            if let exchange = all[task.taskIdentifier], exchange.failure == nil { exchange.failure = error }
-        }
+    /// The redirect of `task` is answered (the answer is queued before any later cancellation).
+    func endRedirect(of task: URLSessionTask) {
+        exchanges.withLock { $0[task.taskIdentifier]?.isAnsweringRedirect = false }
+    }
+
+    /// Ends `task`'s exchange with `error` now, without cancelling the task (which ends by itself).
+    func end(_ task: URLSessionTask, with error: Error) {
+        decide(task, cancelling: false) { _ in .failure(error) }
     }
 
     /// The answer `task` has is its result, though the task is being cancelled.
     func keepResponse(of task: URLSessionTask) {
-        exchanges.withLock { $0[task.taskIdentifier]?.keepsResponse = true }
+        exchanges.withLock { all in
+            all[task.taskIdentifier]?.keepsResponse = true
+            all[task.taskIdentifier]?.waitingSince = nil
+        }
     }
 
     func urlSession(
         _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
         completionHandler: @Sendable @escaping (URLSession.ResponseDisposition) -> Void
     ) {
-        // Always allowed, then cancelled if refused: FoundationNetworking reads a cancelled
-        // disposition's body to its end (measured: all 50 MB of a lying blob), while a task
-        // cancelled by `cancel()` hangs up.
+        // Always allowed, then ended if refused: FoundationNetworking reads a cancelled
+        // disposition's body to its end.
         completionHandler(.allow)
         guard let http = response as? HTTPURLResponse else { return }
-        let stop = exchanges.withLock { all -> Bool in
-            guard let exchange = all[dataTask.taskIdentifier], exchange.failure == nil else { return false }
+        decide(dataTask) { exchange in
             exchange.response = http
+            exchange.waitingSince = nil
             exchange.keepsResponse = false
             do {
                 try exchange.collector.begin(http)
-                return false
+                return nil
             } catch {
-                exchange.failure = error
-                return true
+                return .failure(error)
             }
         }
-        if stop { Self.cancel(dataTask) }
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let stop = exchanges.withLock { all -> Bool? in
-            guard let exchange = all[dataTask.taskIdentifier] else { return false }
-            // Already stopped: the cancellation is on its way (see `cancel`).
-            guard exchange.failure == nil, !exchange.keepsResponse else { return nil }
+        decide(dataTask) { exchange in
             do {
-                if try exchange.collector.take(data) { return false }
-                exchange.keepsResponse = true
-                return true
+                // An informative body read far enough: the answer stands as it is.
+                return try exchange.collector.take(data) ? nil : exchange.reply
             } catch {
-                exchange.failure = error
-                return true
+                return .failure(error)
             }
-        }
-        switch stop {
-        case true?: Self.cancel(dataTask)
-        case nil:
-            // Bytes past the decision are dropped, but slowly: the transfer thread waits on this
-            // queue (`BoundedDelegateQueue`), so a registry cannot pour gigabytes through in the
-            // moment the cancellation takes to land on a loaded machine.
-            usleep(5_000)
-        case false?: break
         }
     }
 
@@ -210,24 +307,67 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        let (continuation, result) = exchanges.withLock {
-            all -> (CheckedContinuation<Reply, Error>?, Result<Reply, Error>) in
-            guard let exchange = all.removeValue(forKey: task.taskIdentifier) else {
-                return (nil, .failure(RegistryError.noHTTPResponse(registry: auth.registryName)))
-            }
-            let response = exchange.response ?? (task.response as? HTTPURLResponse)
-            if let failure = exchange.failure { return (exchange.continuation, .failure(failure)) }
-            if error == nil || exchange.keepsResponse, let response {
-                return (
-                    exchange.continuation, .success(Reply(response: response, body: exchange.collector.data))
-                )
-            }
-            return (
-                exchange.continuation,
-                .failure(error ?? RegistryError.noHTTPResponse(registry: auth.registryName))
-            )
+        decide(task, cancelling: false) { exchange in
+            if error == nil || exchange.keepsResponse { return exchange.reply }
+            return .failure(error ?? RegistryError.noHTTPResponse(registry: auth.registryName))
         }
-        continuation?.resume(with: result)
+    }
+}
+
+/// How long one exchange may last, fixed when it starts from what it may move.
+///
+/// FoundationNetworking sets no such bound: its resource timeout is never read on Linux, and its
+/// idle timeout (`timeoutIntervalForRequest`) restarts at every byte, so a registry dripping a
+/// body (a byte a minute, within the declared size) holds a pull forever; and it keeps a
+/// redirect's body in memory, unseen by the delegate and unbounded, until the body ends. So an
+/// exchange gets `allowance` (as long as the idle timeout: time for the registry to think) plus a
+/// second for every `slowestRate` bytes it sends, to see the head of each answer (a redirect's
+/// body that never ends is stopped there); and, in all, that plus a second for every
+/// `slowestRate` bytes it may receive. A slow honest registry (16 KiB/s is a 128 kbit/s line)
+/// is waited for; one that stalls is stopped once its time is up.
+struct ExchangeBudget {
+    /// Time any exchange gets, whatever its size: as long as the idle timeout.
+    static let allowance: Duration = .seconds(300)
+    /// The slowest pace waited for, in bytes a second.
+    static let slowestRate: Int64 = 16 << 10
+
+    let start: ContinuousClock.Instant
+    /// The time to see an answer's head.
+    let head: Duration
+    /// The time for the whole exchange.
+    let whole: Duration
+
+    /// The budget of an exchange sending `sending` bytes and receiving at most `receiving`.
+    init(
+        sending: Int64, receiving: Int64, from start: ContinuousClock.Instant,
+        allowance: Duration = Self.allowance
+    ) {
+        // Whole seconds, each part capped at a year, so that no sum overflows a Duration.
+        func seconds(_ bytes: Int64) -> Duration {
+            .seconds(min(max(0, bytes) / Self.slowestRate, 31_536_000))
+        }
+        self.start = start
+        head = allowance + seconds(sending)
+        whole = head + seconds(receiving)
+    }
+
+    /// The time that ran out, or nil while the exchange is within its budget at `now`;
+    /// `waitingSince` is when it began to wait for the head of its current answer (when it
+    /// started, or its last redirect), nil once that head arrived.
+    func overrun(waitingSince: ContinuousClock.Instant?, at now: ContinuousClock.Instant) -> Duration? {
+        if let waitingSince, now - waitingSince > head { return head }
+        return now - start > whole ? whole : nil
+    }
+}
+
+extension ResponseLimit {
+    /// The most body bytes an answer under this limit is read for.
+    var bytes: Int64 {
+        switch self {
+        case .informative: Int64(BodyCollector.informativeLimit)
+        case .document(_, let limit): Int64(limit)
+        case .blob(let file): file.declared
+        }
     }
 }
 
@@ -240,7 +380,8 @@ final class RegistryTransport: NSObject, URLSessionDataDelegate, Sendable {
 ///
 /// No deadlock: an operation added from this queue itself never waits, and the delegate never
 /// waits for the transfer thread from here (`RegistryTransport.cancel` and the challenge answer
-/// run on another thread, since `URLSessionTask.cancel()` syncs with the transfer thread).
+/// run on another thread, since `URLSessionTask.cancel()` syncs with the transfer thread). Once
+/// an exchange has ended, its remaining operations return at once, so the queue drains.
 final class BoundedDelegateQueue: OperationQueue, @unchecked Sendable {
     private let limit: Int
     private let condition = NSCondition()

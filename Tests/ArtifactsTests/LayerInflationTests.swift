@@ -111,18 +111,21 @@ import Testing
 
     @Test func onlyKnownCompressionsAreAccepted() throws {
         let target = try RegistryReference(parsing: "127.0.0.1:5000/team/model:v1")
-        #expect(try LayerCompression(mediaType: OCI.layerType, layer: "sha256:a", target: target) == .none)
-        #expect(
-            try LayerCompression(mediaType: OCI.layerType + "+gzip", layer: "sha256:a", target: target)
-                == .gzip)
-        #expect(
-            try LayerCompression(mediaType: OCI.layerType + "+zstd", layer: "sha256:a", target: target)
-                == .zstd)
+        let auth = try RegistryAuth(
+            registry: try #require(Origin(URL(string: "http://127.0.0.1:5000"))), name: target.registry,
+            credentials: nil, scope: "repository:team/model:pull")
+        func compression(_ mediaType: String) throws -> LayerCompression {
+            try LayerCompression(mediaType: mediaType, layer: "sha256:a", target: target, auth: auth)
+        }
+        #expect(try compression(OCI.layerType) == .none)
+        #expect(try compression(OCI.layerType + "+gzip") == .gzip)
+        #expect(try compression(OCI.layerType + "+zstd") == .zstd)
         #expect(
             throws: RegistryError.unsupportedLayer(
-                digest: "sha256:a", mediaType: OCI.layerType + "+lz4", reference: target.description)
+                digest: "sha256:a", mediaType: auth.redact(OCI.layerType + "+lz4"),
+                reference: target.description)
         ) {
-            try LayerCompression(mediaType: OCI.layerType + "+lz4", layer: "sha256:a", target: target)
+            try compression(OCI.layerType + "+lz4")
         }
     }
 

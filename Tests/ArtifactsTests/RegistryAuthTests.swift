@@ -120,10 +120,10 @@ import Testing
         #expect(try kept("https://cdn.example.com/blob") == nil)
         #expect(try kept("https://reg.example.com:8443/blob") == nil)
         #expect(throws: RegistryError.self) { try kept("http://reg.example.com/blob") }
-        #expect(throws: RegistryError.tooManyRedirects(url: from!.absoluteString, limit: 10)) {
+        #expect(throws: RegistryError.tooManyRedirects(url: auth.redact(from!.absoluteString), limit: 10)) {
             try kept("https://reg.example.com/other", count: 11)
         }
-        #expect(throws: RegistryError.secretRedirected(to: "https://cdn.example.com/token")) {
+        #expect(throws: RegistryError.secretRedirected(to: auth.redact("https://cdn.example.com/token"))) {
             try auth.redirect(
                 request("https://cdn.example.com/token"), from: from, count: 1, carriesSecret: true
             ).get()
@@ -139,12 +139,74 @@ import Testing
     }
 
     @Test func messagesNeverHoldTheSecret() throws {
+        let auth = try RegistryAuth(
+            registry: try #require(Origin(URL(string: "https://reg.example.com"))), name: "reg",
+            credentials: RegistryCredentials(username: "ada", password: "pa55 w/rd", origin: "test"),
+            scope: "repository:a:pull")
+        let basic = Data("ada:pa55 w/rd".utf8).base64EncodedString()
+        let text = auth.redact("you sent Basic \(basic) and pa55 w/rd, ?p=pa55%20w%2Frd\u{1B}[31m\r\u{202E}")
+            .description
+        #expect(
+            text == "you sent Basic [redacted] and [redacted], ?p=[redacted]\u{241B}[31m\u{240D}\\u{202E}")
+        #expect(auth.redact(String(repeating: "x", count: 1000)).description.count == 300)
+        #expect(auth.redact("abcdef", limit: 4).description == "abc…")
+    }
+
+    /// An upload may go to another host (the registry's storage), resolved against the URL that
+    /// answered, but never from HTTPS to plain HTTP; its text in the error is redacted.
+    @Test func uploadLocationsFollowTheRedirectRule() throws {
         let auth = try auth("https://reg.example.com")
-        let basic = Data("ada:pa55word".utf8).base64EncodedString()
-        let text = auth.redact("you sent Basic \(basic) and pa55word\u{1B}[31m")
-        #expect(!text.contains("pa55word") && !text.contains(basic), "\(text)")
-        #expect(!text.contains("\u{1B}"))
-        #expect(auth.redact(String(repeating: "x", count: 1000)).count <= 301)
+        let answered = try #require(URL(string: "https://reg.example.com/v2/a/blobs/uploads/"))
+        #expect(
+            try auth.uploadLocation("/v2/a/blobs/uploads/1?state=x", from: answered).absoluteString
+                == "https://reg.example.com/v2/a/blobs/uploads/1?state=x")
+        #expect(
+            try auth.uploadLocation("https://s3.example.com/up/1", from: answered).absoluteString
+                == "https://s3.example.com/up/1")
+        // Relative to the storage that answered, not to the registry.
+        #expect(
+            try auth.uploadLocation("/up/2", from: try #require(URL(string: "https://s3.example.com/up/1")))
+                .absoluteString == "https://s3.example.com/up/2")
+        #expect(
+            throws: RegistryError.insecureUploadLocation(
+                from: auth.redact(answered.absoluteString),
+                to: auth.redact("http://s3.example.com/up/1?p=[redacted]"))
+        ) { try auth.uploadLocation("http://s3.example.com/up/1?p=pa55word", from: answered) }
+        #expect(throws: RegistryError.noUploadLocation(registry: "reg")) {
+            try auth.uploadLocation("ftp://s3.example.com/up", from: answered)
+        }
+        #expect(throws: RegistryError.noUploadLocation(registry: "reg")) {
+            try auth.uploadLocation(nil, from: answered)
+        }
+        // Plain HTTP to plain HTTP (a registry on this machine) is allowed.
+        let local = try self.auth("http://127.0.0.1:5000")
+        #expect(
+            try local.uploadLocation(
+                "http://127.0.0.2:5001/up", from: try #require(URL(string: "http://127.0.0.1:5000/v2/"))
+            )
+            .host == "127.0.0.2")
+    }
+
+    /// The time an exchange gets: five minutes to see each answer's head (plus a second per
+    /// 16 KiB sent), and in all that plus a second per 16 KiB it may receive.
+    @Test func exchangesGetTimeForWhatTheyMoveAndNoMore() {
+        let start = ContinuousClock.now
+        let blob = ExchangeBudget(sending: 0, receiving: 160 << 10, from: start)
+        #expect(blob.head == .seconds(300) && blob.whole == .seconds(310))
+        // Waiting for a head (a redirect's body that never ends is never seen).
+        #expect(blob.overrun(waitingSince: start, at: start + .seconds(299)) == nil)
+        #expect(blob.overrun(waitingSince: start, at: start + .seconds(301)) == .seconds(300))
+        // A redirect starts a new wait for a head, within the whole.
+        #expect(blob.overrun(waitingSince: start + .seconds(200), at: start + .seconds(301)) == nil)
+        // Head seen: a body dripping a byte a minute is stopped at the end of the whole.
+        #expect(blob.overrun(waitingSince: nil, at: start + .seconds(309)) == nil)
+        #expect(blob.overrun(waitingSince: nil, at: start + .seconds(311)) == .seconds(310))
+        let upload = ExchangeBudget(sending: 16 << 20, receiving: 64 << 10, from: start)
+        #expect(upload.head == .seconds(300 + 1024) && upload.whole == .seconds(300 + 1024 + 4))
+        // Sizes no budget can hold are capped, never trapped on.
+        let huge = ExchangeBudget(sending: .max, receiving: .max, from: start)
+        #expect(huge.whole == .seconds(300 + 2 * 31_536_000))
+        #expect(ExchangeBudget(sending: -5, receiving: -5, from: start).whole == .seconds(300))
     }
 
     @Test func registryDocumentsAreCheckedBeforeTheyAreTrusted() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -95,16 +96,77 @@ final class HostileRegistry {
         }
     }
 
-    /// The requests, once one matching `condition` is on record: the fixture records a streamed
-    /// answer when its connection closes, which may come a moment after modelgate exits. Gives
-    /// up after ten seconds (the test then fails on what is missing, not on the time).
-    func requests(once condition: (Request) -> Bool) throws -> [Request] {
-        for _ in 0..<400 {
-            let all = try requests()
-            if all.contains(where: condition) { return all }
-            usleep(25_000)
+    /// Seconds a command against a hostile registry may run before it is killed.
+    static let timeLimit = 120
+
+    /// Runs `modelgate arguments` in `directory` against this registry, bounded (`bounded`).
+    func modelgate(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws
+        -> ProcessResult
+    {
+        try Self.bounded([try ModelgateBinary.url.path] + arguments, in: directory, environment: environment)
+    }
+
+    /// Runs `command` (a program and its arguments) under `timeout`: terminated after
+    /// `timeLimit` seconds and killed 10 seconds later, so that a command that hangs fails its
+    /// test (with this error) instead of hanging the suite.
+    static func bounded(_ command: [String], in directory: URL, environment: [String: String]) throws
+        -> ProcessResult
+    {
+        let result = try ExternalTool.run(
+            "timeout", ["--kill-after=10", String(timeLimit)] + command, in: directory,
+            environment: environment)
+        if result.status == 124 || result.status == 137 {
+            throw TestFailure(
+                "'\(command.joined(separator: " "))' was still running after \(timeLimit) s and was killed: \(result.stderr)"
+            )
         }
-        return try requests()
+        return result
+    }
+
+    /// What `operation` threw (nil when it returned), or `stillRunning` when it has not finished
+    /// within `seconds`: it is then left running, so that an operation that hangs in this
+    /// process (a continuation never resumed) fails its test instead of hanging the suite.
+    static func outcome(
+        within seconds: Int, of operation: @Sendable @escaping () async throws -> Void
+    ) async -> Outcome {
+        await withCheckedContinuation { continuation in
+            let resumed = Mutex(false)
+            let finish: @Sendable (Outcome) -> Void = { outcome in
+                if resumed.withLock({ done in
+                    defer { done = true }
+                    return !done
+                }) {
+                    continuation.resume(returning: outcome)
+                }
+            }
+            Task {
+                do {
+                    try await operation()
+                    finish(.finished(nil))
+                } catch {
+                    finish(.finished(error))
+                }
+            }
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                finish(.stillRunning)
+            }
+        }
+    }
+
+    /// How `outcome(within:of:)` found an operation.
+    enum Outcome: Sendable {
+        /// It ended, with this error or none.
+        case finished((any Error)?)
+        /// It was still running.
+        case stillRunning
+    }
+
+    /// The `.modelgate-pull-*` staging folders left in `directory`.
+    static func stagingFolders(in directory: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter {
+            $0.hasPrefix(".modelgate-pull-")
+        }
     }
 
     /// Every file under `directory`, relative, sorted (hidden ones included).
@@ -118,10 +180,17 @@ final class HostileRegistry {
 /// so that it trusts it.
 ///
 /// FoundationNetworking on Linux has no API for extra trust anchors (its
-/// `URLSessionCertificateAuthorityInfoFile` variable is read on Android only), and libcurl, as
-/// Debian builds it, reads its CA bundle from /etc/ssl/certs whatever the environment says. So
-/// modelgate runs in a private mount namespace (`unshare --map-root-user --mount`, no privilege
-/// needed) where a tmpfs over /etc/ssl/certs holds this certificate as the only CA bundle.
+/// `URLSessionCertificateAuthorityInfoFile` variable is read on Android only; checked in
+/// swift-corelibs-foundation's EasyHandle.swift, `setCARootBundlePath`), and libcurl, as
+/// Debian builds it, reads its CA bundle from /etc/ssl/certs whatever the environment says
+/// (SSL_CERT_FILE and CURL_CA_BUNDLE are read by the openssl and curl programs, not the
+/// library). So modelgate runs in a private mount namespace (`unshare --map-root-user --mount`)
+/// where a tmpfs over /etc/ssl/certs holds this certificate as the only CA bundle.
+///
+/// That needs unprivileged user namespaces, which some machines refuse (Ubuntu 24.04 and later
+/// restrict them with AppArmor, `kernel.apparmor_restrict_unprivileged_userns=1`; older Debian
+/// kernels had `kernel.unprivileged_userns_clone=0`). There the HTTPS tests fail, first thing,
+/// with an error naming that requirement (`requireNamespaces`): they are never skipped.
 final class TestCertificate {
     let directory: TemporaryDirectory
     var certificate: URL { directory.appending("cert.pem") }
@@ -138,25 +207,45 @@ final class TestCertificate {
         guard made.status == 0 else { throw TestFailure("openssl req failed: \(made.stderr)") }
     }
 
-    /// Runs modelgate with `arguments` in `directory`, trusting this certificate.
+    /// Runs modelgate with `arguments` in `directory`, trusting this certificate, bounded like
+    /// `HostileRegistry.bounded`.
     func modelgate(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws
         -> ProcessResult
     {
+        try Self.requireNamespaces()
         let script = """
             mount -t tmpfs tmpfs /etc/ssl/certs && cp "$1" /etc/ssl/certs/ca-certificates.crt || exit 99
             shift
             exec "$@"
             """
-        let result = try ExternalTool.run(
-            "unshare",
+        let result = try HostileRegistry.bounded(
             [
-                "--map-root-user", "--mount", "sh", "-c", script, "sh", certificate.path,
+                "unshare", "--map-root-user", "--mount", "sh", "-c", script, "sh", certificate.path,
                 try ModelgateBinary.url.path,
-            ]
-                + arguments, in: directory, environment: environment)
+            ] + arguments, in: directory, environment: environment)
         if result.status == 99 {
-            throw TestFailure("cannot make a private mount namespace for the test CA: \(result.stderr)")
+            throw TestFailure("cannot mount the test CA in the private mount namespace: \(result.stderr)")
         }
         return result
     }
+
+    /// Fails with what the machine lacks unless `unshare --map-root-user --mount` works here and
+    /// can mount over /etc/ssl/certs (checked once per test run).
+    static func requireNamespaces() throws {
+        if let problem = namespaceProblem { throw TestFailure(problem) }
+    }
+
+    private static let namespaceProblem: String? = {
+        let probe = try? ExternalTool.run(
+            "unshare", ["--map-root-user", "--mount", "sh", "-c", "mount -t tmpfs tmpfs /etc/ssl/certs"],
+            in: URL(fileURLWithPath: "/"))
+        guard let probe, probe.status != 0 else { return probe == nil ? "'unshare' could not be run" : nil }
+        return """
+            the HTTPS registry tests need unprivileged user and mount namespaces \
+            ('unshare --map-root-user --mount'), and this machine refuses them: \
+            \(probe.stderr.trimmingCharacters(in: .whitespacesAndNewlines)) (exit \(probe.status)). \
+            Allow them (sysctl kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu 24.04 and later, \
+            kernel.unprivileged_userns_clone=1 on older Debian kernels), or run the tests as root.
+            """
+    }()
 }

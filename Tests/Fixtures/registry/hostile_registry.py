@@ -17,22 +17,35 @@ SCENARIO picks the misbehaviour; every repository serves the same small public i
   bearer            Bearer tokens from /token on the registry (Basic alice there); blobs 307 to the CDN
   http-realm        Bearer challenge whose realm is plain HTTP on the CDN host
   loop              blobs redirect to themselves forever (same origin)
-  lying             the manifest declares a 2-byte layer; the blob sends 50 MB, close-delimited
-  lying-length      the same with an honest Content-Length of 50 MB
+  endless           the manifest declares a 2-byte layer; the blob's body never ends (close-delimited)
+  endless-length    the same, announcing a Content-Length of 1 TB
+  redirect-flood    blobs answer 307 to the CDN with a body that keeps coming: 64 KiB every 50 ms for
+                    20 s (URLSession shares one work queue across a process, and an unpaced flood
+                    would starve every other test in it; 20 s is far past the deadline the test
+                    sets, and if it is missed the redirect is followed and the pull succeeds)
+  drip              the layer's body comes a byte every half second (within its declared size)
+  leaky-redirect    like basic, but the CDN URL carries the password in its query
+  redirect-leak     Basic auth; the manifest redirects to itself forever, the password in the query
+  media-leak        Basic auth; the layer's mediaType holds the password
+  scheme-leak       a challenge whose scheme is the password
+  realm-leak        a Bearer challenge whose realm (not a URL) holds the password
+  diffid-leak       Basic auth; a gzip layer whose diff_id in the config holds the password
+  name-leak         Basic auth; the layer holds a link named after the password
+  digest-leak       Basic auth; uploads answer with the password as Docker-Content-Digest (push)
   digest            answers every request 401 with a Digest challenge
   echo              Basic auth; the manifest answers 500 echoing the Authorization header
   token-echo        Bearer; the token service answers 401 echoing the Authorization header
   huge-manifest     no auth; a 5 MiB manifest
-  upload-elsewhere  Basic auth; uploads are sent to the CDN host (push)
+  upload-elsewhere  Basic auth; uploads are sent to the CDN host (push), on plain HTTP even with --tls
 """
-import hashlib, io, json, os, signal, socket, ssl, sys, tarfile, threading, uuid
+import gzip, hashlib, io, json, os, signal, ssl, sys, tarfile, threading, time, uuid
 from base64 import b64encode
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ALICE_PASSWORD = "alice-s3cret-password"
 TOKEN = "tok-SECRET-4242"
 BASIC = "Basic " + b64encode(f"alice:{ALICE_PASSWORD}".encode()).decode()
-LIE_BYTES = 50 * 1000 * 1000
+ENDLESS_LENGTH = 1 << 40
 
 # The test runner may start this with SIGTERM blocked (a mask inherited through posix_spawn); and
 # when the runner dies, stdin reaches its end: stop then too, rather than outlive it.
@@ -49,7 +62,7 @@ def digest(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def make_layer():
+def make_layer(extra=None):
     buffer = io.BytesIO()
     content = b"public model bytes\n" * 1000
     # modelgate's own manifest.json lists the files a pull may write (and their digests).
@@ -63,17 +76,33 @@ def make_layer():
             info = tarfile.TarInfo(name)
             info.size, info.mode, info.mtime = len(data), 0o644, 0
             tar.addfile(info, io.BytesIO(data))
+        if extra:  # a link, which pull refuses by name
+            link = tarfile.TarInfo(extra)
+            link.type, link.linkname, link.mtime = tarfile.SYMTYPE, "model.bin", 0
+            tar.addfile(link)
     return buffer.getvalue()
 
 
-LAYER = make_layer()
+LAYER_TYPE = "application/vnd.oci.image.layer.v1.tar"
+if scenario == "name-leak":
+    LAYER = make_layer(extra=f"model/{ALICE_PASSWORD}")
+elif scenario == "diffid-leak":
+    LAYER = gzip.compress(make_layer(), mtime=0)
+    LAYER_TYPE += "+gzip"
+else:
+    LAYER = make_layer()
+if scenario == "media-leak":
+    LAYER_TYPE = f"leak-{ALICE_PASSWORD}"
+DIFF_ID = f"sha256:{ALICE_PASSWORD}" if scenario == "diffid-leak" else digest(LAYER)
 CONFIG = json.dumps({
     "created": "2026-01-01T00:00:00Z", "architecture": "amd64", "os": "linux",
     "config": {"Labels": {}, "WorkingDir": "/"},
-    "rootfs": {"type": "layers", "diff_ids": [digest(LAYER)]},
+    "rootfs": {"type": "layers", "diff_ids": [DIFF_ID]},
     "history": [{"created": "2026-01-01T00:00:00Z", "created_by": "test"}],
 }).encode()
 BLOBS = {digest(LAYER): LAYER, digest(CONFIG): CONFIG}
+BASIC_SCENARIOS = ("basic", "cdn-asks", "echo", "upload-elsewhere", "leaky-redirect", "redirect-leak",
+                   "media-leak", "diffid-leak", "name-leak", "digest-leak")
 
 
 def manifest(layer_size=len(LAYER), layer_digest=digest(LAYER)):
@@ -81,8 +110,7 @@ def manifest(layer_size=len(LAYER), layer_digest=digest(LAYER)):
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                    "digest": digest(CONFIG), "size": len(CONFIG)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                    "digest": layer_digest, "size": layer_size}],
+        "layers": [{"mediaType": LAYER_TYPE, "digest": layer_digest, "size": layer_size}],
     }).encode()
 
 
@@ -117,25 +145,46 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.record(sent)
 
-    def stream_lie(self, with_length):
-        """50 MB for a blob declared as 2 bytes, through a small send buffer so that what was
-        sent is close to what the client read before it hung up."""
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+    def stream_endless(self, status=200, headers=None, length=None, pause=0, seconds=None):
+        """A body that never ends until the client hangs up (or, with `seconds`, until then),
+        `pause` seconds between its 64 KiB chunks."""
         sent = 0
+        stop = time.monotonic() + seconds if seconds else None
         try:
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "application/octet-stream")
-            if with_length:
-                self.send_header("Content-Length", str(LIE_BYTES))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            if length is not None:
+                self.send_header("Content-Length", str(length))
             self.send_header("Connection", "close")
             self.end_headers()
             chunk = b"x" * 65536
-            while sent < LIE_BYTES:
+            while stop is None or time.monotonic() < stop:
                 self.wfile.write(chunk)
                 sent += len(chunk)
+                if pause:
+                    self.wfile.flush()
+                    time.sleep(pause)
         except OSError:
             pass
         self.close_connection = True
+        self.record(sent)
+
+    def drip(self, body):
+        """`body` with an honest Content-Length, a byte every half second."""
+        sent = 0
+        try:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                sent += 1
+                time.sleep(0.5)
+        except OSError:
+            self.close_connection = True
         self.record(sent)
 
     def read_body(self):
@@ -189,7 +238,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def authorized_or_challenge(self, serve):
         auth = self.headers.get("Authorization")
-        if scenario in ("basic", "cdn-asks", "echo", "upload-elsewhere"):
+        if scenario in BASIC_SCENARIOS:
             if auth != BASIC:
                 return self.answer(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}',
                                    {"WWW-Authenticate": 'Basic realm="hostile"'})
@@ -206,6 +255,10 @@ class Handler(BaseHTTPRequestHandler):
                     "WWW-Authenticate": f'Bearer realm="http://127.0.0.2:{ports["cdn"]}/token",service="hostile"'})
         elif scenario == "digest":
             return self.answer(401, b"{}", {"WWW-Authenticate": 'Digest realm="hostile", nonce="abc", qop="auth"'})
+        elif scenario == "scheme-leak":
+            return self.answer(401, b"{}", {"WWW-Authenticate": f'{ALICE_PASSWORD} realm="hostile"'})
+        elif scenario == "realm-leak":
+            return self.answer(401, b"{}", {"WWW-Authenticate": f'Bearer realm="leak-{ALICE_PASSWORD}"'})
         serve()
 
     def token(self):
@@ -222,18 +275,26 @@ class Handler(BaseHTTPRequestHandler):
             if scenario == "echo":
                 message = "cannot serve you, " + str(self.headers.get("Authorization"))
                 return self.answer(500, json.dumps({"errors": [{"code": "UNKNOWN", "message": message}]}).encode())
+            if scenario == "redirect-leak":
+                count = int(query.partition("n=")[2] or 0) + 1
+                location = f"{self.path.partition('?')[0]}?leak={ALICE_PASSWORD}&n={count}"
+                return self.answer(302, b"", {"Location": location})
             if scenario == "huge-manifest":
                 return self.answer(200, b" " * (5 << 20), {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
             if self.command == "PUT":
                 return self.answer(201, b"", {"Docker-Content-Digest": digest(body)})
-            if scenario in ("lying", "lying-length"):
+            if scenario in ("endless", "endless-length"):
                 document = manifest(layer_size=2, layer_digest=digest(b"ok"))
             else:
                 document = manifest()
             return self.answer(200, document, {"Content-Type": "application/vnd.oci.image.manifest.v1+json",
                                                "Docker-Content-Digest": digest(document)})
         if kind == "blobs" and len(parts) > 5 and parts[5] == "uploads":
-            # POST .../blobs/uploads/: the upload goes to another host.
+            if scenario == "digest-leak":
+                if self.command == "PUT":
+                    return self.answer(201, b"", {"Docker-Content-Digest": f"sha256:{ALICE_PASSWORD}"})
+                return self.answer(202, b"", {"Location": f"/v2/team/model/blobs/uploads/{uuid.uuid4()}"})
+            # POST .../blobs/uploads/: the upload goes to another host, always on plain HTTP.
             location = f"http://127.0.0.2:{ports['cdn']}/upload/{uuid.uuid4()}"
             return self.answer(202, b"", {"Location": location})
         if kind == "blobs":
@@ -242,10 +303,18 @@ class Handler(BaseHTTPRequestHandler):
             if scenario == "loop":
                 count = int(query.partition("n=")[2] or 0) + 1
                 return self.answer(307, b"", {"Location": f"{self.path.partition('?')[0]}?n={count}"})
-            if scenario in ("lying", "lying-length") and reference != digest(CONFIG):
-                return self.stream_lie(with_length=scenario == "lying-length")
+            if scenario in ("endless", "endless-length") and reference != digest(CONFIG):
+                return self.stream_endless(length=ENDLESS_LENGTH if scenario == "endless-length" else None)
+            if scenario == "redirect-flood":
+                cdn = f"http://127.0.0.2:{ports['cdn']}/cdn/blobs/{reference}"
+                return self.stream_endless(307, {"Location": cdn}, pause=0.05, seconds=20)
+            if scenario == "drip" and reference == digest(LAYER):
+                return self.drip(LAYER)
             if scenario in ("basic", "bearer", "cdn-asks") and reference in BLOBS:
                 return self.answer(307, b"", {"Location": f"http://127.0.0.2:{ports['cdn']}/cdn/blobs/{reference}"})
+            if scenario == "leaky-redirect" and reference in BLOBS:
+                cdn = f"http://127.0.0.2:{ports['cdn']}/cdn/blobs/{reference}?sig={ALICE_PASSWORD}"
+                return self.answer(307, b"", {"Location": cdn})
             if reference in BLOBS:
                 return self.answer(200, BLOBS[reference], {"Docker-Content-Digest": reference})
         return self.answer(404, b'{"errors":[{"code":"BLOB_UNKNOWN"}]}')
