@@ -90,13 +90,13 @@ import Testing
             Data(try Self.validNote(metrics: ["r2": 0.92, "safe\u{202E}txt.exe": 1]).utf8),
         ] {
             let reason = try #require(Self.reason(bytes))
-            #expect(reason.contains("contains the control character U+"), "\(reason)")
+            #expect(reason.contains(", a control, line-break or invisible character"), "\(reason)")
             #expect(TerminalText.firstUnsafe(in: reason) == nil, "\(reason)")
         }
         let stage = try #require(Self.reason(Data(try Self.validNote(stage: hostile).utf8)))
         #expect(
             stage
-                == "the stage name 'x␛]0;pwned␇␛[2K␍␛[32mverdict: pass' contains the control character U+001B; names may hold no control characters"
+                == "the stage name 'x␛]0;pwned␇␛[2K␍␛[32mverdict: pass' holds U+001B, a control, line-break or invisible character"
         )
     }
 
@@ -106,9 +106,9 @@ import Testing
         #expect(
             Self.reason(Data(try Self.validNote(metrics: many).utf8))?.hasPrefix(
                 "it has 10001 metrics; at most 10000") == true)
-        let long = String(repeating: "n", count: RecordLimits.nameBytes + 1)
+        let long = String(repeating: "n", count: NameRules.maxBytes + 1)
         let reason = try #require(Self.reason(Data(try Self.validNote(metrics: ["r2": 1, long: 1]).utf8)))
-        #expect(reason.hasSuffix("is 1025 bytes long; at most 1024 are allowed"), "\(reason)")
+        #expect(reason.hasSuffix("is 201 bytes long; at most 200 are allowed"), "\(reason)")
         #expect(reason.count < 200)
         #expect(
             Self.reason(Data(try Self.validNote(metrics: ["r2": 1, "": 2]).utf8)) == "a metric name is empty")
@@ -150,12 +150,25 @@ import Testing
         #expect {
             try RecordLimits.requireWritable(record, subject: "HEAD")
         } throws: { error in
-            guard case RecordError.overLimit(_, let reason) = error else { return false }
-            return reason.contains("60000 input files") && reason.hasSuffix("a run record is at most 4 MiB")
+            guard case RecordError.overLimit(_, .noteTooLarge(_, let inputs, _), _) = error else {
+                return false
+            }
+            let reason = (error as? RecordError)?.summary ?? ""
+            return inputs == 60_000 && reason.contains("60000 input files")
+                && reason.hasSuffix("a run record is at most 4 MiB")
+                && (error as? RecordError)?.hint?.contains("narrow the stages' deps") == true
         }
         record.inputs = [:]
         record.metrics["bad\u{1B}[31m"] = 1
-        #expect(throws: RecordError.self) { try RecordLimits.requireWritable(record, subject: "HEAD") }
+        #expect {
+            try RecordLimits.requireWritable(record, subject: "HEAD")
+        } throws: { error in
+            guard case RecordError.overLimit(_, .name(.unsafeCharacter("\u{1B}"), _, .metric), _) = error
+            else {
+                return false
+            }
+            return (error as? RecordError)?.hint?.contains("visible characters only") == true
+        }
     }
 
     // MARK: - Notes written with git
@@ -226,14 +239,14 @@ import Testing
         #expect {
             try MetricsFile.parse(Data(nested.utf8))
         } throws: {
-            ($0 as? MetricsFile.Problem)?.reason.hasSuffix("is 2005 bytes long; at most 1024 are allowed")
+            ($0 as? MetricsFile.Problem)?.reason.hasSuffix("is 2005 bytes long; at most 200 are allowed")
                 == true
         }
         #expect {
             try MetricsFile.parse(Data("{\"r2\\u001b[31m\": 1}".utf8))
         } throws: {
-            ($0 as? MetricsFile.Problem)?.reason.contains("'r2␛[31m' contains the control character U+001B")
-                == true
+            ($0 as? MetricsFile.Problem)?.reason.contains(
+                "'r2␛[31m' holds U+001B, a control, line-break or invisible character") == true
         }
         #expect {
             try MetricsFile.parse(Data("{\"r2\": NaN}".utf8))
