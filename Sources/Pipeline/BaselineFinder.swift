@@ -23,19 +23,30 @@ struct BaselineFinder {
             return try nearestPassing(from: tip)
         case .release:
             guard let start else { return nil }
-            var best: (ObjectID, RunRecord, Date)?
-            for tag in try repository.tags() {
-                let target = tag.targetID
-                let reachable = try target == start || repository.isAncestor(target, of: start)
-                guard reachable, let record = try records.readableRecord(on: target), record.verdict == .pass
-                else {
-                    continue
-                }
-                let date = try repository.commit(target).committer.date
-                if best == nil || date > best!.2 { best = (target, record, date) }
-            }
-            return best.map { ($0.0, $0.1) }
+            return try latestRelease(reachableFrom: start)
         }
+    }
+
+    /// The release (a tag `ReleaseTag` reads as one; unreadable tags never count) on the newest
+    /// commit, by committer date, that `start` reaches and that has a passing record. Newest
+    /// first, so the ancestry walk runs only until the first match.
+    private mutating func latestRelease(reachableFrom start: ObjectID) throws -> (ObjectID, RunRecord)? {
+        var seen = Set<ObjectID>()
+        var candidates: [(commit: ObjectID, date: Date, order: Int)] = []
+        for tag in try ReleaseTag.all(in: repository).tags where tag.isRelease {
+            guard seen.insert(tag.commit).inserted else { continue }
+            let date = try repository.commit(tag.commit).committer.date
+            candidates.append((tag.commit, date, candidates.count))
+        }
+        candidates.sort { $0.date != $1.date ? $0.date > $1.date : $0.order < $1.order }
+        for candidate in candidates {
+            let target = candidate.commit
+            guard try target == start || repository.isAncestor(target, of: start),
+                let record = try records.readableRecord(on: target), record.verdict == .pass
+            else { continue }
+            return (target, record)
+        }
+        return nil
     }
 
     private mutating func nearestPassing(from start: ObjectID) throws -> (ObjectID, RunRecord)? {
