@@ -7,7 +7,7 @@ public struct DataError: UserFacingError, Equatable {
         case cannotOpen, readFailed, emptyFile, headerOnly, duplicateColumn, raggedRow
         case unterminatedQuote, badQuote, notNumeric, nonFinite, missingValue, missingColumn
         case unknownTrainer, unknownOption, badOption, singleClass, tooFewRows, emptyTestSplit
-        case emptyTrainingSet, modelMismatch, badModelFile, noFeatures
+        case emptyTrainingSet, modelMismatch, badModelFile, noFeatures, tooManyClasses, tooManyParameters
     }
 
     /// Which kind of problem or model this is.
