@@ -65,7 +65,15 @@ extension Repository {
 
     /// Every tag's name, sorted by name like `git tag -l`; no tag object is read.
     public func tagNames() throws -> [String] {
-        try references(withPrefix: "refs/tags/").map { String($0.name.dropFirst("refs/tags/".count)) }
+        try tagReferences().map(\.name)
+    }
+
+    /// Every tag's name (without `refs/tags/`) and the object its reference points at, sorted
+    /// by name; no tag object is read.
+    public func tagReferences() throws -> [ReferenceEntry] {
+        try references(withPrefix: "refs/tags/").map {
+            ReferenceEntry(name: String($0.name.dropFirst("refs/tags/".count)), id: $0.id)
+        }
     }
 
     /// The tag called `name` read as a collaborator's tag must be: the size of each tag object
@@ -74,6 +82,12 @@ extension Repository {
     /// no more than a small one. Nil when there is no such tag or it marks a tree or a blob.
     public func readTag(named name: String, maxObjectBytes limit: Int) throws -> TagEntry? {
         guard let tagID = try reference("refs/tags/\(name)") else { return nil }
+        return try readTag(ReferenceEntry(name: name, id: tagID), maxObjectBytes: limit)
+    }
+
+    /// The tag `reference` (from `tagReferences()`) read as `readTag(named:maxObjectBytes:)` reads it.
+    public func readTag(_ reference: ReferenceEntry, maxObjectBytes limit: Int) throws -> TagEntry? {
+        let (name, tagID) = (reference.name, reference.id)
         var odb: OpaquePointer?
         try check(git_repository_odb(&odb, handle), "open the object database")
         defer { git_odb_free(odb) }

@@ -82,7 +82,11 @@ public struct ReleaseTag: Sendable, Equatable {
     public static func read(named name: String, in repository: Repository) throws -> Result<
         ReleaseTag, UnreadableTag
     >? {
-        switch try repository.readTag(named: name, maxObjectBytes: maxObjectBytes) {
+        try parse(repository.readTag(named: name, maxObjectBytes: maxObjectBytes))
+    }
+
+    private static func parse(_ entry: TagEntry?) -> Result<ReleaseTag, UnreadableTag>? {
+        switch entry {
         case nil: return nil
         case .unreadable(let name, let reason)?:
             return .failure(UnreadableTag(name: name, reason: reason))
@@ -101,8 +105,8 @@ public struct ReleaseTag: Sendable, Equatable {
     ) {
         var tags: [ReleaseTag] = []
         var unreadable: [UnreadableTag] = []
-        for name in try repository.tagNames() where filter(name) {
-            switch try read(named: name, in: repository) {
+        for reference in try repository.tagReferences() where filter(reference.name) {
+            switch parse(try repository.readTag(reference, maxObjectBytes: maxObjectBytes)) {
             case .success(let tag)?: tags.append(tag)
             case .failure(let problem)?: unreadable.append(problem)
             case nil: continue
@@ -158,21 +162,49 @@ public struct ReleaseTag: Sendable, Equatable {
     }
 
     /// The message's body and its trailers: the last paragraph when it is not the first and
-    /// every line of it is `Key: value`.
+    /// every line of it is `Key: value`. Read over UTF-8 code units (no Foundation): it runs for
+    /// every tag on the hook path (`baseline: release`).
     static func splitTrailers(_ message: String) -> (body: String, trailers: [Trailer]) {
-        let text = message.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let range = text.range(of: "\n\n", options: .backwards) else { return (text, []) }
-        var trailers: [Trailer] = []
-        for line in text[range.upperBound...].split(separator: "\n") {
-            guard let colon = line.firstIndex(of: ":") else { return (text, []) }
-            let key = line[..<colon]
-            guard !key.isEmpty, key.unicodeScalars.allSatisfy(isKeyScalar) else { return (text, []) }
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            trailers.append(Trailer(key: String(key), value: value.trimmingCharacters(in: ["\r"])))
+        let text = trimmed(Substring(message))
+        let bytes = text.utf8
+        // The last blank line: "\n\n" searched from the end.
+        var end = bytes.endIndex
+        var separator: (lower: String.Index, upper: String.Index)?
+        while end > bytes.startIndex {
+            let before = bytes.index(before: end)
+            if bytes[before] == UInt8(ascii: "\n"), before > bytes.startIndex,
+                bytes[bytes.index(before: before)] == UInt8(ascii: "\n")
+            {
+                separator = (bytes.index(before: before), end)
+                break
+            }
+            end = before
         }
-        guard !trailers.isEmpty else { return (text, []) }
-        let body = text[..<range.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
-        return (body, trailers)
+        guard let separator else { return (String(text), []) }
+        var trailers: [Trailer] = []
+        // Split at every line feed byte: "\r\n" is one Character, which a split on "\n" misses.
+        for bytes in text[separator.upper...].utf8.split(separator: UInt8(ascii: "\n")) {
+            let line = Substring(bytes)
+            guard let colon = line.utf8.firstIndex(of: UInt8(ascii: ":")) else { return (String(text), []) }
+            let key = line[..<colon]
+            guard !key.isEmpty, key.unicodeScalars.allSatisfy(isKeyScalar) else { return (String(text), []) }
+            let value = trimmed(line[line.index(after: colon)...])
+            trailers.append(Trailer(key: String(key), value: String(value)))
+        }
+        guard !trailers.isEmpty else { return (String(text), []) }
+        return (String(trimmed(text[..<separator.lower])), trailers)
+    }
+
+    /// `text` without the spaces, tabs, carriage returns and line feeds around it.
+    private static func trimmed(_ text: Substring) -> Substring {
+        func isBlank(_ scalar: Unicode.Scalar) -> Bool {
+            scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r"
+        }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isBlank($0) }),
+            let last = scalars.lastIndex(where: { !isBlank($0) })
+        else { return text[text.endIndex...] }
+        return Substring(scalars[first...last])
     }
 
     /// The metrics of a `Modelgate-Metrics` trailer: a JSON object of finite numbers within
