@@ -272,4 +272,27 @@ import Testing
         #expect(TerminalText.cell("short", limit: 10) == "short")
         #expect(TerminalText.truncated("ééé", limit: 3) == "ééé")
     }
+
+    /// A cell is bounded in bytes too: one character of 2 KB (a base and 1,100 combining marks)
+    /// or a long run of emoji sequences prints short; invisible characters that make two names
+    /// look alike are shown, joiners kept.
+    @Test func cellsAreBoundedInBytesAndGraphemes() {
+        let zalgo = "a" + String(repeating: "\u{301}", count: 1_100)
+        #expect(TerminalText.cell(zalgo, limit: 60) == "a…")
+        #expect(TerminalText.cell("x" + zalgo, limit: 60) == "xa…")
+        let family = "👨\u{200D}👩\u{200D}👧\u{200D}👦"  // 25 bytes, one character
+        let cell = TerminalText.cell(String(repeating: family, count: 100), limit: 60)
+        #expect(cell.utf8.count <= 60 * TerminalText.bytesPerCharacter + 3 && cell.hasSuffix("…"))
+        #expect(cell.count < 60)
+        #expect(TerminalText.cell(String(repeating: "漢", count: 100), limit: 60).count == 60)
+        let huge = String(repeating: "\u{1B}", count: 1_000_000)
+        #expect(TerminalText.cell(huge, limit: 10) == String(repeating: "␛", count: 9) + "…")
+        for scalar: Unicode.Scalar in ["\u{200B}", "\u{2060}", "\u{FEFF}", "\u{AD}", "\u{FFF9}", "\n", "\t"] {
+            #expect(TerminalText.isUnsafe(scalar), "U+\(String(scalar.value, radix: 16))")
+        }
+        for scalar: Unicode.Scalar in ["\u{200D}", "\u{200C}", "é", "漢", "\u{FF01}"] {
+            #expect(!TerminalText.isUnsafe(scalar), "U+\(String(scalar.value, radix: 16))")
+        }
+        #expect(TerminalText.sanitized("a\u{200B}b\u{FEFF}") == "a\\u{200B}b\\u{FEFF}")
+    }
 }
