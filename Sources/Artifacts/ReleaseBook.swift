@@ -222,6 +222,12 @@ public struct ReleaseBook {
             guard let name = request.name else {
                 throw ArtifactError("give the tag's name", exitStatus: .badInput)
             }
+            // A release is a tag every reader can read back (ReleaseTag's one-line rule).
+            if let problem = ReleaseTag.oneLineProblem(name, "the tag name") {
+                throw ArtifactError(
+                    "'\(TerminalText.cell(name, limit: 60))' cannot be a release tag: \(problem)",
+                    hint: "use letters, digits, '.', '-', '_', '/', '@' or '#'", exitStatus: .badInput)
+            }
             names = [name]
         }
         let subject = request.message ?? defaultSubject(manifest: manifest, commit: commit, request: request)

@@ -45,6 +45,11 @@ import Testing
                 "error: the GTO counter of demo is already 999999999, the largest modelgate writes"))
         #expect(full.stderr.contains("fix:   release without --gto"))
         #expect(try repository.repo.git(["tag", "-l"]) == tags)
+        // A tag name no reader could read back is refused before anything is created.
+        let bidi = try Self.modelgate(["release", "v1\u{202E}gpj.exe"], in: repository)
+        #expect(bidi.status == 2, "\(bidi.stderr)")
+        #expect(bidi.stderr.contains("cannot be a release tag: the tag name holds U+202E"), "\(bidi.stderr)")
+        #expect(try repository.repo.git(["tag", "-l"]) == tags)
     }
 
     /// The tags a collaborator might push, and the reason modelgate gives for each.
