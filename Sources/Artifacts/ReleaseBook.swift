@@ -6,7 +6,8 @@ import Pipeline
 /// Releases are annotated tags on blessed commits whose message ends in trailers
 /// (`Modelgate-Artifact`, `Modelgate-Fingerprint`, `Modelgate-Environment`, `Modelgate-Metrics`).
 /// GTO's tag names (`model@v1.2.3` registers a version, `model#env#N` assigns an environment)
-/// are written with `--gto` and read whoever wrote them.
+/// are written with `--gto` and read whoever wrote them. Tags are read with `ReleaseTag`, under
+/// its limits; every tag this book writes is one `ReleaseTag` reads back.
 public struct ReleaseBook {
     let repository: Repository
     let store: ArtifactStore
@@ -161,16 +162,17 @@ public struct ReleaseBook {
         }
         if let environment = request.environment,
             environment.isEmpty || environment.contains(where: \.isWhitespace)
+                || ReleaseTag.oneLineProblem(environment, "it") != nil
         {
             throw ArtifactError(
-                "'\(environment)' is not a valid environment name", hint: "use e.g. production or staging",
-                exitStatus: .badInput)
+                "'\(TerminalText.cell(environment, limit: 60))' is not a valid environment name",
+                hint: "use e.g. production or staging", exitStatus: .badInput)
         }
         let manifest = try store.manifest(artifact)
         var names: [String] = []
         if request.gto {
             let model = manifest.name
-            guard Self.isGTOName(model) else {
+            guard GTOName.isName(model) else {
                 throw ArtifactError(
                     "the model name '\(model)' does not follow GTO's rules",
                     location: PipelineConfig.fileName,
@@ -178,7 +180,7 @@ public struct ReleaseBook {
                         "use lowercase letters, digits, '-' and '/', starting with a letter (name: in modelgate.yml)",
                     exitStatus: .badInput)
             }
-            if let environment = request.environment, !Self.isGTOName(environment) {
+            if let environment = request.environment, !GTOName.isName(environment) {
                 throw ArtifactError(
                     "the environment '\(environment)' does not follow GTO's rules",
                     hint: "use lowercase letters, digits and '-', starting with a letter",
@@ -186,29 +188,30 @@ public struct ReleaseBook {
             }
             if let version = request.name {
                 let normalized = version.hasPrefix("v") ? version : "v\(version)"
-                guard Self.isSemanticVersion(String(normalized.dropFirst())) else {
+                guard GTOName.isSemanticVersion(String(normalized.dropFirst())) else {
                     throw ArtifactError(
                         "'\(version)' is not a semantic version", hint: "GTO versions look like v1.2.3",
                         exitStatus: .badInput)
                 }
                 let registration = "\(model)@\(normalized)"
-                if let existing = try? repository.tag(named: registration) {
-                    guard existing.targetID == commit else {
+                switch try ReleaseTag.read(named: registration, in: repository) {
+                case .success(let existing)?:
+                    guard existing.commit == commit else {
                         throw ArtifactError(
-                            "\(registration) already marks \(existing.targetID.short)",
+                            "\(registration) already marks \(existing.commit.short)",
                             location: registration,
                             hint: "choose the next version", exitStatus: .badInput)
                     }
-                } else {
+                case .failure(let unreadable)?:
+                    throw ArtifactError(
+                        "\(registration) already exists and cannot be read: \(unreadable.reason)",
+                        location: registration, hint: "choose the next version", exitStatus: .badInput)
+                case nil:
                     names.append(registration)
                 }
             }
             if let environment = request.environment {
-                let numbers = try repository.tags().compactMap { tag -> Int? in
-                    let parts = tag.name.split(separator: "#", omittingEmptySubsequences: false)
-                    return parts.count == 3 && parts[0] == model ? Int(parts[2]) : nil
-                }
-                names.append("\(model)#\(environment)#\((numbers.max() ?? 0) + 1)")
+                names.append("\(model)#\(environment)#\(try nextCounter(of: model))")
             }
             if names.isEmpty {
                 throw ArtifactError(
@@ -218,6 +221,12 @@ public struct ReleaseBook {
         } else {
             guard let name = request.name else {
                 throw ArtifactError("give the tag's name", exitStatus: .badInput)
+            }
+            // A release is a tag every reader can read back (ReleaseTag's one-line rule).
+            if let problem = ReleaseTag.oneLineProblem(name, "the tag name") {
+                throw ArtifactError(
+                    "'\(TerminalText.cell(name, limit: 60))' cannot be a release tag: \(problem)",
+                    hint: "use letters, digits, '.', '-', '_', '/', '@' or '#'", exitStatus: .badInput)
             }
             names = [name]
         }
@@ -238,10 +247,35 @@ public struct ReleaseBook {
             let message =
                 subject.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n"
                 + trailers.joined(separator: "\n") + "\n"
+            // The tag's header (object, type, tag, tagger) takes well under 1 KiB.
+            guard message.utf8.count + 1_024 <= ReleaseTag.maxObjectBytes else {
+                throw ArtifactError(
+                    "the tag message would be \(message.utf8.count) bytes; a release tag is at most \(ReleaseTag.maxObjectBytes) bytes",
+                    hint: "shorten --message", exitStatus: .badInput)
+            }
             try repository.createTag(name, target: commit, message: message)
             if let release = try release(named: name) { created.append(release) }
         }
         return created
+    }
+
+    /// The next GTO assignment counter of `model`: one more than the largest one any tag name
+    /// has (names only; no tag is read). Names whose counter is over `GTOName.maxCounter` are
+    /// no GTO names and do not count; refused (exit 2) when the next one would be over it.
+    func nextCounter(of model: String) throws -> Int {
+        var largest = 0
+        for name in try repository.tagNames() {
+            guard let gto = GTOName(name), gto.model == model, let number = gto.number else { continue }
+            largest = max(largest, number)
+        }
+        guard largest < GTOName.maxCounter else {
+            throw ArtifactError(
+                "the GTO counter of \(model) is already \(largest), the largest modelgate writes",
+                location: "\(model)#…#\(largest)",
+                hint: "release without --gto, or delete the tag with the largest counter if nobody uses it",
+                exitStatus: .badInput)
+        }
+        return largest + 1
     }
 
     private func defaultSubject(manifest: ArtifactManifest, commit: ObjectID, request: Request) -> String {
@@ -254,89 +288,28 @@ public struct ReleaseBook {
 
     // MARK: - Reading
 
-    /// Every release tag, newest first.
+    /// Every readable release tag (modelgate's trailers or a GTO name), newest first.
     public func releases() throws -> [Release] {
-        try repository.tags().compactMap { try release(from: $0) }.sorted(by: Release.newerFirst)
+        try releaseListing().releases
+    }
+
+    /// Every release tag (modelgate's trailers or a GTO name), newest first, and the tags that
+    /// cannot be read, with their reasons.
+    public func releaseListing() throws -> (releases: [Release], unreadable: [UnreadableTag]) {
+        let (tags, unreadable) = try ReleaseTag.all(in: repository)
+        let releases = tags.filter(\.isRelease).map(Release.init).sorted(by: Release.newerFirst)
+        return (releases, unreadable)
     }
 
     /// The release called `name`, or nil when that tag is not a release.
     public func release(named name: String) throws -> Release? {
-        try release(from: repository.tag(named: name))
-    }
-
-    private func release(from tag: Tag) throws -> Release? {
-        let trailers = Self.trailers(of: tag.message ?? "")
-        let gto = Self.parseGTO(tag.name)
-        guard trailers["Modelgate-Artifact"] != nil || gto != nil else { return nil }
-        var metrics: [String: Double]?
-        if let text = trailers["Modelgate-Metrics"] {
-            metrics = try? JSONDecoder().decode([String: Double].self, from: Data(text.utf8))
+        switch try ReleaseTag.read(named: name, in: repository) {
+        case .success(let tag)?: return tag.isRelease ? Release(tag) : nil
+        case .failure(let unreadable)?:
+            throw ArtifactError(
+                "the tag \(name) cannot be read: \(unreadable.reason)", location: name, exitStatus: .badInput)
+        case nil: return nil
         }
-        return Release(
-            tag: tag.name, commit: tag.targetID.hex,
-            environment: trailers["Modelgate-Environment"] ?? gto?.environment,
-            artifact: trailers["Modelgate-Artifact"], fingerprint: trailers["Modelgate-Fingerprint"],
-            metrics: metrics,
-            model: gto?.model, version: gto?.version, number: gto?.number, date: tag.tagger?.date,
-            tagger: tag.tagger.map { "\($0.name) <\($0.email)>" })
-    }
-
-    /// The trailers of the last paragraph of `message` (`Key: value` lines), as git reads them.
-    static func trailers(of message: String) -> [String: String] {
-        let paragraphs = message.trimmingCharacters(in: .whitespacesAndNewlines).components(
-            separatedBy: "\n\n")
-        guard let last = paragraphs.last, paragraphs.count > 1 else { return [:] }
-        var result: [String: String] = [:]
-        for line in last.split(separator: "\n") {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon]
-            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { continue }
-            result[String(key)] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        return result
-    }
-
-    /// GTO's tag names: `model@vX.Y.Z` (registration) and `model#env#N` / `model#env` (assignment).
-    static func parseGTO(_ name: String) -> (
-        model: String, version: String?, environment: String?, number: Int?
-    )? {
-        let parts = name.split(separator: "#", omittingEmptySubsequences: false).map(String.init)
-        if parts.count == 3 || parts.count == 2, isGTOName(parts[0]), isGTOName(parts[1]) {
-            if parts.count == 3 {
-                guard let number = Int(parts[2]) else { return nil }
-                return (parts[0], nil, parts[1], number)
-            }
-            return (parts[0], nil, parts[1], nil)
-        }
-        if let at = name.lastIndex(of: "@") {
-            let model = String(name[..<at])
-            let version = String(name[name.index(after: at)...])
-            if isGTOName(model), version.hasPrefix("v"), isSemanticVersion(String(version.dropFirst())) {
-                return (model, version, nil, nil)
-            }
-        }
-        return nil
-    }
-
-    /// GTO's name rule: `[a-z][a-z0-9-/]*[a-z0-9]`.
-    static func isGTOName(_ text: String) -> Bool {
-        let scalars = Array(text.unicodeScalars)
-        guard scalars.count >= 2, let first = scalars.first, let last = scalars.last else { return false }
-        func lower(_ s: Unicode.Scalar) -> Bool { ("a"..."z").contains(s) }
-        func digit(_ s: Unicode.Scalar) -> Bool { ("0"..."9").contains(s) }
-        return lower(first) && (lower(last) || digit(last))
-            && scalars.allSatisfy { lower($0) || digit($0) || $0 == "-" || $0 == "/" }
-    }
-
-    /// MAJOR.MINOR.PATCH with optional -prerelease and +build.
-    static func isSemanticVersion(_ text: String) -> Bool {
-        let core = text.split(separator: "+", maxSplits: 1).first.map(String.init) ?? ""
-        let numbers = (core.split(separator: "-", maxSplits: 1).first ?? "").split(
-            separator: ".", omittingEmptySubsequences: false)
-        return numbers.count == 3
-            && numbers.allSatisfy {
-                !$0.isEmpty && $0.allSatisfy(\.isNumber) && ($0 == "0" || !$0.hasPrefix("0"))
-            }
     }
 }
 
@@ -364,6 +337,21 @@ public struct Release: Codable, Sendable, Equatable {
     public let date: Date?
     /// Who made it.
     public let tagger: String?
+
+    /// The release `tag` describes.
+    init(_ tag: ReleaseTag) {
+        self.tag = tag.name
+        commit = tag.commit.hex
+        environment = tag.environment
+        artifact = tag.artifact
+        fingerprint = tag.fingerprint
+        metrics = tag.metrics
+        model = tag.gto?.model
+        version = tag.gto?.version
+        number = tag.gto?.number
+        date = tag.tagger?.date
+        tagger = tag.tagger.map { "\($0.name) <\($0.email)>" }
+    }
 
     /// Newest first: tag date, then GTO counter, then name.
     static func newerFirst(_ a: Release, _ b: Release) -> Bool {

@@ -98,6 +98,25 @@ extension Repository {
         return code == 1
     }
 
+    /// Visits `start` and every commit it reaches, newest commit time first (libgit2's time
+    /// sort, `git rev-list --date-order` without the topology), until `visit` returns false: one
+    /// walk answers which of many commits are ancestors, where `isAncestor` walks once for each.
+    public func visitAncestors(of start: ObjectID, _ visit: (ObjectID) throws -> Bool) throws {
+        var walk: OpaquePointer?
+        try check(git_revwalk_new(&walk, handle), "walk history")
+        defer { git_revwalk_free(walk) }
+        try check(git_revwalk_sorting(walk, GIT_SORT_TIME.rawValue), "walk history")
+        var startOID = start.raw
+        try check(git_revwalk_push(walk, &startOID), "walk history from \(start.short)", location: start.hex)
+        var oid = git_oid()
+        while true {
+            let code = git_revwalk_next(&oid, walk)
+            if code == GIT_ITEROVER.rawValue { return }
+            try check(code, "walk history from \(start.short)")
+            guard try visit(ObjectID(oid)) else { return }
+        }
+    }
+
     /// The best common ancestor of two commits (`git merge-base A B`), or nil when they share none.
     public func mergeBase(_ first: ObjectID, _ second: ObjectID) throws -> ObjectID? {
         var out = git_oid()

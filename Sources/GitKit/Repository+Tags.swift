@@ -17,6 +17,15 @@ public struct Tag: Sendable, Equatable, Codable {
     public let tagger: Signature?
 }
 
+/// A tag read with `readTag(named:maxObjectBytes:)`: the tag, or why it cannot be read.
+public enum TagEntry: Sendable, Equatable {
+    /// A tag that marks a commit, read within the limit.
+    case tag(Tag)
+    /// A tag whose object is over the limit, missing, cannot be parsed, or is a chain of tags
+    /// longer than `Repository.maxTagChain`: its name and the reason.
+    case unreadable(name: String, reason: String)
+}
+
 extension Repository {
     /// Creates annotated tag `name` on commit `target`; never overwrites an existing tag.
     ///
@@ -51,56 +60,105 @@ extension Repository {
         return try tag(named: name)
     }
 
-    /// All tags that mark commits, sorted by name like `git tag -l`.
-    ///
-    /// Tags of trees or blobs (rare, never made by modelgate) are left out.
-    public func tags() throws -> [Tag] {
-        var names = git_strarray()
-        try check(git_tag_list(&names, handle), "list tags")
-        defer { git_strarray_dispose(&names) }
-        let list = (0..<names.count).compactMap { names.strings[$0].map { String(cString: $0) } }
-        return try list.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.compactMap { name in
-            do {
-                return try tag(named: name)
-            } catch let error as GitError where error.exitStatus == .badInput {
-                return nil  // not a commit tag
-            }
+    /// The most tag objects one tag may chain (a tag of a tag of … a commit) before its commit.
+    public static let maxTagChain = 16
+
+    /// Every tag's name, sorted by name like `git tag -l`; no tag object is read.
+    public func tagNames() throws -> [String] {
+        try tagReferences().map(\.name)
+    }
+
+    /// Every tag's name (without `refs/tags/`) and the object its reference points at, sorted
+    /// by name; no tag object is read.
+    public func tagReferences() throws -> [ReferenceEntry] {
+        try references(withPrefix: "refs/tags/").map {
+            ReferenceEntry(name: String($0.name.dropFirst("refs/tags/".count)), id: $0.id)
         }
     }
 
-    /// The tag called `name`; a `GitError` (exit 2) when there is none or it does not mark a commit.
+    /// The tag called `name` read as a collaborator's tag must be: the size of each tag object
+    /// on the way to the commit is checked from the object's header (`git_odb_read_header`,
+    /// nothing inflated) before the object is read, so a tag object over `maxObjectBytes` costs
+    /// no more than a small one. Nil when there is no such tag or it marks a tree or a blob.
+    public func readTag(named name: String, maxObjectBytes limit: Int) throws -> TagEntry? {
+        guard let tagID = try reference("refs/tags/\(name)") else { return nil }
+        return try readTag(ReferenceEntry(name: name, id: tagID), maxObjectBytes: limit)
+    }
+
+    /// The tag `reference` (from `tagReferences()`) read as `readTag(named:maxObjectBytes:)` reads it.
+    public func readTag(_ reference: ReferenceEntry, maxObjectBytes limit: Int) throws -> TagEntry? {
+        let (name, tagID) = (reference.name, reference.id)
+        var odb: OpaquePointer?
+        try check(git_repository_odb(&odb, handle), "open the object database")
+        defer { git_odb_free(odb) }
+        var current = tagID
+        var outer: (message: String, tagger: Signature?)?
+        for _ in 0...Repository.maxTagChain {
+            var oid = current.raw
+            var size = 0
+            var type = GIT_OBJECT_INVALID
+            let header = git_odb_read_header(&size, &type, odb, &oid)
+            if header < 0 {
+                let error = GitError.last(code: header, operation: "read tag object \(current.short)")
+                return .unreadable(
+                    name: name, reason: "its object \(current.short) cannot be read (\(error.message))")
+            }
+            switch type {
+            case GIT_OBJECT_COMMIT:
+                return .tag(
+                    Tag(
+                        name: name, targetID: current, tagID: tagID, isAnnotated: outer != nil,
+                        message: outer?.message, tagger: outer?.tagger ?? nil))
+            case GIT_OBJECT_TAG:
+                guard size <= limit else {
+                    return .unreadable(
+                        name: name,
+                        reason:
+                            "its tag object \(current.short) is \(size) bytes; a tag is at most \(limit) bytes"
+                    )
+                }
+                var object: OpaquePointer?
+                let lookup = git_object_lookup(&object, handle, &oid, GIT_OBJECT_TAG)
+                if lookup < 0 {
+                    let error = GitError.last(code: lookup, operation: "read tag object \(current.short)")
+                    return .unreadable(
+                        name: name,
+                        reason: "its tag object \(current.short) cannot be parsed (\(error.message))")
+                }
+                defer { git_object_free(object) }
+                // A git_object of type tag is a git_tag; its strings live as long as `object`.
+                if outer == nil {
+                    outer = (
+                        git_tag_message(object).map { String(cString: $0) } ?? "",
+                        git_tag_tagger(object).map { Signature($0) }
+                    )
+                }
+                current = ObjectID(git_tag_target_id(object))
+            default:
+                return nil  // a tag of a tree or a blob: not a commit tag
+            }
+        }
+        return .unreadable(name: name, reason: "it is a chain of more than \(Repository.maxTagChain) tags")
+    }
+
+    /// The tag called `name`, read whole; a `GitError` (exit 2) when there is none or it does not
+    /// mark a commit. For tags this repository made: a collaborator's tag is read with
+    /// `readTag(named:maxObjectBytes:)`.
     public func tag(named name: String) throws -> Tag {
-        let refName = "refs/tags/\(name)"
-        try Repository.validateReferenceName(refName)
-        guard let tagID = try reference(refName) else {
+        try Repository.validateReferenceName("refs/tags/\(name)")
+        switch try readTag(named: name, maxObjectBytes: .max) {
+        case .tag(let tag)?:
+            return tag
+        case .unreadable(_, let reason)?:
             throw GitError(
-                operation: "read tag '\(name)'", code: GIT_ENOTFOUND.rawValue,
-                message: "there is no such tag",
-                location: name, hint: "list tags with 'git tag -l'", exitStatus: .badInput)
-        }
-        var oid = tagID.raw
-        var object: OpaquePointer?
-        try check(
-            git_object_lookup(&object, handle, &oid, GIT_OBJECT_ANY), "read tag '\(name)'", location: name)
-        defer { git_object_free(object) }
-        var peeled: OpaquePointer?
-        let peelCode = git_object_peel(&peeled, object, GIT_OBJECT_COMMIT)
-        if peelCode < 0 {
+                operation: "read tag '\(name)'", message: reason, location: name, exitStatus: .badInput)
+        case nil:
+            let exists = try reference("refs/tags/\(name)") != nil
             throw GitError(
-                operation: "read tag '\(name)'", code: peelCode, message: "the tag does not mark a commit",
-                location: name, exitStatus: .badInput)
+                operation: "read tag '\(name)'", code: exists ? 0 : GIT_ENOTFOUND.rawValue,
+                message: exists ? "the tag does not mark a commit" : "there is no such tag",
+                location: name, hint: exists ? nil : "list tags with 'git tag -l'", exitStatus: .badInput)
         }
-        defer { git_object_free(peeled) }
-        let targetID = ObjectID(git_object_id(peeled))
-        guard git_object_type(object) == GIT_OBJECT_TAG else {
-            return Tag(
-                name: name, targetID: targetID, tagID: tagID, isAnnotated: false, message: nil, tagger: nil)
-        }
-        // A git_object of type tag is a git_tag; its strings live as long as `object`.
-        return Tag(
-            name: name, targetID: targetID, tagID: tagID, isAnnotated: true,
-            message: git_tag_message(object).map { String(cString: $0) } ?? "",
-            tagger: git_tag_tagger(object).map { Signature($0) })
     }
 
     private static func validateTagName(_ name: String) throws {

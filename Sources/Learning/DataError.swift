@@ -7,7 +7,8 @@ public struct DataError: UserFacingError, Equatable {
         case cannotOpen, readFailed, emptyFile, headerOnly, duplicateColumn, raggedRow
         case unterminatedQuote, badQuote, notNumeric, nonFinite, missingValue, missingColumn
         case unknownTrainer, unknownOption, badOption, singleClass, tooFewRows, emptyTestSplit
-        case emptyTrainingSet, modelMismatch, badModelFile, noFeatures, recordTooLong
+        case emptyTrainingSet, modelMismatch, badModelFile, noFeatures, recordTooLong, tooManyClasses
+        case tooManyParameters
     }
 
     /// Which kind of problem or model this is.

@@ -58,6 +58,16 @@ public struct LogisticRegressionTrainer: Trainer {
                 "the target column '\(target)' has a single class ('\(classes.first ?? "")') in the training rows; expected at least two",
                 location: request.dataName, hint: "classification needs rows of at least two classes")
         }
+        // The Newton step keeps a dense Hessian of parameters² doubles per thread.
+        let parameters =
+            (classes.count == 2 ? 1 : classes.count) * (data.featureNames.count + (fitIntercept ? 1 : 0))
+        guard parameters <= Self.maxParameters else {
+            throw DataError(
+                .tooManyParameters,
+                "logistic regression of '\(target)' would fit \(parameters) parameters (\(classes.count) classes, \(data.featureNames.count) features); at most \(Self.maxParameters) are fitted",
+                location: request.dataName,
+                hint: "choose fewer features ('features:') or a target with fewer classes")
+        }
         var preprocessing: ModelFile.Preprocessing?
         if standardize {
             let (means, scales) = data.train.columnScaling()
@@ -109,6 +119,10 @@ public struct LogisticRegressionTrainer: Trainer {
 extension LogisticRegressionTrainer {
     /// Rows above which the first Newton steps run on a sample.
     static let sampleSize = 65536
+
+    /// The most parameters (weight rows × (features + intercept)) a fit solves for: Newton's
+    /// method keeps a dense Hessian of parameters² doubles per thread, 800 MB at this bound.
+    static let maxParameters = 10_000
 
     /// Starting parameters: zero for small data; for large data, the optimum on an evenly spaced
     /// sample (C scaled by n / sample so the penalty weighs the same), so the full-data Newton
@@ -174,6 +188,11 @@ final class InMemoryData {
         )
         let data = parts[0]
         for part in parts.dropFirst() { data.absorb(part, labelled: targetKind == .label) }
+        // Each part stops at the class limit; together they may pass it.
+        if targetKind == .label, data.labels.labels.count > LabelTable.maxClasses, let target = request.target
+        {
+            throw LabelTable.tooManyClasses(column: target, location: csv.name)
+        }
         guard data.train.count > 0 else {
             throw DataError(
                 .emptyTrainingSet,

@@ -19,21 +19,47 @@ package enum TargetKind {
 }
 
 /// Class labels as written in the data, interned to small integers in first-seen order.
+///
+/// At most `maxClasses` labels are read (`TableReader` refuses the next one with a
+/// `DataError.tooManyClasses`): classification here is for a few classes, a target column with
+/// thousands of distinct values is an id or a number by mistake, and what is kept per class grows
+/// as its square (the confusion matrix, 1,000 classes: 8 MB; the softmax Newton step, bounded by
+/// `LogisticRegressionTrainer.maxParameters`). ImageNet, the usual large benchmark, has 1,000.
 package struct LabelTable {
+    /// The most classes a table holds.
+    static let maxClasses = 1_000
+    /// Up to this many labels, a row's label is found by comparing bytes (no allocation);
+    /// beyond it, by hashing, so a row costs the same however many classes there are.
+    private static let scanned = 16
+
     private(set) var labels: [[UInt8]] = []
     private var index: [[UInt8]: Int] = [:]
 
     /// The id of `bytes`, adding it when new.
     @inline(__always)
     mutating func id(of bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        labelLoop: for (id, label) in labels.enumerated() where label.count == bytes.count {
-            for offset in 0..<label.count where label[offset] != bytes[offset] { continue labelLoop }
-            return id
+        if labels.count <= Self.scanned {
+            labelLoop: for (id, label) in labels.enumerated() where label.count == bytes.count {
+                for offset in 0..<label.count where label[offset] != bytes[offset] { continue labelLoop }
+                return id
+            }
         }
         let key = Array(bytes)
+        if labels.count > Self.scanned, let id = index[key] { return id }
         labels.append(key)
         index[key] = labels.count - 1
         return labels.count - 1
+    }
+
+    /// The error for a target column with more than `maxClasses` classes.
+    static func tooManyClasses(column: String, location: String) -> DataError {
+        DataError(
+            .tooManyClasses,
+            "the target column '\(column)' has more than \(maxClasses) classes; at most \(maxClasses) are read",
+            location: location,
+            hint:
+                "classification is for a few classes: if '\(column)' is a number to predict, use 'builtin: linear-regression'; if it is an id, choose another target"
+        )
     }
 
     /// The existing id of `bytes`, or nil.
@@ -276,6 +302,10 @@ package final class TableReader {
         let id = try csv.withField(targetColumn) { bytes -> Int? in
             if bytes.isEmpty || NumberParser.isMissing(bytes.baseAddress!, bytes.count) { return nil }
             let id = labels.id(of: bytes)
+            if id >= LabelTable.maxClasses {
+                throw LabelTable.tooManyClasses(
+                    column: csv.header[targetColumn], location: csv.location(ofField: targetColumn))
+            }
             if let known = knownLabelCount, id >= known {
                 throw DataError(
                     .modelMismatch,

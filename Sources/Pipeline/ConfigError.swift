@@ -4,8 +4,9 @@ import Diagnostics
 ///
 /// `problem` says which mistake it is, for code and tests that need to tell them apart; checks
 /// written before the cases existed carry `.described` and say everything in `summary`. Every
-/// text is shown with its control and invisible characters escaped, because names and paths
-/// come from a repository an attacker may have written, and must not drive the terminal.
+/// text is sanitised with `TerminalText` (control, line-break and invisible characters shown as
+/// visible stand-ins), because names and paths come from a repository an attacker may have
+/// written, and must not drive the terminal.
 public struct ConfigError: UserFacingError, Equatable {
     /// Which mistake this is.
     public let problem: Problem
@@ -34,32 +35,12 @@ public struct ConfigError: UserFacingError, Equatable {
         case unsafePath(stage: String, key: String, path: String, RepositoryPath.Problem)
         /// `path` reaches `link`, a symbolic link to `target` outside the repository.
         case linkLeavesRepository(path: String, link: String, target: String)
-        /// A stage or metric name that cannot be used.
-        case unsafeName(NameKind, name: String, NameProblem)
+        /// A stage or metric name that breaks `NameRules`.
+        case unsafeName(NameRules.Kind, name: String, NameRules.Problem)
+        /// The pipeline would make run records over a limit (too many stages or gates).
+        case recordLimit(RecordLimits.Problem)
         /// Any other mistake; `summary` says which.
         case described
-    }
-
-    /// What a name names.
-    public enum NameKind: String, Sendable {
-        /// A stage's `name:`.
-        case stage
-        /// A gate's `metric:`.
-        case metric
-    }
-
-    /// Why a name cannot be used.
-    public enum NameProblem: Equatable, Sendable {
-        /// It is empty.
-        case empty
-        /// It holds `/` or `\`.
-        case separator
-        /// It holds `..`.
-        case dotDot
-        /// It holds a control or invisible character (such as an escape sequence).
-        case controlCharacter
-        /// It is longer than this many characters.
-        case tooLong(Int)
     }
 
     /// Makes an error at `position` in `file`, described in free text.
@@ -83,9 +64,9 @@ public struct ConfigError: UserFacingError, Equatable {
 
     private init(_ problem: Problem, summary: String, location: String, hint: String?) {
         self.problem = problem
-        self.summary = summary.escapingControlCharacters
-        self.location = location.escapingControlCharacters
-        self.hint = hint?.escapingControlCharacters
+        self.summary = TerminalText.sanitized(summary)
+        self.location = TerminalText.sanitized(location)
+        self.hint = hint.map { TerminalText.sanitized($0) }
     }
 
     private static func location(_ file: String, _ position: SourcePosition?) -> String {
@@ -140,8 +121,8 @@ public struct ConfigError: UserFacingError, Equatable {
                 )
             case .controlCharacter:
                 return (
-                    "\(what) holds a control character",
-                    "rename the file to a name without control characters"
+                    "\(what) holds a control, line-break or invisible character",
+                    "rename the file to a name of visible characters"
                 )
             }
         case .linkLeavesRepository(let path, let link, let target):
@@ -154,46 +135,14 @@ public struct ConfigError: UserFacingError, Equatable {
                 "modelgate reads and writes only inside the repository; commit the file itself, or a link to a file inside it"
             )
         case .unsafeName(let kind, let name, let reason):
-            let reasonText: String
-            switch reason {
-            case .empty: reasonText = "is empty"
-            case .separator: reasonText = "holds '/' or '\\'"
-            case .dotDot: reasonText = "holds '..'"
-            case .controlCharacter: reasonText = "holds a control or invisible character"
-            case .tooLong(let limit): reasonText = "is longer than \(limit) characters"
-            }
-            let hint =
-                kind == .stage
-                ? "stage names become file names (logs, default model files): use letters, digits, '-', '_' and '.', e.g. 'name: train'"
-                : "metric names are dotted words, e.g. 'r2' or 'test.accuracy'"
-            return ("\(kind.rawValue) name '\(name)' \(reasonText)", hint)
+            return (
+                NameRules.describe(reason, name: name, kind: kind), NameRules.hint(for: reason, kind: kind)
+            )
+        case .recordLimit(let problem):
+            return ("\(file) makes run records over a limit: \(problem)", problem.hint)
         case .described:
             return ("\(file) is not valid", nil)
         }
-    }
-}
-
-extension String {
-    /// The text with control and invisible characters (escape sequences, bidirectional
-    /// overrides, zero-width characters) written as `\u{1B}`, safe to print on a terminal.
-    var escapingControlCharacters: String {
-        guard unicodeScalars.contains(where: \.isControlOrFormat) else { return self }
-        var escaped = ""
-        for scalar in unicodeScalars {
-            if scalar.isControlOrFormat {
-                escaped += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
-            } else {
-                escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped
-    }
-}
-
-extension Unicode.Scalar {
-    /// A control character (C0, DEL, C1) or an invisible formatting one (general category Cf).
-    var isControlOrFormat: Bool {
-        properties.generalCategory == .control || properties.generalCategory == .format
     }
 }
 

@@ -22,6 +22,12 @@ struct ConfigValidator {
                     "add a stage, e.g. 'stages: [{name: train, builtin: linear-regression, data: data/train.csv, target: y}]'"
             )
         }
+        // Every stage and gate becomes an entry of each run record: a pipeline that records
+        // could not hold is refused here, before anything runs.
+        if definitions.count > RecordLimits.stages {
+            throw ConfigError(
+                .recordLimit(.tooManyStages(definitions.count)), file: file, at: root["stages"]?.position)
+        }
         var stages: [Stage] = []
         for (index, definition) in definitions.enumerated() {
             let node = root["stages"]?.sequence?[index]
@@ -44,6 +50,10 @@ struct ConfigValidator {
                         metric: OptimizeStage.maxChangeMetric, kind: .max, limit: bound, relative: false,
                         position: stage.position))
             }
+        }
+        if gates.count > RecordLimits.gates {
+            throw ConfigError(
+                .recordLimit(.tooManyGates(gates.count)), file: file, at: (root["gates"] ?? root).position)
         }
         try checkGateMetrics(gates, stages: stages)
         return PipelineConfig(
@@ -69,7 +79,7 @@ struct ConfigValidator {
 
     private func stage(_ definition: StageDefinition, node: Node?, earlier: [Stage]) throws -> Stage {
         let position = node?.position
-        if let problem = Self.nameProblem(definition.name) {
+        if let problem = NameRules.problem(in: definition.name, for: .stage) {
             throw ConfigError(
                 .unsafeName(.stage, name: definition.name, problem), file: file, at: node?["name"]?.position)
         }
@@ -210,21 +220,6 @@ struct ConfigValidator {
             model: definition.model ?? "\(definition.name).model.json", maxChange: definition.maxChange)
     }
 
-    /// The longest stage or metric name.
-    static let maxNameLength = 100
-
-    /// Why `name` cannot name a stage or a metric, or nil. Stage names become file names (logs,
-    /// default model files) and both are printed on terminals and pages, so separators, `..`
-    /// and control or invisible characters are refused.
-    static func nameProblem(_ name: String) -> ConfigError.NameProblem? {
-        if name.isEmpty { return .empty }
-        if name.contains("/") || name.contains("\\") { return .separator }
-        if name.contains("..") { return .dotDot }
-        if name.unicodeScalars.contains(where: \.isControlOrFormat) { return .controlCharacter }
-        if name.count > maxNameLength { return .tooLong(maxNameLength) }
-        return nil
-    }
-
     /// Refuses any path-valued key of the stage that is absolute, has a `..` or `.git`
     /// component, or a control character, at the position of the offending value.
     private func checkPaths(of definition: StageDefinition, node: Node?) throws {
@@ -304,9 +299,9 @@ struct ConfigValidator {
     }
 
     private func gate(_ gate: RawGate, node: Node?) throws -> Gate {
-        if let problem = Self.nameProblem(gate.metric) {
+        if let problem = NameRules.problem(in: gate.metric, for: .gate) {
             throw ConfigError(
-                .unsafeName(.metric, name: gate.metric, problem), file: file,
+                .unsafeName(.gate, name: gate.metric, problem), file: file,
                 at: (node?["metric"] ?? node)?.position)
         }
         let bounds: [(Gate.Kind, Double?)] = [

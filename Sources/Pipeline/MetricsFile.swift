@@ -6,7 +6,7 @@ import Foundation
 ///
 /// The metrics become part of a run record, so the file must fit `RecordLimits`: at most
 /// `RecordLimits.noteBytes` (checked before it is read), at most `RecordLimits.metrics` metrics,
-/// names of at most `RecordLimits.nameBytes` without control characters, finite numbers. A file
+/// names that follow `NameRules` (as a gate's metric in `modelgate.yml` does), finite numbers. A file
 /// that breaks one is the stage's error, with the reason, and none of its metrics is recorded.
 public enum MetricsFile {
     /// A metrics file that could not be used.
@@ -45,7 +45,7 @@ public enum MetricsFile {
         }
         var metrics: [String: Double] = [:]
         try flatten(object, prefix: "", into: &metrics)
-        if let problem = RecordLimits.metricsProblem(metrics) { throw Problem(reason: problem) }
+        if let problem = RecordLimits.metricsProblem(metrics) { throw Problem(reason: problem.description) }
         return metrics
     }
 
@@ -57,21 +57,21 @@ public enum MetricsFile {
         for key in object.keys.sorted() {
             let name = prefix + key
             // Checked as names grow, so a deep or wide file stops at the first name over a limit.
-            if name.utf8.count > RecordLimits.nameBytes, let problem = RecordLimits.nameProblem(name) {
-                throw Problem(reason: problem)
+            if name.utf8.count > NameRules.maxBytes, let problem = RecordLimits.nameProblem(name) {
+                throw Problem(reason: problem.description)
             }
             switch object[key]! {
             case .object(let nested): try flatten(nested, prefix: name + ".", into: &metrics)
             case .number(let number): metrics[name] = number
             case .bool(let flag): metrics[name] = flag ? 1 : 0
-            case .null: throw Problem(reason: "\(RecordLimits.quoted(name)) is null; write a number")
+            case .null: throw Problem(reason: "\(NameRules.quoted(name)) is null; write a number")
             case .string(let text):
                 throw Problem(
                     reason:
-                        "\(RecordLimits.quoted(name)) is the string \"\(TerminalText.cell(text, limit: 60))\"; write a number"
+                        "\(NameRules.quoted(name)) is the string \"\(TerminalText.cell(text, limit: 60))\"; write a number"
                 )
             case .array:
-                throw Problem(reason: "\(RecordLimits.quoted(name)) is a list; write a number or an object")
+                throw Problem(reason: "\(NameRules.quoted(name)) is a list; write a number or an object")
             }
             if metrics.count > RecordLimits.metrics {
                 throw Problem(

@@ -201,9 +201,16 @@ extension PipelineInspector {
         guard let config = try? tree.loadConfig() else { return [:] }
         var values: [String: String] = [:]
         for stage in config.stages {
-            guard case .command(let command) = stage.kind, let path = command.params,
-                let data = try tree.contents(of: path, in: repository)
-            else { continue }
+            guard case .command(let command) = stage.kind, let path = command.params else { continue }
+            let data: Data?
+            do {
+                data = try tree.contents(of: path, in: repository, atMost: ParametersFile.maxBytes)
+            } catch let error as ConfigError where error.problem == .tooLarge(limit: ParametersFile.maxBytes)
+            {
+                // Over the limit: not flattened, and not read whole to find out.
+                continue
+            }
+            guard let data else { continue }
             for (key, value) in ParametersFile.flatten(String(decoding: data, as: UTF8.self)) {
                 values["\(path):\(key)"] = value
             }

@@ -48,6 +48,8 @@ public final class PipelineRunner {
             var records = CommitRecords(repository: repository, persist: true)
             let evaluation = try Evaluation(source, in: repository, records: &records)
             let (tree, config, fingerprint) = (evaluation.tree, evaluation.config, evaluation.fingerprint)
+            // What the record will list is known now: refuse before any stage runs.
+            try Self.checkInputs(of: evaluation)
             let owned = try store.makeScratchDirectory()
             defer { owned.remove() }
             let scratch = owned.url
@@ -74,6 +76,10 @@ public final class PipelineRunner {
             }
             try conclude(&record, context: context, started: started)
             if record.verdict == .pass, !reused, let artifacts, let checkout = context.checkout {
+                // Checked with an artifact digest in place, so storing it cannot break a limit.
+                var stored = record
+                stored.artifact = "sha256:" + String(repeating: "0", count: 64)
+                _ = try RecordLimits.requireWritable(stored, subject: tree.description)
                 record.artifact = try artifacts.store(
                     outputs: config.outputPaths, from: checkout, record: record, config: config)
             }
@@ -90,6 +96,20 @@ public final class PipelineRunner {
             return Outcome(
                 record: record, reused: reused, subject: tree.description, errorStatus: errorStatus)
         }
+    }
+
+    /// Refuses (`RecordError.overLimit`, exit 2) a run whose record could not list its input
+    /// files: too many, a path a record refuses, or a note they alone would make too large. The
+    /// location is the stage in `modelgate.yml` whose deps match the most files.
+    static func checkInputs(of evaluation: Evaluation) throws {
+        let inputs = evaluation.fingerprint.inputs
+        guard let problem = RecordLimits.inputsProblem(inputs) else { return }
+        let widest = evaluation.fingerprint.stages.max { $0.inputs.files.count < $1.inputs.files.count }
+        let position = widest?.stage.position.map { ":\($0.line):\($0.column)" } ?? ""
+        throw RecordError.overLimit(
+            subject: evaluation.tree.description, problem,
+            location: PipelineConfig.fileName + position
+                + (widest.map { " (stage \(NameRules.quoted($0.stage.name)))" } ?? ""))
     }
 
     /// Whole milliseconds since `start`, clamped (a clock set back or far forward cannot trap).
@@ -209,10 +229,7 @@ public final class PipelineRunner {
                 if let problem = RecordLimits.metricsProblem(produced) {
                     throw StageFailure(
                         "stage '\(stage.name)' reported metrics that cannot be recorded: \(problem)",
-                        location: "stage '\(stage.name)'",
-                        hint:
-                            "run records are limited so that everyone can read them (README, 'Limits of a run record')",
-                        exitStatus: .badInput)
+                        location: "stage '\(stage.name)'", hint: problem.hint, exitStatus: .badInput)
                 }
                 if metrics.count + produced.count > RecordLimits.metrics {
                     throw StageFailure(

@@ -63,7 +63,10 @@ public struct ProjectInitializer {
         return name.isEmpty ? "model" : name
     }
 
-    /// CSV files in the work tree (not under hidden directories), shortest paths first.
+    /// CSV files in the work tree (not under hidden directories), shortest paths first: only
+    /// regular files a config may name (`RepositoryPath.problem`), opened beneath the work tree
+    /// (`ContainedDirectory`), so a committed link to `/dev/stdin` or out of the repository is
+    /// not one of them.
     static func findCSVFiles(under root: URL) -> [String] {
         guard
             let walker = FileManager.default.enumerator(
@@ -71,23 +74,48 @@ public struct ProjectInitializer {
         else { return [] }
         var found: [String] = []
         let prefix = root.standardizedFileURL.path + "/"
+        let directory = ContainedDirectory(root: root)
         for case let url as URL in walker where url.pathExtension.lowercased() == "csv" {
-            found.append(String(url.standardizedFileURL.path.dropFirst(prefix.count)))
+            let path = String(url.standardizedFileURL.path.dropFirst(prefix.count))
+            guard RepositoryPath.problem(in: path) == nil, (try? directory.open(path))??.kind == .file else {
+                continue
+            }
+            found.append(path)
             if found.count >= 50 { break }
         }
         return found.sorted { ($0.count, $0) < ($1.count, $1) }
     }
 
-    /// The header's last column, as a guess at the target.
-    static func lastColumn(of url: URL) -> String? {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
-        defer { try? handle.close() }
-        guard let head = try? handle.read(upToCount: 4096),
-            let line = String(decoding: head, as: UTF8.self).split(whereSeparator: \.isNewline).first
+    /// The header's last column of the CSV at `path` under `root`, as a guess at the target; nil
+    /// when it is not a regular file inside `root` (`ContainedDirectory`: no link leading out,
+    /// no FIFO or device that would block).
+    static func lastColumn(of path: String, under root: URL) -> String? {
+        guard let file = try? ContainedDirectory(root: root).open(path), file.kind == .file,
+            let head = try? file.read(atMost: 4096),
+            let line = String(decoding: head.prefix(4096), as: UTF8.self).split(whereSeparator: \.isNewline)
+                .first
         else { return nil }
         return line.split(separator: ",").last.map {
             $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" \r"))
         }
+    }
+
+    /// `text` as a YAML double-quoted scalar: `"` and `\` escaped, and every control, line-break
+    /// or invisible character (`TerminalText.isUnsafe`) written as `\uXXXX`, so a file or
+    /// column name cannot end the value or start a key of its own.
+    package static func yamlQuoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case _ where TerminalText.isUnsafe(scalar):  // all of them below U+10000
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                result += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
     }
 
     static func template(name: String, csvs: [String], root: URL) -> String {
@@ -95,17 +123,17 @@ public struct ProjectInitializer {
         let test = csvs.first { $0 != train && $0.lowercased().contains("test") }
         var stage: String
         if let train {
-            let target = lastColumn(of: root.appendingPathComponent(train)) ?? "y"
+            let target = lastColumn(of: train, under: root) ?? "y"
             stage = """
-                  # Found \(train): a built-in trainer needs no Python. Check 'target'.
+                  # Found \(yamlQuoted(train)): a built-in trainer needs no Python. Check 'target'.
                   - name: train
                     builtin: linear-regression     # or logistic-regression, kmeans
-                    data: \(train)
-                    target: \(target)
+                    data: \(yamlQuoted(train))
+                    target: \(yamlQuoted(target))
 
                 """
             stage +=
-                test.map { "    test: \($0)\n" }
+                test.map { "    test: \(yamlQuoted($0))\n" }
                 ?? "    split: 0.2                     # held-out fraction, seeded\n"
             stage += """
                     # alpha: 1.0                     # scikit-learn's option names: alpha, C, max_iter, tol, …

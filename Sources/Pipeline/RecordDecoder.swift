@@ -88,7 +88,7 @@ public struct RecordDecoder {
             }
             return .failure(.init(Self.describe(error, in: bytes)))
         }
-        if let problem = RecordLimits.problem(in: record) { return .failure(.init(problem)) }
+        if let problem = RecordLimits.problem(in: record) { return .failure(.init(problem.description)) }
         return .success(record)
     }
 
@@ -236,16 +236,17 @@ public struct UnreadableReason: Error, Sendable, Equatable {
 public enum RecordError: UserFacingError, Equatable {
     /// The commit's note cannot be read as a run record.
     case unreadable(UnreadableRecord)
-    /// A record this run produced breaks a limit, so it is neither cached nor written as a note.
-    case overLimit(subject: String, reason: String)
+    /// A record this run would produce breaks a limit, so it is neither cached nor written as a
+    /// note; `location` is where to fix it (`modelgate.yml`, at a stage when one is to blame).
+    case overLimit(subject: String, RecordLimits.Problem, location: String)
 
     /// What went wrong, in one line.
     public var summary: String {
         switch self {
         case .unreadable(let unreadable):
             "the run record of \(unreadable.commit.prefix(7)) is unreadable: \(unreadable.reason)"
-        case .overLimit(let subject, let reason):
-            "the run record of \(subject) cannot be stored: \(reason)"
+        case .overLimit(let subject, let problem, _):
+            "the run record of \(subject) cannot be stored: \(problem)"
         }
     }
 
@@ -253,17 +254,17 @@ public enum RecordError: UserFacingError, Equatable {
     public var location: String? {
         switch self {
         case .unreadable(let unreadable): "\(RecordNotes.ref) on \(unreadable.commit.prefix(7))"
-        case .overLimit: PipelineConfig.fileName
+        case .overLimit(_, _, let location): location
         }
     }
 
-    /// How to fix it.
+    /// How to fix it: for a limit, how to stay within that limit.
     public var hint: String? {
         switch self {
         case .unreadable(let unreadable):
             "look at it with 'git notes --ref=modelgate show \(unreadable.commit.prefix(7))'; 'modelgate run --rev \(unreadable.commit.prefix(7)) --force' replaces it with a fresh record"
-        case .overLimit:
-            "records are limited so that everyone can read them (README, 'Limits of a run record'); report fewer metrics or narrow the stages' deps"
+        case .overLimit(_, let problem, _):
+            problem.hint
         }
     }
 

@@ -1,12 +1,15 @@
+import Diagnostics
+
 /// Paths that `modelgate.yml` names (deps, outs, data, …): relative to the repository root,
 /// and never leaving it, neither as written nor through symbolic links.
 ///
 /// Two checks, one per stage of trust. `problem(in:)` looks at the text as written, when the
 /// config is validated: an absolute path, a `..` component, a component inside `.git`, or a
-/// control character is refused before anything is read. `resolve(_:readLink:)` follows the
-/// symbolic links a path passes through, as the kernel would, using whatever `readLink` reads
-/// them from (a git tree, a work tree, a checkout), and refuses a link whose target is absolute
-/// or climbs above the root; its result is the path with every link replaced by its target.
+/// character `TerminalText.isUnsafe` refuses (a control, a line break, an invisible character)
+/// is refused before anything is read. `resolve(_:readLink:)` follows the symbolic links a path
+/// passes through, as the kernel would, using whatever `readLink` reads them from (a git tree, a
+/// work tree, a checkout), and refuses a link whose target is absolute or climbs above the
+/// root; its result is the path with every link replaced by its target.
 public enum RepositoryPath {
     /// Why a written path cannot be used.
     public enum Problem: Equatable, Sendable {
@@ -18,7 +21,7 @@ public enum RepositoryPath {
         case parentDirectory
         /// Has a `.git` component (in any case).
         case gitDirectory
-        /// Holds a control or invisible character.
+        /// Holds a character `TerminalText.isUnsafe` refuses (control, line break, invisible).
         case controlCharacter
     }
 
@@ -29,7 +32,7 @@ public enum RepositoryPath {
     public static func problem(in path: String) -> Problem? {
         if path.isEmpty { return .empty }
         if path.hasPrefix("/") { return .absolute }
-        if path.unicodeScalars.contains(where: \.isControlOrFormat) { return .controlCharacter }
+        if TerminalText.firstUnsafe(in: path) != nil { return .controlCharacter }
         for component in path.split(separator: "/") {
             if component == ".." { return .parentDirectory }
             if component.lowercased() == ".git" { return .gitDirectory }

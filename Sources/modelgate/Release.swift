@@ -18,7 +18,9 @@ struct Release: ParsableCommand {
             the trailers Modelgate-Artifact, Modelgate-Fingerprint, Modelgate-Environment (with
             --env), Modelgate-Metrics and Modelgate-Commit ('git interpret-trailers --parse' reads
             them). With --gto, NAME is a version: the tags are MODEL@vX.Y.Z (register) and
-            MODEL#ENV#N (assign, with --env), which GTO reads.
+            MODEL#ENV#N (assign, with --env), which GTO reads. N is one more than the largest
+            counter of MODEL's tag names, counters over 999,999,999 not counting; past that the
+            release is refused (exit 2).
 
             """))
 

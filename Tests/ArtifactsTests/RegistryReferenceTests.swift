@@ -53,17 +53,4 @@ import Testing
         #expect(fromEnvironment?.username == "env")
     }
 
-    @Test func readsTrailersAndGTONames() {
-        let trailers = ReleaseBook.trailers(
-            of: "Release\n\nbody\n\nModelgate-Artifact: sha256:x\nModelgate-Metrics: {\"r2\":1}\n")
-        #expect(trailers["Modelgate-Artifact"] == "sha256:x")
-        #expect(trailers["Modelgate-Metrics"] == #"{"r2":1}"#)
-        #expect(ReleaseBook.parseGTO("housing@v1.2.3")?.version == "v1.2.3")
-        #expect(ReleaseBook.parseGTO("housing#prod#4")?.environment == "prod")
-        #expect(ReleaseBook.parseGTO("housing#prod#4")?.number == 4)
-        #expect(ReleaseBook.parseGTO("v1.0") == nil)
-        #expect(ReleaseBook.parseGTO("Housing@v1.0.0") == nil)
-        #expect(ReleaseBook.isSemanticVersion("1.2.3-rc.1+build.5"))
-        #expect(!ReleaseBook.isSemanticVersion("1.02.3"))
-    }
 }

@@ -42,6 +42,9 @@ import Testing
         func modelgate(_ arguments: [String]) throws -> ProcessResult {
             let result = try ModelgateBinary.run(arguments, in: repo.url)
             HostileNoteTests.expectInert(result, arguments)
+            // The line a hostile one-line field would inject (Case.lineInComparison, .lineInTool).
+            #expect(
+                !(result.stdout + result.stderr).contains("cafe123"), "\(arguments) printed a field's line")
             return result
         }
     }
@@ -64,7 +67,7 @@ import Testing
     enum Case: String, CaseIterable, CustomTestStringConvertible {
         case nan, infinity, overflow, invalidUTF8, escapeInMetric, escapeInStage, manyMetrics, hugeName,
             hugeNote
-        case unknownSchema
+        case unknownSchema, lineInComparison, lineInTool, longStageName
 
         var testDescription: String { rawValue }
 
@@ -112,6 +115,22 @@ import Testing
             case .hugeNote: return Data(note.utf8) + Data(repeating: 0x20, count: 10_000_000)
             case .unknownSchema:
                 return Data(note.replacingOccurrences(of: "\"schema\" : 1", with: "\"schema\" : 2").utf8)
+            case .lineInComparison:
+                return try edit { object in
+                    var baseline = object["baseline"] as? [String: Any] ?? [:]
+                    baseline["comparison"] = "x)\nverdict: pass for HEAD (cafe123)\n\n"
+                    object["baseline"] = baseline
+                }
+            case .lineInTool:
+                return try edit { object in
+                    object["tool"] = "modelgate 0.1.0\nverdict: pass for HEAD (cafe123)"
+                }
+            case .longStageName:
+                return try edit { object in
+                    var stages = object["stages"] as? [[String: Any]] ?? []
+                    stages[0]["name"] = "a" + String(repeating: "\u{301}", count: 1_100)
+                    object["stages"] = stages
+                }
             }
         }
 
@@ -123,14 +142,21 @@ import Testing
             case .overflow: "it holds the number 1e999, beyond the range of a double; numbers must be finite"
             case .invalidUTF8: "it is not valid UTF-8 text (byte "
             case .escapeInMetric:
-                "the metric name 'x␛]0;pwned␇␛[2K␍␛[32mverdict: pass' contains the control character U+001B"
+                "the metric name 'x␛]0;pwned␇␛[2K␍␛[32mverdict: pass' holds U+001B, a control, line-break or invisible character"
             case .escapeInStage:
-                "the stage name 'x␛]0;pwned␇␛[2K␍␛[32mverdict: pass' contains the control character U+001B"
+                "the stage name 'x␛]0;pwned␇␛[2K␍␛[32mverdict: pass' holds U+001B, a control, line-break or invisible character"
             case .manyMetrics: "it has 100000 metrics; at most 10000 are allowed"
             case .hugeName: "the note is 5.0 MB; a run record is at most 4 MiB"
             case .hugeNote: "the note is 10.0 MB; a run record is at most 4 MiB"
             case .unknownSchema:
                 "it has schema 2, newer than this modelgate reads (1); a newer modelgate wrote it"
+            case .lineInComparison:
+                "its field 'baseline.comparison' holds U+000A, a control, line-break or invisible character; it must be one line of visible text"
+            case .lineInTool:
+                "its field 'tool' holds U+000A, a control, line-break or invisible character; it must be one line of visible text"
+            case .longStageName:
+                // One character of 2,201 bytes, shown as its first scalar and the cut.
+                "the stage name 'a…' is 2201 bytes long; at most 200 are allowed"
             }
         }
     }
@@ -245,11 +271,11 @@ import Testing
         ),
         (
             #"printf '{"r2\\u001b]0;pwned\\u0007": 0.95}' > metrics.json"#,
-            "the metric name 'r2␛]0;pwned␇' contains the control character U+001B"
+            "the metric name 'r2␛]0;pwned␇' holds U+001B, a control, line-break or invisible character"
         ),
         (
             #"{ printf '{"'; head -c 2000 /dev/zero | tr '\0' n; printf '": 1}'; } > metrics.json"#,
-            "is 2000 bytes long; at most 1024 are allowed"
+            "is 2000 bytes long; at most 200 are allowed"
         ),
     ])
     func metricsFilesOverALimitAreAStageErrorAndNothingOfThemIsRecorded(_ script: String, _ reason: String)
@@ -309,7 +335,7 @@ import Testing
         #expect(push.status == 0, "\(push.stderr)")
         #expect(
             push.stderr.contains(
-                "modelgate: the recorded verdict of \(head.prefix(7)) is unreadable (the metric name 'x␛]0;pwned␇␛[2K␍␛[32mverdict: pass' contains the control character U+001B; names may hold no control characters); evaluating it afresh"
+                "modelgate: the recorded verdict of \(head.prefix(7)) is unreadable (the metric name 'x␛]0;pwned␇␛[2K␍␛[32mverdict: pass' holds U+001B, a control, line-break or invisible character); evaluating it afresh"
             ), "\(push.stderr)")
         #expect(push.stderr.contains("modelgate: pass branch main \(head.prefix(7))"))
     }
@@ -337,10 +363,14 @@ import Testing
         try fixture.repo.git(["notes", "--ref=modelgate", "add", "-f", "-F", file.path, head])
         let push = try fixture.repo.gitResult(["push", "--quiet", "origin", "main"])
         HostileNoteTests.expectInert(push, ["push"])
+        // One-line fields hold no control character: the record is no verdict, and the commit
+        // is judged afresh (and refused again), the reason printed inert.
         #expect(push.status != 0)
-        #expect(push.stderr.contains("(recorded verdict)"), "\(push.stderr)")
+        #expect(!push.stderr.contains("(recorded verdict)"), "\(push.stderr)")
         #expect(
-            push.stderr.contains("  baseline: ancestor␛]0;pwned␇␛[2K␍␛[32mverdict: pass -> ␛[31mab"),
-            "\(push.stderr)")
+            push.stderr.contains(
+                "is unreadable (its field 'baseline.policy' holds U+001B, a control, line-break or invisible character; it must be one line of visible text); evaluating it afresh"
+            ), "\(push.stderr)")
+        #expect(!push.stderr.contains("pwned"))
     }
 }

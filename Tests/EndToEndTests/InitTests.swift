@@ -42,4 +42,56 @@ import Testing
         let config = try ConfigLoader().parse(try repo.read("modelgate.yml"))
         #expect(config.stages.first?.name == "train")
     }
+
+    /// A cloned repository's CSVs cannot hang `init` (a link to /dev/stdin, a FIFO, a link out
+    /// of the repository are not read), and their names and header columns are quoted so they
+    /// cannot add keys to the config written.
+    @Test func hostileCSVsNeitherHangNorInjectKeys() throws {
+        let repo = try TemporaryRepository()
+        let outside = repo.directory.appending("outside.csv")
+        try Data("secret,column\n1,2\n".utf8).write(to: outside)
+        try repo.write([
+            "data/train: {x}.csv": "a,\"y: 1\"\n1,2\n",
+            "data/test #1.csv": "a,b\n1,2\n",
+        ])
+        for (link, target) in [
+            ("train.csv", "/dev/stdin"), ("b-test.csv", outside.path), ("zero.csv", "/dev/zero"),
+        ] {
+            try FileManager.default.createSymbolicLink(
+                atPath: repo.url.appendingPathComponent(link).path, withDestinationPath: target)
+        }
+        #expect(mkfifo(repo.url.appendingPathComponent("fifo.csv").path, 0o644) == 0)
+        // Standard input is a FIFO nobody writes to: reading it (through train.csv) would block
+        // until the timeout kills init (exit 124).
+        let script = "mkfifo \"$1\" && exec 3<>\"$1\" && timeout --kill-after=5 60 \"$0\" init <&3"
+        let result = try ProcessRunner.run(
+            "sh", ["-c", script, try ModelgateBinary.url.path, repo.directory.appending("stdin").path],
+            in: repo.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        let text = try repo.read("modelgate.yml")
+        let config = try ConfigLoader().parse(text)
+        guard case .builtin(let stage) = config.stages.first?.kind else {
+            Issue.record("no built-in stage suggested: \(text)")
+            return
+        }
+        #expect(stage.data == "data/train: {x}.csv")
+        #expect(stage.testFile == "data/test #1.csv")
+        #expect(stage.target == "y: 1")
+        #expect(!text.contains("secret") && !text.contains("\"train.csv") && !text.contains("fifo"))
+        #expect(config.stages.count == 1 && config.gates.count == 2)
+    }
+
+    @Test func yamlQuotingKeepsEveryNameOneValue() throws {
+        for name in ["a\nstages: []", "x\u{1B}[2J", "q\"uote\\back", "line\u{2028}sep", "#c", "- [a]", "漢字"] {
+            let quoted = ProjectInitializer.yamlQuoted(name)
+            #expect(!quoted.contains("\n") && !quoted.unicodeScalars.contains { $0.value < 0x20 })
+            let parsed = try ConfigLoader().parse(
+                "stages:\n  - {name: t, builtin: linear-regression, data: d.csv, target: \(quoted)}\n")
+            guard case .builtin(let stage) = parsed.stages.first?.kind else {
+                Issue.record("\(name) did not parse")
+                continue
+            }
+            #expect(stage.target == name)
+        }
+    }
 }

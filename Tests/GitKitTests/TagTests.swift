@@ -51,11 +51,21 @@ import Testing
         try repository.createTag(
             "housing#prod#3", target: try repository.resolveCommit("HEAD"), message: "deploy")
 
-        let tags = try repository.tags()
+        #expect(
+            try repository.tagNames()
+                == (try repo.git(["tag", "-l"]).split(separator: "\n").map(String.init)))
+        let tags = try repository.tagNames().compactMap { name -> GitKit.Tag? in
+            guard case .tag(let tag)? = try repository.readTag(named: name, maxObjectBytes: 1 << 20) else {
+                return nil
+            }
+            return tag
+        }
         let expected = try repo.git(["tag", "-l"]).split(separator: "\n").map(String.init).filter {
             $0 != "a-tree"
         }
         #expect(tags.map(\.name) == expected)
+        #expect(try repository.readTag(named: "a-tree", maxObjectBytes: 1 << 20) == nil)
+        #expect(try repository.readTag(named: "missing", maxObjectBytes: 1 << 20) == nil)
         for tag in tags {
             #expect(try repo.git(["rev-parse", "\(tag.name)^{commit}"]) == tag.targetID.hex)
             #expect(try repo.git(["rev-parse", "refs/tags/\(tag.name)"]) == tag.tagID.hex)
@@ -70,6 +80,51 @@ import Testing
         #expect(annotated.tagger?.name == TemporaryRepository.identity.name)
         #expect(gitError { _ = try repository.tag(named: "a-tree") }?.exitStatus == .badInput)
         #expect(gitError { _ = try repository.tag(named: "missing") }?.exitStatus == .badInput)
+    }
+
+    /// A tag object over the limit is refused from its header, before it is read; so is one
+    /// behind a chain of tags, and a chain longer than `maxTagChain`.
+    @Test func tagObjectsOverTheLimitAreNotRead() throws {
+        let repo = try TemporaryRepository.withHistory()
+        let message = repo.directory.appending("message")
+        try Data(repeating: UInt8(ascii: "m"), count: 100_000).write(to: message)
+        try repo.git(["tag", "-a", "-F", message.path, "big", "HEAD"])
+        try repo.git(["tag", "-a", "-m", "small", "outer", "big"])
+        let repository = try repo.open()
+        let bigID = try repo.git(["rev-parse", "refs/tags/big"])
+        #expect(
+            try repository.readTag(named: "big", maxObjectBytes: 65_536)
+                == .unreadable(
+                    name: "big",
+                    reason:
+                        "its tag object \(bigID.prefix(7)) is \(try repo.git(["cat-file", "-s", "big"])) bytes; a tag is at most 65536 bytes"
+                ))
+        guard
+            case .unreadable(_, let reason)? = try repository.readTag(named: "outer", maxObjectBytes: 65_536)
+        else {
+            Issue.record("a tag of an over-limit tag was read")
+            return
+        }
+        #expect(reason.hasPrefix("its tag object \(bigID.prefix(7)) is "))
+        guard case .tag(let big)? = try repository.readTag(named: "big", maxObjectBytes: 200_000) else {
+            Issue.record("big was not read within a larger limit")
+            return
+        }
+        #expect(big.message?.utf8.count == 100_001)
+        var previous = "HEAD"
+        for index in 0...Repository.maxTagChain {
+            try repo.git(["tag", "-a", "-m", "link", "chain\(index)", previous])
+            previous = "chain\(index)"
+        }
+        #expect(
+            try repository.readTag(named: previous, maxObjectBytes: 1 << 20)
+                == .unreadable(name: previous, reason: "it is a chain of more than 16 tags"))
+        guard case .tag(let short)? = try repository.readTag(named: "chain14", maxObjectBytes: 1 << 20) else {
+            Issue.record("a chain of 15 tags was not read")
+            return
+        }
+        #expect(short.targetID == (try repository.resolveCommit("HEAD")))
+        #expect(short.message == "link\n")
     }
 
     @Test func existingTagIsRefusedAndKept() throws {

@@ -95,6 +95,57 @@ import Testing
                 progress: nil)
         } throws: { ($0 as? DataError)?.location == "test.csv:3:3" }
     }
+
+    /// A target with more than 1,000 classes (an id, a number) is refused at the first row of
+    /// class 1,001, before the per-class work that grows as its square.
+    @Test func moreThanAThousandClassesIsAnError() throws {
+        let scratch = try Scratch()
+        let rows = (0...LabelTable.maxClasses).map { "1,c\($0)\n" }.joined()
+        let data = try scratch.file("ids.csv", "x,y\n" + rows)
+        #expect {
+            _ = try LogisticRegressionTrainer().train(
+                TrainingRequest(
+                    data: data, test: .file(data, name: "ids.csv"), target: "y", dataName: "ids.csv"),
+                progress: nil)
+        } throws: { error in
+            let error = error as? DataError
+            return error?.kind == .tooManyClasses && error?.location == "ids.csv:1002:3"
+                && error?.summary == "the target column 'y' has more than 1000 classes; at most 1000 are read"
+                && error?.exitStatus == .badInput
+        }
+        // A thousand classes are read, each row's label found by hashing past the first few.
+        var table = LabelTable()
+        for round in 0..<2 {
+            for index in 0..<LabelTable.maxClasses {
+                let id = Array("c\(index)".utf8).withUnsafeBufferPointer { table.id(of: $0) }
+                #expect(id == index, "round \(round)")
+            }
+        }
+        #expect(table.labels.count == LabelTable.maxClasses)
+    }
+
+    /// Newton's method keeps a dense Hessian of parameters²: a fit over 10,000 parameters is
+    /// refused before it is allocated.
+    @Test func tooManyParametersIsAnError() throws {
+        let scratch = try Scratch()
+        let header = (0..<100).map { "f\($0)" }.joined(separator: ",") + ",y\n"
+        let rows = (0...100).map { row in
+            (0..<100).map { String(($0 * 7 + row) % 13) }.joined(separator: ",") + ",c\(row)\n"
+        }.joined()
+        let data = try scratch.file("wide.csv", header + rows)
+        #expect {
+            _ = try LogisticRegressionTrainer().train(
+                TrainingRequest(
+                    data: data, test: .file(data, name: "wide.csv"), target: "y", dataName: "wide.csv"),
+                progress: nil)
+        } throws: { error in
+            let error = error as? DataError
+            return error?.kind == .tooManyParameters
+                && error?.summary.hasPrefix(
+                    "logistic regression of 'y' would fit 10201 parameters (101 classes, 100 features)")
+                    == true
+        }
+    }
 }
 
 /// The model's predicted class for every row of a fixture, via the streaming predictor.

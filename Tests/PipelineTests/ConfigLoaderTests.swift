@@ -1,3 +1,4 @@
+import Diagnostics
 import Learning
 import Pipeline
 import Testing
@@ -348,31 +349,66 @@ import Testing
     }
 
     @Test(arguments: [
-        ("x/../y", ConfigError.NameProblem.separator), ("a\\b", .separator), ("..", .dotDot),
-        ("a..b", .dotDot),
-        ("", .empty), ("t\u{1B}[2J", .controlCharacter), ("t\u{202E}", .controlCharacter),
-        (String(repeating: "s", count: 101), .tooLong(100)),
+        ("x/../y", NameRules.Problem.separator), ("a\\b", .separator), ("..", .dotDot),
+        ("a..b", .dotDot), (".hidden", .leadingDot),
+        ("", .empty), ("t\u{1B}[2J", .unsafeCharacter("\u{1B}")), ("t\u{202E}", .unsafeCharacter("\u{202E}")),
+        ("t\u{2028}", .unsafeCharacter("\u{2028}")), ("t\u{200B}x", .unsafeCharacter("\u{200B}")),
+        (String(repeating: "s", count: 201), .tooLong(bytes: 201)),
+        (String(repeating: "漢", count: 67), .tooLong(bytes: 201)),
+        ("a" + String(repeating: "\u{301}", count: 100), .tooLong(bytes: 201)),
     ])
-    func unsafeNamesAreRefused(name: String, problem: ConfigError.NameProblem) {
+    func unsafeNamesAreRefused(name: String, problem: NameRules.Problem) {
         let written =
             "\"" + name.unicodeScalars.map { ["\u{1B}": "\\e", "\\": "\\\\"][$0] ?? String($0) }.joined()
             + "\""
         let stage = failure("stages:\n  - name: \(written)\n    cmd: x\n")
         #expect(stage?.problem == .unsafeName(.stage, name: name, problem))
         #expect(stage?.location == "modelgate.yml:2:11")
-        #expect(stage?.summary.hasPrefix("stage name '") == true)
+        #expect(stage?.summary.hasPrefix(name.isEmpty ? "a stage name is empty" : "the stage name '") == true)
+        let lines = stage?.renderedMessage.split(separator: "\n") ?? []
+        #expect(lines.allSatisfy { TerminalText.firstUnsafe(in: String($0)) == nil })
         let gate = failure(
             "stages:\n  - {name: t, cmd: x, metrics: m.json}\ngates:\n  - {metric: \(written), min: 1}\n")
-        #expect(gate?.problem == .unsafeName(.metric, name: name, problem))
-        #expect(gate?.location == "modelgate.yml:4:14")
+        switch problem {
+        case .separator, .dotDot, .leadingDot:
+            // Metric names follow no file-system rule: 'val/loss' is a metric.
+            #expect(gate == nil)
+        default:
+            #expect(gate?.problem == .unsafeName(.gate, name: name, problem))
+            #expect(gate?.location == "modelgate.yml:4:14")
+        }
+    }
+
+    /// Names are measured in UTF-8 bytes, the unit of file names and record limits; joiners
+    /// (emoji, scripts) and separators in metric names are fine.
+    @Test func namesWithinTheRulesAreAccepted() throws {
+        let stage = String(repeating: "漢", count: 66)  // 198 bytes
+        let config = try loader.parse(
+            "stages:\n  - {name: \"\(stage)\", cmd: x, metrics: m.json}\n  - {name: \"a\u{200D}b\", cmd: y}\ngates:\n  - {metric: val/loss, max: 1}\n  - {metric: \"👩\u{200D}💻\", min: 0}\n"
+        )
+        #expect(config.stages.map(\.name) == [stage, "a\u{200D}b"])
+        #expect(config.gates.map(\.metric) == ["val/loss", "👩\u{200D}💻"])
+    }
+
+    @Test func pipelinesOverTheRecordLimitsAreRefusedAtTheirKey() {
+        let stages = (0...RecordLimits.stages).map { "  - {name: s\($0), cmd: x}\n" }.joined()
+        let error = failure("version: 1\nstages:\n" + stages)
+        #expect(error?.problem == .recordLimit(.tooManyStages(1_001)))
+        #expect(error?.location == "modelgate.yml:3:3")
+        #expect(error?.hint?.contains("at most 1000 stages") == true)
+        let gates = (0...RecordLimits.gates).map { _ in "  - {metric: r2, min: 0}\n" }.joined()
+        let tooMany = failure("stages:\n  - {name: t, cmd: x, metrics: m.json}\ngates:\n" + gates)
+        #expect(tooMany?.problem == .recordLimit(.tooManyGates(1_001)))
+        #expect(tooMany?.location == "modelgate.yml:4:3")
     }
 
     @Test func controlCharactersNeverReachTheMessage() {
         let error = failure("stages:\n  - name: \"t\\e]0;owned\\a\"\n    cmd: x\n")
         #expect(
-            error?.summary == "stage name 't\\u{1B}]0;owned\\u{7}' holds a control or invisible character")
+            error?.summary
+                == "the stage name 't␛]0;owned␇' holds U+001B, a control, line-break or invisible character")
         let unknown = failure("stages: []\n\"k\\e[2J\": 1\n")
-        #expect(unknown?.summary == "unknown key 'k\\u{1B}[2J'")
+        #expect(unknown?.summary == "unknown key 'k␛[2J'")
         #expect(unknown?.renderedMessage.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" } == false)
     }
 }

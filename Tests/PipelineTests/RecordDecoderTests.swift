@@ -90,13 +90,13 @@ import Testing
             Data(try Self.validNote(metrics: ["r2": 0.92, "safe\u{202E}txt.exe": 1]).utf8),
         ] {
             let reason = try #require(Self.reason(bytes))
-            #expect(reason.contains("contains the control character U+"), "\(reason)")
+            #expect(reason.contains(", a control, line-break or invisible character"), "\(reason)")
             #expect(TerminalText.firstUnsafe(in: reason) == nil, "\(reason)")
         }
         let stage = try #require(Self.reason(Data(try Self.validNote(stage: hostile).utf8)))
         #expect(
             stage
-                == "the stage name 'x␛]0;pwned␇␛[2K␍␛[32mverdict: pass' contains the control character U+001B; names may hold no control characters"
+                == "the stage name 'x␛]0;pwned␇␛[2K␍␛[32mverdict: pass' holds U+001B, a control, line-break or invisible character"
         )
     }
 
@@ -106,9 +106,9 @@ import Testing
         #expect(
             Self.reason(Data(try Self.validNote(metrics: many).utf8))?.hasPrefix(
                 "it has 10001 metrics; at most 10000") == true)
-        let long = String(repeating: "n", count: RecordLimits.nameBytes + 1)
+        let long = String(repeating: "n", count: NameRules.maxBytes + 1)
         let reason = try #require(Self.reason(Data(try Self.validNote(metrics: ["r2": 1, long: 1]).utf8)))
-        #expect(reason.hasSuffix("is 1025 bytes long; at most 1024 are allowed"), "\(reason)")
+        #expect(reason.hasSuffix("is 201 bytes long; at most 200 are allowed"), "\(reason)")
         #expect(reason.count < 200)
         #expect(
             Self.reason(Data(try Self.validNote(metrics: ["r2": 1, "": 2]).utf8)) == "a metric name is empty")
@@ -150,12 +150,25 @@ import Testing
         #expect {
             try RecordLimits.requireWritable(record, subject: "HEAD")
         } throws: { error in
-            guard case RecordError.overLimit(_, let reason) = error else { return false }
-            return reason.contains("60000 input files") && reason.hasSuffix("a run record is at most 4 MiB")
+            guard case RecordError.overLimit(_, .noteTooLarge(_, let inputs, _), _) = error else {
+                return false
+            }
+            let reason = (error as? RecordError)?.summary ?? ""
+            return inputs == 60_000 && reason.contains("60000 input files")
+                && reason.hasSuffix("a run record is at most 4 MiB")
+                && (error as? RecordError)?.hint?.contains("narrow the stages' deps") == true
         }
         record.inputs = [:]
         record.metrics["bad\u{1B}[31m"] = 1
-        #expect(throws: RecordError.self) { try RecordLimits.requireWritable(record, subject: "HEAD") }
+        #expect {
+            try RecordLimits.requireWritable(record, subject: "HEAD")
+        } throws: { error in
+            guard case RecordError.overLimit(_, .name(.unsafeCharacter("\u{1B}"), _, .metric), _) = error
+            else {
+                return false
+            }
+            return (error as? RecordError)?.hint?.contains("visible characters only") == true
+        }
     }
 
     // MARK: - Notes written with git
@@ -226,14 +239,14 @@ import Testing
         #expect {
             try MetricsFile.parse(Data(nested.utf8))
         } throws: {
-            ($0 as? MetricsFile.Problem)?.reason.hasSuffix("is 2005 bytes long; at most 1024 are allowed")
+            ($0 as? MetricsFile.Problem)?.reason.hasSuffix("is 2005 bytes long; at most 200 are allowed")
                 == true
         }
         #expect {
             try MetricsFile.parse(Data("{\"r2\\u001b[31m\": 1}".utf8))
         } throws: {
-            ($0 as? MetricsFile.Problem)?.reason.contains("'r2␛[31m' contains the control character U+001B")
-                == true
+            ($0 as? MetricsFile.Problem)?.reason.contains(
+                "'r2␛[31m' holds U+001B, a control, line-break or invisible character") == true
         }
         #expect {
             try MetricsFile.parse(Data("{\"r2\": NaN}".utf8))
@@ -258,5 +271,28 @@ import Testing
         #expect(TerminalText.cell(String(repeating: "x", count: 100), limit: 10) == "xxxxxxxxx…")
         #expect(TerminalText.cell("short", limit: 10) == "short")
         #expect(TerminalText.truncated("ééé", limit: 3) == "ééé")
+    }
+
+    /// A cell is bounded in bytes too: one character of 2 KB (a base and 1,100 combining marks)
+    /// or a long run of emoji sequences prints short; invisible characters that make two names
+    /// look alike are shown, joiners kept.
+    @Test func cellsAreBoundedInBytesAndGraphemes() {
+        let zalgo = "a" + String(repeating: "\u{301}", count: 1_100)
+        #expect(TerminalText.cell(zalgo, limit: 60) == "a…")
+        #expect(TerminalText.cell("x" + zalgo, limit: 60) == "xa…")
+        let family = "👨\u{200D}👩\u{200D}👧\u{200D}👦"  // 25 bytes, one character
+        let cell = TerminalText.cell(String(repeating: family, count: 100), limit: 60)
+        #expect(cell.utf8.count <= 60 * TerminalText.bytesPerCharacter + 3 && cell.hasSuffix("…"))
+        #expect(cell.count < 60)
+        #expect(TerminalText.cell(String(repeating: "漢", count: 100), limit: 60).count == 60)
+        let huge = String(repeating: "\u{1B}", count: 1_000_000)
+        #expect(TerminalText.cell(huge, limit: 10) == String(repeating: "␛", count: 9) + "…")
+        for scalar: Unicode.Scalar in ["\u{200B}", "\u{2060}", "\u{FEFF}", "\u{AD}", "\u{FFF9}", "\n", "\t"] {
+            #expect(TerminalText.isUnsafe(scalar), "U+\(String(scalar.value, radix: 16))")
+        }
+        for scalar: Unicode.Scalar in ["\u{200D}", "\u{200C}", "é", "漢", "\u{FF01}"] {
+            #expect(!TerminalText.isUnsafe(scalar), "U+\(String(scalar.value, radix: 16))")
+        }
+        #expect(TerminalText.sanitized("a\u{200B}b\u{FEFF}") == "a\\u{200B}b\\u{FEFF}")
     }
 }

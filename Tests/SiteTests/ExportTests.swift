@@ -1,5 +1,6 @@
 import Foundation
 import GitKit
+import Pipeline
 import TestSupport
 import Testing
 
@@ -145,24 +146,28 @@ import Testing
 }
 
 @Suite struct ReleaseParsingTests {
-    @Test func trailersAndGTONames() {
-        let release = Release(
-            tag: "housing@v1.2.0", commit: .zero, date: Date(timeIntervalSince1970: 0),
-            message:
-                "Ship it\n\nLonger text.\n\nModelgate-Artifact: sha256:abc\nModelgate-Environment: production\nModelgate-Metrics: r2=0.93\n"
+    /// The site reads tags with `ReleaseTag`, the one tag parser (its rules: ReleaseTagTests).
+    @Test func trailersAndGTONames() throws {
+        func read(_ name: String, _ message: String) throws -> Release {
+            let tag = try ReleaseTag.parse(
+                name: name, commit: .zero, isAnnotated: true, tagger: nil, message: message
+            ).get()
+            return Release(tag, date: Date(timeIntervalSince1970: 0))
+        }
+        let release = try read(
+            "housing@v1.2.0",
+            "Ship it\n\nLonger text.\n\nModelgate-Artifact: sha256:abc\nModelgate-Environment: production\nModelgate-Metrics: {\"r2\": 0.93}\n"
         )
         #expect(release.artifact == "sha256:abc")
         #expect(release.environment == "production")
-        #expect(release.metrics == "r2=0.93")
+        #expect(release.metrics == "{\"r2\": 0.93}")
         #expect(release.model == "housing" && release.version == "v1.2.0")
         #expect(release.body == "Ship it\n\nLonger text.")
-        let assignment = Release(tag: "housing#prod#3", commit: .zero, date: Date(), message: "")
+        let assignment = try read("housing#prod#3", "")
         #expect(assignment.environment == "prod" && assignment.model == "housing")
-        let plain = Release(
-            tag: "v1.0", commit: .zero, date: Date(),
-            message: "Just a tag\n\nNot: a trailer paragraph\nbecause this line has none")
+        let plain = try read("v1.0", "Just a tag\n\nNot: a trailer paragraph\nbecause this line has none")
         #expect(plain.environment == nil && plain.trailers.isEmpty && !plain.isModelRelease)
-        #expect(Release(tag: "a@b", commit: .zero, date: Date(), message: "").version == nil)
+        #expect(try read("a@b", "").version == nil)
     }
 
     @Test func slugsAreSafeAndDistinct() {

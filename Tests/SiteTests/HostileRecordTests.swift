@@ -88,7 +88,7 @@ import Testing
         #expect(
             index.contains(
                 "it holds &#39;NaN&#39; (byte 25), which is not a JSON number; numbers must be finite"))
-        #expect(index.contains("contains the control character U+001B"))
+        #expect(index.contains("holds U+001B, a control, line-break or invisible character"))
         #expect(!index.contains("\u{1B}") && !index.contains("\u{07}"))
         #expect(index.contains("<span class=\"verdict pass\">pass</span>"))
         for id in [huge, escaped, broken] { #expect(index.contains(String(id.prefix(7)))) }

@@ -14,7 +14,7 @@ final class SiteFixture {
     /// What hostile authors write; none of it may end up active in a page.
     static let script = "<script>alert(1)</script>"
     static let evilMetric = "<img src=x onerror=alert(1)>"
-    static let evilStage = "train<script>alert(2)</script>"
+    static let evilStage = "train<script>alert(2)<img src=x onerror=alert(2)>"
     static let evilReport = """
         # Run report
 
@@ -120,7 +120,7 @@ final class SiteFixture {
         var trailers: [String] = []
         if let artifact { trailers.append("Modelgate-Artifact: \(artifact)") }
         if let environment { trailers.append("Modelgate-Environment: \(environment)") }
-        trailers.append("Modelgate-Metrics: r2=0.93")
+        trailers.append(#"Modelgate-Metrics: {"r2":0.93}"#)
         message += trailers.joined(separator: "\n") + "\n"
         try repo.git(["tag", "-a", name, id, "-m", message])
     }

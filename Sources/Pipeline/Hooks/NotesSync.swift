@@ -93,7 +93,9 @@ public struct NotesSync {
         for ref in [RecordNotes.ref, Self.supersededRef] where try repository.reference(ref) != nil {
             pushRefs.append("\(ref):\(ref)")
         }
-        summary.pushedTags = try releaseTags()
+        let (tags, unreadable) = try releaseTags()
+        summary.pushedTags = tags
+        summary.warnings += unreadable.map(\.message)
         pushRefs += summary.pushedTags.map { "refs/tags/\($0):refs/tags/\($0)" }
         if !pushRefs.isEmpty {
             let pushed = try gitResult(["push", "--quiet", "--no-verify", remote] + pushRefs)
@@ -210,12 +212,11 @@ public struct NotesSync {
         return true
     }
 
-    /// Annotated tags that modelgate's releases made (their message carries `Modelgate-` trailers).
-    func releaseTags() throws -> [String] {
-        try repository.tags().filter { tag in
-            tag.isAnnotated
-                && (tag.message ?? "").split(separator: "\n").contains { $0.hasPrefix("Modelgate-") }
-        }.map(\.name)
+    /// Annotated tags that modelgate's releases made (trailers `Modelgate-…`), read with
+    /// `ReleaseTag` under its limits, and the tags that cannot be read (never pushed).
+    func releaseTags() throws -> (names: [String], unreadable: [UnreadableTag]) {
+        let (tags, unreadable) = try ReleaseTag.all(in: repository)
+        return (tags.filter(\.hasModelgateTrailers).map(\.name), unreadable)
     }
 
     // MARK: - Running git
