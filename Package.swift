@@ -110,7 +110,7 @@ let package = Package(
 // The libFuzzer executables, Fuzz/<Name>/main.swift, exist only for `make fuzz` (MODELGATE_FUZZ=1,
 // built with --sanitize fuzzer): an ordinary build or test never compiles or links them.
 let fuzzTargets = [
-    "TarLayer", "Challenge", "RegistryJSON", "CSV", "Config", "RunRecord", "PrePush", "PathPattern",
+    "TarLayer", "Challenge", "RegistryJSON", "CSV", "Config", "RunRecord", "PrePush", "PathPattern", "Tag",
 ]
 if Context.environment["MODELGATE_FUZZ"] == "1" {
     package.targets += fuzzTargets.map {

@@ -461,6 +461,33 @@ def path_pattern_seeds():
         write("PathPattern", "pair-%02d.txt" % index, pattern + "\n" + path)
 
 
+# MARK: - Tag: "<name>\n<message>"
+
+
+def tag_seeds():
+    metrics = '{"r2":0.93,"rmse":2.4}'
+    seeds = {
+        "release": "housing-v3\nRelease housing\n\nModelgate-Artifact: sha256:%s\n"
+                   "Modelgate-Fingerprint: %s\nModelgate-Metrics: %s\n" % ("a" * 64, "b" * 64, metrics),
+        "gto-assignment": "housing#prod#3\nAssign to prod\n\nModelgate-Environment: prod\n",
+        "gto-registration": "housing@v1.2.3\nRegister\n",
+        "gto-no-counter": "models/housing#staging\n",
+        "gto-huge-counter": "housing#prod#99999999999999999999\n",
+        "lightweight": "v1.0\n",
+        "title-only-trailer": "v2\nModelgate-Artifact: sha256:abc\n",
+        "mixed-last-paragraph": "v3\nTitle\n\nbody\n\nSigned-off-by: a <a@b>\nnot a trailer\n",
+        "repeated-keys": "v4\nT\n\nmodelgate-environment: a\nModelgate-Environment: b\n",
+        "metrics-not-finite": "v5\nT\n\nModelgate-Metrics: {\"r2\":1e999}\n",
+        "metrics-not-object": "v6\nT\n\nModelgate-Metrics: [1,2]\n",
+        "escape-in-trailer": "v7\nT\n\nModelgate-Environment: prod\x1b[2J\n",
+        "bidi-name": "v8\u202e\nT\n",
+        "crlf": "v9\r\nT\r\n\r\nModelgate-Environment: prod\r\n",
+        "long-body": "v10\nT\n\n" + "x" * 20000 + "\n",
+    }
+    for name, text in seeds.items():
+        write("Tag", name + ".txt", text)
+
+
 if __name__ == "__main__":
     tar_seeds()
     challenge_seeds()
@@ -470,3 +497,4 @@ if __name__ == "__main__":
     run_record_seeds()
     pre_push_seeds()
     path_pattern_seeds()
+    tag_seeds()

@@ -23,6 +23,7 @@ public enum FuzzEntry {
         "RunRecord": runRecord,
         "PrePush": prePush,
         "PathPattern": pathPattern,
+        "Tag": tag,
     ]
 
     /// Runs target `name` on libFuzzer's input; what `LLVMFuzzerTestOneInput` returns (0).
