@@ -85,18 +85,6 @@ extension Repository {
         return nil
     }
 
-    /// The size in bytes of object `id` from its header, without inflating its content.
-    public func objectSize(_ id: ObjectID) throws -> Int {
-        var odb: OpaquePointer?
-        try check(git_repository_odb(&odb, handle), "open the object database")
-        defer { git_odb_free(odb) }
-        var oid = id.raw
-        var size = 0
-        var type = GIT_OBJECT_INVALID
-        try check(git_odb_read_header(&size, &type, odb, &oid), "read object \(id.short)", location: id.hex)
-        return size
-    }
-
     /// Sets (or replaces) the note on `target` in `ref` to `text`, stored verbatim (no newline added).
     ///
     /// The notes commit is made first and the ref then moved by compare-and-swap; if another

@@ -107,19 +107,31 @@ extension Repository {
 
     /// The size of blob `id` in bytes, read from the object's header without inflating it.
     public func blobSize(_ id: ObjectID) throws -> Int {
-        var odb: OpaquePointer?
-        try check(git_repository_odb(&odb, handle), "open the object database")
-        defer { git_odb_free(odb) }
-        var oid = id.raw
-        var size = 0
-        var type = GIT_OBJECT_INVALID
-        try check(git_odb_read_header(&size, &type, odb, &oid), "read blob \(id.short)", location: id.hex)
+        let (size, type) = try objectHeader(id, "read blob \(id.short)")
         guard type == GIT_OBJECT_BLOB else {
             throw GitError(
                 operation: "read blob \(id.short)",
                 message: "the object is a \(Repository.typeName(type)), not a blob", location: id.hex)
         }
         return size
+    }
+
+    /// The size in bytes of object `id` from its header, without inflating its content.
+    public func objectSize(_ id: ObjectID) throws -> Int {
+        try objectHeader(id, "read object \(id.short)").size
+    }
+
+    /// The size and type of object `id`, read from its header (`git_odb_read_header`): what a
+    /// reader of hostile objects checks before it inflates one.
+    private func objectHeader(_ id: ObjectID, _ operation: String) throws -> (size: Int, type: git_object_t) {
+        var odb: OpaquePointer?
+        try check(git_repository_odb(&odb, handle), "open the object database")
+        defer { git_odb_free(odb) }
+        var oid = id.raw
+        var size = 0
+        var type = GIT_OBJECT_INVALID
+        try check(git_odb_read_header(&size, &type, odb, &oid), operation, location: id.hex)
+        return (size, type)
     }
 
     /// Hands blob `id` to `body` in chunks of at most `chunkSize` bytes, in order.

@@ -53,26 +53,12 @@ import Testing
         return try unpacker.finish()
     }
 
-    /// Every path under `url` with its kind and content, to compare before and after.
-    func snapshot(_ url: URL) -> [String: String] {
-        var result: [String: String] = [:]
-        let enumerator = FileManager.default.enumerator(atPath: url.path)
-        while let path = enumerator?.nextObject() as? String {
-            let full = url.appendingPathComponent(path).path
-            if let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: full) {
-                result[path] = "link -> \(destination)"
-            } else {
-                result[path] =
-                    FileManager.default.contents(atPath: full).map { SHA256.hex(of: $0) } ?? "folder"
-            }
-        }
-        return result
-    }
+    /// Every path under `url` with what it is, to compare before and after.
+    func snapshot(_ url: URL) -> [String: DirectorySnapshot.Entry] { DirectorySnapshot.of(url) }
 
     /// Staging folders left anywhere in the temporary directory.
     func debris() -> [String] {
-        (FileManager.default.enumerator(atPath: directory.url.path)?.allObjects as? [String] ?? [])
-            .filter { $0.split(separator: "/").contains { $0.hasPrefix(PullStaging.prefix) } }
+        DirectorySnapshot.paths(under: directory.url, withComponentPrefix: PullStaging.prefix)
     }
 
     func expectNothingWritten() {

@@ -162,7 +162,7 @@ final class TestRegistry {
             process.executableURL = executable
             process.arguments = ["serve", directory.appending("config.yml").path]
             process.standardOutput = FileHandle.nullDevice
-            FileManager.default.createFile(atPath: log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             process.standardError = try FileHandle(forWritingTo: log)
             try process.run()
             for _ in 0..<200 where !isListening(port) && process.isRunning {

@@ -27,7 +27,7 @@ import Testing
         #expect(try fixture.commit(["data/a.csv": "x\n1\n2\n3\n"], message: "more").status == 0)
         #expect(try String(contentsOfFile: log, encoding: .utf8).contains("pre-commit .git/hooks/pre-commit"))
         #expect(fixture.runCount == 1)
-        FileManager.default.createFile(atPath: gate, contents: Data())
+        _ = FileManager.default.createFile(atPath: gate, contents: Data())
         let blocked = try fixture.commit(["README.md": "x\n"], message: "blocked")
         #expect(blocked.status != 0)
         try FileManager.default.removeItem(atPath: gate)

@@ -98,32 +98,19 @@ struct CraftedImage {
             environment: ["DOCKER_CONFIG": directory.url.path])
     }
 
-    /// Every path under `url` with a digest of its content (or its link), to compare before/after.
-    func snapshot(_ url: URL) -> [String: String] {
-        var result: [String: String] = [:]
-        let enumerator = FileManager.default.enumerator(atPath: url.path)
-        while let path = enumerator?.nextObject() as? String {
-            let full = url.appendingPathComponent(path).path
-            if let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: full) {
-                result[path] = "link -> \(destination)"
-            } else {
-                result[path] =
-                    FileManager.default.contents(atPath: full).map { SHA256.hex(of: $0) } ?? "folder"
-            }
-        }
-        return result
-    }
+    /// Every path under `url` with what it is, to compare before and after.
+    func snapshot(_ url: URL) -> [String: DirectorySnapshot.Entry] { DirectorySnapshot.of(url) }
 
     /// Staging folders left anywhere under the test's directory.
     func debris() -> [String] {
-        (FileManager.default.enumerator(atPath: directory.url.path)?.allObjects as? [String] ?? [])
-            .filter { $0.split(separator: "/").contains { $0.hasPrefix(".modelgate-pull-") } }
+        DirectorySnapshot.paths(under: directory.url, withComponentPrefix: ".modelgate-pull-")
     }
 
     /// The pull failed with `status` and `message`, the target is absent (or as `before`), and
     /// no staging folder is left.
     func expectRefused(
-        _ result: ProcessResult, status: Int32, message: String, target: URL, before: [String: String]? = nil,
+        _ result: ProcessResult, status: Int32, message: String, target: URL,
+        before: [String: DirectorySnapshot.Entry]? = nil,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
         #expect(result.status == status, "\(result.stderr)", sourceLocation: sourceLocation)

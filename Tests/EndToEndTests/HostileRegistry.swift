@@ -53,7 +53,7 @@ final class HostileRegistry {
             [Self.script.path, directory.url.path, scenario]
             + (certificate.map { ["--tls", $0.certificate.path, $0.key.path] } ?? [])
         let log = directory.appending("server.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.standardInput = input
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)

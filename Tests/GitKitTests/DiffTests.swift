@@ -70,7 +70,7 @@ import Testing
         try FileManager.default.removeItem(at: repo.url.appendingPathComponent("README.md"))
         try FileManager.default.createSymbolicLink(
             atPath: repo.url.appendingPathComponent("README.md").path, withDestinationPath: "docs/README.md")
-        try ProcessRunner.run("chmod", ["+x", "tool"], in: repo.url)
+        _ = try ProcessRunner.run("chmod", ["+x", "tool"], in: repo.url)
         try repo.git(["mv", "data/test.csv", "data/holdout.csv"])
         try repo.git(["add", "-A"])
         try repo.commit(message: "shuffle")

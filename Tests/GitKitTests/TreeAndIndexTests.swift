@@ -162,7 +162,7 @@ import Testing
 
             """.utf8
         ).write(to: hook)
-        try ProcessRunner.run("chmod", ["+x", hook.path], in: repo.url)
+        _ = try ProcessRunner.run("chmod", ["+x", hook.path], in: repo.url)
         try repo.write(["README.md": "changed for commit -a\n"])
         #expect(try repo.gitResult(["commit", "-a", "-m", "all"]).status != 0)  // the hook refused
 
@@ -198,21 +198,21 @@ import Testing
         let repository = try repo.open()
         let past = "200001010000"  // stat times well before the index is written: not racy
         try repo.write(["data/stable.csv": "a,b\n1,2\n"])
-        try ProcessRunner.run("touch", ["-t", past, "data/stable.csv"], in: repo.url)
+        _ = try ProcessRunner.run("touch", ["-t", past, "data/stable.csv"], in: repo.url)
         try repo.git(["add", "data/stable.csv"])
         #expect(try repository.workingFileMatchesIndex(path: "data/stable.csv"))
 
         // Same size, mtime and inode, different bytes: only the ctime (to the nanosecond) shows it.
         // (git built without USE_NSEC compares whole seconds and can miss this within a second.)
         try repo.write(["data/stable.csv": "a,b\n9,9\n"])
-        try ProcessRunner.run("touch", ["-t", past, "data/stable.csv"], in: repo.url)
+        _ = try ProcessRunner.run("touch", ["-t", past, "data/stable.csv"], in: repo.url)
         #expect(try !repository.workingFileMatchesIndex(path: "data/stable.csv"))
 
         // Racy: an mtime not older than the index file proves nothing (the file may have been
         // rewritten within the same second), so only the bytes can; a future mtime forces it.
         try repo.write(["data/racy.csv": "r\n"])
         let future = "@\(Int(Date().timeIntervalSince1970) + 3600)"
-        try ProcessRunner.run("touch", ["-d", future, "data/racy.csv"], in: repo.url)
+        _ = try ProcessRunner.run("touch", ["-d", future, "data/racy.csv"], in: repo.url)
         try repo.git(["add", "data/racy.csv"])
         let racy = try #require(try repository.indexEntries(matching: ["data/racy.csv"]).first)
         #expect(racy.mtime.seconds > Int(Date().timeIntervalSince1970))
@@ -223,7 +223,7 @@ import Testing
         // Executable bit, deletion, unknown path, intent-to-add.
         try repo.write(["tool.sh": "echo\n"])
         try repo.git(["add", "tool.sh"])
-        try ProcessRunner.run("chmod", ["+x", "tool.sh"], in: repo.url)
+        _ = try ProcessRunner.run("chmod", ["+x", "tool.sh"], in: repo.url)
         #expect(try !repository.workingFileMatchesIndex(path: "tool.sh"))
         try FileManager.default.removeItem(at: repo.url.appendingPathComponent("README.md"))
         #expect(try !repository.workingFileMatchesIndex(path: "README.md"))

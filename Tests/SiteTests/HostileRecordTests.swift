@@ -1,6 +1,7 @@
 import Foundation
 import GitKit
 import Pipeline
+import TestSupport
 import Testing
 
 @testable import Site
@@ -9,7 +10,8 @@ import Testing
 /// usable record is listed with its reason while everything else renders.
 @Suite struct HostileRecordTests {
     static let extremes: [Double] = [
-        1.7e308, -1.7e308, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, 5e-324, -5e-324, -0.0, 0,
+        1.7e308, -1.7e308, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude,
+        -.leastNonzeroMagnitude, -0.0, 0,
         .leastNormalMagnitude, 1e-300, 1e15, -1e15, 9.2e18, 1, 0.92,
     ]
 
@@ -178,20 +180,5 @@ import Testing
         let fixture = try SiteFixture()
         let id = try fixture.commit("one", r2: 0.91)
         return try fixture.repo.git(["notes", "--ref=modelgate", "show", id])
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so the mutations are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

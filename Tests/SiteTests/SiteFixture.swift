@@ -135,7 +135,7 @@ final class SiteFixture {
     static func build(_ fixture: SiteFixture, into folder: URL, _ options: SiteOptions) throws -> [String:
         Data]
     {
-        try Site.build(from: try fixture.repo.open(), into: folder, options: options)
+        _ = try Site.build(from: try fixture.repo.open(), into: folder, options: options)
         return try files(in: folder)
     }
 
