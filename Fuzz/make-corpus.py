@@ -351,6 +351,9 @@ def config_seeds():
         "tags-and-nulls": "version: !!int 1\nname: ~\nstages: !!seq []\nbaseline: null\n",
         "huge-numbers": "version: 99999999999999999999\nstages:\n  - {name: a, builtin: linear-regression, "
                         "data: d.csv, target: y, alpha: 1e400, split: -0.5, seed: -1}\n",
+        "params-file": "train:\n  lr: 0.01\n  layers: [64, 32]\n  optimizer: {name: adam, beta: [0.9, 0.999]}\n"
+                       "seed: 42\nnotes: ~\n",
+        "params-json": '{"alpha": 0.5, "grid": [[1, 2], [3, 4]], "nested": {"a": {"b": {"c": true}}}}\n',
     }
     for name, text in seeds.items():
         write("Config", name + ".yml", text)

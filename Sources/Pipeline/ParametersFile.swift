@@ -1,14 +1,14 @@
 import Yams
 
 /// Reads a stage's parameters file (YAML, which includes JSON) into flat dotted names.
-enum ParametersFile {
+package enum ParametersFile {
     /// The largest parameters file flattened.
     static let maxBytes = 8 << 20
 
     /// name → scalar text; nested mappings become `a.b`, lists `a[0]`. Unreadable files give
     /// nothing, and so do files over `maxBytes` or whose aliases expand past
     /// `YAMLShape.parameters` (an alias bomb would otherwise flatten into billions of names).
-    static func flatten(_ text: String) -> [String: String] {
+    package static func flatten(_ text: String) -> [String: String] {
         guard text.utf8.count <= maxBytes, (try? YAMLShape.parameters.check(text)) != nil,
             let node = try? Yams.compose(yaml: text)
         else { return [:] }

@@ -4,10 +4,10 @@ import GitKit
 
 /// A git tag read as a release: its GTO name, and the trailers of an annotated tag's message.
 ///
-/// This is the one reader of tags: `releases`, `release` (and its GTO counter), `deployable`,
-/// `sync`, `baseline: release` and the site all read tags through `ReleaseTag.read`, with the
-/// same rules. Tags come from other people (`git fetch`, `modelgate sync`), so they are read as
-/// run records are:
+/// This is the one reader of tags: `releases`, `release` (and its GTO counter), `sync`,
+/// `baseline: release` and the site all read tags through `ReleaseTag.read`, with the same rules.
+/// Tags come from other people (`git fetch`, `modelgate sync`), so they are read as run records
+/// are:
 ///
 /// - The size of the tag object is checked from its header before it is read
 ///   (`Repository.readTag(named:maxObjectBytes:)`): at most `maxObjectBytes`, 4 MiB, the size of
