@@ -41,6 +41,18 @@ import Testing
         return repo
     }
 
+    /// A run of `stageRepository` killed with SIGKILL once its stage has started: the
+    /// repository, and the silent process the stage left behind.
+    func killedRun(marks: URL) throws -> (repo: TemporaryRepository, silent: pid_t) {
+        let repo = try Self.stageRepository(marks: marks)
+        let run = try ProcessRunner.start(
+            try ModelgateBinary.url.path, ["run"], in: repo.url, environment: ["MARKS": marks.path])
+        let silent = try waitForPID(in: marks.appendingPathComponent("silent.pid"))
+        kill(run.processIdentifier, SIGKILL)
+        _ = try run.wait()
+        return (repo, silent)
+    }
+
     @Test func aKilledRunLeavesNoStageProcessAndTheNextRunSweepsIt() throws {
         let marks = try TemporaryDirectory(prefix: "modelgate-marks")
         let repo = try Self.stageRepository(marks: marks.url)
@@ -74,12 +86,7 @@ import Testing
 
     @Test func gcRemovesTheCheckoutOfAKilledRun() throws {
         let marks = try TemporaryDirectory(prefix: "modelgate-marks")
-        let repo = try Self.stageRepository(marks: marks.url)
-        let run = try ProcessRunner.start(
-            try ModelgateBinary.url.path, ["run"], in: repo.url, environment: ["MARKS": marks.url.path])
-        let silent = try waitForPID(in: marks.appending("silent.pid"))
-        kill(run.processIdentifier, SIGKILL)
-        _ = try run.wait()
+        let (repo, silent) = try killedRun(marks: marks.url)
         let gc = try ModelgateBinary.run(["gc"], in: repo.url)
         #expect(gc.status == 0, "\(gc.stderr)")
         #expect(gc.stdout.contains("removed 1 checkout(s) of killed runs"), "\(gc.stdout)")
@@ -92,12 +99,7 @@ import Testing
     /// sweep kills the run's own processes (marked with `MODELGATE_RUN`), not whoever works there.
     @Test func theSweepSparesAShellInTheCheckoutOfAKilledRun() throws {
         let marks = try TemporaryDirectory(prefix: "modelgate-marks")
-        let repo = try Self.stageRepository(marks: marks.url)
-        let run = try ProcessRunner.start(
-            try ModelgateBinary.url.path, ["run"], in: repo.url, environment: ["MARKS": marks.url.path])
-        let silent = try waitForPID(in: marks.appending("silent.pid"))
-        kill(run.processIdentifier, SIGKILL)
-        _ = try run.wait()
+        let (repo, silent) = try killedRun(marks: marks.url)
         let runs = repo.url.appendingPathComponent(".git/modelgate/runs")
         let checkout = runs.appendingPathComponent(
             try FileManager.default.contentsOfDirectory(atPath: runs.path).first ?? "?"
