@@ -307,7 +307,12 @@ public final class PipelineRunner {
             context.baseline == nil ? "no baseline run found" : "recorded metrics of the baseline run"
         if let baseline = context.baseline {
             let comparability = BaselineComparability(repository: repository, commit: baseline.0)
-            let baselineConfig = comparability.config()
+            // Only built-in stages need the baseline's config (trainer, target, training rows):
+            // a command-only pipeline reads no extra blob when a cached verdict is judged.
+            let hasBuiltin = config.stages.contains {
+                if case .builtin = $0.kind { return true } else { return false }
+            }
+            let baselineConfig = hasBuiltin ? comparability.config() : nil
             if let change = BaselineComparability.taskChange(
                 candidate: config, stages: record.stages, baseline: baselineConfig, stages: baseline.1.stages)
             {
