@@ -156,6 +156,13 @@ public struct ProjectInitializer {
         return max(0, lines - 1)
     }
 
+    /// Fuzzing entry point: the config `init` writes for a cloned repository's `data.csv` under
+    /// `root` (the target's values read, the rows counted) is a config, or refused with a
+    /// `ConfigError` (`ConfigLoader.fuzz`); never a crash, trap or hang.
+    package static func fuzzTemplate(root: URL) {
+        ConfigLoader.fuzz(Array(template(name: "fuzz", csvs: ["data.csv"], root: root).utf8))
+    }
+
     static func template(name: String, csvs: [String], root: URL) -> String {
         let train = csvs.first { $0.lowercased().contains("train") } ?? csvs.first
         let test = csvs.first { $0 != train && $0.lowercased().contains("test") }
