@@ -131,7 +131,9 @@ public struct ProjectInitializer {
         if head.count > sampleBytes, let lastLine = head.lastIndex(of: 0x0A) {
             head = head.prefix(lastLine + 1)
         }
-        guard let csv = try? CSVReader(source: ChunkByteSource(chunks: [Array(head)]), name: path),
+        guard
+            let csv = try? CSVReader(
+                source: ChunkByteSource(chunks: [Array(head)]), name: path, chunkSize: max(head.count, 16)),
             let column = csv.header.firstIndex(of: target)
         else { return [] }
         var cells: [String] = []
