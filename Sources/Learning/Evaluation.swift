@@ -7,6 +7,8 @@ enum Evaluation {
         var rows: Int
         var droppedRows: Int
         var confusion: ConfusionMatrix?
+        /// Rows left out because the model was trained on them (`excluding`).
+        var excludedRows = 0
     }
 
     /// Largest sample the silhouette is computed on (it costs n² distances).
@@ -79,9 +81,10 @@ enum Evaluation {
         }
     }
 
-    /// Streams `table` (records passing `include`) through `model`.
+    /// Streams `table` (records passing `include`, and not in `excluding`) through `model`.
     static func run(
-        model: ModelFile, table: TableReader, include: ((CSVReader) -> Bool)?, meter: ProgressMeter?
+        model: ModelFile, table: TableReader, include: ((CSVReader) -> Bool)?, meter: ProgressMeter?,
+        excluding: TrainingRows? = nil
     ) throws -> Result {
         let predictor = Predictor(model)
         let width = predictor.width
@@ -95,6 +98,7 @@ enum Evaluation {
         var clusters: [Int] = []
         var inertia = 0.0
         var rows = 0
+        var excludedRows = 0
         let classes = model.classes ?? []
         var classOfLabel: [Int] = []
         let csv = table.csv
@@ -108,16 +112,7 @@ enum Evaluation {
                 case .row(let value): target = value
                 }
                 if let include, !include(csv) { continue }
-                rows += 1
-                if rows & 4095 == 0 {
-                    meter?.update("evaluating \(csv.name)", csv: csv, rows: table.recordsRead)
-                }
-                predictor.standardize(x)
-                switch model.kind {
-                case LinearRegressionTrainer.kind:
-                    regression.add(truth: target, prediction: predictor.regress(x))
-                case LogisticRegressionTrainer.kind:
-                    let id = Int(target)
+                if model.kind == LogisticRegressionTrainer.kind {
                     while classOfLabel.count < table.labels.labels.count {
                         let name = table.labels.names[classOfLabel.count]
                         guard let index = classIndex(of: name, in: classes) else {
@@ -129,7 +124,27 @@ enum Evaluation {
                         }
                         classOfLabel.append(index)
                     }
-                    truth.append(classOfLabel[id])
+                }
+                if let excluding {
+                    // As `TrainingRows` identifies rows: the model's class, or 0 without a target.
+                    let identity =
+                        model.kind == LogisticRegressionTrainer.kind
+                        ? Double(classOfLabel[Int(target)]) : model.target == nil ? 0 : target
+                    if excluding.contains(features: x, width: width, target: identity) {
+                        excludedRows += 1
+                        continue
+                    }
+                }
+                rows += 1
+                if rows & 4095 == 0 {
+                    meter?.update("evaluating \(csv.name)", csv: csv, rows: table.recordsRead)
+                }
+                predictor.standardize(x)
+                switch model.kind {
+                case LinearRegressionTrainer.kind:
+                    regression.add(truth: target, prediction: predictor.regress(x))
+                case LogisticRegressionTrainer.kind:
+                    truth.append(classOfLabel[Int(target)])
                     let best = probabilities.withUnsafeMutableBufferPointer {
                         predictor.classify(x, probabilities: $0.baseAddress!)
                     }
@@ -152,7 +167,9 @@ enum Evaluation {
                 }
             }
         }
-        var result = Result(metrics: [:], rows: rows, droppedRows: table.droppedRows, confusion: nil)
+        var result = Result(
+            metrics: [:], rows: rows, droppedRows: table.droppedRows, confusion: nil,
+            excludedRows: excludedRows)
         guard rows > 0 else { return result }
         switch model.kind {
         case LinearRegressionTrainer.kind:

@@ -10,6 +10,8 @@ import Foundation
 public struct KMeansTrainer: Trainer {
     /// The `builtin:` name in modelgate.yml.
     public static let kind = "kmeans"
+    /// The metrics its runs record (`silhouette` only with two clusters or more).
+    public static let metricNames = ["inertia", "train_inertia", "silhouette"]
     static let optionNames = ["max_iter", "n_clusters", "n_init", "random_state", "standardize", "tol"]
 
     /// `n_clusters`: how many clusters.

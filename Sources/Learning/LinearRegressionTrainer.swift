@@ -9,6 +9,8 @@ import Foundation
 public struct LinearRegressionTrainer: Trainer {
     /// The `builtin:` name in modelgate.yml.
     public static let kind = "linear-regression"
+    /// The metrics its runs record.
+    public static let metricNames = Metrics.regressionNames
     static let optionNames = ["alpha", "fit_intercept", "standardize"]
 
     /// L2 penalty; 0 is ordinary least squares.

@@ -10,6 +10,8 @@ import Foundation
 public struct LogisticRegressionTrainer: Trainer {
     /// The `builtin:` name in modelgate.yml.
     public static let kind = "logistic-regression"
+    /// The metrics its runs record (`roc_auc` only when the test rows hold two classes or more).
+    public static let metricNames = Metrics.classificationNames
     static let optionNames = ["C", "fit_intercept", "max_iter", "standardize", "tol"]
 
     /// Inverse regularisation strength.

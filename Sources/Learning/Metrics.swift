@@ -1,5 +1,13 @@
 /// Evaluation metrics computed the way scikit-learn computes them, under its names.
 public enum Metrics {
+    /// The names `regression` reports.
+    public static let regressionNames = ["r2", "mse", "rmse", "mae"]
+    /// The names `classification` reports (`roc_auc` only when the truth has two classes or more).
+    public static let classificationNames = [
+        "accuracy", "precision", "recall", "f1", "precision_weighted", "recall_weighted", "f1_weighted",
+        "roc_auc", "log_loss",
+    ]
+
     /// `mse`, `rmse`, `mae`, `r2` of `predictions` against `truth`.
     public static func regression(truth: [Double], predictions: [Double]) -> [String: Double] {
         var accumulator = RegressionAccumulator()

@@ -172,6 +172,8 @@ public struct TrainingOutcome: Sendable, Encodable {
 public protocol Trainer {
     /// The `builtin:` name.
     static var kind: String { get }
+    /// Every metric name its runs record: what gates on its stage may name.
+    static var metricNames: [String] { get }
     /// Reads the data, fits, evaluates on the test rows.
     func train(_ request: TrainingRequest, progress: ProgressReporter?) throws -> TrainingOutcome
 }
@@ -181,6 +183,13 @@ public enum Trainers {
     /// Every `builtin:` name.
     public static let kinds: [String] = [
         LinearRegressionTrainer.kind, LogisticRegressionTrainer.kind, KMeansTrainer.kind,
+    ]
+
+    /// Trainer kind → every metric name its runs record; the one list config validation reads.
+    public static let metricNames: [String: [String]] = [
+        LinearRegressionTrainer.kind: LinearRegressionTrainer.metricNames,
+        LogisticRegressionTrainer.kind: LogisticRegressionTrainer.metricNames,
+        KMeansTrainer.kind: KMeansTrainer.metricNames,
     ]
 
     /// The trainer for `kind` configured with `options` (scikit-learn parameter names).

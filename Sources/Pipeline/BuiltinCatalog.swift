@@ -1,3 +1,5 @@
+import Learning
+
 /// The built-in trainers a config may name, and the metric names each produces.
 public struct BuiltinCatalog: Sendable {
     /// Trainer kind → the metrics its runs report.
@@ -14,12 +16,7 @@ public struct BuiltinCatalog: Sendable {
     /// Whether `kind` needs a `target:` column.
     public func needsTarget(_ kind: String) -> Bool { kind != "kmeans" }
 
-    /// The trainers modelgate ships, with scikit-learn's metric names.
-    public static let standard = BuiltinCatalog(metricsByTrainer: [
-        "linear-regression": ["r2", "mse", "rmse", "mae"],
-        "logistic-regression": [
-            "accuracy", "precision", "recall", "f1", "f1_weighted", "roc_auc", "log_loss",
-        ],
-        "kmeans": ["inertia", "silhouette"],
-    ])
+    /// The trainers modelgate ships, with the metric names each records (scikit-learn's), as
+    /// the trainers themselves declare them.
+    public static let standard = BuiltinCatalog(metricsByTrainer: Trainers.metricNames)
 }

@@ -306,16 +306,37 @@ public final class PipelineRunner {
         var comparison =
             context.baseline == nil ? "no baseline run found" : "recorded metrics of the baseline run"
         if let baseline = context.baseline {
-            let rescored = try BaselineRescorer(
-                context: context, stageFingerprints: context.stageFingerprints
-            )
-            .rescore(baseline: baseline.1)
-            if !rescored.isEmpty {
-                baselineMetrics?.merge(rescored) { _, new in new }
-                comparison =
-                    "baseline model re-scored on this run's test data (\(rescored.keys.sorted().joined(separator: ", ")))"
+            let comparability = BaselineComparability(repository: repository, commit: baseline.0)
+            // Only built-in stages need the baseline's config (trainer, target, training rows):
+            // a command-only pipeline reads no extra blob when a cached verdict is judged.
+            let hasBuiltin = config.stages.contains {
+                if case .builtin = $0.kind { return true } else { return false }
+            }
+            let baselineConfig = hasBuiltin ? comparability.config() : nil
+            if let change = BaselineComparability.taskChange(
+                candidate: config, stages: record.stages, baseline: baselineConfig, stages: baseline.1.stages)
+            {
+                // Another task's numbers are no baseline: change bounds say no-baseline, thresholds apply.
+                baselineMetrics = nil
+                comparison = "no comparable baseline: the task/target changed (\(change))"
+            } else {
+                let rescored = try BaselineRescorer(
+                    context: context, stageFingerprints: context.stageFingerprints,
+                    comparability: comparability, baselineConfig: baselineConfig
+                )
+                .rescore(baseline: baseline.1)
+                if !rescored.metrics.isEmpty {
+                    baselineMetrics?.merge(rescored.metrics) { _, new in new }
+                    comparison =
+                        "baseline model re-scored on this run's test data (\(rescored.metrics.keys.sorted().joined(separator: ", "))) \(rescored.rowsSummary)"
+                } else if rescored.excludedRows > 0 {
+                    comparison =
+                        "recorded metrics of the baseline run: all \(rescored.excludedRows) test rows were rows the baseline model trained on"
+                }
             }
         }
+        comparison = RecordLimits.clipped(
+            TerminalText.sanitized(comparison), toBytes: RecordLimits.fieldBytes)
         record.baseline = RunRecord.Baseline(
             policy: config.baseline.description, commit: context.baseline?.0.hex, comparison: comparison)
         record.gates = config.gates.map {
@@ -377,39 +398,88 @@ struct RunContext {
 ///
 /// Results are kept by (candidate stage, baseline stage) fingerprints: a cached verdict is judged
 /// the same way as a fresh one without reading the data again.
+///
+/// Test rows the baseline model was trained on are left out (`TrainingRows`, read from the
+/// baseline commit by `BaselineComparability`): a model scored on its own training rows looks
+/// better than it is. When the baseline's training rows cannot be read, nothing is left out and
+/// the comparison says so.
 struct BaselineRescorer {
     let context: RunContext
     /// The candidate's stage fingerprints, by stage name.
     let stageFingerprints: [String: String]
+    /// Reads the baseline commit's training rows.
+    let comparability: BaselineComparability
+    /// The baseline commit's config; nil when it cannot be read.
+    let baselineConfig: PipelineConfig?
 
-    /// Metric name → the baseline model's value on the candidate's test rows; empty when no
-    /// built-in stage has a stored baseline model.
-    func rescore(baseline: RunRecord) throws -> [String: Double] {
+    /// What re-scoring found, over every built-in stage.
+    struct Result {
+        /// Metric name → the baseline model's value on the candidate's test rows; empty when no
+        /// built-in stage has a stored baseline model.
         var metrics: [String: Double] = [:]
+        /// Test rows scored.
+        var rows = 0
+        /// Test rows left out because the baseline model trained on them.
+        var excludedRows = 0
+        /// Stages whose baseline training rows could not be read (nothing left out).
+        var unknownTraining: [String] = []
+
+        /// "on 41 test rows; 12 rows the baseline trained on left out".
+        var rowsSummary: String {
+            var text = "on \(rows) test rows"
+            if excludedRows > 0 { text += "; \(excludedRows) rows the baseline model trained on left out" }
+            if !unknownTraining.isEmpty {
+                text +=
+                    "; the baseline's training rows of \(unknownTraining.joined(separator: ", ")) are unknown"
+            }
+            return text
+        }
+    }
+
+    /// The baseline models' metrics on the candidate's test rows, without the rows they trained on.
+    func rescore(baseline: RunRecord) throws -> Result {
+        var result = Result()
         for stage in context.config.stages {
             guard case .builtin(let builtin) = stage.kind,
                 let candidate = stageFingerprints[stage.name],
                 let previous = baseline.stages.first(where: { $0.name == stage.name })
             else { continue }
             let kept = context.store.rescoredURL(candidate: candidate, baseline: previous.fingerprint)
+            let scored: Rescored
             if let data = FileManager.default.contents(atPath: kept.path),
-                let scored = try? JSONDecoder().decode([String: Double].self, from: data)
+                let cached = try? JSONDecoder().decode(Rescored.self, from: data)
             {
-                metrics.merge(scored) { _, new in new }
-                continue
+                scored = cached
+            } else {
+                guard
+                    let model = try? ModelFile.read(from: context.store.modelURL(for: previous.fingerprint)),
+                    let fresh = try score(model, on: builtin, stage: stage.name)
+                else { continue }
+                try AtomicFile.write(try JSONEncoder().encode(fresh), to: kept)
+                scored = fresh
             }
-            guard let model = try? ModelFile.read(from: context.store.modelURL(for: previous.fingerprint)),
-                let scored = try score(model, on: builtin)
-            else { continue }
-            try AtomicFile.write(try JSONEncoder().encode(scored), to: kept)
-            metrics.merge(scored) { _, new in new }
+            result.metrics.merge(scored.rescoring.metrics) { _, new in new }
+            result.rows += scored.rescoring.rows
+            result.excludedRows += scored.rescoring.excludedRows
+            if !scored.trainingRowsKnown { result.unknownTraining.append(NameRules.quoted(stage.name)) }
         }
-        return metrics
+        return result
     }
 
-    /// The model's metrics on the stage's test rows (its test file, or the rows its split holds
-    /// out of the candidate's data); nil when the model no longer fits the data's columns.
-    private func score(_ model: ModelFile, on stage: BuiltinStage) throws -> [String: Double]? {
+    /// One stage's re-scoring as kept on disk.
+    struct Rescored: Codable {
+        var rescoring: Rescoring
+        /// False when the baseline's training rows could not be read, so none were left out.
+        var trainingRowsKnown: Bool
+    }
+
+    /// The model's metrics on the stage's test rows, without the baseline stage's training rows;
+    /// nil when the model no longer fits the data's columns.
+    private func score(_ model: ModelFile, on stage: BuiltinStage, stage name: String) throws -> Rescored? {
+        let trainingRows: TrainingRows? = baselineConfig?.stages.first(where: { $0.name == name }).flatMap {
+            guard case .builtin(let then) = $0.kind else { return nil }
+            return comparability.trainingRows(of: model, stage: then, scratch: context.scratch)
+        }
         let test: TestSource
         if let testPath = stage.testFile {
             guard let url = try context.file(testPath) else { return nil }
@@ -422,6 +492,7 @@ struct BaselineRescorer {
             data: data, test: test, target: stage.target, features: stage.features, dataName: stage.data,
             missing: stage.missing)
         // A baseline model whose columns no longer fit the data cannot be compared: keep its recorded metrics.
-        return try? model.score(testOf: request)
+        guard let rescoring = try? model.rescore(testOf: request, excluding: trainingRows) else { return nil }
+        return Rescored(rescoring: rescoring, trainingRowsKnown: trainingRows != nil)
     }
 }

@@ -1,6 +1,7 @@
 import Diagnostics
 import Foundation
 import GitKit
+import Learning
 
 /// `modelgate init`: writes a commented `modelgate.yml` and sets up note sharing and rewriting.
 public struct ProjectInitializer {
@@ -118,27 +119,82 @@ public struct ProjectInitializer {
         return result + "\""
     }
 
+    /// How much of a data file `init` reads to judge the target column: its first MiB.
+    static let sampleBytes = 1 << 20
+
+    /// The cells of column `target` in the first `sampleBytes` of the CSV at `path` (the last,
+    /// possibly cut, line left out); empty when the file cannot be read or has no such column.
+    static func targetSample(of path: String, column target: String, under root: URL) -> [String] {
+        guard let file = try? ContainedDirectory(root: root).open(path), file.kind == .file,
+            var head = try? file.read(atMost: sampleBytes)
+        else { return [] }
+        if head.count > sampleBytes, let lastLine = head.lastIndex(of: 0x0A) {
+            head = head.prefix(lastLine + 1)
+        }
+        guard
+            let csv = try? CSVReader(
+                source: ChunkByteSource(chunks: [Array(head)]), name: path, chunkSize: max(head.count, 16)),
+            let column = csv.header.firstIndex(of: target)
+        else { return [] }
+        var cells: [String] = []
+        while cells.count < 100_000, (try? csv.next()) == true { cells.append(csv.string(column)) }
+        return cells
+    }
+
+    /// Data lines of the regular file at `path` under `root` (line feeds, less the header), read
+    /// in 1 MiB chunks; nil when it cannot be read.
+    static func dataRowCount(of path: String, under root: URL) -> Int? {
+        guard let file = try? ContainedDirectory(root: root).open(path), file.kind == .file else {
+            return nil
+        }
+        let handle = FileHandle(fileDescriptor: file.descriptor, closeOnDealloc: false)
+        var lines = 0
+        var last: UInt8 = 0x0A
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            lines += chunk.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+            last = chunk.last ?? last
+        }
+        if last != 0x0A { lines += 1 }
+        return max(0, lines - 1)
+    }
+
+    /// Fuzzing entry point: the config `init` writes for a cloned repository's `data.csv` under
+    /// `root` (the target's values read, the rows counted) is a config, or refused with a
+    /// `ConfigError` (`ConfigLoader.fuzz`); never a crash, trap or hang.
+    package static func fuzzTemplate(root: URL) {
+        ConfigLoader.fuzz(Array(template(name: "fuzz", csvs: ["data.csv"], root: root).utf8))
+    }
+
     static func template(name: String, csvs: [String], root: URL) -> String {
         let train = csvs.first { $0.lowercased().contains("train") } ?? csvs.first
         let test = csvs.first { $0 != train && $0.lowercased().contains("test") }
         var stage: String
+        var task = InitGates.Task.regression
+        var testRows: Int?
         if let train {
             let target = lastColumn(of: train, under: root) ?? "y"
+            task = InitGates.task(ofTarget: targetSample(of: train, column: target, under: root))
+            let kind = task == .regression ? "a number to predict" : "class labels"
             stage = """
                   # Found \(yamlQuoted(train)): a built-in trainer needs no Python. Check 'target'.
                   - name: train
-                    builtin: linear-regression     # or logistic-regression, kmeans
+                    builtin: \(InitGates.trainer(for: task))   # the target holds \(kind); or linear-regression, logistic-regression, kmeans
                     data: \(yamlQuoted(train))
                     target: \(yamlQuoted(target))
 
                 """
+            if let test {
+                stage += "    test: \(yamlQuoted(test))\n"
+                testRows = dataRowCount(of: test, under: root)
+            } else {
+                stage +=
+                    "    split: 0.2                     # held-out share: each row by a hash of its content (seeded), so about 20 %\n"
+                testRows = dataRowCount(of: train, under: root).map { Int((Double($0) * 0.2).rounded()) }
+            }
             stage +=
-                test.map { "    test: \(yamlQuoted($0))\n" }
-                ?? "    split: 0.2                     # held-out fraction, seeded\n"
-            stage += """
-                    # alpha: 1.0                     # scikit-learn's option names: alpha, C, max_iter, tol, …
-
-                """
+                task == .regression
+                ? "    # alpha: 0                       # ridge penalty; 0, the default, is ordinary least squares\n\n"
+                : "    # C: 1                           # inverse L2 penalty, scikit-learn's default; also max_iter, tol\n\n"
         } else {
             stage = """
                   # A command stage: runs in an isolated checkout of the evaluated commit.
@@ -153,7 +209,7 @@ public struct ProjectInitializer {
         }
         let gates =
             train != nil
-            ? "  - {metric: r2, min: 0.5}          # a threshold\n  - {metric: r2, max_drop: 0.02}    # no more than 0.02 below the baseline\n"
+            ? InitGates.gates(for: task, testRows: testRows)
             : "  # - {metric: accuracy, min: 0.9}\n  # - {metric: accuracy, max_drop: 0.01}\n"
         return """
             # modelgate pipeline: what to train, how to test it, and the gates a commit must pass.

@@ -81,11 +81,11 @@ struct Hook: ParsableCommand {
             case .fail, .error:
                 let headline =
                     record.verdict == .fail
-                    ? "\(record.failedGates.count) gate(s) failed on the staged files\(cached)"
+                    ? "\(record.failedGates.count) gate(s) failed on the staged files\(cached): \(HookReport.failedMetrics(record))"
                     : "a stage failed on the staged files"
                 Terminal.printError(style.red("modelgate: commit refused: ") + headline)
                 for line in HookReport.refusalDetails(
-                    record, changed: changed, reproduce: check.reproduce, hook: name)
+                    record, changed: changed, reproduce: check.reproduce(changed: changed), hook: name)
                 {
                     Terminal.printError(line)
                 }
@@ -100,7 +100,7 @@ struct Hook: ParsableCommand {
                 if !failed.isEmpty { Terminal.printError(HookReport.failedGateTable(failed)) }
                 for line in (error ?? "").split(separator: "\n") { Terminal.printError("  " + line) }
                 if !changed.isEmpty { Terminal.printError("  changed: \(HookReport.list(changed))") }
-                Terminal.printError("  reproduce: \(check.reproduce)")
+                Terminal.printError("  reproduce: \(check.reproduce(changed: changed))")
                 Terminal.printError(HookReport.skipLine(name))
                 throw ExitCode(ExitStatus.refused.rawValue)
             }
@@ -152,7 +152,7 @@ struct Hook: ParsableCommand {
             }
             let headline =
                 record.verdict == .fail
-                ? "\(Self.describe(tip.refs)) at \(tip.commit.short) failed \(record.failedGates.count) gate(s) (\(origin))"
+                ? "\(Self.describe(tip.refs)) at \(tip.commit.short) failed \(record.failedGates.count) gate(s) (\(origin)): \(HookReport.failedMetrics(record))"
                 : "\(Self.describe(tip.refs)) at \(tip.commit.short): a stage failed"
             Terminal.printError(style.red("modelgate: push refused: ") + headline)
             for line in HookReport.refusalDetails(
@@ -230,9 +230,9 @@ final class HookProgress: RunObserver {
         let seconds = String(format: "%.1f s", Double(result.durationMilliseconds) / 1000)
         let mark = result.status == "pass" ? style.green("✓") : style.red("✗")
         if let spinner {
-            spinner.end("modelgate: " + mark + " \(stage.name) \(result.status) (\(seconds))")
+            spinner.end("modelgate: " + mark + " \(stage.name) \(ProgressPrinter.ended(result)) (\(seconds))")
         } else {
-            Terminal.printError("modelgate: \(stage.name) \(result.status) (\(seconds))")
+            Terminal.printError("modelgate: \(stage.name) \(ProgressPrinter.ended(result)) (\(seconds))")
         }
     }
 

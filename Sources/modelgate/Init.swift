@@ -10,7 +10,10 @@ struct Init: ParsableCommand {
         abstract: "Write a commented modelgate.yml and set up sharing of run records.",
         discussion: Help.discussion(
             """
-            Suggests a built-in stage for the CSV files it finds. For every remote, adds a fetch
+            Suggests a built-in stage for the CSV files it finds: logistic regression when the
+            target column holds text or a few whole numbers (gates on accuracy, f1, roc_auc), else
+            linear regression (gates on r2), with a comment on the smallest accuracy drop the test
+            set can detect. For every remote, adds a fetch
             refspec that brings the remote's records into refs/notes/remotes/REMOTE/modelgate (your
             own notes are never overwritten), and sets notes.rewriteRef so amend and rebase keep
             records.

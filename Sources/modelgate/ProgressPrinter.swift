@@ -22,7 +22,17 @@ final class ProgressPrinter: RunObserver {
 
     func stageFinished(_ stage: Stage, result: RunRecord.StageResult) {
         let seconds = String(format: "%.1f s", Double(result.durationMilliseconds) / 1000)
-        Terminal.printError("modelgate: \(stage.name) \(result.status) (\(seconds))")
+        Terminal.printError("modelgate: \(stage.name) \(Self.ended(result)) (\(seconds))")
+    }
+
+    /// How a stage ended, in progress words: "done" (it ran; the gates give the verdict later,
+    /// so a stage never reads "pass" just before "commit refused") or "failed".
+    static func ended(_ result: RunRecord.StageResult) -> String {
+        switch result.status {
+        case "pass": return "done"
+        case "error": return "failed"
+        default: return result.status
+        }
     }
 
     func progressReporter(for stage: Stage) -> ProgressReporter? {

@@ -36,7 +36,7 @@ struct VerdictPrinter {
                 record.commit.map { "modelgate run --rev \($0.prefix(7)) --force" }
                 ?? "modelgate run --\(record.source) --force"
             Terminal.printError(
-                "modelgate: gates failed: \(record.failedGates.map { TerminalText.cell($0.metric, limit: RunReport.nameWidth) }.uniqued().joined(separator: ", "))"
+                "modelgate: gates failed: \(HookReport.failedMetrics(record))"
             )
             Terminal.printError("  reproduce: \(reproduce)")
             throw ExitCode(ExitStatus.refused.rawValue)
@@ -44,13 +44,5 @@ struct VerdictPrinter {
             Terminal.printError(record.error ?? "error: a stage failed")
             throw ExitCode(outcome.errorStatus.rawValue)
         }
-    }
-}
-
-extension Array where Element: Hashable {
-    /// The elements in order, each once.
-    func uniqued() -> [Element] {
-        var seen = Set<Element>()
-        return filter { seen.insert($0).inserted }
     }
 }

@@ -242,7 +242,7 @@ import Testing
                 new
             })
         #expect(coloured.status == 0, "\(coloured.stdout)")
-        #expect(coloured.stdout.contains("modelgate: \u{1B}[32m✓\u{1B}[0m evaluate pass"))
+        #expect(coloured.stdout.contains("modelgate: \u{1B}[32m✓\u{1B}[0m evaluate done"))
     }
 
     @Test func policyOffAndValidate() throws {

@@ -95,3 +95,50 @@ import Testing
         }
     }
 }
+
+/// `init` picks the trainer from the target column and writes gates that trainer's runs record:
+/// the config it writes runs and passes on the data it was written for.
+@Suite struct InitTrainerChoiceTests {
+    static func rows(_ count: Int, target: (Int) -> String) -> String {
+        "a,b,target\n"
+            + (0..<count).map { index in
+                "\(Double(index % 13) / 13),\(Double(index % 7) / 7),\(target(index))\n"
+            }.joined()
+    }
+
+    @Test(arguments: [
+        ("binary", "logistic-regression", "about 41 test rows"),
+        ("three classes", "logistic-regression", "about 41 test rows"),
+        ("numeric", "linear-regression", "the test set has about 41 rows"),
+    ])
+    func theTargetChoosesTheTrainerAndTheGates(kind: String, trainer: String, sizeComment: String) throws {
+        let repo = try TemporaryRepository()
+        let data = Self.rows(205) { index in
+            let a = Double(index % 13) / 13
+            let b = Double(index % 7) / 7
+            switch kind {
+            case "binary": return a + b > 0.9 ? "1" : "0"
+            case "three classes": return ["low", "mid", "high"][min(2, Int((a + b) * 1.5))]
+            default: return RunTestsFormat.number(3 * a - 2 * b + Double(index % 5) / 50)
+            }
+        }
+        try repo.write(["data.csv": data])
+        let result = try ModelgateBinary.run(["init"], in: repo.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        let text = try repo.read("modelgate.yml")
+        let config = try ConfigLoader().parse(text)
+        guard case .builtin(let stage) = config.stages.first?.kind else {
+            Issue.record("no built-in stage: \(text)")
+            return
+        }
+        #expect(stage.trainer == trainer)
+        #expect(text.contains(sizeComment), "\(text)")
+        let metrics = Set(config.gates.map(\.metric))
+        #expect(metrics == (trainer == "linear-regression" ? ["r2"] : ["accuracy", "f1", "roc_auc"]))
+        #expect(!text.contains("confidence: 0.95"), "gates do not accept 'confidence' yet")
+        try repo.git(["add", "."])
+        try repo.git(["commit", "--quiet", "-m", "init"])
+        let run = try ModelgateBinary.run(["run"], in: repo.url)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+    }
+}

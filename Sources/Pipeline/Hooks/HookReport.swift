@@ -24,6 +24,25 @@ public enum HookReport {
         return RunReport.table(rows)
     }
 
+    /// The failed gates grouped by metric, each metric named once with the limits it broke:
+    /// "r2 (>= 0.9, drop <= 0.01), rmse (missing)".
+    public static func failedMetrics(_ record: RunRecord) -> String {
+        var order: [String] = []
+        var limits: [String: [String]] = [:]
+        for gate in record.failedGates {
+            if limits[gate.metric] == nil { order.append(gate.metric) }
+            limits[gate.metric, default: []].append(
+                gate.status == .missing ? "missing" : RunReport.describeLimit(gate))
+        }
+        return order.map { metric in
+            let broken = limits[metric, default: []].reduce(into: [String]()) {
+                if !$0.contains($1) { $0.append($1) }
+            }
+            return
+                "\(TerminalText.cell(metric, limit: RunReport.nameWidth)) (\(broken.joined(separator: ", ")))"
+        }.joined(separator: ", ")
+    }
+
     /// "a.csv, b.csv and 3 more".
     public static func list(_ paths: [String], limit: Int = 5) -> String {
         let shown = paths.prefix(limit).map { TerminalText.cell($0, limit: 120) }
@@ -49,7 +68,7 @@ public enum HookReport {
                     || record.failedGates.contains(where: { $0.kind == .maxDrop || $0.kind == .maxRise })
             {
                 lines.append(
-                    "  baseline: \(baseline.policy) -> \(baseline.commit.map { String($0.prefix(7)) } ?? "none")"
+                    "  baseline: \(baseline.policy) -> \(baseline.commit.map { String($0.prefix(7)) } ?? "none") (\(baseline.comparison))"
                 )
             }
         } else if let error = record.error {

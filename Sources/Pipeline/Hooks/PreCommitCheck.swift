@@ -40,8 +40,37 @@ public struct PreCommitCheck {
         source = amending ? .amend : .staged
     }
 
-    /// The command that evaluates the same thing by hand: `modelgate run --staged [--amend]`.
-    public var reproduce: String { "modelgate run \(source.runArguments)" }
+    /// The command that evaluates the same thing by hand: `modelgate run --staged [--amend]`,
+    /// after `git add -- PATHS` when git was committing a temporary index.
+    ///
+    /// `git commit -a` and `git commit PATH` stage into a temporary index (`GIT_INDEX_FILE`)
+    /// that is gone once the commit is refused; `.git/index` never held those changes, so a bare
+    /// `run --staged` would judge something else (and pass from the cache). Staging the `changed`
+    /// paths from the work tree, as those commits do, puts the same blobs in the index: the
+    /// same fingerprint, so the same verdict (from the cache, with no retraining).
+    public func reproduce(changed: [String]) -> String {
+        let run = "modelgate run \(source.runArguments)"
+        guard isCommittingTemporaryIndex, !changed.isEmpty else { return run }
+        if changed.count > 20 { return "git add -u && \(run)" }
+        return "git add -- \(changed.map(Self.shellQuoted).joined(separator: " ")) && \(run)"
+    }
+
+    /// True when git gave the hook an index other than the repository's own (`commit -a`, `commit PATH`).
+    var isCommittingTemporaryIndex: Bool {
+        guard let file = repository.indexFile else { return false }
+        let own = repository.gitDirectory.appendingPathComponent("index")
+        return file.resolvingSymlinksInPath().path != own.resolvingSymlinksInPath().path
+    }
+
+    /// `path` as one POSIX shell word: bare when it holds only safe characters, else single-quoted.
+    static func shellQuoted(_ path: String) -> String {
+        let safe = path.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                || "._-/+,@%=".unicodeScalars.contains($0)
+        }
+        if safe && !path.isEmpty && !path.hasPrefix("-") { return path }
+        return "'" + path.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
 
     /// Where the shim's fast-path pathspec lives: `<common dir>/modelgate/pre-commit.pathspec`.
     public static func pathspecURL(_ repository: Repository) -> URL {
