@@ -8,7 +8,7 @@ import Pipeline
 struct Install: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "install",
-        abstract: "Install the pre-commit and pre-push hooks, keeping and chaining existing hooks.",
+        abstract: "Install the pre-commit, post-commit and pre-push hooks, keeping and chaining existing hooks.",
         discussion: Help.discussion(
             """
             Hooks go to the directory git really uses (core.hooksPath, shared by linked worktrees).
