@@ -47,9 +47,6 @@ public struct ForgeReport: Codable, Sendable {
     /// record names, else (thresholds alone need none) the nearest first-parent ancestor whose
     /// note is a passing record; its record is read from its note.
     public init(record: RunRecord, commit: ObjectID, in repository: Repository, siteRoot: String?) throws {
-        self.commit = commit.hex
-        subject = commit.short
-        self.record = record
         let notes = RecordNotes(repository: repository)
         var found: (ObjectID, RunRecord)?
         if let named = record.baseline?.commit.flatMap(ObjectID.init(hex:)) {
@@ -62,20 +59,33 @@ public struct ForgeReport: Codable, Sendable {
                 }
             }
         }
-        let baseline = found?.1
-        baselineCommit = found?.0.hex
-        let names = Set(record.metrics.keys).union(baseline?.metrics.keys ?? [:].keys)
+        self.init(
+            record: record, commit: commit.hex, baseline: found.map { ($0.0.hex, $0.1) },
+            siteURL: siteRoot.map { Self.commitPage(siteRoot: $0, commit: commit) })
+    }
+
+    /// The report of `record` on commit `commit` (full id), compared with `baseline` (its
+    /// commit id and record); also the fuzzing entry point's way in, with no repository.
+    package init(
+        record: RunRecord, commit: String, baseline: (commit: String, record: RunRecord)?, siteURL: String?
+    ) {
+        self.commit = commit
+        subject = String(commit.prefix(7))
+        self.record = record
+        baselineCommit = baseline?.commit
+        let base = baseline?.record
+        let names = Set(record.metrics.keys).union(base?.metrics.keys ?? [:].keys)
         metrics = names.sorted().map {
-            MetricComparison(name: $0, value: record.metrics[$0], baseline: baseline?.metrics[$0])
+            MetricComparison(name: $0, value: record.metrics[$0], baseline: base?.metrics[$0])
         }
-        if let baseline {
-            let paths = Set(record.inputs.keys).union(baseline.inputs.keys)
-            changedInputs = paths.filter { record.inputs[$0] != baseline.inputs[$0] }.sorted()
+        if let base {
+            let paths = Set(record.inputs.keys).union(base.inputs.keys)
+            changedInputs = paths.filter { record.inputs[$0] != base.inputs[$0] }.sorted()
         } else {
             changedInputs = []
         }
-        reproduce = "modelgate run --rev \(commit.short)"
-        siteURL = siteRoot.map { Self.commitPage(siteRoot: $0, commit: commit) }
+        reproduce = "modelgate run --rev \(subject)"
+        self.siteURL = siteURL
         signer = nil
     }
 
