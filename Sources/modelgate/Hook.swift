@@ -118,7 +118,9 @@ struct Hook: ParsableCommand {
     private func postCommit(style: Style) throws {
         do {
             let repository = try Repository(discoveringFrom: .currentDirectory())
-            if let record = try PostCommitRecord(repository: repository).attach() {
+            if let record = try PostCommitRecord(repository: repository).attach(
+                amending: GitInvocation.isAmendingCommit())
+            {
                 let commit = record.commit.map { String($0.prefix(7)) } ?? "HEAD"
                 Terminal.printError(
                     style.dim("modelgate: recorded the \(record.verdict.rawValue) verdict on \(commit)"))

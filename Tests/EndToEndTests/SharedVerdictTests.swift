@@ -24,6 +24,28 @@ import Testing
         #expect(fixture.runCount == 1)
     }
 
+    /// An amend keeps a readable record: git copies the replaced commit's note to the new commit
+    /// after post-commit ran (notes.rewriteRef), so post-commit must not write one there first
+    /// (git would concatenate the two notes into one unreadable text).
+    @Test func anAmendedCommitKeepsAReadableRecord() throws {
+        let fixture = try HookFixture()
+        #expect(try fixture.commit(["data/a.csv": "x\n1\n2\n3\n"], message: "more rows").status == 0)
+        let amend = try fixture.commit(
+            ["data/a.csv": "x\n1\n2\n3\n4\n"], message: "even more rows", extra: ["--amend"])
+        #expect(amend.status == 0, "\(amend.stderr)")
+        #expect(fixture.runCount == 2)
+        let show = try fixture.modelgate(["show", "HEAD", "--json"])
+        #expect(show.status == 0, "\(show.stderr)")
+        #expect(!show.stdout.contains("unreadable"))
+        // The copied record is the replaced commit's; the push replaces it with the amend's own
+        // verdict, found by its inputs, without training again.
+        let push = try fixture.repo.gitResult(["push", "origin", "main"])
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(push.stderr.contains("cached verdict, no stage ran"))
+        #expect(fixture.runCount == 2)
+        #expect(try fixture.repo.git(["notes", "--ref=modelgate", "show", "HEAD"]).contains("\"r2\" : 0.94"))
+    }
+
     /// The scenario from the issue, in a fresh clone after `modelgate sync`: status knows the
     /// verdict, `run` trains nothing, and a README-only push reuses the parent's synced record.
     @Test func aSyncedRecordIsACacheHitInAFreshClone() throws {

@@ -10,7 +10,13 @@ import GitKit
 /// new HEAD's inputs are fingerprinted and the cached measurements of exactly those inputs are
 /// judged with the commit's gates and written as its note (`CommitRecords`): a commit whose
 /// inputs differ from what was judged (the commit was made some other way) gets nothing. The
-/// marker is removed first, so a failure never repeats on later commits. Without the hook
+/// marker is removed first, so a failure never repeats on later commits.
+///
+/// An amend gets no note here: right after post-commit, git copies the replaced commit's note to
+/// the new commit (`notes.rewriteRef`) and, finding one there already, would concatenate the two
+/// into a text no reader accepts. The copied record names the old inputs' fingerprint, which
+/// every verdict check compares, so the next run or pre-push replaces it with the amend's
+/// verdict (found by fingerprint, not retrained). Without the hook
 /// (installed before it existed, or `--no-verify`), the next `modelgate run`, `status --rev` or
 /// pre-push finds the same verdict by fingerprint; nothing is lost, only shown later.
 public struct PostCommitRecord {
@@ -32,11 +38,13 @@ public struct PostCommitRecord {
         try? AtomicFile.write(Data((record.fingerprint + "\n").utf8), to: Self.pendingURL(repository))
     }
 
-    /// Attaches the pending verdict to HEAD; the record written, or nil when there was nothing to do.
-    public func attach() throws -> RunRecord? {
+    /// Attaches the pending verdict to HEAD; the record written, or nil when there was nothing to
+    /// do. `amending`: the commit replaced HEAD (see the type's summary).
+    public func attach(amending: Bool) throws -> RunRecord? {
         let marker = Self.pendingURL(repository)
         guard FileManager.default.fileExists(atPath: marker.path) else { return nil }
         try? FileManager.default.removeItem(at: marker)
+        guard !amending else { return nil }
         guard let head = try repository.head()?.id else { return nil }
         let notes = RecordNotes(repository: repository)
         if try notes.read(on: head) != nil { return nil }
