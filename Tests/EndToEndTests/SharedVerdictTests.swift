@@ -24,6 +24,18 @@ import Testing
         #expect(fixture.runCount == 1)
     }
 
+    /// Hooks outside the git directory (core.hooksPath) find the marker through git.
+    @Test func theRecordIsMadeWithHooksElsewhereToo() throws {
+        let fixture = try HookFixture(install: false)
+        try fixture.repo.git(["config", "core.hooksPath", ".githooks"])
+        #expect(try fixture.modelgate(["install"]).status == 0)
+        let made = try fixture.commit(["data/a.csv": "x\n1\n2\n3\n"], message: "more rows")
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(
+            try fixture.repo.git(["notes", "--ref=modelgate", "show", "HEAD"]).contains(
+                "\"verdict\" : \"pass\""))
+    }
+
     /// An amend keeps a readable record: git copies the replaced commit's note to the new commit
     /// after post-commit ran (notes.rewriteRef), so post-commit must not write one there first
     /// (git would concatenate the two notes into one unreadable text).

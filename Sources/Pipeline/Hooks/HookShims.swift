@@ -117,9 +117,14 @@ public enum HookShims {
         1 | true | yes) exit 0 ;;
         esac
 
-        # Fast path: pre-commit leaves this marker only when it judged the staged files.
-        common_dir=$(git rev-parse --git-common-dir 2>/dev/null) || exit 0
-        [ -f "$common_dir/modelgate/post-commit.pending" ] || exit 0
+        # Fast path: pre-commit leaves a marker only when it judged the staged files. Hooks in the
+        # default place sit beside modelgate's folder in the git common dir, so no git call is needed;
+        # elsewhere (core.hooksPath) git says where that folder is.
+        state="${0%/*}/../modelgate"
+        if [ ! -d "$state" ]; then
+            state=$(git rev-parse --git-common-dir 2>/dev/null)/modelgate || exit 0
+        fi
+        [ -f "$state/post-commit.pending" ] || exit 0
 
         # The binary recorded at install time, else the one on PATH.
         modelgate_bin=$recorded_bin
