@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Checksum", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Artifacts", "Checksum", "TestSupport", "GitKit", "Pipeline"]),
+            dependencies: ["Artifacts", "Checksum", "TestSupport", "GitKit", "Markdown", "Pipeline"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
     ]
 )

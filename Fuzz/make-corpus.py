@@ -416,6 +416,15 @@ def run_record_seeds():
         duration_ms=9223372036854775807))
     write("RunRecord", "compact.json", json.dumps(json.loads(record("pass")), separators=(",", ":")))
     write("RunRecord", "not-json.txt", "modelgate: verdict pass\n")
+    # What `modelgate report` must keep as text in Markdown and JUnit XML.
+    markup = "]]></failure><x a='1'>&amp;|<script>alert(1)</script> *b* [l](javascript:x) # h"
+    write("RunRecord", "report-markup.json", record(
+        "error", metrics={markup: 1.0}, inputs={markup: "00"},
+        gates=[{"metric": markup, "kind": "min", "limit": 2, "relative": False, "value": 1.0, "baseline": None,
+                "passed": False, "status": "fail"}],
+        stages=[{"name": "]]><x>&amp;|<b>", "status": "error", "duration_ms": 1, "cached": False,
+                 "fingerprint": "", "metrics": {}}],
+        error=markup + "\u0001\u001b[31m\n# h\ufffe" + "]]>" * 3000))
 
 
 # MARK: - PrePush: the pre-push hook's stdin

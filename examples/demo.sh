@@ -77,16 +77,17 @@ printed "M  data/train.csv"
 expect 0 sha256sum data/train.csv
 [[ $(cat "$out") == "$corrupted" ]] || fail "data/train.csv changed after the refusal"
 
-step 5 "fix the batch, commit, push: the pre-push hook answers from the cached verdict"
+step 5 "fix the batch, commit, push: the pre-push hook answers from the verdict recorded at commit"
 ./generate.sh 16000 1 >data/train.csv
 ./generate.sh --no-header 4000 3 >>data/train.csv
 expect 0 git add data/train.csv
 expect 0 git commit -m "Add batch 2 from the new agency, distances fixed"
 printed "modelgate: pass on the staged files"
+printed "modelgate: recorded the pass verdict on"
 blessed=$(git rev-parse --short HEAD)
 push_started=$(date +%s%N)
 expect 0 git push origin main
-printed "cached verdict, no stage ran"
+printed "(recorded verdict)"
 push_ms=$((($(date +%s%N) - push_started) / 1000000))
 say "git push took $push_ms ms, the pre-push hook included: no retraining"
 [[ $(git --git-dir="$remote" rev-parse --short main) == "$blessed" ]] || fail "the remote did not get $blessed"

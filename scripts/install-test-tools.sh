@@ -3,9 +3,10 @@
 # nothing is committed:
 #   pre-commit  the pre-commit framework, into .build-tools/venv (the hook chaining tests)
 #   sklearn     scikit-learn, pandas and joblib, into examples/sklearn/.venv (the sklearn demo)
-# Usage: scripts/install-test-tools.sh [pre-commit] [sklearn]   (no argument: both)
+#   junit       junitparser, into .build-tools/junit (reads back `modelgate report --format junit`)
+# Usage: scripts/install-test-tools.sh [pre-commit] [sklearn] [junit]   (no argument: all)
 set -eu
-[ $# -gt 0 ] || set -- pre-commit sklearn
+[ $# -gt 0 ] || set -- pre-commit sklearn junit
 for tool in "$@"; do
     case $tool in
     pre-commit)
@@ -20,8 +21,14 @@ for tool in "$@"; do
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check scikit-learn joblib pandas
         ;;
+    junit)
+        venv=.build-tools/junit
+        [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import junitparser" 2>/dev/null && continue
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check junitparser
+        ;;
     *)
-        echo "usage: $0 [pre-commit] [sklearn]" >&2
+        echo "usage: $0 [pre-commit] [sklearn] [junit]" >&2
         exit 2
         ;;
     esac

@@ -58,7 +58,9 @@ struct CommitRecords {
             return nil
         }
         let store = RunStore(repository: repository)
-        guard let cached = store.cachedRecord(for: evaluation.fingerprint.digest) else { return nil }
+        guard
+            let cached = try KnownVerdicts(repository: repository).record(for: evaluation.fingerprint.digest)
+        else { return nil }
         var record = PipelineRunner.reusing(cached)
         let owned = try store.makeScratchDirectory()
         defer { owned.remove() }

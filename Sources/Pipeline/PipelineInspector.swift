@@ -94,7 +94,8 @@ public struct PipelineInspector {
         }
         return Status(
             subject: tree.description, comparedWith: previous.map { $0.0.short }, stages: stages,
-            cached: store.cachedRecord(for: fingerprint.digest) != nil, fingerprint: fingerprint.digest,
+            cached: try KnownVerdicts(repository: repository).record(for: fingerprint.digest) != nil,
+            fingerprint: fingerprint.digest,
             unreadable: unreadable)
     }
 

@@ -58,7 +58,8 @@ public final class PipelineRunner {
             var record: RunRecord
             var errorStatus = ExitStatus.failure
             let reused: Bool
-            if !force, let cached = store.cachedRecord(for: fingerprint.digest) {
+            if !force, let cached = try KnownVerdicts(repository: repository).record(for: fingerprint.digest)
+            {
                 reused = true
                 record = Self.reusing(cached)
                 observer?.notice(

@@ -22,12 +22,6 @@ public struct ProjectInitializer {
         self.repository = repository
     }
 
-    /// The fetch refspec for remote `remote`: the remote's notes land in a tracking ref of their
-    /// own, so a fetch can never overwrite or lose local notes; `modelgate sync` merges the two.
-    public static func notesFetchRefspec(remote: String) -> String {
-        "+\(RecordNotes.ref):refs/notes/remotes/\(remote)/modelgate"
-    }
-
     /// Writes the config (refusing to overwrite unless `force`) and configures notes.
     public func initialize(force: Bool) throws -> Summary {
         let root = try repository.requireWorkingDirectory(for: "write modelgate.yml")
@@ -41,20 +35,7 @@ public struct ProjectInitializer {
         let text = Self.template(name: Self.modelName(for: root), csvs: csvs, root: root)
         try AtomicFile.write(Data(text.utf8), to: configURL)
 
-        var configured: [String] = []
-        for remote in try repository.remoteNames() {
-            let key = "remote.\(remote).fetch"
-            let refspec = Self.notesFetchRefspec(remote: remote)
-            if try !repository.configValues(key).contains(refspec) {
-                try repository.addConfigValue(key, refspec)
-                configured.append("\(key) = \(refspec)")
-            }
-        }
-        // Amend and rebase copy notes along, so a rewritten commit keeps its record.
-        if try !repository.configValues("notes.rewriteRef").contains(RecordNotes.ref) {
-            try repository.addConfigValue("notes.rewriteRef", RecordNotes.ref)
-            configured.append("notes.rewriteRef = \(RecordNotes.ref)")
-        }
+        let configured = try NotesSetup(repository: repository).apply().map { "\($0.key) = \($0.value)" }
         return Summary(config: PipelineConfig.fileName, detectedData: csvs, configured: configured)
     }
 

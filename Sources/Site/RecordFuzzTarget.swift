@@ -11,6 +11,38 @@ import Pipeline
 /// record the decoder accepted breaks a limit or when sanitised text still holds a character a
 /// terminal acts on.
 package enum RecordFuzzTarget {
+    /// The record as `modelgate report` renders it for a forge, compared with itself as the
+    /// baseline; traps when the Markdown is over its limit or holds a control character, or
+    /// when the XML holds a character XML forbids or an unescaped `<`/`]]>` from the record.
+    static func forgeReports(_ record: RunRecord) -> Int {
+        let report = ForgeReport(
+            record: record, commit: String(repeating: "a", count: 40),
+            baseline: (String(repeating: "b", count: 40), record), siteURL: nil)
+        let markdown = MarkdownReport.render(report)
+        precondition(markdown.utf8.count <= MarkdownReport.characterLimit, "a Markdown report over its limit")
+        precondition(
+            !markdown.unicodeScalars.contains { $0.properties.generalCategory == .control && $0 != "\n" },
+            "a control character in a Markdown report")
+        let xml = JUnitReport.render(report)
+        precondition(!xml.contains("]]>"), "']]>' in a JUnit report")
+        precondition(
+            !xml.unicodeScalars.contains {
+                $0.value < 0x20 && $0 != "\n" || $0.value == 0xFFFE || $0.value == 0xFFFF
+            }, "a character XML forbids in a JUnit report")
+        // Markup the renderer writes: every '<' opens one of its own elements or the header.
+        let allowed = [
+            "<?xml", "<testsuites", "</testsuites", "<testsuite", "</testsuite", "<testcase",
+            "</testcase", "<failure", "</failure", "<error", "</error", "<skipped",
+        ]
+        var rest = Substring(xml)
+        while let open = rest.firstIndex(of: "<") {
+            let tail = rest[open...]
+            precondition(allowed.contains { tail.hasPrefix($0) }, "markup from a record in a JUnit report")
+            rest = rest[rest.index(after: open)...]
+        }
+        return markdown.utf8.count + xml.utf8.count
+    }
+
     /// Decodes `bytes` with `RecordDecoder` and renders the result; returns the rendered size.
     @discardableResult
     package static func run(_ bytes: Data) -> Int {
@@ -30,6 +62,7 @@ package enum RecordFuzzTarget {
                 $0 + checked($1)
             }
             size += checked(HookReport.passSummary(record))
+            size += forgeReports(record)
             size += checked(Format.date(record.started)) + checked(Format.isoDate(record.started))
             var points: [Chart.Point] = []
             for (offset, name) in record.metrics.keys.sorted().prefix(64).enumerated() {

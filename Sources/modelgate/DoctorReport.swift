@@ -22,6 +22,8 @@ struct DoctorReport: Encodable {
     let config: String?
     let configExists: Bool
     let hooks: [HooksStatus.Hook]
+    /// Settings run records need in this clone that are missing (each with the command that adds it).
+    let missingSettings: [NotesSetup.Setting]
     let versions: Versions
 
     init(repository: Repository) throws {
@@ -36,6 +38,7 @@ struct DoctorReport: Encodable {
         config = configURL?.path
         configExists = configURL.map { FileManager.default.fileExists(atPath: $0.path) } ?? false
         hooks = try HooksStatus(repository: repository).hooks
+        missingSettings = try NotesSetup(repository: repository).missing()
         versions = Versions(
             modelgate: Tool.version, libgit2: GitLibrary.version, cmark: Markdown.libraryVersion)
     }
@@ -54,10 +57,26 @@ struct DoctorReport: Encodable {
             switch hook.state {
             case "missing": detail = "not installed (run 'modelgate install')"
             case "modelgate":
-                detail = hook.gitRunsIt ? "modelgate" : "modelgate, NOT executable: git skips it"
+                detail =
+                    (hook.gitRunsIt ? "modelgate" : "modelgate, NOT executable: git skips it")
+                    + (hook.binary.map {
+                        "; " + HooksStatus.binaryState($0, exists: hook.binaryExists == true)
+                    }
+                        ?? "")
             default: detail = hook.gitRunsIt ? "another tool's hook" : "another tool's hook, not executable"
             }
             rows.append((hook.name, detail))
+        }
+        if missingSettings.isEmpty {
+            rows.append(
+                ("records", "travel with 'git fetch' and 'modelgate sync'; kept across amend and rebase"))
+        }
+        for setting in missingSettings {
+            rows.append(
+                (
+                    "records",
+                    "\(setting.key) lacks \(setting.value), so NOT: \(setting.purpose); fix: 'modelgate install' or \(setting.command)"
+                ))
         }
         if let config {
             rows.append(("config", configExists ? config : "\(config) missing (run 'modelgate init')"))

@@ -20,11 +20,12 @@ struct Hook: ParsableCommand {
             pre-commit judges the staged files (the index git is committing, GIT_INDEX_FILE included)
             when a staged path is one the pipeline depends on, and exits 0 at once otherwise.
             pre-push REMOTE URL reads git's ref lines on stdin and requires a passing verdict for
-            every pushed tip that carries new commits. MODELGATE_SKIP=1 skips either.
+            every pushed tip that carries new commits. post-commit makes the verdict pre-commit
+            reached the new commit's run record (it never fails a commit). MODELGATE_SKIP=1 skips each.
 
             """))
 
-    @Argument(help: "pre-commit or pre-push.") var name: String
+    @Argument(help: "pre-commit, post-commit or pre-push.") var name: String
     @Argument(parsing: .captureForPassthrough, help: "What git passes the hook.") var arguments: [String] = []
 
     func run() throws {
@@ -41,6 +42,8 @@ struct Hook: ParsableCommand {
         do {
             if name == "pre-commit" {
                 try preCommit(style: style)
+            } else if name == "post-commit" {
+                try postCommit(style: style)
             } else {
                 try prePush(style: style)
             }
@@ -107,6 +110,25 @@ struct Hook: ParsableCommand {
             Terminal.printError(
                 style.green("modelgate: pass")
                     + " data checks (\(stages.map(\.name).joined(separator: ", "))) on the staged files")
+        }
+    }
+
+    /// Records the verdict pre-commit reached on the new commit; a problem is a warning (the
+    /// commit is made already, and the next run finds the verdict by its inputs anyway).
+    private func postCommit(style: Style) throws {
+        do {
+            let repository = try Repository(discoveringFrom: .currentDirectory())
+            if let record = try PostCommitRecord(repository: repository).attach(
+                amending: GitInvocation.isAmendingCommit())
+            {
+                let commit = record.commit.map { String($0.prefix(7)) } ?? "HEAD"
+                Terminal.printError(
+                    style.dim("modelgate: recorded the \(record.verdict.rawValue) verdict on \(commit)"))
+            }
+        } catch let error as UserFacingError {
+            Terminal.printError(
+                "modelgate: warning: the verdict was not recorded on the new commit (\(error.summary)); 'modelgate run' records it"
+            )
         }
     }
 

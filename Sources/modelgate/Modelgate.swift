@@ -15,7 +15,7 @@ struct Modelgate: AsyncParsableCommand {
             Install.self, Uninstall.self, Hooks.self, Hook.self, Sync.self,
             Artifact.self, PackageImage.self, Push.self, Pull.self, Deployable.self, Release.self,
             Releases.self, GC.self,
-            SiteCommand.self, Doctor.self,
+            SiteCommand.self, Doctor.self, Report.self,
         ])
 
     /// Runs the command line and exits with the documented status.

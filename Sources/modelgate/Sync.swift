@@ -14,7 +14,9 @@ struct Sync: ParsableCommand {
             The remote's notes are fetched into refs/notes/remotes/REMOTE/modelgate and merged. When
             both sides recorded a different run for the same commit, the run that started later
             becomes the note and the other is kept in refs/notes/modelgate-superseded (shared too),
-            so no pass or fail is ever lost. The push is never forced.
+            so no pass or fail is ever lost. The push is never forced. When another clone pushed
+            records meanwhile (CI jobs finishing together), sync fetches, merges and pushes again,
+            up to 10 rounds with random pauses, then fails with exit 3 (the records stay here).
 
             """))
 
@@ -29,7 +31,9 @@ struct Sync: ParsableCommand {
             "synced records with \(remote): \(summary.received) new from the remote, \(summary.conflicts) merged"
                 + (summary.conflicts > 0
                     ? " (\(summary.tookRemote) took the remote's newer run; the others kept in \(NotesSync.supersededRef))"
-                    : ""))
+                    : "")
+                + (summary.attempts > 1
+                    ? " (pushed on try \(summary.attempts): others pushed meanwhile)" : ""))
         if !summary.pushedTags.isEmpty {
             print("release tags pushed: \(summary.pushedTags.joined(separator: ", "))")
         }

@@ -43,7 +43,7 @@ import Testing
 
         #expect(try Self.bashCompletions(bash, ["modelgate", "si"]) == ["site"])
         let subcommands = try Self.bashCompletions(bash, ["modelgate", "re"])
-        #expect(Set(subcommands) == ["release", "releases"])
+        #expect(Set(subcommands) == ["release", "releases", "report"])
         let siteOptions = try Self.bashCompletions(bash, ["modelgate", "site", "--b"])
         #expect(Set(siteOptions) == ["--branch", "--base-url"])
         #expect(try Self.bashCompletions(bash, ["modelgate", "run", "--st"]) == ["--staged"])

@@ -101,8 +101,10 @@ import Testing
         let demo = try Played()
         #expect(demo.result.status == 0, "demo failed:\n\(demo.printed)")
 
-        // 5: the push went through on the cached verdict, and the remote has the fixed commit.
-        #expect(demo.step(5).contains("(cached verdict, no stage ran)"))
+        // 5: the commit got its verdict as a record, the push went through on it, and the remote
+        // has the fixed commit.
+        #expect(demo.step(5).contains("modelgate: recorded the pass verdict on"))
+        #expect(demo.step(5).contains("(recorded verdict)"))
         let blessed = try demo.git(["rev-parse", "main~1"]).output
         let remote = demo.work.appendingPathComponent("housing.git")
         #expect(try demo.git(["rev-parse", "main"], in: remote).output == blessed)

@@ -18,7 +18,7 @@ import Testing
         #expect(report?["commonDir"] as? String == gitCommon)
         #expect(report?["configExists"] as? Bool == false)
         let hooks = report?["hooks"] as? [[String: Any]]
-        #expect(hooks?.map { $0["state"] as? String } == ["missing", "missing"])
+        #expect(hooks?.map { $0["state"] as? String } == ["missing", "missing", "missing"])
     }
 
     @Test func worksInALinkedWorktree() throws {
@@ -43,9 +43,9 @@ import Testing
         chmod(repo.url.appendingPathComponent(".husky/pre-commit").path, 0o755)
         let result = try ModelgateBinary.run(["doctor"], in: repo.url)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("hooks dir   \(repo.url.path)/.husky (core.hooksPath)"))
-        #expect(result.stdout.contains("pre-commit  another tool's hook"))
-        #expect(result.stdout.contains("pre-push    not installed"))
+        #expect(result.stdout.contains("hooks dir    \(repo.url.path)/.husky (core.hooksPath)"))
+        #expect(result.stdout.contains("pre-commit   another tool's hook"))
+        #expect(result.stdout.contains("pre-push     not installed"))
     }
 
     @Test func outsideARepositoryIsBadInput() throws {

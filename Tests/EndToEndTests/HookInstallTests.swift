@@ -150,9 +150,9 @@ import Testing
             json?["hooksDirectory"] as? String == fixture.repo.url.appendingPathComponent(".husky/_").path)
         #expect(json?["coreHooksPath"] as? String == ".husky/_")
         let hooks = json?["hooks"] as? [[String: Any]]
-        #expect(hooks?.map { $0["modelgateRuns"] as? Bool } == [true, true])
+        #expect(hooks?.map { $0["modelgateRuns"] as? Bool } == [true, true, true])
         let text = try fixture.modelgate(["hooks"]).stdout
-        #expect(text.contains("hooks dir   \(fixture.repo.url.path)/.husky/_ (core.hooksPath = .husky/_)"))
+        #expect(text.contains("hooks dir    \(fixture.repo.url.path)/.husky/_ (core.hooksPath = .husky/_)"))
         #expect(text.contains(".git/hooks/pre-push is a modelgate shim, but git does not run it"))
         #expect(text.contains("husky"))
 

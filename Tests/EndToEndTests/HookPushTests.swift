@@ -8,12 +8,13 @@ import Testing
         let fixture = try HookFixture()
         #expect(try fixture.commit(["data/a.csv": "x\n1\n2\n3\n"], message: "more").status == 0)
         #expect(fixture.runCount == 1)
-        // The commit's inputs were judged at commit time: the push reuses that verdict.
+        // The commit's inputs were judged at commit time and post-commit recorded that verdict
+        // on it: the push reads it.
         let first = try fixture.repo.gitResult(["push", "--quiet", "origin", "main"])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(
             first.stderr.contains(
-                "modelgate: pass branch main \(try fixture.head().prefix(7)) (cached verdict, no stage ran)"))
+                "modelgate: pass branch main \(try fixture.head().prefix(7)) (recorded verdict)"))
         #expect(fixture.runCount == 1)
         #expect(try fixture.remoteRef("refs/heads/main") == (try fixture.head()))
         // The verdict is now a note on the commit; another push of the same tip reads it.

@@ -118,6 +118,27 @@ public struct HooksStatus: Codable, Sendable {
         return hook
     }
 
+    /// `modelgate` on PATH (the first executable one), as the shims' fallback finds it.
+    public static func binaryOnPath(_ path: String? = ProcessInfo.processInfo.environment["PATH"]) -> String?
+    {
+        for directory in (path ?? "").split(separator: ":") where !directory.isEmpty {
+            let candidate = "\(directory)/modelgate"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// What a shim's recorded binary means for the hook, with the fix when it is gone.
+    public static func binaryState(_ binary: String, exists: Bool) -> String {
+        if exists { return "calls \(binary)" }
+        if let fallback = binaryOnPath() {
+            return
+                "binary \(binary) is gone; calls \(fallback) from PATH (run 'modelgate install' with it to record it)"
+        }
+        return
+            "binary \(binary) is gone and no modelgate is on PATH: the hook refuses (install modelgate, e.g. 'make install', then run 'modelgate install')"
+    }
+
     /// Aligned lines for a terminal.
     public var text: String {
         var rows: [(String, String)] = []
@@ -151,10 +172,7 @@ public struct HooksStatus: Codable, Sendable {
                         ? "runs \(file) first" : "\(file) kept, not executable so skipped")
             }
             if let binary = hook.binary {
-                parts.append(
-                    hook.binaryExists == true
-                        ? "calls \(binary)" : "binary \(binary) is missing (falls back to PATH, else refuses)"
-                )
+                parts.append(Self.binaryState(binary, exists: hook.binaryExists == true))
             }
             rows.append((hook.name, parts.joined(separator: "; ")))
         }

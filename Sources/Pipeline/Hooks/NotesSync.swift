@@ -7,13 +7,22 @@ import Processes
 ///
 /// Never drops a local note. The remote's notes are fetched into a tracking ref of their own
 /// (`refs/notes/remotes/REMOTE/modelgate`), merged into the local ref, and the result is pushed
-/// (a fast-forward, never forced).
+/// (a fast-forward, never forced). Every ref in `sharedRefs` travels this way, each with its
+/// merge rule.
 ///
 /// The merge rule, when both sides have a different note on the same commit: the record whose
 /// run started later becomes the note (equal times: the larger text, so every clone picks the
 /// same one), and the other record is kept, one JSON line per record, on the same commit in
 /// `refs/notes/modelgate-superseded`, which is shared the same way and merged by union. No
 /// pass or fail fact is ever lost.
+///
+/// Many syncs at once (CI jobs finishing together) all arrive: when the push is refused because
+/// the remote's notes moved meanwhile (a non-fast-forward, or a ref the remote was updating at
+/// that moment), the sync fetches, merges and pushes again, up to `maxAttempts` times with a
+/// randomly jittered, doubling pause between tries, so racing jobs spread out instead of
+/// colliding again. Each round merges everything the others pushed, so every record ends up on
+/// the remote; after the last try it fails with exit 3 and says so. Any other refusal (a hook
+/// on the remote, no permission) fails at once: trying again would not change it.
 ///
 /// Notes are read as `RecordDecoder` reads them: a note over `RecordLimits.noteBytes` is never
 /// read at all, and one that is not UTF-8 is not taken as text (repairing it would change it).
@@ -22,6 +31,34 @@ import Processes
 public struct NotesSync {
     /// Where records that lost a merge are kept.
     public static let supersededRef = "refs/notes/modelgate-superseded"
+
+    /// How the remote's version of a shared ref is merged into the local one.
+    public enum MergeRule: Sendable {
+        /// Run records: per commit, the later run wins and the other is kept in `supersededRef`.
+        case records
+        /// Notes whose lines are facts to keep (git's `cat_sort_uniq`: both sides' lines, sorted, once).
+        case union
+    }
+
+    /// A notes ref that `sync` carries, with its merge rule.
+    public struct SharedRef: Sendable {
+        /// The full ref name (`refs/notes/…`).
+        public var name: String
+        /// How the remote's notes are merged into ours.
+        public var rule: MergeRule
+
+        /// Makes a shared ref.
+        public init(_ name: String, rule: MergeRule) {
+            self.name = name
+            self.rule = rule
+        }
+    }
+
+    /// Every notes ref `sync` fetches, merges and pushes, in this order (records first: merging
+    /// them adds lines to the superseded ref). Another kind of note joins the list here.
+    public static let sharedRefs: [SharedRef] = [
+        SharedRef(RecordNotes.ref, rule: .records), SharedRef(supersededRef, rule: .union),
+    ]
 
     /// What `sync` did.
     public struct Summary: Codable, Equatable, Sendable {
@@ -37,7 +74,15 @@ public struct NotesSync {
         public var pushedTags: [String]
         /// Lines worth showing (a rejected tag, a remote without notes…).
         public var warnings: [String]
+        /// How many fetch-merge-push rounds it took (more than 1 when others pushed meanwhile).
+        public var attempts: Int = 1
     }
+
+    /// Most fetch-merge-push rounds before giving up; with doubling pauses capped at
+    /// `maxPause`, at most about ten seconds of waiting in all.
+    public static let maxAttempts = 10
+    /// The longest pause between two rounds, in milliseconds.
+    static let maxPause = 2000
 
     let repository: Repository
     let remote: String
@@ -51,36 +96,14 @@ public struct NotesSync {
     /// The tracking ref the remote's notes are fetched into.
     public static func trackingRef(remote: String, for ref: String) -> String {
         let safe = remote.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" }
-        return "refs/notes/remotes/\(String(safe))/\(ref.split(separator: "/").last!)"
+        let last = ref.split(separator: "/").last.map(String.init) ?? ref
+        return "refs/notes/remotes/\(String(safe))/\(last)"
     }
 
-    /// Fetches, merges and pushes.
+    /// Fetches, merges and pushes, again while the remote's notes move under us.
     public func run() throws -> Summary {
         var summary = Summary(
             remote: remote, received: 0, conflicts: 0, tookRemote: 0, pushedTags: [], warnings: [])
-        let advertised = try git(
-            ["ls-remote", remote, RecordNotes.ref, Self.supersededRef], operation: "list the remote's notes")
-        let remoteRefs = Set(
-            advertised.split(separator: "\n").compactMap { $0.split(separator: "\t").last.map(String.init) })
-        var refspecs: [String] = []
-        for ref in [RecordNotes.ref, Self.supersededRef] where remoteRefs.contains(ref) {
-            refspecs.append("+\(ref):\(Self.trackingRef(remote: remote, for: ref))")
-        }
-        if !refspecs.isEmpty {
-            try git(
-                ["fetch", "--quiet", "--no-tags", remote] + refspecs, operation: "fetch the remote's notes")
-        }
-        if remoteRefs.contains(RecordNotes.ref) {
-            try merge(into: &summary)
-        }
-        if remoteRefs.contains(Self.supersededRef) {
-            try git(
-                [
-                    "notes", "--ref=\(Self.supersededRef)", "merge", "--quiet", "-s", "cat_sort_uniq",
-                    Self.trackingRef(remote: remote, for: Self.supersededRef),
-                ],
-                operation: "merge the remote's superseded records")
-        }
         // Release tags: fetch the remote's without clobbering ours, push ours.
         let fetchTags = try gitResult([
             "fetch", "--quiet", "--no-write-fetch-head", remote, "refs/tags/*:refs/tags/*",
@@ -89,39 +112,128 @@ public struct NotesSync {
             summary.warnings.append(
                 "some tags were not fetched: \(fetchTags.stderr.split(separator: "\n").first ?? "")")
         }
-        var pushRefs: [String] = []
-        for ref in [RecordNotes.ref, Self.supersededRef] where try repository.reference(ref) != nil {
-            pushRefs.append("\(ref):\(ref)")
-        }
         let (tags, unreadable) = try releaseTags()
         summary.pushedTags = tags
         summary.warnings += unreadable.map(\.message)
-        pushRefs += summary.pushedTags.map { "refs/tags/\($0):refs/tags/\($0)" }
-        if !pushRefs.isEmpty {
-            let pushed = try gitResult(["push", "--quiet", "--no-verify", remote] + pushRefs)
-            if pushed.status != 0 {
+        var conflicts = Set<ObjectID>()
+        var tookRemote = Set<ObjectID>()
+        for attempt in 1...Self.maxAttempts {
+            summary.attempts = attempt
+            try fetchAndMerge(into: &summary, conflicts: &conflicts, tookRemote: &tookRemote)
+            summary.conflicts = conflicts.count
+            summary.tookRemote = tookRemote.count
+            var pushRefs: [String] = []
+            for ref in Self.sharedRefs where try repository.reference(ref.name) != nil {
+                pushRefs.append("\(ref.name):\(ref.name)")
+            }
+            pushRefs += summary.pushedTags.map { "refs/tags/\($0):refs/tags/\($0)" }
+            if pushRefs.isEmpty { return summary }
+            let pushed = try gitResult(["push", "--porcelain", "--no-verify", remote] + pushRefs)
+            if pushed.status == 0 { return summary }
+            let refusal = Self.pushRefusal(pushed.stdout, stderr: pushed.stderr)
+            guard refusal.isRetryable else {
                 throw HookError(
-                    "could not push the notes to '\(remote)': \(pushed.stderr.trimmingCharacters(in: .whitespacesAndNewlines))",
-                    location: remote,
-                    hint: "someone may have pushed meanwhile; run 'modelgate sync \(remote)' again",
+                    "could not push the notes to '\(remote)': \(refusal.message)", location: remote,
+                    hint:
+                        "check that you may push to '\(remote)' and that no hook there refuses refs/notes/*",
                     exitStatus: .failure)
             }
+            if attempt == Self.maxAttempts {
+                throw HookError(
+                    "could not push the notes to '\(remote)': it kept changing while \(attempt) tries fetched and merged it (\(refusal.message))",
+                    location: remote,
+                    hint:
+                        "many jobs are syncing at once; run 'modelgate sync \(remote)' again (nothing was lost: the records stay here)",
+                    exitStatus: .failure)
+            }
+            Self.pause(before: attempt + 1)
         }
         return summary
     }
 
-    /// Applies the merge rule to conflicting notes, then lets git record the merge (both parents).
-    func merge(into summary: inout Summary) throws {
-        let tracking = Self.trackingRef(remote: remote, for: RecordNotes.ref)
+    /// One round's fetch of every shared ref the remote has, merged into ours by its rule.
+    func fetchAndMerge(
+        into summary: inout Summary, conflicts: inout Set<ObjectID>, tookRemote: inout Set<ObjectID>
+    ) throws {
+        let names = Self.sharedRefs.map(\.name)
+        let advertised = try git(["ls-remote", remote] + names, operation: "list the remote's notes")
+        let remoteRefs = Set(
+            advertised.split(separator: "\n").compactMap { $0.split(separator: "\t").last.map(String.init) })
+        let present = Self.sharedRefs.filter { remoteRefs.contains($0.name) }
+        guard !present.isEmpty else { return }
+        let refspecs = present.map { "+\($0.name):\(Self.trackingRef(remote: remote, for: $0.name))" }
+        try git(["fetch", "--quiet", "--no-tags", remote] + refspecs, operation: "fetch the remote's notes")
+        for ref in present {
+            let tracking = Self.trackingRef(remote: remote, for: ref.name)
+            switch ref.rule {
+            case .records:
+                try merge(
+                    ref.name, from: tracking, into: &summary, conflicts: &conflicts, tookRemote: &tookRemote)
+            case .union:
+                try git(
+                    ["notes", "--ref=\(ref.name)", "merge", "--quiet", "-s", "cat_sort_uniq", tracking],
+                    operation: "merge the remote's \(ref.name)")
+            }
+        }
+    }
+
+    /// Why a `git push --porcelain` failed, and whether fetching, merging and pushing again can help.
+    struct PushRefusal: Equatable {
+        var message: String
+        var isRetryable: Bool
+    }
+
+    /// Reads `git push --porcelain` output: retryable when every refused ref is a shared notes ref
+    /// refused because it moved (non-fast-forward, fetch first, or a lock or update race on the
+    /// remote); anything else (a tag that exists there, a hook, no access) is not.
+    static func pushRefusal(_ stdout: String, stderr: String) -> PushRefusal {
+        let shared = Set(sharedRefs.map(\.name))
+        let moved = [
+            "fetch first", "non-fast-forward", "stale info", "failed to update ref", "cannot lock ref",
+            "failed to lock",
+        ]
+        var refused: [(ref: String, reason: String)] = []
+        for line in stdout.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count >= 3, fields[0] == "!" else { continue }
+            let target = fields[1].split(separator: ":").last.map(String.init) ?? String(fields[1])
+            refused.append((target, String(fields[2])))
+        }
+        let stderrLine = stderr.split(separator: "\n").first { !$0.isEmpty }.map(String.init)
+        guard !refused.isEmpty else {
+            return PushRefusal(message: stderrLine ?? "git push failed", isRetryable: false)
+        }
+        let message = refused.map { "\($0.ref) \($0.reason)" }.joined(separator: "; ")
+        let retryable = refused.allSatisfy { item in
+            shared.contains(item.ref) && moved.contains { item.reason.contains($0) }
+        }
+        return PushRefusal(message: message, isRetryable: retryable)
+    }
+
+    /// Sleeps before round `attempt`: a random time up to 50 ms doubled per earlier round, at most
+    /// `maxPause` (full jitter, so jobs that collided do not collide again in step).
+    static func pause(before attempt: Int) {
+        let ceiling = min(maxPause, 50 << min(attempt, 16))
+        let milliseconds = Int.random(in: ceiling / 4...ceiling)
+        Thread.sleep(forTimeInterval: Double(milliseconds) / 1000)
+    }
+
+    /// Applies the records merge rule to conflicting notes of `ref` and its `tracking` copy, then
+    /// lets git record the merge (both parents).
+    func merge(
+        _ ref: String, from tracking: String, into summary: inout Summary, conflicts: inout Set<ObjectID>,
+        tookRemote: inout Set<ObjectID>
+    ) throws {
         let local = Dictionary(
-            uniqueKeysWithValues: try repository.notes(ref: RecordNotes.ref).map { ($0.target, $0.blob) })
+            try repository.notes(ref: ref).map { ($0.target, $0.blob) },
+            uniquingKeysWith: { first, _ in first })
         for entry in try repository.notes(ref: tracking) {
             guard let mine = local[entry.target] else {
                 summary.received += 1
                 continue
             }
             guard mine != entry.blob else { continue }
-            summary.conflicts += 1
+            conflicts.insert(entry.target)
             let ours = try noteText(mine)
             let theirs = try noteText(entry.blob)
             let loser: String
@@ -129,19 +241,19 @@ public struct NotesSync {
             case (let ours?, let theirs?):
                 let (winner, lost) = Self.resolve(ours, theirs)
                 if winner == theirs {
-                    summary.tookRemote += 1
-                    try repository.setNote(theirs, on: entry.target, ref: RecordNotes.ref)
+                    tookRemote.insert(entry.target)
+                    try repository.setNote(theirs, on: entry.target, ref: ref)
                 }
                 loser = lost
             case (nil, let theirs?):
-                summary.tookRemote += 1
-                try repository.setNote(theirs, on: entry.target, ref: RecordNotes.ref)
+                tookRemote.insert(entry.target)
+                try repository.setNote(theirs, on: entry.target, ref: ref)
                 loser = try unreadLine(mine)
             case (_, nil):
                 loser = try unreadLine(entry.blob)
             }
             if !(try keepSuperseded(loser, on: entry.target)) {
-                summary.warnings.append(
+                summary.warnings.appendOnce(
                     "the superseded records of \(entry.target.short) are over \(RecordDecoder.byteCount(Self.supersededBytes)); one more was not added"
                 )
             }
@@ -149,7 +261,7 @@ public struct NotesSync {
         // Conflicts now all resolve to the local side, which holds each winner; git adds the
         // remote-only notes and makes a merge commit, so the push below is a fast-forward.
         try git(
-            ["notes", "--ref=\(RecordNotes.ref)", "merge", "--quiet", "-s", "ours", tracking],
+            ["notes", "--ref=\(ref)", "merge", "--quiet", "-s", "ours", tracking],
             operation: "merge the remote's notes")
     }
 
@@ -262,5 +374,12 @@ public struct NotesSync {
             status, String(decoding: result.output, as: UTF8.self),
             String(decoding: result.error, as: UTF8.self)
         )
+    }
+}
+
+extension Array where Element == String {
+    /// Appends `line` unless it is already there (a warning repeated by a later sync round).
+    fileprivate mutating func appendOnce(_ line: String) {
+        if !contains(line) { append(line) }
     }
 }

@@ -105,6 +105,10 @@ public struct PreCommitCheck {
         case .train:
             let outcome = try PipelineRunner(repository: repository, artifacts: artifacts).run(
                 source, observer: observer)
+            // The commit goes ahead: its post-commit step makes this verdict the commit's record.
+            if outcome.record.verdict == .pass {
+                PostCommitRecord(repository: repository).expect(outcome.record)
+            }
             return .evaluated(outcome, changed: relevant)
         case .validate:
             return try validate(config, changed: relevant, observer: observer)
