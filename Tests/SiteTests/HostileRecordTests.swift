@@ -25,7 +25,7 @@ import Testing
             #expect(Double(coordinate) != nil, "\(coordinate)")
         }
         #expect(Format.number(1.7e308) == "1.7e+308")
-        #expect(Format.number(5e-324) == "4.941e-324")
+        #expect(Format.number(.leastNonzeroMagnitude) == "4.941e-324")
         #expect(Format.number(-0.0) == "0")
         #expect(Format.coordinate(1.7e308) == "1000000000.0")
         #expect(Format.coordinate(.nan) == "0.0")
