@@ -52,6 +52,9 @@ let package = Package(
         .target(name: "GitKit", dependencies: ["CLibGit2", "Checksum", "Diagnostics", "Processes"]),
         // The only importer of CCmark.
         .target(name: "Markdown", dependencies: ["CCmark"]),
+        // Intervals and tests for gates (Clopper–Pearson, McNemar, DeLong, paired bootstrap,
+        // Holm/BH): no git, no I/O, nothing but Foundation.
+        .target(name: "Statistics"),
         // CSV reader, built-in trainers, metrics, model files, data checks (no git).
         .target(name: "Learning", dependencies: ["Diagnostics"]),
         // Config, fingerprints, run cache, stage runner, gates, baselines, records.
@@ -96,6 +99,7 @@ let package = Package(
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"]),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Learning", "Pipeline", "TestSupport"]),
         .testTarget(
             name: "SiteTests", dependencies: ["FileSafety", "Site", "Pipeline", "GitKit", "TestSupport"]),

@@ -3,9 +3,10 @@
 # nothing is committed:
 #   pre-commit  the pre-commit framework, into .build-tools/venv (the hook chaining tests)
 #   sklearn     scikit-learn, pandas and joblib, into examples/sklearn/.venv (the sklearn demo)
-# Usage: scripts/install-test-tools.sh [pre-commit] [sklearn]   (no argument: both)
+#   stats       scipy and statsmodels, into .build-tools/stats (StatisticsTests' reference values)
+# Usage: scripts/install-test-tools.sh [pre-commit] [sklearn] [stats]   (no argument: all)
 set -eu
-[ $# -gt 0 ] || set -- pre-commit sklearn
+[ $# -gt 0 ] || set -- pre-commit sklearn stats
 for tool in "$@"; do
     case $tool in
     pre-commit)
@@ -20,8 +21,14 @@ for tool in "$@"; do
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check scikit-learn joblib pandas
         ;;
+    stats)
+        venv=.build-tools/stats
+        [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import scipy, statsmodels" 2>/dev/null && continue
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check scipy statsmodels
+        ;;
     *)
-        echo "usage: $0 [pre-commit] [sklearn]" >&2
+        echo "usage: $0 [pre-commit] [sklearn] [stats]" >&2
         exit 2
         ;;
     esac
