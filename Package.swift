@@ -121,3 +121,11 @@ if Context.environment["MODELGATE_FUZZ"] == "1" {
         .executableTarget(name: "Fuzz\($0)", dependencies: ["FuzzTargets"], path: "Fuzz/\($0)")
     }
 }
+
+// `make bench-significance`: speed and calibration of the significance methods. Built only with
+// MODELGATE_BENCH=1, so an ordinary build never compiles it.
+if Context.environment["MODELGATE_BENCH"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "SignificanceBench", dependencies: ["Statistics"], path: "benchmarks/significance/SignificanceBench"))
+}

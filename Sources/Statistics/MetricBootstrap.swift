@@ -22,10 +22,10 @@ public enum MetricBootstrap {
             guard baseline.count == candidate.count, let table = columns.table(candidate, paired: baseline)
             else { return nil }
             let n = Double(table.count)
-            let baselineValue = value(Array(table.sums()[width...]), n)
+            let baselineValue = value(columns.baselineSums(table.sums()), n)
             guard
                 let distribution = bootstrap.distribution(
-                    of: table, statistic: { s in value(Array(s[..<width]), n) - value(Array(s[width...]), n) }),
+                    of: table, statistic: { s in value(Array(s[..<width]), n) - value(columns.baselineSums(s), n) }),
                 !distribution.sorted.isEmpty
             else { return nil }
             return (distribution, baselineValue)

@@ -6,6 +6,8 @@ import Foundation
 struct MetricColumns: Sendable {
     /// Columns per example.
     let width: Int
+    /// How many leading columns depend on the truth alone (shared by paired models, kept once).
+    var shared = 0
     /// Fills one example's columns.
     let row: @Sendable (ExampleResults, Int, inout [Double]) -> Void
     /// The metric from column sums over n examples.
@@ -31,18 +33,20 @@ struct MetricColumns: Sendable {
                 s, n in s[0] / n
             }
         case ("r2", .regression):
-            // 1 − SSE/SST with SST = Σy² − (Σy)²/n: three sums.
-            return MetricColumns(
+            // 1 − SSE/SST with SST = Σy² − (Σy)²/n: three sums, the first two shared when paired.
+            var columns = MetricColumns(
                 width: 3,
                 row: { r, i, c in
-                    c[0] = square(r.truth[i] - r.predicted[i])
-                    c[1] = r.truth[i]
-                    c[2] = square(r.truth[i])
+                    c[0] = r.truth[i]
+                    c[1] = square(r.truth[i])
+                    c[2] = square(r.truth[i] - r.predicted[i])
                 }
             ) { s, n in
-                let total = s[2] - s[1] * s[1] / n
-                return total > 0 ? 1 - s[0] / total : .nan
+                let total = s[1] - s[0] * s[0] / n
+                return total > 0 ? 1 - s[2] / total : .nan
             }
+            columns.shared = 2
+            return columns
         case ("accuracy", .classification):
             return MetricColumns(width: 1, row: { r, i, c in c[0] = r.truth[i] == r.predicted[i] ? 1 : 0 }) {
                 s, n in s[0] / n
@@ -104,21 +108,27 @@ struct MetricColumns: Sendable {
         }
     }
 
-    /// The table of `results` (and `other`'s columns beside them when paired); nil when a value
-    /// is out of range (a class id outside 0..<classes, a non-finite number).
+    /// The table of `results` (and, when paired, `other`'s unshared columns beside them); nil
+    /// when a value is out of range (a class id outside 0..<classes, a non-finite number).
     func table(_ results: ExampleResults, paired other: ExampleResults? = nil) -> SumTable? {
         guard MetricColumns.valid(results), other.map(MetricColumns.valid) ?? true else { return nil }
-        let models = other.map { [results, $0] } ?? [results]
-        let total = width * models.count
+        let total = other == nil ? width : 2 * width - shared
         var values = [Double](repeating: 0, count: results.count * total)
         var columns = [Double](repeating: 0, count: width)
         for i in 0..<results.count {
-            for (m, model) in models.enumerated() {
-                row(model, i, &columns)
-                for c in 0..<width { values[i * total + m * width + c] = columns[c] }
+            row(results, i, &columns)
+            for c in 0..<width { values[i * total + c] = columns[c] }
+            if let other {
+                row(other, i, &columns)
+                for c in shared..<width { values[i * total + width + c - shared] = columns[c] }
             }
         }
         return SumTable(width: total, values: values)
+    }
+
+    /// The baseline's sums out of a paired table's sums.
+    func baselineSums(_ sums: [Double]) -> [Double] {
+        Array(sums[..<shared]) + Array(sums[width...])
     }
 
     /// Whether every class id is an integer in range and the probability table has the right size.

@@ -98,7 +98,13 @@ import TestSupport
         for resample in [0, 1, 63, 64, 200, 299] {
             var generator = SplitMix64(seed: 42, stream: UInt64(resample))
             var sum = 0.0
-            for _ in 0..<257 { sum += values[Int(generator.next().multipliedFullWidth(by: 257).high)] }
+            // Two 32-bit indices per 64 random bits, low half first: (bits · 257) >> 32.
+            for _ in 0..<128 {
+                let bits = generator.next()
+                sum += values[Int(((bits & 0xFFFF_FFFF) * 257) >> 32)]
+                sum += values[Int(((bits >> 32) * 257) >> 32)]
+            }
+            sum += values[Int(((generator.next() & 0xFFFF_FFFF) * 257) >> 32)]
             #expect(parallel[resample] == sum / 257, "resample \(resample)")
         }
         #expect(try #require(bootstrap.values(of: table) { $0[0] / 257 }) == parallel)

@@ -1,0 +1,5 @@
+import Foundation
+import Statistics
+
+/// Placeholder replaced below.
+func calibration(_ arguments: [String]) {}
