@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Checksum", "Diagnostics", "FileSafety", "GitKit", "Learning", "Processes",
+                "Checksum", "Diagnostics", "FileSafety", "GitKit", "Learning", "Processes", "Statistics",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Run records + tags -> static HTML/SVG site, history.json, metrics.prom, Grafana JSON.

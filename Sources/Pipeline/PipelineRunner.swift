@@ -299,6 +299,9 @@ public final class PipelineRunner {
                 GateResult.judge(
                     $0, metrics: record.metrics, baseline: nil, unmeasured: unmeasured($0.metric))
             }
+            if config.gates.contains(where: { $0.confidence != nil }) {
+                SignificanceJudge(context: context).judge(&record.gates, record: record)
+            }
             record.verdict = record.failedGates.isEmpty ? .pass : .fail
             return
         }
@@ -321,6 +324,9 @@ public final class PipelineRunner {
         record.gates = config.gates.map {
             GateResult.judge(
                 $0, metrics: record.metrics, baseline: baselineMetrics, unmeasured: unmeasured($0.metric))
+        }
+        if config.gates.contains(where: { $0.confidence != nil }) {
+            SignificanceJudge(context: context).judge(&record.gates, record: record)
         }
         record.verdict = record.failedGates.isEmpty ? .pass : .fail
     }

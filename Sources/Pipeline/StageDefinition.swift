@@ -135,9 +135,23 @@ struct RawConfig: Codable {
     var gates: [RawGate]?
     var baseline: String?
     var hooks: RawHooks?
+    var significance: RawSignificance?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case version, name, stages, gates, baseline, hooks
+        case version, name, stages, gates, baseline, hooks, significance
+    }
+}
+
+/// `significance:` as written.
+struct RawSignificance: Codable {
+    var resamples: Int?
+    var onInconclusive: String?
+    var correction: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case resamples
+        case onInconclusive = "on_inconclusive"
+        case correction
     }
 }
 
@@ -149,12 +163,13 @@ struct RawGate: Codable {
     var maxDrop: Double?
     var maxRise: Double?
     var relative: Bool?
+    var confidence: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case metric, min, max
         case maxDrop = "max_drop"
         case maxRise = "max_rise"
-        case relative
+        case relative, confidence
     }
 }
 

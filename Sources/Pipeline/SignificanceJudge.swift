@@ -1,0 +1,179 @@
+import Foundation
+import Learning
+import Statistics
+
+/// Judges the gates that carry a `confidence` level on per-example results, after the plain
+/// judgement: a gate then passes only when its interval lies on the good side of the limit, fails
+/// only when it lies on the bad side, and is inconclusive in between (`significance.on_inconclusive`
+/// decides what that does to the verdict).
+///
+/// **Mechanism.** For each built-in stage it scores the candidate's stored model on the stage's
+/// test rows, and the baseline run's stored model on the *same* rows in the same order, so the
+/// comparison is paired; both are kept in the run store by stage fingerprint (never in the note),
+/// so a cached verdict is judged again without reading the data. A metric without per-example
+/// results (a command stage, silhouette) keeps its plain judgement. Resampling is seeded from the
+/// run's fingerprint and the gate's position.
+///
+/// **Guarantee.** A config without `confidence` never reaches this type: nothing is scored, read
+/// or resampled, and the record is byte for byte what it was. With it, the same inputs give the
+/// same intervals on any machine and any core count.
+struct SignificanceJudge {
+    let context: RunContext
+
+    /// Replaces the plain judgement of every gate with a confidence in `gates` (parallel to
+    /// `config.gates`).
+    func judge(_ gates: inout [GateResult], record: RunRecord) {
+        let config = context.config
+        let policy = config.significance
+        let seed = Self.seed(record.fingerprint)
+        var judged: [(index: Int, result: GateSignificance.Result, confidence: Double)] = []
+        var examples: [String: (ExampleResults, ExampleResults?)] = [:]
+        for (index, gate) in config.gates.enumerated() {
+            guard let confidence = gate.confidence, index < gates.count else { continue }
+            gates[index].confidence = confidence
+            guard let stageName = record.stages.first(where: { $0.metrics[gate.metric] != nil })?.name,
+                gates[index].status != .missing, gates[index].status != .noBaseline
+            else { continue }
+            if examples[stageName] == nil, let loaded = self.examples(stage: stageName) {
+                examples[stageName] = loaded
+            }
+            guard let (candidate, base) = examples[stageName] else { continue }
+            var baseline: GateSignificance.Baseline?
+            if gate.needsBaseline {
+                if let base {
+                    baseline = .results(base, paired: true)
+                } else if let value = gates[index].baseline {
+                    baseline = .value(value)
+                }
+            }
+            let question = GateSignificance.Question(
+                metric: gate.metric, bound: GateSignificance.Bound(rawValue: gate.kind.rawValue) ?? .min,
+                limit: gate.limit, relative: gate.relative, confidence: confidence)
+            guard
+                let result = GateSignificance.judge(
+                    question, candidate: candidate, baseline: baseline, resamples: policy.resamples,
+                    seed: seed &+ UInt64(index))
+            else { continue }
+            judged.append((index, result, confidence))
+        }
+        let correction = MultipleTesting.Method(rawValue: policy.correction) ?? .holm
+        let corrected = GateSignificance.correct(
+            judged.map(\.result), confidences: judged.map(\.confidence), method: correction)
+        let adjusted = MultipleTesting.adjust(judged.map(\.result.pValue), method: correction)
+        for ((index, _, _), (result, pValue)) in zip(judged, zip(corrected, adjusted)) {
+            let plain = gates[index]
+            let passes =
+                result.outcome == .pass || (result.outcome == .inconclusive && policy.onInconclusive == .pass)
+            var gate = GateResult(
+                metric: plain.metric, kind: plain.kind, limit: plain.limit, relative: plain.relative,
+                value: plain.value, baseline: plain.baseline, passed: passes, status: passes ? .pass : .fail)
+            gate.confidence = plain.confidence
+            gate.interval = [result.interval.lower, result.interval.upper]
+            gate.pValue = min(1, max(0, pValue))
+            gate.method = result.method
+            gate.paired = result.paired
+            gate.n = result.count
+            gate.outcome = result.outcome.rawValue
+            gate.mde = result.minimumDetectableEffect.isFinite ? result.minimumDetectableEffect : nil
+            gates[index] = gate
+        }
+    }
+
+    /// The first 64 bits of the run's fingerprint (hex), or 0.
+    static func seed(_ fingerprint: String) -> UInt64 {
+        UInt64(fingerprint.prefix(16), radix: 16) ?? 0
+    }
+
+    /// The candidate's and (when there is a baseline model) the baseline's per-example results
+    /// on the stage's test rows; nil for a command stage or when the model is not in the store.
+    private func examples(stage name: String) -> (ExampleResults, ExampleResults?)? {
+        guard let stage = context.config.stages.first(where: { $0.name == name }),
+            case .builtin(let builtin) = stage.kind,
+            let fingerprint = context.stageFingerprints[name],
+            let candidate = scored(model: fingerprint, on: builtin, keptAs: fingerprint)
+        else { return nil }
+        var base: ScoredExamples?
+        if let previous = context.baseline?.1.stages.first(where: { $0.name == name }) {
+            base = scored(model: previous.fingerprint, on: builtin, keptAs: "\(fingerprint)-\(previous.fingerprint.prefix(16))")
+        }
+        guard let converted = Self.convert(candidate) else { return nil }
+        return (converted, base.flatMap { Self.convert($0, alignedTo: candidate) })
+    }
+
+    /// A stored model's per-example results on the stage's test rows, kept in the run store.
+    private func scored(model fingerprint: String, on stage: BuiltinStage, keptAs key: String) -> ScoredExamples? {
+        let kept = context.store.examplesURL(key: key)
+        if let data = FileManager.default.contents(atPath: kept.path),
+            let examples = try? JSONDecoder().decode(ScoredExamples.self, from: data)
+        {
+            return examples
+        }
+        guard let model = try? ModelFile.read(from: context.store.modelURL(for: fingerprint)),
+            let request = try? request(for: stage),
+            let examples = try? model.scoredExamples(testOf: request)
+        else { return nil }
+        if let data = try? JSONEncoder().encode(examples) { try? AtomicFile.write(data, to: kept) }
+        return examples
+    }
+
+    /// The stage's test rows as a training request (its test file, or its split's held-out rows).
+    private func request(for stage: BuiltinStage) throws -> TrainingRequest? {
+        let test: TestSource
+        if let testPath = stage.testFile {
+            guard let url = try context.file(testPath) else { return nil }
+            test = .file(url, name: testPath)
+        } else {
+            test = .split(fraction: stage.split, seed: stage.seed)
+        }
+        guard let data = try context.file(stage.data) else { return nil }
+        return TrainingRequest(
+            data: data, test: test, target: stage.target, features: stage.features, dataName: stage.data,
+            missing: stage.missing)
+    }
+
+    /// Statistics' view of scored rows; a baseline's class ids are renumbered into the
+    /// candidate's class order (nil when its classes differ, so it cannot be paired).
+    static func convert(_ examples: ScoredExamples, alignedTo candidate: ScoredExamples? = nil) -> ExampleResults? {
+        switch examples.kind {
+        case .regression:
+            return ExampleResults(task: .regression, truth: examples.truth, predicted: examples.predicted)
+        case .clustering:
+            return ExampleResults(clusteringLosses: examples.losses)
+        case .classification(let classes):
+            // The store is ours, but a damaged file must not trap: ids are checked before use.
+            let isClass = { (value: Double) in value >= 0 && value < Double(classes) && value == value.rounded() }
+            guard classes == examples.classNames.count, examples.truth.count == examples.predicted.count,
+                examples.truth.allSatisfy(isClass), examples.predicted.allSatisfy(isClass)
+            else { return nil }
+            var truth = examples.truth
+            var predicted = examples.predicted
+            var probabilities = examples.probabilities
+            if let candidate, candidate.classNames != examples.classNames {
+                // Baseline class k is candidate class map[k].
+                let map = examples.classNames.map { candidate.classNames.firstIndex(of: $0) }
+                guard examples.classNames.count == candidate.classNames.count, map.allSatisfy({ $0 != nil }),
+                    probabilities.count == examples.count * classes
+                else { return nil }
+                let target = map.compactMap { $0 }
+                truth = truth.map { Double(target[Int($0)]) }
+                predicted = predicted.map { Double(target[Int($0)]) }
+                var reordered = probabilities
+                for row in 0..<examples.count {
+                    for k in 0..<classes { reordered[row * classes + target[k]] = probabilities[row * classes + k] }
+                }
+                probabilities = reordered
+            }
+            return ExampleResults(
+                task: .classification(classes: classes), truth: truth, predicted: predicted,
+                probabilities: probabilities)
+        }
+    }
+}
+
+extension RunStore {
+    /// Where per-example results of a stage's test rows are kept (a candidate model's by its
+    /// stage fingerprint; a baseline model's by candidate and baseline fingerprints).
+    func examplesURL(key: String) -> URL {
+        root.appendingPathComponent("examples/\(key.prefix(2))/\(key).json")
+    }
+}
