@@ -133,7 +133,7 @@ struct ConfigValidator {
                     command: command, deps: definition.deps ?? [], params: definition.params,
                     outs: definition.outs ?? [], metrics: definition.metrics,
                     timeout: try timeout(definition.timeout, node: node?["timeout"]),
-                    environment: definition.env ?? [:]))
+                    environment: definition.env ?? [:], predictions: definition.predictions))
         case (.none, "validate"):
             try onlyAllowedKeys(of: .validate, definition, node: node)
             kind = .validate(try validate(definition, node: node))
@@ -257,7 +257,7 @@ struct ConfigValidator {
     private func checkPaths(of definition: StageDefinition, node: Node?) throws {
         let single: [(String, String?)] = [
             ("params", definition.params), ("metrics", definition.metrics), ("data", definition.data),
-            ("test", definition.test), ("model", definition.model),
+            ("test", definition.test), ("model", definition.model), ("predictions", definition.predictions),
         ]
         var paths = single.compactMap { key, value in value.map { (key, $0, node?[key]) } }
         for key in ["deps", "outs"] {

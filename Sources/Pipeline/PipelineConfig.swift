@@ -125,6 +125,8 @@ public struct CommandStage: Sendable, Equatable {
     public let timeout: Duration
     /// Extra environment variables.
     public let environment: [String: String]
+    /// The per-example results file the command writes (`predictions:`), or nil.
+    public var predictions: String? = nil
 }
 
 /// A built-in trainer stage's settings.

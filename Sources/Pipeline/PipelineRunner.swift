@@ -300,7 +300,7 @@ public final class PipelineRunner {
                     $0, metrics: record.metrics, baseline: nil, unmeasured: unmeasured($0.metric))
             }
             if config.gates.contains(where: { $0.confidence != nil }) {
-                SignificanceJudge(context: context).judge(&record.gates, record: record)
+                try SignificanceJudge(context: context).judge(&record.gates, record: record)
             }
             record.verdict = record.failedGates.isEmpty ? .pass : .fail
             return
@@ -326,7 +326,7 @@ public final class PipelineRunner {
                 $0, metrics: record.metrics, baseline: baselineMetrics, unmeasured: unmeasured($0.metric))
         }
         if config.gates.contains(where: { $0.confidence != nil }) {
-            SignificanceJudge(context: context).judge(&record.gates, record: record)
+            try SignificanceJudge(context: context).judge(&record.gates, record: record)
         }
         record.verdict = record.failedGates.isEmpty ? .pass : .fail
     }

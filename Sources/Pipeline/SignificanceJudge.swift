@@ -22,7 +22,7 @@ struct SignificanceJudge {
 
     /// Replaces the plain judgement of every gate with a confidence in `gates` (parallel to
     /// `config.gates`).
-    func judge(_ gates: inout [GateResult], record: RunRecord) {
+    func judge(_ gates: inout [GateResult], record: RunRecord) throws {
         let config = context.config
         let policy = config.significance
         let seed = Self.seed(record.fingerprint)
@@ -34,14 +34,26 @@ struct SignificanceJudge {
             guard let stageName = record.stages.first(where: { $0.metrics[gate.metric] != nil })?.name,
                 gates[index].status != .missing, gates[index].status != .noBaseline
             else { continue }
-            if examples[stageName] == nil, let loaded = self.examples(stage: stageName) {
-                examples[stageName] = loaded
+            let candidate: ExampleResults
+            var base: (ExampleResults, paired: Bool)?
+            if let command = commandPredictions(stage: stageName) {
+                guard
+                    let loaded = try predictionResults(
+                        stage: stageName, path: command, metric: gate.metric, reported: record.metrics[gate.metric])
+                else { continue }
+                (candidate, base) = loaded
+            } else {
+                if examples[stageName] == nil, let loaded = self.examples(stage: stageName) {
+                    examples[stageName] = loaded
+                }
+                guard let loaded = examples[stageName] else { continue }
+                candidate = loaded.0
+                base = loaded.1.map { ($0, true) }
             }
-            guard let (candidate, base) = examples[stageName] else { continue }
             var baseline: GateSignificance.Baseline?
             if gate.needsBaseline {
                 if let base {
-                    baseline = .results(base, paired: true)
+                    baseline = .results(base.0, paired: base.paired)
                 } else if let value = gates[index].baseline {
                     baseline = .value(value)
                 }
@@ -77,6 +89,66 @@ struct SignificanceJudge {
             gate.mde = result.minimumDetectableEffect.isFinite ? result.minimumDetectableEffect : nil
             gates[index] = gate
         }
+    }
+
+    /// The `predictions:` path of a command stage, or nil.
+    private func commandPredictions(stage name: String) -> String? {
+        guard let stage = context.config.stages.first(where: { $0.name == name }),
+            case .command(let command) = stage.kind
+        else { return nil }
+        return command.predictions
+    }
+
+    /// A command stage's predictions as results for `metric`, checked against the value the stage
+    /// reported; the baseline run's predictions (kept in the run store) when they exist.
+    private func predictionResults(stage name: String, path: String, metric: String, reported: Double?) throws
+        -> (ExampleResults, (ExampleResults, paired: Bool)?)?
+    {
+        guard let fingerprint = context.stageFingerprints[name],
+            let candidate = try predictions(path: path, fingerprint: fingerprint)
+        else { return nil }
+        let previous = context.baseline?.1.stages.first(where: { $0.name == name })?.fingerprint
+        let baseline = previous.flatMap { storedPredictions(fingerprint: $0) }
+        guard
+            let (results, base) = try PredictionsJoin.results(
+                metric: metric, candidate: candidate, name: path, baseline: baseline)
+        else { return nil }
+        if let reported, let computed = MetricBootstrap.value(of: metric, on: results),
+            abs(computed - reported) > 5e-4 * max(1, abs(reported))
+        {
+            throw DataError(
+                .predictionsMismatch,
+                "the rows of '\(path)' give \(metric) \(RunReport.format(computed)), but stage '\(name)' reported \(RunReport.format(reported))",
+                location: path,
+                hint: "write the predictions of the same rows and model the stage's metrics describe")
+        }
+        return (results, base)
+    }
+
+    /// The candidate's predictions: read from the checkout after a fresh run (and kept in the run
+    /// store), or the kept copy for a cached verdict.
+    private func predictions(path: String, fingerprint: String) throws -> PredictionsFile? {
+        guard let checkout = context.checkout else { return storedPredictions(fingerprint: fingerprint) }
+        let url = checkout.appendingPathComponent(try ContainedDirectory(root: checkout).resolve(path))
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw DataError(
+                .cannotOpen, "the stage did not write its predictions file '\(path)'", location: path,
+                hint: "write id,y_true,y_pred rows to '\(path)', or remove 'predictions:' from the stage")
+        }
+        let file = try PredictionsFile.read(url: url, name: path)
+        if let data = try? JSONEncoder().encode(file) {
+            try? AtomicFile.write(data, to: context.store.examplesURL(key: "predictions-\(fingerprint)"))
+        }
+        return file
+    }
+
+    /// Predictions kept in the run store for a stage fingerprint, when whole.
+    private func storedPredictions(fingerprint: String) -> PredictionsFile? {
+        let url = context.store.examplesURL(key: "predictions-\(fingerprint)")
+        guard let data = FileManager.default.contents(atPath: url.path),
+            let file = try? JSONDecoder().decode(PredictionsFile.self, from: data), file.isConsistent
+        else { return nil }
+        return file
     }
 
     /// The first 64 bits of the run's fingerprint (hex), or 0.

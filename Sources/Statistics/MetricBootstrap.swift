@@ -1,6 +1,20 @@
 /// The bootstrap distribution of a metric (thresholds) or of candidate − baseline (change
 /// bounds), for every metric that is a function of per-example sums.
 public enum MetricBootstrap {
+    /// The metric's value on all of `results` (ROC AUC through DeLong, binary only); nil when it
+    /// does not apply.
+    public static func value(of metric: String, on results: ExampleResults) -> Double? {
+        if metric == "roc_auc" {
+            guard results.classes == 2, results.probabilities.count == 2 * results.count else { return nil }
+            let scores = (0..<results.count).map { results.probabilities[2 * $0 + 1] }
+            return DeLong.estimate(positive: results.truth.map { $0 == 1 }, scores: scores)?.auc
+        }
+        guard let columns = MetricColumns.make(metric: metric, task: results.task),
+            let table = columns.table(results)
+        else { return nil }
+        return columns.value(table.sums(), Double(table.count))
+    }
+
     /// Whether `metric` can be bootstrapped for results of `task`.
     public static func supports(_ metric: String, task: ExampleResults.Task) -> Bool {
         MetricColumns.make(metric: metric, task: task) != nil
