@@ -6,9 +6,10 @@ extension FuzzEntry {
     /// rest is the file: bit 0 a class-label target (else a number), bit 1 `missing: drop-row`,
     /// bit 2 no target (else the last column), bits 3–5 the reader's buffer size,
     /// 16 + 8 × n bytes, so that records cross refills, bit 7 a record limit of 128 bytes (else
-    /// the reader's 64 MiB). The file is read twice: every field of every record through every
-    /// accessor, then as a trainer reads it. Errors must be `DataError`s (`file:line:column`,
-    /// exit 2), never anything else.
+    /// the reader's 64 MiB). The file is read three times: every field of every record through
+    /// every accessor, as a trainer reads it, and as a command stage's predictions file
+    /// (`PredictionsFile`). Errors must be `DataError`s (`file:line:column`, exit 2), never
+    /// anything else.
     public static func csv(_ bytes: [UInt8]) {
         guard let selector = bytes.first else { return }
         ScratchDirectory.with { scratch in
@@ -31,6 +32,12 @@ extension FuzzEntry {
                     }
                     _ = csv.recordHash(seed: 1)
                 }
+            } catch {
+                precondition(error is DataError, "not a DataError: \(error)")
+            }
+            do {
+                let file = try PredictionsFile.read(open(), name: "data.csv")
+                precondition(file.isConsistent && Set(file.ids).count == file.count)
             } catch {
                 precondition(error is DataError, "not a DataError: \(error)")
             }
