@@ -109,6 +109,13 @@ import Testing
         #expect(shown.stdout.contains("pass (inconclusive)"), "\(shown.stdout)")
         #expect(shown.stdout.contains("drop "), "\(shown.stdout)")
         #expect(shown.stdout.contains("— inconclusive, this test set detects drops ≥ "), "\(shown.stdout)")
+        // The site's commit page lists the interval under the gate.
+        let site = repo.url.appendingPathComponent("public")
+        #expect(try ModelgateBinary.run(["site", "--out", site.path], in: repo.url).status == 0)
+        let head = try repo.git(["rev-parse", "HEAD"])
+        let page = try String(contentsOf: site.appendingPathComponent("commit/\(head).html"), encoding: .utf8)
+        #expect(page.contains("<tr class=\"significance\">"), "\(page)")
+        #expect(page.contains("this test set detects drops ≥"), "\(page)")
     }
 
     @Test(.timeLimit(.minutes(2)))

@@ -77,6 +77,7 @@ func timing() {
 }
 
 let arguments = CommandLine.arguments.dropFirst()
+// calibration [TRIALS [CHART.svg]] | timing
 if arguments.first == "calibration" {
     calibration(Array(arguments.dropFirst()))
 } else {
