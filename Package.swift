@@ -127,5 +127,6 @@ if Context.environment["MODELGATE_FUZZ"] == "1" {
 if Context.environment["MODELGATE_BENCH"] == "1" {
     package.targets.append(
         .executableTarget(
-            name: "SignificanceBench", dependencies: ["Statistics"], path: "benchmarks/significance/SignificanceBench"))
+            name: "SignificanceBench", dependencies: ["Statistics"],
+            path: "benchmarks/significance/SignificanceBench"))
 }

@@ -181,7 +181,8 @@ enum Evaluation {
             if keepExamples {
                 result.examples = ScoredExamples(
                     kind: .classification(classes: predictor.outputs), truth: truth.map(Double.init),
-                    predicted: predicted.map(Double.init), probabilities: probabilityRows, classNames: classes)
+                    predicted: predicted.map(Double.init), probabilities: probabilityRows, classNames: classes
+                )
             }
         default:
             if keepExamples { result.examples = ScoredExamples(kind: .clustering, losses: distances) }
@@ -222,7 +223,9 @@ extension ModelFile {
         let result = try Evaluation.run(
             model: self, table: table, include: rule.map { rule in { rule.isTest($0) } }, meter: nil,
             keepExamples: true)
-        guard result.rows > 0, let examples = result.examples else { throw Evaluation.emptyTest(request: request) }
+        guard result.rows > 0, let examples = result.examples else {
+            throw Evaluation.emptyTest(request: request)
+        }
         return examples
     }
 

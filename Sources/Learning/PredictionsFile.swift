@@ -54,7 +54,8 @@ public struct PredictionsFile: Codable, Sendable, Equatable {
             guard let index = header.firstIndex(of: wanted) else {
                 throw DataError(
                     .missingColumn, "the predictions file has no '\(wanted)' column", location: "\(name):1",
-                    hint: "write the header 'id,y_true,y_pred' (optionally ',score' or ',p_<label>' per class)")
+                    hint:
+                        "write the header 'id,y_true,y_pred' (optionally ',score' or ',p_<label>' per class)")
             }
             return index
         }
@@ -64,7 +65,8 @@ public struct PredictionsFile: Codable, Sendable, Equatable {
         let scoreColumn = header.firstIndex(of: "score")
         var probabilityColumns: [Int] = []
         var file = PredictionsFile()
-        for (index, title) in header.enumerated() where ![idColumn, truthColumn, predictedColumn].contains(index) {
+        for (index, title) in header.enumerated()
+        where ![idColumn, truthColumn, predictedColumn].contains(index) {
             if index == scoreColumn { continue }
             guard title.hasPrefix("p_"), title.count > 2 else {
                 throw DataError(
@@ -86,11 +88,13 @@ public struct PredictionsFile: Codable, Sendable, Equatable {
             case .number(let value): return value
             case .missing, .nonFinite:
                 throw DataError(
-                    .nonFinite, "'\(header[index])' is not a finite number", location: csv.location(ofField: index),
+                    .nonFinite, "'\(header[index])' is not a finite number",
+                    location: csv.location(ofField: index),
                     hint: "every score and probability must be a finite number (no NaN, inf or empty cells)")
             case .text:
                 throw DataError(
-                    .notNumeric, "'\(header[index])' is '\(csv.string(index).prefix(40))', not a finite number",
+                    .notNumeric,
+                    "'\(header[index])' is '\(csv.string(index).prefix(40))', not a finite number",
                     location: csv.location(ofField: index),
                     hint: "every score and probability must be a finite number between 0 and 1 (no NaN)")
             }
@@ -111,12 +115,14 @@ public struct PredictionsFile: Codable, Sendable, Equatable {
             for index in [truthColumn, predictedColumn] {
                 if case .missing = csv.cell(index) {
                     throw DataError(
-                        .missingValue, "'\(header[index])' is empty or NaN", location: csv.location(ofField: index),
+                        .missingValue, "'\(header[index])' is empty or NaN",
+                        location: csv.location(ofField: index),
                         hint: "every row needs y_true and y_pred")
                 }
                 if case .nonFinite = csv.cell(index) {
                     throw DataError(
-                        .nonFinite, "'\(header[index])' is not finite", location: csv.location(ofField: index),
+                        .nonFinite, "'\(header[index])' is not finite",
+                        location: csv.location(ofField: index),
                         hint: "every row needs a finite y_true and y_pred")
                 }
             }

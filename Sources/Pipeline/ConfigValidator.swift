@@ -76,7 +76,8 @@ struct ConfigValidator {
             throw error(
                 "significance.resamples is \(resamples); it must be between 100 and 1,000,000",
                 at: node?["resamples"],
-                hint: "10000 gives intervals stable to about 1 % of their width; write e.g. 'resamples: 10000'")
+                hint:
+                    "10000 gives intervals stable to about 1 % of their width; write e.g. 'resamples: 10000'")
         }
         var onInconclusive = defaults.onInconclusive
         if let text = raw.onInconclusive {
@@ -93,7 +94,8 @@ struct ConfigValidator {
                 "significance.correction is '\(correction)'", at: node?["correction"],
                 hint: "write 'correction: holm' (family-wise), 'bh' (false discovery rate) or 'none'")
         }
-        return SignificancePolicy(resamples: resamples, onInconclusive: onInconclusive, correction: correction)
+        return SignificancePolicy(
+            resamples: resamples, onInconclusive: onInconclusive, correction: correction)
     }
 
     // MARK: - Pieces

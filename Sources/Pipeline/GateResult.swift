@@ -59,14 +59,17 @@ public struct GateResult: Codable, Sendable, Equatable {
     /// The first significance field that is out of range, or nil (`RecordLimits`).
     var significanceProblem: String? {
         if let confidence, !(confidence >= 0 && confidence <= 1) { return "confidence" }
-        if let interval, interval.count != 2 || !interval.allSatisfy(\.isFinite) || interval[0] > interval[1] {
+        if let interval, interval.count != 2 || !interval.allSatisfy(\.isFinite) || interval[0] > interval[1]
+        {
             return "interval"
         }
         if let pValue, !(pValue >= 0 && pValue <= 1) { return "p_value" }
         if let n, n < 0 { return "n" }
         if let mde, !mde.isFinite { return "mde" }
         if let outcome, !["pass", "fail", "inconclusive"].contains(outcome) { return "outcome" }
-        if let method, method.utf8.count > 40 || !method.allSatisfy({ $0.isLetter || $0 == "-" }) { return "method" }
+        if let method, method.utf8.count > 40 || !method.allSatisfy({ $0.isLetter || $0 == "-" }) {
+            return "method"
+        }
         return nil
     }
 

@@ -43,7 +43,8 @@ public struct SignificancePolicy: Sendable, Equatable {
     public static let resampleRange = 100...1_000_000
 
     /// 10,000 resamples, inconclusive passes, Holm's correction.
-    public static let `default` = SignificancePolicy(resamples: 10_000, onInconclusive: .pass, correction: "holm")
+    public static let `default` = SignificancePolicy(
+        resamples: 10_000, onInconclusive: .pass, correction: "holm")
 
     /// A policy from its three settings.
     public init(resamples: Int, onInconclusive: OnInconclusive, correction: String) {

@@ -37,7 +37,9 @@ enum PredictionsJoin {
         let sorted = sortedLabels(labels)
         guard sorted.count >= 2, sorted.count <= 1000 else { return nil }
         let results = try classification(candidate, labels: sorted, name: name)
-        let other = try base.map { try classification($0, labels: sorted, name: "the baseline's predictions") }
+        let other = try base.map {
+            try classification($0, labels: sorted, name: "the baseline's predictions")
+        }
         return (results, other.map { ($0, paired) })
     }
 
@@ -54,7 +56,8 @@ enum PredictionsJoin {
         func number(_ text: String, _ row: Int, _ column: String) throws -> Double {
             guard let value = Double(text), value.isFinite else {
                 throw DataError(
-                    .notNumeric, "'\(column)' is \(text.isEmpty ? "empty" : "'\(text.prefix(40))'"), not a finite number",
+                    .notNumeric,
+                    "'\(column)' is \(text.isEmpty ? "empty" : "'\(text.prefix(40))'"), not a finite number",
                     location: "\(name):\(file.lines.indices.contains(row) ? file.lines[row] : row + 2)",
                     hint: "a regression metric needs numeric y_true and y_pred")
             }
@@ -87,12 +90,14 @@ enum PredictionsJoin {
             probabilities = [Double](repeating: 0, count: file.count * classes)
             for row in 0..<file.count {
                 for (column, label) in file.probabilityLabels.enumerated() {
-                    probabilities[row * classes + (index[label] ?? 0)] = file.probabilities[row * width + column]
+                    probabilities[row * classes + (index[label] ?? 0)] =
+                        file.probabilities[row * width + column]
                 }
             }
         }
         return ExampleResults(
-            task: .classification(classes: classes), truth: truth, predicted: predicted, probabilities: probabilities)
+            task: .classification(classes: classes), truth: truth, predicted: predicted,
+            probabilities: probabilities)
     }
 }
 

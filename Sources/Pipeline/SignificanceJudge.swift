@@ -39,7 +39,8 @@ struct SignificanceJudge {
             if let command = commandPredictions(stage: stageName) {
                 guard
                     let loaded = try predictionResults(
-                        stage: stageName, path: command, metric: gate.metric, reported: record.metrics[gate.metric])
+                        stage: stageName, path: command, metric: gate.metric,
+                        reported: record.metrics[gate.metric])
                 else { continue }
                 (candidate, base) = loaded
             } else {
@@ -166,14 +167,18 @@ struct SignificanceJudge {
         else { return nil }
         var base: ScoredExamples?
         if let previous = context.baseline?.1.stages.first(where: { $0.name == name }) {
-            base = scored(model: previous.fingerprint, on: builtin, keptAs: "\(fingerprint)-\(previous.fingerprint.prefix(16))")
+            base = scored(
+                model: previous.fingerprint, on: builtin,
+                keptAs: "\(fingerprint)-\(previous.fingerprint.prefix(16))")
         }
         guard let converted = Self.convert(candidate) else { return nil }
         return (converted, base.flatMap { Self.convert($0, alignedTo: candidate) })
     }
 
     /// A stored model's per-example results on the stage's test rows, kept in the run store.
-    private func scored(model fingerprint: String, on stage: BuiltinStage, keptAs key: String) -> ScoredExamples? {
+    private func scored(model fingerprint: String, on stage: BuiltinStage, keptAs key: String)
+        -> ScoredExamples?
+    {
         let kept = context.store.examplesURL(key: key)
         if let data = FileManager.default.contents(atPath: kept.path),
             let examples = try? JSONDecoder().decode(ScoredExamples.self, from: data)
@@ -205,7 +210,9 @@ struct SignificanceJudge {
 
     /// Statistics' view of scored rows; a baseline's class ids are renumbered into the
     /// candidate's class order (nil when its classes differ, so it cannot be paired).
-    static func convert(_ examples: ScoredExamples, alignedTo candidate: ScoredExamples? = nil) -> ExampleResults? {
+    static func convert(_ examples: ScoredExamples, alignedTo candidate: ScoredExamples? = nil)
+        -> ExampleResults?
+    {
         switch examples.kind {
         case .regression:
             return ExampleResults(task: .regression, truth: examples.truth, predicted: examples.predicted)
@@ -213,7 +220,9 @@ struct SignificanceJudge {
             return ExampleResults(clusteringLosses: examples.losses)
         case .classification(let classes):
             // The store is ours, but a damaged file must not trap: ids are checked before use.
-            let isClass = { (value: Double) in value >= 0 && value < Double(classes) && value == value.rounded() }
+            let isClass = { (value: Double) in
+                value >= 0 && value < Double(classes) && value == value.rounded()
+            }
             guard classes == examples.classNames.count, examples.truth.count == examples.predicted.count,
                 examples.truth.allSatisfy(isClass), examples.predicted.allSatisfy(isClass)
             else { return nil }
@@ -231,7 +240,9 @@ struct SignificanceJudge {
                 predicted = predicted.map { Double(target[Int($0)]) }
                 var reordered = probabilities
                 for row in 0..<examples.count {
-                    for k in 0..<classes { reordered[row * classes + target[k]] = probabilities[row * classes + k] }
+                    for k in 0..<classes {
+                        reordered[row * classes + target[k]] = probabilities[row * classes + k]
+                    }
                 }
                 probabilities = reordered
             }

@@ -136,7 +136,8 @@ public struct Bootstrap: Sendable {
         if p >= 1 { return n }
         let mode = min(n, Int((Double(n + 1) * p).rounded(.down)))
         let logMode =
-            lgamma(Double(n + 1)) - lgamma(Double(mode + 1)) - lgamma(Double(n - mode + 1)) + Double(mode) * log(p)
+            lgamma(Double(n + 1)) - lgamma(Double(mode + 1)) - lgamma(Double(n - mode + 1)) + Double(mode)
+            * log(p)
             + Double(n - mode) * log1p(-p)
         let atMode = exp(logMode)
         var u = Double(generator.next() >> 11) * 0x1p-53 - atMode

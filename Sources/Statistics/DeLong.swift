@@ -86,7 +86,8 @@ public enum DeLong {
         for a in 0..<k {
             for b in a..<k {
                 let value =
-                    sampleCovariance(v10[a], v10[b]) / Double(m) + sampleCovariance(v01[a], v01[b]) / Double(n)
+                    sampleCovariance(v10[a], v10[b]) / Double(m) + sampleCovariance(v01[a], v01[b])
+                    / Double(n)
                 covariance[a][b] = value
                 covariance[b][a] = value
             }

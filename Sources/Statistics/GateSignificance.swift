@@ -117,7 +117,9 @@ public enum GateSignificance {
             case .value(let value): fixedBaseline = value
             case .results(let results, let paired):
                 guard results.task == candidate.task, results.count > 0 else { return nil }
-                other = (results, paired && results.count == candidate.count && results.truth == candidate.truth)
+                other = (
+                    results, paired && results.count == candidate.count && results.truth == candidate.truth
+                )
             }
         }
         guard
@@ -144,23 +146,32 @@ public enum GateSignificance {
         let reported: Interval
         switch question.bound {
         case .min, .max: reported = x
-        case .maxDrop: reported = fixedBaseline.map { Interval($0 - x.upper, $0 - x.lower) } ?? Interval(-x.upper, -x.lower)
+        case .maxDrop:
+            reported =
+                fixedBaseline.map { Interval($0 - x.upper, $0 - x.lower) } ?? Interval(-x.upper, -x.lower)
         case .maxRise: reported = fixedBaseline.map { Interval(x.lower - $0, x.upper - $0) } ?? x
         }
-        let z = Distributions.normalQuantile(1 - (1 - question.confidence) / 2) + Distributions.normalQuantile(0.8)
+        let z =
+            Distributions.normalQuantile(1 - (1 - question.confidence) / 2)
+            + Distributions.normalQuantile(0.8)
         return Result(
-            outcome: outcome, interval: reported, pValue: evidence.pHolds(sign, offset), method: evidence.method,
+            outcome: outcome, interval: reported, pValue: evidence.pHolds(sign, offset),
+            method: evidence.method,
             paired: other?.paired ?? false, count: candidate.count,
             minimumDetectableEffect: z * evidence.standardError)
     }
 
     /// Adjusts the p-values of the gates judged in one run and turns a `fail` whose adjusted
     /// p-value no longer reaches its level into `inconclusive`.
-    public static func correct(_ results: [Result], confidences: [Double], method: MultipleTesting.Method) -> [Result] {
+    public static func correct(_ results: [Result], confidences: [Double], method: MultipleTesting.Method)
+        -> [Result]
+    {
         let adjusted = MultipleTesting.adjust(results.map(\.pValue), method: method)
         return zip(results.indices, adjusted).map { index, p in
             var result = results[index]
-            if result.outcome == .fail && !(p <= (1 - confidences[index]) / 2) { result.outcome = .inconclusive }
+            if result.outcome == .fail && !(p <= (1 - confidences[index]) / 2) {
+                result.outcome = .inconclusive
+            }
             return result
         }
     }
@@ -176,7 +187,9 @@ public enum GateSignificance {
         let pHolds: (Double, Double) -> Double
     }
 
-    private static func normalEvidence(method: String, estimate: Double, se: Double, baseline: Double?) -> Evidence {
+    private static func normalEvidence(method: String, estimate: Double, se: Double, baseline: Double?)
+        -> Evidence
+    {
         Evidence(
             method: method, standardError: se, baselineEstimate: baseline,
             interval: { confidence in
@@ -216,14 +229,16 @@ public enum GateSignificance {
                 guard let test = McNemar(candidateOnly: candidateOnly, baselineOnly: baselineOnly, total: n)
                 else { return nil }
                 return normalEvidence(
-                    method: "mcnemar", estimate: test.difference, se: test.standardError, baseline: baseAccuracy)
+                    method: "mcnemar", estimate: test.difference, se: test.standardError,
+                    baseline: baseAccuracy)
             }
             guard
                 let test = Proportions.twoSample(
                     successes: correct, trials: n, versus: baseCorrect, trials: base.count, confidence: 0.95)
             else { return nil }
             return normalEvidence(
-                method: "two-proportion", estimate: test.difference, se: test.standardError, baseline: baseAccuracy)
+                method: "two-proportion", estimate: test.difference, se: test.standardError,
+                baseline: baseAccuracy)
         case ("roc_auc", .classification(let classes)):
             guard classes == 2, candidate.probabilities.count == 2 * candidate.count else { return nil }
             let positive = candidate.truth.map { $0 == 1 }
@@ -231,13 +246,16 @@ public enum GateSignificance {
             guard let other else {
                 guard let estimate = DeLong.estimate(positive: positive, scores: scores) else { return nil }
                 return normalEvidence(
-                    method: "delong", estimate: estimate.auc, se: estimate.variance.squareRoot(), baseline: nil)
+                    method: "delong", estimate: estimate.auc, se: estimate.variance.squareRoot(),
+                    baseline: nil)
             }
             let base = other.results
             guard base.probabilities.count == 2 * base.count else { return nil }
             let baseScores = (0..<base.count).map { base.probabilities[2 * $0 + 1] }
             if other.paired {
-                guard let comparison = DeLong.compare(positive: positive, candidate: scores, baseline: baseScores)
+                guard
+                    let comparison = DeLong.compare(
+                        positive: positive, candidate: scores, baseline: baseScores)
                 else { return nil }
                 return normalEvidence(
                     method: "delong", estimate: comparison.difference, se: comparison.standardError,
@@ -247,7 +265,8 @@ public enum GateSignificance {
                 let b = DeLong.estimate(positive: base.truth.map { $0 == 1 }, scores: baseScores)
             else { return nil }
             return normalEvidence(
-                method: "delong", estimate: a.auc - b.auc, se: (a.variance + b.variance).squareRoot(), baseline: b.auc)
+                method: "delong", estimate: a.auc - b.auc, se: (a.variance + b.variance).squareRoot(),
+                baseline: b.auc)
         default:
             return bootstrapEvidence(
                 metric: question.metric, candidate: candidate, other: other, resamples: resamples, seed: seed)
@@ -261,7 +280,8 @@ public enum GateSignificance {
             method: "clopper-pearson", standardError: (clipped * (1 - clipped) / Double(n)).squareRoot(),
             baselineEstimate: nil,
             interval: { confidence in
-                Proportions.clopperPearson(successes: correct, trials: n, confidence: confidence) ?? Interval(0, 1)
+                Proportions.clopperPearson(successes: correct, trials: n, confidence: confidence)
+                    ?? Interval(0, 1)
             },
             pHolds: { sign, offset in
                 // B ≤ 0 means accuracy ≥ t (sign −1) or ≤ t (sign +1), t the limit on accuracy.

@@ -39,7 +39,8 @@ public enum MetricBootstrap {
             let baselineValue = value(columns.baselineSums(table.sums()), n)
             guard
                 let distribution = bootstrap.distribution(
-                    of: table, statistic: { s in value(Array(s[..<width]), n) - value(columns.baselineSums(s), n) }),
+                    of: table,
+                    statistic: { s in value(Array(s[..<width]), n) - value(columns.baselineSums(s), n) }),
                 !distribution.sorted.isEmpty
             else { return nil }
             return (distribution, baselineValue)

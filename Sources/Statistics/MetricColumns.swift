@@ -21,17 +21,17 @@ struct MetricColumns: Sendable {
     static func make(metric: String, task: ExampleResults.Task) -> MetricColumns? {
         switch (metric, task) {
         case ("mse", .regression):
-            return MetricColumns(width: 1, row: { r, i, c in c[0] = square(r.truth[i] - r.predicted[i]) }) {
-                s, n in s[0] / n
-            }
+            return MetricColumns(
+                width: 1, row: { r, i, c in c[0] = square(r.truth[i] - r.predicted[i]) },
+                value: { s, n in s[0] / n })
         case ("rmse", .regression):
-            return MetricColumns(width: 1, row: { r, i, c in c[0] = square(r.truth[i] - r.predicted[i]) }) {
-                s, n in (s[0] / n).squareRoot()
-            }
+            return MetricColumns(
+                width: 1, row: { r, i, c in c[0] = square(r.truth[i] - r.predicted[i]) },
+                value: { s, n in (s[0] / n).squareRoot() })
         case ("mae", .regression):
-            return MetricColumns(width: 1, row: { r, i, c in c[0] = abs(r.truth[i] - r.predicted[i]) }) {
-                s, n in s[0] / n
-            }
+            return MetricColumns(
+                width: 1, row: { r, i, c in c[0] = abs(r.truth[i] - r.predicted[i]) },
+                value: { s, n in s[0] / n })
         case ("r2", .regression):
             // 1 − SSE/SST with SST = Σy² − (Σy)²/n: three sums, the first two shared when paired.
             var columns = MetricColumns(
@@ -40,17 +40,17 @@ struct MetricColumns: Sendable {
                     c[0] = r.truth[i]
                     c[1] = square(r.truth[i])
                     c[2] = square(r.truth[i] - r.predicted[i])
-                }
-            ) { s, n in
-                let total = s[1] - s[0] * s[0] / n
-                return total > 0 ? 1 - s[2] / total : .nan
-            }
+                },
+                value: { s, n in
+                    let total = s[1] - s[0] * s[0] / n
+                    return total > 0 ? 1 - s[2] / total : .nan
+                })
             columns.shared = 2
             return columns
         case ("accuracy", .classification):
-            return MetricColumns(width: 1, row: { r, i, c in c[0] = r.truth[i] == r.predicted[i] ? 1 : 0 }) {
-                s, n in s[0] / n
-            }
+            return MetricColumns(
+                width: 1, row: { r, i, c in c[0] = r.truth[i] == r.predicted[i] ? 1 : 0 },
+                value: { s, n in s[0] / n })
         case ("log_loss", .classification(let classes)):
             return MetricColumns(
                 width: 1,
@@ -59,14 +59,14 @@ struct MetricColumns: Sendable {
                     let p = r.probabilities.isEmpty ? 0 : r.probabilities[i * classes + k]
                     let epsilon = Double.ulpOfOne
                     c[0] = -log(min(max(p, epsilon), 1 - epsilon))
-                }
-            ) { s, n in s[0] / n }
+                },
+                value: { s, n in s[0] / n })
         case ("precision", .classification(let classes)), ("recall", .classification(let classes)),
             ("f1", .classification(let classes)):
             guard classes >= 2, classes <= classLimit else { return nil }
             return confusionColumns(metric: metric, classes: classes)
         case ("inertia", .clustering):
-            return MetricColumns(width: 1, row: { r, i, c in c[0] = r.losses[i] }) { s, _ in s[0] }
+            return MetricColumns(width: 1, row: { r, i, c in c[0] = r.losses[i] }, value: { s, _ in s[0] })
         default:
             return nil
         }
@@ -85,27 +85,27 @@ struct MetricColumns: Sendable {
                 if t == p { c[3 * t] = 1 }
                 c[3 * p + 1] = 1
                 c[3 * t + 2] = 1
-            }
-        ) { s, _ in
-            func score(_ k: Int) -> Double {
-                let tp = s[3 * k]
-                let predicted = s[3 * k + 1]
-                let actual = s[3 * k + 2]
-                switch metric {
-                case "precision": return predicted == 0 ? 0 : tp / predicted
-                case "recall": return actual == 0 ? 0 : tp / actual
-                default: return actual + predicted == 0 ? 0 : 2 * tp / (actual + predicted)
+            },
+            value: { s, _ in
+                func score(_ k: Int) -> Double {
+                    let tp = s[3 * k]
+                    let predicted = s[3 * k + 1]
+                    let actual = s[3 * k + 2]
+                    switch metric {
+                    case "precision": return predicted == 0 ? 0 : tp / predicted
+                    case "recall": return actual == 0 ? 0 : tp / actual
+                    default: return actual + predicted == 0 ? 0 : 2 * tp / (actual + predicted)
+                    }
                 }
-            }
-            if classes == 2 { return score(1) }
-            var total = 0.0
-            var present = 0
-            for k in 0..<classes where s[3 * k + 1] > 0 || s[3 * k + 2] > 0 {
-                total += score(k)
-                present += 1
-            }
-            return present == 0 ? .nan : total / Double(present)
-        }
+                if classes == 2 { return score(1) }
+                var total = 0.0
+                var present = 0
+                for k in 0..<classes where s[3 * k + 1] > 0 || s[3 * k + 2] > 0 {
+                    total += score(k)
+                    present += 1
+                }
+                return present == 0 ? .nan : total / Double(present)
+            })
     }
 
     /// The table of `results` (and, when paired, `other`'s unshared columns beside them); nil

@@ -25,7 +25,8 @@ public struct SumTable: Sendable {
     /// A table from row-major `values` (count × width); nil when the sizes disagree or a value is
     /// not finite, or there are 2³² rows or more.
     public init?(width: Int, values: [Double]) {
-        guard width > 0, values.count % width == 0, values.count / width < 1 << 32, values.allSatisfy(\.isFinite)
+        guard width > 0, values.count % width == 0, values.count / width < 1 << 32,
+            values.allSatisfy(\.isFinite)
         else { return nil }
         self.width = width
         count = values.count / width
@@ -88,7 +89,9 @@ enum PackedRows: Sendable {
             let groups = (width + 3) / 4
             var storage = [SIMD4<Double>](repeating: .zero, count: count * groups)
             for row in 0..<count {
-                for column in 0..<width { storage[row * groups + column / 4][column % 4] = values[row * width + column] }
+                for column in 0..<width {
+                    storage[row * groups + column / 4][column % 4] = values[row * width + column]
+                }
             }
             self = .four(storage, groups: groups)
         }

@@ -58,13 +58,27 @@ import Testing
     }
 
     @Test(arguments: [
-        ("id,y_true,y_pred\nr1,1,1\nr2,0,0\nr1,0,1\n", 0.667, "the id 'r1' repeats (first on line 2)", "pred.csv:4:"),
-        ("id,y_true,y_pred,score\nr1,1,1,0.9\nr2,0,0,nan\n", 1.0, "'score' is 'nan', not a finite number", "pred.csv:3:"),
-        ("id,y_true,y_pred,score\nr1,1,1,0.9\nr2,0,0,\n", 1.0, "'score' is not a finite number", "pred.csv:3:"),
-        ("id,y_true,y_pred\nr1,1,1\nr2,0,0\nr3,0,1\n", 0.9, "the rows of 'pred.csv' give accuracy 0.6667, but stage 'evaluate' reported 0.9", "pred.csv"),
+        (
+            "id,y_true,y_pred\nr1,1,1\nr2,0,0\nr1,0,1\n", 0.667, "the id 'r1' repeats (first on line 2)",
+            "pred.csv:4:"
+        ),
+        (
+            "id,y_true,y_pred,score\nr1,1,1,0.9\nr2,0,0,nan\n", 1.0, "'score' is 'nan', not a finite number",
+            "pred.csv:3:"
+        ),
+        (
+            "id,y_true,y_pred,score\nr1,1,1,0.9\nr2,0,0,\n", 1.0, "'score' is not a finite number",
+            "pred.csv:3:"
+        ),
+        (
+            "id,y_true,y_pred\nr1,1,1\nr2,0,0\nr3,0,1\n", 0.9,
+            "the rows of 'pred.csv' give accuracy 0.6667, but stage 'evaluate' reported 0.9", "pred.csv"
+        ),
         ("id,truth,y_pred\nr1,1,1\n", 1.0, "the predictions file has no 'y_true' column", "pred.csv:1"),
     ])
-    func unusableFilesExitTwoNamingFileAndLine(csv: String, accuracy: Double, message: String, location: String) throws {
+    func unusableFilesExitTwoNamingFileAndLine(
+        csv: String, accuracy: Double, message: String, location: String
+    ) throws {
         let repo = try TemporaryRepository()
         try commit(repo, csv: csv, accuracy: accuracy, message: "bad predictions")
         let run = try ModelgateBinary.run(["run", "--rev", "HEAD"], in: repo.url)

@@ -71,12 +71,17 @@ import Testing
         let status: String
         let confidence: Double?
         let interval: [Double]?
-        let p_value: Double?
+        let pValue: Double?
         let method: String?
         let paired: Bool?
         let n: Int?
         let outcome: String?
         let mde: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case metric, status, confidence, interval, method, paired, n, outcome, mde
+            case pValue = "p_value"
+        }
     }
 
     @Test(.timeLimit(.minutes(2)))
@@ -92,7 +97,7 @@ import Testing
             let interval = try #require(gate.interval)
             #expect(interval.count == 2 && interval[0] <= interval[1], "\(gate)")
             #expect(gate.n == 990 || (gate.n ?? 0) > 900, "\(gate)")
-            #expect((gate.p_value ?? -1) >= 0 && (gate.p_value ?? 2) <= 1)
+            #expect((gate.pValue ?? -1) >= 0 && (gate.pValue ?? 2) <= 1)
             #expect((gate.mde ?? 0) > 0)
             #expect(["pass", "fail", "inconclusive"].contains(gate.outcome ?? ""))
         }
@@ -144,19 +149,39 @@ import Testing
     }
 
     @Test(arguments: [
-        ("  - {metric: accuracy, min: 0.7, confidence: 1.0}", "", "confidence on 'accuracy' is 1.0", "modelgate.yml:9:"),
-        ("  - {metric: accuracy, min: 0.7, confidence: 0.5}", "", "confidence on 'accuracy' is 0.5", "modelgate.yml:9:"),
-        ("  - {metric: accuracy, min: 0.7, confidence: 0.95}", "significance: {resamples: 99}", "significance.resamples is 99",
-            "modelgate.yml:10:"),
-        ("  - {metric: accuracy, min: 0.7, confidence: 0.95}", "significance: {resamples: 1000001}",
-            "significance.resamples is 1000001", "modelgate.yml:10:"),
-        ("  - {metric: accuracy, min: 0.7, confidence: 0.95}", "significance: {on_inconclusive: maybe}",
-            "significance.on_inconclusive is 'maybe'", "modelgate.yml:10:"),
-        ("  - {metric: accuracy, min: 0.7, confidence: 0.95}", "significance: {correction: bonferroni}",
-            "significance.correction is 'bonferroni'", "modelgate.yml:10:"),
-        ("  - {metric: accuracy, min: 0.7, confidence: 0.95}", "significance: {alpha: 0.05}", "alpha", "modelgate.yml:10:"),
+        (
+            "  - {metric: accuracy, min: 0.7, confidence: 1.0}", "", "confidence on 'accuracy' is 1.0",
+            "modelgate.yml:9:"
+        ),
+        (
+            "  - {metric: accuracy, min: 0.7, confidence: 0.5}", "", "confidence on 'accuracy' is 0.5",
+            "modelgate.yml:9:"
+        ),
+        (
+            "  - {metric: accuracy, min: 0.7, confidence: 0.95}", "significance: {resamples: 99}",
+            "significance.resamples is 99",
+            "modelgate.yml:10:"
+        ),
+        (
+            "  - {metric: accuracy, min: 0.7, confidence: 0.95}", "significance: {resamples: 1000001}",
+            "significance.resamples is 1000001", "modelgate.yml:10:"
+        ),
+        (
+            "  - {metric: accuracy, min: 0.7, confidence: 0.95}", "significance: {on_inconclusive: maybe}",
+            "significance.on_inconclusive is 'maybe'", "modelgate.yml:10:"
+        ),
+        (
+            "  - {metric: accuracy, min: 0.7, confidence: 0.95}", "significance: {correction: bonferroni}",
+            "significance.correction is 'bonferroni'", "modelgate.yml:10:"
+        ),
+        (
+            "  - {metric: accuracy, min: 0.7, confidence: 0.95}", "significance: {alpha: 0.05}", "alpha",
+            "modelgate.yml:10:"
+        ),
     ])
-    func badSettingsExitTwoNamingTheLine(gates: String, significance: String, message: String, location: String) throws {
+    func badSettingsExitTwoNamingTheLine(
+        gates: String, significance: String, message: String, location: String
+    ) throws {
         let repo = try TemporaryRepository()
         try repo.commit(
             files: [

@@ -1,7 +1,7 @@
 import Foundation
 import Statistics
-import Testing
 import TestSupport
+import Testing
 
 /// The paired bootstrap against `scipy.stats.bootstrap(paired=True, method="percentile")`, and
 /// its determinism.
@@ -35,11 +35,13 @@ import TestSupport
         let data = Self.regression(count: 400, seed: 7)
         let cases: [[String: Any]] = [
             [
-                "metric": metric, "truth": data.truth, "candidate": data.a, "baseline": data.b, "paired": true,
+                "metric": metric, "truth": data.truth, "candidate": data.a, "baseline": data.b,
+                "paired": true,
                 "resamples": 10_000, "confidence": 0.95,
             ],
             [
-                "metric": metric, "truth": data.truth, "candidate": data.a, "baseline": data.b, "paired": false,
+                "metric": metric, "truth": data.truth, "candidate": data.a, "baseline": data.b,
+                "paired": false,
                 "resamples": 10_000, "confidence": 0.9,
             ],
         ]
@@ -48,7 +50,8 @@ import TestSupport
         let baseline = ExampleResults(task: .regression, truth: data.truth, predicted: data.b)
         let paired = try #require(
             MetricBootstrap.distribution(
-                of: metric, candidate: candidate, baseline: baseline, paired: true, resamples: 10_000, seed: 99))
+                of: metric, candidate: candidate, baseline: baseline, paired: true, resamples: 10_000,
+                seed: 99))
         let single = try #require(
             MetricBootstrap.distribution(of: metric, candidate: candidate, resamples: 10_000, seed: 99))
         for (distribution, answer, confidence) in [
@@ -57,7 +60,8 @@ import TestSupport
             let interval = distribution.percentileInterval(confidence: confidence)
             let tolerance = 0.25 * answer.se
             #expect(abs(interval.lower - answer.low) < tolerance, "\(metric): \(interval) vs scipy \(answer)")
-            #expect(abs(interval.upper - answer.high) < tolerance, "\(metric): \(interval) vs scipy \(answer)")
+            #expect(
+                abs(interval.upper - answer.high) < tolerance, "\(metric): \(interval) vs scipy \(answer)")
             #expect(abs(distribution.standardError - answer.se) < 0.05 * answer.se, "\(metric)")
         }
     }
@@ -74,13 +78,18 @@ import TestSupport
             b.append(Double.random(in: 0..<1, using: &generator) < 0.8 ? y : 1 - y)
         }
         let cases: [[String: Any]] = [
-            ["metric": "f1", "truth": truth, "candidate": a, "baseline": b, "paired": true, "resamples": 10_000, "confidence": 0.95]
+            [
+                "metric": "f1", "truth": truth, "candidate": a, "baseline": b, "paired": true,
+                "resamples": 10_000, "confidence": 0.95,
+            ]
         ]
         let answer = try #require(try Reference.answers("bootstrap", cases, as: Answer.self).first)
         let result = try #require(
             MetricBootstrap.distribution(
-                of: "f1", candidate: ExampleResults(task: .classification(classes: 2), truth: truth, predicted: a),
-                baseline: ExampleResults(task: .classification(classes: 2), truth: truth, predicted: b), paired: true,
+                of: "f1",
+                candidate: ExampleResults(task: .classification(classes: 2), truth: truth, predicted: a),
+                baseline: ExampleResults(task: .classification(classes: 2), truth: truth, predicted: b),
+                paired: true,
                 resamples: 10_000, seed: 5))
         let interval = result.distribution.percentileInterval(confidence: 0.95)
         #expect(abs(interval.lower - answer.low) < 0.25 * answer.se, "\(interval) vs scipy \(answer)")
@@ -108,12 +117,15 @@ import TestSupport
             #expect(parallel[resample] == sum / 257, "resample \(resample)")
         }
         #expect(try #require(bootstrap.values(of: table) { $0[0] / 257 }) == parallel)
-        #expect(try #require(Bootstrap(resamples: 300, seed: 43).values(of: table) { $0[0] / 257 }) != parallel)
+        #expect(
+            try #require(Bootstrap(resamples: 300, seed: 43).values(of: table) { $0[0] / 257 }) != parallel)
     }
 
     @Test func tablesRefuseNonFiniteValues() throws {
         #expect(SumTable(width: 1, values: [1, .nan]) == nil)
         #expect(SumTable(width: 2, values: [1, 2, 3]) == nil)
-        #expect(Bootstrap(resamples: 10, seed: 1).values(of: try #require(SumTable(width: 1, values: [])), statistic: { $0[0] }) == nil)
+        #expect(
+            Bootstrap(resamples: 10, seed: 1).values(
+                of: try #require(SumTable(width: 1, values: [])), statistic: { $0[0] }) == nil)
     }
 }

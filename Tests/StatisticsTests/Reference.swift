@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Reference values from statsmodels and scipy, computed by Tests/Fixtures/statistics/reference.py
 /// with the test virtualenv's interpreter (`scripts/install-test-tools.sh stats`, run by `make deps`).
@@ -15,12 +15,15 @@ enum Reference {
     static func answers<Answer: Decodable>(_ kind: String, _ cases: Any, as: Answer.Type) throws -> [Answer] {
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             throw ReferenceError(
-                message: "no .build-tools/stats virtualenv: run 'scripts/install-test-tools.sh stats' (make deps)")
+                message:
+                    "no .build-tools/stats virtualenv: run 'scripts/install-test-tools.sh stats' (make deps)")
         }
         let request = try JSONSerialization.data(withJSONObject: ["kind": kind, "cases": cases])
         let result = try ProcessRunner.run(
             python.path, [script.path], in: root, input: String(decoding: request, as: UTF8.self))
-        guard result.status == 0 else { throw ReferenceError(message: "reference.py failed: \(result.stderr)") }
+        guard result.status == 0 else {
+            throw ReferenceError(message: "reference.py failed: \(result.stderr)")
+        }
         return try JSONDecoder().decode([Answer].self, from: Data(result.stdout.utf8))
     }
 

@@ -21,7 +21,8 @@ public enum HookReport {
                 RunReport.format(gate.baseline), RunReport.formatDelta(gate.delta),
             ])
         }
-        return [RunReport.table(rows), RunReport.significanceLines(gates)].compactMap { $0 }.joined(separator: "\n")
+        return [RunReport.table(rows), RunReport.significanceLines(gates)].compactMap { $0 }.joined(
+            separator: "\n")
     }
 
     /// "a.csv, b.csv and 3 more".

@@ -11,7 +11,9 @@ import Statistics
 /// difficulty) and each adds its own noise (what a different training draw changes).
 struct Simulation {
     enum Metric: String, CaseIterable {
-        case accuracy, rocAUC = "roc_auc", rmse
+        case accuracy
+        case rocAUC = "roc_auc"
+        case rmse
     }
 
     let metric: Metric
@@ -58,7 +60,8 @@ struct Simulation {
             }
             func results(_ scores: [Double]) -> ExampleResults {
                 ExampleResults(
-                    task: .classification(classes: 2), truth: truth, predicted: scores.map { $0 >= 0.5 ? 1 : 0 },
+                    task: .classification(classes: 2), truth: truth,
+                    predicted: scores.map { $0 >= 0.5 ? 1 : 0 },
                     probabilities: scores.flatMap { [1 - $0, $0] })
             }
             return (results(a), results(b))
@@ -98,7 +101,8 @@ struct Simulation {
             // The plain gate: any change in the bad direction fails.
             if metric == .rmse ? a > b : a < b { plain += 1 }
             if let result = GateSignificance.judge(
-                question, candidate: candidate, baseline: .results(baseline, paired: true), resamples: resamples,
+                question, candidate: candidate, baseline: .results(baseline, paired: true),
+                resamples: resamples,
                 seed: UInt64(trial)), result.outcome == .fail
             {
                 confident += 1
@@ -120,7 +124,8 @@ func calibration(_ arguments: [String]) {
         for n in sizes {
             let rates = Simulation(metric: metric, count: n).failRates(
                 drop: 0, trials: trials, resamples: resamples, seed: 1)
-            let interval = Proportions.clopperPearson(successes: rates.confident, trials: trials, confidence: 0.95)!
+            let interval = Proportions.clopperPearson(
+                successes: rates.confident, trials: trials, confidence: 0.95)!
             print(
                 "| \(metric.rawValue) | \(n) | \(percent(rates.plain, trials)) | \(percent(rates.confident, trials)) | [\(String(format: "%.1f", interval.lower * 100)) %, \(String(format: "%.1f", interval.upper * 100)) %] |"
             )
@@ -128,7 +133,9 @@ func calibration(_ arguments: [String]) {
     }
     print("\n## Power: fraction of true drops the confident gate fails (\(powerTrials) comparisons each)\n")
     let drops = [0.005, 0.01, 0.02, 0.05]
-    print("| metric | n | " + drops.map { "drop \(String(format: "%g", $0 * 100)) pt" }.joined(separator: " | ") + " |")
+    print(
+        "| metric | n | " + drops.map { "drop \(String(format: "%g", $0 * 100)) pt" }.joined(separator: " | ")
+            + " |")
     print("|---|---|" + drops.map { _ in "---" }.joined(separator: "|") + "|")
     var curves: [(String, [Double])] = []
     for metric in Simulation.Metric.allCases {
@@ -165,22 +172,28 @@ func chart(_ curves: [(String, [Double])], drops: [Double]) -> String {
     let colors = ["#1f77b4", "#aec7e8", "#d62728", "#ff9896", "#2ca02c", "#98df8a"]
     func x(_ i: Int) -> Double { left + Double(i) / Double(drops.count - 1) * plotWidth }
     func y(_ v: Double) -> Double { 20 + (1 - v) * plotHeight }
-    var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">\n"
+    var svg =
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" font-family=\"sans-serif\" font-size=\"11\">\n"
     svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
     for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
-        svg += "<line x1=\"\(left)\" x2=\"\(left + plotWidth)\" y1=\"\(y(tick))\" y2=\"\(y(tick))\" stroke=\"#ddd\"/>"
-        svg += "<text x=\"\(left - 6)\" y=\"\(y(tick) + 4)\" text-anchor=\"end\">\(Int(tick * 100)) %</text>\n"
+        svg +=
+            "<line x1=\"\(left)\" x2=\"\(left + plotWidth)\" y1=\"\(y(tick))\" y2=\"\(y(tick))\" stroke=\"#ddd\"/>"
+        svg +=
+            "<text x=\"\(left - 6)\" y=\"\(y(tick) + 4)\" text-anchor=\"end\">\(Int(tick * 100)) %</text>\n"
     }
     for (i, drop) in drops.enumerated() {
-        svg += "<text x=\"\(x(i))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\">\(String(format: "%g", drop * 100)) pt</text>\n"
+        svg +=
+            "<text x=\"\(x(i))\" y=\"\(height - bottom + 16)\" text-anchor=\"middle\">\(String(format: "%g", drop * 100)) pt</text>\n"
     }
-    svg += "<text x=\"\(left + plotWidth / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">true drop (rmse: % rise)</text>\n"
+    svg +=
+        "<text x=\"\(left + plotWidth / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">true drop (rmse: % rise)</text>\n"
     for (index, (name, curve)) in curves.enumerated() {
         let color = colors[index % colors.count]
         let points = curve.enumerated().map { "\(x($0.offset)),\(y($0.element))" }.joined(separator: " ")
         svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points)\"/>\n"
         let ly = 30 + Double(index) * 18
-        svg += "<line x1=\"\(left + plotWidth + 15)\" x2=\"\(left + plotWidth + 35)\" y1=\"\(ly)\" y2=\"\(ly)\" stroke=\"\(color)\" stroke-width=\"2\"/>"
+        svg +=
+            "<line x1=\"\(left + plotWidth + 15)\" x2=\"\(left + plotWidth + 35)\" y1=\"\(ly)\" y2=\"\(ly)\" stroke=\"\(color)\" stroke-width=\"2\"/>"
         svg += "<text x=\"\(left + plotWidth + 40)\" y=\"\(ly + 4)\">\(name)</text>\n"
     }
     return svg + "</svg>\n"

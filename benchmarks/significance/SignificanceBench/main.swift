@@ -47,7 +47,8 @@ func timing() {
     for metric in ["rmse", "r2", "mae"] {
         let t = seconds {
             _ = MetricBootstrap.distribution(
-                of: metric, candidate: regressionA, baseline: regressionB, paired: true, resamples: resamples, seed: 7)
+                of: metric, candidate: regressionA, baseline: regressionB, paired: true, resamples: resamples,
+                seed: 7)
         }
         print("| paired bootstrap | \(metric) | \(n) | \(resamples) | \(String(format: "%.3f", t)) |")
     }
@@ -63,13 +64,16 @@ func timing() {
     }
     print("| bootstrap (threshold) | inertia | \(n) | \(resamples) | \(String(format: "%.3f", inertia)) |")
     let judged: [(String, String, GateSignificance.Bound)] = [
-        ("mcnemar (paired gate)", "accuracy", .maxDrop), ("clopper-pearson (threshold gate)", "accuracy", .min),
+        ("mcnemar (paired gate)", "accuracy", .maxDrop),
+        ("clopper-pearson (threshold gate)", "accuracy", .min),
         ("delong (paired gate)", "roc_auc", .maxDrop),
     ]
     for (name, metric, bound) in judged {
         let t = seconds {
             _ = GateSignificance.judge(
-                .init(metric: metric, bound: bound, limit: bound == .min ? 0.8 : 0.01, relative: false, confidence: 0.95),
+                .init(
+                    metric: metric, bound: bound, limit: bound == .min ? 0.8 : 0.01, relative: false,
+                    confidence: 0.95),
                 candidate: classA, baseline: .results(classB, paired: true), resamples: resamples, seed: 7)
         }
         print("| \(name) | \(metric) | \(n) | - | \(String(format: "%.3f", t)) |")
