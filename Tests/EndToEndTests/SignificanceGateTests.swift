@@ -114,6 +114,10 @@ import Testing
         #expect(shown.stdout.contains("pass (inconclusive)"), "\(shown.stdout)")
         #expect(shown.stdout.contains("drop "), "\(shown.stdout)")
         #expect(shown.stdout.contains("— inconclusive, this test set detects drops ≥ "), "\(shown.stdout)")
+        // `diff` lists side B's intervals too.
+        let diff = try ModelgateBinary.run(["diff", "HEAD~1", "HEAD"], in: repo.url)
+        #expect(diff.stdout.contains("gates with confidence:"), "\(diff.stdout)")
+        #expect(diff.stdout.contains("(mcnemar, paired, n "), "\(diff.stdout)")
         // The site's commit page lists the interval under the gate.
         let site = repo.url.appendingPathComponent("public")
         #expect(try ModelgateBinary.run(["site", "--out", site.path], in: repo.url).status == 0)
