@@ -41,3 +41,28 @@ import Testing
         #expect(reason.contains(name), "\(reason)")
     }
 }
+
+/// The refusal table a hook prints names each confident gate's interval and outcome in words.
+@Suite struct SignificanceReportTests {
+    @Test func refusalTableShowsTheIntervalInWords() {
+        var gate = GateResult(
+            metric: "accuracy", kind: .maxDrop, limit: 0.01, relative: false, value: 0.912, baseline: 0.916,
+            passed: false, status: .fail)
+        gate.confidence = 0.95
+        gate.interval = [-0.002, 0.01]
+        gate.pValue = 0.04
+        gate.method = "mcnemar"
+        gate.paired = true
+        gate.n = 1000
+        gate.outcome = "inconclusive"
+        gate.mde = 0.012
+        let table = HookReport.failedGateTable([gate])
+        #expect(
+            table.contains(
+                "accuracy 0.912, drop 0.004 [-0.002, 0.01] vs 0.916 (allowed drop <= 0.01) — inconclusive, this test set detects drops ≥ 0.012 (mcnemar, paired, n 1000, 95 %)"
+            ), "\(table)")
+        var plain = gate
+        plain.confidence = nil
+        #expect(!HookReport.failedGateTable([plain]).contains("["))
+    }
+}
