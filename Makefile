@@ -9,7 +9,7 @@ SWIFT ?= swift
 BUILD_PACKAGES = libgit2-dev libcmark-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev libarchive-dev pkg-config git
 TEST_PACKAGES = shellcheck prometheus docker-registry skopeo umoci apache2-utils python3-venv gzip zstd openssl
 
-.PHONY: deps deps-build build release test test-browser fuzz fuzz-smoke demo demo-sklearn bench bench-hooks lint format install uninstall clean
+.PHONY: deps deps-build build release test test-browser fuzz fuzz-smoke demo demo-sklearn bench bench-hooks bench-significance lint format install uninstall clean
 
 deps-build:
 	./scripts/install-deps.sh $(BUILD_PACKAGES)
@@ -51,6 +51,11 @@ demo-sklearn: release
 
 bench: release
 	./scripts/install-deps.sh hyperfine time python3-venv && ./benchmarks/run.sh .build/release/modelgate
+
+# Speed of every significance method and the A/A calibration study (benchmarks/significance/RESULTS.md).
+bench-significance:
+	MODELGATE_BENCH=1 swift build -c release --scratch-path .build-bench --product SignificanceBench
+	.build-bench/release/SignificanceBench timing && .build-bench/release/SignificanceBench calibration 1000 benchmarks/significance/power.svg
 
 # Hook latency against plain git, the pre-commit framework, lefthook and DVC (see benchmarks/hooks/RESULTS.md).
 bench-hooks: release

@@ -52,13 +52,16 @@ let package = Package(
         .target(name: "GitKit", dependencies: ["CLibGit2", "Checksum", "Diagnostics", "Processes"]),
         // The only importer of CCmark.
         .target(name: "Markdown", dependencies: ["CCmark"]),
+        // Intervals and tests for gates (Clopper–Pearson, McNemar, DeLong, paired bootstrap,
+        // Holm/BH): no git, no I/O, nothing but Foundation.
+        .target(name: "Statistics"),
         // CSV reader, built-in trainers, metrics, model files, data checks (no git).
         .target(name: "Learning", dependencies: ["Diagnostics"]),
         // Config, fingerprints, run cache, stage runner, gates, baselines, records.
         .target(
             name: "Pipeline",
             dependencies: [
-                "Checksum", "Diagnostics", "FileSafety", "GitKit", "Learning", "Processes",
+                "Checksum", "Diagnostics", "FileSafety", "GitKit", "Learning", "Processes", "Statistics",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Run records + tags -> static HTML/SVG site, history.json, metrics.prom, Grafana JSON.
@@ -96,6 +99,7 @@ let package = Package(
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"]),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Learning", "Pipeline", "TestSupport"]),
         .testTarget(
             name: "SiteTests", dependencies: ["FileSafety", "Site", "Pipeline", "GitKit", "TestSupport"]),
@@ -116,4 +120,13 @@ if Context.environment["MODELGATE_FUZZ"] == "1" {
     package.targets += fuzzTargets.map {
         .executableTarget(name: "Fuzz\($0)", dependencies: ["FuzzTargets"], path: "Fuzz/\($0)")
     }
+}
+
+// `make bench-significance`: speed and calibration of the significance methods. Built only with
+// MODELGATE_BENCH=1, so an ordinary build never compiles it.
+if Context.environment["MODELGATE_BENCH"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "SignificanceBench", dependencies: ["Statistics"],
+            path: "benchmarks/significance/SignificanceBench"))
 }

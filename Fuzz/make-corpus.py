@@ -263,6 +263,11 @@ def csv_seeds():
         "no-feature-columns": ("0", "name,y\nalpha,1\n"),
         "big-buffer": ("@", "x,y\n" + "".join("%d,%d\n" % (i, i * i) for i in range(60))),
         "tiny-buffer-quoted": ("A", 'x,"y"\n"1",2\n"3","4"\n'),
+        # Also read as a command stage's predictions file (id,y_true,y_pred[,score|p_<label>]).
+        "predictions": ("0", "id,y_true,y_pred,score\nr1,1,1,0.9\nr2,0,1,0.6\nr3,0,0,0.1\n"),
+        "predictions-classes": ("@", "id,y_true,y_pred,p_cat,p_dog\na,cat,cat,0.7,0.3\nb,dog,cat,0.6,0.4\n"),
+        "predictions-repeated-id": ("0", "id,y_true,y_pred\nx,1,1\ny,0,0\nx,1,0\n"),
+        "predictions-nan": ("0", "id,y_true,y_pred,score\n1,1,1,nan\n2,0,0,NaN\n"),
     }
     for name, (selector, text) in seeds.items():
         write("CSV", name + ".csv", selector + text)

@@ -4,9 +4,10 @@
 #   pre-commit  the pre-commit framework, into .build-tools/venv (the hook chaining tests)
 #   sklearn     scikit-learn, pandas and joblib, into examples/sklearn/.venv (the sklearn demo)
 #   junit       junitparser, into .build-tools/junit (reads back `modelgate report --format junit`)
-# Usage: scripts/install-test-tools.sh [pre-commit] [sklearn] [junit]   (no argument: all)
+#   stats       scipy and statsmodels, into .build-tools/stats (StatisticsTests' reference values)
+# Usage: scripts/install-test-tools.sh [pre-commit] [sklearn] [junit] [stats]   (no argument: all)
 set -eu
-[ $# -gt 0 ] || set -- pre-commit sklearn junit
+[ $# -gt 0 ] || set -- pre-commit sklearn junit stats
 for tool in "$@"; do
     case $tool in
     pre-commit)
@@ -27,8 +28,14 @@ for tool in "$@"; do
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check junitparser
         ;;
+    stats)
+        venv=.build-tools/stats
+        [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import scipy, statsmodels" 2>/dev/null && continue
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check scipy statsmodels
+        ;;
     *)
-        echo "usage: $0 [pre-commit] [sklearn] [junit]" >&2
+        echo "usage: $0 [pre-commit] [sklearn] [junit] [stats]" >&2
         exit 2
         ;;
     esac

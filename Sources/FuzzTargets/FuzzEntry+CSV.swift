@@ -7,12 +7,13 @@ extension FuzzEntry {
     /// rest is the file: bit 0 a class-label target (else a number), bit 1 `missing: drop-row`,
     /// bit 2 no target (else the last column), bits 3–5 the reader's buffer size,
     /// 16 + 8 × n bytes, so that records cross refills, bit 6 also read as `modelgate init` reads
-    /// it, bit 7 a record limit of 128 bytes (else the reader's 64 MiB). The file is read twice:
-    /// every field of every record through every accessor, then as a trainer reads it (errors
-    /// must be `DataError`s, `file:line:column`, exit 2, never anything else); with bit 6, a third
-    /// time as `init` reads it to choose the trainer and size the gates (the config it writes
-    /// must parse or be refused as a `ConfigError`). Only inputs with bit 6 pay for that YAML
-    /// round trip, so the reader keeps much of the target's speed.
+    /// it, bit 7 a record limit of 128 bytes (else the reader's 64 MiB). The file is read three
+    /// times: every field of every record through every accessor, as a command stage's
+    /// predictions file (`PredictionsFile`), and as a trainer reads it (errors must be
+    /// `DataError`s, `file:line:column`, exit 2, never anything else); with bit 6, a fourth time
+    /// as `init` reads it to choose the trainer and size the gates (the config it writes must
+    /// parse or be refused as a `ConfigError`). Only inputs with bit 6 pay for that YAML round
+    /// trip, so the reader keeps much of the target's speed.
     public static func csv(_ bytes: [UInt8]) {
         guard let selector = bytes.first else { return }
         ScratchDirectory.with { scratch in
@@ -35,6 +36,12 @@ extension FuzzEntry {
                     }
                     _ = csv.recordHash(seed: 1)
                 }
+            } catch {
+                precondition(error is DataError, "not a DataError: \(error)")
+            }
+            do {
+                let file = try PredictionsFile.read(open(), name: "data.csv")
+                precondition(file.isConsistent && Set(file.ids).count == file.count)
             } catch {
                 precondition(error is DataError, "not a DataError: \(error)")
             }

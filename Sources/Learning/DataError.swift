@@ -9,6 +9,8 @@ public struct DataError: UserFacingError, Equatable {
         case unknownTrainer, unknownOption, badOption, singleClass, tooFewRows, emptyTestSplit
         case emptyTrainingSet, modelMismatch, badModelFile, noFeatures, recordTooLong, tooManyClasses
         case tooManyParameters
+        // A predictions file (`PredictionsFile`).
+        case repeatedID, tooManyRows, unknownColumn, predictionsMismatch
     }
 
     /// Which kind of problem or model this is.

@@ -9,6 +9,8 @@ enum Evaluation {
         var confusion: ConfusionMatrix?
         /// Rows left out because the model was trained on them (`excluding`).
         var excludedRows = 0
+        /// Each test row's result, when asked for.
+        var examples: ScoredExamples?
     }
 
     /// Largest sample the silhouette is computed on (it costs n² distances).
@@ -81,10 +83,11 @@ enum Evaluation {
         }
     }
 
-    /// Streams `table` (records passing `include`, and not in `excluding`) through `model`.
+    /// Streams `table` (records passing `include`, and not in `excluding`) through `model`,
+    /// keeping each row's result when `keepExamples`.
     static func run(
         model: ModelFile, table: TableReader, include: ((CSVReader) -> Bool)?, meter: ProgressMeter?,
-        excluding: TrainingRows? = nil
+        excluding: TrainingRows? = nil, keepExamples: Bool = false
     ) throws -> Result {
         let predictor = Predictor(model)
         let width = predictor.width
@@ -97,6 +100,9 @@ enum Evaluation {
         var points: [Double] = []
         var clusters: [Int] = []
         var inertia = 0.0
+        var regressionTruth: [Double] = []
+        var regressionPredictions: [Double] = []
+        var distances: [Double] = []
         var rows = 0
         var excludedRows = 0
         let classes = model.classes ?? []
@@ -142,7 +148,12 @@ enum Evaluation {
                 predictor.standardize(x)
                 switch model.kind {
                 case LinearRegressionTrainer.kind:
-                    regression.add(truth: target, prediction: predictor.regress(x))
+                    let prediction = predictor.regress(x)
+                    regression.add(truth: target, prediction: prediction)
+                    if keepExamples {
+                        regressionTruth.append(target)
+                        regressionPredictions.append(prediction)
+                    }
                 case LogisticRegressionTrainer.kind:
                     truth.append(classOfLabel[Int(target)])
                     let best = probabilities.withUnsafeMutableBufferPointer {
@@ -153,6 +164,7 @@ enum Evaluation {
                 default:
                     let (cluster, distance) = predictor.nearestCentre(x)
                     inertia += distance
+                    if keepExamples { distances.append(distance) }
                     if clusters.count < silhouetteSampleLimit {
                         clusters.append(cluster)
                         points.append(contentsOf: buffer)
@@ -174,12 +186,23 @@ enum Evaluation {
         switch model.kind {
         case LinearRegressionTrainer.kind:
             result.metrics = regression.metrics
+            if keepExamples {
+                result.examples = ScoredExamples(
+                    kind: .regression, truth: regressionTruth, predicted: regressionPredictions)
+            }
         case LogisticRegressionTrainer.kind:
             result.metrics = Metrics.classification(
                 truth: truth, predictions: predicted, probabilities: probabilityRows,
                 classCount: predictor.outputs)
             result.confusion = Metrics.confusionMatrix(truth: truth, predictions: predicted, labels: classes)
+            if keepExamples {
+                result.examples = ScoredExamples(
+                    kind: .classification(classes: predictor.outputs), truth: truth.map(Double.init),
+                    predicted: predicted.map(Double.init), probabilities: probabilityRows, classNames: classes
+                )
+            }
         default:
+            if keepExamples { result.examples = ScoredExamples(kind: .clustering, losses: distances) }
             result.metrics["inertia"] = inertia
             if Set(clusters).count >= 2 {
                 result.metrics["silhouette"] = Metrics.silhouette(
@@ -207,6 +230,23 @@ extension ModelFile {
             model: self, table: table, include: rule.map { rule in { rule.isTest($0) } }, meter: nil)
         guard result.rows > 0 else { throw Evaluation.emptyTest(request: request) }
         return result.metrics
+    }
+
+    /// Each test row's truth, prediction and class probabilities (or, for k-means, squared
+    /// distance to its centre), in file order, without the rows in `excluding`: what a gate with
+    /// a confidence level resamples. Scoring two models on the same request and exclusion gives
+    /// the same rows in the same order.
+    public func scoredExamples(testOf request: TrainingRequest, excluding: TrainingRows? = nil) throws
+        -> ScoredExamples
+    {
+        let (table, rule) = try Evaluation.testTable(for: self, request: request)
+        let result = try Evaluation.run(
+            model: self, table: table, include: rule.map { rule in { rule.isTest($0) } }, meter: nil,
+            excluding: excluding, keepExamples: true)
+        guard result.rows > 0, let examples = result.examples else {
+            throw Evaluation.emptyTest(request: request)
+        }
+        return examples
     }
 
     /// Streams predictions for every row of a CSV (see `Prediction.stream`).

@@ -207,6 +207,11 @@ public struct ConfigLoader {
         if let hooks = root["hooks"] {
             try checkKeys(of: hooks, path: "hooks.", allowed: RawHooks.CodingKeys.allCases.map(\.rawValue))
         }
+        if let significance = root["significance"] {
+            try checkKeys(
+                of: significance, path: "significance.",
+                allowed: RawSignificance.CodingKeys.allCases.map(\.rawValue))
+        }
     }
 
     private func checkKeys(of node: Node, path: String, allowed: [String]) throws {

@@ -56,12 +56,46 @@ struct ConfigValidator {
                 .recordLimit(.tooManyGates(gates.count)), file: file, at: (root["gates"] ?? root).position)
         }
         try checkGateMetrics(gates, stages: stages)
-        return PipelineConfig(
+        var config = PipelineConfig(
             version: version,
             name: try name(raw.name),
             stages: stages, gates: gates,
             baseline: try baseline(raw.baseline),
             hooks: try hooks(raw.hooks))
+        config.significance = try significance(raw.significance)
+        return config
+    }
+
+    /// `significance:`: resamples 100…1,000,000, on_inconclusive pass|fail, correction holm|bh|none.
+    private func significance(_ raw: RawSignificance?) throws -> SignificancePolicy {
+        let defaults = SignificancePolicy.default
+        guard let raw else { return defaults }
+        let node = root["significance"]
+        let resamples = raw.resamples ?? defaults.resamples
+        guard SignificancePolicy.resampleRange.contains(resamples) else {
+            throw error(
+                "significance.resamples is \(resamples); it must be between 100 and 1,000,000",
+                at: node?["resamples"],
+                hint:
+                    "10000 gives intervals stable to about 1 % of their width; write e.g. 'resamples: 10000'")
+        }
+        var onInconclusive = defaults.onInconclusive
+        if let text = raw.onInconclusive {
+            guard let value = SignificancePolicy.OnInconclusive(rawValue: text) else {
+                throw error(
+                    "significance.on_inconclusive is '\(text)'", at: node?["on_inconclusive"],
+                    hint: "write 'on_inconclusive: pass' (warn and pass) or 'on_inconclusive: fail'")
+            }
+            onInconclusive = value
+        }
+        let correction = raw.correction ?? defaults.correction
+        guard ["holm", "bh", "none"].contains(correction) else {
+            throw error(
+                "significance.correction is '\(correction)'", at: node?["correction"],
+                hint: "write 'correction: holm' (family-wise), 'bh' (false discovery rate) or 'none'")
+        }
+        return SignificancePolicy(
+            resamples: resamples, onInconclusive: onInconclusive, correction: correction)
     }
 
     // MARK: - Pieces
@@ -101,7 +135,7 @@ struct ConfigValidator {
                     command: command, deps: definition.deps ?? [], params: definition.params,
                     outs: definition.outs ?? [], metrics: definition.metrics,
                     timeout: try timeout(definition.timeout, node: node?["timeout"]),
-                    environment: definition.env ?? [:]))
+                    environment: definition.env ?? [:], predictions: definition.predictions))
         case (.none, "validate"):
             try onlyAllowedKeys(of: .validate, definition, node: node)
             kind = .validate(try validate(definition, node: node))
@@ -225,7 +259,7 @@ struct ConfigValidator {
     private func checkPaths(of definition: StageDefinition, node: Node?) throws {
         let single: [(String, String?)] = [
             ("params", definition.params), ("metrics", definition.metrics), ("data", definition.data),
-            ("test", definition.test), ("model", definition.model),
+            ("test", definition.test), ("model", definition.model), ("predictions", definition.predictions),
         ]
         var paths = single.compactMap { key, value in value.map { (key, $0, node?[key]) } }
         for key in ["deps", "outs"] {
@@ -332,9 +366,15 @@ struct ConfigValidator {
                 "\(kind.rawValue) on '\(gate.metric)' is negative", at: node?[kind.rawValue],
                 hint: "a change bound is a size; write it as a positive number")
         }
+        if let confidence = gate.confidence, !(confidence > 0.5 && confidence < 1) {
+            throw error(
+                "confidence on '\(gate.metric)' is \(confidence); it must be between 0.5 and 1 (exclusive)",
+                at: node?["confidence"],
+                hint: "write the two-sided confidence level as a fraction, e.g. 'confidence: 0.95'")
+        }
         return Gate(
             metric: gate.metric, kind: kind, limit: limit, relative: gate.relative ?? false,
-            position: node?.position)
+            position: node?.position, confidence: gate.confidence)
     }
 
     private func checkGateMetrics(_ gates: [Gate], stages: [Stage]) throws {

@@ -29,6 +29,50 @@ public struct GateResult: Codable, Sendable, Equatable {
     /// The outcome in words scripts can switch on.
     public let status: Status
 
+    // A gate with a `confidence` level adds what the data say (README, "Run record"); all nil
+    // for a plain gate and in records written before them.
+
+    /// The gate's two-sided confidence level.
+    public var confidence: Double?
+    /// [lower, upper]: the interval of the value (thresholds) or of the change in the gate's
+    /// direction (the drop for max_drop, the rise for max_rise).
+    public var interval: [Double]?
+    /// The one-sided p-value of "the gate holds", after the run's correction.
+    public var pValue: Double?
+    /// clopper-pearson, mcnemar, two-proportion, delong or bootstrap-percentile.
+    public var method: String?
+    /// Whether candidate and baseline were compared example by example.
+    public var paired: Bool?
+    /// The number of test examples.
+    public var n: Int?
+    /// pass, fail or inconclusive: what the interval says (`status` follows `on_inconclusive`).
+    public var outcome: String?
+    /// The smallest violation this test set detects with 80 % power.
+    public var mde: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case metric, kind, limit, relative, value, baseline, passed, status
+        case confidence, interval, method, paired, n, outcome, mde
+        case pValue = "p_value"
+    }
+
+    /// The first significance field that is out of range, or nil (`RecordLimits`).
+    var significanceProblem: String? {
+        if let confidence, !(confidence >= 0 && confidence <= 1) { return "confidence" }
+        if let interval, interval.count != 2 || !interval.allSatisfy(\.isFinite) || interval[0] > interval[1]
+        {
+            return "interval"
+        }
+        if let pValue, !(pValue >= 0 && pValue <= 1) { return "p_value" }
+        if let n, n < 0 { return "n" }
+        if let mde, !mde.isFinite { return "mde" }
+        if let outcome, !["pass", "fail", "inconclusive"].contains(outcome) { return "outcome" }
+        if let method, method.utf8.count > 40 || !method.allSatisfy({ $0.isLetter || $0 == "-" }) {
+            return "method"
+        }
+        return nil
+    }
+
     /// value - baseline, when both are known.
     public var delta: Double? {
         guard let value, let baseline else { return nil }

@@ -18,6 +18,40 @@ public struct PipelineConfig: Sendable, Equatable {
     public let baseline: BaselinePolicy
     /// What each hook does.
     public let hooks: HookPolicy
+    /// How gates with a `confidence` are judged (`significance:`).
+    public var significance = SignificancePolicy.default
+}
+
+/// `significance:`: how gates with a `confidence` level are judged.
+public struct SignificancePolicy: Sendable, Equatable {
+    /// What an inconclusive gate does to the verdict.
+    public enum OnInconclusive: String, Sendable, CaseIterable {
+        /// The gate passes (the run prints a warning).
+        case pass
+        /// The gate fails.
+        case fail
+    }
+
+    /// Bootstrap resamples per gate (100…1,000,000).
+    public let resamples: Int
+    /// pass (the default) or fail.
+    public let onInconclusive: OnInconclusive
+    /// holm (the default), bh or none, across the run's gates with a confidence.
+    public let correction: String
+
+    /// The accepted range of `resamples`.
+    public static let resampleRange = 100...1_000_000
+
+    /// 10,000 resamples, inconclusive passes, Holm's correction.
+    public static let `default` = SignificancePolicy(
+        resamples: 10_000, onInconclusive: .pass, correction: "holm")
+
+    /// A policy from its three settings.
+    public init(resamples: Int, onInconclusive: OnInconclusive, correction: String) {
+        self.resamples = resamples
+        self.onInconclusive = onInconclusive
+        self.correction = correction
+    }
 }
 
 /// One named step of the pipeline: a built-in trainer or a shell command.
@@ -92,6 +126,8 @@ public struct CommandStage: Sendable, Equatable {
     public let timeout: Duration
     /// Extra environment variables.
     public let environment: [String: String]
+    /// The per-example results file the command writes (`predictions:`), or nil.
+    public var predictions: String? = nil
 }
 
 /// A built-in trainer stage's settings.
@@ -175,6 +211,9 @@ public struct Gate: Codable, Sendable, Equatable {
     public let relative: Bool
     /// Where the gate is written in modelgate.yml.
     public let position: SourcePosition?
+    /// The two-sided confidence level in (0.5, 1) when the gate is judged on its interval; nil
+    /// for a plain gate (the value alone).
+    public var confidence: Double? = nil
 
     /// True for gates that need a baseline.
     public var needsBaseline: Bool { kind == .maxDrop || kind == .maxRise }

@@ -163,6 +163,8 @@ extension PipelineInspector {
         public let metrics: [Row]
         /// Parameters (from stages' `params` files) that differ.
         public let params: [Row]
+        /// Side B's gates with a confidence level (interval, outcome against its baseline), or nil.
+        public var significance: [GateResult]?
     }
 
     /// Compares the records (and parameters) of `a` and `b`.
@@ -194,7 +196,10 @@ extension PipelineInspector {
                 "\(side.0) has not been evaluated", location: nil,
                 hint: "run 'modelgate run \([a, b][index].runArguments)' first", exitStatus: .badInput)
         }
-        return Comparison(a: sides[0].0, b: sides[1].0, metrics: metricRows, params: paramRows)
+        var comparison = Comparison(a: sides[0].0, b: sides[1].0, metrics: metricRows, params: paramRows)
+        let confident = sides[1].1?.gates.filter { $0.confidence != nil } ?? []
+        comparison.significance = confident.isEmpty ? nil : confident
+        return comparison
     }
 
     /// Every stage's parameters file in `tree`, flattened to dotted names (`file:key.sub`).

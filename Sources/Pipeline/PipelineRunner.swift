@@ -300,10 +300,14 @@ public final class PipelineRunner {
                 GateResult.judge(
                     $0, metrics: record.metrics, baseline: nil, unmeasured: unmeasured($0.metric))
             }
+            if config.gates.contains(where: { $0.confidence != nil }) {
+                try SignificanceJudge(context: context, baselineRows: nil).judge(&record.gates, record: record)
+            }
             record.verdict = record.failedGates.isEmpty ? .pass : .fail
             return
         }
         var baselineMetrics = context.baseline?.1.metrics
+        var rescorer: BaselineRescorer?
         var comparison =
             context.baseline == nil ? "no baseline run found" : "recorded metrics of the baseline run"
         if let baseline = context.baseline {
@@ -321,11 +325,11 @@ public final class PipelineRunner {
                 baselineMetrics = nil
                 comparison = "no comparable baseline: the task/target changed (\(change))"
             } else {
-                let rescored = try BaselineRescorer(
+                let comparable = BaselineRescorer(
                     context: context, stageFingerprints: context.stageFingerprints,
-                    comparability: comparability, baselineConfig: baselineConfig
-                )
-                .rescore(baseline: baseline.1)
+                    comparability: comparability, baselineConfig: baselineConfig)
+                rescorer = comparable
+                let rescored = try comparable.rescore(baseline: baseline.1)
                 if !rescored.metrics.isEmpty {
                     baselineMetrics?.merge(rescored.metrics) { _, new in new }
                     comparison =
@@ -343,6 +347,9 @@ public final class PipelineRunner {
         record.gates = config.gates.map {
             GateResult.judge(
                 $0, metrics: record.metrics, baseline: baselineMetrics, unmeasured: unmeasured($0.metric))
+        }
+        if config.gates.contains(where: { $0.confidence != nil }) {
+            try SignificanceJudge(context: context, baselineRows: rescorer).judge(&record.gates, record: record)
         }
         record.verdict = record.failedGates.isEmpty ? .pass : .fail
     }
@@ -377,6 +384,22 @@ struct RunContext {
             at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try data.write(to: url)
         return url
+    }
+
+    /// Built-in stage `stage`'s test rows in this run as a training request (its test file, or its
+    /// split's held-out rows); nil when a file it names is not in the evaluated tree.
+    func testRequest(for stage: BuiltinStage) throws -> TrainingRequest? {
+        let test: TestSource
+        if let testPath = stage.testFile {
+            guard let url = try file(testPath) else { return nil }
+            test = .file(url, name: testPath)
+        } else {
+            test = .split(fraction: stage.split, seed: stage.seed)
+        }
+        guard let data = try file(stage.data) else { return nil }
+        return TrainingRequest(
+            data: data, test: test, target: stage.target, features: stage.features, dataName: stage.data,
+            missing: stage.missing)
     }
 
     /// The file at `path` as it is in the baseline commit, written to scratch; nil without one.
@@ -467,6 +490,14 @@ struct BaselineRescorer {
         return result
     }
 
+    /// The rows the baseline's stage `name` trained `model` on; nil when they cannot be read.
+    func trainingRows(ofStage name: String, model: ModelFile) -> TrainingRows? {
+        guard let before = baselineConfig?.stages.first(where: { $0.name == name }),
+            case .builtin(let then) = before.kind
+        else { return nil }
+        return comparability.trainingRows(of: model, stage: then, scratch: context.scratch)
+    }
+
     /// One stage's re-scoring as kept on disk.
     struct Rescored: Codable {
         var rescoring: Rescoring
@@ -477,21 +508,8 @@ struct BaselineRescorer {
     /// The model's metrics on the stage's test rows, without the baseline stage's training rows;
     /// nil when the model no longer fits the data's columns.
     private func score(_ model: ModelFile, on stage: BuiltinStage, stage name: String) throws -> Rescored? {
-        let trainingRows: TrainingRows? = baselineConfig?.stages.first(where: { $0.name == name }).flatMap {
-            guard case .builtin(let then) = $0.kind else { return nil }
-            return comparability.trainingRows(of: model, stage: then, scratch: context.scratch)
-        }
-        let test: TestSource
-        if let testPath = stage.testFile {
-            guard let url = try context.file(testPath) else { return nil }
-            test = .file(url, name: testPath)
-        } else {
-            test = .split(fraction: stage.split, seed: stage.seed)
-        }
-        guard let data = try context.file(stage.data) else { return nil }
-        let request = TrainingRequest(
-            data: data, test: test, target: stage.target, features: stage.features, dataName: stage.data,
-            missing: stage.missing)
+        let trainingRows = self.trainingRows(ofStage: name, model: model)
+        guard let request = try context.testRequest(for: stage) else { return nil }
         // A baseline model whose columns no longer fit the data cannot be compared: keep its recorded metrics.
         guard let rescoring = try? model.rescore(testOf: request, excluding: trainingRows) else { return nil }
         return Rescored(rescoring: rescoring, trainingRowsKnown: trainingRows != nil)

@@ -75,6 +75,8 @@ public enum RecordLimits {
         case field(String, FieldProblem)
         /// The error message is this many bytes, over `errorBytes`.
         case errorTooLong(Int)
+        /// A gate's significance `field` (interval, p_value, n, outcome…) is out of its range.
+        case gateField(metric: String, field: String)
         /// A problem in the stage of this name.
         indirect case inStage(String, Problem)
 
@@ -117,6 +119,9 @@ public enum RecordLimits {
                     "its field '\(field)' holds \(NameRules.codePoint(scalar)), a control, line-break or invisible character; it must be one line of visible text"
             case .errorTooLong(let bytes):
                 return "its error message is \(bytes) bytes long; at most \(errorBytes) are allowed"
+            case .gateField(let metric, let field):
+                return
+                    "the gate on \(NameRules.quoted(metric)) has an unusable '\(field)' (an interval is two finite numbers, lower first; p_value and confidence lie in [0, 1]; n is not negative; outcome is pass, fail or inconclusive)"
             case .inStage(let stage, let problem):
                 return "stage \(NameRules.quoted(stage)): \(problem.description)"
             }
@@ -147,7 +152,7 @@ public enum RecordLimits {
                 return NameRules.hint(for: problem, kind: kind)
             case .notFinite:
                 return "make the stage report finite numbers (no NaN or infinity)"
-            case .schema, .field, .errorTooLong:
+            case .schema, .field, .errorTooLong, .gateField:
                 return "records are limited so that everyone can read them (README, 'Limits of a run record')"
             }
         }
@@ -209,6 +214,7 @@ public enum RecordLimits {
                     return .notFinite(metric: gate.metric, field: field, value: value)
                 }
             }
+            if let field = gate.significanceProblem { return .gateField(metric: gate.metric, field: field) }
         }
         if let problem = inputsProblem(record.inputs, estimatingSize: false) { return problem }
         let fields: [(String?, String)] = [

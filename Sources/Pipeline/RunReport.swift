@@ -55,10 +55,11 @@ public enum RunReport {
             rows.append([
                 gate.metric, format(gate.value), describeLimit(gate), format(gate.baseline),
                 formatDelta(gate.delta),
-                gate.status.rawValue,
+                gate.outcome == "inconclusive"
+                    ? "\(gate.status.rawValue) (inconclusive)" : gate.status.rawValue,
             ])
         }
-        return table(rows)
+        return [table(rows), significanceLines(record.gates)].compactMap { $0 }.joined(separator: "\n")
     }
 
     /// Metrics with no gate, as "name value" lines.

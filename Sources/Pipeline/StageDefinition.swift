@@ -71,6 +71,9 @@ public struct StageDefinition: Codable, Sendable, Equatable {
     public var dtype: String?
     /// The largest metric change quantisation may cause (optimize stages).
     public var maxChange: Double?
+    /// A command stage's per-example results file (`id,y_true,y_pred[,score]`), for gates with a
+    /// confidence level.
+    public var predictions: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, builtin, cmd, deps, params, outs, metrics, timeout, env
@@ -88,12 +91,13 @@ public struct StageDefinition: Codable, Sendable, Equatable {
         case minRows = "min_rows"
         case drift, from, dtype
         case maxChange = "max_change"
+        case predictions
     }
 
     /// The keys each kind of stage accepts (besides `name`).
     static func allowedKeys(for kind: StageKindName) -> Set<CodingKeys> {
         switch kind {
-        case .command: return [.cmd, .deps, .params, .outs, .metrics, .timeout, .env]
+        case .command: return [.cmd, .deps, .params, .outs, .metrics, .timeout, .env, .predictions]
         case .trainer:
             return Set(
                 [.builtin, .data, .target, .features, .test, .split, .seed, .model, .missing] + optionKeys)
@@ -135,9 +139,23 @@ struct RawConfig: Codable {
     var gates: [RawGate]?
     var baseline: String?
     var hooks: RawHooks?
+    var significance: RawSignificance?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case version, name, stages, gates, baseline, hooks
+        case version, name, stages, gates, baseline, hooks, significance
+    }
+}
+
+/// `significance:` as written.
+struct RawSignificance: Codable {
+    var resamples: Int?
+    var onInconclusive: String?
+    var correction: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case resamples
+        case onInconclusive = "on_inconclusive"
+        case correction
     }
 }
 
@@ -149,12 +167,13 @@ struct RawGate: Codable {
     var maxDrop: Double?
     var maxRise: Double?
     var relative: Bool?
+    var confidence: Double?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case metric, min, max
         case maxDrop = "max_drop"
         case maxRise = "max_rise"
-        case relative
+        case relative, confidence
     }
 }
 

@@ -59,7 +59,8 @@ The site loads nothing from other hosts and works when opened straight from disk
 <table>
 <thead><tr><th>metric</th><th>rule</th><th class="num">value</th><th class="num">baseline</th><th>result</th></tr></thead>
 <tbody>{{#gates}}<tr class="{{status}}"><td>{{metric}}</td><td>{{limit}}</td><td class="num">{{value}}</td><td class="num">{{baseline}}</td><td><span class="verdict {{status}}">{{status}}</span></td></tr>
-{{/gates}}</tbody>
+{{#significance}}<tr class="significance"><td colspan="5" class="muted">{{significance}}</td></tr>
+{{/significance}}{{/gates}}</tbody>
 </table>
 {{/hasGates}}
 {{^hasGates}}<p class="muted">No gates configured.</p>{{/hasGates}}

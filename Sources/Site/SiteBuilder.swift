@@ -603,10 +603,13 @@ final class SiteBuilder {
         }
         extra["hasGates"] = !record.gates.isEmpty
         extra["gates"] = record.gates.map { gate -> [String: Any] in
-            [
+            var row: [String: Any] = [
                 "metric": gate.metric, "limit": Format.limit(gate), "value": Format.number(gate.value),
                 "baseline": Format.number(gate.baseline), "status": gate.status.rawValue,
             ]
+            // A gate with a confidence level: its interval and outcome in words (escaped by Mustache).
+            if let line = RunReport.significanceLine(gate) { row["significance"] = line }
+            return row
         }
         let previousMetrics = previous?.record?.metrics
         extra["metrics"] = record.metrics.keys.sorted().map { name -> [String: String] in

@@ -33,6 +33,10 @@ struct Diff: ParsableCommand {
         // Names and parameter values come from records and the repository: shown sanitised and cut.
         rows = rows.map { $0.map { TerminalText.cell($0, limit: RunReport.nameWidth) } }
         print(md ? Self.markdown(rows) : Self.aligned(rows))
+        // Side B's gates with a confidence: each interval in words (sanitised by the report).
+        if let lines = comparison.significance.flatMap(RunReport.significanceLines) {
+            print("\(comparison.b) gates with confidence:\n\(lines)")
+        }
     }
 
     static func source(_ text: String) -> EvaluationSource {

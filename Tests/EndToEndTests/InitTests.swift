@@ -135,7 +135,9 @@ import Testing
         #expect(text.contains(sizeComment), "\(text)")
         let metrics = Set(config.gates.map(\.metric))
         #expect(metrics == (trainer == "linear-regression" ? ["r2"] : ["accuracy", "f1", "roc_auc"]))
-        #expect(!text.contains("confidence: 0.95"), "gates do not accept 'confidence' yet")
+        // Baseline gates carry a confidence level, so that they fail only on a real drop.
+        #expect(config.gates.contains { $0.needsBaseline && $0.confidence == 0.95 }, "\(text)")
+        #expect(config.gates.allSatisfy { !$0.needsBaseline || $0.confidence == 0.95 }, "\(text)")
         try repo.git(["add", "."])
         try repo.git(["commit", "--quiet", "-m", "init"])
         let run = try ModelgateBinary.run(["run"], in: repo.url)

@@ -21,7 +21,8 @@ public enum HookReport {
                 RunReport.format(gate.baseline), RunReport.formatDelta(gate.delta),
             ])
         }
-        return RunReport.table(rows)
+        return [RunReport.table(rows), RunReport.significanceLines(gates)].compactMap { $0 }.joined(
+            separator: "\n")
     }
 
     /// The failed gates grouped by metric, each metric named once with the limits it broke:
