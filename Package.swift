@@ -50,6 +50,8 @@ let package = Package(
         .target(name: "Processes", dependencies: ["CLinux", "Diagnostics"]),
         // The only importer of CLibGit2.
         .target(name: "GitKit", dependencies: ["CLibGit2", "Checksum", "Diagnostics", "Processes"]),
+        // SSH signatures (PROTOCOL.sshsig) and git's allowed_signers, natively over libcrypto.
+        .target(name: "Trust", dependencies: ["CLibCrypto", "Diagnostics"]),
         // The only importer of CCmark.
         .target(name: "Markdown", dependencies: ["CCmark"]),
         // CSV reader, built-in trainers, metrics, model files, data checks (no git).
@@ -58,7 +60,7 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Checksum", "Diagnostics", "FileSafety", "GitKit", "Learning", "Processes",
+                "Checksum", "Diagnostics", "FileSafety", "GitKit", "Learning", "Processes", "Trust",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Run records + tags -> static HTML/SVG site, history.json, metrics.prom, Grafana JSON.
@@ -93,6 +95,7 @@ let package = Package(
         .testTarget(name: "FileSafetyTests", dependencies: ["FileSafety", "TestSupport"]),
         .testTarget(name: "ProcessesTests", dependencies: ["Processes", "TestSupport"]),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust", "TestSupport"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"]),
