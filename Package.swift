@@ -77,7 +77,7 @@ let package = Package(
             dependencies: [
                 "CLibArchive", "CZlib", "CZstd", "Checksum", "Diagnostics", "FileSafety", "GitKit",
                 "Pipeline",
-                "Processes",
+                "Processes", "Trust",
             ]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
@@ -89,6 +89,7 @@ let package = Package(
             name: "modelgate",
             dependencies: [
                 "Artifacts", "Diagnostics", "GitKit", "Learning", "Markdown", "Pipeline", "Processes", "Site",
+                "Trust",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -18,6 +18,8 @@ public struct PipelineConfig: Sendable, Equatable {
     public let baseline: BaselinePolicy
     /// What each hook does.
     public let hooks: HookPolicy
+    /// Where only trusted, signed verdicts count (`trust:`); nil when the key is absent.
+    public var trust: TrustPolicy? = nil
 }
 
 /// One named step of the pipeline: a built-in trainer or a shell command.
@@ -65,6 +67,9 @@ public struct Stage: Sendable, Equatable {
             return [optimize.sourceModel, optimize.testFile, optimize.model].compactMap { $0 }
         }
     }
+
+    /// True for `runs_on: ci`: hooks never run it; its verdict comes from CI.
+    public var runsOnCI: Bool { definition.runsOn == "ci" }
 
     /// The model file this stage writes, for built-in trainer and optimize stages.
     public var modelPath: String? {

@@ -71,6 +71,16 @@ public struct StageDefinition: Codable, Sendable, Equatable {
     public var dtype: String?
     /// The largest metric change quantisation may cause (optimize stages).
     public var maxChange: Double?
+    /// "ci": the stage never runs in a hook; its verdict comes from CI (any stage kind).
+    public var runsOn: String?
+
+    /// The definition as it enters the fingerprint: where a stage runs does not change its result,
+    /// so `runs_on` is left out and adding it keeps every recorded verdict.
+    var fingerprinted: StageDefinition {
+        var copy = self
+        copy.runsOn = nil
+        return copy
+    }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, builtin, cmd, deps, params, outs, metrics, timeout, env
@@ -88,6 +98,7 @@ public struct StageDefinition: Codable, Sendable, Equatable {
         case minRows = "min_rows"
         case drift, from, dtype
         case maxChange = "max_change"
+        case runsOn = "runs_on"
     }
 
     /// The keys each kind of stage accepts (besides `name`).
@@ -135,9 +146,10 @@ struct RawConfig: Codable {
     var gates: [RawGate]?
     var baseline: String?
     var hooks: RawHooks?
+    var trust: RawTrust?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case version, name, stages, gates, baseline, hooks
+        case version, name, stages, gates, baseline, hooks, trust
     }
 }
 
@@ -155,6 +167,16 @@ struct RawGate: Codable {
         case maxDrop = "max_drop"
         case maxRise = "max_rise"
         case relative
+    }
+}
+
+/// `trust:` as written.
+struct RawTrust: Codable {
+    var signers: String?
+    var require: [String]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case signers, require
     }
 }
 

@@ -41,7 +41,7 @@ public enum SigningKey {
     }
 
     /// The bytes of a small file; over `maxFileBytes` or unreadable is an error.
-    static func readFile(_ path: String) throws -> [UInt8] {
+    public static func readFile(_ path: String) throws -> [UInt8] {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw TrustError(.unreadableFile(reason: "\(path) cannot be opened"), location: path)
         }

@@ -22,6 +22,9 @@ import Processes
 public struct NotesSync {
     /// Where records that lost a merge are kept.
     public static let supersededRef = "refs/notes/modelgate-superseded"
+    /// Notes refs of one line per fact, merged by union (`cat_sort_uniq`): superseded records
+    /// and signed records (`SignedRecords`, whose lines are self-contained, so a union loses none).
+    static let unionRefs = [supersededRef, SignedRecords.ref]
 
     /// What `sync` did.
     public struct Summary: Codable, Equatable, Sendable {
@@ -59,11 +62,11 @@ public struct NotesSync {
         var summary = Summary(
             remote: remote, received: 0, conflicts: 0, tookRemote: 0, pushedTags: [], warnings: [])
         let advertised = try git(
-            ["ls-remote", remote, RecordNotes.ref, Self.supersededRef], operation: "list the remote's notes")
+            ["ls-remote", remote, RecordNotes.ref] + Self.unionRefs, operation: "list the remote's notes")
         let remoteRefs = Set(
             advertised.split(separator: "\n").compactMap { $0.split(separator: "\t").last.map(String.init) })
         var refspecs: [String] = []
-        for ref in [RecordNotes.ref, Self.supersededRef] where remoteRefs.contains(ref) {
+        for ref in [RecordNotes.ref] + Self.unionRefs where remoteRefs.contains(ref) {
             refspecs.append("+\(ref):\(Self.trackingRef(remote: remote, for: ref))")
         }
         if !refspecs.isEmpty {
@@ -73,13 +76,13 @@ public struct NotesSync {
         if remoteRefs.contains(RecordNotes.ref) {
             try merge(into: &summary)
         }
-        if remoteRefs.contains(Self.supersededRef) {
+        for ref in Self.unionRefs where remoteRefs.contains(ref) {
             try git(
                 [
-                    "notes", "--ref=\(Self.supersededRef)", "merge", "--quiet", "-s", "cat_sort_uniq",
-                    Self.trackingRef(remote: remote, for: Self.supersededRef),
+                    "notes", "--ref=\(ref)", "merge", "--quiet", "-s", "cat_sort_uniq",
+                    Self.trackingRef(remote: remote, for: ref),
                 ],
-                operation: "merge the remote's superseded records")
+                operation: "merge the remote's \(ref)")
         }
         // Release tags: fetch the remote's without clobbering ours, push ours.
         let fetchTags = try gitResult([
@@ -90,7 +93,7 @@ public struct NotesSync {
                 "some tags were not fetched: \(fetchTags.stderr.split(separator: "\n").first ?? "")")
         }
         var pushRefs: [String] = []
-        for ref in [RecordNotes.ref, Self.supersededRef] where try repository.reference(ref) != nil {
+        for ref in [RecordNotes.ref] + Self.unionRefs where try repository.reference(ref) != nil {
             pushRefs.append("\(ref):\(ref)")
         }
         let (tags, unreadable) = try releaseTags()
