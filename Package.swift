@@ -83,7 +83,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["GitKit"]),
         // One entry point per parser of hostile input (bytes in), shared by the libFuzzer
         // executables under Fuzz/ and the regression test that replays their corpora.
-        .target(name: "FuzzTargets", dependencies: ["Artifacts", "GitKit", "Learning", "Pipeline", "Site"]),
+        .target(
+            name: "FuzzTargets", dependencies: ["Artifacts", "GitKit", "Learning", "Pipeline", "Site", "Trust"]),
 
         .executableTarget(
             name: "modelgate",
@@ -115,6 +116,7 @@ let package = Package(
 // built with --sanitize fuzzer): an ordinary build or test never compiles or links them.
 let fuzzTargets = [
     "TarLayer", "Challenge", "RegistryJSON", "CSV", "Config", "RunRecord", "PrePush", "PathPattern", "Tag",
+    "Signature",
 ]
 if Context.environment["MODELGATE_FUZZ"] == "1" {
     package.targets += fuzzTargets.map {

@@ -38,18 +38,24 @@ public struct SSHAgentSigner: SSHSigner {
         request.uint32(0)
         var framed = SSHWireWriter()
         framed.string(request.bytes)
-        let answer = try exchange(framed.bytes)
+        let signature = try Self.signature(fromAnswer: exchange(framed.bytes), key: publicKey)
+        guard publicKey.verifies(signature, over: data) else {
+            throw TrustError(.agent(reason: "the agent returned a signature that does not verify"))
+        }
+        return signature
+    }
+
+    /// The signature blob in an agent's answer (without its length), or why there is none.
+    static func signature(fromAnswer answer: [UInt8], key: SSHPublicKey) throws -> [UInt8] {
         var reader = SSHWireReader(answer, what: "ssh-agent answer")
         switch try reader.byte() {
         case 14:  // SSH_AGENT_SIGN_RESPONSE
             let signature = try reader.string()
-            guard publicKey.verifies(signature, over: data) else {
-                throw TrustError(.agent(reason: "the agent returned a signature that does not verify"))
-            }
+            try reader.requireEnd()
             return signature
         case 5:  // SSH_AGENT_FAILURE
             throw TrustError(
-                .agent(reason: "the agent refused to sign with \(publicKey.fingerprint) (is it added? 'ssh-add -L')"))
+                .agent(reason: "the agent refused to sign with \(key.fingerprint) (is it added? 'ssh-add -L')"))
         default:
             throw TrustError(.malformed(what: "ssh-agent answer"))
         }
