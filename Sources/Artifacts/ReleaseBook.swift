@@ -114,13 +114,15 @@ public struct ReleaseBook {
             switch try trust.check(commit, fingerprint: current) {
             case .trusted(let trusted) where trusted.record.verdict != .pass:
                 return refuse(
-                    record, "\(short)'s trusted verdict (signed by \(trusted.principal)) is \(trusted.record.verdict.rawValue)",
+                    record,
+                    "\(short)'s trusted verdict (signed by \(trusted.principal)) is \(trusted.record.verdict.rawValue)",
                     "see 'modelgate verify \(short)'")
             case .trusted: break
             case .refused(let refusal):
                 return refuse(
                     record, "\(short) has no trusted verdict (trust.require has 'release'): \(refusal.text)",
-                    "let CI sign a verdict for it ('modelgate run --rev \(short) --sign KEY'), then 'modelgate sync'")
+                    "let CI sign a verdict for it ('modelgate run --rev \(short) --sign KEY'), then 'modelgate sync'"
+                )
             }
         }
         guard let text = record.artifact, let digest = Digest(text) else {
@@ -169,7 +171,9 @@ public struct ReleaseBook {
         public var signingKey: String?
 
         /// Makes a request.
-        public init(name: String?, environment: String?, message: String?, gto: Bool, signingKey: String? = nil) {
+        public init(
+            name: String?, environment: String?, message: String?, gto: Bool, signingKey: String? = nil
+        ) {
             self.name = name
             self.environment = environment
             self.message = message

@@ -88,7 +88,9 @@ struct ConfigValidator {
         if let runsOn = definition.runsOn, runsOn != "ci" {
             throw error(
                 "stage '\(definition.name)' has runs_on '\(runsOn)'", at: node?["runs_on"],
-                hint: "the only value is 'runs_on: ci' (never run in a hook); remove the key to run it anywhere")
+                hint:
+                    "the only value is 'runs_on: ci' (never run in a hook); remove the key to run it anywhere"
+            )
         }
         let kind: Stage.Kind
         switch (definition.cmd, definition.builtin) {

@@ -51,7 +51,8 @@ public struct AllowedSigners: Sendable {
     /// Reads the file's bytes; `location` names it in errors.
     public init(_ bytes: [UInt8], location: String? = nil) throws {
         guard bytes.count <= Self.maxBytes else {
-            throw TrustError(.unreadableFile(reason: "the allowed signers file is over 1 MiB"), location: location)
+            throw TrustError(
+                .unreadableFile(reason: "the allowed signers file is over 1 MiB"), location: location)
         }
         var entries: [Entry] = []
         for (index, rawLine) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
@@ -107,7 +108,9 @@ public struct AllowedSigners: Sendable {
     static func parse(_ line: String, number: Int) throws -> Entry {
         var rest = Substring(line)
         let principals = try field(&rest, number: number)
-        guard !principals.isEmpty else { throw TrustError(.allowedSigners(line: number, reason: "no principals")) }
+        guard !principals.isEmpty else {
+            throw TrustError(.allowedSigners(line: number, reason: "no principals"))
+        }
         var options: [String: String] = [:]
         var keyType = try field(&rest, number: number)
         if SSHPublicKey.Kind(rawValue: keyType) == nil, !Self.looksLikeKeyType(keyType) {
@@ -186,7 +189,8 @@ public struct AllowedSigners: Sendable {
         let digits = utc ? String(text.dropLast()) : text
         guard [8, 12, 14].contains(digits.count), digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber)
         else {
-            throw TrustError(.allowedSigners(line: number, reason: "'\(text)' is not a time (YYYYMMDD[HHMM[SS]][Z])"))
+            throw TrustError(
+                .allowedSigners(line: number, reason: "'\(text)' is not a time (YYYYMMDD[HHMM[SS]][Z])"))
         }
         let values = stride(from: 0, to: digits.count, by: 2).map { offset -> Int in
             let start = digits.index(digits.startIndex, offsetBy: offset)

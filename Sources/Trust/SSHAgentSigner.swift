@@ -55,7 +55,8 @@ public struct SSHAgentSigner: SSHSigner {
             return signature
         case 5:  // SSH_AGENT_FAILURE
             throw TrustError(
-                .agent(reason: "the agent refused to sign with \(key.fingerprint) (is it added? 'ssh-add -L')"))
+                .agent(
+                    reason: "the agent refused to sign with \(key.fingerprint) (is it added? 'ssh-add -L')"))
         default:
             throw TrustError(.malformed(what: "ssh-agent answer"))
         }
@@ -84,11 +85,14 @@ public struct SSHAgentSigner: SSHSigner {
             }
         }
         guard connected == 0 else {
-            throw TrustError(.agent(reason: "cannot connect to \(socketPath): \(String(cString: strerror(errno)))"))
+            throw TrustError(
+                .agent(reason: "cannot connect to \(socketPath): \(String(cString: strerror(errno)))"))
         }
         var sent = 0
         while sent < message.count {
-            let count = message[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let count = message[sent...].withUnsafeBytes {
+                send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard count > 0 else { throw TrustError(.agent(reason: "the agent closed the connection")) }
             sent += count
         }
@@ -104,7 +108,9 @@ public struct SSHAgentSigner: SSHSigner {
         var buffer = [UInt8](repeating: 0, count: count)
         var received = 0
         while received < count {
-            let got = buffer[received...].withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            let got = buffer[received...].withUnsafeMutableBytes {
+                recv(descriptor, $0.baseAddress, $0.count, 0)
+            }
             if got < 0, errno == EINTR { continue }
             guard got > 0 else {
                 throw TrustError(.agent(reason: "the agent did not answer (closed or timed out)"))

@@ -28,7 +28,8 @@ public enum SigningKey {
             return try SSHPrivateKey(openSSH: bytes, location: argument)
         }
         if text.contains("PRIVATE KEY-----") {
-            throw TrustError(.malformed(what: "OpenSSH private key (PEM keys are not read)"), location: argument)
+            throw TrustError(
+                .malformed(what: "OpenSSH private key (PEM keys are not read)"), location: argument)
         }
         guard let line = text.split(whereSeparator: \.isNewline).first else {
             throw TrustError(.malformed(what: "SSH public key file"), location: argument)
@@ -80,11 +81,17 @@ public struct SSHPrivateKey: SSHSigner {
             guard try reader.uint32() == 1 else { throw TrustError(.malformed(what: what)) }
             let publicKey = try SSHPublicKey(blob: reader.string())
             var secretReader = SSHWireReader(try reader.string(), what: what)
-            guard try secretReader.uint32() == secretReader.uint32() else { throw TrustError(.malformed(what: what)) }
-            guard try secretReader.text() == publicKey.kind.rawValue else { throw TrustError(.malformed(what: what)) }
+            guard try secretReader.uint32() == secretReader.uint32() else {
+                throw TrustError(.malformed(what: what))
+            }
+            guard try secretReader.text() == publicKey.kind.rawValue else {
+                throw TrustError(.malformed(what: what))
+            }
             switch publicKey.kind {
             case .ed25519:
-                guard try secretReader.string() == publicKey.raw else { throw TrustError(.malformed(what: what)) }
+                guard try secretReader.string() == publicKey.raw else {
+                    throw TrustError(.malformed(what: what))
+                }
                 let pair = try secretReader.string()
                 guard pair.count == 64, Array(pair[32...]) == publicKey.raw else {
                     throw TrustError(.malformed(what: what))
@@ -116,7 +123,9 @@ public struct SSHPrivateKey: SSHSigner {
                 })
             else { throw TrustError(.signingFailed) }
             defer { EVP_PKEY_free(key) }
-            guard let signature = Digest.sign(data, key: key, digest: nil) else { throw TrustError(.signingFailed) }
+            guard let signature = Digest.sign(data, key: key, digest: nil) else {
+                throw TrustError(.signingFailed)
+            }
             writer.string(signature)
         case .ecdsaP256:
             guard let key = p256PrivateKey() else { throw TrustError(.signingFailed) }
@@ -133,7 +142,10 @@ public struct SSHPrivateKey: SSHSigner {
     private func p256PrivateKey() -> OpaquePointer? {
         let der: [UInt8] =
             [0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20] + secret
-            + [0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0xa1, 0x44, 0x03, 0x42, 0x00]
+            + [
+                0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0xa1, 0x44, 0x03,
+                0x42, 0x00,
+            ]
             + publicKey.raw
         return der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
             var cursor: UnsafePointer<UInt8>? = buffer.baseAddress

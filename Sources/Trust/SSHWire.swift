@@ -61,7 +61,9 @@ struct SSHWireWriter {
     mutating func byte(_ value: UInt8) { bytes.append(value) }
 
     mutating func uint32(_ value: UInt32) {
-        bytes += [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
+        bytes += [
+            UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff),
+        ]
     }
 
     mutating func string(_ value: some Collection<UInt8>) {

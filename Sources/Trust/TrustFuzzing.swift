@@ -19,7 +19,9 @@ extension SSHSignature {
                     _ = signers.standing(of: key, namespace: verdictNamespace)
                 }
             default:
-                let key = try SSHPublicKey(blob: [0, 0, 0, 11] + Array("ssh-ed25519".utf8) + [0, 0, 0, 32] + [UInt8](repeating: 1, count: 32))
+                let key = try SSHPublicKey(
+                    blob: [0, 0, 0, 11] + Array("ssh-ed25519".utf8) + [0, 0, 0, 32]
+                        + [UInt8](repeating: 1, count: 32))
                 _ = try SSHAgentSigner.signature(fromAnswer: input, key: key)
             }
         } catch is TrustError {

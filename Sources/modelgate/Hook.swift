@@ -132,7 +132,8 @@ struct Hook: ParsableCommand {
             if let untrusted = tip.untrusted {
                 Terminal.printError(
                     style.red("modelgate: push refused: ")
-                        + "\(Self.describe(tip.refs)) at \(tip.commit.short) needs a trusted verdict (trust.require): \(untrusted)")
+                        + "\(Self.describe(tip.refs)) at \(tip.commit.short) needs a trusted verdict (trust.require): \(untrusted)"
+                )
                 Terminal.printError("  check: modelgate verify \(tip.commit.short)")
                 Terminal.printError("  skip once: git push --no-verify")
                 worst = .refused
@@ -152,8 +153,8 @@ struct Hook: ParsableCommand {
                 tip.origin == "signed"
                 ? "verdict signed by \(tip.signer ?? "?"), verified"
                 : tip.origin == "note"
-                ? "recorded verdict"
-                : tip.origin == "cache" ? "cached verdict, no stage ran" : "ran the pipeline"
+                    ? "recorded verdict"
+                    : tip.origin == "cache" ? "cached verdict, no stage ran" : "ran the pipeline"
             if record.verdict == .pass {
                 Terminal.printError(
                     style.green("modelgate: pass")

@@ -48,7 +48,10 @@ struct Release: ParsableCommand {
         let repository = try Repository(discoveringFrom: .currentDirectory())
         let commit = try repository.resolveCommit(rev)
         let created = try ReleaseBook(repository: repository).release(
-            commit, .init(name: name, environment: env, message: message, gto: gto, signingKey: sign.map(Self.absoluteKey)))
+            commit,
+            .init(
+                name: name, environment: env, message: message, gto: gto,
+                signingKey: sign.map(Self.absoluteKey)))
         if json {
             try Terminal.printJSON(created)
         } else {

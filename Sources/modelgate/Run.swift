@@ -26,7 +26,8 @@ struct Run: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Sign the commit's record with this SSH key (default: $MODELGATE_SIGNING_KEY).",
-            discussion: "A private key file (OpenSSH format, no passphrase) or a public key file whose private half is in ssh-agent.",
+            discussion:
+                "A private key file (OpenSSH format, no passphrase) or a public key file whose private half is in ssh-agent.",
             valueName: "KEY"))
     var sign: String?
 
@@ -47,7 +48,8 @@ struct Run: ParsableCommand {
         if let signer, case .revision(let rev) = evaluated {
             let commit = try repository.resolveCommit(rev)
             let signature = try SignedRecords(repository: repository).sign(commit, with: signer)
-            Terminal.printError("modelgate: signed the record of \(commit.short) with \(signature.publicKey.fingerprint)")
+            Terminal.printError(
+                "modelgate: signed the record of \(commit.short) with \(signature.publicKey.fingerprint)")
         }
         try VerdictPrinter(json: json).print(outcome)
     }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Diagnostics
 import Foundation
-import Foundation
 import GitKit
 import Pipeline
 

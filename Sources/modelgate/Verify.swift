@@ -49,13 +49,15 @@ struct Verify: ParsableCommand {
         guard let (_, signers) = try TrustedVerdicts.policy(in: repository) else {
             throw GitError(
                 operation: "verify \(rev)", message: "modelgate.yml (at HEAD) has no 'trust:' policy",
-                hint: "add 'trust: {signers: .modelgate/allowed_signers}' and commit it", exitStatus: .badInput)
+                hint: "add 'trust: {signers: .modelgate/allowed_signers}' and commit it",
+                exitStatus: .badInput)
         }
         var output = Output(commit: commit.hex, trusted: false)
         output.fingerprint = try TrustedVerdicts.fingerprint(of: commit, in: repository)
         let finding: TrustedVerdicts.Finding =
             if let fingerprint = output.fingerprint {
-                try TrustedVerdicts(repository: repository, signers: signers).check(commit, fingerprint: fingerprint)
+                try TrustedVerdicts(repository: repository, signers: signers).check(
+                    commit, fingerprint: fingerprint)
             } else {
                 .refused(.noRecord)
             }
@@ -75,11 +77,16 @@ struct Verify: ParsableCommand {
         if json {
             try Terminal.printJSON(output)
         } else if output.trusted {
-            let twin = output.recordCommit == commit.hex ? "" : " (signed on \(output.recordCommit?.prefix(7) ?? ""), same inputs)"
-            print("\(rev) (\(commit.short)): \(output.verdict ?? "?"), \(output.signer ?? "?"), verified\(twin)")
+            let twin =
+                output.recordCommit == commit.hex
+                ? "" : " (signed on \(output.recordCommit?.prefix(7) ?? ""), same inputs)"
+            print(
+                "\(rev) (\(commit.short)): \(output.verdict ?? "?"), \(output.signer ?? "?"), verified\(twin)"
+            )
             print("  key: \(output.key ?? "?")")
         } else {
-            Terminal.printError("modelgate: \(rev) (\(commit.short)) is not verified: \(output.problem ?? "")")
+            Terminal.printError(
+                "modelgate: \(rev) (\(commit.short)) is not verified: \(output.problem ?? "")")
         }
         guard output.trusted, output.verdict == "pass" else {
             if output.trusted { Terminal.printError("modelgate: \(output.problem ?? "")") }

@@ -56,7 +56,8 @@ final class TrustFixture {
 
     /// The signatures note on `rev`, one line per signature.
     func signatureLines(_ rev: String = "HEAD") throws -> [String] {
-        try repo.git(["notes", "--ref=modelgate-signatures", "show", rev]).split(separator: "\n").map(String.init)
+        try repo.git(["notes", "--ref=modelgate-signatures", "show", rev]).split(separator: "\n").map(
+            String.init)
     }
 }
 
@@ -76,7 +77,8 @@ final class TrustFixture {
         let verified = try ProcessRunner.run(
             "ssh-keygen",
             [
-                "-Y", "verify", "-f", fixture.repo.url.appendingPathComponent(".modelgate/allowed_signers").path,
+                "-Y", "verify", "-f",
+                fixture.repo.url.appendingPathComponent(".modelgate/allowed_signers").path,
                 "-I", "ci@example.com", "-n", "modelgate-verdict", "-s", scratch.appending("record.sig").path,
             ], in: scratch.url, input: record.stdout)
         #expect(verified.status == 0, "\(verified.output)")
@@ -85,10 +87,15 @@ final class TrustFixture {
         try Data(record.stdout.utf8).write(to: scratch.appending("outside"))
         let outside = try ProcessRunner.run(
             "ssh-keygen",
-            ["-Y", "sign", "-n", "modelgate-verdict", "-f", fixture.stranger.privateKey.path, scratch.appending("outside").path],
+            [
+                "-Y", "sign", "-n", "modelgate-verdict", "-f", fixture.stranger.privateKey.path,
+                scratch.appending("outside").path,
+            ],
             in: scratch.url)
         #expect(outside.status == 0, "\(outside.output)")
-        let attached = try fixture.modelgate(["sign", "HEAD", "--attach", scratch.appending("outside.sig").path])
+        let attached = try fixture.modelgate([
+            "sign", "HEAD", "--attach", scratch.appending("outside.sig").path,
+        ])
         #expect(attached.status == 0, "\(attached.stderr)")
         #expect(try fixture.signatureLines().count == 2)
         let both = try fixture.modelgate(["show", "--signature"]).stdout
@@ -98,7 +105,10 @@ final class TrustFixture {
         try Data("other\n".utf8).write(to: scratch.appending("other"))
         _ = try ProcessRunner.run(
             "ssh-keygen",
-            ["-Y", "sign", "-n", "modelgate-verdict", "-f", fixture.ci.privateKey.path, scratch.appending("other").path],
+            [
+                "-Y", "sign", "-n", "modelgate-verdict", "-f", fixture.ci.privateKey.path,
+                scratch.appending("other").path,
+            ],
             in: scratch.url)
         let wrong = try fixture.modelgate(["sign", "HEAD", "--attach", scratch.appending("other.sig").path])
         #expect(wrong.status == 2)
@@ -111,6 +121,7 @@ final class TrustFixture {
         #expect(output?["trusted"] as? Bool == true)
         #expect(output?["signer"] as? String == "ci@example.com")
         #expect(try fixture.modelgate(["show"]).stdout.contains("vouched: ci@example.com, verified"))
+        #expect(try fixture.modelgate(["log"]).stdout.contains("[ci@example.com, verified]"))
     }
 
     @Test func protectedPushWaitsForCIAndAcceptsTheSignedTipAndItsSquashedTwin() throws {
@@ -139,7 +150,8 @@ final class TrustFixture {
         try fixture.repo.git(["checkout", "--quiet", "-b", "topic"])
         _ = try fixture.commitRows(4, message: "four")
         let five = try fixture.commitRows(5, message: "five")
-        #expect(try fixture.modelgate(["run", "--rev", five, "--sign", fixture.ci.privateKey.path]).status == 0)
+        #expect(
+            try fixture.modelgate(["run", "--rev", five, "--sign", fixture.ci.privateKey.path]).status == 0)
         try fixture.repo.git(["checkout", "--quiet", "main"])
         try fixture.repo.git(["merge", "--quiet", "--squash", "topic"])
         try fixture.repo.git(["commit", "--quiet", "--no-verify", "-m", "squashed"])
@@ -147,7 +159,8 @@ final class TrustFixture {
         #expect(twin != five)
         let squashed = try fixture.push()
         #expect(squashed.status == 0, "\(squashed.stderr)")
-        #expect(try fixture.modelgate(["verify"]).stdout.contains("(signed on \(five.prefix(7)), same inputs)"))
+        #expect(
+            try fixture.modelgate(["verify"]).stdout.contains("(signed on \(five.prefix(7)), same inputs)"))
     }
 
     @Test func forgedExpiredForeignAndCopiedVerdictsAreRefusedAndNamed() throws {
@@ -168,7 +181,8 @@ final class TrustFixture {
         try fixture.repo.git(["notes", "--ref=modelgate", "add", "-f", "-m", #"{"verdict":"pass"}"#, other])
         #expect(try refusal().hasPrefix("unsigned"))
         // A key not in allowed_signers.
-        #expect(try fixture.modelgate(["run", "--force", "--sign", fixture.stranger.privateKey.path]).status == 0)
+        #expect(
+            try fixture.modelgate(["run", "--force", "--sign", fixture.stranger.privateKey.path]).status == 0)
         #expect(try refusal().hasPrefix("unknown key"))
         // A listed key past its valid-before.
         #expect(try fixture.modelgate(["sign", "--key", fixture.retired.privateKey.path]).status == 0)
@@ -190,7 +204,9 @@ final class TrustFixture {
         // Garbage lines are never trusted and never crash.
         let fresh = try fixture.commitRows(7)
         #expect(try fixture.modelgate(["run"]).status == 0)
-        try fixture.repo.git(["notes", "--ref=modelgate-signatures", "add", "-f", "-m", "AAAA ////\n\u{7f}", fresh])
+        try fixture.repo.git([
+            "notes", "--ref=modelgate-signatures", "add", "-f", "-m", "AAAA ////\n\u{7f}", fresh,
+        ])
         #expect(try refusal() == "unsigned: the record has no signature")
     }
 
@@ -205,7 +221,10 @@ final class TrustFixture {
         let pushed = try fixture.push()
         #expect(pushed.status == 0, "\(pushed.stderr)")
         #expect(try fixture.hooks.remoteRef("refs/heads/main") == tip)
-        #expect(try fixture.repo.gitResult(["rev-parse", "--verify", "--quiet", "refs/notes/modelgate-signatures"]).status != 0)
+        #expect(
+            try fixture.repo.gitResult([
+                "rev-parse", "--verify", "--quiet", "refs/notes/modelgate-signatures",
+            ]).status != 0)
         #expect(
             try fixture.repo.gitResult([
                 "rev-parse", "--verify", "--quiet", "refs/notes/remotes/origin/modelgate-signatures",
@@ -257,9 +276,18 @@ final class TrustFixture {
         #expect(hooks.runCount == runs)
 
         for (bad, position, words) in [
-            (ciOnly.replacingOccurrences(of: "runs_on: ci", with: "runs_on: gpu"), "modelgate.yml:8:14", "runs_on 'gpu'"),
-            (ciOnly + "trust:\n  signers: s\n  require: [push]\n", "modelgate.yml:13:13", "trust.require has 'push'"),
-            (ciOnly + "trust:\n  signers: /etc/passwd\n", "modelgate.yml:12:12", "not a path inside the repository"),
+            (
+                ciOnly.replacingOccurrences(of: "runs_on: ci", with: "runs_on: gpu"), "modelgate.yml:8:14",
+                "runs_on 'gpu'"
+            ),
+            (
+                ciOnly + "trust:\n  signers: s\n  require: [push]\n", "modelgate.yml:13:13",
+                "trust.require has 'push'"
+            ),
+            (
+                ciOnly + "trust:\n  signers: /etc/passwd\n", "modelgate.yml:12:12",
+                "not a path inside the repository"
+            ),
             (ciOnly + "trust:\n  signer: s\n", "modelgate.yml:12:3", "unknown key 'trust.signer'"),
         ] {
             try hooks.repo.write(["modelgate.yml": bad])

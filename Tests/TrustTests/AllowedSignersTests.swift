@@ -26,8 +26,12 @@ import Testing
             ci@example.com,"release bot" namespaces="modelgate-verdict,git" \(keyText) comment here
 
             """)
-        #expect(file.standing(of: key, namespace: "modelgate-verdict") == .trusted(principal: "ci@example.com,\"release bot\""))
-        #expect(file.standing(of: key, namespace: "file") == .otherNamespace(principal: "ci@example.com,\"release bot\""))
+        #expect(
+            file.standing(of: key, namespace: "modelgate-verdict")
+                == .trusted(principal: "ci@example.com,\"release bot\""))
+        #expect(
+            file.standing(of: key, namespace: "file")
+                == .otherNamespace(principal: "ci@example.com,\"release bot\""))
     }
 
     @Test func validityWindowsAreHonoured() throws {
@@ -41,13 +45,16 @@ import Testing
         #expect(
             later.standing(of: key, namespace: "modelgate-verdict") != .trusted(principal: "ci@example.com"))
         let window = try signers("ci@example.com valid-after=20200101,valid-before=20991231Z \(keyText)\n")
-        #expect(window.standing(of: key, namespace: "modelgate-verdict") == .trusted(principal: "ci@example.com"))
+        #expect(
+            window.standing(of: key, namespace: "modelgate-verdict") == .trusted(principal: "ci@example.com"))
     }
 
     @Test func anUnlistedKeyIsUnknown() throws {
         let directory = try TemporaryDirectory(prefix: "signers")
         let other = try SSHPublicKey(line: SSHKeyPair(named: "other", in: directory.url).publicLine())
-        #expect(try signers("ci@example.com \(keyText)\n").standing(of: other, namespace: "modelgate-verdict") == .unknown)
+        #expect(
+            try signers("ci@example.com \(keyText)\n").standing(of: other, namespace: "modelgate-verdict")
+                == .unknown)
     }
 
     @Test func certAuthorityAndBadLinesAreRefusedWithTheirLine() throws {
@@ -74,6 +81,9 @@ import Testing
         #expect(Pattern.matches(Array("abc".utf8), Array("a?c".utf8)))
         #expect(!Pattern.matches(Array("abc".utf8), Array("a?".utf8)))
         // Many stars over a long name stay fast (no exponential backtracking).
-        #expect(!Pattern.matches(Array(repeating: UInt8(ascii: "a"), count: 4000), Array((String(repeating: "*a", count: 50) + "b").utf8)))
+        #expect(
+            !Pattern.matches(
+                Array(repeating: UInt8(ascii: "a"), count: 4000),
+                Array((String(repeating: "*a", count: 50) + "b").utf8)))
     }
 }

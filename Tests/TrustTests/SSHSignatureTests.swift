@@ -23,7 +23,8 @@ import Testing
         return try ProcessRunner.run(
             "ssh-keygen",
             [
-                "-Y", "verify", "-f", directory.appending("allowed").path, "-I", "ci@example.com", "-n", namespace,
+                "-Y", "verify", "-f", directory.appending("allowed").path, "-I", "ci@example.com", "-n",
+                namespace,
                 "-s", directory.appending("record.sig").path,
             ], in: directory.url, input: String(decoding: message, as: UTF8.self))
     }
@@ -51,7 +52,10 @@ import Testing
         let key = try SSHKeyPair(type, named: "ci", in: directory.url)
         let signed = try ProcessRunner.run(
             "ssh-keygen",
-            ["-Y", "sign", "-f", key.privateKey.path, "-n", "modelgate-verdict", directory.appending("record").path],
+            [
+                "-Y", "sign", "-f", key.privateKey.path, "-n", "modelgate-verdict",
+                directory.appending("record").path,
+            ],
             in: directory.url)
         #expect(signed.status == 0, "\(signed.output)")
         let armored = try Data(contentsOf: directory.appending("record.sig"))

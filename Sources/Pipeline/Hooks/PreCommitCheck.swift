@@ -78,7 +78,9 @@ public struct PreCommitCheck {
             // stages (gates judged on the metrics they report, nothing recorded).
             return try runStages(
                 config.stages.filter { !$0.runsOnCI }, changed: relevant, observer: observer,
-                none: "modelgate: every stage has 'runs_on: ci'; nothing ran here (CI's signed verdict decides)")
+                none:
+                    "modelgate: every stage has 'runs_on: ci'; nothing ran here (CI's signed verdict decides)"
+            )
         case .train:
             let outcome = try PipelineRunner(repository: repository, artifacts: artifacts).run(
                 source, observer: observer)
@@ -160,7 +162,9 @@ public struct PreCommitCheck {
     }
 
     /// Runs `stages` alone on the staged files (no cache, no note); `none` is said when empty.
-    func runStages(_ stages: [Stage], changed: [String], observer: RunObserver?, none: String) throws -> Result {
+    func runStages(_ stages: [Stage], changed: [String], observer: RunObserver?, none: String) throws
+        -> Result
+    {
         guard !stages.isEmpty else { return .allowed(none) }
         let names = Set(stages.map(\.name))
         let outcome = try PipelineRunner(repository: repository).runStages(

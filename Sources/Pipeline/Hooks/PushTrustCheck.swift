@@ -33,7 +33,8 @@ struct PushTrustCheck {
     func judge(_ tip: PrePushCheck.TipResult) throws -> PrePushCheck.TipResult {
         var tip = tip
         guard let fingerprint = try TrustedVerdicts.fingerprint(of: tip.commit, in: repository) else {
-            tip.untrusted = "no \(PipelineConfig.fileName) in \(tip.commit.short), so no verdict can vouch for it"
+            tip.untrusted =
+                "no \(PipelineConfig.fileName) in \(tip.commit.short), so no verdict can vouch for it"
             return tip
         }
         var verdicts = TrustedVerdicts(repository: repository, signers: signers)
@@ -44,7 +45,8 @@ struct PushTrustCheck {
         }
         switch finding {
         case .trusted(let trusted):
-            tip.outcome = PipelineRunner.Outcome(record: trusted.record, reused: true, subject: tip.commit.short)
+            tip.outcome = PipelineRunner.Outcome(
+                record: trusted.record, reused: true, subject: tip.commit.short)
             tip.origin = "signed"
             tip.signer = trusted.principal
         case .refused(.noRecord), .refused(.unsigned):
@@ -62,7 +64,10 @@ struct PushTrustCheck {
     /// cannot be reached (then only local records count, and the refusal says what is missing).
     private func fetchRemoteSignatures() throws -> Bool {
         let result = try NotesSync(repository: repository, remote: remote).gitResult(
-            ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, "+\(SignedRecords.ref):\(trackingRef)"])
+            [
+                "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
+                "+\(SignedRecords.ref):\(trackingRef)",
+            ])
         return result.status == 0
     }
 }

@@ -66,7 +66,8 @@ public struct TrustedVerdicts {
                 "bad signature: a record signed as \(principal) was changed after signing, or forged"
             case .otherInputs(let fingerprint):
                 "record for other inputs: the signed record is for fingerprint \(fingerprint.prefix(12)), not these inputs"
-            case .expiredKey(let principal): "expired key: \(principal)'s key is not valid now (allowed_signers)"
+            case .expiredKey(let principal):
+                "expired key: \(principal)'s key is not valid now (allowed_signers)"
             case .unknownKey(let fingerprint): "unknown key: \(fingerprint) is not in the allowed signers"
             case .unsigned: "unsigned: the record has no signature"
             case .noRecord: "no record: no CI verdict yet for these inputs"
@@ -118,7 +119,10 @@ public struct TrustedVerdicts {
             let data = try tree.contents(
                 of: PipelineConfig.fileName, in: repository, atMost: ConfigLoader.maxBytes)
         else { return nil }
-        guard let policy = try ConfigLoader().parse(data).trust else { return nil }
+        // Every push and `show` asks; a config without the word skips the YAML parse (~1 ms).
+        guard data.range(of: Data("trust".utf8)) != nil,
+            let policy = try ConfigLoader().parse(data).trust
+        else { return nil }
         guard
             let bytes = try tree.contents(
                 of: policy.signers, in: repository, atMost: AllowedSigners.maxBytes + 1)
@@ -215,7 +219,9 @@ public struct TrustedVerdicts {
             return .refused(.otherInputs(recordFingerprint: record.fingerprint))
         }
         return .trusted(
-            Trusted(record: record, bytes: entry.record, principal: principal, key: key.fingerprint, commit: commit))
+            Trusted(
+                record: record, bytes: entry.record, principal: principal, key: key.fingerprint,
+                commit: commit))
     }
 
     /// Of two trusted verdicts for the same inputs, the later run's.
