@@ -84,7 +84,8 @@ let package = Package(
         // One entry point per parser of hostile input (bytes in), shared by the libFuzzer
         // executables under Fuzz/ and the regression test that replays their corpora.
         .target(
-            name: "FuzzTargets", dependencies: ["Artifacts", "GitKit", "Learning", "Pipeline", "Site", "Trust"]),
+            name: "FuzzTargets",
+            dependencies: ["Artifacts", "GitKit", "Learning", "Pipeline", "Site", "Trust"]),
 
         .executableTarget(
             name: "modelgate",
