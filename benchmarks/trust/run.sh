@@ -67,6 +67,8 @@ EOF
     fi
     # Warm: the first push writes what later ones read.
     git push -q --dry-run origin main 2>/dev/null
+    # What git writes to the hook's stdin for this push, to time the hook process alone.
+    echo "refs/heads/main $(git rev-parse HEAD) refs/heads/main $(git rev-parse HEAD~1)" >"$work/$1.stdin"
 }
 
 make_repo signed trust
@@ -76,4 +78,12 @@ hyperfine --warmup 5 --runs "$runs" --export-markdown "$results/trust.md" \
     -n "git push (no hooks)" "cd $work/unsigned && git -c core.hooksPath=/dev/null push -q --dry-run origin main" \
     -n "pre-push, unsigned cached verdict (no trust policy)" "cd $work/unsigned && git push -q --dry-run origin main" \
     -n "pre-push, trusted signed verdict (trust.require push:main)" "cd $work/signed && git push -q --dry-run origin main"
-cat "$results/trust.md"
+# The hook process alone (no git push around it), where a difference of a millisecond shows.
+hyperfine --warmup 5 --runs "$runs" --export-markdown "$results/trust-hook.md" \
+    --export-json "$results/trust-hook.json" \
+    -n "hook, unsigned cached verdict (no trust policy)" \
+    "cd $work/unsigned && $binary hook pre-push origin $work/unsigned-remote.git < $work/unsigned.stdin" \
+    -n "hook, trusted signed verdict (trust.require push:main)" \
+    "cd $work/signed && $binary hook pre-push origin $work/signed-remote.git < $work/signed.stdin"
+cat "$results/trust.md" "$results/trust-hook.md"
+python3 -c 'import json,sys; [print("median %.1f ms  %s" % (r["median"] * 1000, r["command"])) for r in json.load(open(sys.argv[1]))["results"]]' "$results/trust-hook.json"
