@@ -47,9 +47,16 @@ struct Run: ParsableCommand {
         ).run(evaluated, force: force, observer: ProgressPrinter())
         if let signer, case .revision(let rev) = evaluated {
             let commit = try repository.resolveCommit(rev)
-            let signature = try SignedRecords(repository: repository).sign(commit, with: signer)
-            Terminal.printError(
-                "modelgate: signed the record of \(commit.short) with \(signature.publicKey.fingerprint)")
+            let store = SignedRecords(repository: repository)
+            // A run that wrote no note (a stage crashed before a record existed) has nothing to
+            // sign; its own exit status says why, not a signing error.
+            if try store.noteBytes(on: commit) != nil {
+                let signature = try store.sign(commit, with: signer)
+                Terminal.printError(
+                    "modelgate: signed the record of \(commit.short) with \(signature.publicKey.fingerprint)")
+            } else {
+                Terminal.printError("modelgate: \(commit.short) has no record note; nothing was signed")
+            }
         }
         try VerdictPrinter(json: json).print(outcome)
     }
