@@ -7,7 +7,7 @@ SWIFT ?= swift
 # (apache2-utils) check the OCI images and pushes, openssl makes the certificate of the HTTPS
 # registry tests (Tests/Fixtures/registry), and the pre-commit framework (PyPI).
 BUILD_PACKAGES = libgit2-dev libcmark-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev libarchive-dev pkg-config git
-TEST_PACKAGES = shellcheck prometheus docker-registry skopeo umoci apache2-utils python3-venv gzip zstd openssl
+TEST_PACKAGES = shellcheck openssh-client prometheus docker-registry skopeo umoci apache2-utils python3-venv gzip zstd openssl
 
 .PHONY: deps deps-build build release test test-browser fuzz fuzz-smoke demo demo-sklearn bench bench-hooks bench-significance lint format install uninstall clean
 

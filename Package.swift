@@ -50,6 +50,8 @@ let package = Package(
         .target(name: "Processes", dependencies: ["CLinux", "Diagnostics"]),
         // The only importer of CLibGit2.
         .target(name: "GitKit", dependencies: ["CLibGit2", "Checksum", "Diagnostics", "Processes"]),
+        // SSH signatures (PROTOCOL.sshsig) and git's allowed_signers, natively over libcrypto.
+        .target(name: "Trust", dependencies: ["CLibCrypto", "Diagnostics"]),
         // The only importer of CCmark.
         .target(name: "Markdown", dependencies: ["CCmark"]),
         // Intervals and tests for gates (Clopper–Pearson, McNemar, DeLong, paired bootstrap,
@@ -62,6 +64,7 @@ let package = Package(
             name: "Pipeline",
             dependencies: [
                 "Checksum", "Diagnostics", "FileSafety", "GitKit", "Learning", "Processes", "Statistics",
+                "Trust",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Run records + tags -> static HTML/SVG site, history.json, metrics.prom, Grafana JSON.
@@ -78,24 +81,28 @@ let package = Package(
             dependencies: [
                 "CLibArchive", "CZlib", "CZstd", "Checksum", "Diagnostics", "FileSafety", "GitKit",
                 "Pipeline",
-                "Processes",
+                "Processes", "Trust",
             ]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
         // One entry point per parser of hostile input (bytes in), shared by the libFuzzer
         // executables under Fuzz/ and the regression test that replays their corpora.
-        .target(name: "FuzzTargets", dependencies: ["Artifacts", "GitKit", "Learning", "Pipeline", "Site"]),
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["Artifacts", "GitKit", "Learning", "Pipeline", "Site", "Trust"]),
 
         .executableTarget(
             name: "modelgate",
             dependencies: [
                 "Artifacts", "Diagnostics", "GitKit", "Learning", "Markdown", "Pipeline", "Processes", "Site",
+                "Trust",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "FileSafetyTests", dependencies: ["FileSafety", "TestSupport"]),
         .testTarget(name: "ProcessesTests", dependencies: ["Processes", "TestSupport"]),
         .testTarget(name: "GitKitTests", dependencies: ["GitKit", "TestSupport"]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust", "TestSupport"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum", "TestSupport"]),
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"]),
@@ -115,6 +122,7 @@ let package = Package(
 // built with --sanitize fuzzer): an ordinary build or test never compiles or links them.
 let fuzzTargets = [
     "TarLayer", "Challenge", "RegistryJSON", "CSV", "Config", "RunRecord", "PrePush", "PathPattern", "Tag",
+    "Signature",
 ]
 if Context.environment["MODELGATE_FUZZ"] == "1" {
     package.targets += fuzzTargets.map {

@@ -505,6 +505,46 @@ def tag_seeds():
         write("Tag", name + ".txt", text)
 
 
+# MARK: - Signature: first byte picks the parser (0 blob, 1 armor, 2 private key, 3 public key
+# line, 4 allowed_signers, 5 ssh-agent answer). The keys are throwaway keys made for these seeds
+# by ssh-keygen (no passphrase, except "locked": "pw"); they sign nothing real.
+
+SIGNATURE_ED25519 = '-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQAAADMAAAALc3NoLWVkMjU1MTkAAAAgOEW5VKYsfgvUIFomtEE2lUQ93o\nXM2XpqjrjaRmQBpD8AAAARbW9kZWxnYXRlLXZlcmRpY3QAAAAAAAAABnNoYTUxMgAAAFMA\nAAALc3NoLWVkMjU1MTkAAABAweSlkaoaUeH6cMsWukOkZDgb7eAhDWCkYCQSqnN2kbGXTz\nDHk9GI4FJTiboplbAW5RyALR/DAjvlKp+uvGFnAg==\n-----END SSH SIGNATURE-----\n'
+SIGNATURE_ECDSA = '-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAAAQAAAGgAAAATZWNkc2Etc2hhMi1uaXN0cDI1NgAAAAhuaXN0cDI1NgAAAE\nEEn6wBWvzBrZVTxIapdOoNw0iOadbw3U2w23x2UUr7CFq6QV2SkW9pEhantKlUeCa9e+JX\njhlxyAa+QRXtbVTu3wAAABFtb2RlbGdhdGUtdmVyZGljdAAAAAAAAAAGc2hhNTEyAAAAZQ\nAAABNlY2RzYS1zaGEyLW5pc3RwMjU2AAAASgAAACEAzcwB4whP0kefmpXG/VBudrbIWRXC\np5BEtHg870cm0w0AAAAhAMbnudjlN+SG5Yqw0lFXuTNH3BnMXOd4Y2p6DJXThm4B\n-----END SSH SIGNATURE-----\n'
+KEY_ED25519 = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACA4RblUpix+C9QgWia0QTaVRD3ehczZemqOuNpGZAGkPwAAAJD4VPHl+FTx\n5QAAAAtzc2gtZWQyNTUxOQAAACA4RblUpix+C9QgWia0QTaVRD3ehczZemqOuNpGZAGkPw\nAAAEACdXk60hwyXI5ZVJm9NLkQNEUTaXLay9QNlXRJ6aOTDDhFuVSmLH4L1CBaJrRBNpVE\nPd6FzNl6ao642kZkAaQ/AAAACWZ1enotc2VlZAECAwQ=\n-----END OPENSSH PRIVATE KEY-----\n'
+KEY_ECDSA = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAaAAAABNlY2RzYS\n1zaGEyLW5pc3RwMjU2AAAACG5pc3RwMjU2AAAAQQSfrAFa/MGtlVPEhql06g3DSI5p1vDd\nTbDbfHZRSvsIWrpBXZKRb2kSFqe0qVR4Jr174leOGXHIBr5BFe1tVO7fAAAAqCGSfwohkn\n8KAAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBJ+sAVr8wa2VU8SG\nqXTqDcNIjmnW8N1NsNt8dlFK+whaukFdkpFvaRIWp7SpVHgmvXviV44ZccgGvkEV7W1U7t\n8AAAAgXWproy4w2X0cOobJmVvmneDKW8iCddhvessvSZa/83cAAAAJZnV6ei1zZWVkAQID\nBAUGBw==\n-----END OPENSSH PRIVATE KEY-----\n'
+KEY_LOCKED = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAACmFlczI1Ni1jdHIAAAAGYmNyeXB0AAAAGAAAABBp5gbl78\nUKhTXXyLC+y+i6AAAAEAAAAAEAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIFaOblIIiKYRJ2PD\ndXTvT6TszQ+DRR+7tMC1EVhAMUBfAAAAkCLxe3O1L6BidT0xG2gw8arWivsgns5ksmd/O1\nHj1Qn13HCZgbtYCTGhkqEoq8zymhFQ1oCvSP5u5ZoHvvLVTsgaK/u+MmBlW+PIKYHIy9kI\nve0YSb9Gas2t42CL1xh30PpY+dbARS5NaWeTAtvcomgQk1lvkHemfrmO7j875TuHIOVx7M\nVJeE0xwSyweTqbpQ==\n-----END OPENSSH PRIVATE KEY-----\n'
+PUBLIC_ED25519 = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDhFuVSmLH4L1CBaJrRBNpVEPd6FzNl6ao642kZkAaQ/ fuzz-seed'
+PUBLIC_ECDSA = 'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBJ+sAVr8wa2VU8SGqXTqDcNIjmnW8N1NsNt8dlFK+whaukFdkpFvaRIWp7SpVHgmvXviV44ZccgGvkEV7W1U7t8= fuzz-seed'
+
+
+def signature_seeds():
+    import base64
+    blob = base64.b64decode("".join(SIGNATURE_ED25519.strip().splitlines()[1:-1]))
+    agent_sign = bytes([14]) + len(blob[-83:]).to_bytes(4, "big") + blob[-83:]
+    seeds = {
+        "blob-ed25519": b"\x00" + blob,
+        "blob-truncated": b"\x00" + blob[:40],
+        "armor-ed25519": b"\x01" + SIGNATURE_ED25519.encode(),
+        "armor-ecdsa": b"\x01" + SIGNATURE_ECDSA.encode(),
+        "armor-no-footer": b"\x01" + SIGNATURE_ED25519.encode()[:-30],
+        "private-ed25519": b"\x02" + KEY_ED25519.encode(),
+        "private-ecdsa": b"\x02" + KEY_ECDSA.encode(),
+        "private-locked": b"\x02" + KEY_LOCKED.encode(),
+        "public-ed25519": b"\x03" + PUBLIC_ED25519.encode(),
+        "public-rsa": b"\x03ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ comment",
+        "signers": b"\x04" + ("# CI\nci@example.com,\"a b\" namespaces=\"modelgate-verdict,git\",valid-after=20200101,"
+                            "valid-before=20991231235959Z %s\n*@example.com %s\n" % (PUBLIC_ED25519, PUBLIC_ECDSA)).encode(),
+        "signers-cert-authority": b"\x04*@example.com cert-authority " + PUBLIC_ED25519.encode(),
+        "signers-bad-time": b"\x04ci valid-before=2020130199 " + PUBLIC_ED25519.encode(),
+        "agent-sign-response": b"\x05" + agent_sign,
+        "agent-failure": b"\x05\x05",
+        "agent-huge-length": b"\x05\x0e\xff\xff\xff\xff",
+    }
+    for name, data in seeds.items():
+        write("Signature", name + ".bin", data)
+
+
 if __name__ == "__main__":
     tar_seeds()
     challenge_seeds()
@@ -515,3 +555,4 @@ if __name__ == "__main__":
     pre_push_seeds()
     path_pattern_seeds()
     tag_seeds()
+    signature_seeds()

@@ -2,6 +2,8 @@ import Diagnostics
 import Foundation
 import GitKit
 import Pipeline
+import Processes
+import Trust
 
 /// Releases are annotated tags on blessed commits whose message ends in trailers
 /// (`Modelgate-Artifact`, `Modelgate-Fingerprint`, `Modelgate-Environment`, `Modelgate-Metrics`).
@@ -13,6 +15,9 @@ public struct ReleaseBook {
     let store: ArtifactStore
     let notes: RecordNotes
     let inspector: PipelineInspector
+    /// `trust:` of HEAD's tree, when it has `release` in `require`; loaded once, its error kept
+    /// for the first assessment (an unreadable signers file refuses every release).
+    let releaseTrust: Result<TrustedVerdicts?, Error>
 
     /// Makes a release book for `repository`.
     public init(repository: Repository) {
@@ -20,6 +25,12 @@ public struct ReleaseBook {
         store = ArtifactStore(repository: repository)
         notes = RecordNotes(repository: repository)
         inspector = PipelineInspector(repository: repository)
+        releaseTrust = Result {
+            guard let (policy, signers) = try TrustedVerdicts.policy(in: repository), policy.release else {
+                return nil
+            }
+            return TrustedVerdicts(repository: repository, signers: signers)
+        }
     }
 
     // MARK: - Blessing
@@ -98,6 +109,22 @@ public struct ReleaseBook {
                 "\(short)'s verdict is stale: its inputs now fingerprint to \(current.prefix(12)), not the recorded \(record.fingerprint.prefix(12)) (\(why))",
                 "re-evaluate with 'modelgate run --rev \(short)'")
         }
+        // With `release` in trust.require, only a trusted signed verdict for these inputs blesses.
+        if let trust = try releaseTrust.get() {
+            switch try trust.check(commit, fingerprint: current) {
+            case .trusted(let trusted) where trusted.record.verdict != .pass:
+                return refuse(
+                    record,
+                    "\(short)'s trusted verdict (signed by \(trusted.principal)) is \(trusted.record.verdict.rawValue)",
+                    "see 'modelgate verify \(short)'")
+            case .trusted: break
+            case .refused(let refusal):
+                return refuse(
+                    record, "\(short) has no trusted verdict (trust.require has 'release'): \(refusal.text)",
+                    "let CI sign a verdict for it ('modelgate run --rev \(short) --sign KEY'), then 'modelgate sync'"
+                )
+            }
+        }
         guard let text = record.artifact, let digest = Digest(text) else {
             return refuse(
                 record, "\(short) passed but has no stored artifact",
@@ -140,13 +167,18 @@ public struct ReleaseBook {
         public var message: String?
         /// Name the tags in GTO's convention.
         public var gto: Bool
+        /// Sign the tags with this SSH key (`git tag -s`, gpg.format=ssh), when set.
+        public var signingKey: String?
 
         /// Makes a request.
-        public init(name: String?, environment: String?, message: String?, gto: Bool) {
+        public init(
+            name: String?, environment: String?, message: String?, gto: Bool, signingKey: String? = nil
+        ) {
             self.name = name
             self.environment = environment
             self.message = message
             self.gto = gto
+            self.signingKey = signingKey
         }
     }
 
@@ -253,10 +285,34 @@ public struct ReleaseBook {
                     "the tag message would be \(message.utf8.count) bytes; a release tag is at most \(ReleaseTag.maxObjectBytes) bytes",
                     hint: "shorten --message", exitStatus: .badInput)
             }
-            try repository.createTag(name, target: commit, message: message)
+            if let key = request.signingKey {
+                try createSignedTag(name, target: commit, message: message, key: key)
+            } else {
+                try repository.createTag(name, target: commit, message: message)
+            }
             if let release = try release(named: name) { created.append(release) }
         }
         return created
+    }
+
+    /// An SSH-signed annotated tag, made by git itself (`git tag -s` with gpg.format=ssh and
+    /// `user.signingKey` KEY), so that `git tag -v` verifies it with gpg.ssh.allowedSignersFile.
+    private func createSignedTag(_ name: String, target: ObjectID, message: String, key: String) throws {
+        var child = ChildProcess(
+            "git",
+            [
+                "-c", "gpg.format=ssh", "-c", "user.signingKey=\(key)", "tag", "-s", "--cleanup=verbatim",
+                "-F", "-", name, target.hex,
+            ])
+        child.directory = (repository.workingDirectory ?? repository.gitDirectory).path
+        child.input = Array(message.utf8)
+        let result = try child.collect(limit: 1 << 16)
+        guard result.ending == .exited(0) else {
+            throw ArtifactError(
+                "could not sign the tag \(name): \(String(decoding: result.error, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))",
+                location: key, hint: "check the key ('ssh-keygen -y -f KEY'), or add it to ssh-agent",
+                exitStatus: .failure)
+        }
     }
 
     /// The next GTO assignment counter of `model`: one more than the largest one any tag name

@@ -1,1 +1,4 @@
 #include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/ecdsa.h>
+#include <openssl/bn.h>

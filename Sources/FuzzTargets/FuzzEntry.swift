@@ -24,6 +24,7 @@ public enum FuzzEntry {
         "PrePush": prePush,
         "PathPattern": pathPattern,
         "Tag": tag,
+        "Signature": signature,
     ]
 
     /// Runs target `name` on libFuzzer's input; what `LLVMFuzzerTestOneInput` returns (0).

@@ -204,6 +204,9 @@ public struct ConfigLoader {
                     of: gate, path: "gates[\(index)].", allowed: RawGate.CodingKeys.allCases.map(\.rawValue))
             }
         }
+        if let trust = root["trust"] {
+            try checkKeys(of: trust, path: "trust.", allowed: RawTrust.CodingKeys.allCases.map(\.rawValue))
+        }
         if let hooks = root["hooks"] {
             try checkKeys(of: hooks, path: "hooks.", allowed: RawHooks.CodingKeys.allCases.map(\.rawValue))
         }

@@ -61,7 +61,8 @@ struct ConfigValidator {
             name: try name(raw.name),
             stages: stages, gates: gates,
             baseline: try baseline(raw.baseline),
-            hooks: try hooks(raw.hooks))
+            hooks: try hooks(raw.hooks),
+            trust: try trust(raw.trust))
         config.significance = try significance(raw.significance)
         return config
     }
@@ -118,6 +119,13 @@ struct ConfigValidator {
                 .unsafeName(.stage, name: definition.name, problem), file: file, at: node?["name"]?.position)
         }
         try checkPaths(of: definition, node: node)
+        if let runsOn = definition.runsOn, runsOn != "ci" {
+            throw error(
+                "stage '\(definition.name)' has runs_on '\(runsOn)'", at: node?["runs_on"],
+                hint:
+                    "the only value is 'runs_on: ci' (never run in a hook); remove the key to run it anywhere"
+            )
+        }
         let kind: Stage.Kind
         switch (definition.cmd, definition.builtin) {
         case (.some, .some):
@@ -301,7 +309,7 @@ struct ConfigValidator {
     private func onlyAllowedKeys(of kind: StageKindName, _ definition: StageDefinition, node: Node?) throws {
         let allowed = StageDefinition.allowedKeys(for: kind)
         for (key, _) in node?.mapping ?? [:] {
-            guard let name = key.string, name != "name",
+            guard let name = key.string, name != "name", name != "runs_on",
                 let codingKey = StageDefinition.CodingKeys(rawValue: name),
                 !allowed.contains(codingKey)
             else { continue }
@@ -425,6 +433,35 @@ struct ConfigValidator {
                 "unknown baseline '\(text)'", at: root["baseline"],
                 hint: "use 'ancestor' (default), 'release' or 'branch:NAME'")
         }
+    }
+
+    private func trust(_ raw: RawTrust?) throws -> TrustPolicy? {
+        guard let raw else { return nil }
+        let node = root["trust"]
+        guard let signers = raw.signers else {
+            throw error(
+                "'trust' has no 'signers'", at: node,
+                hint: "name an allowed_signers file, e.g. 'signers: .modelgate/allowed_signers'")
+        }
+        if let problem = RepositoryPath.problem(in: signers) {
+            throw error(
+                "trust.signers '\(signers)' is not a path inside the repository (\(problem))",
+                at: node?["signers"], hint: "use a path relative to the repository root")
+        }
+        var policy = TrustPolicy(signers: signers)
+        for (index, entry) in (raw.require ?? []).enumerated() {
+            let entryNode = node?["require"]?.sequence?[index]
+            if entry == "release" {
+                policy.release = true
+            } else if entry.hasPrefix("push:"), entry.count > 5 {
+                policy.pushBranches.append(String(entry.dropFirst(5)))
+            } else {
+                throw error(
+                    "trust.require has '\(entry)'", at: entryNode,
+                    hint: "each entry is 'release' or 'push:BRANCH' (globs allowed, e.g. 'push:release/*')")
+            }
+        }
+        return policy
     }
 
     private func hooks(_ raw: RawHooks?) throws -> HookPolicy {

@@ -81,7 +81,7 @@ struct PipelineFingerprint {
                 files["baseline:\(validate.data)"] = baselineBlob
             }
             let inputs = StageFingerprint(
-                definition: stage.definition, files: files, upstream: upstream,
+                definition: stage.definition.fingerprinted, files: files, upstream: upstream,
                 tool: "\(Tool.name) \(Tool.version)")
             let digest = inputs.digest
             stages.append((stage, inputs, digest))

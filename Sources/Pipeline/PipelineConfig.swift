@@ -20,6 +20,8 @@ public struct PipelineConfig: Sendable, Equatable {
     public let hooks: HookPolicy
     /// How gates with a `confidence` are judged (`significance:`).
     public var significance = SignificancePolicy.default
+    /// Where only trusted, signed verdicts count (`trust:`); nil when the key is absent.
+    public var trust: TrustPolicy? = nil
 }
 
 /// `significance:`: how gates with a `confidence` level are judged.
@@ -99,6 +101,9 @@ public struct Stage: Sendable, Equatable {
             return [optimize.sourceModel, optimize.testFile, optimize.model].compactMap { $0 }
         }
     }
+
+    /// True for `runs_on: ci`: hooks never run it; its verdict comes from CI.
+    public var runsOnCI: Bool { definition.runsOn == "ci" }
 
     /// The model file this stage writes, for built-in trainer and optimize stages.
     public var modelPath: String? {

@@ -164,8 +164,17 @@ public struct ReleaseTag: Sendable, Equatable {
     /// The message's body and its trailers: the last paragraph when it is not the first and
     /// every line of it is `Key: value`. Read over UTF-8 code units (no Foundation): it runs for
     /// every tag on the hook path (`baseline: release`).
+    ///
+    /// A signed tag's signature (`git tag -s`: a last block from a line `-----BEGIN … SIGNATURE-----`)
+    /// is not part of the message, as git reads it.
     static func splitTrailers(_ message: String) -> (body: String, trailers: [Trailer]) {
-        let text = trimmed(Substring(message))
+        var unsigned = Substring(message)
+        for marker in ["\n-----BEGIN SSH SIGNATURE-----", "\n-----BEGIN PGP SIGNATURE-----"] {
+            if let start = unsigned.range(of: marker, options: .backwards) {
+                unsigned = unsigned[..<start.lowerBound]
+            }
+        }
+        let text = trimmed(unsigned)
         let bytes = text.utf8
         // The last blank line: "\n\n" searched from the end.
         var end = bytes.endIndex

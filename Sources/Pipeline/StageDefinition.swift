@@ -74,6 +74,16 @@ public struct StageDefinition: Codable, Sendable, Equatable {
     /// A command stage's per-example results file (`id,y_true,y_pred[,score]`), for gates with a
     /// confidence level.
     public var predictions: String?
+    /// "ci": the stage never runs in a hook; its verdict comes from CI (any stage kind).
+    public var runsOn: String?
+
+    /// The definition as it enters the fingerprint: where a stage runs does not change its result,
+    /// so `runs_on` is left out and adding it keeps every recorded verdict.
+    var fingerprinted: StageDefinition {
+        var copy = self
+        copy.runsOn = nil
+        return copy
+    }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, builtin, cmd, deps, params, outs, metrics, timeout, env
@@ -92,6 +102,7 @@ public struct StageDefinition: Codable, Sendable, Equatable {
         case drift, from, dtype
         case maxChange = "max_change"
         case predictions
+        case runsOn = "runs_on"
     }
 
     /// The keys each kind of stage accepts (besides `name`).
@@ -140,9 +151,10 @@ struct RawConfig: Codable {
     var baseline: String?
     var hooks: RawHooks?
     var significance: RawSignificance?
+    var trust: RawTrust?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case version, name, stages, gates, baseline, hooks, significance
+        case version, name, stages, gates, baseline, hooks, significance, trust
     }
 }
 
@@ -174,6 +186,16 @@ struct RawGate: Codable {
         case maxDrop = "max_drop"
         case maxRise = "max_rise"
         case relative, confidence
+    }
+}
+
+/// `trust:` as written.
+struct RawTrust: Codable {
+    var signers: String?
+    var require: [String]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case signers, require
     }
 }
 

@@ -151,6 +151,16 @@ struct Hook: ParsableCommand {
         }
         var worst = ExitStatus.success
         for tip in results {
+            if let untrusted = tip.untrusted {
+                Terminal.printError(
+                    style.red("modelgate: push refused: ")
+                        + "\(Self.describe(tip.refs)) at \(tip.commit.short) needs a trusted verdict (trust.require): \(untrusted)"
+                )
+                Terminal.printError("  check: modelgate verify \(tip.commit.short)")
+                Terminal.printError("  skip once: git push --no-verify")
+                worst = .refused
+                continue
+            }
             guard let outcome = tip.outcome else {
                 // Deletions and refs the remote already has need no word; a missing config or an
                 // `off` policy does.
@@ -162,9 +172,11 @@ struct Hook: ParsableCommand {
             }
             let record = outcome.record
             let origin =
-                tip.origin == "note"
-                ? "recorded verdict"
-                : tip.origin == "cache" ? "cached verdict, no stage ran" : "ran the pipeline"
+                tip.origin == "signed"
+                ? "verdict signed by \(tip.signer ?? "?"), verified"
+                : tip.origin == "note"
+                    ? "recorded verdict"
+                    : tip.origin == "cache" ? "cached verdict, no stage ran" : "ran the pipeline"
             if record.verdict == .pass {
                 Terminal.printError(
                     style.green("modelgate: pass")

@@ -12,7 +12,9 @@ struct Log: ParsableCommand {
         discussion: Help.discussion(
             """
             A commit whose note is not a readable run record shows '?' and the reason; in --json
-            its entry has no "record" and "unreadable": REASON instead.
+            its entry has no "record" and "unreadable": REASON instead. With a 'trust:' policy, each
+            record's line ends with who vouched for it ([ci@example.com, verified] or
+            [local, unsigned]).
 
             """))
 
@@ -49,12 +51,20 @@ struct Log: ParsableCommand {
             let names = Set(metrics)
             return try Terminal.printJSON(names.isEmpty ? entries : entries.map { $0.keepingMetrics(names) })
         }
+        // With a trust policy, each evaluated line says who vouched for its record.
+        let trust = (try? TrustedVerdicts.policy(in: repository))?.map {
+            TrustedVerdicts(repository: repository, signers: $0.1)
+        }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate]
         for entry in entries {
             let verdict = entry.record?.verdict.rawValue ?? (entry.unreadable != nil ? "?" : "-")
+            let voucher =
+                entry.record == nil
+                ? nil
+                : (ObjectID(hex: entry.commit)).flatMap { try? trust?.voucher(for: $0) }
             let shown =
-                entry.record.map { Self.metricsText($0, only: metrics) }
+                entry.record.map { Self.metricsText($0, only: metrics) + (voucher.map { "  [\($0)]" } ?? "") }
                 ?? entry.unreadable.map { "(unreadable record: \($0))" } ?? "(not evaluated)"
             print(
                 "\(entry.commit.prefix(7))  \(formatter.string(from: entry.date))  \(verdict.padding(toLength: 5, withPad: " ", startingAt: 0))  \(shown)  \(entry.summary)"

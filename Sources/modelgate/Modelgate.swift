@@ -11,7 +11,8 @@ struct Modelgate: AsyncParsableCommand {
         discussion: Help.discussion(),
         version: Tool.version,
         subcommands: [
-            Init.self, Run.self, Status.self, Show.self, Log.self, Diff.self, Train.self, Predict.self,
+            Init.self, Run.self, Status.self, Show.self, Verify.self, Sign.self, Log.self, Diff.self,
+            Train.self, Predict.self,
             Install.self, Uninstall.self, Hooks.self, Hook.self, Sync.self,
             Artifact.self, PackageImage.self, Push.self, Pull.self, Deployable.self, Release.self,
             Releases.self, GC.self,

@@ -31,6 +31,11 @@ struct Release: ParsableCommand {
     @Option(help: "The tag message's first line.") var message: String?
     @Option(help: "Push the new tag(s) to this remote ('git push REMOTE TAG').") var push: String?
     @Flag(help: "Name the tags in GTO's convention.") var gto = false
+    @Option(
+        help: ArgumentHelp(
+            "Sign the tag(s) with this SSH key ('git tag -s', gpg.format=ssh; 'git tag -v' verifies).",
+            valueName: "KEY"))
+    var sign: String?
     @Flag(help: "Print the releases created as JSON.") var json = false
 
     func validate() throws {
@@ -43,7 +48,10 @@ struct Release: ParsableCommand {
         let repository = try Repository(discoveringFrom: .currentDirectory())
         let commit = try repository.resolveCommit(rev)
         let created = try ReleaseBook(repository: repository).release(
-            commit, .init(name: name, environment: env, message: message, gto: gto))
+            commit,
+            .init(
+                name: name, environment: env, message: message, gto: gto,
+                signingKey: sign.map(Self.absoluteKey)))
         if json {
             try Terminal.printJSON(created)
         } else {
@@ -64,5 +72,11 @@ struct Release: ParsableCommand {
                         + created.map(\.tag).joined(separator: " ") + "'")
             }
         }
+    }
+
+    /// git runs at the repository's top, so a key file named relative to here is made absolute.
+    static func absoluteKey(_ key: String) -> String {
+        key.hasPrefix("key::") || key.hasPrefix("/")
+            ? key : FileManager.default.currentDirectoryPath + "/" + key
     }
 }

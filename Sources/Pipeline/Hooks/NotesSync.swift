@@ -58,6 +58,8 @@ public struct NotesSync {
     /// them adds lines to the superseded ref). Another kind of note joins the list here.
     public static let sharedRefs: [SharedRef] = [
         SharedRef(RecordNotes.ref, rule: .records), SharedRef(supersededRef, rule: .union),
+        // Signed records: one self-contained line per signature, so a union loses none.
+        SharedRef(SignedRecords.ref, rule: .union),
     ]
 
     /// What `sync` did.

@@ -102,6 +102,14 @@ public struct PreCommitCheck {
         switch config.hooks.preCommit {
         case .off:
             return .allowed(nil)
+        case .train where config.stages.contains(where: \.runsOnCI):
+            // `runs_on: ci` stages never run in a hook: the others run, as `validate` runs its
+            // stages (gates judged on the metrics they report, nothing recorded).
+            return try runStages(
+                config.stages.filter { !$0.runsOnCI }, changed: relevant, observer: observer,
+                none:
+                    "modelgate: every stage has 'runs_on: ci'; nothing ran here (CI's signed verdict decides)"
+            )
         case .train:
             let outcome = try PipelineRunner(repository: repository, artifacts: artifacts).run(
                 source, observer: observer)
@@ -179,12 +187,18 @@ public struct PreCommitCheck {
     /// Runs only the validation stages on the staged files, and judges the gates on the metrics
     /// they report (e.g. drift); other gates wait for the full run at push. Nothing is recorded.
     func validate(_ config: PipelineConfig, changed: [String], observer: RunObserver?) throws -> Result {
-        let stages = Self.validationStages(of: config)
-        guard !stages.isEmpty else {
-            return .allowed(
+        try runStages(
+            Self.validationStages(of: config).filter { !$0.runsOnCI }, changed: changed, observer: observer,
+            none:
                 "modelgate: hooks.pre-commit is 'validate', but modelgate.yml has no validate stage; nothing ran (pre-push still requires a passing verdict)"
-            )
-        }
+        )
+    }
+
+    /// Runs `stages` alone on the staged files (no cache, no note); `none` is said when empty.
+    func runStages(_ stages: [Stage], changed: [String], observer: RunObserver?, none: String) throws
+        -> Result
+    {
+        guard !stages.isEmpty else { return .allowed(none) }
         let names = Set(stages.map(\.name))
         let outcome = try PipelineRunner(repository: repository).runStages(
             source, where: { names.contains($0.name) }, observer: observer)

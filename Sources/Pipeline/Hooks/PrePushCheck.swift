@@ -32,8 +32,13 @@ public struct PrePushCheck {
         public var skipped: String?
         /// The verdict, when one was needed.
         public var outcome: PipelineRunner.Outcome?
-        /// "note" (a recorded verdict), "cache" (same inputs run before) or "run".
+        /// "note" (a recorded verdict), "cache" (same inputs run before), "run", or "signed" (a
+        /// trusted signed verdict, for branches in `trust.require`).
         public var origin: String?
+        /// Who signed the trusted verdict (origin "signed").
+        public var signer: String?
+        /// Why a branch in `trust.require` has no trusted verdict; the push is refused.
+        public var untrusted: String?
         /// Input files that changed since the baseline (or the remote's commit).
         public var changed: [String]
         /// What the remote had for the first ref (nil for a new ref).
@@ -118,8 +123,15 @@ public struct PrePushCheck {
                 remoteBase: ref.remoteID.isZero ? nil : ref.remoteID)
         }
         var results = skipped
+        // Branches in `trust.require` take trusted verdicts only (PushTrustCheck); others as before.
+        let trust = order.isEmpty ? nil : try PushTrustCheck.load(repository: repository, remote: remote)
         for commit in order {
-            results.append(try judge(byCommit[commit]!, observer: observer))
+            guard let tip = byCommit[commit] else { continue }
+            if let trust, trust.applies(to: tip) {
+                results.append(try trust.judge(tip))
+            } else {
+                results.append(try judge(tip, observer: observer))
+            }
         }
         return results
     }
@@ -143,11 +155,18 @@ public struct PrePushCheck {
         let fingerprint = try PipelineFingerprint(
             config: config, tree: tree, configFile: PipelineConfig.fileName)
         let note = try RecordNotes(repository: repository).read(on: tip.commit)
+        let store = RunStore(repository: repository)
         if let recorded = note?.record, recorded.fingerprint == fingerprint.digest, recorded.verdict != .error
         {
             tip.outcome = PipelineRunner.Outcome(record: recorded, reused: true, subject: tip.commit.short)
             tip.origin = "note"
         } else {
+            if let stage = config.stages.first(where: \.runsOnCI),
+                store.cachedRecord(for: fingerprint.digest) == nil
+            {
+                tip.skipped = "stage '\(stage.name)' has runs_on: ci; its verdict comes from CI"
+                return tip
+            }
             // An unreadable note is no verdict: the tip is judged afresh, as one without a note.
             if let unreadable = note?.unreadable {
                 observer?.notice(
