@@ -301,7 +301,8 @@ public final class PipelineRunner {
                     $0, metrics: record.metrics, baseline: nil, unmeasured: unmeasured($0.metric))
             }
             if config.gates.contains(where: { $0.confidence != nil }) {
-                try SignificanceJudge(context: context, baselineRows: nil).judge(&record.gates, record: record)
+                try SignificanceJudge(context: context, baselineRows: nil).judge(
+                    &record.gates, record: record)
             }
             record.verdict = record.failedGates.isEmpty ? .pass : .fail
             return
@@ -349,7 +350,8 @@ public final class PipelineRunner {
                 $0, metrics: record.metrics, baseline: baselineMetrics, unmeasured: unmeasured($0.metric))
         }
         if config.gates.contains(where: { $0.confidence != nil }) {
-            try SignificanceJudge(context: context, baselineRows: rescorer).judge(&record.gates, record: record)
+            try SignificanceJudge(context: context, baselineRows: rescorer).judge(
+                &record.gates, record: record)
         }
         record.verdict = record.failedGates.isEmpty ? .pass : .fail
     }

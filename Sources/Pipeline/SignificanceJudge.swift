@@ -197,7 +197,9 @@ struct SignificanceJudge {
     }
 
     /// `model`'s per-example results on the stage's test rows less `excluding`, kept as `key`.
-    private func scored(model: ModelFile, on stage: BuiltinStage, excluding: TrainingRows?, keptAs key: String)
+    private func scored(
+        model: ModelFile, on stage: BuiltinStage, excluding: TrainingRows?, keptAs key: String
+    )
         -> ScoredExamples?
     {
         let kept = context.store.examplesURL(key: key)

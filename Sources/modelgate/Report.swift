@@ -47,7 +47,11 @@ struct Report: ParsableCommand {
                     "run 'modelgate run --rev \(commit.short)' (or 'modelgate sync' to fetch CI's verdicts)",
                 exitStatus: .badInput)
         }
-        let report = try ForgeReport(record: record, commit: commit, in: repository, siteRoot: siteURL)
+        var report = try ForgeReport(record: record, commit: commit, in: repository, siteRoot: siteURL)
+        // With a trust policy, the report names who vouched for the verdict, as `show` does.
+        if let (_, signers) = try TrustedVerdicts.policy(in: repository) {
+            report.signer = try TrustedVerdicts(repository: repository, signers: signers).voucher(for: commit)
+        }
         switch format {
         case .markdown: print(MarkdownReport.render(report), terminator: "")
         case .junit: print(JUnitReport.render(report), terminator: "")

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 import TestSupport
 import Testing
 
@@ -122,6 +123,8 @@ final class TrustFixture {
         #expect(output?["signer"] as? String == "ci@example.com")
         #expect(try fixture.modelgate(["show"]).stdout.contains("vouched: ci@example.com, verified"))
         #expect(try fixture.modelgate(["log"]).stdout.contains("[ci@example.com, verified]"))
+        let signedBy = "Signed by: " + MarkdownReport.text("ci@example.com, verified")
+        #expect(try fixture.modelgate(["report"]).stdout.contains(signedBy))
     }
 
     @Test func protectedPushWaitsForCIAndAcceptsTheSignedTipAndItsSquashedTwin() throws {

@@ -40,7 +40,7 @@ public struct ForgeReport: Codable, Sendable {
     /// The commit's page on the published site, when `--site-url` was given.
     public var siteURL: String?
     /// Who vouched for the verdict ("ci@example.com, verified"); nil is "local, unsigned".
-    /// The signature check fills this in.
+    /// `report` fills it in from `TrustedVerdicts.voucher` when the repository has a trust policy.
     public var signer: String?
 
     /// Builds the report of `commit`'s `record` in `repository`. The baseline is the one the

@@ -28,7 +28,7 @@ public enum MarkdownReport {
         lines.append(
             "### \(icon) modelgate: **\(record.verdict.rawValue)** on `\(report.subject)`")
         lines.append("")
-        // The signature check fills `signer`; until then a verdict is vouched for by nobody.
+        // `signer` is who vouched under the repository's trust policy (`TrustedVerdicts.voucher`).
         lines.append("Signed by: \(report.signer.map(text) ?? "local, unsigned")")
         if let error = record.error, record.verdict == .error {
             lines.append("")
