@@ -49,6 +49,7 @@ The site loads nothing from other hosts and works when opened straight from disk
 {{#baseline}}<dt>baseline ({{policy}})</dt><dd>{{#href}}<a href="{{root}}{{href}}"><code>{{short}}</code></a>{{/href}}{{^href}}<code>{{short}}</code>{{/href}} {{comparison}}</dd>{{/baseline}}
 <dt>run</dt><dd>{{started}} · {{duration}} · {{tool}} · source {{source}}</dd>
 <dt>fingerprint</dt><dd><code>{{fingerprint}}</code></dd>
+{{#vouched}}<dt>vouched for by</dt><dd>{{vouched}}</dd>{{/vouched}}
 <dt>artifact</dt><dd>{{#artifact}}<code>{{artifact}}</code>{{/artifact}}{{^artifact}}<span class="muted">none</span>{{/artifact}}</dd>
 {{#hasReleases}}<dt>released as</dt><dd>{{#releases}}<a href="{{root}}releases.html#{{anchor}}"><code>{{tag}}</code></a>{{#environment}} ({{environment}}){{/environment}} {{/releases}}</dd>{{/hasReleases}}
 </dl>

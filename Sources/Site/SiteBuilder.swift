@@ -25,6 +25,11 @@ final class SiteBuilder {
     let positionByCommit: [ObjectID: Int]
     let releasesByCommit: [ObjectID: [Release]]
     let releasesByArtifact: [String: [Release]]
+    /// Who vouched for each evaluated commit's record ("ci@example.com, verified" / "local,
+    /// unsigned"), when HEAD's config has a trust policy; empty otherwise. Read once, before
+    /// pages render on several threads, and part of each commit page's key, so a signature that
+    /// arrives later re-renders the page.
+    let vouchers: [ObjectID: String]
     /// Every metric name: gated ones (newest record's gates) first, then by name, names with a
     /// dot (a data check's) last.
     let metrics: [String]
@@ -58,6 +63,7 @@ final class SiteBuilder {
         previousEvaluated = previous
         positionByCommit = positions
         releasesByCommit = Dictionary(grouping: history.releases, by: \.commit)
+        vouchers = Self.vouchers(of: entries, in: repository)
         releasesByArtifact = Dictionary(
             grouping: history.releases.filter { $0.artifact != nil }, by: { $0.artifact! })
 
@@ -273,9 +279,22 @@ final class SiteBuilder {
         return SHA256Hex.of(parts: parts)
     }
 
+    /// `vouchers`: a trust policy's verdict on every evaluated commit's record. A policy whose
+    /// signers file cannot be read vouches for nobody here (`verify` names the problem).
+    static func vouchers(of entries: [SiteEntry], in repository: Repository) -> [ObjectID: String] {
+        guard let (_, signers) = (try? TrustedVerdicts.policy(in: repository)) ?? nil else { return [:] }
+        let trust = TrustedVerdicts(repository: repository, signers: signers)
+        var vouchers: [ObjectID: String] = [:]
+        for entry in entries where entry.isEvaluated {
+            vouchers[entry.commit.id] = try? trust.voucher(for: entry.commit.id)
+        }
+        return vouchers
+    }
+
     func commitPageKey(_ index: Int) -> String {
         let entry = entries[index]
         var parts = [globalKey, "commit", entryKey(index), entryKey(previousEvaluated[index])]
+        parts.append(vouchers[entry.commit.id] ?? "-")
         parts.append(entry.commit.parentIDs.first?.hex ?? "-")
         if let blob = entry.noteBlob, let baseline = history.loader.summary(blob).baseline {
             parts.append(baseline.hex + ":" + (positionByCommit[baseline].map { entryKey($0) } ?? "outside"))
@@ -572,6 +591,7 @@ final class SiteBuilder {
             "duration": Format.duration(milliseconds: record.durationMilliseconds),
             "tool": record.tool, "source": record.source, "fingerprint": record.fingerprint,
         ]
+        if let voucher = vouchers[entry.commit.id] { extra["vouched"] = voucher }
         let body = entry.commit.message.trimmingCharacters(in: .whitespacesAndNewlines)
         if body != entry.commit.summary { extra["message"] = body }
         if let error = record.error { extra["error"] = error }

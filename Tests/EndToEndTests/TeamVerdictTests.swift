@@ -125,6 +125,11 @@ final class TrustFixture {
         #expect(try fixture.modelgate(["log"]).stdout.contains("[ci@example.com, verified]"))
         let signedBy = "Signed by: " + MarkdownReport.text("ci@example.com, verified")
         #expect(try fixture.modelgate(["report"]).stdout.contains(signedBy))
+        let site = scratch.appending("site")
+        #expect(try fixture.modelgate(["site", "--out", site.path]).status == 0)
+        let head = try fixture.repo.git(["rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let page = try String(contentsOf: site.appendingPathComponent("commit/\(head).html"), encoding: .utf8)
+        #expect(page.contains("<dt>vouched for by</dt><dd>ci@example.com, verified</dd>"), "\(page)")
     }
 
     @Test func protectedPushWaitsForCIAndAcceptsTheSignedTipAndItsSquashedTwin() throws {
