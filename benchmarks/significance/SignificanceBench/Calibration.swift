@@ -115,7 +115,10 @@ struct Simulation {
 func calibration(_ arguments: [String]) {
     let trials = arguments.first.flatMap { Int($0) } ?? 1000
     let powerTrials = max(100, trials / 2)
-    let sizes = [1_000, 10_000]
+    // Test-set sizes: the third argument, comma-separated, else the three.
+    let sizes =
+        arguments.dropFirst(2).first.map { $0.split(separator: ",").compactMap { Int($0) } }
+        ?? [1_000, 10_000, 100_000]
     let resamples = 2_000
     print("## A/A: false-fail rate (\(trials) comparisons each; 95 % Clopper–Pearson interval)\n")
     print("| metric | n | plain gate (max_drop 0) | confidence 0.95 | its 95 % interval |")
