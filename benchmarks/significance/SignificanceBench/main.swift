@@ -81,7 +81,7 @@ func timing() {
 }
 
 let arguments = CommandLine.arguments.dropFirst()
-// calibration [TRIALS [CHART.svg]] | timing
+// calibration [TRIALS [CHART.svg [SIZES]]] | timing   (SIZES: comma-separated test-set sizes)
 if arguments.first == "calibration" {
     calibration(Array(arguments.dropFirst()))
 } else {
