@@ -70,27 +70,14 @@ struct BaselineComparability {
         return sorted.count > 3 ? shown + " and \(sorted.count - 3) more" : shown
     }
 
-    /// The rows `stage` of the baseline commit trained its model on (read from the commit's own
-    /// data file and split); nil when the baseline commit's config or data cannot be read.
-    func trainingRows(of model: ModelFile, stage: BuiltinStage, scratch: URL) -> TrainingRows? {
-        guard
-            let entry = try? repository.treeEntries(commit: commit, matching: [stage.data])
-                .first(where: { $0.path == stage.data }),
-            let blob = try? repository.blob(entry.id)
-        else { return nil }
-        let url = scratch.appendingPathComponent("baseline-training/\(UUID().uuidString).csv")
-        defer { try? FileManager.default.removeItem(at: url) }
-        do {
-            try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try blob.write(to: url)
-        } catch {
-            return nil
-        }
+    /// The rows `stage` of the baseline commit trained its model on, read from `data` (the
+    /// stage's data file as the baseline commit has it, `RunContext.baselineFile`) with the
+    /// baseline's split; nil when they cannot be read.
+    func trainingRows(of model: ModelFile, stage: BuiltinStage, data: URL) -> TrainingRows? {
         let test: TestSource =
-            stage.testFile.map { .file(url, name: $0) } ?? .split(fraction: stage.split, seed: stage.seed)
+            stage.testFile.map { .file(data, name: $0) } ?? .split(fraction: stage.split, seed: stage.seed)
         let request = TrainingRequest(
-            data: url, test: test, target: stage.target, features: stage.features,
+            data: data, test: test, target: stage.target, features: stage.features,
             dataName: "\(stage.data)@\(commit.short)", missing: stage.missing)
         return try? TrainingRows.read(for: model, request: request)
     }

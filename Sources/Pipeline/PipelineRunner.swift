@@ -412,9 +412,16 @@ struct RunContext {
             })
         else { return nil }
         let url = scratch.appendingPathComponent("baseline/\(path)")
+        if FileManager.default.fileExists(atPath: url.path) { return url }
         try FileManager.default.createDirectory(
             at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try repository.blob(entry.id).write(to: url)
+        // Streamed: a data file of gigabytes costs a chunk of memory, not its size.
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try repository.streamBlob(entry.id) { chunk in try handle.write(contentsOf: chunk) }
         return url
     }
 }
@@ -497,7 +504,8 @@ struct BaselineRescorer {
         guard let before = baselineConfig?.stages.first(where: { $0.name == name }),
             case .builtin(let then) = before.kind
         else { return nil }
-        return comparability.trainingRows(of: model, stage: then, scratch: context.scratch)
+        guard let data = try? context.baselineFile(then.data) else { return nil }
+        return comparability.trainingRows(of: model, stage: then, data: data)
     }
 
     /// One stage's re-scoring as kept on disk.
