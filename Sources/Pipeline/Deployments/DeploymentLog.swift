@@ -32,6 +32,12 @@ public struct DeploymentLog {
         /// Lines and notes skipped, with why (`deployment note on abc1234 (REF), line 2: …`).
         public var warnings: [String] = []
 
+        /// Makes a set of deployments (none by default), ordered as `all` orders them.
+        public init(deployments: [Deployment] = [], warnings: [String] = []) {
+            self.deployments = deployments.sorted(by: Deployment.happenedBefore)
+            self.warnings = warnings
+        }
+
         /// The environments that have deployments, sorted.
         public var environments: [String] { Set(deployments.map(\.env)).sorted() }
 
