@@ -147,6 +147,26 @@ import Testing
         #expect(forced.status == 0, "\(forced.stderr)")
     }
 
+    @Test func underATrustPolicyOnlyATrustedVerdictIsRecordedForcedOrNot() throws {
+        let fixture = try TrustFixture(require: "release")
+        try fixture.commitRows(3)
+        #expect(try fixture.modelgate(["run"]).status == 0)
+        for extra in [[], ["--force"]] {
+            let refused = try fixture.modelgate(["deployed", "--env", "production", "--by", "cd"] + extra)
+            #expect(refused.status == 1, "\(extra): \(refused.stderr)")
+            #expect(
+                refused.stderr.contains("has no trusted verdict (trust.require has 'release'): unsigned"),
+                "\(refused.stderr)")
+        }
+        #expect(
+            try fixture.repo.gitResult([
+                "rev-parse", "--verify", "--quiet", "refs/notes/modelgate-deployments",
+            ]).status == 1)
+        #expect(try fixture.modelgate(["sign", "--key", fixture.ci.privateKey.path]).status == 0)
+        let trusted = try fixture.modelgate(["deployed", "--env", "production", "--by", "cd"])
+        #expect(trusted.status == 0, "\(trusted.stderr)")
+    }
+
     @Test func badInputIsRefusedWithExitTwoAndNothingWritten() throws {
         let (fixture, _, _) = try fixture()
         let cases: [([String], String)] = [
