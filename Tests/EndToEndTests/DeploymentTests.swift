@@ -122,11 +122,26 @@ import Testing
         try fixture.repo.git([
             "tag", "-a", "demo@v1", "-m", "release\n\nModelgate-Environment: production", first,
         ])
+        // Without deployment records, what served an environment is its latest release tag then.
+        let fromTag = try fixture.modelgate([
+            "releases", "--env", "production", "--at", "2999-01-01", "--json",
+        ])
+        #expect(fromTag.status == 0, "\(fromTag.stderr)")
+        let answer = try json(fromTag.stdout) as? [String: Any]
+        #expect(answer?["source"] as? String == "release")
+        #expect(answer?["commit"] as? String == first)
+        #expect(answer?["tag"] as? String == "demo@v1")
+        #expect(try served(fixture, "production", at: "1971-01-01") == "exit 1")
         let tagged = try fixture.modelgate(["deployed", "demo@v1", "--env", "production", "--json"])
         #expect(tagged.status == 0, "\(tagged.stderr)")
         let recorded = try json(tagged.stdout) as? [String: Any]
         #expect(recorded?["tag"] as? String == "demo@v1")
         #expect(recorded?["commit"] as? String == first)
+        #expect(
+            (try json(
+                try fixture.modelgate(["releases", "--env", "production", "--at", "2999-01-01", "--json"])
+                    .stdout)
+                as? [String: Any])?["source"] as? String == "deployment")
         let plain = try fixture.modelgate(["deployed", "HEAD", "--env", "production"])
         #expect(plain.status == 2)
         #expect(plain.stderr.contains("'HEAD' is not a release tag: there is no such tag"))

@@ -9,17 +9,17 @@ import GitKit
 /// never ambiguous once copied, merged or read from a tracking ref. `at` has whole seconds.
 public struct Deployment: Sendable, Hashable, Codable {
     /// The environment (release environment rules: `DeploymentRules.environmentProblem`).
-    public var env: String
+    public let env: String
     /// When it went live (UTC, whole seconds).
-    public var at: Date
+    public let at: Date
     /// Who deployed it (an e-mail address by default).
-    public var by: String
+    public let by: String
     /// The release tag deployed, when it was given as one.
-    public var tag: String?
+    public let tag: String?
     /// The image deployed, a digest reference (`REF@sha256:…`), when given.
-    public var image: String?
+    public let image: String?
     /// The deployed commit.
-    public var commit: ObjectID
+    public let commit: ObjectID
 
     /// Makes a deployment; `at` is cut to whole seconds, as it is stored.
     public init(env: String, at: Date, by: String, tag: String?, image: String?, commit: ObjectID) {
@@ -29,6 +29,7 @@ public struct Deployment: Sendable, Hashable, Codable {
         self.tag = tag
         self.image = image
         self.commit = commit
+        line = Self.line(env: env, at: self.at, by: by, tag: tag, image: image, commit: commit)
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -67,12 +68,22 @@ public struct Deployment: Sendable, Hashable, Codable {
     }
 
     /// The note line: compact JSON, keys sorted, no line break (so lines sort by `at` first).
-    public var line: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Cannot fail: strings only.
-        let data = (try? encoder.encode(self)) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+    /// Made once, in `init`: ordering compares lines.
+    public let line: String
+
+    private static func line(
+        env: String, at: Date, by: String, tag: String?, image: String?, commit: ObjectID
+    )
+        -> String
+    {
+        func quote(_ text: String) -> String {
+            // A JSON string of one value; cannot fail.
+            let data = try? JSONSerialization.data(
+                withJSONObject: text, options: [.fragmentsAllowed, .withoutEscapingSlashes])
+            return data.map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+        }
+        return "{\"at\":\"\(DeploymentTime.rfc3339(at))\",\"by\":\(quote(by)),\"commit\":\"\(commit.hex)\","
+            + "\"env\":\(quote(env)),\"image\":\(image.map(quote) ?? "null"),\"tag\":\(tag.map(quote) ?? "null")}"
     }
 
     /// The order of events: by `at`, and within the same second by the note line, byte-wise (its
