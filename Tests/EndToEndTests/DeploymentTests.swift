@@ -162,6 +162,23 @@ import Testing
         #expect(forced.status == 0, "\(forced.stderr)")
     }
 
+    @Test func concurrentRecordersOnOneCommitAllLand() throws {
+        let (fixture, first, _) = try fixture()
+        let binary = try ModelgateBinary.url.path
+        let processes = try (1...8).map { region in
+            try ProcessRunner.start(
+                binary, ["deployed", "--env", "region-\(region)", "--rev", first, "--at", "2026-05-01"],
+                in: fixture.repo.url, environment: fixture.repo.gitEnvironment())
+        }
+        for process in processes {
+            let result = try process.wait()
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let lines = try fixture.repo.git(["notes", "--ref=modelgate-deployments", "show", first])
+            .split(separator: "\n")
+        #expect(lines.count == 8, "\(lines)")
+    }
+
     @Test func underATrustPolicyOnlyATrustedVerdictIsRecordedForcedOrNot() throws {
         let fixture = try TrustFixture(require: "release")
         try fixture.commitRows(3)

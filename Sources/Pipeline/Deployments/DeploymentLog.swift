@@ -167,31 +167,36 @@ public struct DeploymentLog {
     }
 
     /// Adds `deployment` to its commit's note, keeping every other line as it is (lines sorted,
-    /// each once).
+    /// each once). Concurrent recorders on one commit (a rollout to several regions at once)
+    /// all land: the note is read and rewritten inside the ref's compare-and-swap
+    /// (`Repository.updateNote`).
     @discardableResult
     public func record(_ deployment: Deployment) throws -> Recorded {
-        var lines = Set<String>()
-        var dropped = 0
         if let blob = try repository.noteBlob(on: deployment.commit, ref: Self.ref) {
             let size = try repository.objectSize(blob)
             guard size + DeploymentDecoder.lineBytes <= DeploymentDecoder.noteBytes else {
                 throw DeploymentError.noteFull(commit: deployment.commit.short, bytes: size)
             }
-            for line in try repository.blob(blob).split(separator: 0x0A) {
+        }
+        var recorded = Recorded(added: false, droppedLines: 0)
+        try repository.updateNote(on: deployment.commit, ref: Self.ref) { current in
+            var lines = Set<String>()
+            var dropped = 0
+            for line in (current ?? Data()).split(separator: 0x0A) {
                 if let text = String(validating: line, as: UTF8.self) {
                     if !text.isEmpty { lines.insert(text) }
                 } else {
                     dropped += 1
                 }
             }
+            recorded = Recorded(added: false, droppedLines: 0)
+            guard lines.insert(deployment.line).inserted else { return nil }
+            guard lines.count <= DeploymentDecoder.linesPerNote else {
+                throw DeploymentError.noteFull(commit: deployment.commit.short, bytes: current?.count ?? 0)
+            }
+            recorded = Recorded(added: true, droppedLines: dropped)
+            return lines.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.joined(separator: "\n") + "\n"
         }
-        guard lines.insert(deployment.line).inserted else { return Recorded(added: false, droppedLines: 0) }
-        guard lines.count <= DeploymentDecoder.linesPerNote else {
-            throw DeploymentError.noteFull(commit: deployment.commit.short, bytes: lines.count)
-        }
-        try repository.setNote(
-            lines.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.joined(separator: "\n") + "\n",
-            on: deployment.commit, ref: Self.ref)
-        return Recorded(added: true, droppedLines: dropped)
+        return recorded
     }
 }
