@@ -545,6 +545,31 @@ def signature_seeds():
         write("Signature", name + ".bin", data)
 
 
+# MARK: - Deployment: a deployment note on commit abab…ab (one JSON line per deployment)
+
+
+def deployment_seeds():
+    commit = "ab" * 20
+    line = ('{"at":"2026-01-02T10:00:00Z","by":"cd@example.com","commit":"%s","env":"production",'
+            '"image":"registry.example/demo@sha256:%s","tag":"demo@v1"}' % (commit, "c" * 64))
+    seeds = {
+        "one": line + "\n",
+        "two-sorted": '{"at":"2026-01-01T00:00:00Z","by":"a","commit":"%s","env":"staging","image":null,"tag":null}\n'
+                      % commit + line + "\n",
+        "nulls-absent": '{"at":"2026-01-01T00:00:00.5Z","by":"a","commit":"%s","env":"canary"}\n' % commit,
+        "other-commit": line.replace(commit, "cd" * 20) + "\n",
+        "unknown-field": line[:-1] + ',"extra":[1,{"a":null}]}\n',
+        "not-json": "2026-01-02 10:00\n{not json\n",
+        "escapes": '{"at":"2026-01-02T10:00:00Z","by":"\\u001b[31m","commit":"%s","env":"prod\\u202e"}\n' % commit,
+        "bad-times": "\n".join('{"at":"%s","by":"a","commit":"%s","env":"p"}' % (t, commit) for t in
+                               ["2026-02-30T00:00:00Z", "2026-01-01T24:00:00Z", "1969-12-31T23:59:59Z",
+                                "2026-01-01T00:00:00+01:00", "2026-01-01T00:00:00.1234567890Z"]) + "\n",
+        "time-offset": "2026-01-02T11:00:00+01:00\n",
+    }
+    for name, text in seeds.items():
+        write("Deployment", name + ".txt", text)
+
+
 if __name__ == "__main__":
     tar_seeds()
     challenge_seeds()
@@ -556,3 +581,4 @@ if __name__ == "__main__":
     path_pattern_seeds()
     tag_seeds()
     signature_seeds()
+    deployment_seeds()
