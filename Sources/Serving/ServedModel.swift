@@ -7,8 +7,8 @@ import Learning
 ///
 /// An artifact directory is what `modelgate artifact export` writes and what an image holds under
 /// `/model`: `manifest.json` beside the model files at their repository paths. The built-in model
-/// is the one file the manifest lists that reads as a model file (`--file` chooses when there are
-/// several). A directory without a manifest is searched at its top level; a path to a model file
+/// is the one file the manifest lists that reads as a model file; of several, the quantised one
+/// (an optimize stage's output, made for deployment), else `--file` chooses. A directory without a manifest is searched at its top level; a path to a model file
 /// is served as is.
 public struct ServedModel: Sendable {
     /// The name in URLs (`/v2/models/{name}`): `--name`, else the manifest's, else the file's stem.
@@ -104,6 +104,10 @@ public struct ServedModel: Sendable {
         for path in candidates {
             let url = directory.appendingPathComponent(path)
             if let model = try? ModelFile.read(from: url, name: path) { found.append((path, model)) }
+        }
+        // An optimize stage's output is the model made for deployment: it wins over its source.
+        if found.count > 1, found.contains(where: { $0.model.quantization != nil }) {
+            found.removeAll { $0.model.quantization == nil }
         }
         guard let chosen = found.first else {
             throw ServingError(
