@@ -26,6 +26,7 @@ public enum FuzzEntry {
         "Tag": tag,
         "Signature": signature,
         "Deployment": deployment,
+        "InferenceRequest": inferenceRequest,
     ]
 
     /// Runs target `name` on libFuzzer's input; what `LLVMFuzzerTestOneInput` returns (0).
