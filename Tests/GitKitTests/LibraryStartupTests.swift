@@ -8,8 +8,10 @@ import Testing
 @Suite struct LibraryStartupTests {
     /// Whether this process mapped mbedTLS's X.509 library (Debian's libgit2 links it).
     private var mbedTLSIsLoaded: Bool {
-        let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
-        return maps.contains("libmbedx509")
+        // /proc files report size 0, so read to the end rather than by size.
+        let maps =
+            (try? FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/maps")).readToEnd()) ?? nil
+        return String(decoding: maps ?? Data(), as: UTF8.self).contains("libmbedx509")
     }
 
     @Test func initialisationSkipsTheCABundleWhereMbedTLSWouldParseIt() throws {
