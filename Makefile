@@ -9,7 +9,7 @@ SWIFT ?= swift
 BUILD_PACKAGES = libgit2-dev libcmark-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev libarchive-dev pkg-config git
 TEST_PACKAGES = shellcheck openssh-client prometheus docker-registry skopeo umoci apache2-utils python3-venv gzip zstd openssl
 
-.PHONY: deps deps-build build release test test-browser fuzz fuzz-smoke demo demo-sklearn bench bench-hooks bench-significance lint format install uninstall clean
+.PHONY: deps deps-build build release test test-browser fuzz fuzz-smoke demo demo-sklearn bench bench-floor bench-hooks bench-significance lint format install uninstall clean
 
 deps-build:
 	./scripts/install-deps.sh $(BUILD_PACKAGES)
@@ -51,7 +51,12 @@ demo-sklearn: release
 	MODELGATE=.build/release/modelgate ./examples/sklearn/demo.sh
 
 bench: release
-	./scripts/install-deps.sh hyperfine time python3-venv && ./benchmarks/run.sh .build/release/modelgate
+	./scripts/install-deps.sh hyperfine time python3-venv gcc openssh-client && ./benchmarks/run.sh .build/release/modelgate
+
+# Cached answers (status, run, verify, pre-push) against git and a C program linked with libgit2,
+# at 1 MB and 1 GB of tracked data (see benchmarks/floor/RESULTS.md).
+bench-floor: release
+	./scripts/install-deps.sh hyperfine gcc openssh-client && ./benchmarks/floor/run.sh .build/release/modelgate
 
 # Speed of every significance method and the A/A calibration study (benchmarks/significance/RESULTS.md).
 bench-significance:

@@ -55,8 +55,13 @@ let package = Package(
         // Every child process (stage commands, credential helpers, git): one runner, one
         // environment policy.
         .target(name: "Processes", dependencies: ["CLinux", "Diagnostics"]),
-        // The only importer of CLibGit2.
-        .target(name: "GitKit", dependencies: ["CLibGit2", "Checksum", "Diagnostics", "Processes"]),
+        // libgit2's initialisation without the system CA-bundle parse that Debian's mbedTLS build
+        // does on every start (~5 ms; modelgate never uses libgit2's TLS): libgit2_startup.c.
+        .target(name: "CLibGit2Startup", dependencies: ["CLibGit2"]),
+        // The only importer of CLibGit2 (and of CLibGit2Startup).
+        .target(
+            name: "GitKit",
+            dependencies: ["CLibGit2", "CLibGit2Startup", "Checksum", "Diagnostics", "Processes"]),
         // SSH signatures (PROTOCOL.sshsig) and git's allowed_signers, natively over libcrypto.
         .target(name: "Trust", dependencies: ["CLibCrypto", "Diagnostics"]),
         // The only importer of CCmark.

@@ -172,7 +172,7 @@ struct EvaluatedTree {
                     ? "run 'modelgate init' and 'git add \(PipelineConfig.fileName)'"
                     : "run 'modelgate init' and commit \(PipelineConfig.fileName)")
         }
-        let config = try ConfigLoader().parse(data)
+        let config = try ConfigLoader.parse(data, cachingIn: repository)
         for stage in config.stages {
             for path in stage.configuredPaths {
                 do {

@@ -2,7 +2,7 @@ import Foundation
 import Learning
 
 /// A validated `modelgate.yml`: the model's name, its ordered stages, gates, baseline and hook policy.
-public struct PipelineConfig: Sendable, Equatable {
+public struct PipelineConfig: Codable, Sendable, Equatable {
     /// The config file's path relative to the repository root (for messages).
     public static let fileName = "modelgate.yml"
 
@@ -25,9 +25,9 @@ public struct PipelineConfig: Sendable, Equatable {
 }
 
 /// `significance:`: how gates with a `confidence` level are judged.
-public struct SignificancePolicy: Sendable, Equatable {
+public struct SignificancePolicy: Codable, Sendable, Equatable {
     /// What an inconclusive gate does to the verdict.
-    public enum OnInconclusive: String, Sendable, CaseIterable {
+    public enum OnInconclusive: String, Codable, Sendable, CaseIterable {
         /// The gate passes (the run prints a warning).
         case pass
         /// The gate fails.
@@ -57,7 +57,7 @@ public struct SignificancePolicy: Sendable, Equatable {
 }
 
 /// One named step of the pipeline: a built-in trainer or a shell command.
-public struct Stage: Sendable, Equatable {
+public struct Stage: Codable, Sendable, Equatable {
     /// Unique name, e.g. "train".
     public let name: String
     /// What the stage runs.
@@ -68,7 +68,7 @@ public struct Stage: Sendable, Equatable {
     public let position: SourcePosition?
 
     /// What a stage runs.
-    public enum Kind: Sendable, Equatable {
+    public enum Kind: Codable, Sendable, Equatable {
         /// `cmd:` run by `/bin/sh -c` in the evaluated tree.
         case command(CommandStage)
         /// `builtin:` one of modelgate's own trainers.
@@ -116,7 +116,7 @@ public struct Stage: Sendable, Equatable {
 }
 
 /// A command stage's settings.
-public struct CommandStage: Sendable, Equatable {
+public struct CommandStage: Codable, Sendable, Equatable {
     /// The shell command, run with `/bin/sh -c` at the root of the evaluated tree.
     public let command: String
     /// Globs of the files the command reads.
@@ -136,7 +136,7 @@ public struct CommandStage: Sendable, Equatable {
 }
 
 /// A built-in trainer stage's settings.
-public struct BuiltinStage: Sendable, Equatable {
+public struct BuiltinStage: Codable, Sendable, Equatable {
     /// The trainer, e.g. "linear-regression".
     public let trainer: String
     /// The training CSV, relative to the repository root.
@@ -160,7 +160,7 @@ public struct BuiltinStage: Sendable, Equatable {
 }
 
 /// A validate stage's settings: expectations of one CSV file.
-public struct ValidateStage: Sendable, Equatable {
+public struct ValidateStage: Codable, Sendable, Equatable {
     /// The CSV to check.
     public let data: String
     /// What the data must satisfy.
@@ -170,7 +170,7 @@ public struct ValidateStage: Sendable, Equatable {
 }
 
 /// An optimize stage's settings.
-public struct OptimizeStage: Sendable, Equatable {
+public struct OptimizeStage: Codable, Sendable, Equatable {
     /// The earlier built-in stage whose model is quantised.
     public let from: String
     /// The model file that stage writes.
@@ -225,7 +225,7 @@ public struct Gate: Codable, Sendable, Equatable {
 }
 
 /// Which earlier run change bounds compare against.
-public enum BaselinePolicy: Sendable, Equatable, CustomStringConvertible {
+public enum BaselinePolicy: Codable, Sendable, Equatable, CustomStringConvertible {
     /// The nearest first-parent ancestor with a passing record (the default).
     case ancestor
     /// The latest release tag reachable from the evaluated commit.
@@ -244,11 +244,11 @@ public enum BaselinePolicy: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// What the hooks do.
-public struct HookPolicy: Sendable, Equatable {
+public struct HookPolicy: Codable, Sendable, Equatable {
     /// pre-commit: `train` (run the pipeline), `validate` (data checks only) or `off`.
-    public enum PreCommit: String, Sendable, CaseIterable { case train, validate, off }
+    public enum PreCommit: String, Codable, Sendable, CaseIterable { case train, validate, off }
     /// pre-push: `require` a passing verdict for every pushed tip, or `off`.
-    public enum PrePush: String, Sendable, CaseIterable { case require, off }
+    public enum PrePush: String, Codable, Sendable, CaseIterable { case require, off }
 
     /// The pre-commit policy.
     public let preCommit: PreCommit

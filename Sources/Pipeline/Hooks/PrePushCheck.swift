@@ -147,7 +147,7 @@ public struct PrePushCheck {
             tip.skipped = "no \(PipelineConfig.fileName) in \(tip.commit.short)"
             return tip
         }
-        let config = try ConfigLoader().parse(data)
+        let config = try ConfigLoader.parse(data, cachingIn: repository)
         if config.hooks.prePush == .off {
             tip.skipped = "hooks.pre-push is off"
             return tip

@@ -3,7 +3,7 @@ import GitKit
 import Trust
 
 /// `trust:` in modelgate.yml: where only trusted, signed verdicts count.
-public struct TrustPolicy: Sendable, Equatable {
+public struct TrustPolicy: Codable, Sendable, Equatable {
     /// The allowed_signers file, a repository path.
     public var signers: String
     /// `release` in `require`: `deployable` and `release` accept only trusted verdicts.
@@ -121,7 +121,7 @@ public struct TrustedVerdicts {
         else { return nil }
         // Every push and `show` asks; a config without the word skips the YAML parse (~1 ms).
         guard data.range(of: Data("trust".utf8)) != nil,
-            let policy = try ConfigLoader().parse(data).trust
+            let policy = try ConfigLoader.parse(data, cachingIn: repository).trust
         else { return nil }
         guard
             let bytes = try tree.contents(
@@ -142,7 +142,7 @@ public struct TrustedVerdicts {
             let data = try tree.contents(
                 of: PipelineConfig.fileName, in: repository, atMost: ConfigLoader.maxBytes)
         else { return nil }
-        let config = try ConfigLoader().parse(data)
+        let config = try ConfigLoader.parse(data, cachingIn: repository)
         return try PipelineFingerprint(config: config, tree: tree, configFile: PipelineConfig.fileName).digest
     }
 
