@@ -171,7 +171,7 @@ final class InMemoryData {
     }
 
     /// Reads the request's data (and test file), splitting rows as asked; errors on empty parts.
-    /// Large files are read as parallel byte ranges and joined in file order.
+    /// Large files are read as byte chunks (see `ParallelRanges`) and joined in file order.
     static func load(
         request: TrainingRequest, targetKind: TargetKind, meter: ProgressMeter,
         threads: Int, chunkBytes: Int64 = ParallelRanges.defaultChunkBytes
