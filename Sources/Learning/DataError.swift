@@ -9,6 +9,8 @@ public struct DataError: UserFacingError, Equatable {
         case unknownTrainer, unknownOption, badOption, singleClass, tooFewRows, emptyTestSplit
         case emptyTrainingSet, modelMismatch, badModelFile, noFeatures, recordTooLong, tooManyClasses
         case tooManyParameters
+        /// `MODELGATE_THREADS` is not a thread count.
+        case badEnvironment
         // A predictions file (`PredictionsFile`).
         case repeatedID, tooManyRows, unknownColumn, predictionsMismatch
     }

@@ -97,39 +97,50 @@ final class DenseRows {
         return (means, scales)
     }
 
-    /// Runs `body` over blocks on up to `threads` threads; each call gets (worker, block index).
-    /// Blocks are dealt round-robin, so a worker's blocks (and the order it adds them) are fixed.
-    func parallelBlocks(threads: Int = DenseRows.threads, _ body: @escaping (Int, Int) -> Void) {
-        let workers = max(1, min(threads, blockCount))
+    /// How many partial results a reduction over these rows keeps: one per run of consecutive
+    /// blocks, at most `limit`. It depends on the row count (and the caller's limit) only, never on
+    /// the thread count, so the partials hold the same sums whatever runs them.
+    func segmentCount(limit: Int = 16) -> Int { max(1, min(limit, blockCount)) }
+
+    /// Runs `body(segment, block)` for every block on up to `threads` threads. Segment `s` of
+    /// `segments` is a fixed run of consecutive blocks that one thread visits in order; a caller
+    /// that adds block results into partial `s` and then combines the partials in segment order
+    /// gets the same bits whatever `threads` is (see `Parallelism`).
+    func forEachBlock(segments: Int, threads: Int, _ body: @escaping (Int, Int) -> Void) {
+        let total = blockCount
+        let segments = max(1, min(segments, max(total, 1)))
+        let workers = max(1, min(threads, segments))
+        let job = SegmentJob(body: body, blocks: total, segments: segments, workers: workers)
         if workers == 1 {
-            for index in 0..<blockCount { body(0, index) }
+            job.run(0)
             return
         }
-        let job = BlockJob(body: body, total: blockCount, workers: workers)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in job.run(worker) }
     }
-
-    /// Worker threads for data-parallel loops: the machine's active cores, at most 8.
-    static let threads = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
 }
 
-/// One `parallelBlocks` call: its workers only touch disjoint state through `body`.
-private final class BlockJob: @unchecked Sendable {
+/// One `forEachBlock` call: its workers only touch disjoint state through `body`.
+private final class SegmentJob: @unchecked Sendable {
     let body: (Int, Int) -> Void
-    let total: Int
+    let blocks: Int
+    let segments: Int
     let workers: Int
 
-    init(body: @escaping (Int, Int) -> Void, total: Int, workers: Int) {
+    init(body: @escaping (Int, Int) -> Void, blocks: Int, segments: Int, workers: Int) {
         self.body = body
-        self.total = total
+        self.blocks = blocks
+        self.segments = segments
         self.workers = workers
     }
 
+    /// Worker `worker` takes segments worker, worker + workers, …; each segment's blocks in order.
     func run(_ worker: Int) {
-        var index = worker
-        while index < total {
-            body(worker, index)
-            index += workers
+        var segment = worker
+        while segment < segments {
+            for block in (segment * blocks / segments)..<((segment + 1) * blocks / segments) {
+                body(segment, block)
+            }
+            segment += workers
         }
     }
 }

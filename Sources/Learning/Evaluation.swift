@@ -290,7 +290,7 @@ final class ProgressMeter {
         let now = ProcessInfo.processInfo.systemUptime
         guard now - lastReport >= 0.1 else { return }
         lastReport = now
-        bytesRead = csv.bytesRead
+        bytesRead = csv.nextOffset
         totalBytes = csv.totalBytes
         reporter.report(
             ProgressUpdate(phase: phase, bytesRead: bytesRead, totalBytes: totalBytes, rows: rows))

@@ -29,10 +29,10 @@ public struct KMeansTrainer: Trainer {
     /// Explicit starting centres (in standardised units when standardising); replaces k-means++.
     public var initialCentres: [[Double]]?
     let options: [String: TrainerOption]
-    /// Threads reading byte ranges of a large file at once.
-    var threads = DenseRows.threads
-    /// Files smaller than this are read in one sequential pass.
-    var parallelMinimumBytes = ParallelRanges.defaultMinimumBytes
+    /// Threads of the data-parallel loops; nil means `Parallelism.threads()`. Results do not depend on it.
+    var threads: Int?
+    /// Bytes per chunk when reading a large file (chunks depend on this and the data only).
+    var chunkBytes = ParallelRanges.defaultChunkBytes
 
     /// A trainer configured from scikit-learn-named options (`random_state` defaults to 0).
     public init(options: [String: TrainerOption] = [:]) throws {
@@ -50,9 +50,9 @@ public struct KMeansTrainer: Trainer {
     public func train(_ request: TrainingRequest, progress: ProgressReporter?) throws -> TrainingOutcome {
         let meter = ProgressMeter(progress)
         defer { meter.finish() }
+        let threads = try self.threads ?? Parallelism.threads()
         let data = try InMemoryData.load(
-            request: request, targetKind: .none, meter: meter, threads: threads,
-            parallelMinimumBytes: parallelMinimumBytes)
+            request: request, targetKind: .none, meter: meter, threads: threads, chunkBytes: chunkBytes)
         let rows = data.train
         let k = initialCentres?.count ?? clusterCount
         guard k <= rows.count else {
@@ -91,7 +91,8 @@ public struct KMeansTrainer: Trainer {
                 initialCentres.map { $0.flatMap { $0 } }
                 ?? Self.plusPlus(rows: rows, k: k, generator: &generator)
             let run = Self.lloyd(
-                rows: rows, centres: start, k: k, maxIterations: maxIterations, tolerance: absoluteTolerance)
+                rows: rows, centres: start, k: k, maxIterations: maxIterations, tolerance: absoluteTolerance,
+                threads: threads)
             if best == nil || run.inertia < best!.inertia { best = run }
         }
         let fit = best!
@@ -103,7 +104,8 @@ public struct KMeansTrainer: Trainer {
             quantization: nil, options: options, metrics: [:], trainingRows: rows.count,
             testRows: data.test.count,
             dataBlobs: nil, tool: "modelgate \(Tool.version)")
-        var metrics = Self.clusteringMetrics(rows: data.test, centres: fit.centres, k: k, seed: randomState)
+        var metrics = Self.clusteringMetrics(
+            rows: data.test, centres: fit.centres, k: k, seed: randomState, threads: threads)
         metrics["train_inertia"] = fit.inertia
         model.metrics = metrics
         return TrainingOutcome(
@@ -116,12 +118,12 @@ public struct KMeansTrainer: Trainer {
     }
 
     /// `inertia` and `silhouette` of `rows` against `centres`.
-    static func clusteringMetrics(rows: DenseRows, centres: [Double], k: Int, seed: UInt64) -> [String:
-        Double]
+    static func clusteringMetrics(rows: DenseRows, centres: [Double], k: Int, seed: UInt64, threads: Int)
+        -> [String: Double]
     {
         let width = rows.width
         var labels = [Int32](repeating: 0, count: rows.count)
-        let inertia = assign(rows: rows, centres: centres, k: k, labels: &labels)
+        let inertia = assign(rows: rows, centres: centres, k: k, labels: &labels, threads: threads)
         var indices = Array(0..<rows.count)
         let limit = Evaluation.silhouetteSampleLimit
         if indices.count > limit {
@@ -143,18 +145,21 @@ public struct KMeansTrainer: Trainer {
         return metrics
     }
 
-    /// Labels every row with its nearest centre (first on ties); returns the inertia.
-    static func assign(rows: DenseRows, centres: [Double], k: Int, labels: inout [Int32]) -> Double {
+    /// Labels every row with its nearest centre (first on ties); returns the inertia, summed
+    /// per segment and then in segment order, so it does not depend on `threads`.
+    static func assign(rows: DenseRows, centres: [Double], k: Int, labels: inout [Int32], threads: Int)
+        -> Double
+    {
         let width = rows.width
-        let workers = DenseRows.threads
-        var partial = [Double](repeating: 0, count: workers)
+        let segments = rows.segmentCount()
+        var partial = [Double](repeating: 0, count: segments)
         labels.withUnsafeMutableBufferPointer { labelBuffer in
             centres.withUnsafeBufferPointer { centreBuffer in
                 partial.withUnsafeMutableBufferPointer { partialBuffer in
                     let labelBase = labelBuffer.baseAddress!
                     let c = centreBuffer.baseAddress!
                     let sums = partialBuffer.baseAddress!
-                    rows.parallelBlocks { worker, blockIndex in
+                    rows.forEachBlock(segments: segments, threads: threads) { segment, blockIndex in
                         let (block, count, first) = rows.block(blockIndex)
                         var total = 0.0
                         for r in 0..<count {
@@ -163,7 +168,7 @@ public struct KMeansTrainer: Trainer {
                             labelBase[first + r] = Int32(bestCluster)
                             total += bestDistance
                         }
-                        sums[worker] += total
+                        sums[segment] += total
                     }
                 }
             }
@@ -173,7 +178,7 @@ public struct KMeansTrainer: Trainer {
 
     /// One Lloyd run from `centres` (k × width, row-major).
     static func lloyd(
-        rows: DenseRows, centres start: [Double], k: Int, maxIterations: Int, tolerance: Double
+        rows: DenseRows, centres start: [Double], k: Int, maxIterations: Int, tolerance: Double, threads: Int
     ) -> (centres: [Double], inertia: Double, iterations: Int) {
         let width = rows.width
         var centres = start
@@ -183,7 +188,7 @@ public struct KMeansTrainer: Trainer {
         var iterations = 0
         for _ in 0..<maxIterations {
             iterations += 1
-            _ = assign(rows: rows, centres: centres, k: k, labels: &labels)
+            _ = assign(rows: rows, centres: centres, k: k, labels: &labels, threads: threads)
             var sums = [Double](repeating: 0, count: k * width)
             var counts = [Int](repeating: 0, count: k)
             for index in 0..<rows.count {
@@ -234,7 +239,9 @@ public struct KMeansTrainer: Trainer {
             if shift <= tolerance { break }
             previous = labels
         }
-        if !strictlyConverged { _ = assign(rows: rows, centres: centres, k: k, labels: &labels) }
+        if !strictlyConverged {
+            _ = assign(rows: rows, centres: centres, k: k, labels: &labels, threads: threads)
+        }
         var inertia = 0.0
         for index in 0..<rows.count {
             let x = rows.row(index)

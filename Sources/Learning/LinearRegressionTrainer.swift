@@ -1,5 +1,6 @@
 import Diagnostics
 import Foundation
+import Synchronization
 
 /// `linear-regression`: ordinary least squares, or ridge when `alpha` > 0, fitted from sufficient
 /// statistics gathered in one streaming pass, so memory does not grow with the file.
@@ -20,10 +21,11 @@ public struct LinearRegressionTrainer: Trainer {
     /// Standardise features before fitting (stored in the model).
     public var standardize: Bool
     let options: [String: TrainerOption]
-    /// Threads reading byte ranges of a large file at once (1 = one sequential pass).
-    var threads = DenseRows.threads
-    /// Files smaller than this are read in one sequential pass.
-    var parallelMinimumBytes = ParallelRanges.defaultMinimumBytes
+    /// Threads reading chunks of a large file at once; nil means `Parallelism.threads()`.
+    /// Results do not depend on it.
+    var threads: Int?
+    /// Bytes per chunk when reading a large file (chunks depend on this and the data only).
+    var chunkBytes = ParallelRanges.defaultChunkBytes
     /// Memory for held-out rows of a split before falling back to a second pass.
     var heldOutBudgetBytes = 34 << 20
 
@@ -40,6 +42,7 @@ public struct LinearRegressionTrainer: Trainer {
     /// Reads the data, fits, and evaluates on the test rows.
     public func train(_ request: TrainingRequest, progress: ProgressReporter?) throws -> TrainingOutcome {
         let target = try request.requiredTarget(for: Self.kind)
+        let threads = try self.threads ?? Parallelism.threads()
         let meter = ProgressMeter(progress)
         defer { meter.finish() }
         let csv = try CSVReader(url: request.data, name: request.dataName)
@@ -53,18 +56,18 @@ public struct LinearRegressionTrainer: Trainer {
             } else { nil }
         // Test rows of a split are kept (up to a budget, so memory stays bounded) and scored
         // once the model is known; past the budget a second streaming pass scores them instead.
-        let budgetRows = heldOutBudgetBytes / (8 * width)
+        let budget = HeldOutBudget(rows: heldOutBudgetBytes / (8 * width))
         let ranges =
             try ParallelRanges.read(
                 request: request, csv: csv, table: table, threads: threads, meter: meter,
-                minimumBytes: parallelMinimumBytes,
-                pass: { table, csv, meter, share in
-                    try Self.pass(
-                        table: table, csv: csv, split: split, budgetRows: budgetRows / share, meter: meter)
+                chunkBytes: chunkBytes,
+                pass: { table, csv, meter, _ in
+                    try Self.pass(table: table, csv: csv, split: split, budget: budget, meter: meter)
                 })
         var moments = Moments(width: width)
         for range in ranges { moments.merge(range.moments) }
-        let heldOutOverflowed = ranges.contains { $0.overflowed }
+        // Decided on the total, which no thread schedule changes (see `HeldOutBudget`).
+        let heldOutOverflowed = ranges.reduce(0) { $0 + $1.heldOutRows } > budget.rows
         let records = ranges.reduce(0) { $0 + $1.records }
         let dropped = ranges.reduce(0) { $0 + $1.dropped }
         guard moments.count > 0 else {
@@ -107,7 +110,8 @@ public struct LinearRegressionTrainer: Trainer {
     final class RangeResult: @unchecked Sendable {
         var moments: Moments
         let heldOut: DenseRows
-        var overflowed = false
+        /// Held-out rows seen, kept or not.
+        var heldOutRows = 0
         var records = 0
         var dropped = 0
 
@@ -119,7 +123,7 @@ public struct LinearRegressionTrainer: Trainer {
 
     /// Reads rows of `table` to its end: training rows into moments, held-out rows kept.
     static func pass(
-        table: TableReader, csv: CSVReader, split: SplitRule?, budgetRows: Int, meter: ProgressMeter?
+        table: TableReader, csv: CSVReader, split: SplitRule?, budget: HeldOutBudget, meter: ProgressMeter?
     ) throws -> RangeResult {
         let featureCount = table.featureColumns.count
         let width = featureCount + 1
@@ -137,13 +141,12 @@ public struct LinearRegressionTrainer: Trainer {
                 case .row(let y):
                     row[featureCount] = y
                     if let split, split.isTest(csv) {
-                        if result.overflowed { continue rowLoop }
-                        if result.heldOut.count == budgetRows {
-                            result.overflowed = true
+                        result.heldOutRows += 1
+                        if budget.take() {
+                            result.heldOut.appendSlot().update(from: row, count: width)
+                        } else if result.heldOut.count > 0 {
                             result.heldOut.removeAll()
-                            continue rowLoop
                         }
-                        result.heldOut.appendSlot().update(from: row, count: width)
                         continue rowLoop
                     }
                     filled += 1
@@ -159,6 +162,25 @@ public struct LinearRegressionTrainer: Trainer {
         result.records = table.recordsRead
         result.dropped = table.droppedRows
         return result
+    }
+
+    /// The memory for held-out rows, shared by every chunk of one read. Rows are kept while the
+    /// file's running total stays within `rows`; once a take fails the rows are scored by a second
+    /// pass instead. Which chunk saw the failing take depends on timing, but whether any take
+    /// fails does not: it happens exactly when the file has more than `rows` held-out rows.
+    final class HeldOutBudget: Sendable {
+        let rows: Int
+        private let taken = Atomic<Int>(0)
+
+        init(rows: Int) {
+            self.rows = rows
+        }
+
+        /// Room for one more row; false once the file has had more than `rows`.
+        @inline(__always)
+        func take() -> Bool {
+            taken.add(1, ordering: .relaxed).newValue <= rows
+        }
     }
 
     struct Fit {

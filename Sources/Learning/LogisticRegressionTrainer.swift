@@ -25,10 +25,10 @@ public struct LogisticRegressionTrainer: Trainer {
     /// Standardise features before fitting (stored in the model).
     public var standardize: Bool
     let options: [String: TrainerOption]
-    /// Threads reading byte ranges of a large file at once.
-    var threads = DenseRows.threads
-    /// Files smaller than this are read in one sequential pass.
-    var parallelMinimumBytes = ParallelRanges.defaultMinimumBytes
+    /// Threads of the data-parallel loops; nil means `Parallelism.threads()`. Results do not depend on it.
+    var threads: Int?
+    /// Bytes per chunk when reading a large file (chunks depend on this and the data only).
+    var chunkBytes = ParallelRanges.defaultChunkBytes
     /// Training rows above which the first Newton steps run on a sample.
     var warmStartRows = 4 * LogisticRegressionTrainer.sampleSize
 
@@ -48,9 +48,9 @@ public struct LogisticRegressionTrainer: Trainer {
         let target = try request.requiredTarget(for: Self.kind)
         let meter = ProgressMeter(progress)
         defer { meter.finish() }
+        let threads = try self.threads ?? Parallelism.threads()
         let data = try InMemoryData.load(
-            request: request, targetKind: .label, meter: meter, threads: threads,
-            parallelMinimumBytes: parallelMinimumBytes)
+            request: request, targetKind: .label, meter: meter, threads: threads, chunkBytes: chunkBytes)
         let (classes, newID) = data.labels.sorted()
         let trainY = data.trainTargets.map { Int32(newID[Int($0)]) }
         let testY = data.testTargets.map { newID[Int($0)] }
@@ -60,7 +60,7 @@ public struct LogisticRegressionTrainer: Trainer {
                 "the target column '\(target)' has a single class ('\(classes.first ?? "")') in the training rows; expected at least two",
                 location: request.dataName, hint: "classification needs rows of at least two classes")
         }
-        // The Newton step keeps a dense Hessian of parameters² doubles per thread.
+        // The Newton step keeps dense Hessians of parameters² doubles (per segment of rows).
         let parameters =
             (classes.count == 2 ? 1 : classes.count) * (data.featureNames.count + (fitIntercept ? 1 : 0))
         guard parameters <= Self.maxParameters else {
@@ -79,8 +79,10 @@ public struct LogisticRegressionTrainer: Trainer {
         }
         meter.report("fitting", rows: data.train.count)
         var solver = NewtonLogistic(
-            rows: data.train, labels: trainY, classCount: classes.count, c: c, fitIntercept: fitIntercept)
-        solver.theta = warmStart(rows: data.train, labels: trainY, classCount: classes.count)
+            rows: data.train, labels: trainY, classCount: classes.count, c: c, fitIntercept: fitIntercept,
+            threads: threads)
+        solver.theta = warmStart(
+            rows: data.train, labels: trainY, classCount: classes.count, threads: threads)
         let convergence = solver.solve(maxIterations: maxIterations, tolerance: tolerance * 1e-4)
         var warnings: [String] = []
         if !convergence.converged {
@@ -123,13 +125,13 @@ extension LogisticRegressionTrainer {
     static let sampleSize = 65536
 
     /// The most parameters (weight rows × (features + intercept)) a fit solves for: Newton's
-    /// method keeps a dense Hessian of parameters² doubles per thread, 800 MB at this bound.
+    /// method keeps a dense Hessian of parameters² doubles, 800 MB at this bound.
     static let maxParameters = 10_000
 
     /// Starting parameters: zero for small data; for large data, the optimum on an evenly spaced
     /// sample (C scaled by n / sample so the penalty weighs the same), so the full-data Newton
     /// iterations start close and need only a few quadratic steps. The final optimum is the same.
-    func warmStart(rows: DenseRows, labels: [Int32], classCount: Int) -> [Double] {
+    func warmStart(rows: DenseRows, labels: [Int32], classCount: Int, threads: Int) -> [Double] {
         let outputs = classCount == 2 ? 1 : classCount
         let zero = [Double](repeating: 0, count: outputs * (rows.width + (fitIntercept ? 1 : 0)))
         guard rows.count > warmStartRows else { return zero }
@@ -145,7 +147,7 @@ extension LogisticRegressionTrainer {
         guard Set(sampleLabels).count == classCount else { return zero }
         var solver = NewtonLogistic(
             rows: sample, labels: sampleLabels, classCount: classCount,
-            c: c * Double(rows.count) / Double(sample.count), fitIntercept: fitIntercept)
+            c: c * Double(rows.count) / Double(sample.count), fitIntercept: fitIntercept, threads: threads)
         _ = solver.solve(maxIterations: maxIterations, tolerance: 1e-6)
         return solver.theta
     }
@@ -169,11 +171,10 @@ final class InMemoryData {
     }
 
     /// Reads the request's data (and test file), splitting rows as asked; errors on empty parts.
-    /// Large files are read as parallel byte ranges and joined in file order.
+    /// Large files are read as byte chunks (see `ParallelRanges`) and joined in file order.
     static func load(
         request: TrainingRequest, targetKind: TargetKind, meter: ProgressMeter,
-        threads: Int = DenseRows.threads,
-        parallelMinimumBytes: Int64 = ParallelRanges.defaultMinimumBytes
+        threads: Int, chunkBytes: Int64 = ParallelRanges.defaultChunkBytes
     ) throws -> InMemoryData {
         let csv = try CSVReader(url: request.data, name: request.dataName)
         let table = try TableReader(
@@ -185,7 +186,7 @@ final class InMemoryData {
         }
         let parts = try ParallelRanges.read(
             request: request, csv: csv, table: table, threads: threads, meter: meter,
-            minimumBytes: parallelMinimumBytes,
+            chunkBytes: chunkBytes,
             pass: { table, csv, meter, _ in try readPart(table: table, csv: csv, split: split, meter: meter) }
         )
         let data = parts[0]
@@ -276,14 +277,17 @@ struct NewtonLogistic {
     let classCount: Int
     let c: Double
     let fitIntercept: Bool
+    /// Threads of the gradient and Hessian pass; the result does not depend on it.
+    let threads: Int
     /// Weight rows (1 for binary, else one per class).
     let outputs: Int
     /// Parameters per output: features, plus 1 for the intercept.
     let stride: Int
     var theta: [Double]
 
-    init(rows: DenseRows, labels: [Int32], classCount: Int, c: Double, fitIntercept: Bool) {
+    init(rows: DenseRows, labels: [Int32], classCount: Int, c: Double, fitIntercept: Bool, threads: Int) {
         self.rows = rows
+        self.threads = threads
         self.labels = labels
         self.classCount = classCount
         self.c = c
@@ -304,15 +308,16 @@ struct NewtonLogistic {
         var hessian: [Double]
     }
 
-    /// Objective, gradient and (upper-triangle) Hessian at `theta`.
+    /// Objective, gradient and (upper-triangle) Hessian at `theta`. Each segment of blocks sums
+    /// into its own partials (up to `partialBudgetBytes` of Hessians), added in segment order.
     private func evaluate(_ theta: [Double]) -> Evaluation {
         let p = theta.count
         let width = rows.width
-        let workers = DenseRows.threads
+        let segments = rows.segmentCount(limit: max(1, Self.partialBudgetBytes / (8 * p * p)))
         let triangle = stride * (stride + 1) / 2
-        var values = [Double](repeating: 0, count: workers)
-        var gradients = [Double](repeating: 0, count: workers * p)
-        var hessians = [Double](repeating: 0, count: workers * p * p)
+        var values = [Double](repeating: 0, count: segments)
+        var gradients = [Double](repeating: 0, count: segments * p)
+        var hessians = [Double](repeating: 0, count: segments * p * p)
         let outputs = self.outputs
         let stride = self.stride
         let fitIntercept = self.fitIntercept
@@ -326,10 +331,10 @@ struct NewtonLogistic {
                             let hessianBase = hessianBuffer.baseAddress!
                             let t = thetaBuffer.baseAddress!
                             let y = labelBuffer.baseAddress!
-                            rows.parallelBlocks { worker, blockIndex in
+                            rows.forEachBlock(segments: segments, threads: threads) { segment, blockIndex in
                                 let (block, count, first) = rows.block(blockIndex)
-                                let g = gradientBase + worker * p
-                                let h = hessianBase + worker * p * p
+                                let g = gradientBase + segment * p
+                                let h = hessianBase + segment * p * p
                                 let xa = UnsafeMutablePointer<Double>.allocate(capacity: stride)
                                 let outer = UnsafeMutablePointer<Double>.allocate(capacity: triangle)
                                 let z = UnsafeMutablePointer<Double>.allocate(capacity: outputs)
@@ -397,7 +402,7 @@ struct NewtonLogistic {
                                         }
                                     }
                                 }
-                                valuesBase[worker] += loss
+                                valuesBase[segment] += loss
                             }
                         }
                     }
@@ -407,10 +412,10 @@ struct NewtonLogistic {
         var evaluation = Evaluation(
             value: 0, gradient: [Double](repeating: 0, count: p),
             hessian: [Double](repeating: 0, count: p * p))
-        for worker in 0..<workers {
-            evaluation.value += values[worker]
-            for i in 0..<p { evaluation.gradient[i] += gradients[worker * p + i] }
-            for i in 0..<(p * p) { evaluation.hessian[i] += hessians[worker * p * p + i] }
+        for segment in 0..<segments {
+            evaluation.value += values[segment]
+            for i in 0..<p { evaluation.gradient[i] += gradients[segment * p + i] }
+            for i in 0..<(p * p) { evaluation.hessian[i] += hessians[segment * p * p + i] }
         }
         // Scale the data term by C, then add the penalty ½‖W‖² (and ½(Σ intercepts)² for softmax).
         evaluation.value *= c
@@ -439,6 +444,10 @@ struct NewtonLogistic {
         for i in 0..<p { for j in 0..<i { evaluation.hessian[i * p + j] = evaluation.hessian[j * p + i] } }
         return evaluation
     }
+
+    /// Memory for the per-segment Hessians of one evaluation: fewer segments (less parallelism)
+    /// for very many parameters, decided by the parameter count, never by the thread count.
+    static let partialBudgetBytes = 512 << 20
 
     /// Adds weight × (packed x̃x̃ᵀ) into Hessian block (k, l), upper triangle of the whole matrix.
     @inline(__always)

@@ -6,34 +6,43 @@ import Foundation
     import Darwin
 #endif
 
-/// Reads one large CSV file as several byte ranges on several threads.
+/// Reads one CSV file as a row of byte chunks on several threads, with results that do not
+/// depend on how many.
 ///
-/// Range k starts at the first line start at or after its nominal offset. That guess is wrong
-/// only when the offset falls inside a quoted field containing a newline; the reader of range
-/// k−1 detects it (it must stop exactly where range k started). Any mismatch or error makes the
-/// caller fall back to one sequential pass, which also reports errors with exact line numbers.
+/// The chunks depend on the file alone: a file with N bytes of records is cut into
+/// max(1, N / `chunkBytes`) chunks at evenly spaced nominal offsets, each moved to the next line
+/// start, and `pass` runs once per chunk; the caller gets the results in chunk order and combines
+/// them in that order (see `Parallelism`). Threads only decide which chunk runs where and when.
+///
+/// A chunk boundary is wrong only when it falls inside a quoted field containing a newline; the
+/// reader of the chunk before detects it (it must stop exactly where the next chunk started).
+/// Any mismatch or error makes the caller fall back to one sequential pass over the whole file,
+/// which also reports errors with exact line numbers. Whether that happens depends on the data
+/// only, so the fallback is as deterministic as the chunks.
 enum ParallelRanges {
-    /// Files smaller than this are read sequentially.
-    static let defaultMinimumBytes: Int64 = 8 << 20
+    /// Bytes per chunk: files with fewer bytes of records than twice this are read in one pass.
+    static let defaultChunkBytes: Int64 = 8 << 20
+    /// The most chunks a file is cut into (beyond 32 GiB, chunks grow).
+    static let maximumChunks: Int64 = 4096
 
-    /// Runs `pass` over the whole file: on each range in parallel when the file is large (the
-    /// first range with the already-open `table`), else, or when that fails, once sequentially.
-    /// `pass` gets the range's table, reader, progress meter (first range only) and range count.
+    /// Runs `pass` over the whole file: once per chunk, on up to `threads` threads, when the file
+    /// has several chunks (the first chunk with the already-open `table`), else, or when that
+    /// fails, once sequentially. `pass` gets the chunk's table, reader, progress meter (the
+    /// chunks of the first thread only) and the number of chunks.
     static func read<Result: AnyObject>(
         request: TrainingRequest, csv: CSVReader, table: TableReader, threads: Int, meter: ProgressMeter,
-        minimumBytes: Int64 = defaultMinimumBytes,
+        chunkBytes: Int64 = defaultChunkBytes,
         pass: @escaping (TableReader, CSVReader, ProgressMeter?, Int) throws -> Result
     ) throws -> [Result] {
         var attempted = false
-        if let results = try readRanges(
-            request: request, csv: csv, table: table, threads: threads, meter: meter,
-            minimumBytes: minimumBytes,
+        if let results = try readChunks(
+            request: request, csv: csv, table: table, threads: threads, meter: meter, chunkBytes: chunkBytes,
             pass: pass, attempted: &attempted)
         {
             return results
         }
         guard attempted else { return [try pass(table, csv, meter, 1)] }
-        // The parallel attempt consumed the open reader: start again from the top.
+        // The chunked attempt consumed the open reader: start again from the top.
         let fresh = try CSVReader(url: request.data, name: request.dataName)
         let freshTable = try TableReader(
             csv: fresh, target: request.target, targetKind: table.targetKind, features: request.features,
@@ -41,16 +50,23 @@ enum ParallelRanges {
         return [try pass(freshTable, fresh, meter, 1)]
     }
 
-    private static func readRanges<Result: AnyObject>(
+    /// The nominal chunk count of a file with `bytes` bytes of records.
+    static func chunkCount(bytes: Int64, chunkBytes: Int64) -> Int {
+        Int(min(max(1, bytes / max(chunkBytes, 1)), maximumChunks))
+    }
+
+    private static func readChunks<Result: AnyObject>(
         request: TrainingRequest, csv: CSVReader, table: TableReader, threads: Int, meter: ProgressMeter,
-        minimumBytes: Int64, pass: @escaping (TableReader, CSVReader, ProgressMeter?, Int) throws -> Result,
+        chunkBytes: Int64, pass: @escaping (TableReader, CSVReader, ProgressMeter?, Int) throws -> Result,
         attempted: inout Bool
     ) throws -> [Result]? {
-        guard threads > 1, let total = csv.totalBytes, total >= minimumBytes else { return nil }
+        guard let total = csv.totalBytes else { return nil }
         let dataStart = csv.recordOffset
+        let chunks = chunkCount(bytes: total - dataStart, chunkBytes: chunkBytes)
+        guard chunks > 1 else { return nil }
         var starts: [Int64] = [dataStart]
-        for index in 1..<threads {
-            let nominal = dataStart + (total - dataStart) * Int64(index) / Int64(threads)
+        for index in 1..<chunks {
+            let nominal = dataStart + (total - dataStart) * Int64(index) / Int64(chunks)
             guard let start = try lineStart(atOrAfter: nominal, in: request.data, name: request.dataName)
             else {
                 return nil
@@ -61,13 +77,18 @@ enum ParallelRanges {
         nominalEnds.append(.max)
         guard zip(starts, nominalEnds).allSatisfy({ $0 < $1 }) else { return nil }
 
-        let job = RangeJob(
+        let workers = max(1, min(threads, chunks))
+        let job = ChunkJob(
             request: request, csv: csv, table: table, meter: meter, pass: pass, starts: starts,
-            ends: nominalEnds)
+            ends: nominalEnds, workers: workers)
         attempted = true
-        DispatchQueue.concurrentPerform(iterations: threads) { index in job.run(index) }
+        if workers == 1 {
+            job.run(worker: 0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in job.run(worker: worker) }
+        }
         guard !job.stops.contains(-2) else { return nil }
-        for index in 0..<(threads - 1) where job.stops[index] != starts[index + 1] { return nil }
+        for index in 0..<(chunks - 1) where job.stops[index] != starts[index + 1] { return nil }
         return job.results.map { $0! }
     }
 
@@ -85,9 +106,10 @@ enum ParallelRanges {
     }
 }
 
-/// The shared state of one parallel read. Each worker touches only its own index of `results`
-/// and `stops`, and its own reader; the first worker alone uses the caller's reader and meter.
-private final class RangeJob<Result: AnyObject>: @unchecked Sendable {
+/// The shared state of one chunked read. Each chunk's result and stop offset have their own
+/// slot; worker w runs chunks w, w + workers, … in order, so only the first worker uses the
+/// caller's reader (chunk 0) and the progress meter.
+private final class ChunkJob<Result: AnyObject>: @unchecked Sendable {
     let request: TrainingRequest
     let csv: CSVReader
     let table: TableReader
@@ -95,6 +117,7 @@ private final class RangeJob<Result: AnyObject>: @unchecked Sendable {
     let pass: (TableReader, CSVReader, ProgressMeter?, Int) throws -> Result
     let starts: [Int64]
     let ends: [Int64]
+    let workers: Int
     let featureNames: [String]
     let header: [String]
     private let resultSlots: UnsafeMutablePointer<Result?>
@@ -103,7 +126,7 @@ private final class RangeJob<Result: AnyObject>: @unchecked Sendable {
     init(
         request: TrainingRequest, csv: CSVReader, table: TableReader, meter: ProgressMeter,
         pass: @escaping (TableReader, CSVReader, ProgressMeter?, Int) throws -> Result, starts: [Int64],
-        ends: [Int64]
+        ends: [Int64], workers: Int
     ) {
         self.request = request
         self.csv = csv
@@ -112,6 +135,7 @@ private final class RangeJob<Result: AnyObject>: @unchecked Sendable {
         self.pass = pass
         self.starts = starts
         self.ends = ends
+        self.workers = workers
         featureNames = table.featureNames
         header = csv.header
         resultSlots = .allocate(capacity: starts.count)
@@ -129,28 +153,31 @@ private final class RangeJob<Result: AnyObject>: @unchecked Sendable {
     var results: [Result?] { (0..<starts.count).map { resultSlots[$0] } }
     var stops: [Int64] { (0..<starts.count).map { stopSlots[$0] } }
 
-    func run(_ index: Int) {
-        do {
-            let rangeCSV: CSVReader
-            let rangeTable: TableReader
-            if index == 0 {
-                rangeCSV = csv
-                rangeTable = table
-            } else {
-                let source = try FileByteSource(
-                    url: request.data, name: request.dataName, offset: starts[index])
-                rangeCSV = CSVReader(
-                    source: source, name: request.dataName, header: header, offset: starts[index])
-                rangeTable = try TableReader(
-                    csv: rangeCSV, target: request.target, targetKind: table.targetKind,
-                    features: featureNames,
-                    policy: request.missing, allowEmpty: true)
+    /// Runs this worker's chunks in order; stops at its first failure (the read falls back).
+    func run(worker: Int) {
+        for index in stride(from: worker, to: starts.count, by: workers) {
+            do {
+                let chunkCSV: CSVReader
+                let chunkTable: TableReader
+                if index == 0 {
+                    chunkCSV = csv
+                    chunkTable = table
+                } else {
+                    let source = try FileByteSource(
+                        url: request.data, name: request.dataName, offset: starts[index])
+                    chunkCSV = CSVReader(
+                        source: source, name: request.dataName, header: header, offset: starts[index])
+                    chunkTable = try TableReader(
+                        csv: chunkCSV, target: request.target, targetKind: table.targetKind,
+                        features: featureNames, policy: request.missing, allowEmpty: true)
+                }
+                chunkCSV.stopOffset = ends[index]
+                resultSlots[index] = try pass(chunkTable, chunkCSV, worker == 0 ? meter : nil, starts.count)
+                stopSlots[index] = chunkCSV.nextOffset
+            } catch {
+                stopSlots[index] = -2
+                return
             }
-            rangeCSV.stopOffset = ends[index]
-            resultSlots[index] = try pass(rangeTable, rangeCSV, index == 0 ? meter : nil, starts.count)
-            stopSlots[index] = rangeCSV.nextOffset
-        } catch {
-            stopSlots[index] = -2
         }
     }
 }

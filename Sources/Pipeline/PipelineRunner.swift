@@ -272,12 +272,13 @@ public final class PipelineRunner {
             results.append(result)
             observer?.stageFinished(stage, result: result)
         }
-        let record = RunRecord(
+        var record = RunRecord(
             commit: nil, tree: nil, fingerprint: fingerprint.digest, verdict: failure == nil ? .pass : .error,
             metrics: metrics, gates: [], stages: results, artifact: nil, tool: "\(Tool.name) \(Tool.version)",
             started: Date(), durationMilliseconds: 0, baseline: nil, source: context.tree.source.label,
             inputs: [:],
             error: failure.map { RecordLimits.clipped($0.renderedMessage, toBytes: RecordLimits.errorBytes) })
+        record.threads = try? Parallelism.threads()
         return (record, failure?.exitStatus == .badInput ? .badInput : .failure)
     }
 

@@ -81,10 +81,13 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var inputs: [String: String]
     /// For an error verdict: what went wrong.
     public var error: String?
+    /// Threads the built-in trainers could use (`MODELGATE_THREADS`, else the CPUs). Information
+    /// only: results do not depend on it, and it is not part of any fingerprint.
+    public var threads: Int?
 
     enum CodingKeys: String, CodingKey {
         case schema, commit, tree, fingerprint, verdict, metrics, gates, stages, artifact, tool, started
-        case baseline, source, inputs, error
+        case baseline, source, inputs, error, threads
         case durationMilliseconds = "duration_ms"
     }
 

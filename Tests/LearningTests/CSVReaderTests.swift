@@ -251,6 +251,69 @@ private func tableError(
         }
     }
 
+    /// Random decimal spellings of every shape (1–25 digits, a point anywhere or none, exponents
+    /// up to the limits and past them, signs), each parsed by the cell parser and by `strtod`:
+    /// the two must agree to the bit, and the row fast path must give the same value or decline.
+    @Test func agreesWithStrtodOnRandomDecimals() throws {
+        var generator = SplitMixGenerator(seed: 19)
+        func digits(_ count: Int) -> String {
+            String((0..<count).map { _ in Character(String(generator.next() % 10)) })
+        }
+        var texts = [
+            "-0", "0.0", "-0.0", "0e0", "4.9406564584124654e-324", "2.4703282292062327e-324",
+            "2.4703282292062328e-324", "2.2250738585072011e-308", "1.7976931348623158e308",
+            "1.7976931348623159e308", "9007199254740992", "9007199254740993", "9007199254740993.0000000001",
+            "18446744073709551615", "18446744073709551616", "99999999999999999999", "1e22", "1e23", "1e-22",
+            "1e-23", "0.000000000000000000000000001", "123456789012345.6", "1234567890123456.7",
+            "179769313486231570000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        ]
+        for _ in 0..<20000 {
+            let count = 1 + Int(generator.next() % 25)
+            var text = digits(count)
+            if generator.next() % 3 != 0 {
+                let point = Int(generator.next() % UInt64(count + 1))
+                text.insert(".", at: text.index(text.startIndex, offsetBy: point))
+                if text == "." { text = "0." }
+            }
+            if generator.next() % 2 == 0 { text += "e\(Int(generator.next() % 700) - 350)" }
+            if generator.next() % 2 == 0 { text = "-" + text }
+            texts.append(text)
+        }
+        let powers = NumberParser.makePowers()
+        defer { powers.deallocate() }
+        for text in texts {
+            var end: UnsafeMutablePointer<CChar>?
+            let expected = text.withCString { strtod($0, &end) }
+            let result = parse(text)
+            if expected.isFinite {
+                #expect(result == .number(expected), "\(text)")
+                if case .number(let value) = result {
+                    #expect(value.bitPattern == expected.bitPattern, "\(text): sign of zero")
+                }
+            } else {
+                #expect(result == .nonFinite, "\(text)")
+            }
+            let bytes = Array(text.utf8)
+            let (fast, stop) = bytes.withUnsafeBufferPointer { buffer in
+                NumberParser.prefixDouble(buffer.baseAddress!, from: 0, to: buffer.count, powers: powers)
+            }
+            if let fast, stop == bytes.count {
+                #expect(fast.bitPattern == expected.bitPattern, "\(text): fast path")
+            }
+        }
+    }
+
+    @Test func infinityAndNaNSpellingsKeepTheirMeaning() {
+        for text in ["inf", "-inf", "Infinity", "-INFINITY", "1e999", "-1e400"] {
+            #expect(parse(text) == .nonFinite, "\(text)")
+        }
+        for text in ["NA", "NaN", ""] { #expect(parse(text) == .missing, "\(text)") }
+        let notNumbers = [
+            "nan", "NAN", "nan(1)", "0x1p3", "1e", "e5", "--1", "+-1", "1..2", "1e+", "in", "infinit",
+        ]
+        for text in notNumbers { #expect(parse(text) == .text, "\(text)") }
+    }
+
     @Test func classifiesNonNumbers() {
         #expect(parse("abc") == .text)
         #expect(parse("1.2.3") == .text)

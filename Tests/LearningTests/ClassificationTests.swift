@@ -58,7 +58,7 @@ import Testing
         trainer.threads = 1
         let sequential = try trainer.train(request, progress: nil)
         trainer.threads = threads
-        trainer.parallelMinimumBytes = 0
+        trainer.chunkBytes = 512
         let parallel = try trainer.train(request, progress: nil)
         #expect(parallel.model.classes == sequential.model.classes)
         #expect(parallel.testRows == sequential.testRows)

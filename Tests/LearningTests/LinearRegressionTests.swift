@@ -82,7 +82,7 @@ import Testing
         trainer.threads = 1
         let sequential = try trainer.train(request(test: .split(fraction: 0.25, seed: 5)), progress: nil)
         trainer.threads = threads
-        trainer.parallelMinimumBytes = 0
+        trainer.chunkBytes = 512
         let parallel = try trainer.train(request(test: .split(fraction: 0.25, seed: 5)), progress: nil)
         #expect(parallel.trainingRows == sequential.trainingRows)
         #expect(parallel.testRows == sequential.testRows)
@@ -99,7 +99,7 @@ import Testing
         }
         let url = try scratch.file("q.csv", text)
         var trainer = try LinearRegressionTrainer()
-        trainer.parallelMinimumBytes = 0
+        trainer.chunkBytes = 512
         trainer.threads = 2
         let request = TrainingRequest(
             data: url, test: .file(url, name: "q.csv"), target: "y", features: ["x"], dataName: "q.csv")
@@ -114,7 +114,7 @@ import Testing
         for i in 0..<1000 { text += i == 900 ? "\(i),oops\n" : "\(i),\(i)\n" }
         let url = try scratch.file("e.csv", text)
         var trainer = try LinearRegressionTrainer()
-        trainer.parallelMinimumBytes = 0
+        trainer.chunkBytes = 512
         trainer.threads = 4
         #expect {
             _ = try trainer.train(

@@ -5,7 +5,9 @@
 #
 # Generates deterministic CSVs (20 features) into benchmarks/data/ (git-ignored), creates a
 # virtualenv in benchmarks/.venv-learning (git-ignored) on first use, times both sides with
-# hyperfine, measures peak RSS with /usr/bin/time, and prints a Markdown table.
+# hyperfine, measures peak RSS with /usr/bin/time, and prints a Markdown table; then checks that
+# every trainer writes the same model bytes with 1, 2, 8 and 64 threads (determinism.sh, exit 1
+# when not).
 set -eu
 
 binary=$(realpath "$1")
@@ -60,3 +62,8 @@ bench kmeans \
     "$python $here/sklearn_train.py kmeans $data/blobs-$kmeans_rows.csv $results/kmeans.joblib"
 
 "$python" "$here/report.py" "$results"
+
+echo
+echo "Model digests (sha256 of the model file, first 16 hex digits) by MODELGATE_THREADS:"
+"$here/determinism.sh" "$binary" "$data/regression-$rows.csv" "$data/binary-$rows.csv" \
+    "$data/blobs-$kmeans_rows.csv" "$results"
