@@ -89,7 +89,7 @@ let package = Package(
         // executables under Fuzz/ and the regression test that replays their corpora.
         .target(
             name: "FuzzTargets",
-            dependencies: ["Artifacts", "GitKit", "Learning", "Pipeline", "Site", "Trust"]),
+            dependencies: ["Artifacts", "GitKit", "Learning", "Markdown", "Pipeline", "Site", "Trust"]),
 
         .executableTarget(
             name: "modelgate",
@@ -122,7 +122,7 @@ let package = Package(
 // built with --sanitize fuzzer): an ordinary build or test never compiles or links them.
 let fuzzTargets = [
     "TarLayer", "Challenge", "RegistryJSON", "CSV", "Config", "RunRecord", "PrePush", "PathPattern", "Tag",
-    "Signature",
+    "Signature", "Markdown",
 ]
 if Context.environment["MODELGATE_FUZZ"] == "1" {
     package.targets += fuzzTargets.map {

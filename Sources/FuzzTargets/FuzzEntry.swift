@@ -25,6 +25,7 @@ public enum FuzzEntry {
         "PathPattern": pathPattern,
         "Tag": tag,
         "Signature": signature,
+        "Markdown": markdown,
     ]
 
     /// Runs target `name` on libFuzzer's input; what `LLVMFuzzerTestOneInput` returns (0).
