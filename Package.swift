@@ -63,8 +63,8 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Checksum", "Diagnostics", "FileSafety", "GitKit", "Learning", "Processes", "Statistics",
-                "Trust",
+                "Checksum", "Diagnostics", "FileSafety", "GitKit", "Learning", "Markdown", "Processes",
+                "Statistics", "Trust",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Run records + tags -> static HTML/SVG site, history.json, metrics.prom, Grafana JSON.

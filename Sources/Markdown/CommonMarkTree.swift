@@ -242,6 +242,11 @@ final class CommonMarkTree {
         }
     }
 
+    /// The URL of every image, in document order.
+    func imageURLs() -> [String] {
+        nodes(ofType: CMARK_NODE_IMAGE).map { cmark_node_get_url($0).map { String(cString: $0) } ?? "" }
+    }
+
     /// Puts `replacement` where `node` is, moves `node`'s children into it and frees `node`.
     private func replace(_ node: OpaquePointer, with replacement: OpaquePointer) {
         while let child = cmark_node_first_child(node) {

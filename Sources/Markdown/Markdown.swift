@@ -23,6 +23,14 @@ public enum Markdown {
         return tree.html()
     }
 
+    /// The URL of every image in `markdown`, in document order (tables included), as cmark
+    /// parsed it (escapes and entities resolved).
+    public static func imageURLs(in markdown: String) -> [String] {
+        let tree = CommonMarkTree(markdown)
+        tree.tables()
+        return tree.imageURLs()
+    }
+
     /// A pipe table with more columns than this stays a paragraph.
     public static let maximumTableColumns = PipeTable.maximumColumns
 

@@ -49,6 +49,20 @@ public struct RunRecord: Codable, Sendable, Equatable {
         public var comparison: String
     }
 
+    /// The report a stage wrote (`report:`): where, and the SHA-256 of its text.
+    public struct Report: Codable, Sendable, Equatable {
+        /// The report's path as declared, relative to the repository root.
+        public var path: String
+        /// `sha256:` and the hex SHA-256 of the report's text.
+        public var sha256: String
+
+        /// A reference to the report at `path` whose text hashes to `sha256`.
+        public init(path: String, sha256: String) {
+            self.path = path
+            self.sha256 = sha256
+        }
+    }
+
     /// Layout version.
     public var schema: Int = RunRecord.currentSchema
     /// The evaluated commit (nil for a staged or work-tree run).
@@ -81,10 +95,12 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var inputs: [String: String]
     /// For an error verdict: what went wrong.
     public var error: String?
+    /// The run's own Markdown report, when a stage declares `report:` and wrote it.
+    public var report: Report?
 
     enum CodingKeys: String, CodingKey {
         case schema, commit, tree, fingerprint, verdict, metrics, gates, stages, artifact, tool, started
-        case baseline, source, inputs, error
+        case baseline, source, inputs, error, report
         case durationMilliseconds = "duration_ms"
     }
 

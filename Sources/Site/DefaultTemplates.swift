@@ -53,6 +53,9 @@ The site loads nothing from other hosts and works when opened straight from disk
 <dt>artifact</dt><dd>{{#artifact}}<code>{{artifact}}</code>{{/artifact}}{{^artifact}}<span class="muted">none</span>{{/artifact}}</dd>
 {{#hasReleases}}<dt>released as</dt><dd>{{#releases}}<a href="{{root}}releases.html#{{anchor}}"><code>{{tag}}</code></a>{{#environment}} ({{environment}}){{/environment}} {{/releases}}</dd>{{/hasReleases}}
 </dl>
+{{#markdownReport}}
+<p class="report-link">As Markdown, the text <code>modelgate report --format markdown</code> posts on a pull request: <a href="{{markdownReport}}">{{short}}.md</a></p>
+{{/markdownReport}}
 {{#message}}<pre class="message">{{message}}</pre>{{/message}}
 {{#error}}<p class="error">Error: {{error}}</p>{{/error}}
 <h2>Gates</h2>
@@ -87,6 +90,11 @@ The site loads nothing from other hosts and works when opened straight from disk
 {{#truncated}}<p class="muted">{{truncated}} more changed paths not shown.</p>{{/truncated}}
 {{/hasChanges}}
 {{^hasChanges}}<p class="muted">No files changed against the first parent.</p>{{/hasChanges}}
+{{#runReport}}
+<h2>Run report</h2>
+<p class="muted">Written by the run as <code>{{path}}</code> (CommonMark with tables; raw HTML removed; images copied beside this page, images on other hosts shown as links).</p>
+<article class="markdown">{{{html}}}</article>
+{{/runReport}}
 {{#report}}
 <h2>Report</h2>
 <p class="muted">Rendered from <code>{{path}}</code> in this commit's tree (CommonMark, raw HTML removed).</p>
@@ -290,7 +298,10 @@ nav.pager { display: flex; justify-content: space-between; margin: .5rem 0; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
-article.markdown { border: 1px solid var(--line); border-radius: 6px; padding: 0 1rem; }
+article.markdown { border: 1px solid var(--line); border-radius: 6px; padding: 0 1rem; overflow-x: auto; }
+article.markdown table { width: auto; }
+article.markdown img { max-width: 100%; height: auto; }
+.image-omitted { color: var(--muted); }
 @media (prefers-color-scheme: dark) {
   :root { --fg: #e6e9ef; --muted: #9aa5b1; --line: #333b47; --bg: #14181f; --soft: #1b2029; --accent: #6ea8ff; }
 }

@@ -41,6 +41,9 @@ final class SiteBuilder {
     private let charted: Set<String>
     let globalKey: String
     let newestEvaluated: Int?
+    /// Run reports looked up so far, by entry index (`runReport`); only the building thread
+    /// plans and prepares pages, so no lock is needed.
+    var runReportCache: [Int: RunReportPlan?] = [:]
 
     init(repository: Repository, history: SiteHistory, templates: TemplateSet, options: SiteOptions) throws {
         self.repository = repository
@@ -221,6 +224,11 @@ final class SiteBuilder {
                 PlannedFile(path: commitHref(entry.commit.id), key: commitPageKey(index)) { [unowned self] in
                     try commitPage(index)
                 })
+            files.append(
+                PlannedFile(
+                    path: generatedReportHref(entry.commit.id), key: SHA256Hex.of(parts: [commitPageKey(index), "md"])
+                ) { [unowned self] in try generatedReport(index) })
+            files += runReportFiles(index)
         }
         let windows = metricWindowCount()
         for window in 1...windows {
@@ -300,6 +308,8 @@ final class SiteBuilder {
             parts.append(baseline.hex + ":" + (positionByCommit[baseline].map { entryKey($0) } ?? "outside"))
         }
         for release in releases(for: entry) { parts.append(releaseKey(release)) }
+        // The run report shows once this machine's run store has it.
+        parts.append(runReport(index).map { "report:" + $0.key.reference.sha256 } ?? "-")
         return SHA256Hex.of(parts: parts)
     }
 
@@ -680,6 +690,8 @@ final class SiteBuilder {
             if let oldPath = change.oldPath { row["oldPath"] = oldPath }
             return row
         }
+        extra["markdownReport"] = "\(entry.commit.id.hex).md"
+        if let runReport = runReportContext(index) { extra["runReport"] = runReport }
         if let report = try report(for: entry.commit.id) {
             extra["report"] = ["path": report.path, "html": MarkdownPage.html(from: report.text)]
         }
