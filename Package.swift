@@ -107,7 +107,9 @@ let package = Package(
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Learning", "Pipeline", "TestSupport"]),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Learning", "Pipeline", "TestSupport", .product(name: "Yams", package: "Yams")]),
         .testTarget(
             name: "SiteTests", dependencies: ["FileSafety", "Site", "Pipeline", "GitKit", "TestSupport"]),
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Checksum", "TestSupport"]),

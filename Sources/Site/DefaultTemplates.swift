@@ -179,6 +179,16 @@ The site loads nothing from other hosts and works when opened straight from disk
 {{> partials/foot}}
 
 """#####,
+        "pages/release.mustache": #####"""
+{{> partials/head}}
+<p class="muted">Model card of release <code>{{tag}}</code> on <a href="{{root}}{{commitHref}}"><code>{{short}}</code></a>, as Markdown with Hugging Face front matter: <a href="{{markdown}}">{{markdown}}</a> (also <code>/model/README.md</code> in the release's image).</p>
+<details class="front-matter"><summary>Front matter (<code>model-index</code>)</summary>
+<pre>{{frontMatter}}</pre>
+</details>
+<article class="markdown">{{{html}}}</article>
+{{> partials/foot}}
+
+"""#####,
         "pages/releases.mustache": #####"""
 {{> partials/head}}
 <h1>Releases</h1>
@@ -188,6 +198,7 @@ The site loads nothing from other hosts and works when opened straight from disk
 <h2>{{name}}</h2>
 <ol class="timeline">
 {{#releases}}<li id="{{anchor}}"><span class="date">{{date}}</span> <code class="tag">{{tag}}</code> on {{#href}}<a href="{{root}}{{href}}"><code>{{short}}</code></a>{{/href}}{{^href}}<code>{{short}}</code>{{/href}} {{summary}}
+{{#card}}<br/><a href="{{root}}{{card}}">model card</a>{{/card}}
 {{#artifact}}<br/><span class="muted">artifact</span> <code>{{artifact}}</code>{{/artifact}}
 {{#hasMetrics}}<br/><span class="muted">metrics at release:</span> {{#metrics}}{{name}} {{value}}{{^last}}, {{/last}}{{/metrics}}{{/hasMetrics}}
 {{#metricsTrailer}}<br/><span class="muted">Modelgate-Metrics:</span> {{metricsTrailer}}{{/metricsTrailer}}

@@ -44,6 +44,8 @@ final class SiteBuilder {
     /// Run reports looked up so far, by entry index (`runReport`); only the building thread
     /// plans and prepares pages, so no lock is needed.
     var runReportCache: [Int: RunReportPlan?] = [:]
+    /// Release tag → the slug of its model card page, for releases that have one (set by `plan`).
+    var cardSlugs: [String: String] = [:]
 
     init(repository: Repository, history: SiteHistory, templates: TemplateSet, options: SiteOptions) throws {
         self.repository = repository
@@ -194,8 +196,13 @@ final class SiteBuilder {
             })
         files.append(PlannedFile(path: "index.html", key: nil) { [unowned self] in try indexPage() })
         files.append(PlannedFile(path: "metrics.html", key: nil) { [unowned self] in try metricsPage() })
+        let cards = cardPlans()
+        cardSlugs = Dictionary(cards.map { ($0.release.tag, $0.slug) }, uniquingKeysWith: { first, _ in first })
+        files += cardFiles(cards)
         files.append(
-            PlannedFile(path: "releases.html", key: releasesKey()) { [unowned self] in try releasesPage() })
+            PlannedFile(path: "releases.html", key: SHA256Hex.of(parts: [releasesKey(), "cards"] + cards.map(\.key))) {
+                [unowned self] in try releasesPage()
+            })
         for page in markdownPages {
             files.append(
                 PlannedFile(
@@ -548,6 +555,7 @@ final class SiteBuilder {
                 ]
                 if let artifact = release.artifact { row["artifact"] = artifact }
                 if let metrics = release.metrics { row["metricsTrailer"] = metrics }
+                if let slug = cardSlugs[release.tag] { row["card"] = "releases/\(slug).html" }
                 if let position = positionByCommit[release.commit] {
                     let entry = entries[position]
                     row["summary"] = entry.commit.summary
