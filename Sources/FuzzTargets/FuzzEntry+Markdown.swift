@@ -20,7 +20,8 @@ extension FuzzEntry {
         for target in lower.components(separatedBy: "href=\"").dropFirst() {
             let url = String(target.prefix { $0 != "\"" })
             if let scheme = urlScheme(of: url) {
-                precondition(["http", "https", "mailto"].contains(scheme), "a \(scheme): link in rendered Markdown")
+                precondition(
+                    ["http", "https", "mailto"].contains(scheme), "a \(scheme): link in rendered Markdown")
             }
         }
     }

@@ -236,7 +236,8 @@ final class CommonMarkTree {
                 replace(node, with: link)
             case .link, .altText:
                 let span = custom(
-                    CMARK_NODE_CUSTOM_INLINE, enter: "<span class=\"image-omitted\">[image: ", exit: "]</span>")
+                    CMARK_NODE_CUSTOM_INLINE, enter: "<span class=\"image-omitted\">[image: ",
+                    exit: "]</span>")
                 replace(node, with: span)
             }
         }

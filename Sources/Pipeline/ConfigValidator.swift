@@ -140,7 +140,8 @@ struct ConfigValidator {
             try onlyAllowedKeys(of: .command, definition, node: node)
             if definition.report != nil, let other = earlier.first(where: { $0.reportPath != nil }) {
                 throw error(
-                    "stages '\(other.name)' and '\(definition.name)' both declare a report", at: node?["report"],
+                    "stages '\(other.name)' and '\(definition.name)' both declare a report",
+                    at: node?["report"],
                     hint: "a run has one report: keep 'report:' on one stage and link the other file from it")
             }
             kind = .command(

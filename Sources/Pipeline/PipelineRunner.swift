@@ -82,7 +82,8 @@ public final class PipelineRunner {
                 record.stages.contains(where: { $0.name == stage.name && $0.status == "pass" })
             {
                 if let (report, contents) = StageReport.collect(path: path, in: checkout) {
-                    try StageReports(store: store).keep(report, contents: contents, fingerprint: record.fingerprint)
+                    try StageReports(store: store).keep(
+                        report, contents: contents, fingerprint: record.fingerprint)
                     record.report = report.reference
                     reportFiles = [report.path] + report.images.map(\.path)
                 } else {

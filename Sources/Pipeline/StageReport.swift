@@ -1,4 +1,5 @@
 import Checksum
+import FileSafety
 import Foundation
 import GitKit
 import Markdown
@@ -69,7 +70,8 @@ public struct StageReport: Codable, Sendable, Equatable {
         var images: [Image] = []
         var contents: [Data] = []
         var seen = Set<String>()
-        for url in Markdown.imageURLs(in: markdown) where images.count < imageLimit && seen.insert(url).inserted {
+        for url in Markdown.imageURLs(in: markdown)
+        where images.count < imageLimit && seen.insert(url).inserted {
             guard let imagePath = relativePath(of: url, from: path),
                 let opened = try? directory.open(imagePath), opened.kind == .file,
                 let bytes = try? opened.read(atMost: ReportImage.byteLimit + 1),
@@ -119,7 +121,8 @@ public struct StageReports {
     }
 
     private func folder(_ fingerprint: String) -> URL {
-        store.root.appendingPathComponent("reports/\(fingerprint.prefix(2))/\(fingerprint)", isDirectory: true)
+        store.root.appendingPathComponent(
+            "reports/\(fingerprint.prefix(2))/\(fingerprint)", isDirectory: true)
     }
 
     /// Keeps `report` and its images' `contents` as the report of the run with `fingerprint`.
@@ -139,7 +142,8 @@ public struct StageReports {
     public func report(_ reference: RunRecord.Report, fingerprint: String) -> StageReport? {
         guard RecordLimits.fieldProblem(fingerprint, "fingerprint") == nil,
             fingerprint.allSatisfy(\.isHexDigit),
-            let data = read(folder(fingerprint).appendingPathComponent("index.json"), limit: 4 * StageReport.byteLimit),
+            let data = read(
+                folder(fingerprint).appendingPathComponent("index.json"), limit: 4 * StageReport.byteLimit),
             let report = try? JSONDecoder().decode(StageReport.self, from: data),
             report.path == reference.path, report.reference.sha256 == reference.sha256
         else { return nil }
@@ -150,17 +154,20 @@ public struct StageReports {
     /// has the digest the report names, and is still an image of its kind.
     public func data(of image: StageReport.Image, fingerprint: String) -> Data? {
         guard fingerprint.allSatisfy(\.isHexDigit), image.sha256.allSatisfy(\.isHexDigit),
-            let data = read(folder(fingerprint).appendingPathComponent(image.sha256), limit: ReportImage.byteLimit),
+            let data = read(
+                folder(fingerprint).appendingPathComponent(image.sha256), limit: ReportImage.byteLimit),
             StageReport.hex(of: data) == image.sha256, ReportImage.kind(of: data) == image.kind
         else { return nil }
         return data
     }
 
+    /// The regular file at `url` within `limit` bytes; nil for anything else (a link is not
+    /// followed, a FIFO not opened).
     private func read(_ url: URL, limit: Int) -> Data? {
-        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
-        defer { try? handle.close() }
-        guard let data = try? handle.read(upToCount: limit + 1) ?? Data(), data.count <= limit else { return nil }
-        return data
+        guard let folder = try? DirectoryHandle(opening: url.deletingLastPathComponent().path) else {
+            return nil
+        }
+        return (try? folder.readFile(url.lastPathComponent, limit: limit)) ?? nil
     }
 }
 
@@ -214,10 +221,11 @@ public enum ReportImage: String, Codable, Sendable, Equatable {
         guard rest.hasPrefix("<svg"), let next = rest.dropFirst(4).first, next.isWhitespace || next == ">"
         else { return false }
         let lower = text.lowercased()
-        for needle in ["<script", "javascript:", "<foreignobject", "<!entity", "href=\"http", "href='http",
-            "href=\"//", "href='//", "url(http", "url(//", "@import", "<iframe", "<object", "<embed"]
-            where lower.contains(needle)
-        {
+        for needle in [
+            "<script", "javascript:", "<foreignobject", "<!entity", "href=\"http", "href='http",
+            "href=\"//", "href='//", "url(http", "url(//", "@import", "<iframe", "<object", "<embed",
+        ]
+        where lower.contains(needle) {
             return false
         }
         // Event handlers: `on` + letters + `=` after white space, e.g. ` onload=`.

@@ -14,11 +14,12 @@ extension SiteBuilder {
         let key: String
     }
 
-    /// The releases that get a model card: those on a commit with a readable run record.
+    /// The releases that get a model card: model releases (modelgate's trailers or a GTO name;
+    /// plain tags are not releases of a model) on a commit with a readable run record.
     func cardPlans() -> [CardPlan] {
         var plans: [CardPlan] = []
         var slugs = Set<String>()
-        for release in history.releases {
+        for release in history.releases where release.isModelRelease {
             let position = positionByCommit[release.commit]
             guard
                 let record = position.flatMap({ entries[$0].record })
@@ -34,7 +35,8 @@ extension SiteBuilder {
                     date: release.date),
                 commit: release.commit, record: record, signer: vouchers[release.commit], authored: authored)
             let key = SHA256Hex.of(parts: [
-                globalKey, "card", releaseKey(release), entryKey(position), (try? record.encoded()).map {
+                globalKey, "card", releaseKey(release), entryKey(position),
+                (try? record.encoded()).map {
                     SHA256Hex.of(parts: [String(decoding: $0, as: UTF8.self)])
                 } ?? "-", authored ?? "-", vouchers[release.commit] ?? "-",
             ])

@@ -22,7 +22,8 @@ extension SiteBuilder {
         let entry = entries[index]
         var plan: RunReportPlan?
         if let blob = entry.noteBlob, let key = history.loader.summary(blob).report,
-            let report = StageReports(repository: repository).report(key.reference, fingerprint: key.fingerprint)
+            let report = StageReports(repository: repository).report(
+                key.reference, fingerprint: key.fingerprint)
         {
             let files = report.images.enumerated().map { offset, image in
                 (image, "commit/\(entry.commit.id.hex)/\(Self.siteName(of: image, number: offset + 1))")
@@ -41,7 +42,8 @@ extension SiteBuilder {
         let stem = base.contains(".") ? String(base[..<base.lastIndex(of: ".")!]) : base
         var name = String(
             stem.unicodeScalars.prefix(40).map { scalar -> Character in
-                scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-" || scalar == "_")
+                scalar.isASCII
+                    && (CharacterSet.alphanumerics.contains(scalar) || scalar == "-" || scalar == "_")
                     ? Character(scalar) : "-"
             })
         if name.isEmpty { name = "image" }
@@ -67,7 +69,8 @@ extension SiteBuilder {
         var local: [String: String] = [:]
         for (image, path) in plan.files { local[image.url] = String(path.dropFirst("commit/".count)) }
         return [
-            "path": plan.report.path, "html": MarkdownPage.html(from: plan.report.markdown, localImages: local),
+            "path": plan.report.path,
+            "html": MarkdownPage.html(from: plan.report.markdown, localImages: local),
             "images": plan.files.count,
         ]
     }

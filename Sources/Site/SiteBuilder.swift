@@ -197,10 +197,13 @@ final class SiteBuilder {
         files.append(PlannedFile(path: "index.html", key: nil) { [unowned self] in try indexPage() })
         files.append(PlannedFile(path: "metrics.html", key: nil) { [unowned self] in try metricsPage() })
         let cards = cardPlans()
-        cardSlugs = Dictionary(cards.map { ($0.release.tag, $0.slug) }, uniquingKeysWith: { first, _ in first })
+        cardSlugs = Dictionary(
+            cards.map { ($0.release.tag, $0.slug) }, uniquingKeysWith: { first, _ in first })
         files += cardFiles(cards)
         files.append(
-            PlannedFile(path: "releases.html", key: SHA256Hex.of(parts: [releasesKey(), "cards"] + cards.map(\.key))) {
+            PlannedFile(
+                path: "releases.html", key: SHA256Hex.of(parts: [releasesKey(), "cards"] + cards.map(\.key))
+            ) {
                 [unowned self] in try releasesPage()
             })
         for page in markdownPages {
@@ -233,7 +236,8 @@ final class SiteBuilder {
                 })
             files.append(
                 PlannedFile(
-                    path: generatedReportHref(entry.commit.id), key: SHA256Hex.of(parts: [commitPageKey(index), "md"])
+                    path: generatedReportHref(entry.commit.id),
+                    key: SHA256Hex.of(parts: [commitPageKey(index), "md"])
                 ) { [unowned self] in try generatedReport(index) })
             files += runReportFiles(index)
         }

@@ -161,7 +161,8 @@ final class RecordLoader {
                     names: names, baseline: ObjectID(hex: String(decoding: fields[1], as: UTF8.self)),
                     artifact: fields[2].isEmpty ? nil : String(decoding: fields[2], as: UTF8.self),
                     report: report.count == 3
-                        ? ReportKey(fingerprint: report[0], reference: .init(path: report[2], sha256: report[1]))
+                        ? ReportKey(
+                            fingerprint: report[0], reference: .init(path: report[2], sha256: report[1]))
                         : nil)
             }
         }

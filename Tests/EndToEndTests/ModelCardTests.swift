@@ -4,7 +4,8 @@ import Testing
 
 /// A release's model card, in the image (`/model/README.md`) and on the site.
 @Suite struct ModelCardEndToEndTests {
-    static let authored = "# Demo model\n\n## Intended use\n\nRanking demo rows.\n\n## Limitations\n\nThree rows.\n"
+    static let authored =
+        "# Demo model\n\n## Intended use\n\nRanking demo rows.\n\n## Limitations\n\nThree rows.\n"
 
     static func released() throws -> ArtifactRepository {
         let repository = try ArtifactRepository()
@@ -22,18 +23,25 @@ import Testing
         #expect(package.status == 0, "\(package.stderr)")
         let bundle = repository.repo.directory.appending("bundle")
         let unpack = try ExternalTool.run(
-            "umoci", ["unpack", "--rootless", "--image", "\(layout.path):v1.0.0", bundle.path], in: repository.url)
+            "umoci", ["unpack", "--rootless", "--image", "\(layout.path):v1.0.0", bundle.path],
+            in: repository.url)
         #expect(unpack.status == 0, "\(unpack.stderr)")
         let card = try String(
             contentsOf: bundle.appendingPathComponent("rootfs/model/README.md"), encoding: .utf8)
-        #expect(card.hasPrefix("---\nlibrary_name: modelgate\ntags:\n- modelgate\n- tabular-regression\n- production\n"))
-        #expect(card.contains("model-index:\n- name: demo\n  results:\n  - task:\n      type: tabular-regression"))
+        #expect(
+            card.hasPrefix(
+                "---\nlibrary_name: modelgate\ntags:\n- modelgate\n- tabular-regression\n- production\n"))
+        #expect(
+            card.contains("model-index:\n- name: demo\n  results:\n  - task:\n      type: tabular-regression")
+        )
         #expect(card.contains("# demo v1\\.0\\.0\n\n# Demo model\n\n## Intended use\n\nRanking demo rows."))
         let artifact = try #require(try repository.artifactDigest())
         #expect(card.contains("- artifact: `\(artifact)`"))
         #expect(card.contains("- release: `demo@v1.0.0` to production"))
         // The artifact's own files are unchanged beside it.
-        #expect(FileManager.default.fileExists(atPath: bundle.appendingPathComponent("rootfs/model/model.bin").path))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: bundle.appendingPathComponent("rootfs/model/model.bin").path))
     }
 
     @Test func theSiteHasAPagePerReleaseWithItsCard() throws {
@@ -43,7 +51,9 @@ import Testing
         let root = repository.url.appendingPathComponent("public")
         let releases = try String(contentsOf: root.appendingPathComponent("releases.html"), encoding: .utf8)
         // The tag's name is not a plain file name, so its page has a sanitised one.
-        let link = try #require(releases.range(of: #"<a href="releases/[^"]+\.html">model card</a>"#, options: .regularExpression))
+        let link = try #require(
+            releases.range(of: #"<a href="releases/[^"]+\.html">model card</a>"#, options: .regularExpression)
+        )
         let href = String(releases[link].dropFirst("<a href=\"".count).prefix { $0 != "\"" })
         let slug = String(href.dropFirst("releases/".count).dropLast(".html".count))
         #expect(slug.hasPrefix("demo_v1_0_0-"))
@@ -54,7 +64,8 @@ import Testing
         #expect(page.contains("<h2>Lineage</h2>"))
         #expect(page.contains("library_name: modelgate"))
         #expect(page.contains("<a href=\"\(slug).md\">"))
-        let markdown = try String(contentsOf: root.appendingPathComponent("releases/\(slug).md"), encoding: .utf8)
+        let markdown = try String(
+            contentsOf: root.appendingPathComponent("releases/\(slug).md"), encoding: .utf8)
         #expect(markdown.hasPrefix("---\nlibrary_name: modelgate\n"))
         #expect(markdown.contains("## Intended use\n\nRanking demo rows."))
     }

@@ -37,7 +37,9 @@ import Testing
 }
 
 @Test func dataURLsAreNeitherLinksNorImages() {
-    let html = Markdown.html(from: "[a](data:text/html;base64,PHNjcmlwdD4=) ![b](data:image/png;base64,AAAA)\n") {
+    let html = Markdown.html(
+        from: "[a](data:text/html;base64,PHNjcmlwdD4=) ![b](data:image/png;base64,AAAA)\n"
+    ) {
         urlScheme(of: $0) == nil ? .image(source: $0) : .altText
     }
     #expect(!html.contains("data:"))

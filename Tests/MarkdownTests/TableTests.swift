@@ -187,7 +187,8 @@ import Testing
     }
 
     @Test func blockSyntaxInCellsIsText() {
-        let html = Markdown.html(from: "| a | b | c |\n|---|---|---|\n| # h | - x | > q |\n| 1. n | _e_ | |\n")
+        let html = Markdown.html(
+            from: "| a | b | c |\n|---|---|---|\n| # h | - x | > q |\n| 1. n | _e_ | |\n")
         #expect(html.contains("<td># h</td>\n<td>- x</td>\n<td>&gt; q</td>"))
         #expect(html.contains("<td>1. n</td>\n<td><em>e</em></td>\n<td></td>"))
         #expect(!html.contains("\u{A0}"))

@@ -21,8 +21,11 @@ import Yams
             stages: [], artifact: "sha256:" + String(repeating: "d", count: 64), tool: "modelgate 0.1.0",
             started: Date(timeIntervalSince1970: 1_767_225_600), durationMilliseconds: 40, baseline: nil,
             source: "rev",
-            inputs: ["data/train.csv": String(repeating: "3", count: 40), "data/test.csv": String(repeating: "4", count: 40),
-                "train.py": String(repeating: "5", count: 40)],
+            inputs: [
+                "data/train.csv": String(repeating: "3", count: 40),
+                "data/test.csv": String(repeating: "4", count: 40),
+                "train.py": String(repeating: "5", count: 40),
+            ],
             error: nil)
     }
 
@@ -85,7 +88,8 @@ import Yams
         let yaml = try #require(try Yams.load(yaml: try card.frontMatter()) as? [String: Any])
         #expect(yaml["library_name"] as? String == "modelgate")
         let index = try #require(yaml["model-index"] as? [[String: Any]])
-        let metrics = try #require((index[0]["results"] as? [[String: Any]])?.first?["metrics"] as? [[String: Any]])
+        let metrics = try #require(
+            (index[0]["results"] as? [[String: Any]])?.first?["metrics"] as? [[String: Any]])
         #expect(metrics.compactMap { $0["type"] as? String }.sorted() == ["rmse", evil].sorted())
         let body = card.body()
         #expect(!body.contains("<script>"))

@@ -34,7 +34,8 @@ import Testing
 
     @Test func aBuiltinStageHasNoReport() {
         let error = failure(
-            "stages:\n  - name: t\n    builtin: linear-regression\n    data: d.csv\n    target: y\n    report: r.md\n")
+            "stages:\n  - name: t\n    builtin: linear-regression\n    data: d.csv\n    target: y\n    report: r.md\n"
+        )
         #expect(error?.summary == "'report' does not apply to stage 't'")
         #expect(error?.location == "modelgate.yml:6:5")
     }
@@ -52,7 +53,8 @@ import Testing
     }
 
     @Test(arguments: [
-        "https://host/x.png", "//host/x.png", "/etc/passwd", "../x.png", "a/../../x.png", "data:image/png;base64,AA",
+        "https://host/x.png", "//host/x.png", "/etc/passwd", "../x.png", "a/../../x.png",
+        "data:image/png;base64,AA",
         "x.png?v=1", "x.png#frag", "", "%2e%2e/x.png", "a%0Ab.png", "file:///etc/passwd",
     ])
     func urlsThatNameNoFileOfTheCheckout(url: String) {
@@ -86,10 +88,13 @@ import Testing
     }
 
     @Test(arguments: [
-        "<svg><script>alert(1)</script></svg>", "<svg onload=\"alert(1)\"></svg>", "<svg>\n<rect\tONCLICK = 'x'/></svg>",
+        "<svg><script>alert(1)</script></svg>", "<svg onload=\"alert(1)\"></svg>",
+        "<svg>\n<rect\tONCLICK = 'x'/></svg>",
         "<svg><a href=\"javascript:alert(1)\"><text>x</text></a></svg>",
-        "<svg><image href=\"https://tracker.example/p.png\"/></svg>", "<svg><image xlink:href='//host/p.png'/></svg>",
-        "<svg><style>@import 'https://x/y.css';</style></svg>", "<svg><rect style=\"fill:url(https://x/#a)\"/></svg>",
+        "<svg><image href=\"https://tracker.example/p.png\"/></svg>",
+        "<svg><image xlink:href='//host/p.png'/></svg>",
+        "<svg><style>@import 'https://x/y.css';</style></svg>",
+        "<svg><rect style=\"fill:url(https://x/#a)\"/></svg>",
         "<svg><foreignObject><iframe/></foreignObject></svg>",
         "<!DOCTYPE svg [<!ENTITY a \"aaaa\">]><svg>&a;</svg>",
     ])

@@ -78,20 +78,24 @@ import Testing
 
     @Test func theCommitPageShowsTheReportWithItsImagesCopiedBesideIt() throws {
         let (repo, id) = try Self.ranRepository()
-        let site = try ModelgateBinary.run(["site", "--out", "public"], in: repo.url)
-        #expect(site.status == 0, "\(site.stderr)")
-        let public_ = repo.url.appendingPathComponent("public")
-        let page = try String(contentsOf: public_.appendingPathComponent("commit/\(id).html"), encoding: .utf8)
+        let built = try ModelgateBinary.run(["site", "--out", "public"], in: repo.url)
+        #expect(built.status == 0, "\(built.stderr)")
+        let site = repo.url.appendingPathComponent("public")
+        let page = try String(
+            contentsOf: site.appendingPathComponent("commit/\(id).html"), encoding: .utf8)
         #expect(page.contains("<h2>Run report</h2>"))
         #expect(page.contains("Written by the run as <code>out/report.md</code>"))
         #expect(page.contains("<th align=\"left\">metric</th>\n<th align=\"right\">value</th>"))
-        #expect(page.contains("<td align=\"left\"><strong>r2</strong></td>\n<td align=\"right\"><code>0.75</code></td>"))
+        #expect(
+            page.contains(
+                "<td align=\"left\"><strong>r2</strong></td>\n<td align=\"right\"><code>0.75</code></td>"))
         #expect(page.contains("<td align=\"left\">rows | seen</td>"))
         #expect(page.contains("<img src=\"\(id)/01-cm.png\" alt=\"Confusion matrix\" />"))
         #expect(page.contains("<img src=\"\(id)/02-residuals.svg\" alt=\"Residuals\" />"))
         #expect(
             page.contains(
-                "<a rel=\"nofollow noopener noreferrer\" href=\"https://tracker.example/pixel.png\">Pixel</a>"))
+                "<a rel=\"nofollow noopener noreferrer\" href=\"https://tracker.example/pixel.png\">Pixel</a>"
+            ))
         for omitted in ["Fake", "Evil", "Linked", "Up"] {
             #expect(page.contains("<span class=\"image-omitted\">[image: \(omitted)]</span>"), "\(omitted)")
         }
@@ -101,7 +105,7 @@ import Testing
         #expect(page.contains("<a href=\"\">run me</a>"))
 
         // Exactly the two images, byte for byte, under the commit's folder.
-        let folder = public_.appendingPathComponent("commit/\(id)")
+        let folder = site.appendingPathComponent("commit/\(id)")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         #expect(names == ["01-cm.png", "02-residuals.svg"])
         let png = try Data(contentsOf: folder.appendingPathComponent("01-cm.png"))
@@ -111,10 +115,11 @@ import Testing
         #expect(svg.contains("<rect width=\"10\" height=\"10\"/>"))
 
         // No page of the site loads anything from another host.
-        let paths = FileManager.default.enumerator(atPath: public_.path)?.allObjects as? [String] ?? []
+        let paths = FileManager.default.enumerator(atPath: site.path)?.allObjects as? [String] ?? []
         #expect(paths.count > 5)
         for path in paths where path.hasSuffix(".html") {
-            let html = try String(contentsOf: public_.appendingPathComponent(path), encoding: .utf8).lowercased()
+            let html = try String(contentsOf: site.appendingPathComponent(path), encoding: .utf8)
+                .lowercased()
             for attribute in ["src=\"http", "src=\"//", "src='http", "srcset=", "href=\"//"] {
                 #expect(!html.contains(attribute), "\(path): \(attribute)")
             }
@@ -125,12 +130,14 @@ import Testing
         let (repo, id) = try Self.ranRepository()
         let site = try ModelgateBinary.run(["site", "--out", "public"], in: repo.url)
         #expect(site.status == 0, "\(site.stderr)")
-        let published = try String(contentsOf: repo.url.appendingPathComponent("public/commit/\(id).md"), encoding: .utf8)
+        let published = try String(
+            contentsOf: repo.url.appendingPathComponent("public/commit/\(id).md"), encoding: .utf8)
         let printed = try ModelgateBinary.run(["report", id, "--format", "markdown"], in: repo.url)
         #expect(printed.status == 0)
         #expect(published == printed.stdout)
         #expect(published.hasPrefix("<!-- modelgate-report -->\n"))
-        let page = try String(contentsOf: repo.url.appendingPathComponent("public/commit/\(id).html"), encoding: .utf8)
+        let page = try String(
+            contentsOf: repo.url.appendingPathComponent("public/commit/\(id).html"), encoding: .utf8)
         #expect(page.contains("<a href=\"\(id).md\">\(id.prefix(7))"))
     }
 
@@ -138,7 +145,8 @@ import Testing
         let repo = try TemporaryRepository()
         let id = try repo.commit(
             files: [
-                "modelgate.yml": Self.config.replacingOccurrences(of: "outs: [out/model.txt]\n    ", with: ""),
+                "modelgate.yml": Self.config.replacingOccurrences(
+                    of: "outs: [out/model.txt]\n    ", with: ""),
                 "score.sh": "printf '{\"r2\": 0.75}' > metrics.json\n", "data/a.csv": "x\n1\n",
             ], message: "model")
         let run = try ModelgateBinary.run(["run"], in: repo.url)

@@ -55,7 +55,8 @@ public struct ModelCard: Sendable {
 
     /// A card for `record` of `commit`.
     public init(
-        model: String, release: Release?, commit: ObjectID, record: RunRecord, signer: String?, authored: String?
+        model: String, release: Release?, commit: ObjectID, record: RunRecord, signer: String?,
+        authored: String?
     ) {
         self.model = model
         self.release = release
@@ -68,9 +69,10 @@ public struct ModelCard: Sendable {
     /// `MODEL_CARD.md` at the root of `commit`'s tree (at most `authoredLimit` bytes), or nil.
     public static func authoredText(in repository: Repository, commit: ObjectID) -> String? {
         guard
-            let entry = try? repository.treeEntries(commit: commit, matching: [authoredFileName]).first(where: {
-                $0.path == authoredFileName && $0.mode != .gitlink
-            }),
+            let entry = try? repository.treeEntries(commit: commit, matching: [authoredFileName]).first(
+                where: {
+                    $0.path == authoredFileName && $0.mode != .gitlink
+                }),
             let size = try? repository.objectSize(entry.id), size <= authoredLimit,
             let data = try? repository.blob(entry.id)
         else { return nil }
@@ -157,7 +159,8 @@ public struct ModelCard: Sendable {
         if let environment = release?.environment { tags.append(environment) }
         let matter = FrontMatter(
             tags: tags,
-            modelIndex: [.init(name: model, results: [.init(task: task, dataset: dataset, metrics: metrics)])])
+            modelIndex: [.init(name: model, results: [.init(task: task, dataset: dataset, metrics: metrics)])]
+        )
         return try YAMLEncoder().encode(matter)
     }
 
@@ -174,8 +177,10 @@ public struct ModelCard: Sendable {
         let format = RunReport.format
         // Inside a code span escapes show literally: drop backticks and line breaks instead.
         func code(_ value: String) -> String {
-            "`" + String(value.unicodeScalars.filter { $0 != "`" && !$0.properties.isWhitespace || $0 == " " }
-                .prefix(200).map(Character.init)) + "`"
+            "`"
+                + String(
+                    value.unicodeScalars.filter { $0 != "`" && !$0.properties.isWhitespace || $0 == " " }
+                        .prefix(200).map(Character.init)) + "`"
         }
         var lines: [String] = []
         let title = release.map { "\(text(model)) \(text($0.version ?? $0.tag))" } ?? text(model)
@@ -229,7 +234,8 @@ public struct ModelCard: Sendable {
         lines.append("")
         let files = dataFiles
         if files.isEmpty {
-            lines.append("The run read \(record.inputs.count) files; none is a data file modelgate recognises.")
+            lines.append(
+                "The run read \(record.inputs.count) files; none is a data file modelgate recognises.")
         } else {
             lines.append("The run read \(record.inputs.count) files; its data:")
             lines.append("")
@@ -260,7 +266,9 @@ public struct ModelCard: Sendable {
     static func withoutFrontMatter(_ markdown: String) -> String {
         guard markdown.hasPrefix("---\n") || markdown.hasPrefix("---\r\n") else { return markdown }
         let lines = markdown.split(separator: "\n", omittingEmptySubsequences: false)
-        guard let end = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" })
+        guard
+            let end = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" }
+            )
         else { return markdown }
         return lines[(end + 1)...].joined(separator: "\n")
     }
