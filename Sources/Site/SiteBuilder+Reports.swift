@@ -39,7 +39,7 @@ extension SiteBuilder {
     /// commit's folder or clash with another.
     static func siteName(of image: StageReport.Image, number: Int) -> String {
         let base = (image.path.split(separator: "/").last.map(String.init) ?? "image")
-        let stem = base.contains(".") ? String(base[..<base.lastIndex(of: ".")!]) : base
+        let stem = base.lastIndex(of: ".").map { String(base[..<$0]) } ?? base
         var name = String(
             stem.unicodeScalars.prefix(40).map { scalar -> Character in
                 scalar.isASCII
