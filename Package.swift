@@ -75,8 +75,8 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [
-                "Checksum", "Diagnostics", "FileSafety", "GitKit", "Learning", "Processes", "Statistics",
-                "Trust",
+                "Checksum", "Diagnostics", "FileSafety", "GitKit", "Learning", "Markdown", "Processes",
+                "Statistics", "Trust",
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Run records + tags -> static HTML/SVG site, history.json, metrics.prom, Grafana JSON.
@@ -113,7 +113,7 @@ let package = Package(
         // executables under Fuzz/ and the regression test that replays their corpora.
         .target(
             name: "FuzzTargets",
-            dependencies: ["Artifacts", "GitKit", "Learning", "Pipeline", "Serving", "Site", "Trust"]),
+            dependencies: ["Artifacts", "GitKit", "Learning", "Markdown", "Pipeline", "Serving", "Site", "Trust"]),
 
         .executableTarget(
             name: "modelgate",
@@ -137,7 +137,9 @@ let package = Package(
         .testTarget(name: "MarkdownTests", dependencies: ["Markdown"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics", "TestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Learning", "Pipeline", "TestSupport"]),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["Learning", "Pipeline", "TestSupport", .product(name: "Yams", package: "Yams")]),
         .testTarget(
             name: "SiteTests", dependencies: ["FileSafety", "Site", "Pipeline", "GitKit", "TestSupport"]),
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Checksum", "TestSupport"]),
@@ -155,7 +157,7 @@ let package = Package(
 // built with --sanitize fuzzer): an ordinary build or test never compiles or links them.
 let fuzzTargets = [
     "TarLayer", "Challenge", "RegistryJSON", "CSV", "Config", "RunRecord", "PrePush", "PathPattern", "Tag",
-    "Signature", "Deployment", "InferenceRequest",
+    "Signature", "Deployment", "InferenceRequest", "Markdown",
 ]
 if Context.environment["MODELGATE_FUZZ"] == "1" {
     package.targets += fuzzTargets.map {

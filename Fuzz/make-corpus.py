@@ -592,6 +592,29 @@ def inference_request_seeds():
     write("InferenceRequest", "deep.json", bytes([v1]) + b"[" * 40 + b"]" * 40)
 
 
+# MARK: - Markdown: a report, model card or page (tables, images, links, raw HTML)
+
+
+def markdown_seeds():
+    seeds = {
+        "table": "| metric | value |\n|:--|--:|\n| *r2* | **0.93** |\n| rmse | `2.41` |\n",
+        "table-escaped-pipes": "| f\\|oo |\n| --- |\n| b `\\|` az |\n| b **\\|** im |\n",
+        "table-in-quote-and-list": "> - | a | b |\n>   | - | :-: |\n>   | 1 |\n> lazy | row | extra |\n",
+        "table-after-text": "Results:\n[ref]: /x\na | b\n-|-\n[x][ref] | ![plot](plot.png)\n",
+        "table-mismatch": "| abc | def |\n| --- |\n| bar |\n",
+        "images": "![plot](plot.png) ![pixel](https://tracker.example/p.png) ![x](data:image/png;base64,AA)\n"
+                  "[![nested](plot.png)](https://x.example)\n",
+        "links": "[a](javascript:alert(1)) [b](JaVaScRiPt:x) [c](data:text/html,x) [d](mailto:a@b) <https://x>\n",
+        "raw-html": "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n| <b>x</b> |\n|---|\n",
+        "report": "# Report\n\n## Confusion matrix\n\n![cm](plot.png)\n\n| | pred 0 | pred 1 |\n"
+                  "|---|---:|---:|\n| **true 0** | 50 | 3 |\n| **true 1** | 4 | 43 |\n",
+        "wide": "|" + "a|" * 60 + "\n|" + "-|" * 60 + "\n" + "x\n" * 5,
+        "crlf-tabs": "|\ta\t|\tb |\r\n|---|---|\r\n| 1 |\t2 |\r\n",
+    }
+    for name, text in seeds.items():
+        write("Markdown", name + ".md", text)
+
+
 if __name__ == "__main__":
     tar_seeds()
     challenge_seeds()
@@ -605,3 +628,4 @@ if __name__ == "__main__":
     signature_seeds()
     deployment_seeds()
     inference_request_seeds()
+    markdown_seeds()

@@ -18,6 +18,8 @@ public struct ImagePackager {
         public var version: String?
         /// The name under which `index.json` lists the image (`org.opencontainers.image.ref.name`).
         public var referenceName: String?
+        /// The model card, put in the layer as `model/README.md` unless the artifact has one.
+        public var modelCard: Data? = nil
 
         /// Makes labels.
         public init(
@@ -91,6 +93,9 @@ public struct ImagePackager {
             ($0.path, Digest(hex: $0.sha256))
         }
         entries.append((ArtifactManifest.fileName, digest))
+        if let card = labels.modelCard, !entries.contains(where: { $0.path == ModelCardFile.name }) {
+            entries.append((ModelCardFile.name, try store.ingest(data: card).0))
+        }
         var directories = Set<String>()
         for entry in entries {
             try ArtifactStore.checkRelative(entry.path)
@@ -214,4 +219,10 @@ public struct ImagePackager {
         let trimmed = mapped.trimmingCharacters(in: CharacterSet(charactersIn: "-._:@+/"))
         return trimmed.isEmpty ? "latest" : trimmed
     }
+}
+
+/// The model card's place in an image: `/model/README.md`, where hubs and tools look for it.
+public enum ModelCardFile {
+    /// Its path under `model/`.
+    public static let name = "README.md"
 }

@@ -27,6 +27,7 @@ public enum FuzzEntry {
         "Signature": signature,
         "Deployment": deployment,
         "InferenceRequest": inferenceRequest,
+        "Markdown": markdown,
     ]
 
     /// Runs target `name` on libFuzzer's input; what `LLVMFuzzerTestOneInput` returns (0).

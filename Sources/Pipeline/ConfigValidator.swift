@@ -138,12 +138,19 @@ struct ConfigValidator {
                 hint: "add 'cmd: python train.py' or 'builtin: linear-regression'")
         case (.some(let command), .none):
             try onlyAllowedKeys(of: .command, definition, node: node)
+            if definition.report != nil, let other = earlier.first(where: { $0.reportPath != nil }) {
+                throw error(
+                    "stages '\(other.name)' and '\(definition.name)' both declare a report",
+                    at: node?["report"],
+                    hint: "a run has one report: keep 'report:' on one stage and link the other file from it")
+            }
             kind = .command(
                 CommandStage(
                     command: command, deps: definition.deps ?? [], params: definition.params,
                     outs: definition.outs ?? [], metrics: definition.metrics,
                     timeout: try timeout(definition.timeout, node: node?["timeout"]),
-                    environment: definition.env ?? [:], predictions: definition.predictions))
+                    environment: definition.env ?? [:], predictions: definition.predictions,
+                    report: definition.report))
         case (.none, "validate"):
             try onlyAllowedKeys(of: .validate, definition, node: node)
             kind = .validate(try validate(definition, node: node))
@@ -268,6 +275,7 @@ struct ConfigValidator {
         let single: [(String, String?)] = [
             ("params", definition.params), ("metrics", definition.metrics), ("data", definition.data),
             ("test", definition.test), ("model", definition.model), ("predictions", definition.predictions),
+            ("report", definition.report),
         ]
         var paths = single.compactMap { key, value in value.map { (key, $0, node?[key]) } }
         for key in ["deps", "outs"] {

@@ -102,6 +102,12 @@ public struct Stage: Codable, Sendable, Equatable {
         }
     }
 
+    /// The Markdown report this stage writes (`report:`), for command stages.
+    public var reportPath: String? {
+        if case .command(let command) = kind { return command.report }
+        return nil
+    }
+
     /// True for `runs_on: ci`: hooks never run it; its verdict comes from CI.
     public var runsOnCI: Bool { definition.runsOn == "ci" }
 
@@ -133,6 +139,13 @@ public struct CommandStage: Codable, Sendable, Equatable {
     public let environment: [String: String]
     /// The per-example results file the command writes (`predictions:`), or nil.
     public var predictions: String? = nil
+    /// The Markdown report the command writes (`report:`), or nil.
+    public var report: String? = nil
+}
+
+extension PipelineConfig {
+    /// The stage that declares the run's report, if one does.
+    public var reportStage: Stage? { stages.first { $0.reportPath != nil } }
 }
 
 /// A built-in trainer stage's settings.

@@ -76,13 +76,29 @@ public final class PipelineRunner {
                     fingerprint: fingerprint, context: context, observer: observer)
             }
             try conclude(&record, context: context, started: started)
+            var reportFiles: [String] = []
+            if !reused, let checkout = context.checkout, let stage = config.reportStage,
+                let path = stage.reportPath,
+                record.stages.contains(where: { $0.name == stage.name && $0.status == "pass" })
+            {
+                if let (report, contents) = StageReport.collect(path: path, in: checkout) {
+                    try StageReports(store: store).keep(
+                        report, contents: contents, fingerprint: record.fingerprint)
+                    record.report = report.reference
+                    reportFiles = [report.path] + report.images.map(\.path)
+                } else {
+                    observer?.notice(
+                        "stage '\(stage.name)' declares the report '\(path)' but wrote no readable file there (at most 1 MiB); the run has no report"
+                    )
+                }
+            }
             if record.verdict == .pass, !reused, let artifacts, let checkout = context.checkout {
                 // Checked with an artifact digest in place, so storing it cannot break a limit.
                 var stored = record
                 stored.artifact = "sha256:" + String(repeating: "0", count: 64)
                 _ = try RecordLimits.requireWritable(stored, subject: tree.description)
                 record.artifact = try artifacts.store(
-                    outputs: config.outputPaths, from: checkout, record: record, config: config)
+                    outputs: config.outputPaths + reportFiles, from: checkout, record: record, config: config)
             }
             record.durationMilliseconds = Self.milliseconds(since: started)
             // Nothing is cached or noted that a reader would refuse (RecordLimits).

@@ -221,12 +221,16 @@ public enum RecordLimits {
             (record.commit, "commit"), (record.tree, "tree"), (record.fingerprint, "fingerprint"),
             (record.artifact, "artifact"), (record.tool, "tool"), (record.source, "source"),
             (record.baseline?.policy, "baseline.policy"), (record.baseline?.commit ?? nil, "baseline.commit"),
-            (record.baseline?.comparison, "baseline.comparison"),
+            (record.baseline?.comparison, "baseline.comparison"), (record.report?.sha256, "report.sha256"),
         ]
         for (value, field) in fields {
             if let value, let problem = fieldProblem(value, field) { return problem }
         }
         if let error = record.error, error.utf8.count > errorBytes { return .errorTooLong(error.utf8.count) }
+        if let path = record.report?.path {
+            if let problem = fieldProblem(path, "report.path") { return problem }
+            if RepositoryPath.problem(in: path) != nil { return .field("report.path", .unsafeCharacter("/")) }
+        }
         return nil
     }
 

@@ -49,6 +49,20 @@ public struct RunRecord: Codable, Sendable, Equatable {
         public var comparison: String
     }
 
+    /// The report a stage wrote (`report:`): where, and the SHA-256 of its text.
+    public struct Report: Codable, Sendable, Equatable {
+        /// The report's path as declared, relative to the repository root.
+        public var path: String
+        /// `sha256:` and the hex SHA-256 of the report's text.
+        public var sha256: String
+
+        /// A reference to the report at `path` whose text hashes to `sha256`.
+        public init(path: String, sha256: String) {
+            self.path = path
+            self.sha256 = sha256
+        }
+    }
+
     /// Layout version.
     public var schema: Int = RunRecord.currentSchema
     /// The evaluated commit (nil for a staged or work-tree run).
@@ -84,10 +98,12 @@ public struct RunRecord: Codable, Sendable, Equatable {
     /// Threads the built-in trainers could use (`MODELGATE_THREADS`, else the CPUs). Information
     /// only: results do not depend on it, and it is not part of any fingerprint.
     public var threads: Int?
+    /// The run's own Markdown report, when a stage declares `report:` and wrote it.
+    public var report: Report?
 
     enum CodingKeys: String, CodingKey {
         case schema, commit, tree, fingerprint, verdict, metrics, gates, stages, artifact, tool, started
-        case baseline, source, inputs, error, threads
+        case baseline, source, inputs, error, threads, report
         case durationMilliseconds = "duration_ms"
     }
 

@@ -74,6 +74,8 @@ public struct StageDefinition: Codable, Sendable, Equatable {
     /// A command stage's per-example results file (`id,y_true,y_pred[,score]`), for gates with a
     /// confidence level.
     public var predictions: String?
+    /// The Markdown report the command writes (CML-style, images next to it), shown on the site.
+    public var report: String?
     /// "ci": the stage never runs in a hook; its verdict comes from CI (any stage kind).
     public var runsOn: String?
 
@@ -101,14 +103,14 @@ public struct StageDefinition: Codable, Sendable, Equatable {
         case minRows = "min_rows"
         case drift, from, dtype
         case maxChange = "max_change"
-        case predictions
+        case predictions, report
         case runsOn = "runs_on"
     }
 
     /// The keys each kind of stage accepts (besides `name`).
     static func allowedKeys(for kind: StageKindName) -> Set<CodingKeys> {
         switch kind {
-        case .command: return [.cmd, .deps, .params, .outs, .metrics, .timeout, .env, .predictions]
+        case .command: return [.cmd, .deps, .params, .outs, .metrics, .timeout, .env, .predictions, .report]
         case .trainer:
             return Set(
                 [.builtin, .data, .target, .features, .test, .split, .seed, .model, .missing] + optionKeys)

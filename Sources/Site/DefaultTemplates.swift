@@ -53,6 +53,9 @@ The site loads nothing from other hosts and works when opened straight from disk
 <dt>artifact</dt><dd>{{#artifact}}<code>{{artifact}}</code>{{/artifact}}{{^artifact}}<span class="muted">none</span>{{/artifact}}</dd>
 {{#hasReleases}}<dt>released as</dt><dd>{{#releases}}<a href="{{root}}releases.html#{{anchor}}"><code>{{tag}}</code></a>{{#environment}} ({{environment}}){{/environment}} {{/releases}}</dd>{{/hasReleases}}
 </dl>
+{{#markdownReport}}
+<p class="report-link">As Markdown, the text <code>modelgate report --format markdown</code> posts on a pull request: <a href="{{markdownReport}}">{{short}}.md</a></p>
+{{/markdownReport}}
 {{#message}}<pre class="message">{{message}}</pre>{{/message}}
 {{#error}}<p class="error">Error: {{error}}</p>{{/error}}
 {{> partials/deployed}}
@@ -88,6 +91,11 @@ The site loads nothing from other hosts and works when opened straight from disk
 {{#truncated}}<p class="muted">{{truncated}} more changed paths not shown.</p>{{/truncated}}
 {{/hasChanges}}
 {{^hasChanges}}<p class="muted">No files changed against the first parent.</p>{{/hasChanges}}
+{{#runReport}}
+<h2>Run report</h2>
+<p class="muted">Written by the run as <code>{{path}}</code> (CommonMark with tables; raw HTML removed; images copied beside this page, images on other hosts shown as links).</p>
+<article class="markdown">{{{html}}}</article>
+{{/runReport}}
 {{#report}}
 <h2>Report</h2>
 <p class="muted">Rendered from <code>{{path}}</code> in this commit's tree (CommonMark, raw HTML removed).</p>
@@ -183,6 +191,16 @@ The site loads nothing from other hosts and works when opened straight from disk
 {{> partials/foot}}
 
 """#####,
+        "pages/release.mustache": #####"""
+{{> partials/head}}
+<p class="muted">Model card of release <code>{{tag}}</code> on <a href="{{root}}{{commitHref}}"><code>{{short}}</code></a>, as Markdown with Hugging Face front matter: <a href="{{markdown}}">{{markdown}}</a> (also <code>/model/README.md</code> in the release's image).</p>
+<details class="front-matter"><summary>Front matter (<code>model-index</code>)</summary>
+<pre>{{frontMatter}}</pre>
+</details>
+<article class="markdown">{{{html}}}</article>
+{{> partials/foot}}
+
+"""#####,
         "pages/releases.mustache": #####"""
 {{> partials/head}}
 <h1>Releases</h1>
@@ -192,6 +210,7 @@ The site loads nothing from other hosts and works when opened straight from disk
 <h2>{{name}}</h2>
 <ol class="timeline">
 {{#releases}}<li id="{{anchor}}"><span class="date">{{date}}</span> <code class="tag">{{tag}}</code> on {{#href}}<a href="{{root}}{{href}}"><code>{{short}}</code></a>{{/href}}{{^href}}<code>{{short}}</code>{{/href}} {{summary}}
+{{#card}}<br/><a href="{{root}}{{card}}">model card</a>{{/card}}
 {{#artifact}}<br/><span class="muted">artifact</span> <code>{{artifact}}</code>{{/artifact}}
 {{#hasMetrics}}<br/><span class="muted">metrics at release:</span> {{#metrics}}{{name}} {{value}}{{^last}}, {{/last}}{{/metrics}}{{/hasMetrics}}
 {{#metricsTrailer}}<br/><span class="muted">Modelgate-Metrics:</span> {{metricsTrailer}}{{/metricsTrailer}}
@@ -317,7 +336,10 @@ nav.pager { display: flex; justify-content: space-between; margin: .5rem 0; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
-article.markdown { border: 1px solid var(--line); border-radius: 6px; padding: 0 1rem; }
+article.markdown { border: 1px solid var(--line); border-radius: 6px; padding: 0 1rem; overflow-x: auto; }
+article.markdown table { width: auto; }
+article.markdown img { max-width: 100%; height: auto; }
+.image-omitted { color: var(--muted); }
 @media (prefers-color-scheme: dark) {
   :root { --fg: #e6e9ef; --muted: #9aa5b1; --line: #333b47; --bg: #14181f; --soft: #1b2029; --accent: #6ea8ff; }
 }

@@ -1,44 +1,28 @@
 import Foundation
 import Markdown
 
-/// Markdown from the repository (reports, model cards, pages) as HTML that loads nothing.
+/// Markdown from the repository or a run (reports, model cards, pages) as HTML that loads
+/// nothing from another host.
 ///
-/// cmark already drops raw HTML and `javascript:` URLs. On top of that, images become their
-/// alt text (a report's `![](https://tracker/pixel.png)` must not make the reader's browser
-/// contact another host, and repository images are not copied into the site), and links to
-/// other hosts get `rel="nofollow noopener noreferrer"`: they stay clickable, but nothing is
-/// fetched until the reader follows one.
+/// cmark drops raw HTML, and `Markdown` keeps links to http, https, mailto and relative
+/// targets only. On top of that: an image on another host (`![](https://tracker/pixel.png)`)
+/// becomes a plain link to it, so the reader's browser contacts nobody until the reader clicks;
+/// an image the site has a copy of (a run report's plot, copied next to its page) stays an
+/// image of that copy; any other image becomes its alt text. Links to other hosts get
+/// `rel="nofollow noopener noreferrer"`.
 enum MarkdownPage {
-    static func html(from markdown: String) -> String {
-        var html = Markdown.html(from: markdown)
-        if html.contains("<img ") { html = replaceImages(html) }
-        if html.contains("<a href=\"") {
+    /// `markdown` as HTML; `localImages` maps an image URL as written in the Markdown to the
+    /// page-relative URL of the site's copy.
+    static func html(from markdown: String, localImages: [String: String] = [:]) -> String {
+        var html = Markdown.html(from: markdown) { url in
+            if let copy = localImages[url] { return .image(source: copy) }
+            if let scheme = urlScheme(of: url), scheme == "http" || scheme == "https" { return .link(url) }
+            return .altText
+        }
+        if html.contains("<a href=\"http") {
             html = html.replacingOccurrences(
                 of: "<a href=\"http", with: "<a rel=\"nofollow noopener noreferrer\" href=\"http")
         }
         return html
-    }
-
-    /// cmark writes `<img src="…" alt="…" />` (or with ` title="…"`); keep only the alt text.
-    static func replaceImages(_ html: String) -> String {
-        var result = ""
-        var rest = html[...]
-        while let start = rest.range(of: "<img ") {
-            result += rest[..<start.lowerBound]
-            guard let end = rest[start.upperBound...].range(of: "/>") else {
-                rest = rest[start.upperBound...]
-                break
-            }
-            let tag = rest[start.lowerBound..<end.upperBound]
-            var alt = ""
-            if let altStart = tag.range(of: "alt=\"") {
-                alt = String(tag[altStart.upperBound...].prefix { $0 != "\"" })
-            }
-            // The alt text is already escaped by cmark.
-            result += "<span class=\"image-omitted\">[image: \(alt)]</span>"
-            rest = rest[end.upperBound...]
-        }
-        result += rest
-        return result
     }
 }

@@ -44,6 +44,11 @@ final class SiteBuilder {
     private let charted: Set<String>
     let globalKey: String
     let newestEvaluated: Int?
+    /// Run reports looked up so far, by entry index (`runReport`); only the building thread
+    /// plans and prepares pages, so no lock is needed.
+    var runReportCache: [Int: RunReportPlan?] = [:]
+    /// Release tag → the slug of its model card page, for releases that have one (set by `plan`).
+    var cardSlugs: [String: String] = [:]
 
     init(repository: Repository, history: SiteHistory, templates: TemplateSet, options: SiteOptions) throws {
         self.repository = repository
@@ -195,8 +200,16 @@ final class SiteBuilder {
             })
         files.append(PlannedFile(path: "index.html", key: nil) { [unowned self] in try indexPage() })
         files.append(PlannedFile(path: "metrics.html", key: nil) { [unowned self] in try metricsPage() })
+        let cards = cardPlans()
+        cardSlugs = Dictionary(
+            cards.map { ($0.release.tag, $0.slug) }, uniquingKeysWith: { first, _ in first })
+        files += cardFiles(cards)
         files.append(
-            PlannedFile(path: "releases.html", key: releasesKey()) { [unowned self] in try releasesPage() })
+            PlannedFile(
+                path: "releases.html", key: SHA256Hex.of(parts: [releasesKey(), "cards"] + cards.map(\.key))
+            ) {
+                [unowned self] in try releasesPage()
+            })
         for page in markdownPages {
             files.append(
                 PlannedFile(
@@ -225,6 +238,12 @@ final class SiteBuilder {
                 PlannedFile(path: commitHref(entry.commit.id), key: commitPageKey(index)) { [unowned self] in
                     try commitPage(index)
                 })
+            files.append(
+                PlannedFile(
+                    path: generatedReportHref(entry.commit.id),
+                    key: SHA256Hex.of(parts: [commitPageKey(index), "md"])
+                ) { [unowned self] in try generatedReport(index) })
+            files += runReportFiles(index)
         }
         for env in deployments.byEnvironment.keys.sorted() {
             files.append(
@@ -311,6 +330,8 @@ final class SiteBuilder {
             parts.append(baseline.hex + ":" + (positionByCommit[baseline].map { entryKey($0) } ?? "outside"))
         }
         for release in releases(for: entry) { parts.append(releaseKey(release)) }
+        // The run report shows once this machine's run store has it.
+        parts.append(runReport(index).map { "report:" + $0.key.reference.sha256 } ?? "-")
         return SHA256Hex.of(parts: parts)
     }
 
@@ -551,6 +572,7 @@ final class SiteBuilder {
                 ]
                 if let artifact = release.artifact { row["artifact"] = artifact }
                 if let metrics = release.metrics { row["metricsTrailer"] = metrics }
+                if let slug = cardSlugs[release.tag] { row["card"] = "releases/\(slug).html" }
                 if let position = positionByCommit[release.commit] {
                     let entry = entries[position]
                     row["summary"] = entry.commit.summary
@@ -695,6 +717,8 @@ final class SiteBuilder {
             if let oldPath = change.oldPath { row["oldPath"] = oldPath }
             return row
         }
+        extra["markdownReport"] = "\(entry.commit.id.hex).md"
+        if let runReport = runReportContext(index) { extra["runReport"] = runReport }
         if let report = try report(for: entry.commit.id) {
             extra["report"] = ["path": report.path, "html": MarkdownPage.html(from: report.text)]
         }

@@ -16,6 +16,14 @@ final class RecordLoader {
         var names: [String]
         var baseline: ObjectID?
         var artifact: String?
+        /// The run's report (`report:`) and the fingerprint of the run that keeps it.
+        var report: ReportKey? = nil
+    }
+
+    /// Where a record's run report is: the run's fingerprint and the record's reference.
+    struct ReportKey: Equatable {
+        var fingerprint: String
+        var reference: RunRecord.Report
     }
 
     let repository: Repository
@@ -77,7 +85,8 @@ final class RecordLoader {
             summaries[blob] = Summary(
                 names: record.metrics.keys.sorted(),
                 baseline: record.baseline?.commit.flatMap { ObjectID(hex: $0) },
-                artifact: record.artifact)
+                artifact: record.artifact,
+                report: record.report.map { ReportKey(fingerprint: record.fingerprint, reference: $0) })
         }
     }
 
@@ -117,7 +126,7 @@ final class RecordLoader {
     }
 
     static let cacheName = ".modelgate-site-records"
-    static let cacheHeader = "modelgate-site-records 1"
+    static let cacheHeader = "modelgate-site-records 2"
 
     /// Reads the summary cache from `folder` (empty when missing, unreadable, over 64 MiB, or
     /// not a regular file: a link there is not followed, a FIFO not read).
@@ -136,17 +145,25 @@ final class RecordLoader {
                     guard String(decoding: line, as: UTF8.self) == cacheHeader else { return }
                     continue
                 }
-                let fields = line.split(separator: 0x09, maxSplits: 3, omittingEmptySubsequences: false)
-                guard fields.count == 4, let blob = ObjectID(hex: String(decoding: fields[0], as: UTF8.self))
+                let fields = line.split(separator: 0x09, maxSplits: 4, omittingEmptySubsequences: false)
+                guard fields.count == 5, let blob = ObjectID(hex: String(decoding: fields[0], as: UTF8.self))
                 else { continue }
                 let names =
-                    fields[3].isEmpty
+                    fields[4].isEmpty
                     ? []
-                    : fields[3].split(separator: 0x01, omittingEmptySubsequences: false)
+                    : fields[4].split(separator: 0x01, omittingEmptySubsequences: false)
                         .map { String(decoding: $0, as: UTF8.self) }
+                // fingerprint U+0001 sha256 U+0001 path, or empty.
+                let report = fields[3].split(separator: 0x01, maxSplits: 2).map {
+                    String(decoding: $0, as: UTF8.self)
+                }
                 result[blob] = Summary(
                     names: names, baseline: ObjectID(hex: String(decoding: fields[1], as: UTF8.self)),
-                    artifact: fields[2].isEmpty ? nil : String(decoding: fields[2], as: UTF8.self))
+                    artifact: fields[2].isEmpty ? nil : String(decoding: fields[2], as: UTF8.self),
+                    report: report.count == 3
+                        ? ReportKey(
+                            fingerprint: report[0], reference: .init(path: report[2], sha256: report[1]))
+                        : nil)
             }
         }
         return first ? [:] : result
@@ -161,13 +178,22 @@ final class RecordLoader {
         bytes.reserveCapacity(blobs.count * 200)
         for blob in blobs {
             guard let summary = summaries[blob], summary.names.allSatisfy(plain),
-                plain(summary.artifact ?? "")
+                plain(summary.artifact ?? ""), plain(summary.report?.reference.path ?? ""),
+                plain(summary.report?.fingerprint ?? ""), plain(summary.report?.reference.sha256 ?? "")
             else { continue }
             bytes.append(contentsOf: blob.hex.utf8)
             bytes.append(0x09)
             bytes.append(contentsOf: (summary.baseline?.hex ?? "-").utf8)
             bytes.append(0x09)
             bytes.append(contentsOf: (summary.artifact ?? "").utf8)
+            bytes.append(0x09)
+            if let report = summary.report {
+                bytes.append(contentsOf: report.fingerprint.utf8)
+                bytes.append(0x01)
+                bytes.append(contentsOf: report.reference.sha256.utf8)
+                bytes.append(0x01)
+                bytes.append(contentsOf: report.reference.path.utf8)
+            }
             bytes.append(0x09)
             for (index, name) in summary.names.enumerated() {
                 if index > 0 { bytes.append(0x01) }

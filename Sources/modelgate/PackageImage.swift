@@ -3,6 +3,7 @@ import Artifacts
 import Diagnostics
 import Foundation
 import GitKit
+import Pipeline
 
 /// `modelgate package [REV] --oci DIR`: the artifact as an OCI image layout.
 struct PackageImage: ParsableCommand {
@@ -54,17 +55,34 @@ enum ImageLabels {
     ) throws -> (digest: Digest, labels: ImagePackager.Labels) {
         let located = try ArtifactLocator(repository: repository).locate(rev)
         var resolvedVersion = version
+        var releases: [Artifacts.Release] = []
+        if let commit = located.commit {
+            releases = try ReleaseBook(repository: repository).releases().filter { $0.commit == commit.hex }
+        }
         if resolvedVersion == nil, let commit = located.commit {
-            let releases = try ReleaseBook(repository: repository).releases().filter {
-                $0.commit == commit.hex
-            }
             resolvedVersion =
                 releases.first(where: { $0.version != nil })?.version ?? releases.first?.tag ?? commit.short
         }
         let source = try repository.configString("remote.origin.url").flatMap { $0.isEmpty ? nil : $0 }
-        let labels = ImagePackager.Labels(
+        var labels = ImagePackager.Labels(
             revision: located.commit?.hex, source: source, version: resolvedVersion,
             referenceName: ImagePackager.referenceName(referenceName ?? resolvedVersion ?? "latest"))
+        // The image carries the commit's model card (`/model/README.md`), for its newest release.
+        if let commit = located.commit, let record = located.record {
+            let release = releases.first(where: { $0.version != nil }) ?? releases.first
+            let signer = try TrustedVerdicts.policy(in: repository).flatMap { _, signers in
+                try? TrustedVerdicts(repository: repository, signers: signers).voucher(for: commit)
+            }
+            let card = ModelCard(
+                model: try ArtifactStore(repository: repository).manifest(located.digest).name,
+                release: release.map { (release: Artifacts.Release) -> ModelCard.Release in
+                    .init(
+                        tag: release.tag, version: release.version, environment: release.environment,
+                        date: release.date)
+                }, commit: commit, record: record, signer: signer,
+                authored: ModelCard.authoredText(in: repository, commit: commit))
+            labels.modelCard = Data(try card.render().utf8)
+        }
         return (located.digest, labels)
     }
 }

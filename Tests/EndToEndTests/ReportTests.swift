@@ -66,9 +66,13 @@ import Testing
         #expect(markdown.contains("Reproduce: `modelgate run --rev \(head.prefix(7))`"))
         #expect(markdown.contains("(<https://ci.example/models/commit/\(head).html>)"))
         // Through cmark: the escapes come out as the plain values, the marker as a comment
-        // (cmark drops raw HTML), and the link as a link.
+        // (cmark drops raw HTML), the gate table as a table (as GitHub shows it) and the link as
+        // a link.
         let html = Markdown.html(from: markdown)
-        #expect(html.contains("| r2 | 0.91 | &gt;= 0.92 | 0.93 | -0.02 | <strong>fail</strong> |"))
+        #expect(
+            html.contains(
+                "<tr>\n<td>r2</td>\n<td align=\"right\">0.91</td>\n<td>&gt;= 0.92</td>\n<td align=\"right\">0.93</td>\n<td align=\"right\">-0.02</td>\n<td><strong>fail</strong></td>\n</tr>"
+            ))
         #expect(html.contains("<a href=\"https://ci.example/models/commit/\(head).html\">"))
         #expect(html.contains("<li>data/a.csv</li>"))
 

@@ -324,6 +324,7 @@ import Testing
             ("outs[0]", "stages:\n  - name: t\n    cmd: x\n    outs: [", "]\n"),
             ("params", "stages:\n  - name: t\n    cmd: x\n    params: ", "\n"),
             ("metrics", "stages:\n  - name: t\n    cmd: x\n    metrics: ", "\n"),
+            ("report", "stages:\n  - name: t\n    cmd: x\n    report: ", "\n"),
             ("data", builtin + "    data: ", "\n"),
             ("test", builtin + "    data: d.csv\n    test: ", "\n"),
             ("model", builtin + "    data: d.csv\n    model: ", "\n"),
