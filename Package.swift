@@ -95,13 +95,16 @@ let package = Package(
                 "Pipeline",
                 "Processes", "Trust",
             ]),
+        // Request bodies of the Open Inference Protocol v2 and KServe v1 decoded into rows (Foundation
+        // only, so the fuzz targets that exercise it do not build the HTTP stack).
+        .target(name: "InferenceProtocol"),
         // The model server behind `modelgate-serve`: the Open Inference Protocol v2 and KServe v1
         // over Hummingbird, Prometheus metrics, input drift. The only importer of Hummingbird,
         // SwiftNIO and service-lifecycle; the hook binary `modelgate` never links it.
         .target(
             name: "Serving",
             dependencies: [
-                "Checksum", "Diagnostics", "Learning",
+                "Checksum", "Diagnostics", "InferenceProtocol", "Learning",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -113,7 +116,9 @@ let package = Package(
         // executables under Fuzz/ and the regression test that replays their corpora.
         .target(
             name: "FuzzTargets",
-            dependencies: ["Artifacts", "GitKit", "Learning", "Markdown", "Pipeline", "Serving", "Site", "Trust"]),
+            dependencies: [
+                "Artifacts", "GitKit", "InferenceProtocol", "Learning", "Markdown", "Pipeline", "Site", "Trust",
+            ]),
 
         .executableTarget(
             name: "modelgate",

@@ -1,5 +1,5 @@
 import Foundation
-import Serving
+import InferenceProtocol
 
 extension FuzzEntry {
     /// The body of an inference request to `modelgate-serve`, from any client. The first byte

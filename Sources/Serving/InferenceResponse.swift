@@ -1,3 +1,4 @@
+import InferenceProtocol
 import Learning
 
 /// The JSON bodies the server writes, built as text so that every double is written in its

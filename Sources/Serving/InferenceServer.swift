@@ -1,6 +1,7 @@
 import Diagnostics
 import Foundation
 import Hummingbird
+import InferenceProtocol
 import Learning
 import Logging
 import ServiceLifecycle

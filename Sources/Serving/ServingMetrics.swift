@@ -1,3 +1,4 @@
+import InferenceProtocol
 import Prometheus
 
 /// The Prometheus metrics `GET /metrics` writes (names fixed by the Grafana panels):
