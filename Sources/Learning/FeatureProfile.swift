@@ -6,9 +6,13 @@
 /// below it, so the bins are (-∞, e₁], (e₁, e₂], …, (eₖ, +∞); a column with few distinct values
 /// gets fewer bins (repeated deciles collapse into one edge).
 ///
-/// The profile is computed from at most `sampleLimit(width:)` training rows, chosen by reservoir
-/// sampling with a fixed seed over the rows in file order: the same data gives the same profile
-/// on any machine and any thread count, and memory stays bounded whatever the data's size.
+/// The profile is computed from at most `sampleLimit(width:)` training rows, so that it costs a
+/// bounded read whatever the data's size (training already read every row once): a file of more
+/// than `segmentedBytes` is sampled in `segmentCount` evenly spaced segments (each starting at a
+/// line start, reading its share of the sample), a smaller one, or one whose segments cannot be
+/// read on their own (a quoted newline at a segment start), by reservoir sampling with a fixed
+/// seed over every row. Both depend on the file's bytes alone: the same data gives the same
+/// profile on any machine and any thread count, and memory stays bounded.
 public struct FeatureProfile: Codable, Sendable, Equatable {
     /// Deciles: at most ten bins per feature.
     public static let binCount = 10
@@ -80,6 +84,11 @@ public struct FeatureProfile: Codable, Sendable, Equatable {
         }
         let width = model.features.count
         let limit = sampleLimit(width: width)
+        if let sample = segmentSample(
+            csv: csv, kind: kind, model: model, request: request, rule: rule, limit: limit)
+        {
+            return build(names: model.features, sample: sample, rows: sample.count / max(width, 1))
+        }
         var sample: [Double] = []
         var seen = 0
         var generator = ReservoirGenerator()
@@ -106,6 +115,69 @@ public struct FeatureProfile: Codable, Sendable, Equatable {
             }
         }
         return build(names: model.features, sample: sample, rows: min(seen, limit))
+    }
+
+    /// Segments a large file's sample is drawn from.
+    static let segmentCount = 64
+    /// Files with more bytes of records than this are sampled by segments; smaller ones are read
+    /// whole (a few milliseconds).
+    static let segmentedBytes: Int64 = 16 << 20
+
+    /// The training rows of `segmentCount` evenly spaced segments of the file, `limit /
+    /// segmentCount` from the start of each (row-major); nil when the file is small or a segment
+    /// cannot be read on its own, so the caller reads every row instead.
+    private static func segmentSample(
+        csv: CSVReader, kind: TargetKind, model: ModelFile, request: TrainingRequest, rule: SplitRule?,
+        limit: Int
+    ) -> [Double]? {
+        guard let total = csv.totalBytes else { return nil }
+        let dataStart = csv.recordOffset
+        guard total - dataStart > segmentedBytes else { return nil }
+        let width = model.features.count
+        let perSegment = max(1, limit / segmentCount)
+        var sample: [Double] = []
+        sample.reserveCapacity(perSegment * segmentCount * width)
+        var row = [Double](repeating: 0, count: max(width, 1))
+        do {
+            var starts: [Int64] = [dataStart]
+            for index in 1..<segmentCount {
+                let nominal = dataStart + (total - dataStart) * Int64(index) / Int64(segmentCount)
+                guard
+                    let start = try ParallelRanges.lineStart(
+                        atOrAfter: nominal, in: request.data, name: request.dataName),
+                    start > starts[index - 1]
+                else { return nil }
+                starts.append(start)
+            }
+            for (index, start) in starts.enumerated() {
+                let source = try FileByteSource(url: request.data, name: request.dataName, offset: start)
+                let segment = CSVReader(
+                    source: source, name: request.dataName, header: csv.header, offset: start,
+                    chunkSize: 1 << 18)
+                segment.stopOffset = index + 1 < starts.count ? starts[index + 1] : .max
+                let table = try TableReader(
+                    csv: segment, target: model.target, targetKind: kind, features: model.features,
+                    policy: request.missing, allowEmpty: true)
+                var taken = 0
+                try row.withUnsafeMutableBufferPointer { buffer in
+                    let x = buffer.baseAddress!
+                    rowLoop: while taken < perSegment {
+                        switch try table.nextRow(into: x) {
+                        case .end: break rowLoop
+                        case .dropped: continue rowLoop
+                        case .row: break
+                        }
+                        if let rule, rule.isTest(segment) { continue }
+                        sample.append(contentsOf: UnsafeBufferPointer(start: x, count: width))
+                        taken += 1
+                    }
+                }
+            }
+        } catch {
+            // A segment start inside a quoted field breaks its rows: read every row instead.
+            return nil
+        }
+        return sample.isEmpty ? nil : sample
     }
 }
 

@@ -43,4 +43,33 @@ import Testing
             #expect(abs(feature.proportions.reduce(0, +) - 1) < 1e-12)
         }
     }
+
+    /// A file over 16 MiB is sampled by segments: a bounded number of rows (not every row, which
+    /// training already read), from the whole file (the deciles of a column that grows along the
+    /// file are those of the whole range, not of its head), the same on every read.
+    @Test func aLargeFileIsSampledBySegmentsAcrossTheWholeFile() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.appending("big.csv")
+        let rowCount = 700_000
+        var text = "a,b,y\n"
+        text.reserveCapacity(rowCount * 32)
+        for index in 0..<rowCount {
+            text += "\(index),\(index % 7).123456789,\(2 * index).5\n"
+        }
+        try text.write(to: data, atomically: true, encoding: .utf8)
+        #expect(text.utf8.count > 16 << 20)
+        let request = TrainingRequest(
+            data: data, test: .file(data, name: "big.csv"), target: "y", dataName: "big.csv")
+        let outcome = try Trainers.make(kind: "linear-regression", options: [:]).train(request, progress: nil)
+        let profile = try FeatureProfile.read(for: outcome.model, request: request)
+        // 64 segments of 100,000 / 64 rows each (a reservoir over every row would keep 100,000).
+        #expect(profile.rows == 64 * (100_000 / 64))
+        let edges = profile.features[0].edges
+        #expect(edges.count == 9)
+        for (decile, edge) in edges.enumerated() {
+            let expected = Double(rowCount) * Double(decile + 1) / 10
+            #expect(abs(edge - expected) < Double(rowCount) / 40, "decile \(decile + 1): \(edge)")
+        }
+        #expect(try FeatureProfile.read(for: outcome.model, request: request) == profile)
+    }
 }
