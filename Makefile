@@ -4,10 +4,11 @@ SWIFT ?= swift
 # Debian packages. Building needs the libraries we link (libcurl for Foundation's networking in
 # the static build); the tests also drive real tools: shellcheck lints hooks/, promtool
 # (prometheus) checks the site's metrics.prom, docker-registry, skopeo, umoci and htpasswd
-# (apache2-utils) check the OCI images and pushes, openssl makes the certificate of the HTTPS
-# registry tests (Tests/Fixtures/registry), and the pre-commit framework (PyPI).
+# (apache2-utils) check the OCI images and pushes, runc runs the `package --serve` image,
+# openssl makes the certificate of the HTTPS registry tests (Tests/Fixtures/registry), and the
+# pre-commit framework and kubernetes-validate (PyPI) check hooks and `deploy k8s` manifests.
 BUILD_PACKAGES = libgit2-dev libcmark-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev libarchive-dev pkg-config git
-TEST_PACKAGES = shellcheck openssh-client prometheus docker-registry skopeo umoci apache2-utils python3-venv gzip zstd openssl
+TEST_PACKAGES = shellcheck openssh-client prometheus docker-registry skopeo umoci runc apache2-utils python3-venv gzip zstd openssl
 
 .PHONY: deps deps-build build release test test-browser fuzz fuzz-smoke demo demo-sklearn bench bench-hooks bench-significance lint format install uninstall clean
 

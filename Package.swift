@@ -83,6 +83,8 @@ let package = Package(
                 "Pipeline",
                 "Processes", "Trust",
             ]),
+        // Deployment, Service, ServiceMonitor and InferenceService manifests, emitted by Yams.
+        .target(name: "Kubernetes", dependencies: ["Diagnostics", .product(name: "Yams", package: "Yams")]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
         // One entry point per parser of hostile input (bytes in), shared by the libFuzzer
@@ -94,8 +96,8 @@ let package = Package(
         .executableTarget(
             name: "modelgate",
             dependencies: [
-                "Artifacts", "Diagnostics", "GitKit", "Learning", "Markdown", "Pipeline", "Processes", "Site",
-                "Trust",
+                "Artifacts", "Diagnostics", "FileSafety", "GitKit", "Kubernetes", "Learning", "Markdown",
+                "Pipeline", "Processes", "Site", "Trust",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -111,6 +113,8 @@ let package = Package(
         .testTarget(
             name: "SiteTests", dependencies: ["FileSafety", "Site", "Pipeline", "GitKit", "TestSupport"]),
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Checksum", "TestSupport"]),
+        .testTarget(
+            name: "KubernetesTests", dependencies: ["Kubernetes", .product(name: "Yams", package: "Yams")]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Artifacts", "Checksum", "TestSupport", "GitKit", "Markdown", "Pipeline"]),
