@@ -108,6 +108,36 @@ import Testing
         #expect(again.status == 0, "\(again.stderr)")
     }
 
+    /// `push --serve` sends the image `deploy k8s` names, and the registry serves it by digest.
+    @Test func pushServeSendsTheImageTheManifestsName() throws {
+        let repository = try ServingRepository()
+        let registry = try TestRegistry()
+        let push = try repository.modelgate([
+            "push", "--serve", "\(registry.address)/team/housing:v1", "--insecure", "--json",
+        ])
+        #expect(push.status == 0, "\(push.stderr)")
+        let pushed = try #require(
+            try JSONSerialization.jsonObject(with: Data(push.stdout.utf8)) as? [String: Any])
+        let digest = try #require(pushed["digest"] as? String)
+        #expect(try repository.packageServing("oci").digest == digest)
+        let out = repository.repo.directory.appending("k8s")
+        let deploy = try repository.modelgate([
+            "deploy", "k8s", "--env", "production", "--registry", "\(registry.address)/team/housing", "--out",
+            out.path,
+            "--json",
+        ])
+        #expect(deploy.status == 0, "\(deploy.stderr)")
+        let summary = try #require(
+            try JSONSerialization.jsonObject(with: Data(deploy.stdout.utf8)) as? [String: Any])
+        let image = try #require(summary["image"] as? String)
+        #expect(image == "\(registry.address)/team/housing@\(digest)")
+        let inspect = try ExternalTool.run(
+            "skopeo", ["inspect", "--tls-verify=false", "docker://\(image)"], in: repository.url)
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        let info = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any]
+        #expect(info?["Digest"] as? String == digest)
+    }
+
     @Test func kserveWritesAnInferenceService() throws {
         let repository = try ServingRepository()
         try repository.modelgate(["release", "housing@v1.0.0", "--env", "staging"])
