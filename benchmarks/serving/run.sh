@@ -122,6 +122,7 @@ load() { # url body connections
     echo "$rps $p50 $p99"
 }
 
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 table="$work/table.md"
 {
     echo "| server | rows/request | connections | requests/s | p50 | p99 | peak RSS (MiB) |"
@@ -192,7 +193,7 @@ site_packages=$(du -sb "$venv"/lib/python3.11/site-packages | awk '{print $1}')
 mib() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 1048576}'; }
 
 {
-    echo "## Serving ($(date -u +%Y-%m-%d), $cores cores, wrk -t1 for ${seconds}s per row)"
+    echo "## Serving ($(date -u +%Y-%m-%d), $cores cores, load average $load, wrk -t1 for ${seconds}s per row)"
     echo
     cat "$table"
     echo
