@@ -35,9 +35,12 @@ final class ServingRepository {
         guard run.status == 0 else { throw TestFailure("modelgate run failed: \(run.stderr)") }
     }
 
+    /// Runs modelgate with `ServerStandIn` last on PATH.
     @discardableResult
     func modelgate(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-        try ModelgateBinary.run(arguments, in: repo.url, environment: environment)
+        var environment = environment
+        if environment["PATH"] == nil { environment["PATH"] = try ServerStandIn.path }
+        return try ModelgateBinary.run(arguments, in: repo.url, environment: environment)
     }
 
     /// `package --serve` into `folder` of the temporary directory; returns the digest printed.
@@ -46,6 +49,43 @@ final class ServingRepository {
         let result = try modelgate(["package", "--serve", "--oci", layout.path])
         guard result.status == 0 else { throw TestFailure("package --serve failed: \(result.stderr)") }
         return (result.output, layout)
+    }
+}
+
+/// The `modelgate-serve` that `package --serve` picks up: the one built beside `modelgate`, else
+/// (for the tests that package but never start a server) a link named `modelgate-serve` to the
+/// `modelgate` executable, found last on PATH: any ELF executable exercises the library
+/// resolution, layering and digests the same way.
+enum ServerStandIn {
+    /// A folder in the build folder (nothing left in the system's temporary folder).
+    private static let folder: Result<URL, Error> = Result {
+        let binary = try ModelgateBinary.url
+        let folder = binary.deletingLastPathComponent().appendingPathComponent(
+            "serve-stand-in", isDirectory: true)
+        let link = folder.appendingPathComponent("modelgate-serve")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        if (try? FileManager.default.destinationOfSymbolicLink(atPath: link.path)) != binary.path {
+            try? FileManager.default.removeItem(at: link)
+            try FileManager.default.createSymbolicLink(at: link, withDestinationURL: binary)
+        }
+        return folder
+    }
+
+    /// PATH with the stand-in's folder last.
+    static var path: String {
+        get throws {
+            "\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"):\(try folder.get().path)"
+        }
+    }
+
+    /// The executable `package --serve` will lay into the image.
+    static var server: URL {
+        get throws {
+            let beside = try ModelgateBinary.url.deletingLastPathComponent().appendingPathComponent(
+                "modelgate-serve")
+            if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+            return try folder.get().appendingPathComponent("modelgate-serve").resolvingSymlinksInPath()
+        }
     }
 }
 
@@ -67,11 +107,9 @@ enum Layout {
 /// `modelgate package --serve`: a runnable, deterministic image with exactly the server's
 /// libraries, run for real under runc.
 @Suite struct ServingImageTests {
-    /// The `modelgate-serve` the packager finds beside the tested `modelgate`.
+    /// The `modelgate-serve` the packager lays into the image.
     static var server: URL {
-        get throws {
-            try ModelgateBinary.url.deletingLastPathComponent().appendingPathComponent("modelgate-serve")
-        }
+        get throws { try ServerStandIn.server }
     }
 
     @Test func theImageRunsUnderRuncAndPredictsLikeModelgatePredict() async throws {
