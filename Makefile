@@ -21,9 +21,10 @@ deps: deps-build
 build: deps-build
 	$(SWIFT) build
 
-# A static Swift standard library: the binary runs anywhere libgit2 and cmark are, and starts faster.
+# A static Swift standard library: the binaries run anywhere libgit2 and cmark are, and start faster.
+# Both products: modelgate (what the hooks run) and modelgate-serve (the model server).
 release: deps-build
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build -c release --static-swift-stdlib --product modelgate && $(SWIFT) build -c release --static-swift-stdlib --product modelgate-serve
 
 test: deps
 	$(SWIFT) build && $(SWIFT) test
@@ -74,13 +75,15 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Fuzz Package.swift
 
-# The stripped binary and its shell completions (bash, zsh, fish); DESTDIR for staged installs.
+# Both stripped binaries (modelgate serve execs the modelgate-serve beside it) and the shell
+# completions (bash, zsh, fish); DESTDIR for staged installs.
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin && install -s -m 755 .build/release/modelgate $(DESTDIR)$(PREFIX)/bin/modelgate
+	install -s -m 755 .build/release/modelgate-serve $(DESTDIR)$(PREFIX)/bin/modelgate-serve
 	./scripts/install-completions.sh $(DESTDIR)$(PREFIX)/bin/modelgate $(DESTDIR)$(PREFIX)
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/modelgate $(DESTDIR)$(PREFIX)/share/bash-completion/completions/modelgate \
+	rm -f $(DESTDIR)$(PREFIX)/bin/modelgate $(DESTDIR)$(PREFIX)/bin/modelgate-serve $(DESTDIR)$(PREFIX)/share/bash-completion/completions/modelgate \
 		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_modelgate $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/modelgate.fish
 
 clean:

@@ -5,12 +5,19 @@ let package = Package(
     name: "modelgate",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "modelgate", targets: ["modelgate"])
+        .executable(name: "modelgate", targets: ["modelgate"]),
+        .executable(name: "modelgate-serve", targets: ["modelgate-serve"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // Serving only (modelgate-serve): HTTP/1.1 over SwiftNIO, graceful shutdown, Prometheus text.
+        // Hummingbird's default traits would pull swift-configuration, which the server does not use.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries, found with pkg-config; `make deps` installs the apt packages named here.
@@ -85,13 +92,25 @@ let package = Package(
             ]),
         // Deployment, Service, ServiceMonitor and InferenceService manifests, emitted by Yams.
         .target(name: "Kubernetes", dependencies: ["Diagnostics", .product(name: "Yams", package: "Yams")]),
+        // The model server behind `modelgate-serve`: the Open Inference Protocol v2 and KServe v1
+        // over Hummingbird, Prometheus metrics, input drift. The only importer of Hummingbird,
+        // SwiftNIO and service-lifecycle; the hook binary `modelgate` never links it.
+        .target(
+            name: "Serving",
+            dependencies: [
+                "Checksum", "Diagnostics", "Learning",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
         // Temporary repositories and fixtures, for tests only.
         .target(name: "TestSupport", dependencies: ["GitKit"]),
         // One entry point per parser of hostile input (bytes in), shared by the libFuzzer
         // executables under Fuzz/ and the regression test that replays their corpora.
         .target(
             name: "FuzzTargets",
-            dependencies: ["Artifacts", "GitKit", "Learning", "Pipeline", "Site", "Trust"]),
+            dependencies: ["Artifacts", "GitKit", "Learning", "Pipeline", "Serving", "Site", "Trust"]),
 
         .executableTarget(
             name: "modelgate",
@@ -99,6 +118,12 @@ let package = Package(
                 "Artifacts", "Diagnostics", "FileSafety", "GitKit", "Kubernetes", "Learning", "Markdown",
                 "Pipeline", "Processes", "Site", "Trust",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .executableTarget(
+            name: "modelgate-serve",
+            dependencies: [
+                "Diagnostics", "Serving", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "FileSafetyTests", dependencies: ["FileSafety", "TestSupport"]),
@@ -119,6 +144,9 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["Artifacts", "Checksum", "TestSupport", "GitKit", "Markdown", "Pipeline"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
+        .testTarget(
+            name: "ServingTests",
+            dependencies: ["Artifacts", "Learning", "Pipeline", "Serving", "TestSupport", "GitKit"]),
     ]
 )
 
@@ -126,7 +154,7 @@ let package = Package(
 // built with --sanitize fuzzer): an ordinary build or test never compiles or links them.
 let fuzzTargets = [
     "TarLayer", "Challenge", "RegistryJSON", "CSV", "Config", "RunRecord", "PrePush", "PathPattern", "Tag",
-    "Signature",
+    "Signature", "Deployment", "InferenceRequest",
 ]
 if Context.environment["MODELGATE_FUZZ"] == "1" {
     package.targets += fuzzTargets.map {

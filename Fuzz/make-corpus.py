@@ -545,6 +545,53 @@ def signature_seeds():
         write("Signature", name + ".bin", data)
 
 
+# MARK: - Deployment: a deployment note on commit abab…ab (one JSON line per deployment)
+
+
+def deployment_seeds():
+    commit = "ab" * 20
+    line = ('{"at":"2026-01-02T10:00:00Z","by":"cd@example.com","commit":"%s","env":"production",'
+            '"image":"registry.example/demo@sha256:%s","tag":"demo@v1"}' % (commit, "c" * 64))
+    seeds = {
+        "one": line + "\n",
+        "two-sorted": '{"at":"2026-01-01T00:00:00Z","by":"a","commit":"%s","env":"staging","image":null,"tag":null}\n'
+                      % commit + line + "\n",
+        "nulls-absent": '{"at":"2026-01-01T00:00:00.5Z","by":"a","commit":"%s","env":"canary"}\n' % commit,
+        "other-commit": line.replace(commit, "cd" * 20) + "\n",
+        "unknown-field": line[:-1] + ',"extra":[1,{"a":null}]}\n',
+        "not-json": "2026-01-02 10:00\n{not json\n",
+        "escapes": '{"at":"2026-01-02T10:00:00Z","by":"\\u001b[31m","commit":"%s","env":"prod\\u202e"}\n' % commit,
+        "bad-times": "\n".join('{"at":"%s","by":"a","commit":"%s","env":"p"}' % (t, commit) for t in
+                               ["2026-02-30T00:00:00Z", "2026-01-01T24:00:00Z", "1969-12-31T23:59:59Z",
+                                "2026-01-01T00:00:00+01:00", "2026-01-01T00:00:00.1234567890Z"]) + "\n",
+        "time-offset": "2026-01-02T11:00:00+01:00\n",
+    }
+    for name, text in seeds.items():
+        write("Deployment", name + ".txt", text)
+# MARK: - InferenceRequest: the first byte chooses v1 (bit 0) and the width (bits 1-2, 1 to 4 features)
+def inference_request_seeds():
+    v2, v1 = 0, 1
+    two = 1 << 1  # two features: a, b
+    seeds = {
+        "v2-tensor": (v2 | two, {"id": "r1", "inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64",
+                                                          "data": [[1.5, 2], [3, -4e-3]]}]}),
+        "v2-flat-fp32": (v2 | two, {"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP32", "data": [1, 2]}]}),
+        "v2-by-feature": (v2 | two, {"inputs": [{"name": "b", "shape": [2], "datatype": "INT64", "data": [1, 2]},
+                                                {"name": "a", "shape": [2], "datatype": "FP64", "data": [0.1, 0.2]}]}),
+        "v2-bytes": (v2 | two, {"inputs": [{"name": "x", "shape": [1, 2], "datatype": "BYTES", "data": ["a", "b"]}]}),
+        "v2-short-data": (v2 | two, {"inputs": [{"name": "x", "shape": [3, 2], "datatype": "FP64", "data": [1, 2]}]}),
+        "v2-one-feature": (v2, {"inputs": [{"name": "a", "shape": [3], "datatype": "FP64", "data": [1, 2, 3]}]}),
+        "v1-rows": (v1 | two, {"instances": [[1, 2], [3.25, 4]]}),
+        "v1-by-name": (v1 | two, {"instances": [{"a": 1, "b": 2}, {"b": 1e300, "a": -0.0}]}),
+        "v1-unknown-feature": (v1 | two, {"instances": [{"a": 1, "z": 2}]}),
+        "v1-scalars": (v1, {"instances": [1, 2, 3]}),
+    }
+    for name, (selector, body) in seeds.items():
+        write("InferenceRequest", name + ".json", bytes([selector]) + json.dumps(body).encode())
+    write("InferenceRequest", "v2-nan.json", bytes([v2 | two]) + b'{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP64","data":[NaN,1e999]}]}')
+    write("InferenceRequest", "deep.json", bytes([v1]) + b"[" * 40 + b"]" * 40)
+
+
 if __name__ == "__main__":
     tar_seeds()
     challenge_seeds()
@@ -556,3 +603,5 @@ if __name__ == "__main__":
     path_pattern_seeds()
     tag_seeds()
     signature_seeds()
+    deployment_seeds()
+    inference_request_seeds()

@@ -52,13 +52,51 @@ public struct ReleaseBook {
     }
 
     /// Checks, cheapest first: a record exists, its verdict is pass, it is not stale (the
-    /// fingerprint recomputed for the commit equals the record's), it names an artifact, and the
-    /// artifact verifies.
+    /// fingerprint recomputed for the commit equals the record's), it is trusted when the trust
+    /// policy requires it for releases, it names an artifact, and the artifact verifies.
     public func assess(_ commit: ObjectID) throws -> Assessment {
+        let verdict = try assessVerdict(commit)
+        guard verdict.isBlessed, let record = verdict.record else { return verdict }
+        let short = commit.short
+        guard let text = record.artifact, let digest = Digest(text) else {
+            return Assessment(
+                commit: commit, record: record, artifact: nil,
+                refusal: "\(short) passed but has no stored artifact",
+                hint: "store it with 'modelgate run --rev \(short) --force'")
+        }
+        let verification = try store.verify(digest)
+        guard verification.isIntact else {
+            return Assessment(
+                commit: commit, record: record, artifact: nil,
+                refusal: "\(short)'s artifact \(digest.short) does not verify ("
+                    + verification.problems.map { "\($0.path): \($0.problem)" }.joined(separator: "; ") + ")",
+                hint: "re-create it with 'modelgate run --rev \(short) --force'")
+        }
+        return Assessment(commit: commit, record: record, artifact: digest, refusal: nil, hint: nil)
+    }
+
+    /// The verdict half of `assess`, without the artifact: a passing record that is not stale,
+    /// and trusted when trust.require has `release`. `modelgate deployed` records a deployment
+    /// with it (the artifact may live in a registry, not in this clone's store). With
+    /// `verdictOptional` (`deployed --force`) only the trust policy is checked: a policy is
+    /// never forced past. The assessment's `artifact` is always nil.
+    public func assessVerdict(_ commit: ObjectID, verdictOptional: Bool = false) throws -> Assessment {
         func refuse(_ record: RunRecord?, _ reason: String, _ hint: String) -> Assessment {
             Assessment(commit: commit, record: record, artifact: nil, refusal: reason, hint: hint)
         }
         let short = commit.short
+        if verdictOptional {
+            guard let trust = try releaseTrust.get() else {
+                return Assessment(commit: commit, record: nil, artifact: nil, refusal: nil, hint: nil)
+            }
+            guard let fingerprint = try TrustedVerdicts.fingerprint(of: commit, in: repository) else {
+                return refuse(
+                    nil, "\(short) has no modelgate.yml, so no trusted verdict",
+                    "see 'modelgate verify \(short)'")
+            }
+            let refusal = try trustAssessment(trust, commit, fingerprint: fingerprint, record: nil)
+            return refusal ?? Assessment(commit: commit, record: nil, artifact: nil, refusal: nil, hint: nil)
+        }
         // A commit made after a passing staged run (the pre-commit hook) has no note yet; its
         // verdict is found by its inputs.
         let found: RunRecord?
@@ -110,35 +148,35 @@ public struct ReleaseBook {
                 "re-evaluate with 'modelgate run --rev \(short)'")
         }
         // With `release` in trust.require, only a trusted signed verdict for these inputs blesses.
-        if let trust = try releaseTrust.get() {
-            switch try trust.check(commit, fingerprint: current) {
-            case .trusted(let trusted) where trusted.record.verdict != .pass:
-                return refuse(
-                    record,
+        if let trust = try releaseTrust.get(),
+            let refusal = try trustAssessment(trust, commit, fingerprint: current, record: record)
+        {
+            return refusal
+        }
+        return Assessment(commit: commit, record: record, artifact: nil, refusal: nil, hint: nil)
+    }
+
+    /// The refusal when `commit` (inputs `fingerprint`) has no trusted passing verdict; nil when it has.
+    private func trustAssessment(
+        _ trust: TrustedVerdicts, _ commit: ObjectID, fingerprint: String, record: RunRecord?
+    ) throws -> Assessment? {
+        let short = commit.short
+        switch try trust.check(commit, fingerprint: fingerprint) {
+        case .trusted(let trusted) where trusted.record.verdict != .pass:
+            return Assessment(
+                commit: commit, record: record, artifact: nil,
+                refusal:
                     "\(short)'s trusted verdict (signed by \(trusted.principal)) is \(trusted.record.verdict.rawValue)",
-                    "see 'modelgate verify \(short)'")
-            case .trusted: break
-            case .refused(let refusal):
-                return refuse(
-                    record, "\(short) has no trusted verdict (trust.require has 'release'): \(refusal.text)",
+                hint: "see 'modelgate verify \(short)'")
+        case .trusted: return nil
+        case .refused(let refusal):
+            return Assessment(
+                commit: commit, record: record, artifact: nil,
+                refusal: "\(short) has no trusted verdict (trust.require has 'release'): \(refusal.text)",
+                hint:
                     "let CI sign a verdict for it ('modelgate run --rev \(short) --sign KEY'), then 'modelgate sync'"
-                )
-            }
+            )
         }
-        guard let text = record.artifact, let digest = Digest(text) else {
-            return refuse(
-                record, "\(short) passed but has no stored artifact",
-                "store it with 'modelgate run --rev \(short) --force'")
-        }
-        let verification = try store.verify(digest)
-        guard verification.isIntact else {
-            return refuse(
-                record,
-                "\(short)'s artifact \(digest.short) does not verify ("
-                    + verification.problems.map { "\($0.path): \($0.problem)" }.joined(separator: "; ") + ")",
-                "re-create it with 'modelgate run --rev \(short) --force'")
-        }
-        return Assessment(commit: commit, record: record, artifact: digest, refusal: nil, hint: nil)
     }
 
     /// The newest first-parent commit from `tip` that is blessed, with the refusals of the newer

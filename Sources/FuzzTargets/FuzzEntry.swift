@@ -25,6 +25,8 @@ public enum FuzzEntry {
         "PathPattern": pathPattern,
         "Tag": tag,
         "Signature": signature,
+        "Deployment": deployment,
+        "InferenceRequest": inferenceRequest,
     ]
 
     /// Runs target `name` on libFuzzer's input; what `LLVMFuzzerTestOneInput` returns (0).

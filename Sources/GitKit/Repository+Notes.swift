@@ -107,6 +107,42 @@ extension Repository {
         }
     }
 
+    /// Rewrites the note on `target` in `ref` from its current bytes (nil when there is none):
+    /// `transform` returns the new text, or nil to change nothing. Returns whether it changed.
+    ///
+    /// Unlike reading with `note` and writing with `setNote`, the read and the write are one
+    /// step of the compare-and-swap loop: when another writer moved the ref meanwhile,
+    /// `transform` runs again on the note as that writer left it, so two processes adding a
+    /// line each to the same note both land. `transform` may therefore run more than once.
+    @discardableResult
+    public func updateNote(
+        on target: ObjectID, ref: String, author: Signature? = nil, _ transform: (Data?) throws -> String?
+    ) throws -> Bool {
+        let name = try validatedNotesReference(ref)
+        let signature = try SignatureHandle(author, repository: handle)
+        var oid = target.raw
+        return try updateNotes(name, operation: "update the note on \(target.short)") { parent in
+            var current: Data?
+            if let parent {
+                var note: OpaquePointer?
+                let code = git_note_commit_read(&note, handle, parent, &oid)
+                if code != GIT_ENOTFOUND.rawValue {
+                    try check(code, "read the note on \(target.short) in \(name)", location: name)
+                    // The message belongs to the note, freed when this scope ends.
+                    defer { git_note_free(note) }
+                    current = git_note_message(note).map { Data(bytes: $0, count: strlen($0)) } ?? Data()
+                }
+            }
+            guard let text = try transform(current) else { return nil }
+            var commitOID = git_oid()
+            try check(
+                git_note_commit_create(
+                    &commitOID, nil, handle, parent, signature.raw, signature.raw, &oid, text, 1),
+                "add a note on \(target.short) in \(name)", location: name)
+            return ObjectID(commitOID)
+        }
+    }
+
     /// Removes the note on `target` from `ref`; false when there was none. Race-safe like `setNote`.
     @discardableResult
     public func removeNote(on target: ObjectID, ref: String, author: Signature? = nil) throws -> Bool {

@@ -60,6 +60,8 @@ public struct ModelFile: Codable, Sendable, Equatable {
     public var dataBlobs: [String: String]?
     /// The modelgate version that wrote the file.
     public var tool: String
+    /// How the training rows were distributed, for drift monitoring; nil in older model files.
+    public var featureProfile: FeatureProfile?
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version"
@@ -68,6 +70,7 @@ public struct ModelFile: Codable, Sendable, Equatable {
         case trainingRows = "training_rows"
         case testRows = "test_rows"
         case dataBlobs = "data_blobs"
+        case featureProfile = "feature_profile"
     }
 
     /// Number of parameters stored (coefficients and intercepts).

@@ -12,6 +12,12 @@ import GitKit
 ///   there, as branch tracking refs are), so it can never overwrite or lose a local record;
 ///   `modelgate sync` merges them. The local `refs/notes/modelgate` is never a forced target,
 ///   and no push refspec is added (one would change what a plain `git push` pushes).
+/// - `remote.NAME.fetch = +refs/notes/modelgate-deployments*:refs/notes/remotes/NAME/modelgate-deployments*`
+///   the same way for deployment records (`DeploymentLog`, which reads the tracking refs too, so
+///   a plain fetch shows a teammate's deployments; `sync` unions them into the local ref). It is
+///   a pattern because git fails a whole fetch when an exact refspec's source is missing on the
+///   remote, and most remotes have no deployments for a while; a pattern that matches nothing
+///   is fine. (Other names it could match are fetched but never read.)
 /// - `notes.rewriteRef = refs/notes/modelgate`: amend and rebase copy a commit's record to
 ///   the rewritten commit.
 public struct NotesSetup {
@@ -40,12 +46,23 @@ public struct NotesSetup {
         "+\(RecordNotes.ref):refs/notes/remotes/\(remote)/modelgate"
     }
 
+    /// The fetch refspec of deployment records for remote `remote`.
+    public static func deploymentsRefspec(remote: String) -> String {
+        "+\(DeploymentLog.ref)*:refs/notes/remotes/\(remote)/modelgate-deployments*"
+    }
+
     /// Every setting records need here, set or not.
     public func settings() throws -> [Setting] {
-        var settings = try repository.remoteNames().map { remote in
-            Setting(
-                key: "remote.\(remote).fetch", value: Self.fetchRefspec(remote: remote),
-                purpose: "'git fetch \(remote)' brings its run records (merged by 'modelgate sync')")
+        var settings: [Setting] = []
+        for remote in try repository.remoteNames() {
+            settings.append(
+                Setting(
+                    key: "remote.\(remote).fetch", value: Self.fetchRefspec(remote: remote),
+                    purpose: "'git fetch \(remote)' brings its run records (merged by 'modelgate sync')"))
+            settings.append(
+                Setting(
+                    key: "remote.\(remote).fetch", value: Self.deploymentsRefspec(remote: remote),
+                    purpose: "'git fetch \(remote)' brings its deployment records"))
         }
         settings.append(
             Setting(

@@ -145,6 +145,10 @@ extension StageRunner {
             stage,
             line: "\(settings.trainer): \(outcome.trainingRows) training rows, \(outcome.testRows) test rows")
         var model = outcome.model
+        // The one place a built-in model gets its training distribution (served for drift).
+        model.featureProfile = try withExtendedLifetime(data) {
+            try FeatureProfile.read(for: model, request: request)
+        }
         model.dataBlobs = try dataBlobs([settings.data] + (settings.testFile.map { [$0] } ?? []))
         try writeModel(model, to: settings.model)
         return outcome.metrics

@@ -25,8 +25,14 @@ struct Chart {
 
     /// A vertical release line.
     struct Marker {
+        /// What a marker stands for: its line's CSS class and the word its title starts with.
+        enum Kind: String {
+            case release, deployment
+        }
+
         var x: Int
         var label: String
+        var kind = Kind.release
     }
 
     var metric: String
@@ -138,7 +144,7 @@ struct Chart {
             let x = px(marker.x)
             let label = HTML.escape(marker.label)
             out +=
-                "<line class=\"release\" x1=\"\(f(x))\" y1=\"\(f(Chart.top))\" x2=\"\(f(x))\" y2=\"\(f(bottomY))\"><title>release \(label)</title></line>"
+                "<line class=\"\(marker.kind.rawValue)\" x1=\"\(f(x))\" y1=\"\(f(Chart.top))\" x2=\"\(f(x))\" y2=\"\(f(bottomY))\"><title>\(marker.kind == .release ? "release" : "deployed") \(label)</title></line>"
         }
         // The line, then the points on top.
         let finite = points.filter { $0.value.isFinite }

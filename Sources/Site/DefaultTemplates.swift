@@ -55,6 +55,7 @@ The site loads nothing from other hosts and works when opened straight from disk
 </dl>
 {{#message}}<pre class="message">{{message}}</pre>{{/message}}
 {{#error}}<p class="error">Error: {{error}}</p>{{/error}}
+{{> partials/deployed}}
 <h2>Gates</h2>
 {{#hasGates}}
 <table>
@@ -105,6 +106,18 @@ The site loads nothing from other hosts and works when opened straight from disk
 {{> partials/foot}}
 
 """#####,
+        "pages/environment.mustache": #####"""
+{{> partials/head}}
+<h1>{{environment}} <small>what served it, when</small></h1>
+<p class="muted">Each deployment recorded by <code>modelgate deployed</code>, newest first, from when it went live until the next deployment to {{environment}} (two in the same second are ordered by their note lines, as in <code>modelgate deployments</code>). <code>modelgate releases --env {{environment}} --at TIME</code> answers for one moment.</p>
+<table>
+<thead><tr><th>from</th><th>until</th><th>commit</th><th>release</th><th>by</th><th>image</th></tr></thead>
+<tbody>{{#periods}}<tr><td class="date">{{from}}</td><td class="date">{{#live}}<strong>live now</strong>{{/live}}{{^live}}{{until}}{{/live}}</td><td>{{#href}}<a href="{{root}}{{href}}"><code>{{short}}</code></a>{{/href}}{{^href}}<code>{{short}}</code>{{/href}} {{summary}}</td><td>{{#tag}}<code>{{tag}}</code>{{/tag}}</td><td>{{by}}</td><td>{{#image}}<code class="digest">{{image}}</code>{{/image}}</td></tr>
+{{/periods}}</tbody>
+</table>
+{{> partials/foot}}
+
+"""#####,
         "pages/index.mustache": #####"""
 {{> partials/head}}
 <h1>{{site.model}} <small>branch {{site.branch}}</small></h1>
@@ -117,18 +130,17 @@ The site loads nothing from other hosts and works when opened straight from disk
 {{#tipNotEvaluated}}<p class="muted">The tip <code>{{tipShort}}</code> has not been evaluated; shown is the newest evaluated commit.</p>{{/tipNotEvaluated}}
 </div>
 <div class="card">
-<h2>Latest releases</h2>
-
+<h2>Live now</h2>
 <table class="releases">
-{{#latestReleases}}<tr><th>{{environment}}</th><td><code>{{tag}}</code></td><td>{{#href}}<a href="{{root}}{{href}}"><code>{{short}}</code></a>{{/href}}{{^href}}<code>{{short}}</code>{{/href}}</td><td class="date">{{date}}</td></tr>
-{{/latestReleases}}
+{{#liveNow}}<tr><th>{{#timelineHref}}<a href="{{root}}{{timelineHref}}">{{environment}}</a>{{/timelineHref}}{{^timelineHref}}{{environment}}{{/timelineHref}}</th><td>{{#tag}}<code>{{tag}}</code>{{/tag}}</td><td>{{#href}}<a href="{{root}}{{href}}"><code>{{short}}</code></a>{{/href}}{{^href}}<code>{{short}}</code>{{/href}}</td><td class="date">{{#fromRelease}}released {{/fromRelease}}{{from}}</td></tr>
+{{/liveNow}}
 </table>
-{{^latestReleases}}<p class="muted">No releases yet.</p>{{/latestReleases}}
+{{^liveNow}}<p class="muted">No releases or deployments yet.</p>{{/liveNow}}
 <p><a href="{{root}}releases.html">All releases</a></p>
 </div>
 </section>
 <h2>Metrics over the last {{windowSize}} commits</h2>
-<p class="muted">Circles pass, squares failed; dashed lines are gate thresholds, vertical lines releases. Hover a point for its commit, date and value.{{#moreMetrics}} Showing {{shown}} of {{total}} metrics: <a href="{{root}}metrics.html">all metrics</a>.{{/moreMetrics}}</p>
+<p class="muted">Circles pass, squares failed; dashed lines are gate thresholds, dotted vertical lines releases, solid ones deployments. Hover a point for its commit, date and value.{{#moreMetrics}} Showing {{shown}} of {{total}} metrics: <a href="{{root}}metrics.html">all metrics</a>.{{/moreMetrics}}</p>
 <div class="charts">
 {{#charts}}
 <figure class="chart"><figcaption><a href="{{root}}{{href}}">{{name}}</a> <span class="muted">latest {{latest}}</span></figcaption>
@@ -202,6 +214,19 @@ The site loads nothing from other hosts and works when opened straight from disk
 {{/rows}}
 </tbody>
 </table>
+
+"""#####,
+        "partials/deployed.mustache": #####"""
+{{#deployed}}
+<section class="deployed">
+<h2>Deployed</h2>
+<table>
+<thead><tr><th>environment</th><th>from</th><th>until</th><th>by</th><th>release</th><th>image</th></tr></thead>
+<tbody>{{#periods}}<tr><td><a href="{{root}}{{envHref}}">{{environment}}</a></td><td class="date">{{from}}</td><td class="date">{{#live}}<strong>live now</strong>{{/live}}{{^live}}{{until}}{{/live}}</td><td>{{by}}</td><td>{{#tag}}<code>{{tag}}</code>{{/tag}}</td><td>{{#image}}<code class="digest">{{image}}</code>{{/image}}</td></tr>
+{{/periods}}</tbody>
+</table>
+</section>
+{{/deployed}}
 
 """#####,
         "partials/foot.mustache": #####"""
@@ -280,6 +305,8 @@ svg.chart .tick, svg.chart .gate-label { font-size: 11px; fill: var(--muted); }
 svg.chart .gate { stroke: var(--fail); stroke-width: 1.2; stroke-dasharray: 6 4; }
 svg.chart .gate-label { fill: var(--fail); }
 svg.chart .release { stroke: var(--accent); stroke-width: 1.2; stroke-dasharray: 2 3; }
+svg.chart .deployment { stroke: var(--pass); stroke-width: 1.2; }
+code.digest { word-break: break-all; }
 svg.chart .series { fill: none; stroke: var(--accent); stroke-width: 1.5; }
 svg.chart .point { fill: var(--accent); }
 svg.chart .point.fail { fill: var(--fail); }

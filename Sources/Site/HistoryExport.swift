@@ -97,7 +97,8 @@ struct HistoryExport {
         return Data(data)
     }
 
-    /// `history.json`: the model, the branch, the parts with their record counts, and the releases.
+    /// `history.json`: the model, the branch, the parts with their record counts, the releases
+    /// and the deployments (newest first, each with `until`, null while live).
     func index() -> Data {
         let history = builder.history
         var text = "{\n\"schema\": \(Self.schema),\n\"model\": \(JSONText.quote(history.model)),\n"
@@ -127,7 +128,8 @@ struct HistoryExport {
             fields.append("\"trailers\": {\(trailers.joined(separator: ", "))}")
             return "\n{" + fields.joined(separator: ", ") + "}"
         }
-        text += "\"releases\": [" + releases.joined(separator: ",") + "\n]\n}\n"
+        text += "\"releases\": [" + releases.joined(separator: ",") + "\n],\n"
+        text += "\"deployments\": " + builder.deploymentsJSON() + "\n}\n"
         return Data(text.utf8)
     }
 

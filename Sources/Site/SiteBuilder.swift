@@ -30,6 +30,9 @@ final class SiteBuilder {
     /// pages render on several threads, and part of each commit page's key, so a signature that
     /// arrives later re-renders the page.
     let vouchers: [ObjectID: String]
+    /// Deployment records (`SiteBuilder+Deployments.swift`), read once like `vouchers`; each
+    /// page showing one has it in its key.
+    let deployments: DeploymentViews
     /// Every metric name: gated ones (newest record's gates) first, then by name, names with a
     /// dot (a data check's) last.
     let metrics: [String]
@@ -64,6 +67,7 @@ final class SiteBuilder {
         positionByCommit = positions
         releasesByCommit = Dictionary(grouping: history.releases, by: \.commit)
         vouchers = Self.vouchers(of: entries, in: repository)
+        deployments = Self.readDeployments(in: repository)
         releasesByArtifact = Dictionary(
             grouping: history.releases.filter { $0.artifact != nil }, by: { $0.artifact! })
 
@@ -222,6 +226,12 @@ final class SiteBuilder {
                     try commitPage(index)
                 })
         }
+        for env in deployments.byEnvironment.keys.sorted() {
+            files.append(
+                PlannedFile(path: environmentHref(env), key: environmentPageKey(env)) { [unowned self] in
+                    try environmentPage(env)
+                })
+        }
         let windows = metricWindowCount()
         for window in 1...windows {
             let range = windowRange(window)
@@ -295,6 +305,7 @@ final class SiteBuilder {
         let entry = entries[index]
         var parts = [globalKey, "commit", entryKey(index), entryKey(previousEvaluated[index])]
         parts.append(vouchers[entry.commit.id] ?? "-")
+        parts.append(deploymentsKey(for: entry.commit.id))
         parts.append(entry.commit.parentIDs.first?.hex ?? "-")
         if let blob = entry.noteBlob, let baseline = history.loader.summary(blob).baseline {
             parts.append(baseline.hex + ":" + (positionByCommit[baseline].map { entryKey($0) } ?? "outside"))
@@ -304,7 +315,7 @@ final class SiteBuilder {
     }
 
     func metricWindowKey(_ range: Range<Int>, hasNewer: Bool) -> String {
-        var parts = [globalKey, "metric", String(hasNewer)]
+        var parts = [globalKey, "metric", String(hasNewer), deploymentMarkersKey(in: range)]
         for index in range { parts.append(entryKey(index)) }
         for release in history.releases {
             if let position = positionByCommit[release.commit], range.contains(position) {
@@ -391,6 +402,7 @@ final class SiteBuilder {
                 markers.append(Chart.Marker(x: position, label: release.tag))
             }
         }
+        markers += deploymentMarkers(in: range)
         let first = entries[range.lowerBound]
         let last = entries[range.upperBound - 1]
         return Chart(
@@ -417,6 +429,7 @@ final class SiteBuilder {
                 extra["tipNotEvaluated"] = ["tipShort": entries[entries.count - 1].commit.id.short]
             }
         }
+        extra["liveNow"] = liveNowRows()
         extra["latestReleases"] = latestReleasePerEnvironment().map { release -> [String: Any] in
             var row: [String: Any] = [
                 "environment": release.environment ?? "plain tag", "tag": release.tag,
@@ -592,6 +605,8 @@ final class SiteBuilder {
             "tool": record.tool, "source": record.source, "fingerprint": record.fingerprint,
         ]
         if let voucher = vouchers[entry.commit.id] { extra["vouched"] = voucher }
+        let deployed = deployedRows(for: entry.commit.id)
+        if !deployed.isEmpty { extra["deployed"] = ["periods": deployed] }
         let body = entry.commit.message.trimmingCharacters(in: .whitespacesAndNewlines)
         if body != entry.commit.summary { extra["message"] = body }
         if let error = record.error { extra["error"] = error }

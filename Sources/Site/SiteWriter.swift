@@ -296,7 +296,8 @@ public enum Site {
 }
 
 extension Site {
-    /// A digest of the refs a site is read from: the branch's tip, the notes ref, the tags. When
+    /// A digest of the refs a site is read from: the branch's tip, the notes refs (records,
+    /// deployments), the tags. When
     /// it equals the last build's, pages are unlikely to change (templates, options or pages
     /// may still differ), so the build does not start linking the site before it knows.
     static func inputsDigest(of repository: Repository, options: SiteOptions) -> String {
@@ -307,6 +308,9 @@ extension Site {
             text += "HEAD \((try? repository.head())??.id.hex ?? "-")\n"
         }
         text += "notes \((try? repository.reference(RecordNotes.ref))??.hex ?? "-")\n"
+        for ref in (try? DeploymentLog(repository: repository).refs()) ?? [] {
+            text += "\(ref) \((try? repository.reference(ref))??.hex ?? "-")\n"
+        }
         for tag in (try? repository.references(withPrefix: "refs/tags/")) ?? [] {
             text += "\(tag.name) \(tag.id.hex)\n"
         }

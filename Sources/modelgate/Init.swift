@@ -15,8 +15,9 @@ struct Init: ParsableCommand {
             linear regression (gates on r2), with a comment on the smallest accuracy drop the test
             set can detect. For every remote, adds a fetch
             refspec that brings the remote's records into refs/notes/remotes/REMOTE/modelgate (your
-            own notes are never overwritten), and sets notes.rewriteRef so amend and rebase keep
-            records.
+            own notes are never overwritten) and one for its deployment records
+            (refs/notes/modelgate-deployments*, a pattern, so a remote without any does not fail a
+            fetch), and sets notes.rewriteRef so amend and rebase keep records.
 
             """))
 

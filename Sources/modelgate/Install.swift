@@ -21,8 +21,10 @@ struct Install: ParsableCommand {
             Also sets what a clone needs for run records to travel, when missing (a teammate's
             clone of a repository that already has modelgate.yml): a fetch refspec per remote
             (+refs/notes/modelgate:refs/notes/remotes/REMOTE/modelgate, never forcing the local
-            ref) and notes.rewriteRef (records survive amend and rebase). 'modelgate doctor'
-            reports any that is missing.
+            ref), the same for deployment records
+            (+refs/notes/modelgate-deployments*:refs/notes/remotes/REMOTE/modelgate-deployments*)
+            and notes.rewriteRef (records survive amend and rebase). 'modelgate doctor' reports
+            any that is missing.
 
             """))
 

@@ -16,8 +16,8 @@ struct Modelgate: AsyncParsableCommand {
             Install.self, Uninstall.self, Hooks.self, Hook.self, Sync.self,
             Artifact.self, PackageImage.self, Push.self, Pull.self, Deployable.self, Release.self,
             Deploy.self,
-            Releases.self, GC.self,
-            SiteCommand.self, Doctor.self, Report.self,
+            Releases.self, Deployed.self, Deployments.self, GC.self,
+            SiteCommand.self, Doctor.self, Report.self, Serve.self,
         ])
 
     /// Runs the command line and exits with the documented status.

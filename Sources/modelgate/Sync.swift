@@ -17,6 +17,8 @@ struct Sync: ParsableCommand {
             so no pass or fail is ever lost. The push is never forced. When another clone pushed
             records meanwhile (CI jobs finishing together), sync fetches, merges and pushes again,
             up to 10 rounds with random pauses, then fails with exit 3 (the records stay here).
+            Signed records (refs/notes/modelgate-signatures) and deployment records
+            (refs/notes/modelgate-deployments) travel the same way, merged by union of their lines.
 
             """))
 

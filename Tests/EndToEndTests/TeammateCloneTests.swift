@@ -27,7 +27,7 @@ import Testing
         #expect(before.stdout.contains("notes.rewriteRef lacks refs/notes/modelgate"))
         let json = try fixture.modelgate(["doctor", "--json"], in: clone)
         let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
-        #expect((report?["missingSettings"] as? [[String: Any]])?.count == 2)
+        #expect((report?["missingSettings"] as? [[String: Any]])?.count == 3)
 
         let install = try fixture.modelgate(["install"], in: clone)
         #expect(install.status == 0, "\(install.stderr)")

@@ -225,7 +225,7 @@ import Testing
                 with: Data(contentsOf: fixture.output.appendingPathComponent("grafana-dashboard.json")))
             as? [String: Any]
         let panels = try #require(dashboard?["panels"] as? [[String: Any]])
-        #expect(panels.count == 3 + 4)
+        #expect(panels.count == 3 + 4 + 7)  // facts, metric charts, the serving row and its six panels
     }
 
     @Test func incrementalRebuildWritesOnlyWhatChanged() throws {

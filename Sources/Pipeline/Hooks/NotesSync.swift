@@ -60,6 +60,8 @@ public struct NotesSync {
         SharedRef(RecordNotes.ref, rule: .records), SharedRef(supersededRef, rule: .union),
         // Signed records: one self-contained line per signature, so a union loses none.
         SharedRef(SignedRecords.ref, rule: .union),
+        // Deployment records: one self-contained line per deployment event, likewise.
+        SharedRef(DeploymentLog.ref, rule: .union),
     ]
 
     /// What `sync` did.

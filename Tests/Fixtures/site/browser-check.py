@@ -38,6 +38,10 @@ for rows in range(1, 6):
     sh("git", "commit", "-q", "-m", f"rows {rows} <script>alert({rows})</script>")
     subprocess.run([binary, "run"], cwd=repo, env=env, capture_output=True)
 sh("git", "tag", "-a", "browser-demo@v1.0.0", "-m", "release\n\nModelgate-Environment: production\n")
+# Deployments: the commit page's section, the index's "Live now" and env/*.html timelines.
+sh(binary, "deployed", "--env", "production", "--by", "ada@example.com", "--image",
+   "registry.example/demo@sha256:" + "a" * 64)
+sh(binary, "deployed", "--env", "<script>alert(2)</script>", "--by", "ada@example.com", "--rev", "HEAD~1")
 subprocess.run([binary, "site", "--out", site], cwd=repo, env=env, check=True, capture_output=True)
 
 flags = ["--headless=new", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
