@@ -4,12 +4,13 @@ SWIFT ?= swift
 # Debian packages. Building needs the libraries we link (libcurl for Foundation's networking in
 # the static build); the tests also drive real tools: shellcheck lints hooks/, promtool
 # (prometheus) checks the site's metrics.prom, docker-registry, skopeo, umoci and htpasswd
-# (apache2-utils) check the OCI images and pushes, openssl makes the certificate of the HTTPS
-# registry tests (Tests/Fixtures/registry), and the pre-commit framework (PyPI).
+# (apache2-utils) check the OCI images and pushes, runc runs the `package --serve` image,
+# openssl makes the certificate of the HTTPS registry tests (Tests/Fixtures/registry), and the
+# pre-commit framework and kubernetes-validate (PyPI) check hooks and `deploy k8s` manifests.
 BUILD_PACKAGES = libgit2-dev libcmark-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev libarchive-dev pkg-config git
-TEST_PACKAGES = shellcheck openssh-client prometheus docker-registry skopeo umoci apache2-utils python3-venv gzip zstd openssl
+TEST_PACKAGES = shellcheck openssh-client prometheus docker-registry skopeo umoci runc apache2-utils python3-venv gzip zstd openssl
 
-.PHONY: deps deps-build build release test test-browser fuzz fuzz-smoke demo demo-sklearn bench bench-floor bench-hooks bench-significance lint format install uninstall clean
+.PHONY: deps deps-build build release test test-browser fuzz fuzz-smoke demo demo-sklearn bench bench-floor bench-hooks bench-serving bench-significance lint format install uninstall clean
 
 deps-build:
 	./scripts/install-deps.sh $(BUILD_PACKAGES)
@@ -66,6 +67,12 @@ bench-significance:
 # Hook latency against plain git, the pre-commit framework, lefthook and DVC (see benchmarks/hooks/RESULTS.md).
 bench-hooks: release
 	./scripts/install-deps.sh hyperfine time python3-venv && ./benchmarks/hooks/run.sh .build/release/modelgate
+
+# modelgate-serve against Flask + scikit-learn (gunicorn and the dev server) with wrk on loopback,
+# and the --serve image's size (see benchmarks/serving/RESULTS.md). BASE=path/to/other/modelgate
+# adds the hook path (status, no-op commit) of both binaries side by side.
+bench-serving: release
+	./scripts/install-deps.sh wrk curl hyperfine python3-venv gzip && ./benchmarks/serving/run.sh .build/release 10 $(BASE)
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Fuzz Package.swift && shellcheck hooks/* scripts/*.sh && shellcheck -x examples/*.sh examples/*/*.sh

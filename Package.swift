@@ -98,6 +98,8 @@ let package = Package(
         // Request bodies of the Open Inference Protocol v2 and KServe v1 decoded into rows (Foundation
         // only, so the fuzz targets that exercise it do not build the HTTP stack).
         .target(name: "InferenceProtocol"),
+        // Deployment, Service, ServiceMonitor and InferenceService manifests, emitted by Yams.
+        .target(name: "Kubernetes", dependencies: ["Diagnostics", .product(name: "Yams", package: "Yams")]),
         // The model server behind `modelgate-serve`: the Open Inference Protocol v2 and KServe v1
         // over Hummingbird, Prometheus metrics, input drift. The only importer of Hummingbird,
         // SwiftNIO and service-lifecycle; the hook binary `modelgate` never links it.
@@ -123,8 +125,8 @@ let package = Package(
         .executableTarget(
             name: "modelgate",
             dependencies: [
-                "Artifacts", "Diagnostics", "GitKit", "Learning", "Markdown", "Pipeline", "Processes", "Site",
-                "Trust",
+                "Artifacts", "Diagnostics", "FileSafety", "GitKit", "Kubernetes", "Learning", "Markdown",
+                "Pipeline", "Processes", "Site", "Trust",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -148,6 +150,8 @@ let package = Package(
         .testTarget(
             name: "SiteTests", dependencies: ["FileSafety", "Site", "Pipeline", "GitKit", "TestSupport"]),
         .testTarget(name: "ArtifactsTests", dependencies: ["Artifacts", "Checksum", "TestSupport"]),
+        .testTarget(
+            name: "KubernetesTests", dependencies: ["Kubernetes", .product(name: "Yams", package: "Yams")]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["Artifacts", "Checksum", "TestSupport", "GitKit", "Markdown", "Pipeline"]),

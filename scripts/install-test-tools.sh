@@ -5,9 +5,11 @@
 #   sklearn     scikit-learn, pandas and joblib, into examples/sklearn/.venv (the sklearn demo)
 #   junit       junitparser, into .build-tools/junit (reads back `modelgate report --format junit`)
 #   stats       scipy and statsmodels, into .build-tools/stats (StatisticsTests' reference values)
-# Usage: scripts/install-test-tools.sh [pre-commit] [sklearn] [junit] [stats]   (no argument: all)
+#   k8s         kubernetes-validate with its bundled (offline) schemas, into .build-tools/k8s
+#               (checks the manifests of `modelgate deploy k8s`)
+# Usage: scripts/install-test-tools.sh [pre-commit] [sklearn] [junit] [stats] [k8s]   (no argument: all)
 set -eu
-[ $# -gt 0 ] || set -- pre-commit sklearn junit stats
+[ $# -gt 0 ] || set -- pre-commit sklearn junit stats k8s
 for tool in "$@"; do
     case $tool in
     pre-commit)
@@ -34,8 +36,14 @@ for tool in "$@"; do
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check scipy statsmodels
         ;;
+    k8s)
+        venv=.build-tools/k8s
+        [ -x "$venv/bin/kubernetes-validate" ] && continue
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check kubernetes-validate
+        ;;
     *)
-        echo "usage: $0 [pre-commit] [sklearn] [junit] [stats]" >&2
+        echo "usage: $0 [pre-commit] [sklearn] [junit] [stats] [k8s]" >&2
         exit 2
         ;;
     esac

@@ -1,8 +1,11 @@
+import Checksum
 import Foundation
 
 /// Writes an artifact as an OCI image layout (image-spec 1.1): `oci-layout`, `index.json` and
 /// `blobs/sha256/…` holding one uncompressed tar layer with the files under `/model`, the image
-/// config and the manifest.
+/// config and the manifest. A runnable image (`serving`) puts a layer with the server, its
+/// libraries and a non-root user (`ServingRuntime`) under the model layer, and a config that
+/// runs the server on `/model` as that user.
 ///
 /// Everything is deterministic: entries sorted, uid/gid 0, every mtime and `created` taken from
 /// the artifact (the run's start), JSON compact with sorted keys. Packaging the same artifact
@@ -80,12 +83,16 @@ public struct ImagePackager {
 
     /// Verifies artifact `digest` and writes it as an image into the layout at `directory`
     /// (created if needed; an existing layout keeps its other images).
-    public func package(_ digest: Digest, into directory: URL, labels: Labels) throws -> Image {
+    /// With `serving`, the image runs the server on the model (see `ServingRuntime`).
+    public func package(
+        _ digest: Digest, into directory: URL, labels: Labels, serving: ServingRuntime? = nil
+    ) throws -> Image {
         let manifest = try store.requireIntact(digest, for: "package")
         try Self.checkPullable(manifest, digest: digest)
         let blobs = directory.appendingPathComponent("blobs/sha256", isDirectory: true)
         try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
         let mtime = Int64(manifest.created.timeIntervalSince1970)
+        let runtimeLayer = try serving.map { try writeRuntimeLayer($0, into: blobs, mtime: mtime) }
 
         // The layer: model/, its subdirectories, every file and the artifact's manifest.
         let layer = try HashingFile(in: blobs)
@@ -137,22 +144,40 @@ public struct ImagePackager {
         let layerSize = layer.size
         try HashingFile.install(layer.temporaryURL, at: blobs.appendingPathComponent(layerDigest.hex))
 
-        let annotations = Self.annotations(for: manifest, digest: digest, labels: labels)
+        var annotations = Self.annotations(for: manifest, digest: digest, labels: labels)
         let created = OCI.timestamp(manifest.created)
-        let config = OCI.ImageConfig(
-            created: created, architecture: "amd64", os: "linux",
-            config: .init(labels: annotations, workingDirectory: "/model"),
-            rootfs: .init(type: "layers", diffIDs: [layerDigest.description]),
-            history: [
+        var runtime = OCI.ImageConfig.RuntimeConfig(labels: annotations, workingDirectory: "/model")
+        var layers: [OCI.Descriptor] = []
+        var history: [OCI.ImageConfig.History] = []
+        if let runtimeLayer {
+            annotations["dev.modelgate.serve"] = runtimeLayer.serverDigest.description
+            if let revision = labels.revision { annotations["dev.modelgate.commit"] = revision }
+            let user = "\(ServingRuntime.userID):\(ServingRuntime.userID)"
+            runtime = .init(
+                labels: annotations, workingDirectory: "/model", user: user,
+                entrypoint: [
+                    ServingRuntime.executablePath, "--model", "/model", "--host", "0.0.0.0", "--port",
+                    "\(ServingRuntime.port)",
+                ],
+                exposedPorts: ["\(ServingRuntime.port)/tcp": .init()], environment: ["PATH=/usr/local/bin"])
+            layers.append(runtimeLayer.descriptor)
+            history.append(
                 .init(
-                    created: created, createdBy: manifest.tool, comment: "model files of artifact \(digest)")
-            ])
+                    created: created, createdBy: manifest.tool,
+                    comment:
+                        "modelgate-serve \(runtimeLayer.serverDigest), its shared libraries, user nonroot"))
+        }
+        layers.append(
+            OCI.Descriptor(
+                mediaType: OCI.layerType, digest: layerDigest.description, size: layerSize,
+                annotations: ["org.opencontainers.image.title": "model"], platform: nil))
+        history.append(
+            .init(created: created, createdBy: manifest.tool, comment: "model files of artifact \(digest)"))
+        let config = OCI.ImageConfig(
+            created: created, architecture: "amd64", os: "linux", config: runtime,
+            rootfs: .init(type: "layers", diffIDs: layers.map(\.digest)), history: history)
         let configDescriptor = try writeBlob(OCI.encode(config), mediaType: OCI.configType, into: blobs)
-        let layerDescriptor = OCI.Descriptor(
-            mediaType: OCI.layerType, digest: layerDigest.description, size: layerSize,
-            annotations: ["org.opencontainers.image.title": "model"], platform: nil)
-        let imageManifest = OCI.Manifest(
-            config: configDescriptor, layers: [layerDescriptor], annotations: annotations)
+        let imageManifest = OCI.Manifest(config: configDescriptor, layers: layers, annotations: annotations)
         let manifestData = try OCI.encode(imageManifest)
         var manifestDescriptor = try writeBlob(manifestData, mediaType: OCI.manifestType, into: blobs)
         if let name = labels.referenceName {
@@ -178,7 +203,66 @@ public struct ImagePackager {
             Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: directory.appendingPathComponent("oci-layout"))
         return Image(
             layout: directory, digest: Digest(manifestDescriptor.digest)!, manifest: manifestData,
-            blobs: [configDescriptor, layerDescriptor])
+            blobs: [configDescriptor] + layers)
+    }
+
+    /// Writes the runtime layer (entries in `runtime`'s sorted order, owners 0, one mtime) and
+    /// returns its descriptor and the server executable's digest.
+    private func writeRuntimeLayer(_ runtime: ServingRuntime, into blobs: URL, mtime: Int64) throws -> (
+        descriptor: OCI.Descriptor, serverDigest: Digest
+    ) {
+        let layer = try HashingFile(in: blobs)
+        var serverDigest: Digest?
+        for entry in runtime.entries {
+            switch entry.content {
+            case .directory:
+                try layer.write(
+                    Data(
+                        try TarArchive.headers(
+                            path: entry.path + "/", size: 0, isDirectory: true, mtime: mtime, mode: entry.mode
+                        )))
+            case .bytes(let bytes):
+                try layer.write(
+                    Data(
+                        try TarArchive.headers(
+                            path: entry.path, size: Int64(bytes.count), isDirectory: false, mtime: mtime,
+                            mode: entry.mode)))
+                try layer.write(bytes)
+                try layer.write(Data(TarArchive.padding(Int64(bytes.count))))
+            case .hostFile(let url):
+                let data: Data
+                do {
+                    data = try Data(contentsOf: url, options: .mappedIfSafe)
+                } catch {
+                    throw ArtifactError(
+                        "cannot read \(url.path) for the serving layer: \(error.localizedDescription)",
+                        location: url.path, hint: "check that the file exists and is readable")
+                }
+                try layer.write(
+                    Data(
+                        try TarArchive.headers(
+                            path: entry.path, size: Int64(data.count), isDirectory: false, mtime: mtime,
+                            mode: entry.mode)))
+                try layer.write(data)
+                try layer.write(Data(TarArchive.padding(Int64(data.count))))
+                if url == runtime.executable {
+                    let hasher = SHA256()
+                    hasher.update(data)
+                    serverDigest = Digest(hex: hasher.finalize())
+                }
+            }
+        }
+        try layer.write(Data(TarArchive.trailer))
+        let digest = Digest(hex: try layer.finish())
+        let size = layer.size
+        try HashingFile.install(layer.temporaryURL, at: blobs.appendingPathComponent(digest.hex))
+        guard let serverDigest else {
+            throw ArtifactError("the serving layer lacks \(ServingRuntime.executablePath)")
+        }
+        let descriptor = OCI.Descriptor(
+            mediaType: OCI.layerType, digest: digest.description, size: size,
+            annotations: ["org.opencontainers.image.title": "modelgate-serve"], platform: nil)
+        return (descriptor, serverDigest)
     }
 
     /// Refuses, before anything is written, an artifact with a file `modelgate pull` would

@@ -75,17 +75,49 @@ public enum OCI {
         /// One entry per layer.
         public var history: [History]
 
-        /// Labels and working directory.
+        /// Labels and working directory; a runnable image also sets its user, entrypoint and ports.
         public struct RuntimeConfig: Codable, Sendable, Equatable {
             /// Labels.
             public var labels: [String: String]
             /// Working directory.
             public var workingDirectory: String
+            /// `uid:gid` the process runs as (absent: root).
+            public var user: String?
+            /// The program and its arguments.
+            public var entrypoint: [String]?
+            /// `"8080/tcp": {}` per port the process listens on.
+            public var exposedPorts: [String: Empty]?
+            /// `NAME=value` pairs.
+            public var environment: [String]?
+
+            /// Makes a runtime configuration.
+            public init(
+                labels: [String: String], workingDirectory: String, user: String? = nil,
+                entrypoint: [String]? = nil, exposedPorts: [String: Empty]? = nil,
+                environment: [String]? = nil
+            ) {
+                self.labels = labels
+                self.workingDirectory = workingDirectory
+                self.user = user
+                self.entrypoint = entrypoint
+                self.exposedPorts = exposedPorts
+                self.environment = environment
+            }
 
             enum CodingKeys: String, CodingKey {
                 case labels = "Labels"
                 case workingDirectory = "WorkingDir"
+                case user = "User"
+                case entrypoint = "Entrypoint"
+                case exposedPorts = "ExposedPorts"
+                case environment = "Env"
             }
+        }
+
+        /// `{}`, the value of each `ExposedPorts` key.
+        public struct Empty: Codable, Sendable, Equatable {
+            /// Makes one.
+            public init() {}
         }
 
         /// `{"type": "layers", "diff_ids": [...]}`.

@@ -42,16 +42,17 @@ public struct Publisher {
         self.store = store
     }
 
-    /// Packages artifact `digest` and pushes it to `reference`.
+    /// Packages artifact `digest` (runnable with `serving`) and pushes it to `reference`.
     public func push(
         _ digest: Digest, labels: ImagePackager.Labels, to reference: RegistryReference, insecure: Bool,
-        credentials: RegistryCredentials?, chunkSize: Int? = nil
+        credentials: RegistryCredentials?, chunkSize: Int? = nil, serving: ServingRuntime? = nil
     ) async throws -> RegistryClient.PushResult {
         // Not under tmp/, which gc empties: a push holds no store lock while it uploads.
         let scratch = store.scratchDirectory.appendingPathComponent(
             "push-\(UUID().uuidString)", isDirectory: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let image = try ImagePackager(store: store).package(digest, into: scratch, labels: labels)
+        let image = try ImagePackager(store: store).package(
+            digest, into: scratch, labels: labels, serving: serving)
         let client = try RegistryClient(
             reference: reference, insecure: insecure, credentials: credentials, push: true)
         let ledger = PushLedger(store: store)

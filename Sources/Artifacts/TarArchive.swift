@@ -1,7 +1,8 @@
 import Foundation
 
 /// A minimal, deterministic ustar (POSIX.1-1988) writer: regular files and directories only,
-/// uid/gid 0, one fixed time stamp, entries in the order given. Paths longer than ustar's
+/// uid/gid 0, one fixed time stamp, entries in the order given, mode 0755 for directories and
+/// 0644 for files unless the caller fixes another. Paths longer than ustar's
 /// name/prefix split are carried by a PAX `path` record.
 ///
 /// Writing our own trusted files is small and a fixed, byte-exact output is what makes
@@ -10,13 +11,13 @@ enum TarArchive {
     static let blockSize = 512
 
     /// The 512-byte ustar header of one entry.
-    static func header(path: String, size: Int64, isDirectory: Bool, mtime: Int64, type: UInt8? = nil) throws
-        -> [UInt8]
-    {
+    static func header(
+        path: String, size: Int64, isDirectory: Bool, mtime: Int64, type: UInt8? = nil, mode: Int64? = nil
+    ) throws -> [UInt8] {
         var block = [UInt8](repeating: 0, count: blockSize)
         let (prefix, name) = try split(path)
         put(name, into: &block, at: 0, width: 100)
-        put(octal(isDirectory ? 0o755 : 0o644, width: 8), into: &block, at: 100, width: 8)
+        put(octal(mode ?? (isDirectory ? 0o755 : 0o644), width: 8), into: &block, at: 100, width: 8)
         put(octal(0, width: 8), into: &block, at: 108, width: 8)
         put(octal(0, width: 8), into: &block, at: 116, width: 8)
         guard size < 0o77777777777 else {
@@ -58,9 +59,11 @@ enum TarArchive {
     struct LongPath: Error {}
 
     /// The header block(s) for `path`: a PAX extended header first when the path is too long.
-    static func headers(path: String, size: Int64, isDirectory: Bool, mtime: Int64) throws -> [UInt8] {
+    static func headers(path: String, size: Int64, isDirectory: Bool, mtime: Int64, mode: Int64? = nil) throws
+        -> [UInt8]
+    {
         do {
-            return try header(path: path, size: size, isDirectory: isDirectory, mtime: mtime)
+            return try header(path: path, size: size, isDirectory: isDirectory, mtime: mtime, mode: mode)
         } catch is LongPath {
             let record = paxRecord("path", path)
             var blocks = try header(
@@ -69,7 +72,7 @@ enum TarArchive {
             blocks += record
             blocks += padding(Int64(record.count))
             let short = String(decoding: path.utf8.suffix(99), as: UTF8.self)
-            blocks += try header(path: short, size: size, isDirectory: isDirectory, mtime: mtime)
+            blocks += try header(path: short, size: size, isDirectory: isDirectory, mtime: mtime, mode: mode)
             return blocks
         }
     }

@@ -15,6 +15,7 @@ struct Modelgate: AsyncParsableCommand {
             Train.self, Predict.self,
             Install.self, Uninstall.self, Hooks.self, Hook.self, Sync.self,
             Artifact.self, PackageImage.self, Push.self, Pull.self, Deployable.self, Release.self,
+            Deploy.self,
             Releases.self, Deployed.self, Deployments.self, GC.self,
             SiteCommand.self, Doctor.self, Report.self, Serve.self,
         ])

@@ -16,6 +16,12 @@ struct PackageImage: ParsableCommand {
             Standard tools accept it: 'skopeo inspect oci:DIR', 'skopeo copy oci:DIR docker://…',
             'umoci unpack --image DIR:REF'. Prints the manifest digest.
 
+            With --serve the image runs: a layer under the model holds modelgate-serve (found
+            beside modelgate, else on PATH), exactly the shared libraries its loader resolves and a
+            non-root user (65532, nonroot); the entrypoint serves /model on 0.0.0.0:8080.
+            'docker run -p 8080:8080 IMAGE' or 'podman run' start it. The same modelgate-serve
+            gives the same digest.
+
             """))
 
     @Argument(help: "The commit (or artifact digest sha256:…).") var rev = "HEAD"
@@ -27,14 +33,17 @@ struct PackageImage: ParsableCommand {
     )
     var version: String?
     @Option(help: "The name index.json lists the image under (default: the version).") var refName: String?
+    @Flag(help: "Make the image runnable: modelgate-serve and its libraries, serving /model on port 8080.")
+    var serve = false
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() throws {
         let repository = try Repository(discoveringFrom: .currentDirectory())
         let labels = try ImageLabels.make(for: rev, in: repository, version: version, referenceName: refName)
         let directory = URL(fileURLWithPath: oci, relativeTo: .currentDirectory()).standardizedFileURL
+        let serving = try serve ? ServingRuntime.collect(executable: ServingRuntime.locateServer()) : nil
         let image = try ImagePackager(store: ArtifactStore(repository: repository))
-            .package(labels.digest, into: directory, labels: labels.labels)
+            .package(labels.digest, into: directory, labels: labels.labels, serving: serving)
         if json {
             let summary: [String: String] = [
                 "digest": image.digest.description, "layout": directory.path,

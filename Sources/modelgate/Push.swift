@@ -33,6 +33,9 @@ struct Push: AsyncParsableCommand {
             "Upload blobs larger than this many MiB in PATCH chunks of this size (default: one PUT per blob)."
     )
     var chunkSize: Int?
+    @Flag(
+        help: "Push the runnable image ('modelgate package --serve'): the server, its libraries, the model.")
+    var serve = false
     @Flag(help: "Print the result as JSON.") var json = false
 
     func validate() throws {
@@ -57,7 +60,8 @@ struct Push: AsyncParsableCommand {
         let credentials = try RegistryCredentials.lookup(registry: reference.registry)
         let result = try await Publisher(store: store).push(
             digest, labels: labels, to: reference, insecure: insecure, credentials: credentials,
-            chunkSize: chunkSize.map { $0 << 20 })
+            chunkSize: chunkSize.map { $0 << 20 },
+            serving: serve ? ServingRuntime.collect(executable: ServingRuntime.locateServer()) : nil)
         if json {
             try Terminal.printJSON(result)
         } else {
