@@ -71,6 +71,24 @@ extension Repository {
         }
     }
 
+    /// Removes every value of multi-valued `key` that is exactly `value` from the repository's
+    /// own config (`git config --fixed-value --unset-all`), keeping its other values and their
+    /// order; no-op when there is none.
+    public func removeConfigValue(_ key: String, _ value: String) throws {
+        // libgit2 takes a regex: every character but letters and digits is escaped, which is a
+        // literal in both POSIX extended regexes and PCRE, and the whole value is anchored.
+        let escaped = value.unicodeScalars.map { scalar -> String in
+            scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || !scalar.isASCII
+                ? String(scalar) : "\\\(scalar)"
+        }
+        let pattern = "^" + escaped.joined() + "$"
+        try withLocalConfig { config in
+            let code = git_config_delete_multivar(config, key, pattern)
+            if code == GIT_ENOTFOUND.rawValue { return }
+            try checkConfig(code, "remove a value of config '\(key)'", key)
+        }
+    }
+
     /// The names of the configured remotes ("origin"…), sorted.
     public func remoteNames() throws -> [String] {
         var names = git_strarray()

@@ -5,19 +5,22 @@ import GitKit
 ///
 /// `init` sets them in the repository it creates a pipeline in; every teammate's clone of a
 /// repository that already has `modelgate.yml` gets them from `modelgate install`, and
-/// `modelgate doctor` names each one that is missing with the command that sets it. Settings
-/// are only ever added, never replaced:
-/// - `remote.NAME.fetch = +refs/notes/modelgate:refs/notes/remotes/NAME/modelgate` for every
-///   remote: a fetch brings the remote's records into a tracking ref of their own (forced
-///   there, as branch tracking refs are), so it can never overwrite or lose a local record;
-///   `modelgate sync` merges them. The local `refs/notes/modelgate` is never a forced target,
-///   and no push refspec is added (one would change what a plain `git push` pushes).
-/// - `remote.NAME.fetch = +refs/notes/modelgate-deployments*:refs/notes/remotes/NAME/modelgate-deployments*`
-///   the same way for deployment records (`DeploymentLog`, which reads the tracking refs too, so
-///   a plain fetch shows a teammate's deployments; `sync` unions them into the local ref). It is
-///   a pattern because git fails a whole fetch when an exact refspec's source is missing on the
-///   remote, and most remotes have no deployments for a while; a pattern that matches nothing
-///   is fine. (Other names it could match are fetched but never read.)
+/// `modelgate doctor` names each one that is missing with the command that sets it. The user's
+/// own settings are never replaced; only refspecs an older modelgate wrote are swapped for the
+/// current one:
+/// - `remote.NAME.fetch = +refs/notes/modelgate*:refs/notes/remotes/NAME/modelgate*` for every
+///   remote: a fetch brings every modelgate notes ref the remote has (run records, superseded
+///   records, signatures, deployments) into a tracking ref of its own, named as
+///   `NotesSync.trackingRef` names it (forced there, as branch tracking refs are), so it can
+///   never overwrite or lose a local note; `modelgate sync` merges them, and `DeploymentLog`
+///   reads the deployments one directly. It is one pattern, not an exact refspec per ref,
+///   because git fails a whole fetch when an exact refspec's source is missing on the remote
+///   (a new remote has no notes until someone pushes records), while a pattern that matches
+///   nothing is fine; and one pattern maps each source once, where separate patterns would
+///   overlap (`modelgate*` also matches `modelgate-deployments`). Other names it could match
+///   land in the same tracking namespace and are never read. The local `refs/notes/modelgate…`
+///   refs are never a forced target, and no push refspec is added (one would change what a
+///   plain `git push` pushes).
 /// - `notes.rewriteRef = refs/notes/modelgate`: amend and rebase copy a commit's record to
 ///   the rewritten commit.
 public struct NotesSetup {
@@ -29,9 +32,14 @@ public struct NotesSetup {
         public var value: String
         /// Why it matters, for people.
         public var purpose: String
+        /// Values an older modelgate wrote for the same purpose, removed when this one is added.
+        public var replaces: [String] = []
 
-        /// The command that adds it by hand.
-        public var command: String { "git config --add \(key) '\(value)'" }
+        /// The command that sets it by hand (removing what it replaces first).
+        public var command: String {
+            let removals = replaces.map { "git config --fixed-value --unset-all \(key) '\($0)' ; " }
+            return removals.joined() + "git config --add \(key) '\(value)'"
+        }
     }
 
     let repository: Repository
@@ -41,14 +49,19 @@ public struct NotesSetup {
         self.repository = repository
     }
 
-    /// The fetch refspec for remote `remote`.
+    /// The fetch refspec of every modelgate notes ref for remote `remote`.
     public static func fetchRefspec(remote: String) -> String {
-        "+\(RecordNotes.ref):refs/notes/remotes/\(remote)/modelgate"
+        "+\(RecordNotes.ref)*:refs/notes/remotes/\(remote)/modelgate*"
     }
 
-    /// The fetch refspec of deployment records for remote `remote`.
-    public static func deploymentsRefspec(remote: String) -> String {
-        "+\(DeploymentLog.ref)*:refs/notes/remotes/\(remote)/modelgate-deployments*"
+    /// The fetch refspecs older modelgate versions wrote for `remote`: the exact records one
+    /// (which fails every fetch while the remote has no records) and the deployments pattern
+    /// (which `fetchRefspec` covers).
+    public static func outdatedRefspecs(remote: String) -> [String] {
+        [
+            "+\(RecordNotes.ref):refs/notes/remotes/\(remote)/modelgate",
+            "+\(DeploymentLog.ref)*:refs/notes/remotes/\(remote)/modelgate-deployments*",
+        ]
     }
 
     /// Every setting records need here, set or not.
@@ -58,11 +71,9 @@ public struct NotesSetup {
             settings.append(
                 Setting(
                     key: "remote.\(remote).fetch", value: Self.fetchRefspec(remote: remote),
-                    purpose: "'git fetch \(remote)' brings its run records (merged by 'modelgate sync')"))
-            settings.append(
-                Setting(
-                    key: "remote.\(remote).fetch", value: Self.deploymentsRefspec(remote: remote),
-                    purpose: "'git fetch \(remote)' brings its deployment records"))
+                    purpose:
+                        "'git fetch \(remote)' brings its run records, signatures and deployment records (merged by 'modelgate sync'), and never fails while it has none",
+                    replaces: Self.outdatedRefspecs(remote: remote)))
         }
         settings.append(
             Setting(
@@ -71,16 +82,28 @@ public struct NotesSetup {
         return settings
     }
 
-    /// The settings that are not there yet.
+    /// The settings that are not there yet, or still next to a value they replace (`replaces`
+    /// then lists only the replaced values that are there).
     public func missing() throws -> [Setting] {
-        try settings().filter { try !repository.configValues($0.key).contains($0.value) }
+        try settings().compactMap { setting in
+            let values = try repository.configValues(setting.key)
+            var missing = setting
+            missing.replaces = setting.replaces.filter(values.contains)
+            return values.contains(setting.value) && missing.replaces.isEmpty ? nil : missing
+        }
     }
 
-    /// Adds the missing settings to the repository's config; what was added.
+    /// Adds the missing settings to the repository's config, removing the values they replace
+    /// (only those exact values); what was added. Running it again changes nothing.
     @discardableResult
     public func apply() throws -> [Setting] {
         let missing = try missing()
-        for setting in missing { try repository.addConfigValue(setting.key, setting.value) }
+        for setting in missing {
+            for old in setting.replaces { try repository.removeConfigValue(setting.key, old) }
+            if try !repository.configValues(setting.key).contains(setting.value) {
+                try repository.addConfigValue(setting.key, setting.value)
+            }
+        }
         return missing
     }
 }

@@ -14,10 +14,11 @@ struct Init: ParsableCommand {
             target column holds text or a few whole numbers (gates on accuracy, f1, roc_auc), else
             linear regression (gates on r2), with a comment on the smallest accuracy drop the test
             set can detect. For every remote, adds a fetch
-            refspec that brings the remote's records into refs/notes/remotes/REMOTE/modelgate (your
-            own notes are never overwritten) and one for its deployment records
-            (refs/notes/modelgate-deployments*, a pattern, so a remote without any does not fail a
-            fetch), and sets notes.rewriteRef so amend and rebase keep records.
+            refspec (+refs/notes/modelgate*:refs/notes/remotes/REMOTE/modelgate*) that brings the
+            remote's records, signatures and deployment records into refs/notes/remotes/REMOTE/ (your
+            own notes are never overwritten; a pattern, so a remote without any does not fail a
+            fetch), replacing the refspecs an older modelgate wrote, and sets notes.rewriteRef so
+            amend and rebase keep records.
 
             """))
 

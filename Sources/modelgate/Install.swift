@@ -20,10 +20,10 @@ struct Install: ParsableCommand {
 
             Also sets what a clone needs for run records to travel, when missing (a teammate's
             clone of a repository that already has modelgate.yml): a fetch refspec per remote
-            (+refs/notes/modelgate:refs/notes/remotes/REMOTE/modelgate, never forcing the local
-            ref), the same for deployment records
-            (+refs/notes/modelgate-deployments*:refs/notes/remotes/REMOTE/modelgate-deployments*)
-            and notes.rewriteRef (records survive amend and rebase). 'modelgate doctor' reports
+            (+refs/notes/modelgate*:refs/notes/remotes/REMOTE/modelgate*: records, signatures and
+            deployment records, never forcing a local ref, and never failing a fetch from a remote
+            that has none yet; it replaces the refspecs an older modelgate wrote) and
+            notes.rewriteRef (records survive amend and rebase). 'modelgate doctor' reports
             any that is missing.
 
             """))

@@ -239,8 +239,7 @@ import Testing
         try fixture.repo.git(["push", "--quiet", "--no-verify", "origin", "main"])
         #expect(
             try fixture.repo.git(["config", "--get-all", "remote.origin.fetch"]).contains(
-                "+refs/notes/modelgate-deployments*:refs/notes/remotes/origin/modelgate-deployments*"))
-        // The records travel first (their exact refspec makes 'git fetch' fail while the remote has none).
+                "+refs/notes/modelgate*:refs/notes/remotes/origin/modelgate*"))
         #expect(try fixture.modelgate(["sync"]).status == 0)
         #expect(
             try fixture.modelgate(["deployed", "--env", "staging", "--rev", first, "--at", "2026-03-01"])

@@ -22,7 +22,7 @@ import Testing
         #expect(stage.target == "price")
         #expect(
             try repo.git(["config", "--get-all", "remote.origin.fetch"]).contains(
-                "+refs/notes/modelgate:refs/notes/remotes/origin/modelgate"))
+                "+refs/notes/modelgate*:refs/notes/remotes/origin/modelgate*"))
         #expect(try repo.git(["config", "--get-all", "notes.rewriteRef"]) == "refs/notes/modelgate")
         // No push refspec: it would change what a plain 'git push' pushes.
         #expect(try repo.gitResult(["config", "--get-all", "remote.origin.push"]).status == 1)

@@ -17,7 +17,7 @@ import Testing
 
         let before = try fixture.modelgate(["doctor"], in: clone)
         #expect(before.status == 0, "\(before.stderr)")
-        let refspec = "+refs/notes/modelgate:refs/notes/remotes/origin/modelgate"
+        let refspec = "+refs/notes/modelgate*:refs/notes/remotes/origin/modelgate*"
         #expect(
             before.stdout.contains(
                 "remote.origin.fetch lacks \(refspec), so NOT: 'git fetch origin' brings its run records"))
@@ -27,7 +27,7 @@ import Testing
         #expect(before.stdout.contains("notes.rewriteRef lacks refs/notes/modelgate"))
         let json = try fixture.modelgate(["doctor", "--json"], in: clone)
         let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
-        #expect((report?["missingSettings"] as? [[String: Any]])?.count == 3)
+        #expect((report?["missingSettings"] as? [[String: Any]])?.count == 2)
 
         let install = try fixture.modelgate(["install"], in: clone)
         #expect(install.status == 0, "\(install.stderr)")

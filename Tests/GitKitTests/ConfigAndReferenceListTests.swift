@@ -24,6 +24,28 @@ import Testing
         #expect(gitError { _ = try repository.configBool("modelgate.model") }?.exitStatus != nil)
     }
 
+    /// Only the exact value goes: regex characters in it match themselves, and a value it is a
+    /// prefix or a regex match of stays.
+    @Test func removingAValueKeepsTheOthersInOrder() throws {
+        let repo = try TemporaryRepository()
+        let values = [
+            "+refs/heads/*:refs/remotes/origin/*",
+            "+refs/notes/modelgate:refs/notes/remotes/origin/modelgate",
+            "+refs/notes/modelgateX:refs/notes/remotes/origin/modelgateX",
+            "+refs/notes/modelgate:refs/notes/remotes/origin/modelgate-more",
+            "+refs/notes/modelgate:refs/notes/remotes/origin/modelgate",
+        ]
+        for value in values { try repo.git(["config", "--add", "remote.origin.fetch", value]) }
+        let repository = try repo.open()
+        try repository.removeConfigValue("remote.origin.fetch", values[1])
+        try repository.removeConfigValue(
+            "remote.origin.fetch", "+refs/notes/modelgate.:refs/notes/remotes/origin/modelgate.")
+        try repository.removeConfigValue("remote.nowhere.fetch", values[1])  // nothing there: no error
+        #expect(
+            try repo.git(["config", "--get-all", "remote.origin.fetch"])
+                == [values[0], values[2], values[3]].joined(separator: "\n"))
+    }
+
     @Test func configWritesAreWhatGitReads() throws {
         let repo = try TemporaryRepository()
         let repository = try repo.open()

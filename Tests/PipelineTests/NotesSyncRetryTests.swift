@@ -1,5 +1,7 @@
 import Foundation
 import GitKit
+import Synchronization
+import TestSupport
 import Testing
 
 @testable import Pipeline
@@ -54,5 +56,28 @@ import Testing
             #expect(NotesIndex(parsing: Data(damaged.utf8)) == nil)
         }
         #expect(NotesIndex(parsing: Data([0xFF, 0xFE])) == nil)
+    }
+}
+
+/// Lines kept in the superseded ref by several writers at once (each with its own handle, as
+/// separate processes would be) all land: the note is rewritten inside the ref's compare-and-swap.
+@Suite struct SupersededWritersTests {
+    @Test func concurrentWritersOnOneCommitAllLand() throws {
+        let repo = try TemporaryRepository()
+        let commit = try #require(ObjectID(hex: try repo.commit(files: ["a": "1\n"], message: "one")))
+        let url = repo.url
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            do {
+                let sync = NotesSync(repository: try Repository(at: url), remote: "origin")
+                #expect(try sync.keepSuperseded("not a record \(index)", on: commit))
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+        let lines = try #require(try repo.open().note(on: commit, ref: NotesSync.supersededRef))
+            .split(separator: "\n")
+        #expect(Set(lines) == Set((0..<8).map { "not a record \($0)"[...] }))
     }
 }

@@ -12,7 +12,7 @@ import GitKit
 /// rewritten: each record is a new notes commit on top of the ref.
 ///
 /// Reading takes the local ref and every tracking ref a fetch wrote
-/// (`refs/notes/remotes/REMOTE/modelgate-deployments`, from `modelgate init`'s refspec), so a
+/// (`refs/notes/remotes/REMOTE/modelgate-deployments`, from `NotesSetup`'s refspec), so a
 /// plain `git fetch` is enough to see a teammate's deployments; the same event read twice
 /// counts once. Every note is read through `DeploymentDecoder`, and all notes together at most
 /// `totalBytes`, so a hostile remote can make a read skip lines (with warnings) but never

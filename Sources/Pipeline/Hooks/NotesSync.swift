@@ -320,11 +320,14 @@ public struct NotesSync {
         } else {
             line = text.replacingOccurrences(of: "\n", with: " ")
         }
-        let existing = try repository.note(on: commit, ref: Self.supersededRef) ?? ""
-        var lines = Set(existing.split(separator: "\n").map(String.init))
-        guard lines.insert(line).inserted else { return true }
-        try repository.setNote(
-            lines.sorted().joined(separator: "\n") + "\n", on: commit, ref: Self.supersededRef)
+        // Read and rewritten inside the ref's compare-and-swap, so a line another writer adds
+        // to the same note meanwhile is kept, not overwritten.
+        try repository.updateNote(on: commit, ref: Self.supersededRef) { current in
+            let existing = String(decoding: current ?? Data(), as: UTF8.self)
+            var lines = Set(existing.split(separator: "\n").map(String.init))
+            guard lines.insert(line).inserted else { return nil }
+            return lines.sorted().joined(separator: "\n") + "\n"
+        }
         return true
     }
 

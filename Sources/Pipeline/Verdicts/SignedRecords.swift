@@ -97,12 +97,17 @@ public struct SignedRecords {
     }
 
     /// Adds `signature` over `record` to `commit`'s signatures (kept once, lines sorted, so
-    /// every clone writes the same note for the same set).
+    /// every clone writes the same note for the same set). Signers adding to one commit at the
+    /// same time all land: the note is read and rewritten inside the ref's compare-and-swap
+    /// (`Repository.updateNote`).
     public func add(_ signature: SSHSignature, over record: [UInt8], on commit: ObjectID) throws {
-        let existing = try repository.note(on: commit, ref: Self.ref) ?? ""
-        var lines = Set(existing.split(separator: "\n").map(String.init))
-        lines.insert(Entry(record: record, signature: signature).line)
-        try repository.setNote(lines.sorted().joined(separator: "\n") + "\n", on: commit, ref: Self.ref)
+        let line = Entry(record: record, signature: signature).line
+        try repository.updateNote(on: commit, ref: Self.ref) { current in
+            let existing = String(decoding: current ?? Data(), as: UTF8.self)
+            var lines = Set(existing.split(separator: "\n").map(String.init))
+            guard lines.insert(line).inserted else { return nil }
+            return lines.sorted().joined(separator: "\n") + "\n"
+        }
     }
 
     /// The exact bytes of `commit`'s record note (what is signed); nil when it has none.
