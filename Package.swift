@@ -119,7 +119,8 @@ let package = Package(
         .target(
             name: "FuzzTargets",
             dependencies: [
-                "Artifacts", "GitKit", "InferenceProtocol", "Learning", "Markdown", "Pipeline", "Site", "Trust",
+                "Artifacts", "GitKit", "InferenceProtocol", "Learning", "Markdown", "Pipeline", "Site",
+                "Trust",
             ]),
 
         .executableTarget(
