@@ -159,7 +159,9 @@ let package = Package(
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
         .testTarget(
             name: "ServingTests",
-            dependencies: ["Artifacts", "Learning", "Pipeline", "Serving", "TestSupport", "GitKit"]),
+            dependencies: [
+                "Artifacts", "InferenceProtocol", "Learning", "Pipeline", "Serving", "TestSupport", "GitKit",
+            ]),
     ]
 )
 

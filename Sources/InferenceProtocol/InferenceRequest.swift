@@ -116,6 +116,10 @@ public enum InferenceRequest {
     /// objects keyed by feature name.
     public static func decodeV1(_ body: Data, schema: RequestSchema) throws(RequestProblem) -> InferenceBatch
     {
+        if let instances = positionalRows(body, width: schema.features.count) {
+            let rows = try checkedRows(instances.count, schema: schema)
+            return InferenceBatch(rows: rows, values: instances.flatMap { $0 }, id: nil)
+        }
         guard case .object(let top) = try JSONValue.parse(body),
             case .array(let instances)? = top["instances"]
         else {
@@ -157,6 +161,18 @@ public enum InferenceRequest {
             }
         }
         return InferenceBatch(rows: rows, values: values, id: nil)
+    }
+
+    /// The common v1 body, `{"instances": [[…], …]}` with every row a model-wide array of finite
+    /// numbers, decoded by the same `JSONDecoder` straight into doubles (the same values, bit for
+    /// bit): the general tree, which exists to name what is wrong in any other body, costs a
+    /// failed decode attempt per row. Nil for any other body, which then takes the tree.
+    private static func positionalRows(_ body: Data, width: Int) -> [[Double]]? {
+        guard JSONValue.depth(of: body) <= JSONValue.maxDepth,
+            let decoded = try? JSONDecoder().decode(PositionalInstances.self, from: body),
+            decoded.instances.allSatisfy({ $0.count == width && $0.allSatisfy(\.isFinite) })
+        else { return nil }
+        return decoded.instances
     }
 
     /// `count` when it is a batch size the server takes.
@@ -252,4 +268,9 @@ struct Tensor {
             values.append(try InferenceRequest.number(value, at: "\(label) data element \(values.count)"))
         }
     }
+}
+
+/// A v1 body whose rows are all arrays of numbers (`InferenceRequest.positionalRows`).
+private struct PositionalInstances: Decodable {
+    var instances: [[Double]]
 }

@@ -72,16 +72,7 @@ public struct FeatureProfile: Codable, Sendable, Equatable {
     /// The profile of the rows `model` was trained on: the data rows of `request` its split did
     /// not hold out (every row when the test rows came from another file), read once more.
     public static func read(for model: ModelFile, request: TrainingRequest) throws -> FeatureProfile {
-        let kind: TargetKind =
-            model.kind == LogisticRegressionTrainer.kind ? .label : model.target == nil ? .none : .numeric
-        let csv = try CSVReader(url: request.data, name: request.dataName)
-        let table = try TableReader(
-            csv: csv, target: model.target, targetKind: kind, features: model.features,
-            policy: request.missing)
-        var rule: SplitRule?
-        if case .split(let fraction, let seed) = request.test {
-            rule = SplitRule(fraction: fraction, seed: seed)
-        }
+        let (csv, table, kind, rule) = try TrainingRows.openTable(for: model, request: request)
         let width = model.features.count
         let limit = sampleLimit(width: width)
         if let sample = segmentSample(
@@ -91,7 +82,8 @@ public struct FeatureProfile: Codable, Sendable, Equatable {
         }
         var sample: [Double] = []
         var seen = 0
-        var generator = ReservoirGenerator()
+        // A fixed seed: the reservoir's choices depend on nothing but the row order.
+        var generator = SplitMixGenerator(seed: 0x9E37_79B9_7F4A_7C15)
         var row = [Double](repeating: 0, count: max(width, 1))
         try row.withUnsafeMutableBufferPointer { buffer in
             let x = buffer.baseAddress!
@@ -178,18 +170,5 @@ public struct FeatureProfile: Codable, Sendable, Equatable {
             return nil
         }
         return sample.isEmpty ? nil : sample
-    }
-}
-
-/// SplitMix64 with a fixed seed: the reservoir's choices depend on nothing but the row order.
-private struct ReservoirGenerator {
-    private var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -16,21 +16,28 @@ public struct TrainingRows: Sendable {
     /// How many distinct training rows are known.
     public var count: Int { keys.count }
 
-    /// The training rows of `request` as `model` reads them: the data rows its split did not hold
-    /// out, or every data row when the test rows came from a separate file.
-    public static func read(for model: ModelFile, request: TrainingRequest) throws -> TrainingRows {
+    /// The data file of `request` opened as `model` reads it: the reader, its table, the kind of
+    /// target, and the split rule whose test rows were held out (nil for a separate test file).
+    static func openTable(for model: ModelFile, request: TrainingRequest) throws -> (
+        csv: CSVReader, table: TableReader, kind: TargetKind, rule: SplitRule?
+    ) {
         let kind: TargetKind =
             model.kind == LogisticRegressionTrainer.kind ? .label : model.target == nil ? .none : .numeric
         let csv = try CSVReader(url: request.data, name: request.dataName)
         let table = try TableReader(
             csv: csv, target: model.target, targetKind: kind, features: model.features,
             policy: request.missing)
-        let rule: SplitRule?
+        var rule: SplitRule?
         if case .split(let fraction, let seed) = request.test {
             rule = SplitRule(fraction: fraction, seed: seed)
-        } else {
-            rule = nil
         }
+        return (csv, table, kind, rule)
+    }
+
+    /// The training rows of `request` as `model` reads them: the data rows its split did not hold
+    /// out, or every data row when the test rows came from a separate file.
+    public static func read(for model: ModelFile, request: TrainingRequest) throws -> TrainingRows {
+        let (csv, table, kind, rule) = try openTable(for: model, request: request)
         let width = model.features.count
         let classes = model.classes ?? []
         var classOfLabel: [Int?] = []
