@@ -170,7 +170,7 @@ public enum ServingImageError: UserFacingError, Equatable {
     public var summary: String {
         switch self {
         case .serverNotFound:
-            "cannot find the serving executable 'modelgate-serve' beside modelgate or on PATH"
+            "cannot find the serving executable 'modelgate-serve': modelgate-serve is not installed beside this modelgate or on PATH"
         case .lddFailed(let executable, let reason):
             "cannot list the shared libraries of \(executable): \(reason)"
         case .libraryNotFound(let name):
@@ -193,7 +193,7 @@ public enum ServingImageError: UserFacingError, Equatable {
     public var hint: String? {
         switch self {
         case .serverNotFound:
-            "install modelgate-serve next to modelgate ('make install' does), or put it on PATH"
+            "'make install' installs both binaries side by side; in a checkout, 'swift build --product modelgate-serve'"
         case .lddFailed:
             "check that 'ldd' (libc-bin) is installed and the executable is intact"
         case .libraryNotFound:

@@ -66,28 +66,12 @@ struct Serve: ParsableCommand {
 
     /// Replaces this process with `modelgate-serve ARGUMENTS`; returns only by throwing.
     static func exec(_ arguments: [String]) throws {
-        guard let server = serverPath() else {
-            throw ArtifactError(
-                "modelgate-serve is not installed: it is neither beside this modelgate nor on PATH",
-                hint:
-                    "'make install' installs both binaries; in a checkout, 'swift build --product modelgate-serve'",
-                exitStatus: .failure)
-        }
+        // The same executable `package --serve` puts into images.
+        let server = try ServingRuntime.locateServer().path
         let argv = (["modelgate-serve"] + arguments).map { strdup($0) } + [nil]
         fflush(nil)  // every C stream: nothing buffered is lost when the image is replaced
         execv(server, argv)
         let reason = String(cString: strerror(errno))
         throw ArtifactError("cannot run \(server): \(reason)", exitStatus: .failure)
-    }
-
-    /// `modelgate-serve` beside the running executable, else the first on PATH.
-    static func serverPath() -> String? {
-        var directories: [String] = []
-        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            directories.append((executable as NSString).deletingLastPathComponent)
-        }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        directories += path.split(separator: ":").map(String.init).filter { $0.hasPrefix("/") }
-        return directories.map { $0 + "/modelgate-serve" }.first { access($0, X_OK) == 0 }
     }
 }
