@@ -24,5 +24,5 @@ if ! MODELGATE=$binary "$root/examples/demo.sh" "$work/demo" >"$work/demo.log" 2
 fi
 site=$work/demo/site
 last=$(git -C "$work/demo/housing" rev-parse HEAD)
-python3 "$root/Tests/Fixtures/site/browser-check.py" --screenshots "$out" \
-    "index=$site/index.html@1280" "commit=$site/commit/$last.html@1280" "index-phone=$site/index.html@375"
+python3 "$root/Tests/Fixtures/site/browser-check.py" --screenshots "$site" "$out" \
+    index=index.html@1280 "commit=commit/$last.html@1280" index-phone=index.html@375

@@ -5,8 +5,9 @@ site's own files, and on any script element in the rendered page.
 
 Usage:
   browser-check.py MODELGATE_BINARY            the check (`make test-browser`, and `make test`)
-  browser-check.py --screenshots OUT PAGE...   PNGs of built pages (`make screenshots`); each PAGE
-                                               is NAME=FILE.html@WIDTH, written to OUT/NAME.png
+  browser-check.py --screenshots SITE OUT NAME=PAGE@WIDTH...
+                                               PNGs of a built site's pages (`make screenshots`):
+                                               PAGE (a path in SITE) at WIDTH px to OUT/NAME.png
 
 The check builds a history with every page kind and hostile content in it: script tags in commit
 messages, metric names and environment names; a stage-written report (`report:`) with a PNG, an
@@ -23,7 +24,7 @@ Chromium is driven through the DevTools protocol over --remote-debugging-pipe (f
 page, each in a fresh tab; the host resolver maps every name to nothing, so no request leaves the
 machine even if a page asked for one.
 """
-import base64, fcntl, glob, html.parser, json, os, re, select, shutil, struct, subprocess, sys
+import base64, fcntl, glob, html.parser, json, os, pathlib, re, select, shutil, struct, subprocess, sys
 import tempfile, time, zlib
 
 TIMEOUT = 30  # seconds for one protocol answer or one page load; a hang fails the check
@@ -175,14 +176,20 @@ class ResourceReferences(html.parser.HTMLParser):
 def page_problems(browser, site, page, loaded=None):
     """Opens page (a file under site) and returns what is wrong with it, one line each; the URLs
     it loaded are added to loaded."""
-    url = "file://" + page
-    target, session = browser.open(url)
+    target, session = browser.open(pathlib.Path(page).absolute().as_uri())
+    problems = loaded_page_problems(browser, session, site, loaded)
+    browser.close_tab(target)
+    return problems
+
+
+def loaded_page_problems(browser, session, site, loaded=None):
+    """What is wrong with the page a tab has loaded, from its events and its rendered DOM."""
     dom = browser.call("DOM.getOuterHTML",
                        {"nodeId": browser.call("DOM.getDocument", session=session)["root"]["nodeId"]}, session)
     # The round trip above also lets every event the load caused arrive first.
     events = [e for e in browser.events if e.get("sessionId") == session]
-    browser.close_tab(target)
-    problems, root, requests = [], "file://" + site.rstrip("/") + "/", {}
+    # Percent-encoded, as Chromium reports the requests.
+    problems, root, requests = [], pathlib.Path(site).absolute().as_uri() + "/", {}
     for event in events:
         method, params = event.get("method"), event.get("params", {})
         if method == "Runtime.consoleAPICalled":
@@ -374,8 +381,9 @@ def check(binary):
     print("browser check: no console messages, script errors, CSP violations, issues or requests outside the site")
 
 
-def screenshots(out, specs):
-    """NAME=FILE.html@WIDTH: the page at that width, full height up to 2.5 widths (or 2,400 px)."""
+def screenshots(site, out, specs):
+    """NAME=PAGE@WIDTH: the site's PAGE at that width, full height up to 2.5 widths (at least
+    800 px, at most 2,400), to OUT/NAME.png; the page must pass the check's rules too."""
     os.makedirs(out, exist_ok=True)
     profile = tempfile.mkdtemp(prefix="modelgate-screenshots-")
     browser = Chromium(profile)
@@ -384,11 +392,11 @@ def screenshots(out, specs):
             name, _, rest = spec.partition("=")
             page, _, width = rest.rpartition("@")
             width = int(width)
-            target, session = browser.open("file://" + os.path.abspath(page), width=width, height=800)
-            problems = [e for e in browser.events if e.get("sessionId") == session
-                        and e.get("method") in ("Runtime.consoleAPICalled", "Log.entryAdded", "Runtime.exceptionThrown")]
+            url = pathlib.Path(site, page).absolute().as_uri()
+            target, session = browser.open(url, width=width, height=800)
+            problems = loaded_page_problems(browser, session, site)
             if problems:
-                sys.exit(f"screenshots: {page} logged {problems}")
+                sys.exit(f"screenshots: {page}: " + "\n".join(problems))
             size = browser.call("Page.getLayoutMetrics", session=session)["cssContentSize"]
             height = min(int(size["height"]), max(800, min(2400, int(width * 2.5))))
             shot = browser.call("Page.captureScreenshot", {
@@ -397,7 +405,7 @@ def screenshots(out, specs):
             path = os.path.join(out, name + ".png")
             with open(path, "wb") as file:
                 file.write(base64.b64decode(shot["data"]))
-            print(f"screenshots: {path} ({width}x{height}, {os.path.getsize(path) // 1024} KiB)")
+            print(f"screenshots: {path} ({page} at {width}x{height}, {os.path.getsize(path) // 1024} KiB)")
             browser.close_tab(target)
     except (EOFError, TimeoutError, RuntimeError) as error:
         sys.exit(f"screenshots: {browser.failure(error)}")
@@ -407,8 +415,8 @@ def screenshots(out, specs):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) >= 3 and sys.argv[1] == "--screenshots":
-        screenshots(sys.argv[2], sys.argv[3:])
+    if len(sys.argv) >= 5 and sys.argv[1] == "--screenshots":
+        screenshots(sys.argv[2], sys.argv[3], sys.argv[4:])
     elif len(sys.argv) == 2 and not sys.argv[1].startswith("-"):
         check(sys.argv[1])
     else:
