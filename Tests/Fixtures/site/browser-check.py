@@ -114,7 +114,7 @@ class Chromium:
                 return
 
     def open(self, url, width=1280, height=800):
-        """A fresh tab that has loaded url with every reporting domain on; returns its session."""
+        """A fresh tab that has loaded url with every reporting domain on: (target, session)."""
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network", "Audits"):
@@ -124,7 +124,9 @@ class Chromium:
         self.call("Emulation.setEmulatedMedia",
                   {"features": [{"name": "prefers-color-scheme", "value": "light"}]}, session)
         self.events.clear()
-        self.call("Page.navigate", {"url": url}, session)
+        navigation = self.call("Page.navigate", {"url": url}, session)
+        if "errorText" in navigation:
+            raise RuntimeError(f"{url}: {navigation['errorText']}")
         self.wait_for("Page.loadEventFired", session)
         return target, session
 
