@@ -6,11 +6,15 @@ SWIFT ?= swift
 # (prometheus) checks the site's metrics.prom, docker-registry, skopeo, umoci and htpasswd
 # (apache2-utils) check the OCI images and pushes, runc runs the `package --serve` image,
 # openssl makes the certificate of the HTTPS registry tests (Tests/Fixtures/registry), and the
-# pre-commit framework and kubernetes-validate (PyPI) check hooks and `deploy k8s` manifests.
+# pre-commit framework and kubernetes-validate (PyPI) check hooks and `deploy k8s` manifests;
+# chromium opens every page of a generated site (Tests/Fixtures/site/browser-check.py, over the
+# DevTools pipe with Python's standard library) and photographs the demo's site, in the fonts of
+# fonts-dejavu-core.
 BUILD_PACKAGES = libgit2-dev libcmark-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev libarchive-dev pkg-config git
-TEST_PACKAGES = shellcheck openssh-client prometheus docker-registry skopeo umoci runc apache2-utils python3-venv gzip zstd openssl
+BROWSER_PACKAGES = chromium fonts-dejavu-core
+TEST_PACKAGES = shellcheck openssh-client prometheus docker-registry skopeo umoci runc apache2-utils python3-venv gzip zstd openssl $(BROWSER_PACKAGES)
 
-.PHONY: deps deps-build build release test test-browser fuzz fuzz-smoke demo demo-sklearn bench bench-floor bench-hooks bench-serving bench-significance lint format install uninstall clean
+.PHONY: deps deps-build build release test test-browser screenshots fuzz fuzz-smoke demo demo-sklearn bench bench-floor bench-hooks bench-serving bench-significance lint format install uninstall clean
 
 deps-build:
 	./scripts/install-deps.sh $(BUILD_PACKAGES)
@@ -26,8 +30,9 @@ build: deps-build
 release: deps-build
 	$(SWIFT) build -c release --static-swift-stdlib --product modelgate && $(SWIFT) build -c release --static-swift-stdlib --product modelgate-serve
 
+# The Swift tests, then every page kind of a generated site in headless Chromium (test-browser).
 test: deps
-	$(SWIFT) build && $(SWIFT) test
+	$(SWIFT) build && $(SWIFT) test && python3 Tests/Fixtures/site/browser-check.py .build/debug/modelgate
 
 # libFuzzer on every parser of hostile input (Fuzz/README.md): FUZZ_SECONDS per target, stops at the first finding.
 FUZZ_SECONDS ?= 60
@@ -38,9 +43,14 @@ fuzz: deps-build
 fuzz-smoke: deps-build
 	FUZZ_SECONDS=10 ./scripts/fuzz.sh
 
-# Opens a generated site in headless Chromium from file://: fails on console messages or network requests.
+# Opens every page of a generated site in headless Chromium from file://: fails on any console
+# message, script error, CSP violation or request outside the site (make test runs it too).
 test-browser: build
-	./scripts/install-deps.sh chromium && python3 Tests/Fixtures/site/browser-check.py .build/debug/modelgate
+	./scripts/install-deps.sh $(BROWSER_PACKAGES) && python3 Tests/Fixtures/site/browser-check.py .build/debug/modelgate
+
+# The README's screenshots (docs/screenshots/*.png) of the demo's site, taken by the same Chromium.
+screenshots: release
+	./scripts/install-deps.sh $(BROWSER_PACKAGES) && ./scripts/screenshots.sh .build/release/modelgate docs/screenshots
 
 # The product's story in a fresh temporary directory, no network, no Python: examples/demo.sh.
 demo: release
