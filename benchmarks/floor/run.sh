@@ -25,8 +25,8 @@
 #        benchmarks/floor/run.sh --instructions MODELGATE_BINARY
 # counts instructions instead (valgrind --tool=callgrind, repeatable to 0.1 % whatever else runs),
 # in the 1 MB repository, each command run once before so that its caches are warm, on a copy of
-# the binary without DWARF (valgrind cannot read Swift 6.3's); with minor page faults and CPU time
-# of one run (/usr/bin/time). Needs valgrind and GNU time as well. With CALLGRIND_OUT=FOLDER the
+# the binary without DWARF (valgrind cannot read Swift 6.3's); with the minor page faults and peak
+# resident memory of one run (/usr/bin/time). Needs valgrind and GNU time as well. With CALLGRIND_OUT=FOLDER the
 # profiles are kept there, for callgrind_annotate.
 set -eu
 
@@ -116,8 +116,8 @@ EOF
     echo "refs/heads/main $(git rev-parse HEAD) refs/heads/main $(git rev-parse HEAD~1)" >"$work/$1mb.stdin"
 }
 
-# $1: name, then the command. Instructions executed (callgrind), minor page faults and user +
-# system time of one run (GNU time), in the current repository, after one untimed run; stdin is
+# $1: name, then the command. Instructions executed (callgrind), minor page faults and peak
+# resident memory of one run (GNU time), in the current repository, after one untimed run; stdin is
 # the file $input names (default /dev/null).
 count() {
     name=$1
@@ -133,11 +133,11 @@ count() {
         cp "$work/callgrind.out" "$CALLGRIND_OUT/$(echo "$name" | tr -c 'a-zA-Z0-9\n' -).out"
     fi
     "$@" >/dev/null 2>&1 <"${input:-/dev/null}" || true
-    /usr/bin/time -f "%R %U %S" -o "$work/time.out" "$@" >/dev/null 2>&1 <"${input:-/dev/null}" || true
-    read -r faults user system <"$work/time.out"
-    printf '| %s | %s M | %s | %s ms |\n' "$name" \
+    /usr/bin/time -f "%R %M" -o "$work/time.out" "$@" >/dev/null 2>&1 <"${input:-/dev/null}" || true
+    read -r faults resident <"$work/time.out"
+    printf '| %s | %s M | %s | %s MB |\n' "$name" \
         "$(echo "$instructions" | awk '{printf "%.1f", $1 / 1e6}')" "$faults" \
-        "$(echo "$user $system" | awk '{printf "%.0f", ($1 + $2) * 1000}')"
+        "$(echo "$resident" | awk '{printf "%.1f", $1 / 1024}')"
 }
 
 if [ "$mode" = instructions ]; then
@@ -146,13 +146,17 @@ if [ "$mode" = instructions ]; then
     make_repo 1
     cd "$work/repo-1mb"
     printf 'binary: %s bytes stripped of DWARF (%s)\n\n' "$(wc -c <"$binary")" "$1" >&2
-    echo "| command | instructions | minor page faults | CPU (one run) |"
+    echo "| command | instructions | minor page faults | peak resident |"
     echo "|---|---:|---:|---:|"
     count "modelgate status" "$binary" status
     count "modelgate run, note on HEAD" "$binary" run
-    git notes --ref=modelgate remove --ignore-missing HEAD 2>/dev/null
-    valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" "$binary" run \
-        >/dev/null 2>"$work/callgrind.err" <"${input:-/dev/null}" || true
+    # Twice, as count does, each time without HEAD's note.
+    for _ in 1 2; do
+        git notes --ref=modelgate remove --ignore-missing HEAD 2>/dev/null
+        valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" "$binary" run \
+            >/dev/null 2>"$work/callgrind.err" </dev/null || true
+    done
+    if [ -n "${CALLGRIND_OUT:-}" ]; then cp "$work/callgrind.out" "$CALLGRIND_OUT/modelgate-run-unrelated.out"; fi
     printf '| modelgate run, unrelated commit (note removed) | %s M | | |\n' \
         "$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/callgrind.err" | awk '{printf "%.1f", $1 / 1e6}')"
     count "modelgate verify" "$binary" verify
