@@ -61,8 +61,8 @@ import Testing
     }
 
     /// Every property of the commands the fast path makes, by name, or nil for another command.
-    /// Reading a property ArgumentParser never set traps, so a property added to one of these
-    /// commands and not set by the fast path fails here.
+    /// (A property the fast path forgets to set traps when read, so a command that reads it fails
+    /// in the end-to-end tests that run these lines through the binary; add it here as well.)
     static func fields(of command: any ParsableCommand) -> [String: String]? {
         switch command {
         case let status as Status:
