@@ -157,6 +157,8 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["Artifacts", "Checksum", "TestSupport", "GitKit", "Markdown", "Pipeline"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
+        // The command-line plumbing of the executable itself (its fast path against ArgumentParser).
+        .testTarget(name: "ModelgateTests", dependencies: ["modelgate"]),
         .testTarget(
             name: "ServingTests",
             dependencies: [

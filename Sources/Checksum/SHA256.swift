@@ -1,25 +1,59 @@
 import CLibCrypto
 import Foundation
 
-/// A streaming SHA-256 (OpenSSL's libcrypto). Owns its `EVP_MD_CTX` and frees it on deinit.
+/// A streaming SHA-256 (OpenSSL's libcrypto). Owns its context.
 ///
 /// libcrypto is already loaded by libgit2's dependencies, so this costs no start-up time, and it
-/// builds in seconds where swift-crypto would add a minute to every clean build.
-public final class SHA256: StreamingDigest {
+/// builds in seconds where swift-crypto would add a minute to every clean build. It calls the
+/// digest directly (`SHA256_Init`/`_Update`/`_Final`, the same assembly as EVP's) rather than
+/// through EVP: EVP's first digest initialises OpenSSL 3's providers and fetches the method,
+/// 4.3 million instructions on every command that makes a fingerprint.
+public final class SHA256 {
+    private var context = SHA256_CTX()
+
     /// Starts a new digest.
     public init() {
-        super.init(algorithm: EVP_sha256())
+        SHA256_Init(&context)
+    }
+
+    /// Adds bytes.
+    public func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        SHA256_Update(&context, base, bytes.count)
+    }
+
+    /// Finishes and returns the lowercase hex digest. The object cannot be reused.
+    public func finalize() -> String {
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        SHA256_Final(&digest, &context)
+        return Hex.lowercase(digest[...])
     }
 }
 
-/// A streaming SHA-1 (libcrypto), for computing git object ids at hardware speed.
+/// A streaming SHA-1 (libcrypto, called directly as `SHA256` is), for computing git object ids
+/// at hardware speed.
 ///
 /// git itself uses a collision-detecting SHA-1, which is several times slower; modelgate only
 /// compares ids of files it reads with ids git already recorded, where that detection adds nothing.
-public final class SHA1: StreamingDigest {
+public final class SHA1 {
+    private var context = SHA_CTX()
+
     /// Starts a new digest.
     public init() {
-        super.init(algorithm: EVP_sha1())
+        SHA1_Init(&context)
+    }
+
+    /// Adds bytes.
+    public func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        SHA1_Update(&context, base, bytes.count)
+    }
+
+    /// Finishes and returns the lowercase hex digest. The object cannot be reused.
+    public func finalize() -> String {
+        var digest = [UInt8](repeating: 0, count: Int(SHA_DIGEST_LENGTH))
+        SHA1_Final(&digest, &context)
+        return Hex.lowercase(digest[...])
     }
 
     /// The id `git hash-object FILE` prints, streaming the file in 1 MiB chunks.
@@ -39,24 +73,16 @@ public final class SHA1: StreamingDigest {
     }
 }
 
-/// A message digest over libcrypto's EVP interface. Owns its `EVP_MD_CTX` and frees it on deinit.
-public class StreamingDigest {
-    private let context: OpaquePointer
-
-    init(algorithm: OpaquePointer?) {
-        // EVP_MD_CTX_new only fails when out of memory, where nothing else would work either.
-        context = EVP_MD_CTX_new()!
-        EVP_DigestInit_ex(context, algorithm, nil)
-    }
-
-    deinit { EVP_MD_CTX_free(context) }
-
+/// The conveniences both digests share.
+public protocol StreamingDigest: AnyObject {
     /// Adds bytes.
-    public func update(_ bytes: UnsafeRawBufferPointer) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        EVP_DigestUpdate(context, base, bytes.count)
-    }
+    func update(_ bytes: UnsafeRawBufferPointer)
+}
 
+extension SHA256: StreamingDigest {}
+extension SHA1: StreamingDigest {}
+
+extension StreamingDigest {
     /// Adds the bytes of `data`.
     public func update(_ data: Data) {
         data.withUnsafeBytes { update($0) }
@@ -67,24 +93,18 @@ public class StreamingDigest {
         var text = text
         text.withUTF8 { update(UnsafeRawBufferPointer($0)) }
     }
+}
 
-    /// Finishes and returns the lowercase hex digest. The object cannot be reused.
-    public func finalize() -> String {
-        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var length: UInt32 = 0
-        EVP_DigestFinal_ex(context, &digest, &length)
-        return Self.hex(digest.prefix(Int(length)))
-    }
+/// Lowercase hex, by table: digests are formatted by the ten thousand in a site build.
+enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// Lowercase hex of `bytes`, by table: digests are formatted by the ten thousand in a site build.
-    static func hex(_ bytes: ArraySlice<UInt8>) -> String {
+    static func lowercase(_ bytes: ArraySlice<UInt8>) -> String {
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
         for byte in bytes {
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 15)])
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -23,6 +23,12 @@ struct Modelgate: AsyncParsableCommand {
     /// Runs the command line and exits with the documented status.
     static func main() async {
         do {
+            // The hooks' and the cached answers' exact lines skip ArgumentParser's parse (a
+            // quarter of a cached answer's start-up); every other line, errors and help included,
+            // is ArgumentParser's.
+            if var command = FastArguments.command(for: Array(CommandLine.arguments.dropFirst())) {
+                return try command.run()
+            }
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()

@@ -21,8 +21,20 @@
 # Usage: benchmarks/floor/run.sh MODELGATE_BINARY [RUNS] [SIZES_MB]   (default 100 runs, "1 1024")
 # Needs hyperfine, git, cc, pkg-config, libgit2-dev and ssh-keygen. Writes hyperfine's tables to
 # benchmarks/results/floor-*.md and prints one table of means.
+#
+#        benchmarks/floor/run.sh --instructions MODELGATE_BINARY
+# counts instructions instead (valgrind --tool=callgrind, repeatable to 0.1 % whatever else runs),
+# in the 1 MB repository, each command run once before so that its caches are warm, on a copy of
+# the binary without DWARF (valgrind cannot read Swift 6.3's); with the minor page faults and peak
+# resident memory of one run (/usr/bin/time). Needs valgrind and GNU time as well. With CALLGRIND_OUT=FOLDER the
+# profiles are kept there, for callgrind_annotate.
 set -eu
 
+mode="time"
+if [ "${1:-}" = --instructions ]; then
+    mode=instructions
+    shift
+fi
 binary=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 runs=${2:-100}
 sizes=${3:-"1 1024"}
@@ -85,6 +97,9 @@ trust:
   require: ["push:main"]
 EOF
     echo "# bench" >README.md
+    # Older than the index from the start: a file modified in the second the index is written is
+    # "racily clean", and git, libgit2 and modelgate all hash it to be sure (1 GB: seconds).
+    touch -d "1 minute ago" data/big.bin data/train.csv
     git add -A
     git commit -q --no-verify -m model
     git init -q --bare "$work/remote-$1mb.git"
@@ -100,6 +115,58 @@ EOF
     git push -q --dry-run origin main 2>/dev/null
     echo "refs/heads/main $(git rev-parse HEAD) refs/heads/main $(git rev-parse HEAD~1)" >"$work/$1mb.stdin"
 }
+
+# $1: name, then the command. Instructions executed (callgrind), minor page faults and peak
+# resident memory of one run (GNU time), in the current repository, after one untimed run; stdin is
+# the file $input names (default /dev/null).
+count() {
+    name=$1
+    shift
+    # Twice under valgrind: the config cache keys its entries by the executable, which is
+    # valgrind's own under valgrind, so the first such run fills the entry the second reads.
+    valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" "$@" \
+        >/dev/null 2>&1 <"${input:-/dev/null}" || true
+    valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" "$@" \
+        >/dev/null 2>"$work/callgrind.err" <"${input:-/dev/null}" || true
+    instructions=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/callgrind.err")
+    if [ -n "${CALLGRIND_OUT:-}" ]; then
+        cp "$work/callgrind.out" "$CALLGRIND_OUT/$(echo "$name" | tr -c 'a-zA-Z0-9\n' -).out"
+    fi
+    "$@" >/dev/null 2>&1 <"${input:-/dev/null}" || true
+    /usr/bin/time -f "%R %M" -o "$work/time.out" "$@" >/dev/null 2>&1 <"${input:-/dev/null}" || true
+    read -r faults resident <"$work/time.out"
+    printf '| %s | %s M | %s | %s MB |\n' "$name" \
+        "$(echo "$instructions" | awk '{printf "%.1f", $1 / 1e6}')" "$faults" \
+        "$(echo "$resident" | awk '{printf "%.1f", $1 / 1024}')"
+}
+
+if [ "$mode" = instructions ]; then
+    strip --strip-debug -o "$work/modelgate" "$binary"
+    binary="$work/modelgate"
+    make_repo 1
+    cd "$work/repo-1mb"
+    printf 'binary: %s bytes stripped of DWARF (%s)\n\n' "$(wc -c <"$binary")" "$1" >&2
+    echo "| command | instructions | minor page faults | peak resident |"
+    echo "|---|---:|---:|---:|"
+    count "modelgate status" "$binary" status
+    count "modelgate run, note on HEAD" "$binary" run
+    # Twice, as count does, each time without HEAD's note.
+    for _ in 1 2; do
+        git notes --ref=modelgate remove --ignore-missing HEAD 2>/dev/null
+        valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" "$binary" run \
+            >/dev/null 2>"$work/callgrind.err" </dev/null || true
+    done
+    if [ -n "${CALLGRIND_OUT:-}" ]; then cp "$work/callgrind.out" "$CALLGRIND_OUT/modelgate-run-unrelated.out"; fi
+    printf '| modelgate run, unrelated commit (note removed) | %s M | | |\n' \
+        "$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/callgrind.err" | awk '{printf "%.1f", $1 / 1e6}')"
+    count "modelgate verify" "$binary" verify
+    input="$work/1mb.stdin"
+    count "modelgate hook pre-push" "$binary" hook pre-push origin "$work/remote-1mb.git"
+    input=/dev/null
+    count "C: libgit2 init + open + read note" "$work/floor"
+    count "git status" git status
+    exit 0
+fi
 
 uptime >&2
 for size in $sizes; do
