@@ -61,7 +61,7 @@ struct CommitRecords {
         guard
             let cached = try KnownVerdicts(repository: repository).record(for: evaluation.fingerprint.digest)
         else { return nil }
-        var record = PipelineRunner.reusing(cached)
+        var record = PipelineRunner.reusing(cached, tree: evaluation.tree.tree)
         let owned = try store.makeScratchDirectory()
         defer { owned.remove() }
         let scratch = owned.url
