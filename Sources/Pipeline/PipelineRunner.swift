@@ -160,8 +160,8 @@ public final class PipelineRunner {
             stage.cached = true
             return stage
         }
-        let wasReused = !cached.stages.isEmpty && cached.stages.allSatisfy(\.cached)
-        record.cachedFrom = cached.cachedFrom ?? (wasReused ? nil : RunRecord.CachedRun(cached))
+        record.cachedFrom =
+            cached.cachedFrom ?? (RunReport.isReused(cached) ? nil : RunRecord.CachedRun(cached))
         return record
     }
 

@@ -29,13 +29,19 @@ extension RunReport {
     /// stages took 1.5 s; no stage ran now". The commit is named only when it is a hex id.
     public static func timing(_ record: RunRecord) -> String {
         let took = formatDuration(milliseconds: stageMilliseconds(record))
-        guard record.stages.contains(where: \.cached) else { return "stages took \(took)" }
+        guard isReused(record) else { return "stages took \(took)" }
         guard let run = record.cachedFrom else {
             return "cached verdict; no stage ran (the earlier run's time was not recorded)"
         }
         return "cached verdict from the run of \(run.started.formatted(.iso8601))"
             + (shortCommit(run.commit).map { " on \($0)" } ?? "")
             + ", whose stages took \(took); no stage ran now"
+    }
+
+    /// True when no stage ran for `record`: it names the run it reused (`cachedFrom`), or, in
+    /// an older record, every stage is marked cached.
+    public static func isReused(_ record: RunRecord) -> Bool {
+        record.cachedFrom != nil || (!record.stages.isEmpty && record.stages.allSatisfy(\.cached))
     }
 
     /// The first 7 characters of `commit` when it is a hex object id, else nil.

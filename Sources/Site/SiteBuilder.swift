@@ -705,7 +705,7 @@ final class SiteBuilder {
                 "duration": !stage.cached ? time : record.cachedFrom == nil ? "cached" : "\(time) (cached)",
             ]
         }
-        if record.stages.contains(where: \.cached) { extra["cachedFrom"] = RunReport.timing(record) }
+        if RunReport.isReused(record) { extra["cachedFrom"] = RunReport.timing(record) }
         let (changes, total) = try repository.changedFiles(
             from: entry.commit.parentIDs.first, to: entry.commit.id, limit: layout.changedFilesShown)
         extra["hasChanges"] = !changes.isEmpty
