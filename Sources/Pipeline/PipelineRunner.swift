@@ -61,7 +61,7 @@ public final class PipelineRunner {
             if !force, let cached = try KnownVerdicts(repository: repository).record(for: fingerprint.digest)
             {
                 reused = true
-                record = Self.reusing(cached, tree: tree.tree)
+                record = Self.reusing(cached)
                 observer?.notice(
                     "inputs unchanged since an earlier run (fingerprint \(fingerprint.digest.prefix(12))); no stage ran"
                 )
@@ -144,16 +144,11 @@ public final class PipelineRunner {
         value.isFinite ? Int(min(max(value, -1e15), 1e15)) : 0
     }
 
-    /// A cached record as a reused one for `tree`: its stages marked cached, keeping the times
-    /// they took when they ran, and `cachedFrom` naming that run (when, what, how long), so every
-    /// page and message shows the real training time. Reusing a reused record keeps the original
-    /// run; an older reused record (its stages all cached, no `cachedFrom`) does not know it.
-    ///
-    /// A record of the same tree is returned as it is: that run evaluated exactly these files
-    /// (the pre-commit hook's run of what became the commit, or an amend that changed only the
-    /// message), so it is this tree's own run, not a reuse.
-    static func reusing(_ cached: RunRecord, tree: ObjectID?) -> RunRecord {
-        if let tree, cached.tree == tree.hex { return cached }
+    /// A cached record as a reused one: its stages marked cached, keeping the times they took
+    /// when they ran, and `cachedFrom` naming that run (when, what, how long), so every page and
+    /// message shows the real training time. Reusing a reused record keeps the original run; an
+    /// older reused record (its stages all cached, no `cachedFrom`) does not know it.
+    static func reusing(_ cached: RunRecord) -> RunRecord {
         var record = cached
         record.stages = cached.stages.map { stage in
             var stage = stage

@@ -23,8 +23,7 @@ import Testing
 
     @Test func aReusedRecordKeepsItsStageTimesAndNamesItsRun() throws {
         let original = try Self.record(durations: [1_500, 250])
-        let other = try #require(ObjectID(hex: String(repeating: "9", count: 40)))
-        let reused = PipelineRunner.reusing(original, tree: other)
+        let reused = PipelineRunner.reusing(original)
         #expect(reused.stages.map(\.durationMilliseconds) == [1_500, 250])
         #expect(reused.stages.allSatisfy { $0.cached })
         #expect(reused.cachedFrom == RunRecord.CachedRun(original))
@@ -39,19 +38,12 @@ import Testing
         // Reused again (a verdict synced from a commit that itself reused it): still the first run.
         var later = reused
         later.started = Date(timeIntervalSince1970: 1_800_000_000)
-        #expect(PipelineRunner.reusing(later, tree: other).cachedFrom == RunRecord.CachedRun(original))
-    }
-
-    @Test func theSameTreesRecordIsItsOwnRun() throws {
-        let original = try Self.record(durations: [900])
-        let tree = try #require(ObjectID(hex: Self.tree))
-        #expect(PipelineRunner.reusing(original, tree: tree) == original)
+        #expect(PipelineRunner.reusing(later).cachedFrom == RunRecord.CachedRun(original))
     }
 
     @Test func anOlderReusedRecordDoesNotInventWhenItRan() throws {
         let older = try Self.record(durations: [0, 0], cached: true)
-        let other = try #require(ObjectID(hex: String(repeating: "9", count: 40)))
-        let reused = PipelineRunner.reusing(older, tree: other)
+        let reused = PipelineRunner.reusing(older)
         #expect(reused.cachedFrom == nil)
         #expect(
             RunReport.timing(reused)
