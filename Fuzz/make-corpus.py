@@ -421,6 +421,15 @@ def run_record_seeds():
         duration_ms=9223372036854775807))
     write("RunRecord", "compact.json", json.dumps(json.loads(record("pass")), separators=(",", ":")))
     write("RunRecord", "not-json.txt", "modelgate: verdict pass\n")
+    # A verdict reused from an earlier run: stages keep their times, cached_from names the run.
+    reused_stages = [dict(stage, cached=True) for stage in json.loads(record("pass"))["stages"]]
+    write("RunRecord", "cached-from.json", record(
+        "pass", stages=reused_stages,
+        cached_from={"started": "2026-11-30T08:00:00Z", "commit": "b736162" + "0" * 33, "duration_ms": 824}))
+    write("RunRecord", "cached-from-hostile.json", record(
+        "pass", stages=[dict(stage, duration_ms=-9223372036854775808) for stage in reused_stages],
+        cached_from={"started": "1970-01-01T00:00:00Z", "commit": "a\u001b[2Jb; rm -rf /",
+                     "duration_ms": 9223372036854775807}))
     # What `modelgate report` must keep as text in Markdown and JUnit XML.
     markup = "]]></failure><x a='1'>&amp;|<script>alert(1)</script> *b* [l](javascript:x) # h"
     write("RunRecord", "report-markup.json", record(

@@ -387,18 +387,20 @@ public struct ReleaseBook {
         try releaseListing().releases
     }
 
-    /// Every release tag (modelgate's trailers or a GTO name), newest first, and the tags that
-    /// cannot be read, with their reasons.
+    /// Every release tag (modelgate's trailers or a GTO name), newest first (`ReleaseOrder`, as
+    /// the site lists them), and the tags that cannot be read, with their reasons.
     public func releaseListing() throws -> (releases: [Release], unreadable: [UnreadableTag]) {
         let (tags, unreadable) = try ReleaseTag.all(in: repository)
-        let releases = tags.filter(\.isRelease).map(Release.init).sorted(by: Release.newerFirst)
+        let releases = try ReleaseOrder.newestFirst(tags.filter(\.isRelease), in: repository).map(
+            Release.init)
         return (releases, unreadable)
     }
 
     /// The release called `name`, or nil when that tag is not a release.
     public func release(named name: String) throws -> Release? {
         switch try ReleaseTag.read(named: name, in: repository) {
-        case .success(let tag)?: return tag.isRelease ? Release(tag) : nil
+        case .success(let tag)?:
+            return tag.isRelease ? Release(try ReleaseOrder.dated(tag, in: repository)) : nil
         case .failure(let unreadable)?:
             throw ArtifactError(
                 "the tag \(name) cannot be read: \(unreadable.reason)", location: name, exitStatus: .badInput)
@@ -427,13 +429,14 @@ public struct Release: Codable, Sendable, Equatable {
     public let version: String?
     /// GTO: the assignment's counter.
     public let number: Int?
-    /// When the tag was made.
+    /// When the tag was made: the tagger's date, else (a lightweight tag) its commit's date.
     public let date: Date?
     /// Who made it.
     public let tagger: String?
 
-    /// The release `tag` describes.
-    init(_ tag: ReleaseTag) {
+    /// The release `dated` describes.
+    init(_ dated: ReleaseOrder.Dated) {
+        let tag = dated.tag
         self.tag = tag.name
         commit = tag.commit.hex
         environment = tag.environment
@@ -443,15 +446,7 @@ public struct Release: Codable, Sendable, Equatable {
         model = tag.gto?.model
         version = tag.gto?.version
         number = tag.gto?.number
-        date = tag.tagger?.date
+        date = dated.date
         tagger = tag.tagger.map { "\($0.name) <\($0.email)>" }
-    }
-
-    /// Newest first: tag date, then GTO counter, then name.
-    static func newerFirst(_ a: Release, _ b: Release) -> Bool {
-        let (da, db) = (a.date ?? .distantPast, b.date ?? .distantPast)
-        if da != db { return da > db }
-        if (a.number ?? 0) != (b.number ?? 0) { return (a.number ?? 0) > (b.number ?? 0) }
-        return a.tag > b.tag
     }
 }

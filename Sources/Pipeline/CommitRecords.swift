@@ -6,7 +6,9 @@ import GitKit
 /// A commit made after a staged run (the pre-commit hook) has no note yet, but its inputs were
 /// evaluated: the cache holds those measurements under the same fingerprint. They are judged
 /// with the commit's own gates and baseline before they count, because the fingerprint covers
-/// what determines the metrics, not the gates.
+/// what determines the metrics, not the gates. Measurements of the commit's own tree (the
+/// pre-commit hook's staged run) are its own run; those taken from another tree are marked
+/// reused (`PipelineRunner.reusing`).
 struct CommitRecords {
     let repository: Repository
     let notes: RecordNotes
@@ -61,7 +63,11 @@ struct CommitRecords {
         guard
             let cached = try KnownVerdicts(repository: repository).record(for: evaluation.fingerprint.digest)
         else { return nil }
-        var record = PipelineRunner.reusing(cached)
+        // The cached run of this very tree (the pre-commit hook's run of what became the commit)
+        // is the commit's own run, with its stages as they ran; any other is a reuse.
+        var record =
+            cached.tree != nil && cached.tree == evaluation.tree.tree?.hex
+            ? cached : PipelineRunner.reusing(cached)
         let owned = try store.makeScratchDirectory()
         defer { owned.remove() }
         let scratch = owned.url

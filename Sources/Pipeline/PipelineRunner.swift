@@ -144,15 +144,19 @@ public final class PipelineRunner {
         value.isFinite ? Int(min(max(value, -1e15), 1e15)) : 0
     }
 
-    /// A cached record as a reused one: its stages marked cached, with no time spent.
+    /// A cached record as a reused one: its stages marked cached, keeping the times they took
+    /// when they ran, and `cachedFrom` naming that run (when, what, how long), so every page and
+    /// message shows the real training time. Reusing a reused record keeps the original run; an
+    /// older reused record (its stages all cached, no `cachedFrom`) does not know it.
     static func reusing(_ cached: RunRecord) -> RunRecord {
         var record = cached
         record.stages = cached.stages.map { stage in
             var stage = stage
             stage.cached = true
-            stage.durationMilliseconds = 0
             return stage
         }
+        record.cachedFrom =
+            cached.cachedFrom ?? (RunReport.isReused(cached) ? nil : RunRecord.CachedRun(cached))
         return record
     }
 

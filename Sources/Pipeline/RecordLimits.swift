@@ -222,6 +222,7 @@ public enum RecordLimits {
             (record.artifact, "artifact"), (record.tool, "tool"), (record.source, "source"),
             (record.baseline?.policy, "baseline.policy"), (record.baseline?.commit ?? nil, "baseline.commit"),
             (record.baseline?.comparison, "baseline.comparison"), (record.report?.sha256, "report.sha256"),
+            (record.cachedFrom?.commit ?? nil, "cached_from.commit"),
         ]
         for (value, field) in fields {
             if let value, let problem = fieldProblem(value, field) { return problem }

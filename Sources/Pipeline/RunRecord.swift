@@ -24,7 +24,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
         public var name: String
         /// "pass" (ran and produced its outputs), "error", or "skipped" (not reached).
         public var status: String
-        /// Wall time of the stage, 0 when it came from the cache.
+        /// Wall time of the stage; when `cached`, the time it took in the run it was reused
+        /// from (`cachedFrom`; 0 in older records, which did not keep it).
         public var durationMilliseconds: Int
         /// True when the result was reused from an earlier run with the same inputs.
         public var cached: Bool
@@ -60,6 +61,29 @@ public struct RunRecord: Codable, Sendable, Equatable {
         public init(path: String, sha256: String) {
             self.path = path
             self.sha256 = sha256
+        }
+    }
+
+    /// The earlier run whose measurements a reused verdict took (no stage ran): when it ran,
+    /// what it evaluated, how long it took. Its stages' times stay in `stages`.
+    public struct CachedRun: Codable, Sendable, Equatable {
+        /// When that run started.
+        public var started: Date
+        /// The commit it evaluated (nil for a staged or work-tree run).
+        public var commit: String?
+        /// Its wall time.
+        public var durationMilliseconds: Int
+
+        /// The run of `record`.
+        public init(_ record: RunRecord) {
+            started = record.started
+            commit = record.commit
+            durationMilliseconds = record.durationMilliseconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case started, commit
+            case durationMilliseconds = "duration_ms"
         }
     }
 
@@ -100,11 +124,15 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var threads: Int?
     /// The run's own Markdown report, when a stage declares `report:` and wrote it.
     public var report: Report?
+    /// For a reused verdict (every stage `cached`): the run that measured it; nil when the
+    /// stages ran, and in records written before reuse kept this.
+    public var cachedFrom: CachedRun?
 
     enum CodingKeys: String, CodingKey {
         case schema, commit, tree, fingerprint, verdict, metrics, gates, stages, artifact, tool, started
         case baseline, source, inputs, error, threads, report
         case durationMilliseconds = "duration_ms"
+        case cachedFrom = "cached_from"
     }
 
     /// The gates that failed.

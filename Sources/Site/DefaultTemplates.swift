@@ -80,7 +80,8 @@ The site loads nothing from other hosts and works when opened straight from disk
 <thead><tr><th>stage</th><th>status</th><th class="num">duration</th><th>cache</th></tr></thead>
 <tbody>{{#stages}}<tr><td>{{name}}</td><td><span class="verdict {{status}}">{{status}}</span></td><td class="num">{{duration}}</td><td>{{#cached}}hit{{/cached}}{{^cached}}ran{{/cached}}</td></tr>
 {{/stages}}</tbody>
-</table>
+</table>{{#cachedFrom}}
+<p class="muted">Inputs unchanged since an earlier run: {{cachedFrom}}.</p>{{/cachedFrom}}
 <h2>Changed files</h2>
 {{#hasChanges}}
 <table>

@@ -61,7 +61,7 @@ package enum RecordFuzzTarget {
             {
                 $0 + checked($1)
             }
-            size += checked(HookReport.passSummary(record))
+            size += checked(HookReport.passSummary(record)) + checked(RunReport.timing(record))
             size += forgeReports(record)
             size += checked(Format.date(record.started)) + checked(Format.isoDate(record.started))
             var points: [Chart.Point] = []

@@ -35,12 +35,12 @@ public struct Release: Sendable, Equatable {
             && lhs.trailers.map(\.value) == rhs.trailers.map(\.value)
     }
 
-    /// Every readable commit tag in `repository`, newest first (ties by name); tags that cannot
-    /// be read are left out (`modelgate releases` names them).
+    /// Every readable commit tag in `repository`, newest first in `ReleaseOrder` (as `modelgate
+    /// releases` lists them); tags that cannot be read are left out (`modelgate releases` names them).
     static func all(in repository: Repository) throws -> [Release] {
-        try ReleaseTag.all(in: repository).tags.map { tag in
-            Release(tag, date: try tag.tagger?.date ?? repository.commit(tag.commit).committer.date)
-        }.sorted { $0.date != $1.date ? $0.date > $1.date : $0.tag < $1.tag }
+        try ReleaseOrder.newestFirst(ReleaseTag.all(in: repository).tags, in: repository).map {
+            Release($0.tag, date: $0.date)
+        }
     }
 
     /// The site's view of `tag`, dated `date`.

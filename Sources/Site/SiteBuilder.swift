@@ -698,12 +698,14 @@ final class SiteBuilder {
         }
         extra["metricRows"] = metricRows
         extra["stages"] = record.stages.map { stage -> [String: Any] in
-            [
+            // A reused stage shows the time it took when it ran; older records did not keep it.
+            let time = Format.duration(milliseconds: stage.durationMilliseconds)
+            return [
                 "name": stage.name, "status": stage.status, "cached": stage.cached,
-                "duration": stage.cached
-                    ? "0 ms (cached)" : Format.duration(milliseconds: stage.durationMilliseconds),
+                "duration": !stage.cached ? time : record.cachedFrom == nil ? "cached" : "\(time) (cached)",
             ]
         }
+        if RunReport.isReused(record) { extra["cachedFrom"] = RunReport.timing(record) }
         let (changes, total) = try repository.changedFiles(
             from: entry.commit.parentIDs.first, to: entry.commit.id, limit: layout.changedFilesShown)
         extra["hasChanges"] = !changes.isEmpty

@@ -75,7 +75,7 @@ struct Hook: ParsableCommand {
             if let line { Terminal.printError(line) }
         case .evaluated(let outcome, let changed):
             let record = outcome.record
-            let cached = outcome.reused ? " (cached verdict, no stage ran)" : ""
+            let cached = outcome.reused ? " (\(RunReport.timing(record)))" : ""
             switch record.verdict {
             case .pass:
                 Terminal.printError(
@@ -176,7 +176,7 @@ struct Hook: ParsableCommand {
                 ? "verdict signed by \(tip.signer ?? "?"), verified"
                 : tip.origin == "note"
                     ? "recorded verdict"
-                    : tip.origin == "cache" ? "cached verdict, no stage ran" : "ran the pipeline"
+                    : tip.origin == "cache" ? RunReport.timing(record) : "ran the pipeline"
             if record.verdict == .pass {
                 Terminal.printError(
                     style.green("modelgate: pass")

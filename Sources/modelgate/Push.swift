@@ -24,10 +24,16 @@ struct Push: AsyncParsableCommand {
     @Argument(help: "[REV] REGISTRY/REPOSITORY:TAG (REV defaults to HEAD).") var arguments: [String]
     @Flag(help: "Use plain HTTP (for a registry on this machine).") var insecure = false
     @Option(
+        name: .customLong("image-version"),
         help:
             "org.opencontainers.image.version (default: a release tag on the commit, else the short commit id)."
     )
     var version: String?
+    /// `--version` is the tool's own flag, which an image-version option of that name shadowed.
+    /// It is taken here as a flag, so that alone it prints the version as on every command, and
+    /// with arguments it is a usage error naming `--image-version` (left to ArgumentParser, it
+    /// would print the version and exit 0 without pushing).
+    @Flag(name: .customLong("version"), help: .hidden) var versionRequested = false
     @Option(
         help:
             "Upload blobs larger than this many MiB in PATCH chunks of this size (default: one PUT per blob)."
@@ -39,6 +45,14 @@ struct Push: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
 
     func validate() throws {
+        if versionRequested {
+            guard arguments.isEmpty else {
+                throw ValidationError(
+                    "--version prints modelgate's version; give the image's version with --image-version VERSION"
+                )
+            }
+            throw CleanExit.message(Tool.version)
+        }
         if let chunkSize, chunkSize < 1 {
             throw ValidationError("--chunk-size is in MiB and must be at least 1")
         }

@@ -24,6 +24,7 @@ struct VerdictPrinter {
                     "  baseline: \(baseline.policy) -> \(baseline.commit.map { String($0.prefix(7)) } ?? "none") (\(baseline.comparison))"
                 )
             }
+            if !record.stages.isEmpty { modelgate.print("  time: \(RunReport.timing(record))") }
             modelgate.print(
                 "verdict: \(record.verdict.rawValue) for \(outcome.subject)\(outcome.reused ? " (cached)" : "")"
             )

@@ -301,6 +301,37 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: target.appendingPathComponent("model.bin").path))
     }
 
+    /// `push --image-version` names the image's version, as `package` does; `--version` stays the
+    /// tool's own flag, and `push --version X` is a usage error naming the new option (before, it
+    /// collided with the tool's flag: a parse error printed the version and exited 0).
+    @Test func pushTakesTheImageVersionAndLeavesVersionToTheTool() throws {
+        let registry = try TestRegistry()
+        let repository = try ArtifactRepository()
+        #expect(try repository.modelgate(["run"]).status == 0)
+        let target = "\(registry.address)/team/versioned:v1"
+        let push = try repository.modelgate(["push", "--image-version", "2.3.4", target, "--insecure"])
+        #expect(push.status == 0, "\(push.stderr)")
+        let inspected = try inspect(target, in: repository.url)
+        #expect(inspected.status == 0, "\(inspected.stderr)")
+        let info = try JSONSerialization.jsonObject(with: Data(inspected.stdout.utf8)) as? [String: Any]
+        #expect((info?["Labels"] as? [String: String])?["org.opencontainers.image.version"] == "2.3.4")
+
+        let untouched = "\(registry.address)/team/old-option:v1"
+        let old = try repository.modelgate(["push", "--version", "2.3.4", untouched, "--insecure"])
+        #expect(old.status == 64)
+        #expect(old.stderr.contains("give the image's version with --image-version VERSION"), "\(old.stderr)")
+        #expect(try inspect(untouched, in: repository.url).status != 0)  // nothing was pushed
+        let version = try repository.modelgate(["--version"])
+        #expect(version.status == 0)
+        #expect(version.output.range(of: #"^[0-9]+\.[0-9]+\.[0-9]+$"#, options: .regularExpression) != nil)
+        // Alone, `push --version` prints it too, as every command does.
+        let pushVersion = try repository.modelgate(["push", "--version"])
+        #expect(pushVersion.status == 0 && pushVersion.output == version.output, "\(pushVersion.stderr)")
+        let help = try repository.modelgate(["push", "--help"])
+        #expect(help.stdout.contains("--image-version <image-version>"))
+        #expect(!help.stdout.contains("--version <"))
+    }
+
     @Test func chunkedUploadsGiveTheSameImage() throws {
         let registry = try TestRegistry()
         let repository = try ArtifactRepository(modelBytes: 2_500_000)

@@ -52,8 +52,8 @@ import Testing
         try fixture.repo.git(["tag", "scratch", first])
         let here = try fixture.modelgate(["sync"])
         #expect(here.status == 0, "\(here.stderr)")
-        #expect(here.stdout.contains("synced records with origin: 0 new from the remote, 0 merged"))
-        #expect(here.stdout.contains("release tags pushed: demo@v1"))
+        #expect(here.stdout.contains("  records:            2 pushed (2 notes)"), "\(here.stdout)")
+        #expect(here.stdout.contains("  release tags:       pushed demo@v1"))
         #expect(try fixture.remoteRef("refs/tags/demo@v1") != nil)
         #expect(try fixture.remoteRef("refs/tags/scratch") == nil)
         let there = try fixture.modelgate(["sync", "--json"], in: clone)
@@ -135,5 +135,95 @@ import Testing
         let result = try fixture.modelgate(["sync", "nowhere"])
         #expect(result.status == 3)
         #expect(result.stderr.contains("could not list the remote's notes"))
+    }
+}
+
+/// `modelgate sync` says what it fetched and pushed, per notes ref and for release tags, and
+/// "already up to date" when there was nothing to do.
+@Suite struct SyncReportTests {
+    func summary(_ result: ProcessResult) throws -> [String: Any] {
+        #expect(result.status == 0, "\(result.stderr)")
+        return try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    }
+
+    /// label → [fetched, merged, pushed, notes] of a `sync --json` summary.
+    func counts(_ summary: [String: Any]) -> [String: [Int]] {
+        var result: [String: [Int]] = [:]
+        for ref in summary["refs"] as? [[String: Any]] ?? [] {
+            guard let label = ref["label"] as? String else { continue }
+            result[label] = ["fetched", "merged", "pushed", "notes"].map { ref[$0] as? Int ?? -1 }
+        }
+        return result
+    }
+
+    @Test func syncReportsWhatItFetchedAndPushedPerRef() throws {
+        let fixture = try HookFixture(install: false)
+        let first = try fixture.head()
+        try fixture.repo.commit(files: ["README.md": "two\n"], message: "second")
+        let second = try fixture.head()
+        try fixture.repo.git(["push", "--quiet", "--no-verify", "origin", "main"])
+        let clone = fixture.repo.directory.appending("clone")
+        try fixture.repo.git(
+            ["clone", "--quiet", fixture.remote.path, clone.path], in: fixture.repo.directory.url)
+
+        // Here: a record on each commit, a signature line, a release tag; no deployments.
+        for commit in [first, second] {
+            try fixture.repo.git([
+                "notes", "--ref=modelgate", "add", "-m",
+                HookSyncTests().record(commit: commit, verdict: "pass", started: "2026-01-02T10:00:00Z"),
+                commit,
+            ])
+        }
+        try fixture.repo.git(["notes", "--ref=modelgate-signatures", "add", "-m", "sig line", first])
+        try fixture.repo.git([
+            "tag", "-a", "demo@v1", "-m", "release\n\nModelgate-Environment: production", first,
+        ])
+        let pushed = try summary(try fixture.modelgate(["sync", "--json"]))
+        #expect(counts(pushed)["records"] == [0, 0, 2, 2])
+        #expect(counts(pushed)["signatures"] == [0, 0, 1, 1])
+        #expect(counts(pushed)["deployments"] == [0, 0, 0, 0])
+        #expect(pushed["pushedTags"] as? [String] == ["demo@v1"])
+        #expect(try fixture.remoteRef("refs/notes/modelgate-signatures") != nil)
+
+        // Nothing new: every ref is up to date, and no tag counts as pushed again.
+        let again = try fixture.modelgate(["sync"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(
+            again.output == """
+                synced with origin
+                  records:            already up to date (2 notes)
+                  superseded records: none
+                  signatures:         already up to date (1 note)
+                  deployments:        none
+                  release tags:       already up to date
+                """, "\(again.stdout)")
+        let quiet = try summary(try fixture.modelgate(["sync", "--json"]))
+        #expect(quiet["pushedTags"] as? [String] == [])
+        #expect((quiet["refs"] as? [[String: Any]])?.allSatisfy { $0["upToDate"] as? Bool == true } == true)
+
+        // The clone (made before the tags) fetches them all; its deployment goes back.
+        try fixture.repo.git([
+            "tag", "-a", "demo@v2", "-m", "release\n\nModelgate-Environment: staging", second,
+        ])
+        #expect(try fixture.modelgate(["sync"]).status == 0)
+        try fixture.repo.git(
+            ["notes", "--ref=modelgate-deployments", "add", "-m", "deployed line", second], in: clone)
+        let there = try summary(try fixture.modelgate(["sync", "--json"], in: clone))
+        #expect(counts(there)["records"] == [2, 0, 0, 2])
+        #expect(counts(there)["signatures"] == [1, 0, 0, 1])
+        #expect(counts(there)["deployments"] == [0, 0, 1, 1])
+        #expect(there["fetchedTags"] as? [String] == ["demo@v1", "demo@v2"])
+        #expect(there["pushedTags"] as? [String] == [])
+
+        // Both sides add a line to the same signature note: merged here, then pushed.
+        try fixture.repo.git(["notes", "--ref=modelgate-signatures", "append", "-m", "second sig", first])
+        try fixture.repo.git(
+            ["notes", "--ref=modelgate-signatures", "append", "-m", "third sig", first], in: clone)
+        #expect(try fixture.modelgate(["sync"], in: clone).status == 0)
+        let back = try fixture.modelgate(["sync"])
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(back.stdout.contains("  signatures:         1 merged, 1 pushed (1 note)"), "\(back.stdout)")
+        #expect(back.stdout.contains("  deployments:        1 fetched (1 note)"), "\(back.stdout)")
     }
 }

@@ -133,7 +133,9 @@ import Testing
         try repository.repo.git(["init", "--quiet", "--bare", remote.path])
         let sync = try Self.modelgate(["sync", remote.path], in: repository)
         #expect(sync.status == 0, "\(sync.stderr)")
-        #expect(sync.stdout.contains("release tags pushed: demo#production#1, demo@v1.0.0"), "\(sync.stdout)")
+        #expect(
+            sync.stdout.contains("  release tags:       pushed demo#production#1, demo@v1.0.0"),
+            "\(sync.stdout)")
         #expect(sync.stderr.contains("warning: tag 'huge' is skipped: its tag object "))
         let pushed = try repository.repo.git(["--git-dir", remote.path, "tag", "-l"])
         #expect(pushed == "demo#production#1\ndemo@v1.0.0")

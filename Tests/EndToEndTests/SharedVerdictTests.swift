@@ -53,7 +53,7 @@ import Testing
         // verdict, found by its inputs, without training again.
         let push = try fixture.repo.gitResult(["push", "origin", "main"])
         #expect(push.status == 0, "\(push.stderr)")
-        #expect(push.stderr.contains("cached verdict, no stage ran"))
+        #expect(push.stderr.contains("(cached verdict from the run of "), "\(push.stderr)")
         #expect(fixture.runCount == 2)
         #expect(try fixture.repo.git(["notes", "--ref=modelgate", "show", "HEAD"]).contains("\"r2\" : 0.94"))
     }

@@ -28,6 +28,12 @@ import Processes
 /// read at all, and one that is not UTF-8 is not taken as text (repairing it would change it).
 /// Such a note loses to the other side's note whatever that is, and is kept in the superseded
 /// ref as one line naming its blob and the reason instead of its text.
+///
+/// It says what it did, per shared ref (`Summary.refs`): the notes fetched (on commits that had
+/// none here), the commits whose notes were merged, and the notes pushed (new or changed on the
+/// remote: counted against the remote's notes as fetched in the round whose push went through,
+/// for the refs `git push --porcelain` reports updated); and the release tags fetched and pushed
+/// (tags the remote already had are not counted as pushed).
 public struct NotesSync {
     /// Where records that lost a merge are kept.
     public static let supersededRef = "refs/notes/modelgate-superseded"
@@ -46,23 +52,56 @@ public struct NotesSync {
         public var name: String
         /// How the remote's notes are merged into ours.
         public var rule: MergeRule
+        /// What its notes are, in `sync`'s report ("records", "signatures").
+        public var label: String
 
         /// Makes a shared ref.
-        public init(_ name: String, rule: MergeRule) {
+        public init(_ name: String, rule: MergeRule, label: String) {
             self.name = name
             self.rule = rule
+            self.label = label
         }
     }
 
     /// Every notes ref `sync` fetches, merges and pushes, in this order (records first: merging
     /// them adds lines to the superseded ref). Another kind of note joins the list here.
     public static let sharedRefs: [SharedRef] = [
-        SharedRef(RecordNotes.ref, rule: .records), SharedRef(supersededRef, rule: .union),
+        SharedRef(RecordNotes.ref, rule: .records, label: "records"),
+        SharedRef(supersededRef, rule: .union, label: "superseded records"),
         // Signed records: one self-contained line per signature, so a union loses none.
-        SharedRef(SignedRecords.ref, rule: .union),
+        SharedRef(SignedRecords.ref, rule: .union, label: "signatures"),
         // Deployment records: one self-contained line per deployment event, likewise.
-        SharedRef(DeploymentLog.ref, rule: .union),
+        SharedRef(DeploymentLog.ref, rule: .union, label: "deployments"),
     ]
+
+    /// What `sync` did to one shared notes ref.
+    public struct RefSummary: Codable, Equatable, Sendable {
+        /// The ref (`refs/notes/…`).
+        public var ref: String
+        /// What its notes are ("records", "signatures"…).
+        public var label: String
+        /// Notes the remote had on commits that had none here, now here.
+        public var fetched: Int
+        /// Commits on which both sides had a different note, merged here by the ref's rule.
+        public var merged: Int
+        /// Notes this sync gave the remote: on commits it had no note on, or a different one.
+        public var pushed: Int
+        /// Notes the ref holds here after the sync.
+        public var notes: Int
+        /// True when nothing was fetched, merged or pushed.
+        public var upToDate: Bool
+
+        /// Makes a ref's summary.
+        public init(ref: SharedRef, fetched: Int, merged: Int, pushed: Int, notes: Int) {
+            self.ref = ref.name
+            label = ref.label
+            self.fetched = fetched
+            self.merged = merged
+            self.pushed = pushed
+            self.notes = notes
+            upToDate = fetched == 0 && merged == 0 && pushed == 0
+        }
+    }
 
     /// What `sync` did.
     public struct Summary: Codable, Equatable, Sendable {
@@ -74,8 +113,12 @@ public struct NotesSync {
         public var conflicts: Int
         /// Of those, how many took the remote's record as the note.
         public var tookRemote: Int
-        /// Release tags pushed (names).
+        /// Release tags pushed: the ones the remote did not have (names).
         public var pushedTags: [String]
+        /// Tags fetched from the remote that were not here (names).
+        public var fetchedTags: [String] = []
+        /// Per shared ref, in `sharedRefs` order: notes fetched, merged and pushed.
+        public var refs: [RefSummary] = []
         /// Lines worth showing (a rejected tag, a remote without notes…).
         public var warnings: [String]
         /// How many fetch-merge-push rounds it took (more than 1 when others pushed meanwhile).
@@ -109,6 +152,7 @@ public struct NotesSync {
         var summary = Summary(
             remote: remote, received: 0, conflicts: 0, tookRemote: 0, pushedTags: [], warnings: [])
         // Release tags: fetch the remote's without clobbering ours, push ours.
+        let tagsBefore = Set(try repository.tagNames())
         let fetchTags = try gitResult([
             "fetch", "--quiet", "--no-write-fetch-head", remote, "refs/tags/*:refs/tags/*",
         ])
@@ -116,24 +160,36 @@ public struct NotesSync {
             summary.warnings.append(
                 "some tags were not fetched: \(fetchTags.stderr.split(separator: "\n").first ?? "")")
         }
+        summary.fetchedTags = try repository.tagNames().filter { !tagsBefore.contains($0) }
         let (tags, unreadable) = try releaseTags()
-        summary.pushedTags = tags
         summary.warnings += unreadable.map(\.message)
-        var conflicts = Set<ObjectID>()
-        var tookRemote = Set<ObjectID>()
+        var round = Round()
+        var pushedTags = Set<String>()
         for attempt in 1...Self.maxAttempts {
             summary.attempts = attempt
-            try fetchAndMerge(into: &summary, conflicts: &conflicts, tookRemote: &tookRemote)
-            summary.conflicts = conflicts.count
-            summary.tookRemote = tookRemote.count
+            try fetchAndMerge(into: &summary, round: &round)
+            summary.conflicts = round.conflicts.count
+            summary.tookRemote = round.tookRemote.count
             var pushRefs: [String] = []
             for ref in Self.sharedRefs where try repository.reference(ref.name) != nil {
                 pushRefs.append("\(ref.name):\(ref.name)")
             }
-            pushRefs += summary.pushedTags.map { "refs/tags/\($0):refs/tags/\($0)" }
-            if pushRefs.isEmpty { return summary }
+            pushRefs += tags.map { "refs/tags/\($0):refs/tags/\($0)" }
+            if pushRefs.isEmpty {
+                summary.refs = try refSummaries(round)
+                return summary
+            }
             let pushed = try gitResult(["push", "--porcelain", "--no-verify", remote] + pushRefs)
-            if pushed.status == 0 { return summary }
+            // A push that fails may still have updated some refs (git push is not atomic).
+            let updated = Self.updatedRefs(pushed.stdout)
+            try countPushedNotes(updated, round: &round)
+            pushedTags.formUnion(
+                updated.compactMap { $0.hasPrefix("refs/tags/") ? String($0.dropFirst(10)) : nil })
+            summary.pushedTags = tags.filter(pushedTags.contains)
+            if pushed.status == 0 {
+                summary.refs = try refSummaries(round)
+                return summary
+            }
             let refusal = Self.pushRefusal(pushed.stdout, stderr: pushed.stderr)
             guard refusal.isRetryable else {
                 throw HookError(
@@ -152,27 +208,90 @@ public struct NotesSync {
             }
             Self.pause(before: attempt + 1)
         }
+        summary.refs = try refSummaries(round)
         return summary
     }
 
+    /// What the rounds of one sync did so far, per shared ref (by name): commits whose notes
+    /// were fetched, merged or pushed, each counted once however many rounds saw it.
+    struct Round {
+        var fetched: [String: Set<ObjectID>] = [:]
+        var merged: [String: Set<ObjectID>] = [:]
+        var pushed: [String: Set<ObjectID>] = [:]
+        /// Refs the remote had in the latest round (their tracking refs hold its notes).
+        var remoteHas: Set<String> = []
+        /// Record conflicts, and those where the remote's record became the note.
+        var conflicts = Set<ObjectID>()
+        var tookRemote = Set<ObjectID>()
+    }
+
+    /// The per-ref summaries of `round`, with each ref's note count here.
+    func refSummaries(_ round: Round) throws -> [RefSummary] {
+        try Self.sharedRefs.map { ref in
+            RefSummary(
+                ref: ref, fetched: round.fetched[ref.name]?.count ?? 0,
+                merged: round.merged[ref.name]?.count ?? 0,
+                pushed: round.pushed[ref.name]?.count ?? 0, notes: try repository.notes(ref: ref.name).count)
+        }
+    }
+
+    /// Counts, for each shared ref in `updated` (refs the push updated), the notes the remote
+    /// did not have as fetched this round: new ones and changed ones.
+    func countPushedNotes(_ updated: Set<String>, round: inout Round) throws {
+        for ref in Self.sharedRefs where updated.contains(ref.name) {
+            var theirs: [ObjectID: ObjectID] = [:]
+            if round.remoteHas.contains(ref.name) {
+                for entry in try repository.notes(ref: Self.trackingRef(remote: remote, for: ref.name)) {
+                    theirs[entry.target] = entry.blob
+                }
+            }
+            for entry in try repository.notes(ref: ref.name) where theirs[entry.target] != entry.blob {
+                round.pushed[ref.name, default: []].insert(entry.target)
+            }
+        }
+    }
+
+    /// The remote refs a `git push --porcelain` updated: lines flagged ` ` (fast-forward), `+`
+    /// (forced) or `*` (new); up-to-date refs are not listed without `--verbose`.
+    static func updatedRefs(_ stdout: String) -> Set<String> {
+        var refs = Set<String>()
+        for line in stdout.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count >= 3, ["", " ", "+", "*"].contains(fields[0]) else { continue }
+            if let target = fields[1].split(separator: ":").last { refs.insert(String(target)) }
+        }
+        return refs
+    }
+
     /// One round's fetch of every shared ref the remote has, merged into ours by its rule.
-    func fetchAndMerge(
-        into summary: inout Summary, conflicts: inout Set<ObjectID>, tookRemote: inout Set<ObjectID>
-    ) throws {
+    func fetchAndMerge(into summary: inout Summary, round: inout Round) throws {
         let names = Self.sharedRefs.map(\.name)
         let advertised = try git(["ls-remote", remote] + names, operation: "list the remote's notes")
         let remoteRefs = Set(
             advertised.split(separator: "\n").compactMap { $0.split(separator: "\t").last.map(String.init) })
         let present = Self.sharedRefs.filter { remoteRefs.contains($0.name) }
+        round.remoteHas = Set(present.map(\.name))
         guard !present.isEmpty else { return }
         let refspecs = present.map { "+\($0.name):\(Self.trackingRef(remote: remote, for: $0.name))" }
         try git(["fetch", "--quiet", "--no-tags", remote] + refspecs, operation: "fetch the remote's notes")
         for ref in present {
             let tracking = Self.trackingRef(remote: remote, for: ref.name)
+            // Counted before merging: the remote's notes this clone has not, or has differently.
+            let ours = Dictionary(
+                try repository.notes(ref: ref.name).map { ($0.target, $0.blob) },
+                uniquingKeysWith: { a, _ in a })
+            for entry in try repository.notes(ref: tracking) {
+                if let mine = ours[entry.target] {
+                    if mine != entry.blob { round.merged[ref.name, default: []].insert(entry.target) }
+                } else {
+                    round.fetched[ref.name, default: []].insert(entry.target)
+                }
+            }
             switch ref.rule {
             case .records:
                 try merge(
-                    ref.name, from: tracking, into: &summary, conflicts: &conflicts, tookRemote: &tookRemote)
+                    ref.name, from: tracking, into: &summary, conflicts: &round.conflicts,
+                    tookRemote: &round.tookRemote)
             case .union:
                 try git(
                     ["notes", "--ref=\(ref.name)", "merge", "--quiet", "-s", "cat_sort_uniq", tracking],

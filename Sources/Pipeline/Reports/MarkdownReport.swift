@@ -30,6 +30,11 @@ public enum MarkdownReport {
         lines.append("")
         // `signer` is who vouched under the repository's trust policy (`TrustedVerdicts.voucher`).
         lines.append("Signed by: \(report.signer.map(text) ?? "local, unsigned")")
+        if !record.stages.isEmpty {
+            // Made of numbers, a date and a hex id (`RunReport.timing`): nothing to escape.
+            lines.append("")
+            lines.append("Time: \(RunReport.timing(record))")
+        }
         if let error = record.error, record.verdict == .error {
             lines.append("")
             lines.append("Error: \(text(error))")
