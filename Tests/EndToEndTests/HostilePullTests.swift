@@ -482,9 +482,11 @@ struct CraftedImage {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // Wait (at most a minute) for the pull to create its staging folder, then kill it.
+        // Wait (at most a minute) for the pull's staging folder under its final name, then kill
+        // it. A folder still named `….creating` (killed between mkdir and rename, a window of
+        // microseconds) is by design only swept once it is an hour old: see OwnedDirectory.
         var polls = 0
-        while debris().isEmpty, process.isRunning, polls < 6000 {
+        while !debris().contains(where: { !$0.hasSuffix(".creating") }), process.isRunning, polls < 6000 {
             usleep(10_000)
             polls += 1
         }
