@@ -115,7 +115,8 @@ struct AxisTicks: Equatable {
             let exponent = ReadableNumber.decimalExponent(largest)
             let decimals = min(max(0, exponent - stepExponent), 12)
             return ticks.map {
-                ($0 == 0 ? "0" : ReadableNumber.scientific($0, exponent: exponent, decimals: decimals)) + suffix
+                ($0 == 0 ? "0" : ReadableNumber.scientific($0, exponent: exponent, decimals: decimals))
+                    + suffix
             }
         }
         let decimals = max(0, -stepExponent)

@@ -52,8 +52,8 @@ struct Chart {
     /// The drawing's size: the `viewBox` the browser scales to the page.
     var size = Size.compact
 
-    /// A drawing size in SVG units. Text is 14 units high, so a compact chart shown in half a
-    /// desktop page reads at about 14 px, and on a phone (375 px) at about 10.
+    /// A drawing size in SVG units. Text is 14 units high (17 on narrow screens), so a compact
+    /// chart in half a desktop page reads at about 14 px, and on a phone (375 px) at about 12.
     struct Size: Equatable {
         var width: Double
         var height: Double
@@ -67,8 +67,9 @@ struct Chart {
     static let right = 16.0
     static let top = 14.0
     static let bottom = 34.0
-    /// The width of one character of a tick label (14-unit system font; digits are narrower).
-    static let characterWidth = 8.0
+    /// The width of one character of a tick label: the 17-unit font phones get (the stylesheet's
+    /// narrow-screen rule); digits are narrower, so desktop's 14 units fit too.
+    static let characterWidth = 9.5
 
     /// The interval of `metric`'s value that `record`'s gates give, if any: a threshold gate's
     /// interval as it is; else a change gate's (the drop or rise against the baseline) moved to
@@ -160,11 +161,14 @@ struct Chart {
                     "<rect class=\"band\" x=\"\(f(px(first.x) - 4))\" y=\"\(f(top))\" width=\"8\" height=\"\(f(max(1, py(interval.lowerBound) - top)))\">\(title)</rect>"
                 return
             }
-            let upper = run.compactMap { point in point.interval.map { "\(f(px(point.x))),\(f(py($0.upperBound)))" } }
+            let upper = run.compactMap { point in
+                point.interval.map { "\(f(px(point.x))),\(f(py($0.upperBound)))" }
+            }
             let lower = run.reversed().compactMap { point in
                 point.interval.map { "\(f(px(point.x))),\(f(py($0.lowerBound)))" }
             }
-            out += "<polygon class=\"band\" points=\"\((upper + lower).joined(separator: " "))\">\(title)</polygon>"
+            out +=
+                "<polygon class=\"band\" points=\"\((upper + lower).joined(separator: " "))\">\(title)</polygon>"
         }
         for point in finite {
             if point.interval == nil { closeRun() } else { run.append(point) }
@@ -195,7 +199,8 @@ struct Chart {
         for point in finite {
             let x = px(point.x)
             let y = py(point.value)
-            var tip = "\(point.commit) \(point.date): \(metric) = \(ReadableNumber.value(point.value, metric: metric))"
+            var tip =
+                "\(point.commit) \(point.date): \(metric) = \(ReadableNumber.value(point.value, metric: metric))"
             if let interval = point.interval {
                 tip +=
                     " [\(ReadableNumber.value(interval.lowerBound, metric: metric)), \(ReadableNumber.value(interval.upperBound, metric: metric))]"

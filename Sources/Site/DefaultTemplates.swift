@@ -362,9 +362,12 @@ article.markdown { border: 1px solid var(--line); border-radius: 6px; padding: 0
 article.markdown table { width: auto; }
 article.markdown img { max-width: 100%; height: auto; }
 .image-omitted { color: var(--muted); }
+table.releases td.date { white-space: normal; }
 @media (max-width: 40rem) {
   header.top, main, footer { padding-left: .75rem; padding-right: .75rem; }
   th, td { padding: .25rem .35rem; }
+  svg.chart .tick { font-size: 17px; }
+  svg.chart .gate-label { font-size: 16px; }
 }
 @media (prefers-color-scheme: dark) {
   :root { --fg: #e6e9ef; --muted: #9aa5b1; --line: #333b47; --bg: #14181f; --soft: #1b2029; --accent: #6ea8ff; }

@@ -8,7 +8,9 @@ enum Format {
     static func number(_ value: Double?) -> String { ReadableNumber.value(value) }
 
     /// A metric's value in the unit its name announces ("850 ms", "12.3 MiB").
-    static func value(_ value: Double?, metric: String) -> String { ReadableNumber.value(value, metric: metric) }
+    static func value(_ value: Double?, metric: String) -> String {
+        ReadableNumber.value(value, metric: metric)
+    }
 
     /// `value` with one decimal, for SVG coordinates ("12.5", "-3.0"); total over every double.
     static func coordinate(_ value: Double) -> String {

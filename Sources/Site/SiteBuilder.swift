@@ -431,7 +431,8 @@ final class SiteBuilder {
             metric: metric, points: points, thresholds: thresholds, markers: markers,
             xRange: range.lowerBound...(range.upperBound - 1),
             startLabel: "\(first.commit.id.short) \(Format.date(first.commit.committer.date).prefix(10))",
-            endLabel: "\(last.commit.id.short) \(Format.date(last.commit.committer.date).prefix(10))", size: size)
+            endLabel: "\(last.commit.id.short) \(Format.date(last.commit.committer.date).prefix(10))",
+            size: size)
     }
 
     // MARK: - Pages
@@ -471,7 +472,8 @@ final class SiteBuilder {
         }
         extra["charts"] = steady.charted.prefix(layout.indexCharts).map { name -> [String: Any] in
             [
-                "name": name, "href": metricHref(name), "latest": Format.value(latest?.metrics[name], metric: name),
+                "name": name, "href": metricHref(name),
+                "latest": Format.value(latest?.metrics[name], metric: name),
                 "svg": chart(name, range: range, root: "").svg(),
             ]
         }
@@ -684,7 +686,8 @@ final class SiteBuilder {
                 "name": name, "value": Format.value(value, metric: name),
                 "parentDelta": Format.delta(parentDelta, baseline: previousMetrics?[name], metric: name),
                 "parentDirection": Format.direction(parentDelta),
-                "baselineDelta": Format.delta(baselineDelta, baseline: baselineRecord?.metrics[name], metric: name),
+                "baselineDelta": Format.delta(
+                    baselineDelta, baseline: baselineRecord?.metrics[name], metric: name),
                 "baselineDirection": Format.direction(baselineDelta),
             ]
             row["href"] = chartHref(name, window: index / layout.chartWindow + 1)

@@ -56,7 +56,10 @@ struct SteadyMetrics {
             context["unchanged"] = [
                 "count": unchanged.count, "names": Self.list(unchanged.map(\.name)),
                 "metrics": unchanged.map {
-                    ["name": $0.name, "href": href($0.name), "value": Format.value($0.value, metric: $0.name)]
+                    [
+                        "name": $0.name, "href": href($0.name),
+                        "value": Format.value($0.value, metric: $0.name),
+                    ]
                 },
             ]
         }

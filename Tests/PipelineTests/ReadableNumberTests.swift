@@ -42,7 +42,8 @@ import Testing
     @Test func everyDoubleGivesPlainText() {
         var values: [Double] = [
             0, -0.0, 1, -1, 0.5, 1e-300, -1e-300, 1e300, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
-            .leastNonzeroMagnitude, .leastNormalMagnitude, 9.999_5, 99_999.5, 1e15 - 1, 1e15, 1e-6, 0.999_999_9,
+            .leastNonzeroMagnitude, .leastNormalMagnitude, 9.999_5, 99_999.5, 1e15 - 1, 1e15, 1e-6,
+            0.999_999_9,
         ]
         var power = Double.leastNonzeroMagnitude * 1e4
         while power < 1e300 {

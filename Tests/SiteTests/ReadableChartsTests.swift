@@ -98,6 +98,13 @@ import Testing
         #expect(!page.contains("e-0"))
     }
 
+    @Test func aMetricsTrailerReadsAsNumbers() {
+        #expect(
+            Format.metrics(trailer: #"{"rows":4510,"accuracy":0.9712345678901234,"latency_ms":1840}"#)
+                == "accuracy 0.9712, latency_ms 1.84 s, rows 4,510")
+        #expect(Format.metrics(trailer: "not json") == "not json")
+    }
+
     /// The `<svg>` of `metric`'s chart on a page.
     static func svg(of metric: String, in page: String) throws -> String {
         let start = try #require(page.range(of: chartLabel(metric)))

@@ -43,7 +43,8 @@ public enum MarkdownReport {
             lines.append("|---|--:|---|--:|--:|---|")
             for gate in record.gates {
                 let baseline = report.baseline(of: gate)
-                let delta = ReadableNumber.delta(report.delta(of: gate), baseline: baseline, metric: gate.metric)
+                let delta = ReadableNumber.delta(
+                    report.delta(of: gate), baseline: baseline, metric: gate.metric)
                 let value = ReadableNumber.value(gate.value, metric: gate.metric)
                 lines.append(
                     "| \(text(gate.metric)) | \(value) | \(text(RunReport.describeLimit(gate))) | \(ReadableNumber.value(baseline, metric: gate.metric)) | \(delta) | \(gate.status == .pass ? "pass" : "**\(gate.status.rawValue)**") |"

@@ -175,7 +175,9 @@ public struct ModelCard: Sendable {
     public func body() -> String {
         let text = MarkdownReport.text
         // Values as a person reads them (ReadableNumber); the front matter keeps full precision.
-        func format(_ value: Double?, _ metric: String) -> String { ReadableNumber.value(value, metric: metric) }
+        func format(_ value: Double?, _ metric: String) -> String {
+            ReadableNumber.value(value, metric: metric)
+        }
         // Inside a code span escapes show literally: drop backticks and line breaks instead.
         func code(_ value: String) -> String {
             "`"

@@ -82,7 +82,9 @@ public enum ReadableNumber {
         let scaled = (abs(value) * scale).rounded()
         guard abs(value) < 1e15, scaled < 9e17 else { return scientific(value, digits: significantDigits) }
         let units = Int64(scaled)
-        if units == 0 { return trimming || decimals == 0 ? "0" : "0." + String(repeating: "0", count: decimals) }
+        if units == 0 {
+            return trimming || decimals == 0 ? "0" : "0." + String(repeating: "0", count: decimals)
+        }
         let divisor = Int64(scale)
         var text = value < 0 ? minus : ""
         text += grouped(units / divisor)
