@@ -108,7 +108,8 @@ struct Chart {
         for point in points where point.value.isFinite {
             if let interval = point.interval { values += [interval.lowerBound, interval.upperBound] }
         }
-        let axis = AxisTicks(covering: values, unit: ReadableNumber.Unit.of(metric))
+        let unit = ReadableNumber.Unit.of(metric)
+        let axis = AxisTicks(covering: values, unit: unit)
         let (low, high) = (axis.low, axis.high)
         let widest = axis.labels.map(\.count).max() ?? 1
         let left = max(40, 16 + Chart.characterWidth * Double(widest))
@@ -200,10 +201,10 @@ struct Chart {
             let x = px(point.x)
             let y = py(point.value)
             var tip =
-                "\(point.commit) \(point.date): \(metric) = \(ReadableNumber.value(point.value, metric: metric))"
+                "\(point.commit) \(point.date): \(metric) = \(ReadableNumber.value(point.value, unit: unit))"
             if let interval = point.interval {
                 tip +=
-                    " [\(ReadableNumber.value(interval.lowerBound, metric: metric)), \(ReadableNumber.value(interval.upperBound, metric: metric))]"
+                    " [\(ReadableNumber.value(interval.lowerBound, unit: unit)), \(ReadableNumber.value(interval.upperBound, unit: unit))]"
             }
             if point.failed { tip += " (failed)" }
             let escaped = HTML.escape(tip)

@@ -32,6 +32,11 @@ public enum ReadableNumber {
 
         /// The unit a metric's name announces: its parts split at `_` and `.`.
         public static func of(_ metric: String) -> Unit {
+            // Most names carry no unit: one pass over the bytes for an "s" or "S" (every unit
+            // word has one) before any splitting.
+            guard metric.utf8.contains(where: { $0 == UInt8(ascii: "s") || $0 == UInt8(ascii: "S") }) else {
+                return .none
+            }
             let parts = metric.lowercased().split(whereSeparator: { $0 == "_" || $0 == "." || $0 == "-" })
             if parts.contains("bytes") { return .bytes }
             if parts.last == "ms" || parts.contains("ms") && parts.count > 1 { return .milliseconds }
