@@ -316,7 +316,7 @@ public struct ReleaseBook {
             trailers.append("Modelgate-Commit: \(commit.hex)")
             let message =
                 subject.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n"
-                + trailers.joined(separator: "\n") + "\n"
+                + Self.metricsParagraph(record) + trailers.joined(separator: "\n") + "\n"
             // The tag's header (object, type, tag, tagger) takes well under 1 KiB.
             guard message.utf8.count + 1_024 <= ReleaseTag.maxObjectBytes else {
                 throw ArtifactError(
@@ -371,6 +371,32 @@ public struct ReleaseBook {
         }
         return largest + 1
     }
+
+    /// The metrics as a person reads them, for the tag message's body: gated metrics first, at
+    /// most `metricsShown` ("accuracy 0.9712 · f1 0.952 · rows 451"), then a blank line; ""
+    /// without metrics. The `Modelgate-Metrics` trailer keeps every value in full precision.
+    static func metricsParagraph(_ record: RunRecord) -> String {
+        var names: [String] = []
+        for gate in record.gates where record.metrics[gate.metric] != nil && !names.contains(gate.metric) {
+            names.append(gate.metric)
+        }
+        // Then the model's own metrics, then namespaced ones (a data check's "missing.age"), as
+        // the site orders them.
+        let gated = Set(names)
+        names += record.metrics.keys.filter { !gated.contains($0) }.sorted { first, second in
+            let (one, other) = (first.contains("."), second.contains("."))
+            return one == other ? first < second : !one
+        }
+        guard !names.isEmpty else { return "" }
+        let shown = names.prefix(metricsShown).map {
+            "\(TerminalText.cell($0, limit: RunReport.nameWidth)) \(ReadableNumber.value(record.metrics[$0], metric: $0))"
+        }
+        let more = names.count > metricsShown ? " · and \(names.count - metricsShown) more" : ""
+        return "Metrics: " + shown.joined(separator: " · ") + more + "\n\n"
+    }
+
+    /// The most metrics named in a tag message's body.
+    static let metricsShown = 12
 
     private func defaultSubject(manifest: ArtifactManifest, commit: ObjectID, request: Request) -> String {
         // A tag like housing@v1.0.0 already names the model; a bare one (v1.0.0) gets it in front.

@@ -14,14 +14,10 @@ extension RunReport {
         }
     }
 
-    /// "850 ms", "1.5 s", "2 min 05 s" (negative times read as 0).
+    /// "850 ms", "1.23 s", "2 min 05 s" (negative times read as 0): `ReadableNumber`'s
+    /// durations, so the terminal, the report and the site read alike.
     public static func formatDuration(milliseconds: Int) -> String {
-        let milliseconds = max(milliseconds, 0)
-        if milliseconds < 1000 { return "\(milliseconds) ms" }
-        if milliseconds < 60_000 { return String(format: "%.1f s", Double(milliseconds) / 1000) }
-        let seconds = milliseconds / 1000
-        let rest = seconds % 60
-        return "\(seconds / 60) min \(rest < 10 ? "0" : "")\(rest) s"
+        ReadableNumber.duration(seconds: Double(max(milliseconds, 0)) / 1000)
     }
 
     /// How long the stages took, and for a reused verdict when and on what they ran: "stages

@@ -61,34 +61,34 @@ The site loads nothing from other hosts and works when opened straight from disk
 {{> partials/deployed}}
 <h2>Gates</h2>
 {{#hasGates}}
-<table>
+<div class="scroll"><table>
 <thead><tr><th>metric</th><th>rule</th><th class="num">value</th><th class="num">baseline</th><th>result</th></tr></thead>
 <tbody>{{#gates}}<tr class="{{status}}"><td>{{metric}}</td><td>{{limit}}</td><td class="num">{{value}}</td><td class="num">{{baseline}}</td><td><span class="verdict {{status}}">{{status}}</span></td></tr>
 {{#significance}}<tr class="significance"><td colspan="5" class="muted">{{significance}}</td></tr>
 {{/significance}}{{/gates}}</tbody>
-</table>
+</table></div>
 {{/hasGates}}
 {{^hasGates}}<p class="muted">No gates configured.</p>{{/hasGates}}
 <h2>Metrics</h2>
-<table>
+<div class="scroll"><table>
 <thead><tr><th>metric</th><th class="num">value</th><th class="num">vs previous</th><th class="num">vs baseline</th></tr></thead>
 {{! metricRows holds these rows pre-rendered and escaped by modelgate, for speed with hundreds of metrics. To change their markup, loop over the metrics section instead; each item has name, href, value, parentDelta, parentDirection, baselineDelta and baselineDirection. }}
 <tbody>{{{metricRows}}}</tbody>
-</table>
+</table></div>
 <h2>Stages</h2>
-<table>
+<div class="scroll"><table>
 <thead><tr><th>stage</th><th>status</th><th class="num">duration</th><th>cache</th></tr></thead>
 <tbody>{{#stages}}<tr><td>{{name}}</td><td><span class="verdict {{status}}">{{status}}</span></td><td class="num">{{duration}}</td><td>{{#cached}}hit{{/cached}}{{^cached}}ran{{/cached}}</td></tr>
 {{/stages}}</tbody>
-</table>{{#cachedFrom}}
+</table></div>{{#cachedFrom}}
 <p class="muted">Inputs unchanged since an earlier run: {{cachedFrom}}.</p>{{/cachedFrom}}
 <h2>Changed files</h2>
 {{#hasChanges}}
-<table>
+<div class="scroll"><table>
 <thead><tr><th></th><th>path</th><th>blob</th><th class="num">rows</th><th>input</th></tr></thead>
 <tbody>{{#changes}}<tr><td>{{status}}</td><td><code>{{path}}</code>{{#oldPath}} <span class="muted">from <code>{{oldPath}}</code></span>{{/oldPath}}</td><td><code>{{blob}}</code></td><td class="num">{{rows}}</td><td>{{#isInput}}yes{{/isInput}}</td></tr>
 {{/changes}}</tbody>
-</table>
+</table></div>
 {{#truncated}}<p class="muted">{{truncated}} more changed paths not shown.</p>{{/truncated}}
 {{/hasChanges}}
 {{^hasChanges}}<p class="muted">No files changed against the first parent.</p>{{/hasChanges}}
@@ -119,11 +119,11 @@ The site loads nothing from other hosts and works when opened straight from disk
 {{> partials/head}}
 <h1>{{environment}} <small>what served it, when</small></h1>
 <p class="muted">Each deployment recorded by <code>modelgate deployed</code>, newest first, from when it went live until the next deployment to {{environment}} (two in the same second are ordered by their note lines, as in <code>modelgate deployments</code>). <code>modelgate releases --env {{environment}} --at TIME</code> answers for one moment.</p>
-<table>
+<div class="scroll"><table>
 <thead><tr><th>from</th><th>until</th><th>commit</th><th>release</th><th>by</th><th>image</th></tr></thead>
 <tbody>{{#periods}}<tr><td class="date">{{from}}</td><td class="date">{{#live}}<strong>live now</strong>{{/live}}{{^live}}{{until}}{{/live}}</td><td>{{#href}}<a href="{{root}}{{href}}"><code>{{short}}</code></a>{{/href}}{{^href}}<code>{{short}}</code>{{/href}} {{summary}}</td><td>{{#tag}}<code>{{tag}}</code>{{/tag}}</td><td>{{by}}</td><td>{{#image}}<code class="digest">{{image}}</code>{{/image}}</td></tr>
 {{/periods}}</tbody>
-</table>
+</table></div>
 {{> partials/foot}}
 
 """#####,
@@ -140,16 +140,26 @@ The site loads nothing from other hosts and works when opened straight from disk
 </div>
 <div class="card">
 <h2>Live now</h2>
-<table class="releases">
+<div class="scroll"><table class="releases">
 {{#liveNow}}<tr><th>{{#timelineHref}}<a href="{{root}}{{timelineHref}}">{{environment}}</a>{{/timelineHref}}{{^timelineHref}}{{environment}}{{/timelineHref}}</th><td>{{#tag}}<code>{{tag}}</code>{{/tag}}</td><td>{{#href}}<a href="{{root}}{{href}}"><code>{{short}}</code></a>{{/href}}{{^href}}<code>{{short}}</code>{{/href}}</td><td class="date">{{#fromRelease}}released {{/fromRelease}}{{from}}</td></tr>
 {{/liveNow}}
-</table>
+</table></div>
 {{^liveNow}}<p class="muted">No releases or deployments yet.</p>{{/liveNow}}
 <p><a href="{{root}}releases.html">All releases</a></p>
 </div>
 </section>
 <h2>Metrics over the last {{windowSize}} commits</h2>
-<p class="muted">Circles pass, squares failed; dashed lines are gate thresholds, dotted vertical lines releases, solid ones deployments. Hover a point for its commit, date and value.{{#moreMetrics}} Showing {{shown}} of {{total}} metrics: <a href="{{root}}metrics.html">all metrics</a>.{{/moreMetrics}}</p>
+<p class="muted">Circles pass, squares failed; dashed lines are gate thresholds, shaded bands their confidence intervals, dotted vertical lines releases, solid ones deployments. Hover a point for its commit, date and value.{{#moreMetrics}} Showing {{shown}} of {{total}} metrics: <a href="{{root}}metrics.html">all metrics</a>.{{/moreMetrics}}</p>
+{{#dataChecksClear}}
+<details class="steady clear"><summary><strong>Data checks: all clear</strong> <span class="muted">· {{count}} at 0 in every commit shown: {{names}}</span></summary>
+<ul class="steady">{{#checks}}<li><a href="{{root}}{{href}}">{{name}}</a></li>{{/checks}}</ul>
+</details>
+{{/dataChecksClear}}
+{{#unchanged}}
+<details class="steady"><summary><strong>Unchanged</strong> <span class="muted">· {{count}} metrics with one value in every commit shown: {{names}}</span></summary>
+<ul class="steady">{{#metrics}}<li><a href="{{root}}{{href}}">{{name}}</a> {{value}}</li>{{/metrics}}</ul>
+</details>
+{{/unchanged}}
 <div class="charts">
 {{#charts}}
 <figure class="chart"><figcaption><a href="{{root}}{{href}}">{{name}}</a> <span class="muted">latest {{latest}}</span></figcaption>
@@ -169,7 +179,7 @@ The site loads nothing from other hosts and works when opened straight from disk
 <h1>{{name}} <small>commits {{first}}–{{last}} of the first-parent history</small></h1>
 {{> partials/pager}}
 <figure class="chart wide">{{{svg}}}</figure>
-<p class="muted">{{count}} evaluated commits in this window{{#count}}: lowest {{lowest}}, highest {{highest}}, newest {{newest}} at <a href="{{root}}{{newestHref}}"><code>{{newestShort}}</code></a>{{/count}}. Hover or follow a point for its commit; squares are failed commits.</p>
+<p class="muted">{{count}} evaluated commits in this window{{#count}}: lowest {{lowest}}, highest {{highest}}, newest {{newest}} at <a href="{{root}}{{newestHref}}"><code>{{newestShort}}</code></a>{{/count}}. Hover or follow a point for its commit; squares are failed commits, shaded bands confidence intervals of the gate, dashed lines gate thresholds.</p>
 {{> partials/foot}}
 
 """#####,
@@ -177,11 +187,11 @@ The site loads nothing from other hosts and works when opened straight from disk
 {{> partials/head}}
 <h1>Metrics</h1>
 <p class="muted">Every metric recorded on <code>{{site.branch}}</code>, with its latest value. Each links to its chart over the newest commits; older windows are linked from there.{{#uncharted}} Of {{total}} metrics, the {{charted}} gated or reported by the most records have charts.{{/uncharted}}</p>
-<table>
+<div class="scroll"><table>
 <thead><tr><th>metric</th><th class="num">latest</th><th>gates</th></tr></thead>
 <tbody>{{#metrics}}<tr><td>{{#href}}<a href="{{root}}{{href}}">{{name}}</a>{{/href}}{{^href}}{{name}}{{/href}}</td><td class="num">{{latest}}</td><td>{{gates}}</td></tr>
 {{/metrics}}</tbody>
-</table>
+</table></div>
 {{> partials/foot}}
 
 """#####,
@@ -214,7 +224,7 @@ The site loads nothing from other hosts and works when opened straight from disk
 {{#card}}<br/><a href="{{root}}{{card}}">model card</a>{{/card}}
 {{#artifact}}<br/><span class="muted">artifact</span> <code>{{artifact}}</code>{{/artifact}}
 {{#hasMetrics}}<br/><span class="muted">metrics at release:</span> {{#metrics}}{{name}} {{value}}{{^last}}, {{/last}}{{/metrics}}{{/hasMetrics}}
-{{#metricsTrailer}}<br/><span class="muted">Modelgate-Metrics:</span> {{metricsTrailer}}{{/metricsTrailer}}
+{{^hasMetrics}}{{#metricsTrailer}}<br/><span class="muted">metrics in the tag:</span> {{metricsTrailer}}{{/metricsTrailer}}{{/hasMetrics}}
 {{#body}}<pre class="message">{{body}}</pre>{{/body}}
 </li>
 {{/releases}}
@@ -226,25 +236,25 @@ The site loads nothing from other hosts and works when opened straight from disk
 
 """#####,
         "partials/commit-rows.mustache": #####"""
-<table class="commits">
+<div class="scroll"><table class="commits">
 <thead><tr><th>commit</th><th>summary</th><th>author</th><th>date</th><th>verdict</th>{{#keyMetrics}}<th class="num">{{name}}</th>{{/keyMetrics}}</tr></thead>
 <tbody>
 {{#rows}}
 <tr class="{{verdict}}"><td class="id">{{#href}}<a href="{{root}}{{href}}"><code>{{short}}</code></a>{{/href}}{{^href}}<code>{{short}}</code>{{/href}}</td><td>{{summary}}</td><td>{{author}}</td><td class="date">{{date}}</td><td>{{> partials/verdict}}{{#unreadable}}<br><span class="unreadable">{{unreadable}}</span>{{/unreadable}}</td>{{#metrics}}<td class="num">{{value}}{{#delta}} <span class="delta {{direction}}">{{delta}}</span>{{/delta}}</td>{{/metrics}}</tr>
 {{/rows}}
 </tbody>
-</table>
+</table></div>
 
 """#####,
         "partials/deployed.mustache": #####"""
 {{#deployed}}
 <section class="deployed">
 <h2>Deployed</h2>
-<table>
+<div class="scroll"><table>
 <thead><tr><th>environment</th><th>from</th><th>until</th><th>by</th><th>release</th><th>image</th></tr></thead>
 <tbody>{{#periods}}<tr><td><a href="{{root}}{{envHref}}">{{environment}}</a></td><td class="date">{{from}}</td><td class="date">{{#live}}<strong>live now</strong>{{/live}}{{^live}}{{until}}{{/live}}</td><td>{{by}}</td><td>{{#tag}}<code>{{tag}}</code>{{/tag}}</td><td>{{#image}}<code class="digest">{{image}}</code>{{/image}}</td></tr>
 {{/periods}}</tbody>
-</table>
+</table></div>
 </section>
 {{/deployed}}
 
@@ -303,7 +313,11 @@ th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--
 th { font-weight: 600; font-size: 13px; color: var(--muted); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.date, span.date { white-space: nowrap; color: var(--muted); }
-.summary { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 1rem; }
+.summary { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 20rem), 1fr)); gap: 1rem; }
+.scroll { overflow-x: auto; max-width: 100%; margin-bottom: 1rem; }
+.scroll > table { margin-bottom: 0; }
+h1 { overflow-wrap: anywhere; }
+pre { overflow-x: auto; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: .3rem 1rem; }
 .verdict { display: inline-block; padding: 0 .45rem; border-radius: 3px; font-size: 12px; font-weight: 700; text-transform: uppercase; color: #fff; background: var(--muted); }
 .verdict.pass { background: var(--pass); }
@@ -315,13 +329,17 @@ td.date, span.date { white-space: nowrap; color: var(--muted); }
 .delta.down::before { content: "\25BC\00A0"; font-size: 9px; }
 p.error, span.unreadable { color: var(--fail); }
 span.unreadable { font-size: 12px; overflow-wrap: anywhere; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(22rem, 1fr)); gap: 1rem; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 28rem), 1fr)); gap: 1rem; }
 figure.chart { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: .4rem; }
 figure.chart figcaption { font-weight: 600; }
 svg.chart { width: 100%; height: auto; display: block; }
+figure.chart.wide { overflow-x: auto; }
+figure.chart.wide svg.chart { min-width: 34rem; }
 svg.chart .axis { stroke: var(--fg); stroke-width: 1; }
 svg.chart .grid { stroke: var(--line); stroke-width: 1; }
-svg.chart .tick, svg.chart .gate-label { font-size: 11px; fill: var(--muted); }
+svg.chart .tick { font-size: 14px; fill: var(--muted); font-variant-numeric: tabular-nums; }
+svg.chart .gate-label { font-size: 13px; }
+svg.chart .band { fill: var(--accent); fill-opacity: .16; stroke: none; }
 svg.chart .gate { stroke: var(--fail); stroke-width: 1.2; stroke-dasharray: 6 4; }
 svg.chart .gate-label { fill: var(--fail); }
 svg.chart .release { stroke: var(--accent); stroke-width: 1.2; stroke-dasharray: 2 3; }
@@ -330,6 +348,10 @@ code.digest { word-break: break-all; }
 svg.chart .series { fill: none; stroke: var(--accent); stroke-width: 1.5; }
 svg.chart .point { fill: var(--accent); }
 svg.chart .point.fail { fill: var(--fail); }
+details.steady { border: 1px solid var(--line); border-radius: 6px; padding: .4rem .8rem; margin: 0 0 .6rem; }
+details.steady.clear summary strong { color: var(--pass); }
+details.steady summary { cursor: pointer; }
+ul.steady { columns: 14rem; margin: .4rem 0; padding-left: 1.2rem; }
 ol.timeline { list-style: none; padding-left: 1rem; border-left: 3px solid var(--line); }
 ol.timeline li { margin: 0 0 1rem; position: relative; }
 ol.timeline li::before { content: ""; position: absolute; left: -1.45rem; top: .45rem; width: .7rem; height: .7rem; border-radius: 50%; background: var(--accent); }
@@ -341,6 +363,13 @@ article.markdown { border: 1px solid var(--line); border-radius: 6px; padding: 0
 article.markdown table { width: auto; }
 article.markdown img { max-width: 100%; height: auto; }
 .image-omitted { color: var(--muted); }
+table.releases td.date { white-space: normal; }
+@media (max-width: 40rem) {
+  header.top, main, footer { padding-left: .75rem; padding-right: .75rem; }
+  th, td { padding: .25rem .35rem; }
+  svg.chart .tick { font-size: 17px; }
+  svg.chart .gate-label { font-size: 16px; }
+}
 @media (prefers-color-scheme: dark) {
   :root { --fg: #e6e9ef; --muted: #9aa5b1; --line: #333b47; --bg: #14181f; --soft: #1b2029; --accent: #6ea8ff; }
 }

@@ -3,8 +3,14 @@ import Pipeline
 
 /// Text for numbers, dates and durations as the site shows them.
 enum Format {
-    /// A metric value, as the terminal prints it.
-    static func number(_ value: Double?) -> String { RunReport.format(value) }
+    /// A value as a person reads it (`ReadableNumber`): four significant digits, thousands
+    /// separated, no exponent notation for everyday magnitudes.
+    static func number(_ value: Double?) -> String { ReadableNumber.value(value) }
+
+    /// A metric's value in the unit its name announces ("850 ms", "12.3 MiB").
+    static func value(_ value: Double?, metric: String) -> String {
+        ReadableNumber.value(value, metric: metric)
+    }
 
     /// `value` with one decimal, for SVG coordinates ("12.5", "-3.0"); total over every double.
     static func coordinate(_ value: Double) -> String {
@@ -19,11 +25,9 @@ enum Format {
 
     private static func pad2(_ value: Int32) -> String { value < 10 ? "0\(value)" : String(value) }
 
-    /// "+0.002", "-1.5", "±0"; "" when unknown.
-    static func delta(_ value: Double?) -> String {
-        guard let value else { return "" }
-        if value == 0 { return "±0" }
-        return (value > 0 ? "+" : "") + number(value)
+    /// "−0.0278 (−2.9 %)", "+12 ms", "±0"; "" when unknown (`ReadableNumber.delta`).
+    static func delta(_ value: Double?, baseline: Double? = nil, metric: String = "") -> String {
+        ReadableNumber.delta(value, baseline: baseline, metric: metric)
     }
 
     /// "up", "down" or "same", for styling a delta.
@@ -57,13 +61,18 @@ enum Format {
         return parts
     }
 
-    /// "850 ms", "2.4 s", "3 min 05 s".
+    /// "850 ms", "2.4 s", "3 min 05 s": the terminal's and the Markdown report's rule.
     static func duration(milliseconds: Int) -> String {
-        if milliseconds < 1000 { return "\(milliseconds) ms" }
-        if milliseconds < 60_000 { return String(format: "%.1f s", Double(milliseconds) / 1000) }
-        let seconds = milliseconds / 1000
-        let rest = seconds % 60
-        return "\(seconds / 60) min \(rest < 10 ? "0" : "")\(rest) s"
+        RunReport.formatDuration(milliseconds: milliseconds)
+    }
+
+    /// A `Modelgate-Metrics` trailer as a person reads it: "accuracy 0.9712, rows 451" (names in
+    /// order); the text as written when it is not a JSON object of numbers.
+    static func metrics(trailer text: String) -> String {
+        guard let metrics = try? JSONDecoder().decode([String: Double].self, from: Data(text.utf8)) else {
+            return text
+        }
+        return metrics.keys.sorted().map { "\($0) \(value(metrics[$0], metric: $0))" }.joined(separator: ", ")
     }
 
     /// ">= 0.9", "drop <= 1%", as the gate table says it.

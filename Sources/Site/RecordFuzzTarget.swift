@@ -68,9 +68,13 @@ package enum RecordFuzzTarget {
             for (offset, name) in record.metrics.keys.sorted().prefix(64).enumerated() {
                 let value = record.metrics[name] ?? 0
                 size += Format.number(value).utf8.count + JSONText.number(value).utf8.count
-                size += PrometheusExport.value(value).utf8.count + Format.delta(value - 1).utf8.count
+                size += PrometheusExport.value(value).utf8.count
+                size += Format.delta(value - 1, baseline: value, metric: name).utf8.count
+                size += Format.value(value, metric: name).utf8.count
                 points.append(
-                    Chart.Point(x: offset, value: value, commit: "c", date: "d", failed: false, href: "h"))
+                    Chart.Point(
+                        x: offset, value: value, commit: "c", date: "d", failed: false, href: "h",
+                        interval: Chart.valueInterval(of: name, in: record)))
             }
             let thresholds = record.gates.prefix(16).map {
                 Chart.Threshold(value: $0.limit, label: $0.metric)
@@ -78,6 +82,11 @@ package enum RecordFuzzTarget {
             let chart = Chart(
                 metric: "m", points: points, thresholds: thresholds, xRange: 0...max(0, points.count - 1),
                 startLabel: "a", endLabel: "b")
+            let axis = AxisTicks(covering: points.map(\.value))
+            precondition(
+                (2...AxisTicks.maxCount).contains(axis.values.count)
+                    && zip(axis.values, axis.values.dropFirst()).allSatisfy { $0 < $1 },
+                "an axis that is not 2-6 ascending ticks")
             return size + chart.svg().utf8.count
         }
     }

@@ -386,9 +386,9 @@ final class SiteBuilder {
         row["metrics"] = keyMetrics.map { name -> [String: Any] in
             let value = entry.record?.metrics[name]
             let delta = value.flatMap { value in previous?.metrics[name].map { value - $0 } }
-            var cell: [String: Any] = ["value": entry.record == nil ? "" : Format.number(value)]
+            var cell: [String: Any] = ["value": entry.record == nil ? "" : Format.value(value, metric: name)]
             if let delta {
-                cell["delta"] = Format.delta(delta)
+                cell["delta"] = Format.delta(delta, baseline: previous?.metrics[name], metric: name)
                 cell["direction"] = Format.direction(delta)
             }
             return cell
@@ -399,7 +399,7 @@ final class SiteBuilder {
     func keyMetricsContext() -> [[String: Any]] { keyMetrics.map { ["name": $0] } }
 
     /// The chart of `metric` over entries `range`, links relative to a page at `root`.
-    func chart(_ metric: String, range: Range<Int>, root: String) -> Chart {
+    func chart(_ metric: String, range: Range<Int>, root: String, size: Chart.Size = .compact) -> Chart {
         var points: [Chart.Point] = []
         var thresholds: [Chart.Threshold] = []
         var newest: RunRecord?
@@ -411,7 +411,8 @@ final class SiteBuilder {
                 Chart.Point(
                     x: index, value: value, commit: entry.commit.id.short,
                     date: Format.date(entry.commit.committer.date),
-                    failed: record.verdict != .pass, href: root + commitHref(entry.commit.id)))
+                    failed: record.verdict != .pass, href: root + commitHref(entry.commit.id),
+                    interval: Chart.valueInterval(of: metric, in: record)))
         }
         for gate in newest?.gates ?? []
         where gate.metric == metric && (gate.kind == .min || gate.kind == .max) {
@@ -430,7 +431,8 @@ final class SiteBuilder {
             metric: metric, points: points, thresholds: thresholds, markers: markers,
             xRange: range.lowerBound...(range.upperBound - 1),
             startLabel: "\(first.commit.id.short) \(Format.date(first.commit.committer.date).prefix(10))",
-            endLabel: "\(last.commit.id.short) \(Format.date(last.commit.committer.date).prefix(10))")
+            endLabel: "\(last.commit.id.short) \(Format.date(last.commit.committer.date).prefix(10))",
+            size: size)
     }
 
     // MARK: - Pages
@@ -464,13 +466,19 @@ final class SiteBuilder {
         }
         let range = max(0, entries.count - layout.indexWindow)..<entries.count
         let latest = newestEvaluated.flatMap { entries[$0].record }
-        extra["charts"] = chartedMetrics.prefix(layout.indexCharts).map { name -> [String: Any] in
+        // Series that did not move in the window become a line of text (SteadyMetrics).
+        let steady = SteadyMetrics(chartedMetrics, gated: Set(latest?.gates.map(\.metric) ?? [])) { name in
+            range.compactMap { entries[$0].record?.metrics[name] }
+        }
+        extra["charts"] = steady.charted.prefix(layout.indexCharts).map { name -> [String: Any] in
             [
-                "name": name, "href": metricHref(name), "latest": Format.number(latest?.metrics[name]),
+                "name": name, "href": metricHref(name),
+                "latest": Format.value(latest?.metrics[name], metric: name),
                 "svg": chart(name, range: range, root: "").svg(),
             ]
         }
-        if chartedMetrics.count > layout.indexCharts {
+        extra.merge(steady.context { self.metricHref($0) }) { _, new in new }
+        if steady.charted.count > layout.indexCharts {
             extra["moreMetrics"] = ["shown": layout.indexCharts, "total": metrics.count]
         }
         extra["windowSize"] = min(layout.indexWindow, entries.count)
@@ -513,7 +521,7 @@ final class SiteBuilder {
         let rows = metrics.map { name -> [String: Any] in
             let gates = (latest?.gates ?? []).filter { $0.metric == name }.map { Format.limit($0) }
             var row: [String: Any] = [
-                "name": name, "latest": Format.number(latest?.metrics[name]),
+                "name": name, "latest": Format.value(latest?.metrics[name], metric: name),
                 "gates": gates.joined(separator: ", "),
             ]
             if let href = chartHref(name) { row["href"] = href }
@@ -539,12 +547,12 @@ final class SiteBuilder {
         }
         var extra: [String: Any] = [
             "name": name, "first": range.lowerBound + 1, "last": range.upperBound, "count": values.count,
-            "svg": chart(name, range: range, root: "../../").svg(),
+            "svg": chart(name, range: range, root: "../../", size: .wide).svg(),
         ]
         if let newest, let low = values.min(), let high = values.max() {
-            extra["lowest"] = Format.number(low)
-            extra["highest"] = Format.number(high)
-            extra["newest"] = Format.number(values.last)
+            extra["lowest"] = Format.value(low, metric: name)
+            extra["highest"] = Format.value(high, metric: name)
+            extra["newest"] = Format.value(values.last, metric: name)
             extra["newestHref"] = commitHref(newest.commit.id)
             extra["newestShort"] = newest.commit.id.short
         }
@@ -571,7 +579,7 @@ final class SiteBuilder {
                     "date": Format.date(release.date), "body": release.body,
                 ]
                 if let artifact = release.artifact { row["artifact"] = artifact }
-                if let metrics = release.metrics { row["metricsTrailer"] = metrics }
+                if let metrics = release.metrics { row["metricsTrailer"] = Format.metrics(trailer: metrics) }
                 if let slug = cardSlugs[release.tag] { row["card"] = "releases/\(slug).html" }
                 if let position = positionByCommit[release.commit] {
                     let entry = entries[position]
@@ -584,7 +592,7 @@ final class SiteBuilder {
                         let shown = keyMetrics.filter { record.metrics[$0] != nil }
                         row["metrics"] = shown.enumerated().map { offset, metric -> [String: Any] in
                             [
-                                "name": metric, "value": Format.number(record.metrics[metric]),
+                                "name": metric, "value": Format.value(record.metrics[metric], metric: metric),
                                 "last": offset == shown.count - 1,
                             ]
                         }
@@ -661,8 +669,9 @@ final class SiteBuilder {
         extra["hasGates"] = !record.gates.isEmpty
         extra["gates"] = record.gates.map { gate -> [String: Any] in
             var row: [String: Any] = [
-                "metric": gate.metric, "limit": Format.limit(gate), "value": Format.number(gate.value),
-                "baseline": Format.number(gate.baseline), "status": gate.status.rawValue,
+                "metric": gate.metric, "limit": Format.limit(gate),
+                "value": Format.value(gate.value, metric: gate.metric),
+                "baseline": Format.value(gate.baseline, metric: gate.metric), "status": gate.status.rawValue,
             ]
             // A gate with a confidence level: its interval and outcome in words (escaped by Mustache).
             if let line = RunReport.significanceLine(gate) { row["significance"] = line }
@@ -674,9 +683,11 @@ final class SiteBuilder {
             let parentDelta = previousMetrics?[name].map { value - $0 }
             let baselineDelta = baselineRecord?.metrics[name].map { value - $0 }
             var row = [
-                "name": name, "value": Format.number(value),
-                "parentDelta": Format.delta(parentDelta), "parentDirection": Format.direction(parentDelta),
-                "baselineDelta": Format.delta(baselineDelta),
+                "name": name, "value": Format.value(value, metric: name),
+                "parentDelta": Format.delta(parentDelta, baseline: previousMetrics?[name], metric: name),
+                "parentDirection": Format.direction(parentDelta),
+                "baselineDelta": Format.delta(
+                    baselineDelta, baseline: baselineRecord?.metrics[name], metric: name),
                 "baselineDirection": Format.direction(baselineDelta),
             ]
             row["href"] = chartHref(name, window: index / layout.chartWindow + 1)

@@ -61,7 +61,8 @@ import Testing
         #expect(markdown.contains("Signed by: local, unsigned"))
         #expect(markdown.contains("| gate | value | limit | baseline | delta | result |"))
         // Record strings are escaped (every ASCII punctuation); numbers are ours.
-        #expect(markdown.contains("| r2 | 0.91 | \\>\\= 0\\.92 | 0.93 | \\-0\\.02 | **fail** |"))
+        // The delta is absolute and relative, with a real minus sign (ReadableNumber).
+        #expect(markdown.contains("| r2 | 0.91 | \\>\\= 0\\.92 | 0.93 | −0.02 (−2.2 %) | **fail** |"))
         #expect(markdown.contains("- data\\/a\\.csv"))
         #expect(markdown.contains("Reproduce: `modelgate run --rev \(head.prefix(7))`"))
         #expect(markdown.contains("(<https://ci.example/models/commit/\(head).html>)"))
@@ -71,7 +72,7 @@ import Testing
         let html = Markdown.html(from: markdown)
         #expect(
             html.contains(
-                "<tr>\n<td>r2</td>\n<td align=\"right\">0.91</td>\n<td>&gt;= 0.92</td>\n<td align=\"right\">0.93</td>\n<td align=\"right\">-0.02</td>\n<td><strong>fail</strong></td>\n</tr>"
+                "<tr>\n<td>r2</td>\n<td align=\"right\">0.91</td>\n<td>&gt;= 0.92</td>\n<td align=\"right\">0.93</td>\n<td align=\"right\">−0.02 (−2.2 %)</td>\n<td><strong>fail</strong></td>\n</tr>"
             ))
         #expect(html.contains("<a href=\"https://ci.example/models/commit/\(head).html\">"))
         #expect(html.contains("<li>data/a.csv</li>"))

@@ -24,8 +24,8 @@ import Testing
             let coordinate = Format.coordinate(value)
             #expect(Double(coordinate) != nil, "\(coordinate)")
         }
-        #expect(Format.number(1.7e308) == "1.7e+308")
-        #expect(Format.number(.leastNonzeroMagnitude) == "4.941e-324")
+        #expect(Format.number(1.7e308) == "1.7×10³⁰⁸")
+        #expect(Format.number(.leastNonzeroMagnitude) == "4.941×10⁻³²⁴")
         #expect(Format.number(-0.0) == "0")
         #expect(Format.coordinate(1.7e308) == "1000000000.0")
         #expect(Format.coordinate(.nan) == "0.0")
@@ -50,16 +50,18 @@ import Testing
                     metric: "m",
                     points: [
                         .init(x: 0, value: first, commit: "a", date: "d", failed: false, href: "a.html"),
-                        .init(x: 1, value: second, commit: "b", date: "d", failed: true, href: "b.html"),
+                        .init(
+                            x: 1, value: second, commit: "b", date: "d", failed: true, href: "b.html",
+                            interval: min(first, second)...max(first, second)),
                     ],
                     thresholds: [.init(value: first, label: "gate")], xRange: 0...1, startLabel: "a",
                     endLabel: "b")
                 let svg = chart.svg()
                 #expect(!svg.contains("nan") && !svg.contains("inf"), "\(first), \(second)")
-                for attribute in ["cy", "y1", "y2"] {
+                for attribute in ["cy", "y1", "y2", "y"] {
                     for value in Self.values(of: attribute, in: svg) {
                         #expect(
-                            value >= 0 && value <= Chart.height,
+                            value >= 0 && value <= chart.size.height,
                             "\(attribute)=\(value) for \(first), \(second)")
                     }
                 }
@@ -97,7 +99,7 @@ import Testing
         let page = try fixture.text("commit/\(broken).html")
         #expect(page.contains("The run record of this commit is unreadable: it holds &#39;NaN&#39;"))
         let hugePage = try fixture.text("commit/\(huge).html")
-        #expect(hugePage.contains("1.7e+308"))
+        #expect(hugePage.contains("1.7×10³⁰⁸"))
 
         let part = try JSONSerialization.jsonObject(with: Data(try fixture.text("history/1.json").utf8))
         let records = try #require((part as? [String: Any])?["records"] as? [[String: Any]])

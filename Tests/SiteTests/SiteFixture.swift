@@ -75,22 +75,26 @@ final class SiteFixture {
     func writeRecord(
         on id: String, r2: Double, verdict: String = "pass", extraMetrics: [String: Double] = [:],
         artifact: String? = nil,
-        stage: String = "train"
+        stage: String = "train", interval: [Double]? = nil
     ) throws {
         var metrics = extraMetrics
         metrics["r2"] = r2
         metrics["rmse"] = 2.5 - r2
         let parent = try? repo.git(["rev-parse", "\(id)^"])
+        var gate: [String: Any] = [
+            "metric": "r2", "kind": "min", "limit": 0.9, "relative": false, "value": r2,
+            "passed": verdict == "pass",
+            "status": verdict == "pass" ? "pass" : "fail",
+        ]
+        if let interval {
+            gate["confidence"] = 0.95
+            gate["interval"] = interval
+            gate["outcome"] = verdict == "pass" ? "pass" : "fail"
+        }
         let record: [String: Any] = [
             "schema": 1, "commit": id, "fingerprint": String(repeating: "a", count: 64), "verdict": verdict,
             "metrics": metrics,
-            "gates": [
-                [
-                    "metric": "r2", "kind": "min", "limit": 0.9, "relative": false, "value": r2,
-                    "passed": verdict == "pass",
-                    "status": verdict == "pass" ? "pass" : "fail",
-                ]
-            ],
+            "gates": [gate],
             "stages": [
                 [
                     "name": stage, "status": "pass", "duration_ms": 1234, "cached": false, "fingerprint": "b",

@@ -141,7 +141,7 @@ import Testing
         // Recent commits: newest first, with key metric deltas.
         let rows = page.elements.filter { $0.name == "tr" }.compactMap { $0.attributes["class"] }
         #expect(rows.prefix(5) == ["none", "fail", "pass", "pass", "none"])
-        #expect(index.contains("0.85 <span class=\"delta down\">-0.08</span>"))
+        #expect(index.contains("0.85 <span class=\"delta down\">−0.08 (−8.6 %)</span>"))
     }
 
     @Test func commitPageShowsDeltasGatesStagesChangesAndReleases() throws {
@@ -151,9 +151,9 @@ import Testing
         #expect(page.contains("<td>r2</td><td>&gt;= 0.9</td><td class=\"num\">0.93</td>"))
         #expect(
             page.contains(
-                ">r2</a></td><td class=\"num\">0.93</td><td class=\"num\"><span class=\"delta up\">+0.02</span></td><td class=\"num\"><span class=\"delta up\">+0.02</span>"
+                ">r2</a></td><td class=\"num\">0.93</td><td class=\"num\"><span class=\"delta up\">+0.02 (+2.2 %)</span></td><td class=\"num\"><span class=\"delta up\">+0.02 (+2.2 %)</span>"
             ))
-        #expect(page.contains("<td class=\"num\">1.2 s</td><td>ran</td>"))
+        #expect(page.contains("<td class=\"num\">1.23 s</td><td>ran</td>"))
         // A record from before reuse kept stage times says "cached", not "0 ms".
         #expect(page.contains("<td class=\"num\">cached</td><td>hit</td>"))
         #expect(!page.contains("Inputs unchanged since an earlier run"))  // one stage ran
@@ -174,7 +174,8 @@ import Testing
         #expect(releases.contains("<h2>production</h2>"))
         #expect(releases.contains("<h2>Plain tags</h2>"))
         #expect(releases.contains("<code class=\"tag\">v0-lightweight</code>"))
-        #expect(releases.contains("Modelgate-Metrics:</span> {&quot;r2&quot;:0.93}"))
+        // The trailer's raw JSON is not shown where the record's metrics are.
+        #expect(!releases.contains("{&quot;r2&quot;:0.93}"))
         #expect(releases.contains("metrics at release:</span> r2 0.93"))
     }
 

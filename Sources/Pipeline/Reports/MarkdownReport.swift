@@ -3,8 +3,9 @@ import Foundation
 /// A report as GitHub-flavoured Markdown for `$GITHUB_STEP_SUMMARY` and PR/MR comments.
 ///
 /// The first line is the hidden marker `<!-- modelgate-report -->`, so a bot can find and
-/// update one sticky comment. Every string from a record goes through `text(_:)`: control
-/// characters are dropped, line breaks become spaces, every ASCII punctuation character is
+/// update one sticky comment. Numbers are `ReadableNumber` text, which holds no Markdown syntax.
+/// Every string from a record goes through `text(_:)`: control characters are dropped, line
+/// breaks become spaces, every ASCII punctuation character is
 /// backslash-escaped (CommonMark's escape, valid for any of them; `|` too, which GitHub's tables
 /// need) and it is cut to `cellLimit` characters, so a record can neither add Markdown or HTML
 /// nor break a table. The whole report is at most `characterLimit` UTF-8 bytes (GitHub's
@@ -46,9 +47,12 @@ public enum MarkdownReport {
             lines.append("| gate | value | limit | baseline | delta | result |")
             lines.append("|---|--:|---|--:|--:|---|")
             for gate in record.gates {
-                let delta = report.delta(of: gate).map { ($0 >= 0 ? "+" : "") + RunReport.format($0) } ?? ""
+                let baseline = report.baseline(of: gate)
+                let delta = ReadableNumber.delta(
+                    report.delta(of: gate), baseline: baseline, metric: gate.metric)
+                let value = ReadableNumber.value(gate.value, metric: gate.metric)
                 lines.append(
-                    "| \(text(gate.metric)) | \(RunReport.format(gate.value)) | \(text(RunReport.describeLimit(gate))) | \(RunReport.format(report.baseline(of: gate))) | \(text(delta)) | \(gate.status == .pass ? "pass" : "**\(gate.status.rawValue)**") |"
+                    "| \(text(gate.metric)) | \(value) | \(text(RunReport.describeLimit(gate))) | \(ReadableNumber.value(baseline, metric: gate.metric)) | \(delta) | \(gate.status == .pass ? "pass" : "**\(gate.status.rawValue)**") |"
                 )
             }
         }
@@ -60,10 +64,10 @@ public enum MarkdownReport {
             lines.append("| metric | value | baseline | delta |")
             lines.append("|---|--:|--:|--:|")
             for metric in report.metrics {
-                let delta = metric.delta.map { ($0 >= 0 ? "+" : "") + RunReport.format($0) } ?? ""
-                lines.append(
-                    "| \(text(metric.name)) | \(RunReport.format(metric.value)) | \(RunReport.format(metric.baseline)) | \(text(delta)) |"
-                )
+                let delta = ReadableNumber.delta(metric.delta, baseline: metric.baseline, metric: metric.name)
+                let value = ReadableNumber.value(metric.value, metric: metric.name)
+                let baseline = ReadableNumber.value(metric.baseline, metric: metric.name)
+                lines.append("| \(text(metric.name)) | \(value) | \(baseline) | \(delta) |")
             }
             lines.append("")
             lines.append("</details>")

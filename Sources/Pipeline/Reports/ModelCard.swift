@@ -174,7 +174,10 @@ public struct ModelCard: Sendable {
     /// The card without its front matter.
     public func body() -> String {
         let text = MarkdownReport.text
-        let format = RunReport.format
+        // Values as a person reads them (ReadableNumber); the front matter keeps full precision.
+        func format(_ value: Double?, _ metric: String) -> String {
+            ReadableNumber.value(value, metric: metric)
+        }
         // Inside a code span escapes show literally: drop backticks and line breaks instead.
         func code(_ value: String) -> String {
             "`"
@@ -206,9 +209,10 @@ public struct ModelCard: Sendable {
                 if let gate = record.gates.first(where: {
                     $0.metric == name && ($0.kind == .min || $0.kind == .max) && $0.interval?.count == 2
                 }), let bounds = gate.interval, let confidence = gate.confidence {
-                    interval = "[\(format(bounds[0])), \(format(bounds[1]))] at \(format(confidence * 100)) %"
+                    interval =
+                        "[\(format(bounds[0], name)), \(format(bounds[1], name))] at \(ReadableNumber.value(confidence * 100)) %"
                 }
-                lines.append("| \(text(name)) | \(format(record.metrics[name])) | \(interval) |")
+                lines.append("| \(text(name)) | \(format(record.metrics[name], name)) | \(interval) |")
             }
         }
         lines.append("")
@@ -221,7 +225,7 @@ public struct ModelCard: Sendable {
             lines.append("|---|---|--:|--:|---|")
             for gate in record.gates {
                 lines.append(
-                    "| \(text(gate.metric)) | \(text(RunReport.describeLimit(gate))) | \(format(gate.value)) | \(format(gate.baseline)) | \(text(gate.status.rawValue)) |"
+                    "| \(text(gate.metric)) | \(text(RunReport.describeLimit(gate))) | \(format(gate.value, gate.metric)) | \(format(gate.baseline, gate.metric)) | \(text(gate.status.rawValue)) |"
                 )
             }
             for line in record.gates.compactMap(RunReport.significanceLine) {
