@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Rows of numbers held in 4 bytes a value where that is exact, in 8 where it is not.
 ///
 /// Data files mostly hold short decimals (`-12.345678`), and such a value, as parsed, is exactly
