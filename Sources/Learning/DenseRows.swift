@@ -52,9 +52,6 @@ final class DenseRows {
         blocks[index / Self.blockRows] + (index % Self.blockRows) * width
     }
 
-    /// Number of blocks in use.
-    var blockCount: Int { (count + Self.blockRows - 1) / Self.blockRows }
-
     /// Block `index`: its first row, its row count, and the index of its first row.
     @inline(__always)
     func block(_ index: Int) -> (rows: UnsafeMutablePointer<Double>, count: Int, first: Int) {
@@ -95,6 +92,42 @@ final class DenseRows {
             return scale < 10 * Double.ulpOfOne ? 1 : scale
         }
         return (means, scales)
+    }
+}
+
+extension DenseRows: RowBlocks {
+    @inline(__always)
+    func rows(from first: Int, count: Int, scratch: UnsafeMutablePointer<Double>) -> UnsafePointer<Double> {
+        let offset = first % Self.blockRows
+        if offset + count <= Self.blockRows { return UnsafePointer(row(first)) }
+        for index in 0..<count { (scratch + index * width).update(from: row(first + index), count: width) }
+        return UnsafePointer(scratch)
+    }
+}
+
+/// Rows a data-parallel reduction reads: `DenseRows` (Doubles) or `DecimalRows` (narrow, exact).
+///
+/// Reductions walk the rows in blocks of `DenseRows.blockRows` whatever the storage, so the
+/// partial sums (and a model's bits) are the same for both.
+protocol RowBlocks: AnyObject {
+    /// Values per row.
+    var width: Int { get }
+    /// Number of rows.
+    var count: Int { get }
+    /// Rows `first..<first + count`, row-major: a pointer into the storage, or the rows decoded
+    /// into `scratch` (room for `count` rows), valid until the next call with that scratch.
+    func rows(from first: Int, count: Int, scratch: UnsafeMutablePointer<Double>) -> UnsafePointer<Double>
+}
+
+extension RowBlocks {
+    /// Number of `DenseRows.blockRows`-row blocks.
+    var blockCount: Int { (count + DenseRows.blockRows - 1) / DenseRows.blockRows }
+
+    /// Block `index`: the index of its first row and its row count.
+    @inline(__always)
+    func blockRange(_ index: Int) -> (first: Int, count: Int) {
+        let first = index * DenseRows.blockRows
+        return (first, min(DenseRows.blockRows, count - first))
     }
 
     /// How many partial results a reduction over these rows keeps: one per run of consecutive

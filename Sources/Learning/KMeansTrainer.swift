@@ -53,7 +53,8 @@ public struct KMeansTrainer: Trainer {
         let threads = try self.threads ?? Parallelism.threads()
         let data = try InMemoryData.load(
             request: request, targetKind: .none, meter: meter, threads: threads, chunkBytes: chunkBytes)
-        let rows = data.train
+        let rows = data.train.dense()
+        let testRows = data.test.dense()
         let k = initialCentres?.count ?? clusterCount
         guard k <= rows.count else {
             throw DataError(
@@ -71,7 +72,7 @@ public struct KMeansTrainer: Trainer {
         if standardize {
             let (means, scales) = rows.columnScaling()
             rows.standardize(means: means, scales: scales)
-            data.test.standardize(means: means, scales: scales)
+            testRows.standardize(means: means, scales: scales)
             preprocessing = ModelFile.Preprocessing(means: means, scales: scales)
         }
         meter.report("fitting", rows: rows.count)
@@ -102,14 +103,14 @@ public struct KMeansTrainer: Trainer {
             formatVersion: ModelFile.currentFormatVersion, kind: Self.kind, features: data.featureNames,
             target: nil, coefficients: centres, intercept: [], classes: nil, preprocessing: preprocessing,
             quantization: nil, options: options, metrics: [:], trainingRows: rows.count,
-            testRows: data.test.count,
+            testRows: testRows.count,
             dataBlobs: nil, tool: "modelgate \(Tool.version)")
         var metrics = Self.clusteringMetrics(
-            rows: data.test, centres: fit.centres, k: k, seed: randomState, threads: threads)
+            rows: testRows, centres: fit.centres, k: k, seed: randomState, threads: threads)
         metrics["train_inertia"] = fit.inertia
         model.metrics = metrics
         return TrainingOutcome(
-            model: model, metrics: metrics, trainingRows: rows.count, testRows: data.test.count,
+            model: model, metrics: metrics, trainingRows: rows.count, testRows: testRows.count,
             droppedRows: data.droppedRows, confusionMatrix: nil,
             convergence: Convergence(
                 converged: fit.iterations < maxIterations, iterations: fit.iterations, gradientNorm: 0,

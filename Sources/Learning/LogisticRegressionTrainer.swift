@@ -31,6 +31,9 @@ public struct LogisticRegressionTrainer: Trainer {
     var chunkBytes = ParallelRanges.defaultChunkBytes
     /// Training rows above which the first Newton steps run on a sample.
     var warmStartRows = 4 * LogisticRegressionTrainer.sampleSize
+    /// Hold unstandardised rows narrow (`DecimalRows`); false reads them as Doubles, which gives
+    /// the same model bytes (tests compare the two).
+    var narrowRows = true
 
     /// A trainer configured from scikit-learn-named options.
     public init(options: [String: TrainerOption] = [:]) throws {
@@ -52,7 +55,11 @@ public struct LogisticRegressionTrainer: Trainer {
         let data = try InMemoryData.load(
             request: request, targetKind: .label, meter: meter, threads: threads, chunkBytes: chunkBytes)
         let (classes, newID) = data.labels.sorted()
-        let trainY = data.trainTargets.map { Int32(newID[Int($0)]) }
+        // Class ids in sorted order, rewritten in place (no second copy of a million labels).
+        for index in data.trainTargets.indices {
+            data.trainTargets[index] = Int32(newID[Int(data.trainTargets[index])])
+        }
+        let trainY = data.trainTargets
         let testY = data.testTargets.map { newID[Int($0)] }
         guard classes.count >= 2 else {
             throw DataError(
@@ -70,19 +77,27 @@ public struct LogisticRegressionTrainer: Trainer {
                 location: request.dataName,
                 hint: "choose fewer features ('features:') or a target with fewer classes")
         }
+        // Unstandardised rows stay narrow (see `DecimalRows`); standardised ones are Doubles.
         var preprocessing: ModelFile.Preprocessing?
-        if standardize {
-            let (means, scales) = data.train.columnScaling()
-            data.train.standardize(means: means, scales: scales)
-            data.test.standardize(means: means, scales: scales)
-            preprocessing = ModelFile.Preprocessing(means: means, scales: scales)
+        let train: any RowBlocks
+        let test: any RowBlocks
+        if standardize || !narrowRows {
+            let (denseTrain, denseTest) = (data.train.dense(), data.test.dense())
+            if standardize {
+                let (means, scales) = denseTrain.columnScaling()
+                denseTrain.standardize(means: means, scales: scales)
+                denseTest.standardize(means: means, scales: scales)
+                preprocessing = ModelFile.Preprocessing(means: means, scales: scales)
+            }
+            (train, test) = (denseTrain, denseTest)
+        } else {
+            (train, test) = (data.train, data.test)
         }
-        meter.report("fitting", rows: data.train.count)
+        meter.report("fitting", rows: train.count)
         var solver = NewtonLogistic(
-            rows: data.train, labels: trainY, classCount: classes.count, c: c, fitIntercept: fitIntercept,
+            rows: train, labels: trainY, classCount: classes.count, c: c, fitIntercept: fitIntercept,
             threads: threads)
-        solver.theta = warmStart(
-            rows: data.train, labels: trainY, classCount: classes.count, threads: threads)
+        solver.theta = warmStart(rows: train, labels: trainY, classCount: classes.count, threads: threads)
         let convergence = solver.solve(maxIterations: maxIterations, tolerance: tolerance * 1e-4)
         var warnings: [String] = []
         if !convergence.converged {
@@ -94,26 +109,28 @@ public struct LogisticRegressionTrainer: Trainer {
             formatVersion: ModelFile.currentFormatVersion, kind: Self.kind, features: data.featureNames,
             target: target, coefficients: solver.coefficients, intercept: solver.intercepts, classes: classes,
             preprocessing: preprocessing, quantization: nil, options: options, metrics: [:],
-            trainingRows: data.train.count, testRows: data.test.count, dataBlobs: nil,
+            trainingRows: train.count, testRows: test.count, dataBlobs: nil,
             tool: "modelgate \(Tool.version)")
         // Test rows are already standardised, so score with a copy that skips the preprocessing.
         var raw = model
         raw.preprocessing = nil
         let predictor = Predictor(raw)
         var predicted: [Int] = []
-        var probabilities = [Double](repeating: 0, count: data.test.count * classes.count)
+        var probabilities = [Double](repeating: 0, count: test.count * classes.count)
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: max(test.width, 1))
+        defer { scratch.deallocate() }
         probabilities.withUnsafeMutableBufferPointer { buffer in
-            for index in 0..<data.test.count {
+            for index in 0..<test.count {
+                let row = test.rows(from: index, count: 1, scratch: scratch)
                 predicted.append(
-                    predictor.classify(
-                        data.test.row(index), probabilities: buffer.baseAddress! + index * classes.count))
+                    predictor.classify(row, probabilities: buffer.baseAddress! + index * classes.count))
             }
         }
         let metrics = Metrics.classification(
             truth: testY, predictions: predicted, probabilities: probabilities, classCount: classes.count)
         model.metrics = metrics
         return TrainingOutcome(
-            model: model, metrics: metrics, trainingRows: data.train.count, testRows: data.test.count,
+            model: model, metrics: metrics, trainingRows: train.count, testRows: test.count,
             droppedRows: data.droppedRows,
             confusionMatrix: Metrics.confusionMatrix(truth: testY, predictions: predicted, labels: classes),
             convergence: convergence, warnings: warnings + data.warnings)
@@ -131,16 +148,19 @@ extension LogisticRegressionTrainer {
     /// Starting parameters: zero for small data; for large data, the optimum on an evenly spaced
     /// sample (C scaled by n / sample so the penalty weighs the same), so the full-data Newton
     /// iterations start close and need only a few quadratic steps. The final optimum is the same.
-    func warmStart(rows: DenseRows, labels: [Int32], classCount: Int, threads: Int) -> [Double] {
+    func warmStart(rows: any RowBlocks, labels: [Int32], classCount: Int, threads: Int) -> [Double] {
         let outputs = classCount == 2 ? 1 : classCount
         let zero = [Double](repeating: 0, count: outputs * (rows.width + (fitIntercept ? 1 : 0)))
         guard rows.count > warmStartRows else { return zero }
         let sample = DenseRows(width: rows.width)
         var sampleLabels: [Int32] = []
-        let step = rows.count / Self.sampleSize
+        let step = max(1, rows.count / Self.sampleSize)
         var index = 0
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: max(rows.width, 1))
+        defer { scratch.deallocate() }
         while index < rows.count {
-            sample.appendSlot().update(from: rows.row(index), count: rows.width)
+            sample.appendSlot().update(
+                from: rows.rows(from: index, count: 1, scratch: scratch), count: rows.width)
             sampleLabels.append(labels[index])
             index += step
         }
@@ -153,21 +173,24 @@ extension LogisticRegressionTrainer {
     }
 }
 
-/// Training and test rows read into memory, features in the order of `featureNames`.
+/// Training and test rows read into memory, features in the order of `featureNames`, held in
+/// the narrowest exact form (`DecimalRows`; `dense()` gives Doubles).
 final class InMemoryData {
     let featureNames: [String]
-    let train: DenseRows
-    let test: DenseRows
-    var trainTargets: [Double] = []
-    var testTargets: [Double] = []
+    let train: DecimalRows
+    let test: DecimalRows
+    /// Label ids (in `labels`) of the training rows; 0 without a target.
+    var trainTargets: [Int32] = []
+    /// Label ids of the test rows.
+    var testTargets: [Int32] = []
     var labels = LabelTable()
     var droppedRows = 0
     var warnings: [String] = []
 
     private init(featureNames: [String]) {
         self.featureNames = featureNames
-        train = DenseRows(width: featureNames.count)
-        test = DenseRows(width: featureNames.count)
+        train = DecimalRows(width: featureNames.count)
+        test = DecimalRows(width: featureNames.count)
     }
 
     /// Reads the request's data (and test file), splitting rows as asked; errors on empty parts.
@@ -190,6 +213,8 @@ final class InMemoryData {
             pass: { table, csv, meter, _ in try readPart(table: table, csv: csv, split: split, meter: meter) }
         )
         let data = parts[0]
+        data.trainTargets.reserveCapacity(parts.reduce(0) { $0 + $1.trainTargets.count })
+        data.testTargets.reserveCapacity(parts.reduce(0) { $0 + $1.testTargets.count })
         for part in parts.dropFirst() { data.absorb(part, labelled: targetKind == .label) }
         // Each part stops at the class limit; together they may pass it.
         if targetKind == .label, data.labels.labels.count > LabelTable.maxClasses, let target = request.target
@@ -209,13 +234,17 @@ final class InMemoryData {
                 policy: request.missing)
             testTable.labels = data.labels
             testTable.knownLabelCount = targetKind == .label ? data.labels.labels.count : nil
-            testLoop: while true {
-                switch try testTable.nextRow(into: data.test.appendSlot()) {
-                case .end:
-                    data.test.removeLast()
-                    break testLoop
-                case .dropped: data.test.removeLast()
-                case .row(let target): data.testTargets.append(target)
+            var row = [Double](repeating: 0, count: max(data.test.width, 1))
+            try row.withUnsafeMutableBufferPointer { buffer in
+                let slot = buffer.baseAddress!
+                testLoop: while true {
+                    switch try testTable.nextRow(into: slot) {
+                    case .end: break testLoop
+                    case .dropped: continue testLoop
+                    case .row(let target):
+                        data.test.append(slot)
+                        data.testTargets.append(Self.labelID(target))
+                    }
                 }
             }
             data.droppedRows += testTable.droppedRows
@@ -230,28 +259,26 @@ final class InMemoryData {
         -> InMemoryData
     {
         let data = InMemoryData(featureNames: table.featureNames)
-        rowLoop: while true {
-            // Parse into a training slot; a test row then moves to the test rows.
-            let slot = data.train.appendSlot()
-            let target: Double
-            switch try table.nextRow(into: slot) {
-            case .end:
-                data.train.removeLast()
-                break rowLoop
-            case .dropped:
-                data.train.removeLast()
-                continue rowLoop
-            case .row(let value): target = value
-            }
-            if let split, split.isTest(csv) {
-                data.test.appendSlot().update(from: slot, count: data.train.width)
-                data.train.removeLast()
-                data.testTargets.append(target)
-            } else {
-                data.trainTargets.append(target)
-            }
-            if table.recordsRead & 4095 == 0 {
-                meter?.update("reading \(csv.name)", csv: csv, rows: table.recordsRead)
+        var row = [Double](repeating: 0, count: max(data.train.width, 1))
+        try row.withUnsafeMutableBufferPointer { buffer in
+            let slot = buffer.baseAddress!
+            rowLoop: while true {
+                let target: Double
+                switch try table.nextRow(into: slot) {
+                case .end: break rowLoop
+                case .dropped: continue rowLoop
+                case .row(let value): target = value
+                }
+                if let split, split.isTest(csv) {
+                    data.test.append(slot)
+                    data.testTargets.append(Self.labelID(target))
+                } else {
+                    data.train.append(slot)
+                    data.trainTargets.append(Self.labelID(target))
+                }
+                if table.recordsRead & 4095 == 0 {
+                    meter?.update("reading \(csv.name)", csv: csv, rows: table.recordsRead)
+                }
             }
         }
         data.droppedRows = table.droppedRows
@@ -259,20 +286,26 @@ final class InMemoryData {
         return data
     }
 
+    /// A row's target as `TableReader` gives it (a label id below `LabelTable.maxClasses`, or 0).
+    @inline(__always)
+    private static func labelID(_ target: Double) -> Int32 { Int32(target) }
+
     /// Appends the rows of a later part of the file, freeing its memory as it goes.
     private func absorb(_ part: InMemoryData, labelled: Bool) {
         let remap = part.labels.labels.map { label in label.withUnsafeBufferPointer { labels.id(of: $0) } }
-        train.moveRows(from: part.train)
-        test.moveRows(from: part.test)
-        trainTargets += labelled ? part.trainTargets.map { Double(remap[Int($0)]) } : part.trainTargets
-        testTargets += labelled ? part.testTargets.map { Double(remap[Int($0)]) } : part.testTargets
+        train.append(contentsOf: part.train)
+        test.append(contentsOf: part.test)
+        trainTargets += labelled ? part.trainTargets.map { Int32(remap[Int($0)]) } : part.trainTargets
+        testTargets += labelled ? part.testTargets.map { Int32(remap[Int($0)]) } : part.testTargets
+        part.trainTargets = []
+        part.testTargets = []
         droppedRows += part.droppedRows
     }
 }
 
 /// Newton's method for L2-penalised logistic regression (binary: one weight row; else softmax).
 struct NewtonLogistic {
-    let rows: DenseRows
+    let rows: any RowBlocks
     let labels: [Int32]
     let classCount: Int
     let c: Double
@@ -285,7 +318,7 @@ struct NewtonLogistic {
     let stride: Int
     var theta: [Double]
 
-    init(rows: DenseRows, labels: [Int32], classCount: Int, c: Double, fitIntercept: Bool, threads: Int) {
+    init(rows: any RowBlocks, labels: [Int32], classCount: Int, c: Double, fitIntercept: Bool, threads: Int) {
         self.rows = rows
         self.threads = threads
         self.labels = labels
@@ -332,21 +365,32 @@ struct NewtonLogistic {
                             let t = thetaBuffer.baseAddress!
                             let y = labelBuffer.baseAddress!
                             rows.forEachBlock(segments: segments, threads: threads) { segment, blockIndex in
-                                let (block, count, first) = rows.block(blockIndex)
+                                let (first, count) = rows.blockRange(blockIndex)
                                 let g = gradientBase + segment * p
                                 let h = hessianBase + segment * p * p
                                 let xa = UnsafeMutablePointer<Double>.allocate(capacity: stride)
                                 let outer = UnsafeMutablePointer<Double>.allocate(capacity: triangle)
                                 let z = UnsafeMutablePointer<Double>.allocate(capacity: outputs)
+                                let scratch = UnsafeMutablePointer<Double>.allocate(
+                                    capacity: Self.rowsPerStep * max(width, 1))
                                 defer {
                                     xa.deallocate()
                                     outer.deallocate()
                                     z.deallocate()
+                                    scratch.deallocate()
                                 }
                                 if fitIntercept { xa[width] = 1 }
                                 var loss = 0.0
+                                var block = UnsafePointer(scratch)
                                 for r in 0..<count {
-                                    let x = block + r * width
+                                    // The rows in steps (decoded when narrow); sums stay in row order.
+                                    let step = r % Self.rowsPerStep
+                                    if step == 0 {
+                                        block = rows.rows(
+                                            from: first + r, count: min(Self.rowsPerStep, count - r),
+                                            scratch: scratch)
+                                    }
+                                    let x = block + step * width
                                     for j in 0..<width { xa[j] = x[j] }
                                     let label = Int(y[first + r])
                                     for k in 0..<outputs {
@@ -444,6 +488,9 @@ struct NewtonLogistic {
         for i in 0..<p { for j in 0..<i { evaluation.hessian[i * p + j] = evaluation.hessian[j * p + i] } }
         return evaluation
     }
+
+    /// Rows an evaluation reads at once (decoded into a scratch buffer when the rows are narrow).
+    static let rowsPerStep = 512
 
     /// Memory for the per-segment Hessians of one evaluation: fewer segments (less parallelism)
     /// for very many parameters, decided by the parameter count, never by the thread count.

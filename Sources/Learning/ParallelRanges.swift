@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -107,8 +108,8 @@ enum ParallelRanges {
 }
 
 /// The shared state of one chunked read. Each chunk's result and stop offset have their own
-/// slot; worker w runs chunks w, w + workers, … in order, so only the first worker uses the
-/// caller's reader (chunk 0) and the progress meter.
+/// slot; workers take chunks in order from a shared counter, so exactly one runs chunk 0 with the
+/// caller's reader, and only worker 0 reports progress.
 private final class ChunkJob<Result: AnyObject>: @unchecked Sendable {
     let request: TrainingRequest
     let csv: CSVReader
@@ -120,6 +121,7 @@ private final class ChunkJob<Result: AnyObject>: @unchecked Sendable {
     let workers: Int
     let featureNames: [String]
     let header: [String]
+    private let nextChunk = Atomic<Int>(0)
     private let resultSlots: UnsafeMutablePointer<Result?>
     private let stopSlots: UnsafeMutablePointer<Int64>
 
@@ -153,9 +155,12 @@ private final class ChunkJob<Result: AnyObject>: @unchecked Sendable {
     var results: [Result?] { (0..<starts.count).map { resultSlots[$0] } }
     var stops: [Int64] { (0..<starts.count).map { stopSlots[$0] } }
 
-    /// Runs this worker's chunks in order; stops at its first failure (the read falls back).
+    /// Runs the next chunk nobody has taken until none is left (so a thread the machine slows
+    /// down takes fewer); stops at its first failure (the read falls back).
     func run(worker: Int) {
-        for index in stride(from: worker, to: starts.count, by: workers) {
+        while true {
+            let index = nextChunk.add(1, ordering: .relaxed).oldValue
+            guard index < starts.count else { return }
             do {
                 let chunkCSV: CSVReader
                 let chunkTable: TableReader

@@ -303,6 +303,45 @@ private func tableError(
         }
     }
 
+    /// The row fast path inside a buffer that goes on past the number: decimals of every digit
+    /// count up to 22 on both sides of the point, followed by each kind of byte that ends a number
+    /// (and bytes above 0x7F), must parse to `strtod`'s bits and stop exactly where the number ends.
+    @Test func digitRunsOfEveryLengthAgreeWithStrtod() {
+        var generator = SplitMixGenerator(seed: 23)
+        func digits(_ count: Int) -> String {
+            String((0..<count).map { _ in Character(String(generator.next() % 10)) })
+        }
+        let powers = NumberParser.makePowers()
+        defer { powers.deallocate() }
+        let enders: [[UInt8]] = [
+            [0x2C], [0x0A], [0x0D, 0x0A], [0x22], [0x2F], [0x3A], [0x80], [0xFF], [0x41],
+        ]
+        for integerDigits in 0...22 {
+            for fractionDigits in [-1, 0, 1, 5, 6, 7, 8, 9, 15, 16, 17, 22] {
+                for ender in enders {
+                    var text = digits(integerDigits)
+                    if fractionDigits >= 0 { text += "." + digits(fractionDigits) }
+                    if generator.next() % 2 == 0 { text = "-" + text }
+                    let expected = strtod(text, nil)
+                    let bytes = Array(text.utf8) + ender + Array("9999999999999999".utf8)
+                    let (value, stop) = bytes.withUnsafeBufferPointer { buffer in
+                        NumberParser.prefixDouble(
+                            buffer.baseAddress!, from: 0, to: buffer.count, powers: powers)
+                    }
+                    #expect(stop == text.utf8.count, "\(text)")
+                    if integerDigits + max(fractionDigits, 0) == 0 {
+                        #expect(value == nil, "\(text)")
+                    } else if let value {
+                        #expect(value.bitPattern == expected.bitPattern, "\(text)")
+                    } else {
+                        // Declined only past the fast path's limits.
+                        #expect(integerDigits + max(fractionDigits, 0) > 15, "\(text)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func infinityAndNaNSpellingsKeepTheirMeaning() {
         for text in ["inf", "-inf", "Infinity", "-INFINITY", "1e999", "-1e400"] {
             #expect(parse(text) == .nonFinite, "\(text)")
