@@ -95,18 +95,21 @@ let package = Package(
                 "Pipeline",
                 "Processes", "Trust",
             ]),
-        // Request bodies of the Open Inference Protocol v2 and KServe v1 decoded into rows (Foundation
-        // only, so the fuzz targets that exercise it do not build the HTTP stack).
+        // Request bodies of the Open Inference Protocol v2 and KServe v1 decoded into rows
+        // (FoundationEssentials only, so the fuzz targets that exercise it do not build the HTTP stack).
         .target(name: "InferenceProtocol"),
         // Deployment, Service, ServiceMonitor and InferenceService manifests, emitted by Yams.
         .target(name: "Kubernetes", dependencies: ["Diagnostics", .product(name: "Yams", package: "Yams")]),
         // The model server behind `modelgate-serve`: the Open Inference Protocol v2 and KServe v1
         // over Hummingbird, Prometheus metrics, input drift. The only importer of Hummingbird,
-        // SwiftNIO and service-lifecycle; the hook binary `modelgate` never links it.
+        // SwiftNIO and service-lifecycle; the hook binary `modelgate` never links it. Everything
+        // modelgate-serve links (this, InferenceProtocol, Learning, Diagnostics and the packages)
+        // imports FoundationEssentials, never Foundation, so the static binary carries no ICU; the
+        // artifact digest is one libcrypto call, as Checksum reads files with Foundation's FileHandle.
         .target(
             name: "Serving",
             dependencies: [
-                "Checksum", "Diagnostics", "InferenceProtocol", "Learning",
+                "CLibCrypto", "Diagnostics", "InferenceProtocol", "Learning",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -160,7 +163,9 @@ let package = Package(
         .testTarget(
             name: "ServingTests",
             dependencies: [
-                "Artifacts", "InferenceProtocol", "Learning", "Pipeline", "Serving", "TestSupport", "GitKit",
+                "Artifacts", "Checksum", "InferenceProtocol", "Learning", "Pipeline", "Serving",
+                "TestSupport",
+                "GitKit",
             ]),
     ]
 )

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Rows to predict, decoded from a request: feature values in the model's order.
 public struct InferenceBatch: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import Checksum
 import Foundation
 import TestSupport
 import Testing
@@ -203,6 +204,20 @@ import Testing
             metrics.contains("modelgate_requests_total{route=\"/v2/models/{name}/infer\",status=\"413\"} 3"))
         #expect(metrics.contains("modelgate_requests_total{route=\"unmatched\",status=\"404\"} 1"))
         #expect(!metrics.contains("modelgate_feature_drift_psi"))
+        server.terminate()
+        #expect(server.waitForExit() == 0)
+    }
+
+    /// The artifact an exported directory is known by is the SHA-256 of its `manifest.json`, as
+    /// Checksum computes it (the server hashes it over libcrypto directly, without Checksum).
+    @Test func theArtifactIsTheManifestsDigest() throws {
+        let fixture = try ServingFixture(.linear)
+        let directory = try fixture.exportArtifact()
+        let manifest = try Data(contentsOf: directory.appendingPathComponent("manifest.json"))
+        let server = try ServerProcess(ServerProcess.serverURL, ["--model", directory.path])
+        let metadata = try TestConnection.request("GET", "/v2/models/served", port: server.port).json
+        let artifact = (metadata["parameters"] as? [String: Any])?["artifact"] as? String
+        #expect(artifact == "sha256:" + SHA256.hex(of: manifest))
         server.terminate()
         #expect(server.waitForExit() == 0)
     }
