@@ -5,7 +5,8 @@
 /// escapes; every row is an array of exactly `width` numbers in JSON's number grammar; JSON
 /// whitespace may stand between any two tokens. Anything else returns nil (another key, a string or
 /// `null`, a row of another width, a number that is not finite as a double or rounds to zero from a
-/// non-zero spelling, no rows or more than `maxRows`), and the caller decodes the body with
+/// non-zero spelling, a zero written with an exponent, no rows or more than `maxRows`), and the
+/// caller decodes the body with
 /// `JSONDecoder`, which also names what is wrong. Each number is correctly rounded to the nearest
 /// double, as `JSONDecoder` rounds it, so both give the same value bit for bit: Clinger's exact fast
 /// path when the decimal significand and its power of ten are both exact doubles, else the
@@ -104,9 +105,6 @@ package enum PositionalRows {
             guard let first = digit else { return nil }
             if first == 0 {
                 index += 1
-                // JSONDecoder refuses some spellings of a zero with an exponent and no fraction
-                // (`0e5`, not `0e-1`): such bodies take its path, so both paths agree.
-                if peek | 0x20 == UInt8(ascii: "e") { return nil }
             } else {
                 while let value = digit {
                     index += 1
@@ -136,6 +134,9 @@ package enum PositionalRows {
                 }
             }
             if peek == UInt8(ascii: "e") || peek == UInt8(ascii: "E") {
+                // JSONDecoder refuses some spellings of zero with an exponent (`0e5`, `-0.0e1`,
+                // `0.000E5`; not `0e-1` or `0.0e5`): every such body takes its path, so both agree.
+                guard nonZero else { return nil }
                 index += 1
                 let negativeExponent = peek == UInt8(ascii: "-")
                 if negativeExponent || peek == UInt8(ascii: "+") { index += 1 }

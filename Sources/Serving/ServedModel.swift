@@ -1,4 +1,4 @@
-import CLibCrypto
+import CLibCryptoDigest
 import Learning
 
 #if canImport(FoundationEssentials)
@@ -155,9 +155,9 @@ public struct ServedModel: Sendable {
             predictor: RowPredictor(model))
     }
 
-    /// `sha256:<hex>` of `data`, over libcrypto directly: the Checksum module also reads files,
-    /// with Foundation's `FileHandle`, and linking it would bring all of Foundation and ICU's data
-    /// (about 40 MB) into `modelgate-serve`, which links FoundationEssentials only.
+    /// `sha256:<hex>` of `data`, over a static libcrypto directly: the Checksum module also reads
+    /// files, with Foundation's `FileHandle`, and linking it would bring all of Foundation and
+    /// ICU's data (about 40 MB) into `modelgate-serve`, which links FoundationEssentials only.
     static func digest(of data: Data) -> String {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0

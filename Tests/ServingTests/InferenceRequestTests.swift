@@ -1,7 +1,6 @@
 import Foundation
-import Testing
-
 import InferenceProtocol
+import Testing
 
 /// The v1 body's two decoding paths: rows of numbers go straight into doubles, anything else
 /// through the JSON tree that names what is wrong. Both must give the same values, bit for bit.
@@ -51,7 +50,7 @@ import InferenceProtocol
         }
     }
 
-    /// The plain reader against JSONDecoder itself, on 120,000 numbers: random doubles in their
+    /// The plain reader against JSONDecoder itself, on 30,000 numbers: random doubles in their
     /// shortest spelling, random digit strings with fractions and exponents (up to 25 digits and exponents to ±280, past
     /// what a double holds), tiny fractions, and the edges (0 and -0, 2^53 ± 1, subnormals, the
     /// largest double, halfway cases). Every value the reader gives is JSONDecoder's, bit for bit,
@@ -62,18 +61,18 @@ import InferenceProtocol
             String((0..<count).map { _ in Character(String(Int.random(in: 0...9, using: &random))) })
         }
         var spellings: [String] = [
-            "0", "-0", "0.0", "-0.0", "-0e1", "0e-1", "0.0e5", "1", "9007199254740991", "9007199254740992",
+            "0", "-0", "0.0", "-0.0", "-0.000", "1", "9007199254740991", "9007199254740992",
             "9007199254740993", "18446744073709551615", "18446744073709551616", "1e22", "1e23", "1e-22",
             "1e-23", "4.9e-324", "5e-324", "2.4703282292062328e-324", "2.2250738585072011e-308",
             "2.2250738585072014e-308", "1.7976931348623157e308", "1.7976931348623158e308", "0.1",
             "0.30000000000000004", "1.00000000000000011102230246251565404236316680908203125",
             "1.00000000000000011102230246251565404236316680908203124", "7.2057594037927933e16", "1E+2",
         ]
-        for _ in 0..<40_000 {
+        for _ in 0..<10_000 {
             let value = Double(bitPattern: random.next())
             spellings.append(value.isFinite ? "\(value)" : "1")
         }
-        for _ in 0..<40_000 {
+        for _ in 0..<10_000 {
             var text =
                 (Bool.random(using: &random) ? "-" : "") + String(Int.random(in: 1...9, using: &random))
             text += digits(Int.random(in: 0...24, using: &random))
@@ -85,29 +84,32 @@ import InferenceProtocol
             }
             spellings.append(text)
         }
-        for _ in 0..<40_000 {
+        for _ in 0..<10_000 {
             spellings.append(
                 "0." + String(repeating: "0", count: Int.random(in: 0...20, using: &random))
                     + String(random.next() | 1) + "e-\(Int.random(in: 0...300, using: &random))")
         }
         struct Rows: Decodable { var instances: [[Double]] }
         var plain = 0
-        for start in stride(from: 0, to: spellings.count, by: 1000) {
-            let chunk = spellings[start..<min(start + 1000, spellings.count)]
+        for start in stride(from: 0, to: spellings.count, by: 100) {
+            let chunk = Array(spellings[start..<min(start + 100, spellings.count)])
             let body = Data(("{\"instances\":[" + chunk.map { "[\($0)]" }.joined(separator: ",") + "]}").utf8)
             let reference = try? JSONDecoder().decode(Rows.self, from: body).instances.map { $0[0] }
             let read = body.withUnsafeBytes { PositionalRows.decode($0, width: 1, maxRows: 1000) }
             if let read {
                 plain += 1
                 #expect(read.rows == chunk.count)
-                #expect(read.values.map(\.bitPattern) == reference?.map(\.bitPattern))
+                let differing = chunk.indices.first {
+                    read.values[$0].bitPattern != reference?[$0].bitPattern
+                }
+                #expect(differing == nil, "\(differing.map { chunk[$0] } ?? "")")
             } else {
-                // Only a number outside a double's range (which JSONDecoder refuses too) sends a
-                // body to the general path.
+                // Only a number outside a double's range (which JSONDecoder refuses too) sends
+                // such a body to the general path.
                 #expect(reference == nil, "the plain reader refused a body JSONDecoder reads")
             }
         }
-        #expect(plain >= 100)
+        #expect(plain >= 250)
     }
 
     /// Bodies outside the plain form: the reader leaves each to the general path (nil), which
@@ -123,7 +125,7 @@ import InferenceProtocol
             "{\"instances\":[]}",
             "{\"instances\":[[1,2]]}", "{\"instance\":[[1]]}", "{\"instances\":[[1]],\"parameters\":{}}",
             "\u{FEFF}{\"instances\":[[1]]}", "{\"instances\":[[1]]", "", "{\"instances\":[[0x10]]}",
-            "{\"instances\":[[0e5]]}",
+            "{\"instances\":[[0e5]]}", "{\"instances\":[[-0e1]]}", "{\"instances\":[[-0.0E-5]]}",
             "{\"instances\":[[1],[2],[3],[4]]}", "{\"instances\":[{\"a\":1}]}", "{\"instances\":[1]}",
             "{\"instances\":[[\"1\"]]}", "{\"instances\":[[" + String(repeating: "1", count: 65) + "]]}",
         ]
@@ -137,6 +139,10 @@ import InferenceProtocol
         let byTree = try InferenceRequest.decodeV1(
             Data("{\"instances\":[[1]],\"parameters\":{}}".utf8), schema: schema)
         #expect(byTree.values == [1])
+        // A zero with an exponent is JSONDecoder's to judge (it refuses `0e5` and `-0.0E-5`, and
+        // takes `-0e1`).
+        let zero = try InferenceRequest.decodeV1(Data("{\"instances\":[[-0e1]]}".utf8), schema: schema)
+        #expect(zero.values.map(\.bitPattern) == [(-0.0).bitPattern])
         #expect(
             throws: RequestProblem.self,
             performing: {
