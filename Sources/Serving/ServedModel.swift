@@ -159,13 +159,11 @@ public struct ServedModel: Sendable {
     /// files, with Foundation's `FileHandle`, and linking it would bring all of Foundation and
     /// ICU's data (about 40 MB) into `modelgate-serve`, which links FoundationEssentials only.
     static func digest(of data: Data) -> String {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        let done = data.withUnsafeBytes { bytes in
-            EVP_Digest(bytes.baseAddress, bytes.count, &digest, &length, EVP_sha256(), nil) == 1
-        }
-        // EVP_Digest fails only when out of memory; the digest then names no artifact.
-        guard done, length == 32 else { return "" }
+        var context = SHA256_CTX()
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        SHA256_Init(&context)
+        data.withUnsafeBytes { bytes in _ = SHA256_Update(&context, bytes.baseAddress, bytes.count) }
+        SHA256_Final(&digest, &context)
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         return "sha256:"
             + String(decoding: digest.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self)
