@@ -27,7 +27,10 @@ package enum PositionalRows {
             reader.take(UInt8(ascii: "["))
         else { return nil }
         var values: [Double] = []
-        values.reserveCapacity(min(maxRows * width, body.count / 2 + 1))
+        // At most one number per two bytes (a digit and a separator), and the limit (which
+        // `--max-rows` may set near Int.max, so the product must not overflow).
+        let limit = maxRows.multipliedReportingOverflow(by: width)
+        values.reserveCapacity(min(limit.overflow ? Int.max : limit.partialValue, body.count / 2 + 1))
         var rows = 0
         repeat {
             guard rows < maxRows, reader.take(UInt8(ascii: "[")) else { return nil }

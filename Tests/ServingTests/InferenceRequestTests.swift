@@ -152,6 +152,11 @@ import Testing
         let read = Array(spaced.utf8).withUnsafeBytes { PositionalRows.decode($0, width: 1, maxRows: 3) }
         #expect(read?.rows == 2)
         #expect(read?.values == [1.5, -20])
+        // A limit near Int.max (`--max-rows` takes any positive number) must not overflow.
+        let unbounded = Array("{\"instances\":[[1,2,3]]}".utf8).withUnsafeBytes {
+            PositionalRows.decode($0, width: 3, maxRows: .max)
+        }
+        #expect(unbounded?.values == [1, 2, 3])
     }
 }
 

@@ -208,6 +208,20 @@ import Testing
         #expect(server.waitForExit() == 0)
     }
 
+    /// `modelgate-serve` links FoundationEssentials and nothing above it: the loader maps no
+    /// Foundation, FoundationInternationalization or ICU (the 40 MB the static binary used to
+    /// carry), and no libcrypto.so (its one digest comes from the static library).
+    @Test func theServerLinksNoFoundationAndNoICU() throws {
+        let libraries = try ProcessRunner.run(
+            "/usr/bin/ldd", [try ServerProcess.serverURL.path], in: URL(fileURLWithPath: "/"))
+        #expect(libraries.status == 0)
+        for forbidden in [
+            "libFoundation.so", "libFoundationInternationalization", "_FoundationICU", "libcrypto",
+        ] {
+            #expect(!libraries.stdout.contains(forbidden), "\(forbidden) in:\n\(libraries.stdout)")
+        }
+    }
+
     /// The artifact an exported directory is known by is the SHA-256 of its `manifest.json`, as
     /// Checksum computes it (the server hashes it over libcrypto directly, without Checksum).
     @Test func theArtifactIsTheManifestsDigest() throws {
