@@ -32,6 +32,11 @@ let package = Package(
             name: "CLibCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
 
+        // libcrypto's digests, linked statically (module.modulemap: libcrypto.a, from libssl-dev):
+        // the one C library of modelgate-serve, which hashes one manifest at start-up and so ships
+        // no libcrypto.so in its image.
+        .systemLibrary(name: "CLibCryptoDigest", providers: [.apt(["libssl-dev"])]),
+
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
         .systemLibrary(
@@ -95,18 +100,22 @@ let package = Package(
                 "Pipeline",
                 "Processes", "Trust",
             ]),
-        // Request bodies of the Open Inference Protocol v2 and KServe v1 decoded into rows (Foundation
-        // only, so the fuzz targets that exercise it do not build the HTTP stack).
+        // Request bodies of the Open Inference Protocol v2 and KServe v1 decoded into rows
+        // (FoundationEssentials only, so the fuzz targets that exercise it do not build the HTTP stack).
         .target(name: "InferenceProtocol"),
         // Deployment, Service, ServiceMonitor and InferenceService manifests, emitted by Yams.
         .target(name: "Kubernetes", dependencies: ["Diagnostics", .product(name: "Yams", package: "Yams")]),
         // The model server behind `modelgate-serve`: the Open Inference Protocol v2 and KServe v1
         // over Hummingbird, Prometheus metrics, input drift. The only importer of Hummingbird,
-        // SwiftNIO and service-lifecycle; the hook binary `modelgate` never links it.
+        // SwiftNIO and service-lifecycle; the hook binary `modelgate` never links it. Everything
+        // modelgate-serve links (this, InferenceProtocol, Learning, Diagnostics and the packages)
+        // imports FoundationEssentials, never Foundation, so the static binary carries no ICU; the
+        // artifact digest is one call to a static libcrypto, as Checksum reads files with
+        // Foundation's FileHandle.
         .target(
             name: "Serving",
             dependencies: [
-                "Checksum", "Diagnostics", "InferenceProtocol", "Learning",
+                "CLibCryptoDigest", "Diagnostics", "InferenceProtocol", "Learning",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,7 +144,10 @@ let package = Package(
             name: "modelgate-serve",
             dependencies: [
                 "Diagnostics", "Serving", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            // --static-swift-stdlib links with -export-dynamic; the server is looked up by no one,
+            // and without its 21,000 dynamic symbols the stripped binary is 2 MB smaller.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"])]),
 
         .testTarget(name: "FileSafetyTests", dependencies: ["FileSafety", "TestSupport"]),
         .testTarget(name: "ProcessesTests", dependencies: ["Processes", "TestSupport"]),
@@ -162,7 +174,9 @@ let package = Package(
         .testTarget(
             name: "ServingTests",
             dependencies: [
-                "Artifacts", "InferenceProtocol", "Learning", "Pipeline", "Serving", "TestSupport", "GitKit",
+                "Artifacts", "Checksum", "InferenceProtocol", "Learning", "Pipeline", "Serving",
+                "TestSupport",
+                "GitKit",
             ]),
     ]
 )

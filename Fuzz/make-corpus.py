@@ -599,6 +599,12 @@ def inference_request_seeds():
         write("InferenceRequest", name + ".json", bytes([selector]) + json.dumps(body).encode())
     write("InferenceRequest", "v2-nan.json", bytes([v2 | two]) + b'{"inputs":[{"name":"x","shape":[1,2],"datatype":"FP64","data":[NaN,1e999]}]}')
     write("InferenceRequest", "deep.json", bytes([v1]) + b"[" * 40 + b"]" * 40)
+    # The plain v1 form the direct reader takes: numbers at the edges of a double, JSON whitespace.
+    write("InferenceRequest", "v1-plain-edges.json", bytes([v1 | two]) +
+          b'{"instances": [[0.30000000000000004, -0], [1e-7, 2.2250738585072014e-308],'
+          b' [9007199254740993, 1.7976931348623157E+308], [4.9e-324, 123456789012345678901234567890]]}')
+    write("InferenceRequest", "v1-plain-spaced.json", bytes([v1 | two]) +
+          b' {\n "instances" :\t[ [ 1.5 , -2e1 ] ,\r\n [0e-1, 0.0e5] ] } \n')
 
 
 # MARK: - Markdown: a report, model card or page (tables, images, links, raw HTML)

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Rows to predict, decoded from a request: feature values in the model's order.
 public struct InferenceBatch: Sendable, Equatable {
@@ -37,7 +41,8 @@ public struct RequestSchema: Sendable {
 /// given by position or by feature name; a batch has 1 to `maxRows` rows. Anything else is a
 /// `RequestProblem` (400) naming the input, the element and what was expected. The body is parsed
 /// as a whole by Foundation's `JSONDecoder` after a nesting check (`JSONValue`), so no body
-/// crashes or recurses without bound.
+/// crashes or recurses without bound; the plain v1 form is read by `PositionalRows` first, which
+/// gives the same doubles, bit for bit, and leaves every other body to that path.
 public enum InferenceRequest {
     /// Datatypes whose values arrive as JSON numbers.
     static let numericTypes: Set<String> = [
@@ -113,13 +118,14 @@ public enum InferenceRequest {
     }
 
     /// A KServe v1 predict body: `{"instances": [[…], …]}` with rows by position, or rows as
-    /// objects keyed by feature name.
+    /// objects keyed by feature name. The plain positional form is read straight into doubles
+    /// (`PositionalRows`); any other body, and any the plain reader refuses, takes the JSON tree.
     public static func decodeV1(_ body: Data, schema: RequestSchema) throws(RequestProblem) -> InferenceBatch
     {
-        if let instances = positionalRows(body, width: schema.features.count) {
-            let rows = try checkedRows(instances.count, schema: schema)
-            return InferenceBatch(rows: rows, values: instances.flatMap { $0 }, id: nil)
+        let plain = body.withUnsafeBytes {
+            PositionalRows.decode($0, width: schema.features.count, maxRows: schema.maxRows)
         }
+        if let plain { return InferenceBatch(rows: plain.rows, values: plain.values, id: nil) }
         guard case .object(let top) = try JSONValue.parse(body),
             case .array(let instances)? = top["instances"]
         else {
@@ -161,18 +167,6 @@ public enum InferenceRequest {
             }
         }
         return InferenceBatch(rows: rows, values: values, id: nil)
-    }
-
-    /// The common v1 body, `{"instances": [[…], …]}` with every row a model-wide array of finite
-    /// numbers, decoded by the same `JSONDecoder` straight into doubles (the same values, bit for
-    /// bit): the general tree, which exists to name what is wrong in any other body, costs a
-    /// failed decode attempt per row. Nil for any other body, which then takes the tree.
-    private static func positionalRows(_ body: Data, width: Int) -> [[Double]]? {
-        guard JSONValue.depth(of: body) <= JSONValue.maxDepth,
-            let decoded = try? JSONDecoder().decode(PositionalInstances.self, from: body),
-            decoded.instances.allSatisfy({ $0.count == width && $0.allSatisfy(\.isFinite) })
-        else { return nil }
-        return decoded.instances
     }
 
     /// `count` when it is a batch size the server takes.
@@ -268,9 +262,4 @@ struct Tensor {
             values.append(try InferenceRequest.number(value, at: "\(label) data element \(values.count)"))
         }
     }
-}
-
-/// A v1 body whose rows are all arrays of numbers (`InferenceRequest.positionalRows`).
-private struct PositionalInstances: Decodable {
-    var instances: [[Double]]
 }

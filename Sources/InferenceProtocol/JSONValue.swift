@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A JSON document as a tree, decoded by Foundation's `JSONDecoder`, so request decoding can name
 /// the exact element that is wrong (`inputs[0].data[7] is not a number`) instead of passing on a
@@ -86,10 +90,7 @@ enum JSONValue: Decodable, Equatable {
 
     /// The decoder's own words, without Swift type names.
     private static func reason(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as NSError?)?.userInfo["NSDebugDescription"] as? String
-            return underlying ?? context.debugDescription
-        }
+        if case DecodingError.dataCorrupted(let context) = error { return context.debugDescription }
         return "unreadable"
     }
 

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc
@@ -144,7 +148,7 @@ public final class CSVReader {
         let text = String(
             decoding: UnsafeBufferPointer(start: buffer + starts[index], count: ends[index] - starts[index]),
             as: UTF8.self)
-        return flags[index] == 2 ? text.replacingOccurrences(of: "\"\"", with: "\"") : text
+        return flags[index] == 2 ? String(text.unicodeScalars.replacing(["\"", "\""], with: ["\""])) : text
     }
 
     /// A seeded 64-bit hash of the current record's bytes (line ending excluded): the same row

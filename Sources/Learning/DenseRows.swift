@@ -1,4 +1,10 @@
-import Foundation
+import Dispatch
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Rows of doubles kept in memory in fixed-size blocks: growing never copies, and slack is at
 /// most one block. Owns its blocks and frees them on deinit.

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Scores a model on rows read from a CSV: the test pass of training, and `ModelFile.score`.
 enum Evaluation {

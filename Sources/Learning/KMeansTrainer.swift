@@ -1,5 +1,16 @@
 import Diagnostics
-import Foundation
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// `kmeans`: Lloyd's algorithm from greedy k-means++ seeds, best of `n_init` runs, as
 /// scikit-learn's `KMeans` (same stopping rule: labels unchanged, or centre shift ≤ tol × mean variance).

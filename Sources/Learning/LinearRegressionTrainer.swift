@@ -1,6 +1,11 @@
 import Diagnostics
-import Foundation
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// `linear-regression`: ordinary least squares, or ridge when `alpha` > 0, fitted from sufficient
 /// statistics gathered in one streaming pass, so memory does not grow with the file.

@@ -1,5 +1,16 @@
 import Diagnostics
-import Foundation
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// `logistic-regression`: binary or multinomial, L2-penalised, solved by Newton's method with a
 /// backtracking line search to scikit-learn's optimum.

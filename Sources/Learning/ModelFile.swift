@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc
@@ -108,10 +112,18 @@ public struct ModelFile: Codable, Sendable, Equatable {
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw DataError(
-                .readFailed, "cannot write model file '\(url.path)': \(error.localizedDescription)",
+                .readFailed, "cannot write model file '\(url.path)': \(Self.reason(error))",
                 location: url.path, hint: "check that the directory exists and is writable",
                 exitStatus: .failure)
         }
+    }
+
+    /// The system's words for a failed write (`No such file or directory`), from the POSIX error
+    /// under Foundation's `CocoaError`.
+    private static func reason(_ error: any Error) -> String {
+        guard let code = (error as? CocoaError)?.underlying.flatMap({ $0 as? POSIXError })?.code.rawValue
+        else { return "\(error)" }
+        return String(cString: strerror(code))
     }
 
     /// Reads and checks a model file; `name` is the path as the user wrote it.

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// How many threads the trainers' data-parallel loops use, and the rule that keeps their results
 /// independent of it.
@@ -28,7 +32,7 @@ public enum Parallelism {
     /// The count for an environment: `MODELGATE_THREADS` from it when present, else `available`.
     public static func threads(environment: [String: String]) throws -> Int {
         guard let text = environment[variable] else { return available }
-        guard let count = Int(text.trimmingCharacters(in: .whitespaces)), count >= 1, count <= maximum else {
+        guard let count = Int(trimmed(text)), count >= 1, count <= maximum else {
             throw DataError(
                 .badEnvironment,
                 "\(variable) is '\(text.prefix(40))'; expected a whole number of threads from 1 to \(maximum)",
@@ -36,6 +40,19 @@ public enum Parallelism {
                 hint: "set \(variable) to e.g. 2, or unset it to use every CPU this process may run on")
         }
         return count
+    }
+
+    /// `text` without the spaces and tabs around it (what Foundation's `.whitespaces` trims: Unicode
+    /// space separators and the tab).
+    private static func trimmed(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        let isBlank = { (scalar: Unicode.Scalar) in
+            scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator
+        }
+        guard let first = scalars.firstIndex(where: { !isBlank($0) }),
+            let last = scalars.lastIndex(where: { !isBlank($0) })
+        else { return "" }
+        return String(scalars[first...last])
     }
 
     /// Read once per process: the environment does not change under a running command.

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A command stage's per-example results (`predictions:` in modelgate.yml): a CSV with the
 /// columns `id`, `y_true`, `y_pred`, and optionally `score` (the probability of the positive

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What to do with a missing cell (`""`, `NA`, `NaN`) in a column the model uses.
 public enum MissingValuePolicy: String, Sendable, Equatable, Codable {

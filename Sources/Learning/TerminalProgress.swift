@@ -1,5 +1,10 @@
 import Diagnostics
-import Foundation
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 #if canImport(Glibc)
     import Glibc
@@ -28,13 +33,13 @@ public final class TerminalProgress: ProgressReporter {
         guard elapsed >= 0.3 else { return }  // quick runs show nothing
         // The phase names the data file (a path from the config): sanitised like all terminal text.
         let line = TerminalText.sanitized(Self.line(update, elapsed: elapsed))
-        FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+        Self.show("\r\u{1B}[K" + line)
         drawn = true
     }
 
     /// Clears the bar.
     public func finish() {
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if drawn { Self.show("\r\u{1B}[K") }
         drawn = false
     }
 
@@ -59,7 +64,22 @@ public final class TerminalProgress: ProgressReporter {
         return parts.joined(separator: " ")
     }
 
+    /// Whole megabytes, rounded as printf's `%.0f` rounds (half to even).
     private static func megabytes(_ bytes: Int64) -> String {
-        String(format: "%.0f MB", Double(bytes) / 1_000_000)
+        "\(Int((Double(bytes) / 1_000_000).rounded(.toNearestOrEven))) MB"
+    }
+
+    /// Writes `text` to standard error unbuffered, as the bar must appear at once.
+    private static func show(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return }
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(STDERR_FILENO, base + offset, bytes.count - offset)
+                guard written > 0 else { return }
+                offset += written
+            }
+        }
     }
 }

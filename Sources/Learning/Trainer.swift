@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// One trainer option value, as written in `modelgate.yml` (a YAML scalar).
 public enum TrainerOption: Sendable, Equatable, Codable, CustomStringConvertible {

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The rows a model was trained on, known by content, so that re-scoring it on other test rows
 /// can leave out the rows it has already seen.

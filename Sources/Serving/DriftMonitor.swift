@@ -1,6 +1,17 @@
-import Foundation
 import Learning
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Input drift per feature: the population stability index (PSI) of the most recent rows served
 /// against the training rows' distribution recorded in the model file (`feature_profile`).

@@ -1,10 +1,15 @@
 import Diagnostics
-import Foundation
 import Hummingbird
 import InferenceProtocol
 import Learning
 import Logging
 import ServiceLifecycle
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Limits and the address of a server.
 public struct ServerOptions: Sendable {
@@ -69,8 +74,7 @@ public struct InferenceServer: Sendable {
                 address: .hostname(options.host, port: options.port), serverName: "modelgate-serve"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                FileHandle.standardError.write(
-                    Data("modelgate-serve: serving \(name) on http://\(host):\(port)\n".utf8))
+                StandardError.emit("modelgate-serve: serving \(name) on http://\(host):\(port)\n")
             },
             logger: logger)
         let group = ServiceGroup(

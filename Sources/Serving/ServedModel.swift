@@ -1,6 +1,17 @@
-import Checksum
-import Foundation
+import CLibCryptoDigest
 import Learning
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The model a server answers for: a built-in model file found in an artifact directory, with the
 /// names it is known by (model, version, commit, artifact digest).
@@ -64,8 +75,8 @@ public struct ServedModel: Sendable {
     /// Finds and reads the model `selection` names.
     public static func load(_ selection: Selection) throws -> ServedModel {
         let location = URL(fileURLWithPath: selection.location)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory) else {
+        var status = stat()
+        guard stat(location.path, &status) == 0 else {
             throw ServingError(
                 .modelNotFound, "'\(selection.location)' does not exist", location: selection.location,
                 hint: "pass an artifact directory ('modelgate artifact export') or a model.json")
@@ -73,8 +84,9 @@ public struct ServedModel: Sendable {
         var manifestName: String?
         var artifact = ""
         var candidates: [String]
-        let directory = isDirectory.boolValue ? location : location.deletingLastPathComponent()
-        if !isDirectory.boolValue {
+        let isDirectory = status.st_mode & S_IFMT == S_IFDIR
+        let directory = isDirectory ? location : location.deletingLastPathComponent()
+        if !isDirectory {
             candidates = [location.lastPathComponent]
         } else if let data = try? Data(contentsOf: location.appendingPathComponent("manifest.json")) {
             let manifest: Manifest
@@ -86,7 +98,7 @@ public struct ServedModel: Sendable {
                     location: "\(selection.location)/manifest.json")
             }
             manifestName = manifest.name
-            artifact = "sha256:" + SHA256.hex(of: data)
+            artifact = Self.digest(of: data)
             candidates = manifest.files.map(\.path).filter { $0.hasSuffix(".json") && isContained($0) }
         } else {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: location.path)) ?? []
@@ -141,6 +153,20 @@ public struct ServedModel: Sendable {
         return ServedModel(
             name: name, version: version, commit: commit, artifact: artifact, path: chosen.path, model: model,
             predictor: RowPredictor(model))
+    }
+
+    /// `sha256:<hex>` of `data`, over a static libcrypto directly: the Checksum module also reads
+    /// files, with Foundation's `FileHandle`, and linking it would bring all of Foundation and
+    /// ICU's data (about 40 MB) into `modelgate-serve`, which links FoundationEssentials only.
+    static func digest(of data: Data) -> String {
+        var context = SHA256_CTX()
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        SHA256_Init(&context)
+        data.withUnsafeBytes { bytes in _ = SHA256_Update(&context, bytes.baseAddress, bytes.count) }
+        SHA256_Final(&digest, &context)
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        return "sha256:"
+            + String(decoding: digest.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self)
     }
 
     /// A relative path without `..`: a manifest cannot point the server outside its directory.

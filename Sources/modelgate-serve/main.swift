@@ -1,6 +1,5 @@
 import ArgumentParser
 import Diagnostics
-import Foundation
 import Serving
 
 /// `modelgate-serve`: serve a built-in model over HTTP (Open Inference Protocol v2, KServe v1,
@@ -44,12 +43,11 @@ struct ModelgateServe: AsyncParsableCommand {
             do {
                 try await InferenceServer(model: model, options: options).run()
             } catch {
-                FileHandle.standardError.write(
-                    Data("error: cannot serve on \(host):\(port): \(error)\n".utf8))
+                StandardError.emit("error: cannot serve on \(host):\(port): \(error)\n")
                 throw ExitCode(ExitStatus.failure.rawValue)
             }
         } catch let error as UserFacingError {
-            FileHandle.standardError.write(Data((error.renderedMessage + "\n").utf8))
+            StandardError.emit(error.renderedMessage + "\n")
             throw ExitCode(error.exitStatus.rawValue)
         }
     }

@@ -1,3 +1,4 @@
+import Checksum
 import Foundation
 import TestSupport
 import Testing
@@ -203,6 +204,34 @@ import Testing
             metrics.contains("modelgate_requests_total{route=\"/v2/models/{name}/infer\",status=\"413\"} 3"))
         #expect(metrics.contains("modelgate_requests_total{route=\"unmatched\",status=\"404\"} 1"))
         #expect(!metrics.contains("modelgate_feature_drift_psi"))
+        server.terminate()
+        #expect(server.waitForExit() == 0)
+    }
+
+    /// `modelgate-serve` links FoundationEssentials and nothing above it: the loader maps no
+    /// Foundation, FoundationInternationalization or ICU (the 40 MB the static binary used to
+    /// carry), and no libcrypto.so (its one digest comes from the static library).
+    @Test func theServerLinksNoFoundationAndNoICU() throws {
+        let libraries = try ProcessRunner.run(
+            "/usr/bin/ldd", [try ServerProcess.serverURL.path], in: URL(fileURLWithPath: "/"))
+        #expect(libraries.status == 0)
+        for forbidden in [
+            "libFoundation.so", "libFoundationInternationalization", "_FoundationICU", "libcrypto",
+        ] {
+            #expect(!libraries.stdout.contains(forbidden), "\(forbidden) in:\n\(libraries.stdout)")
+        }
+    }
+
+    /// The artifact an exported directory is known by is the SHA-256 of its `manifest.json`, as
+    /// Checksum computes it (the server hashes it over libcrypto directly, without Checksum).
+    @Test func theArtifactIsTheManifestsDigest() throws {
+        let fixture = try ServingFixture(.linear)
+        let directory = try fixture.exportArtifact()
+        let manifest = try Data(contentsOf: directory.appendingPathComponent("manifest.json"))
+        let server = try ServerProcess(ServerProcess.serverURL, ["--model", directory.path])
+        let metadata = try TestConnection.request("GET", "/v2/models/served", port: server.port).json
+        let artifact = (metadata["parameters"] as? [String: Any])?["artifact"] as? String
+        #expect(artifact == "sha256:" + SHA256.hex(of: manifest))
         server.terminate()
         #expect(server.waitForExit() == 0)
     }
