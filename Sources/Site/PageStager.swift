@@ -7,8 +7,8 @@ import Synchronization
 ///
 /// Preparing a page reads the repository, which libgit2 allows from one thread at a time, so
 /// it stays on the caller's thread; what follows needs nothing but the page's own values:
-/// Mustache (most of a full build's time) and the SHA-256 that decides whether the file
-/// changed run on every core; one thread writes the changed files into the staging folder.
+/// Mustache (most of a full build's time), the Markdown of generated reports (`.later`) and
+/// the SHA-256 that decides whether the file changed run on every core; one thread writes the changed files into the staging folder.
 /// At most `inFlight` files wait in memory at once.
 final class PageStager: Sendable {
     /// What happened to one submitted file.
@@ -44,6 +44,7 @@ final class PageStager: Sendable {
                 let data: Data
                 switch content {
                 case .bytes(let bytes): data = bytes
+                case .later(let make): data = make()
                 case .page(let template, let context):
                     data = Data(try templates.render(template, context).utf8)
                 }

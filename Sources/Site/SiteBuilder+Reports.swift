@@ -80,9 +80,48 @@ extension SiteBuilder {
         let entry = entries[index]
         guard let record = entry.record else { return .bytes(Data()) }
         let root = options.baseURL.flatMap { ForgeReport.siteURLProblem($0) == nil ? $0 : nil }
-        var report = try ForgeReport(record: record, commit: entry.commit.id, in: repository, siteRoot: root)
+        var report: ForgeReport
+        switch reportBaseline(index, record: record) {
+        case .inHistory(let baseline):
+            report = ForgeReport(
+                record: record, commit: entry.commit.id.hex, baseline: baseline,
+                siteURL: root.map { ForgeReport.commitPage(siteRoot: $0, commit: entry.commit.id) })
+        case .outsideHistory:
+            report = try ForgeReport(record: record, commit: entry.commit.id, in: repository, siteRoot: root)
+        }
         report.signer = vouchers[entry.commit.id]
-        return .bytes(Data(MarkdownReport.render(report).utf8))
+        return .later { [report] in Data(MarkdownReport.render(report).utf8) }
+    }
+
+    /// Where the generated report's baseline comes from.
+    enum ReportBaseline {
+        /// Found among the entries (nil: there is none); the repository need not be asked.
+        case inHistory((commit: String, record: RunRecord)?)
+        /// The search leaves the history: `ForgeReport` reads notes itself.
+        case outsideHistory
+    }
+
+    /// The baseline `ForgeReport(record:commit:in:siteRoot:)` finds for the record at `index`,
+    /// taken from the records this build has already decoded (reading and decoding the note
+    /// again was a fifth of a full build).
+    ///
+    /// The same rules: the commit the record names, with its readable record or none; else the
+    /// nearest of the first-parent ancestors (`ForgeReport.baselineSearchLimit` of them, from the
+    /// parent) whose record passed. `entries` is that first-parent chain, oldest first.
+    func reportBaseline(_ index: Int, record: RunRecord) -> ReportBaseline {
+        if let named = record.baseline?.commit.flatMap(ObjectID.init(hex:)) {
+            guard let position = positionByCommit[named] else { return .outsideHistory }
+            return .inHistory(entries[position].record.map { (named.hex, $0) })
+        }
+        let oldest = index - ForgeReport.baselineSearchLimit
+        for position in stride(from: index - 1, through: max(0, oldest), by: -1) {
+            if let candidate = entries[position].record, candidate.verdict == .pass {
+                return .inHistory((entries[position].commit.id.hex, candidate))
+            }
+        }
+        // Fewer ancestors than the limit on the branch, and the root has a parent: a shallow
+        // history, whose missing commits the repository's own search runs into.
+        return oldest < 0 && !entries[0].commit.parentIDs.isEmpty ? .outsideHistory : .inHistory(nil)
     }
 
     func generatedReportHref(_ id: ObjectID) -> String { "commit/\(id.hex).md" }

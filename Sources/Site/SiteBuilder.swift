@@ -234,14 +234,14 @@ final class SiteBuilder {
                 try commitsPage(latestCommitsPage)
             })
         for (index, entry) in entries.enumerated() where entry.isEvaluated {
+            let pageKey = commitPageKey(index)
             files.append(
-                PlannedFile(path: commitHref(entry.commit.id), key: commitPageKey(index)) { [unowned self] in
+                PlannedFile(path: commitHref(entry.commit.id), key: pageKey) { [unowned self] in
                     try commitPage(index)
                 })
             files.append(
                 PlannedFile(
-                    path: generatedReportHref(entry.commit.id),
-                    key: SHA256Hex.of(parts: [commitPageKey(index), "md"])
+                    path: generatedReportHref(entry.commit.id), key: SHA256Hex.of(parts: [pageKey, "md"])
                 ) { [unowned self] in try generatedReport(index) })
             files += runReportFiles(index)
         }
@@ -678,7 +678,7 @@ final class SiteBuilder {
             return row
         }
         let previousMetrics = previous?.record?.metrics
-        extra["metrics"] = record.metrics.keys.sorted().map { name -> [String: String] in
+        let metricRowList = record.metrics.keys.sorted().map { name -> [String: String] in
             let value = record.metrics[name]!
             let parentDelta = previousMetrics?[name].map { value - $0 }
             let baselineDelta = baselineRecord?.metrics[name].map { value - $0 }
@@ -693,10 +693,12 @@ final class SiteBuilder {
             row["href"] = chartHref(name, window: index / layout.chartWindow + 1)
             return row
         }
+        extra["metrics"] = metricRowList
         // The same rows as one pre-escaped HTML string: a record can carry hundreds of metrics,
         // and rendering them through Mustache dominated full builds (see benchmarks/site).
         var metricRows = ""
-        for case let row as [String: String] in extra["metrics"] as? [Any] ?? [] {
+        metricRows.reserveCapacity(metricRowList.count * 200)
+        for row in metricRowList {
             let name = HTML.escape(row["name"]!)
             metricRows +=
                 "<tr><td>" + (row["href"].map { "<a href=\"../\(HTML.escape($0))\">\(name)</a>" } ?? name)

@@ -70,6 +70,9 @@ struct PlannedFile {
 enum FileContent: @unchecked Sendable {
     case bytes(Data)
     case page(template: String, context: [String: Any])
+    /// Bytes made later, on any core, by work that needs nothing from the repository (the
+    /// Markdown of a generated report), so the building thread moves on to the next file.
+    case later(@Sendable () -> Data)
 }
 
 /// Short, safe file names for author-controlled names (metrics, tags, pages).

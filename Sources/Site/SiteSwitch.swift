@@ -63,8 +63,10 @@ final class SiteSwitch {
     private let mirror = Mirror()
     /// False to take the two-rename path even where the kernel can exchange (for tests).
     private let canExchange: Bool
-    /// Folders of the current site opened by `holdsFile`, by path (nil: not a plain folder).
-    private var openedFolders: [Substring: DirectoryHandle?] = [:]
+    /// The regular files of each folder of the current site `holdsFile` looked in, by the
+    /// folder's path (nil: not a plain folder): one listing per folder instead of one `fstatat`
+    /// per page.
+    private var listedFolders: [Substring: Set<String>?] = [:]
 
     /// The linking thread's state (not the switch itself, whose deinit must not wait for it).
     private final class Mirror: Sendable {
@@ -134,18 +136,23 @@ final class SiteSwitch {
     /// True when the current site holds a regular file at `path`, reached without links.
     func holdsFile(_ path: String) -> Bool {
         guard let output else { return false }
-        let components = path.split(separator: "/")
-        guard let name = components.last else { return false }
-        let folderPath = path.dropLast(name.count + (components.count > 1 ? 1 : 0))
-        let folder: DirectoryHandle?
-        if let known = openedFolders[folderPath] {
-            folder = known
+        // Split at the last "/" by bytes: a Character-wise split was most of this call, which
+        // runs for every page of every build.
+        let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
+        let folderPath = slash.map { path[..<$0] } ?? ""
+        let name = slash.map { String(path[path.utf8.index(after: $0)...]) } ?? path
+        guard !name.isEmpty else { return false }
+        let files: Set<String>?
+        if let known = listedFolders[folderPath] {
+            files = known
         } else {
-            folder = try? output.walk(components.dropLast().map(String.init)[...])
-            openedFolders[folderPath] = folder
+            let components = folderPath.split(separator: "/").map(String.init)
+            files = (try? output.walk(components[...]).entries()).map {
+                Set($0.lazy.filter { $0.kind == .file }.map(\.name))
+            }
+            listedFolders[folderPath] = files
         }
-        guard let status = (try? folder?.status(of: String(name))) ?? nil else { return false }
-        return status.st_mode & S_IFMT == S_IFREG
+        return files?.contains(name) ?? false
     }
 
     // MARK: - Work folders

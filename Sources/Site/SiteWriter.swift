@@ -85,9 +85,9 @@ package struct SiteWriter {
                     continue
                 }
                 let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
-                guard fields.count == 3 else { continue }
+                guard fields.count == 3, isPlainRelativePath(bytes: fields[0]) else { continue }
                 let path = String(decoding: fields[0], as: UTF8.self)
-                guard isPlainRelativePath(path), !path.hasPrefix(".modelgate") else { continue }
+                guard !path.hasPrefix(".modelgate") else { continue }
                 result[path] = ManifestEntry(
                     key: String(decoding: fields[1], as: UTF8.self),
                     digest: String(decoding: fields[2], as: UTF8.self))
@@ -98,10 +98,30 @@ package struct SiteWriter {
 
     /// True for `a/b.html`; false for `/a`, `a/../b`, `./a`, `a//b`, `a/`, or a NUL byte.
     static func isPlainRelativePath(_ path: String) -> Bool {
-        !path.isEmpty && !path.utf8.contains(0)
-            && path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy {
-                !$0.isEmpty && $0 != "." && $0 != ".."
+        var path = path
+        return path.withUTF8 { isPlainRelativePath(bytes: UnsafeRawBufferPointer($0)[...]) }
+    }
+
+    /// `isPlainRelativePath` on a path's UTF-8 bytes, one pass without splitting: every
+    /// manifest line's path is checked on every build (splitting into substrings was a sixth
+    /// of a rebuild at 10,000 commits).
+    static func isPlainRelativePath(bytes path: Slice<UnsafeRawBufferPointer>) -> Bool {
+        guard !path.isEmpty else { return false }
+        var partLength = 0
+        var dots = 0  // leading dots of the part, while it is nothing but dots
+        for byte in path {
+            switch byte {
+            case 0: return false
+            case UInt8(ascii: "/"):
+                guard partLength > 0, !(dots == partLength && dots <= 2) else { return false }
+                partLength = 0
+                dots = 0
+            default:
+                if byte == UInt8(ascii: "."), dots == partLength { dots += 1 }
+                partLength += 1
             }
+        }
+        return partLength > 0 && !(dots == partLength && dots <= 2)
     }
 
     /// The inputs digest the manifest in `folder` records (its second line), nil when none. The

@@ -102,10 +102,10 @@ public struct ForgeReport: Codable, Sendable {
     }
 
     /// How many ancestors are looked at for a baseline the record does not name.
-    static let baselineSearchLimit = 1000
+    package static let baselineSearchLimit = 1000
 
     /// The site's page for `commit` under `siteRoot` (as `modelgate site` lays it out).
-    static func commitPage(siteRoot: String, commit: ObjectID) -> String {
+    package static func commitPage(siteRoot: String, commit: ObjectID) -> String {
         (siteRoot.hasSuffix("/") ? siteRoot : siteRoot + "/") + "commit/\(commit.hex).html"
     }
 
