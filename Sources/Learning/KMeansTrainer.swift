@@ -101,7 +101,7 @@ public struct KMeansTrainer: Trainer {
         for _ in 0..<(initialCentres == nil ? initializations : 1) {
             let start =
                 initialCentres.map { $0.flatMap { $0 } }
-                ?? Self.plusPlus(rows: rows, k: k, generator: &generator)
+                ?? Self.plusPlus(rows: rows, k: k, generator: &generator, threads: threads)
             let run = Self.lloyd(
                 rows: rows, centres: start, k: k, maxIterations: maxIterations, tolerance: absoluteTolerance,
                 threads: threads)
@@ -152,7 +152,7 @@ public struct KMeansTrainer: Trainer {
         var metrics = ["inertia": inertia]
         if Set(sampleLabels).count >= 2 && Set(sampleLabels).count < sampleLabels.count {
             metrics["silhouette"] = Metrics.silhouette(
-                points: points, width: width, labels: sampleLabels, clusterCount: k)
+                points: points, width: width, labels: sampleLabels, clusterCount: k, threads: threads)
         }
         return metrics
     }
@@ -266,7 +266,9 @@ public struct KMeansTrainer: Trainer {
     }
 
     /// Greedy k-means++: each new centre is the best of 2 + ⌊ln k⌋ candidates drawn by D².
-    static func plusPlus(rows: DenseRows, k: Int, generator: inout SplitMixGenerator) -> [Double] {
+    static func plusPlus(rows: DenseRows, k: Int, generator: inout SplitMixGenerator, threads: Int = 1)
+        -> [Double]
+    {
         let n = rows.count
         let width = rows.width
         let trials = 2 + Int(log(Double(k)))
@@ -298,11 +300,18 @@ public struct KMeansTrainer: Trainer {
                 }
                 let c = rows.row(candidate)
                 var trialClosest = closest
-                var trialPotential = 0.0
-                for index in 0..<n {
-                    trialClosest[index] = min(trialClosest[index], distance(rows.row(index), c))
-                    trialPotential += trialClosest[index]
+                // Distances on up to `threads` threads, each row into its own slot; the potential
+                // is added in row order, so the draw is the same on any thread count.
+                trialClosest.withUnsafeMutableBufferPointer { buffer in
+                    let nearest = buffer.baseAddress!
+                    IndexRanges.forEach(count: n, threads: threads) { range in
+                        for index in range {
+                            nearest[index] = min(nearest[index], distance(rows.row(index), c))
+                        }
+                    }
                 }
+                var trialPotential = 0.0
+                for index in 0..<n { trialPotential += trialClosest[index] }
                 if trialPotential < bestPotential {
                     bestPotential = trialPotential
                     bestCandidate = candidate

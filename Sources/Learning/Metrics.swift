@@ -127,35 +127,46 @@ public enum Metrics {
 
     /// Mean silhouette coefficient of `points` (row-major n × width) under `labels`, Euclidean.
     /// A point alone in its cluster scores 0, as in scikit-learn.
-    public static func silhouette(points: [Double], width: Int, labels: [Int], clusterCount: Int) -> Double {
+    public static func silhouette(
+        points: [Double], width: Int, labels: [Int], clusterCount: Int, threads: Int = 1
+    ) -> Double {
         let n = labels.count
         var sizes = [Int](repeating: 0, count: clusterCount)
         for label in labels { sizes[label] += 1 }
-        var total = 0.0
-        var sums = [Double](repeating: 0, count: clusterCount)
+        // Each point's score on its own slot, on up to `threads` threads; added below in point
+        // order, so the mean is the same bits as the serial loop's on any thread count.
+        var scores = [Double](repeating: 0, count: n)
         points.withUnsafeBufferPointer { x in
-            for i in 0..<n {
-                for k in 0..<clusterCount { sums[k] = 0 }
-                let rowI = x.baseAddress! + i * width
-                for j in 0..<n where j != i {
-                    let rowJ = x.baseAddress! + j * width
-                    var squared = 0.0
-                    for f in 0..<width {
-                        let difference = rowI[f] - rowJ[f]
-                        squared += difference * difference
+            scores.withUnsafeMutableBufferPointer { out in
+                guard let base = x.baseAddress, let score = out.baseAddress else { return }
+                IndexRanges.forEach(count: n, threads: threads) { range in
+                    var sums = [Double](repeating: 0, count: clusterCount)
+                    for i in range {
+                        let own = labels[i]
+                        guard sizes[own] > 1 else { continue }
+                        for k in 0..<clusterCount { sums[k] = 0 }
+                        let rowI = base + i * width
+                        for j in 0..<n where j != i {
+                            let rowJ = base + j * width
+                            var squared = 0.0
+                            for f in 0..<width {
+                                let difference = rowI[f] - rowJ[f]
+                                squared += difference * difference
+                            }
+                            sums[labels[j]] += squared.squareRoot()
+                        }
+                        let a = sums[own] / Double(sizes[own] - 1)
+                        var b = Double.infinity
+                        for k in 0..<clusterCount where k != own && sizes[k] > 0 {
+                            b = min(b, sums[k] / Double(sizes[k]))
+                        }
+                        score[i] = (b - a) / max(a, b)
                     }
-                    sums[labels[j]] += squared.squareRoot()
                 }
-                let own = labels[i]
-                guard sizes[own] > 1 else { continue }
-                let a = sums[own] / Double(sizes[own] - 1)
-                var b = Double.infinity
-                for k in 0..<clusterCount where k != own && sizes[k] > 0 {
-                    b = min(b, sums[k] / Double(sizes[k]))
-                }
-                total += (b - a) / max(a, b)
             }
         }
+        var total = 0.0
+        for i in 0..<n where sizes[labels[i]] > 1 { total += scores[i] }
         return total / Double(n)
     }
 }

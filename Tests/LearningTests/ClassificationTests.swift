@@ -195,6 +195,24 @@ func predictedClasses(_ model: ModelFile, _ file: String) throws -> [String] {
         #expect(first.metrics["silhouette"]! > 0.7)
     }
 
+    /// The silhouette computed on several threads adds the same per-point scores in the same
+    /// order as on one: the same bits, also with a singleton cluster (whose point scores nothing).
+    @Test func silhouetteIsTheSameBitsOnAnyThreadCount() {
+        var generator = SplitMixGenerator(seed: 7)
+        let n = 301
+        let width = 3
+        let points = (0..<(n * width)).map { _ in generator.nextUnit() * 10 - 5 }
+        var labels = (0..<n).map { _ in Int(generator.next() % 4) }
+        labels[n - 1] = 4  // a cluster of one
+        let serial = Metrics.silhouette(points: points, width: width, labels: labels, clusterCount: 5)
+        for threads in [2, 3, 7] {
+            let parallel = Metrics.silhouette(
+                points: points, width: width, labels: labels, clusterCount: 5, threads: threads)
+            #expect(parallel.bitPattern == serial.bitPattern, "\(threads) threads")
+        }
+        #expect(serial > -1 && serial < 1)
+    }
+
     @Test func moreClustersThanRowsIsAnError() throws {
         let scratch = try Scratch()
         let data = try scratch.file("few.csv", "a,b\n1,2\n3,4\n5,6\n")
