@@ -140,27 +140,33 @@ public enum Metrics {
             scores.withUnsafeMutableBufferPointer { out in
                 guard let base = x.baseAddress, let score = out.baseAddress else { return }
                 IndexRanges.forEach(count: n, threads: threads) { range in
-                    var sums = [Double](repeating: 0, count: clusterCount)
-                    for i in range {
-                        let own = labels[i]
-                        guard sizes[own] > 1 else { continue }
-                        for k in 0..<clusterCount { sums[k] = 0 }
-                        let rowI = base + i * width
-                        for j in 0..<n where j != i {
-                            let rowJ = base + j * width
-                            var squared = 0.0
-                            for f in 0..<width {
-                                let difference = rowI[f] - rowJ[f]
-                                squared += difference * difference
+                    // The O(n²) loop reads through pointers, without a bounds or uniqueness check per
+                    // pair: every label already indexed `sizes` above, so it is below `clusterCount`.
+                    let sums = UnsafeMutablePointer<Double>.allocate(capacity: max(clusterCount, 1))
+                    defer { sums.deallocate() }
+                    labels.withUnsafeBufferPointer { labelBuffer in
+                        let label = labelBuffer.baseAddress!
+                        for i in range {
+                            let own = label[i]
+                            guard sizes[own] > 1 else { continue }
+                            sums.initialize(repeating: 0, count: clusterCount)
+                            let rowI = base + i * width
+                            for j in 0..<n where j != i {
+                                let rowJ = base + j * width
+                                var squared = 0.0
+                                for f in 0..<width {
+                                    let difference = rowI[f] - rowJ[f]
+                                    squared += difference * difference
+                                }
+                                sums[label[j]] += squared.squareRoot()
                             }
-                            sums[labels[j]] += squared.squareRoot()
+                            let a = sums[own] / Double(sizes[own] - 1)
+                            var b = Double.infinity
+                            for k in 0..<clusterCount where k != own && sizes[k] > 0 {
+                                b = min(b, sums[k] / Double(sizes[k]))
+                            }
+                            score[i] = (b - a) / max(a, b)
                         }
-                        let a = sums[own] / Double(sizes[own] - 1)
-                        var b = Double.infinity
-                        for k in 0..<clusterCount where k != own && sizes[k] > 0 {
-                            b = min(b, sums[k] / Double(sizes[k]))
-                        }
-                        score[i] = (b - a) / max(a, b)
                     }
                 }
             }
