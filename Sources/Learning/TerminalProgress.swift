@@ -71,15 +71,6 @@ public final class TerminalProgress: ProgressReporter {
 
     /// Writes `text` to standard error unbuffered, as the bar must appear at once.
     private static func show(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in
-            guard let base = bytes.baseAddress else { return }
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(STDERR_FILENO, base + offset, bytes.count - offset)
-                guard written > 0 else { return }
-                offset += written
-            }
-        }
+        StandardError.emit(text)
     }
 }

@@ -4,10 +4,10 @@
     import Darwin
 #endif
 
-/// The server's own lines on standard error (the address it serves on, why it stopped): written
-/// whole with write(2), unbuffered, so they appear at once and in order. (Foundation's
+/// Lines for standard error (the server's address and why it stopped, a training progress bar):
+/// written whole with write(2), unbuffered, so they appear at once and in order. (Foundation's
 /// `FileHandle` would do the same, but it is not in FoundationEssentials, the only part of
-/// Foundation `modelgate-serve` links.)
+/// Foundation `modelgate-serve` links, and Diagnostics links no Foundation at all.)
 public enum StandardError {
     /// Writes `text` as is; a failed write (a closed descriptor) drops the rest.
     public static func emit(_ text: String) {
