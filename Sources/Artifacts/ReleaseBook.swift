@@ -376,17 +376,7 @@ public struct ReleaseBook {
     /// most `metricsShown` ("accuracy 0.9712 · f1 0.952 · rows 451"), then a blank line; ""
     /// without metrics. The `Modelgate-Metrics` trailer keeps every value in full precision.
     static func metricsParagraph(_ record: RunRecord) -> String {
-        var names: [String] = []
-        for gate in record.gates where record.metrics[gate.metric] != nil && !names.contains(gate.metric) {
-            names.append(gate.metric)
-        }
-        // Then the model's own metrics, then namespaced ones (a data check's "missing.age"), as
-        // the site orders them.
-        let gated = Set(names)
-        names += record.metrics.keys.filter { !gated.contains($0) }.sorted { first, second in
-            let (one, other) = (first.contains("."), second.contains("."))
-            return one == other ? first < second : !one
-        }
+        let names = MetricOrder.forReading(Set(record.metrics.keys), gates: record.gates.map(\.metric))
         guard !names.isEmpty else { return "" }
         let shown = names.prefix(metricsShown).map {
             "\(TerminalText.cell($0, limit: RunReport.nameWidth)) \(ReadableNumber.value(record.metrics[$0], metric: $0))"

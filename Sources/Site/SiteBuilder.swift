@@ -84,23 +84,14 @@ final class SiteBuilder {
             for name in history.loader.summary(blob).names { reports[name, default: 0] += 1 }
         }
         let names = Set(reports.keys)
-        var gated: [String] = []
-        if let last, let record = entries[last].record {
-            for gate in record.gates where !gated.contains(gate.metric) && names.contains(gate.metric) {
-                gated.append(gate.metric)
-            }
-        }
-        // Gated metrics first, then the model's own, then namespaced ones ("missing.age" from a
-        // data check), so the index's charts lead with what decides a verdict.
-        metrics =
-            gated
-            + names.subtracting(gated).sorted { first, second in
-                let (one, other) = (first.contains("."), second.contains("."))
-                return one == other ? first < second : !one
-            }
+        // Gated metrics first, so the index's charts lead with what decides a verdict.
+        var gates: [String] = []
+        if let last, let record = entries[last].record { gates = record.gates.map(\.metric) }
+        metrics = MetricOrder.forReading(names, gates: gates)
+        let gated = names.intersection(gates)
         keyMetrics = Array(metrics.prefix(gated.isEmpty ? 3 : min(4, max(gated.count, 1))))
         chartedMetrics = Self.charted(
-            metrics, gated: Set(gated), reports: reports, limit: options.layout.chartedMetrics)
+            metrics, gated: gated, reports: reports, limit: options.layout.chartedMetrics)
         charted = Set(chartedMetrics)
 
         var pages: [(slug: String, title: String, source: String, text: String)] = []
